@@ -1,0 +1,1 @@
+// ClinicalEvents module. See DESIGN.md §5 for its role.

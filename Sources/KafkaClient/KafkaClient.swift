@@ -1,0 +1,1 @@
+// KafkaClient module. See DESIGN.md §5 for its role.

@@ -1,0 +1,1 @@
+// ProtocolCatalog module. See DESIGN.md §5 for its role.

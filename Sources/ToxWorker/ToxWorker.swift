@@ -1,0 +1,1 @@
+// ToxWorker module. See DESIGN.md §5 for its role.
