@@ -81,6 +81,10 @@ let package = Package(
             dependencies: ["KafkaClient", .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(
+            name: "ToxWorkerTests",
+            dependencies: ["ToxWorker", .product(name: "Logging", package: "swift-log")]
+        ),
+        .testTarget(
             name: "ToxicityRulesTests",
             dependencies: ["ToxicityRules", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
