@@ -82,7 +82,9 @@ let package = Package(
         ),
         .testTarget(
             name: "ToxWorkerTests",
-            dependencies: ["ToxWorker", .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "ToxWorker", .product(name: "Logging", package: "swift-log"), .product(name: "Yams", package: "Yams"),
+            ]
         ),
         .testTarget(
             name: "ToxicityRulesTests",
