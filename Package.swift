@@ -84,6 +84,12 @@ let package = Package(
             name: "ToxicityRulesTests",
             dependencies: ["ToxicityRules", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
+        .testTarget(
+            name: "ProtocolCatalogTests",
+            dependencies: [
+                "ProtocolCatalog", "ToxicityRules", .product(name: "PropertyBased", package: "swift-property-based"),
+            ]
+        ),
     ]
 )
 
