@@ -406,7 +406,11 @@ package struct ProtocolDose: Sendable, Hashable, Codable {
             amount = DoseAmount(single)
         } catch DecodingError.typeMismatch {
             // Not a number: a range object.
-            amount = try DoseRange(from: try c.container.superDecoder(forKey: key)).amount
+            do {
+                amount = try DoseRange(from: try c.container.superDecoder(forKey: key)).amount
+            } catch DecodingError.typeMismatch {
+                throw c.error(key, "must be a number or an object {\"low\", \"severe\"?, \"high\"}")
+            }
         }
         guard amount.high <= basis.plausibleMaximum else {
             throw c.error(key, "\(amount.high) \(basis.unit) is implausible (must be ≤ \(basis.plausibleMaximum))")
