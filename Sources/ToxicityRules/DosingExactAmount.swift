@@ -38,28 +38,62 @@ package struct ExactAmount: Sendable, Hashable, Comparable, CustomStringConverti
 
     /// Converts a binary floating-point value that carries at most `places` decimal places.
     ///
+    /// The value is read as the shortest decimal that round-trips (`2.5`, `0.413`), the way it
+    /// was written in a file or a feed, so no binary representation error leaks in.
     /// - Returns: `nil` when `value` is not finite, is too large to hold, or has more than
     ///   `places` decimal places (for example `2.0005` with `places: 3`).
     package init?(exactly value: Double, places: Int = 3) {
-        guard value.isFinite, (0...6).contains(places) else { return nil }
-        let scale = Self.powerOfTen(places)
-        let scaled = value * Double(scale)
-        guard Swift.abs(scaled) < 1e15 else { return nil }
-        let rounded = scaled.rounded()
-        guard Swift.abs(scaled - rounded) <= 1e-6 * Swift.max(1, Swift.abs(scaled)) else { return nil }
-        self.init(Int64(rounded), over: scale)
+        guard (0...6).contains(places), let (numerator, decimals) = Self.shortestDecimal(of: value), decimals <= places else {
+            return nil
+        }
+        self.init(numerator, over: Self.powerOfTen(decimals))
     }
 
-    /// Converts a measured value by rounding it half-up (away from zero) to `places` decimal
-    /// places, as a bedside measurement would be charted (a weight to the gram: `places: 3`).
+    /// Converts a measured value by rounding it half-up to `places` decimal places, as a
+    /// bedside measurement is charted (a weight to the gram: `places: 3`). The value is read
+    /// as its shortest round-trip decimal first, so `2.065` rounds to `2.07` at two places.
     ///
     /// - Returns: `nil` when `value` is not finite or too large to hold.
     package init?(measured value: Double, places: Int) {
-        guard value.isFinite, (0...6).contains(places) else { return nil }
-        let scale = Self.powerOfTen(places)
-        let scaled = value * Double(scale)
-        guard Swift.abs(scaled) < 1e15 else { return nil }
-        self.init(Int64(scaled.rounded(.toNearestOrAwayFromZero)), over: scale)
+        guard (0...6).contains(places), let (numerator, decimals) = Self.shortestDecimal(of: value) else { return nil }
+        guard decimals > places else {
+            self.init(numerator, over: Self.powerOfTen(decimals))
+            return
+        }
+        // Drop the extra digits with integer arithmetic, half towards +∞.
+        let divisor = Self.powerOfTen(decimals - places)
+        let shifted = numerator + divisor / 2
+        let quotient = shifted / divisor - ((shifted % divisor != 0 && shifted < 0) ? 1 : 0)
+        self.init(quotient, over: Self.powerOfTen(places))
+    }
+
+    /// The shortest decimal text that round-trips `value` (its `description`), as an integer
+    /// and a number of decimal places: `2.065` → (2065, 3). `nil` for non-finite values,
+    /// |value| ≥ 10¹², or more than 18 decimal places.
+    private static func shortestDecimal(of value: Double) -> (Int64, Int)? {
+        guard value.isFinite, Swift.abs(value) < 1e12 else { return nil }
+        var text = Substring(value.description)
+        var exponent = 0
+        if let e = text.firstIndex(where: { $0 == "e" || $0 == "E" }) {
+            guard let parsed = Int(text[text.index(after: e)...].filter { $0 != "+" }) else { return nil }
+            exponent = parsed
+            text = text[..<e]
+        }
+        let negative = text.hasPrefix("-")
+        if negative { text = text.dropFirst() }
+        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count <= 2, let whole = parts.first, whole.allSatisfy(\.isNumber) else { return nil }
+        var fraction = parts.count == 2 ? parts[1] : ""
+        while fraction.hasSuffix("0") { fraction = fraction.dropLast() }
+        var digits = Substring(String(whole) + String(fraction))
+        while digits.count > 1, digits.hasPrefix("0") { digits = digits.dropFirst() }
+        var places = fraction.count - exponent
+        guard digits.count <= 17, places <= 18, var numerator = Int64(digits) else { return nil }
+        while places < 0 {
+            numerator *= 10
+            places += 1
+        }
+        return (negative ? -numerator : numerator, places)
     }
 
     package static let zero = ExactAmount(0)

@@ -770,6 +770,13 @@ package struct TaperDoseStep: Sendable, Hashable, Codable {
     /// Time on this step; `nil` uses the taper's `stepHours`.
     package var hours: HoursRange?
 
+    package init(basis: DoseBasis, amount: ExactAmount, frequency: DoseFrequency, hours: HoursRange? = nil) {
+        self.basis = basis
+        self.amount = amount
+        self.frequency = frequency
+        self.hours = hours
+    }
+
     enum CodingKeys: String, CodingKey, CaseIterable {
         case perDoseMgPerKg, perDayMgPerKg, perDoseMg, perDayMg, frequency, hours
     }

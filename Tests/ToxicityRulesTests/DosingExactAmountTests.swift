@@ -58,6 +58,11 @@ import Testing
         #expect(ExactAmount(exactly: .infinity) == nil)
         #expect(ExactAmount(measured: 49.9, places: 3) == ExactAmount(thousandths: 49_900))
         #expect(ExactAmount(measured: 70.00049, places: 3) == ExactAmount(70))
+        #expect(ExactAmount(measured: 2.065, places: 2) == ExactAmount(207, over: 100))
+        #expect(ExactAmount(measured: 0.00001, places: 3) == ExactAmount.zero)
+        #expect(ExactAmount(exactly: 1e-05, places: 6) == ExactAmount(1, over: 100_000))
+        #expect(ExactAmount(exactly: -2) == ExactAmount(-2))
+        #expect(ExactAmount(exactly: 1e13) == nil)
     }
 
     @Test func propertyArithmeticIsExact() async {
