@@ -92,7 +92,11 @@ package struct AnakinraProtocolCatalog: Sendable {
         for file in try bundledProtocolFiles() {
             let p = try decodeFile(at: file, displayName: file.lastPathComponent)
             if let existing = entries[p.id] {
-                throw ProtocolLoadError(file: file.lastPathComponent, field: "id", message: "\"\(p.id)\" is also used by \(existing.origin)")
+                throw ProtocolLoadError(
+                    file: file.lastPathComponent,
+                    field: "id",
+                    message: "\"\(p.id)\" is also used by \(existing.origin)"
+                )
             }
             entries[p.id] = Entry(anakinraProtocol: p, origin: .bundled(file: file.lastPathComponent))
         }
@@ -101,7 +105,11 @@ package struct AnakinraProtocolCatalog: Sendable {
             for file in try jsonFiles(in: siteDirectory, displayName: siteDirectory.path) {
                 let p = try decodeFile(at: file, displayName: file.path)
                 if let other = siteIds[p.id] {
-                    throw ProtocolLoadError(file: file.path, field: "id", message: "\"\(p.id)\" is also used by \(other)")
+                    throw ProtocolLoadError(
+                        file: file.path,
+                        field: "id",
+                        message: "\"\(p.id)\" is also used by \(other)"
+                    )
                 }
                 siteIds[p.id] = file.path
                 let replaces = entries[p.id] != nil
@@ -124,7 +132,10 @@ package struct AnakinraProtocolCatalog: Sendable {
     /// The shipped protocol files, sorted by name.
     package static func bundledProtocolFiles() throws(ProtocolLoadError) -> [URL] {
         guard let directory = Bundle.module.url(forResource: "Protocols", withExtension: nil) else {
-            throw ProtocolLoadError(file: "Protocols", message: "the shipped protocol directory is missing from the ProtocolCatalog bundle")
+            throw ProtocolLoadError(
+                file: "Protocols",
+                message: "the shipped protocol directory is missing from the ProtocolCatalog bundle"
+            )
         }
         return try jsonFiles(in: directory, displayName: "Protocols")
     }
@@ -176,14 +187,18 @@ package struct AnakinraProtocolCatalog: Sendable {
 
     private static func jsonFiles(in directory: URL, displayName: String) throws(ProtocolLoadError) -> [URL] {
         var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory), isDirectory.boolValue else {
+        guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory), isDirectory.boolValue
+        else {
             throw ProtocolLoadError(file: displayName, message: "protocol directory not found")
         }
         let names: [String]
         do {
             names = try FileManager.default.contentsOfDirectory(atPath: directory.path)
         } catch {
-            throw ProtocolLoadError(file: displayName, message: "cannot list the directory (\(error.localizedDescription))")
+            throw ProtocolLoadError(
+                file: displayName,
+                message: "cannot list the directory (\(error.localizedDescription))"
+            )
         }
         return names.filter { $0.hasSuffix(".json") && !$0.hasPrefix(".") }.sorted().map {
             directory.appendingPathComponent($0, isDirectory: false)

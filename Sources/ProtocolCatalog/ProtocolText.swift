@@ -7,7 +7,8 @@ package import ToxicityRules
 package enum ProtocolText {
     /// One-line dose summary: `2 mg/kg/dose Q6H`, `2–10 mg/kg/day (frequency required)`.
     package static func doseSummary(_ dose: ProtocolDose, frequency: ProtocolFrequency) -> String {
-        let amount = "\(dose.amount.isRange ? "\(dose.amount.low)–\(dose.amount.high)" : "\(dose.amount.low)") \(dose.basis.unit)"
+        let amount =
+            "\(dose.amount.isRange ? "\(dose.amount.low)–\(dose.amount.high)" : "\(dose.amount.low)") \(dose.basis.unit)"
         guard let value = frequency.default else { return "\(amount) (frequency required)" }
         return "\(amount) \(value.rawValue)"
     }
@@ -38,7 +39,8 @@ package enum ProtocolText {
             let p = entry.anakinraProtocol
             let site = if case .site = entry.origin { " *" } else { "" }
             return [
-                p.id + site, p.shortName, indicationsSummary(p.indications), doseSummary(p.dose, frequency: p.frequency),
+                p.id + site, p.shortName, indicationsSummary(p.indications),
+                doseSummary(p.dose, frequency: p.frequency),
                 p.routes.allowed.map(\.rawValue).joined(separator: "/"), capsSummary(p.caps),
             ]
         }
@@ -49,7 +51,9 @@ package enum ProtocolText {
         func line(_ cells: [String]) -> String {
             var text = ""
             for (index, cell) in cells.enumerated() {
-                text += index == cells.count - 1 ? cell : cell + String(repeating: " ", count: widths[index] - cell.count + 2)
+                text +=
+                    index == cells.count - 1
+                    ? cell : cell + String(repeating: " ", count: widths[index] - cell.count + 2)
             }
             return text
         }
@@ -83,33 +87,65 @@ package enum ProtocolText {
         for indication in p.indications {
             var conditions: [String] = [indication.line.rawValue]
             if let grade = indication.minimumGrade { conditions.append("grade ≥ \(grade)") }
-            if !indication.antigenTargets.isEmpty { conditions.append(indication.antigenTargets.joined(separator: "/")) }
+            if !indication.antigenTargets.isEmpty {
+                conditions.append(indication.antigenTargets.joined(separator: "/"))
+            }
             if let steroid = indication.corticosteroid { conditions.append("corticosteroid \(steroid.rawValue)") }
-            if let hours = indication.persistingHoursAfterFirstTocilizumab { conditions.append("persisting ≥ \(hours) h after first tocilizumab") }
+            if let hours = indication.persistingHoursAfterFirstTocilizumab {
+                conditions.append("persisting ≥ \(hours) h after first tocilizumab")
+            }
             if indication.beforeSecondTocilizumab { conditions.append("before a second tocilizumab dose") }
             if indication.withoutIcans { conditions.append("without ICANS") }
             if indication.isolatedLateOnset { conditions.append("isolated late onset (no fever, no hypotension)") }
             if let day = indication.fromDayAfterInfusion { conditions.append("from day +\(day)") }
             if let fevers = indication.orAfterFeverCount { conditions.append("or after \(fevers) fevers") }
             if !indication.doseSpecified { conditions.append("no dose published for this indication") }
-            add("  " + indication.toxicity.rawValue, tagged(conditions.joined(separator: "; "), indication.status, indication.evidence, indication.note))
+            add(
+                "  " + indication.toxicity.rawValue,
+                tagged(conditions.joined(separator: "; "), indication.status, indication.evidence, indication.note)
+            )
         }
         out.append("")
         out.append("Dosing")
         add("  dose", tagged(doseText(p.dose), p.dose.status, p.dose.evidence, p.dose.note))
-        add("  frequency", tagged(frequencyText(p.frequency), p.frequency.status, p.frequency.evidence, p.frequency.note))
-        add("  routes", tagged("\(p.routes.allowed.map(\.rawValue).joined(separator: ", ")) (preferred \(p.routes.preferred.rawValue))", p.routes.status, p.routes.evidence, p.routes.note))
+        add(
+            "  frequency",
+            tagged(frequencyText(p.frequency), p.frequency.status, p.frequency.evidence, p.frequency.note)
+        )
+        add(
+            "  routes",
+            tagged(
+                "\(p.routes.allowed.map(\.rawValue).joined(separator: ", ")) (preferred \(p.routes.preferred.rawValue))",
+                p.routes.status,
+                p.routes.evidence,
+                p.routes.note
+            )
+        )
         add("  caps", tagged(capsSummary(p.caps), p.caps.status, p.caps.evidence, p.caps.note))
         var rounding = p.rounding.rule.rawValue
         if let syringe = p.rounding.syringeMg, let tolerance = p.rounding.tolerancePercent {
             rounding += " (\(syringe) mg syringes within \(tolerance) %)"
         }
         add("  rounding", tagged(rounding, p.rounding.status, p.rounding.evidence, p.rounding.note))
-        add("  escalation", tagged(p.escalation.rule.rawValue, p.escalation.status, p.escalation.evidence, p.escalation.note))
-        add("  reassessment", tagged(p.reassessment.hours.description, p.reassessment.status, p.reassessment.evidence, p.reassessment.note))
+        add(
+            "  escalation",
+            tagged(p.escalation.rule.rawValue, p.escalation.status, p.escalation.evidence, p.escalation.note)
+        )
+        add(
+            "  reassessment",
+            tagged(
+                p.reassessment.hours.description,
+                p.reassessment.status,
+                p.reassessment.evidence,
+                p.reassessment.note
+            )
+        )
         out.append("")
         out.append("Course")
-        add("  taper trigger", tagged(triggerText(p.taper.trigger), p.taper.trigger.status, p.taper.trigger.evidence, p.taper.trigger.note))
+        add(
+            "  taper trigger",
+            tagged(triggerText(p.taper.trigger), p.taper.trigger.status, p.taper.trigger.evidence, p.taper.trigger.note)
+        )
         add("  taper", tagged(taperText(p.taper), p.taper.status, p.taper.evidence, p.taper.note))
         add("  duration", tagged(durationText(p.duration), p.duration.status, p.duration.evidence, nil))
         add("  last agent weaned", "\(p.lastAgentWeaned.value ? "yes" : "no")  [\(p.lastAgentWeaned.status.rawValue)]")
@@ -118,7 +154,15 @@ package enum ProtocolText {
             out.append("")
             out.append("Alternative regimens")
             for regimen in p.alternativeRegimens {
-                add("  " + regimen.id, tagged("\(regimen.name): \(doseText(regimen.dose)), \(frequencyText(regimen.frequency))", regimen.status, regimen.evidence, regimen.selection))
+                add(
+                    "  " + regimen.id,
+                    tagged(
+                        "\(regimen.name): \(doseText(regimen.dose)), \(frequencyText(regimen.frequency))",
+                        regimen.status,
+                        regimen.evidence,
+                        regimen.selection
+                    )
+                )
                 if let taper = regimen.taper { add("", "taper: " + taperText(taper)) }
             }
         }
@@ -141,13 +185,15 @@ package enum ProtocolText {
     static func doseText(_ dose: ProtocolDose) -> String {
         let amount = dose.amount
         if !amount.isRange { return "\(amount.low) \(dose.basis.unit)" }
-        return "\(amount.low)–\(amount.high) \(dose.basis.unit) (less ill \(amount.low), grade ≥ 3 \(amount.severe), ceiling \(amount.high))"
+        return
+            "\(amount.low)–\(amount.high) \(dose.basis.unit) (less ill \(amount.low), grade ≥ 3 \(amount.severe), ceiling \(amount.high))"
     }
 
     static func frequencyText(_ frequency: ProtocolFrequency) -> String {
         let allowed = frequency.allowed.map(\.rawValue).joined(separator: ", ")
         guard let value = frequency.default else {
-            return "none stated: prescriber chooses (options \(frequency.options.map(\.rawValue).joined(separator: ", ")); allowed \(allowed))"
+            return
+                "none stated: prescriber chooses (options \(frequency.options.map(\.rawValue).joined(separator: ", ")); allowed \(allowed))"
         }
         return "\(value.rawValue) (allowed \(allowed))"
     }
@@ -168,9 +214,14 @@ package enum ProtocolText {
         var text: String
         switch taper.method {
         case .lengthenInterval:
-            text = "same mg per dose, intervals " + taper.intervals.map(\.rawValue).joined(separator: " → ") + " → stop, \(taper.stepHours) per step"
+            text =
+                "same mg per dose, intervals " + taper.intervals.map(\.rawValue).joined(separator: " → ")
+                + " → stop, \(taper.stepHours) per step"
         case .doseSteps:
-            text = taper.steps.map { "\($0.amount) \($0.basis.unit) \($0.frequency.rawValue) for \(($0.hours ?? taper.stepHours).description)" }
+            text =
+                taper.steps.map {
+                    "\($0.amount) \($0.basis.unit) \($0.frequency.rawValue) for \(($0.hours ?? taper.stepHours).description)"
+                }
                 .joined(separator: " → ") + " → stop"
         case .stopWithoutTaper:
             text = "stop without taper"

@@ -165,22 +165,30 @@ package enum AnakinraDosing {
                 guard request.renalOverride else { return .noDose([renalOverrideRequired()]) }
                 flags.append(
                     DosingFlag(
-                        .renalFrequencyOverride, .reason, values: [DosingValue("frequency", "Q48H")],
+                        .renalFrequencyOverride,
+                        .reason,
+                        values: [DosingValue("frequency", "Q48H")],
                         source: "clinician override",
-                        message: "Q48H by a clinician's renal override (label: consider every other day when CrCl < 30 mL/min)."
+                        message:
+                            "Q48H by a clinician's renal override (label: consider every other day when CrCl < 30 mL/min)."
                     )
                 )
             } else if !regimen.frequency.allowed.contains(requested) {
                 offProtocolFrequency = true
                 flags.append(
                     DosingFlag(
-                        .frequencyOutsideProtocol, .warning,
+                        .frequencyOutsideProtocol,
+                        .warning,
                         values: [
                             DosingValue("frequency", requested.rawValue),
-                            DosingValue("protocolFrequencies", regimen.frequency.allowed.map(\.rawValue).joined(separator: ",")),
+                            DosingValue(
+                                "protocolFrequencies",
+                                regimen.frequency.allowed.map(\.rawValue).joined(separator: ",")
+                            ),
                         ],
                         source: p.sourceTag(regimen.frequency.status, evidence: regimen.frequency.evidence),
-                        message: "\(requested.rawValue) is not a frequency of \(p.shortName) (\(regimen.frequency.allowed.map(\.rawValue).joined(separator: ", ")))."
+                        message:
+                            "\(requested.rawValue) is not a frequency of \(p.shortName) (\(regimen.frequency.allowed.map(\.rawValue).joined(separator: ", ")))."
                     )
                 )
             }
@@ -189,7 +197,9 @@ package enum AnakinraDosing {
             if regimen.frequency.status == .policy {
                 flags.append(
                     DosingFlag(
-                        .policyDefault, .reason, values: [DosingValue("frequency", protocolDefault.rawValue)],
+                        .policyDefault,
+                        .reason,
+                        values: [DosingValue("frequency", protocolDefault.rawValue)],
                         source: "policy",
                         message: "Frequency \(protocolDefault.rawValue) is a ToxWatch default for \(p.shortName)"
                             + (regimen.frequency.note.map { ": \($0)" } ?? ".")
@@ -203,13 +213,15 @@ package enum AnakinraDosing {
         if !p.routes.allowed.contains(route) {
             flags.append(
                 DosingFlag(
-                    .routeOutsideProtocol, .warning,
+                    .routeOutsideProtocol,
+                    .warning,
                     values: [
                         DosingValue("route", route.rawValue),
                         DosingValue("protocolRoutes", p.routes.allowed.map(\.rawValue).joined(separator: ",")),
                     ],
                     source: p.sourceTag(p.routes.status, evidence: p.routes.evidence),
-                    message: "\(route.rawValue) is not a route of \(p.shortName) (\(p.routes.allowed.map(\.rawValue).joined(separator: ", ")))."
+                    message:
+                        "\(route.rawValue) is not a route of \(p.shortName) (\(p.routes.allowed.map(\.rawValue).joined(separator: ", ")))."
                 )
             )
         }
@@ -220,14 +232,28 @@ package enum AnakinraDosing {
 
         guard let frequency else {
             return .dose(
-                frequencyRequired(p, regimen: regimen, weight: weight, amount: amount, level: request.level, route: route, flags: flags)
+                frequencyRequired(
+                    p,
+                    regimen: regimen,
+                    weight: weight,
+                    amount: amount,
+                    level: request.level,
+                    route: route,
+                    flags: flags
+                )
             )
         }
 
         let core = compute(p, regimen: regimen, weight: weight, amount: amount, frequency: frequency)
         guard core.mg >= 1 else { return .noDose(flags + [doseBelowOneMg(core)]) }
         var calculation = makeCalculation(
-            p, regimen: regimen, weight: weight, amount: amount, level: request.level, route: route, core: core,
+            p,
+            regimen: regimen,
+            weight: weight,
+            amount: amount,
+            level: request.level,
+            route: route,
+            core: core,
             flags: flags
         )
         if offProtocolFrequency, let protocolDefault = regimen.frequency.default {
@@ -268,7 +294,8 @@ package enum AnakinraDosing {
         if let ceiling = p.caps.mgPerKgPerDay {
             limits.append(
                 DailyLimit(
-                    mg: ceiling * weight, kind: .mgPerKgDayCeiling,
+                    mg: ceiling * weight,
+                    kind: .mgPerKgDayCeiling,
                     stated: "\(ceiling) mg/kg/day × \(weight) kg = \(ceiling * weight) mg/day"
                 )
             )
@@ -297,7 +324,10 @@ package enum AnakinraDosing {
         if basis.isWeightBased {
             base = amount * weight
             steps.append(
-                DoseStep(.weightBased, "\(amount) \(basis.unit) × \(weight) kg = \(base) mg\(basis.isPerDay ? "/day" : "")")
+                DoseStep(
+                    .weightBased,
+                    "\(amount) \(basis.unit) × \(weight) kg = \(base) mg\(basis.isPerDay ? "/day" : "")"
+                )
             )
         } else {
             base = amount
@@ -306,15 +336,24 @@ package enum AnakinraDosing {
         var dose = base
         if basis.isPerDay {
             dose = base / n
-            steps.append(DoseStep(.divided, "\(base) mg/day ÷ \(n) dose\(n == 1 ? "" : "s") (\(frequency.rawValue)) = \(dose) mg"))
+            steps.append(
+                DoseStep(
+                    .divided,
+                    "\(base) mg/day ÷ \(n) dose\(n == 1 ? "" : "s") (\(frequency.rawValue)) = \(dose) mg"
+                )
+            )
         }
 
         // 2. Per-dose cap.
         if let cap = p.caps.perDoseMg, dose > cap {
             caps.append(
                 AppliedCap(
-                    kind: .perDoseCap, limitMg: ExactAmount(cap), beforeMg: dose, afterMg: cap,
-                    stated: "\(cap) mg/dose", source: capSource
+                    kind: .perDoseCap,
+                    limitMg: ExactAmount(cap),
+                    beforeMg: dose,
+                    afterMg: cap,
+                    stated: "\(cap) mg/dose",
+                    source: capSource
                 )
             )
             steps.append(DoseStep(.perDoseCap, "per-dose cap \(cap) mg: \(dose) mg → \(cap) mg"))
@@ -329,7 +368,11 @@ package enum AnakinraDosing {
                 let capped = Int((limit.mg / n).floor)
                 caps.append(
                     AppliedCap(
-                        kind: limit.kind, limitMg: limit.mg, beforeMg: dose, afterMg: capped, stated: limit.stated,
+                        kind: limit.kind,
+                        limitMg: limit.mg,
+                        beforeMg: dose,
+                        afterMg: capped,
+                        stated: limit.stated,
                         source: capSource
                     )
                 )
@@ -357,23 +400,33 @@ package enum AnakinraDosing {
             let tolerance = p.rounding.tolerancePercent ?? 10
             let source = p.sourceTag(p.rounding.status, evidence: p.rounding.evidence)
             if let whole = wholeSyringeDose(
-                dose, syringeMg: syringeMg, tolerancePercent: tolerance, perDoseCap: p.caps.perDoseMg,
-                dailyLimit: limit?.mg, dosesPerDay: n
+                dose,
+                syringeMg: syringeMg,
+                tolerancePercent: tolerance,
+                perDoseCap: p.caps.perDoseMg,
+                dailyLimit: limit?.mg,
+                dosesPerDay: n
             ) {
                 mg = whole
                 if ExactAmount(whole) != dose {
                     steps.append(
-                        DoseStep(.rounding, "rounded to \(whole / syringeMg) × \(syringeMg) mg syringe\(whole == syringeMg ? "" : "s"): \(dose) mg → \(whole) mg (within \(tolerance) %)")
+                        DoseStep(
+                            .rounding,
+                            "rounded to \(whole / syringeMg) × \(syringeMg) mg syringe\(whole == syringeMg ? "" : "s"): \(dose) mg → \(whole) mg (within \(tolerance) %)"
+                        )
                     )
                     flags.append(
                         DosingFlag(
-                            .roundedToWholeSyringe, .reason,
+                            .roundedToWholeSyringe,
+                            .reason,
                             values: [
                                 DosingValue("computedMg", "\(dose)"), DosingValue("mg", "\(whole)"),
-                                DosingValue("syringes", "\(whole / syringeMg)"), DosingValue("tolerancePercent", "\(tolerance)"),
+                                DosingValue("syringes", "\(whole / syringeMg)"),
+                                DosingValue("tolerancePercent", "\(tolerance)"),
                             ],
                             source: source,
-                            message: "Rounded \(dose) mg to \(whole) mg, a whole number of \(syringeMg) mg syringes within \(tolerance) % (\(p.shortName): round dose to nearest vial)."
+                            message:
+                                "Rounded \(dose) mg to \(whole) mg, a whole number of \(syringeMg) mg syringes within \(tolerance) % (\(p.shortName): round dose to nearest vial)."
                         )
                     )
                 }
@@ -384,10 +437,15 @@ package enum AnakinraDosing {
                 }
                 flags.append(
                     DosingFlag(
-                        .roundingConfirmationRequired, .alert,
-                        values: [DosingValue("computedMg", "\(dose)"), DosingValue("mg", "\(mg)"), DosingValue("syringeMg", "\(syringeMg)")],
+                        .roundingConfirmationRequired,
+                        .alert,
+                        values: [
+                            DosingValue("computedMg", "\(dose)"), DosingValue("mg", "\(mg)"),
+                            DosingValue("syringeMg", "\(syringeMg)"),
+                        ],
                         source: source,
-                        message: "No whole number of \(syringeMg) mg syringes lies within \(tolerance) % of \(dose) mg; confirm \(mg) mg (\(p.shortName) says round to nearest vial)."
+                        message:
+                            "No whole number of \(syringeMg) mg syringes lies within \(tolerance) % of \(dose) mg; confirm \(mg) mg (\(p.shortName) says round to nearest vial)."
                     )
                 )
             }
@@ -402,7 +460,10 @@ package enum AnakinraDosing {
         if let limit, ExactAmount(mg * n) > limit.mg {
             let capped = Int((limit.mg / n).floor)
             steps.append(
-                DoseStep(.capAfterRounding, "\(n) × \(mg) mg = \(mg * n) mg is above \(limit.stated) → floor(\(limit.mg) ÷ \(n)) = \(capped) mg")
+                DoseStep(
+                    .capAfterRounding,
+                    "\(n) × \(mg) mg = \(mg * n) mg is above \(limit.stated) → floor(\(limit.mg) ÷ \(n)) = \(capped) mg"
+                )
             )
             flags.append(roundedDown(from: mg, to: capped, cap: limit.stated, source: capSource))
             mg = capped
@@ -455,10 +516,22 @@ package enum AnakinraDosing {
         var allFlags = flags + core.flags
         if let lowVolume = lowVolume(weight: weight, mg: core.mg) { allFlags.append(lowVolume) }
         return DoseCalculation(
-            protocolId: p.id, regimenId: regimen.id, level: level, weightKg: weight, basis: regimen.dose.basis,
-            amount: amount, mg: core.mg, frequency: core.frequency, route: route, dailyMg: core.dailyMg,
-            mgPerKg: ExactAmount(core.mg) / weight, mgPerKgPerDay: ExactAmount(core.dailyMg) / weight,
-            capsApplied: core.caps, flags: allFlags, steps: core.steps, options: [],
+            protocolId: p.id,
+            regimenId: regimen.id,
+            level: level,
+            weightKg: weight,
+            basis: regimen.dose.basis,
+            amount: amount,
+            mg: core.mg,
+            frequency: core.frequency,
+            route: route,
+            dailyMg: core.dailyMg,
+            mgPerKg: ExactAmount(core.mg) / weight,
+            mgPerKgPerDay: ExactAmount(core.dailyMg) / weight,
+            capsApplied: core.caps,
+            flags: allFlags,
+            steps: core.steps,
+            options: [],
             syringesPerDose: AnakinraSupply.syringesPerDose(mg: core.mg),
             volumePerDoseML: AnakinraSupply.volumeML(mg: core.mg),
             source: p.sourceTag(regimen.dose.status, evidence: regimen.dose.evidence)
@@ -490,11 +563,20 @@ package enum AnakinraDosing {
             if let limit, daily > limit.mg {
                 caps.append(
                     AppliedCap(
-                        kind: limit.kind, limitMg: limit.mg, beforeMg: daily, afterMg: Int(limit.mg.floor),
-                        stated: limit.stated, source: p.sourceTag(p.caps.status, evidence: p.caps.evidence)
+                        kind: limit.kind,
+                        limitMg: limit.mg,
+                        beforeMg: daily,
+                        afterMg: Int(limit.mg.floor),
+                        stated: limit.stated,
+                        source: p.sourceTag(p.caps.status, evidence: p.caps.evidence)
                     )
                 )
-                steps.append(DoseStep(limit.kind == .dailyCap ? .dailyCap : .mgPerKgDayCeiling, "\(limit.stated): \(daily) mg/day → \(limit.mg) mg/day"))
+                steps.append(
+                    DoseStep(
+                        limit.kind == .dailyCap ? .dailyCap : .mgPerKgDayCeiling,
+                        "\(limit.stated): \(daily) mg/day → \(limit.mg) mg/day"
+                    )
+                )
                 daily = limit.mg
             }
             var rounded = Int(daily.roundedHalfUp)
@@ -511,7 +593,8 @@ package enum AnakinraDosing {
         var allFlags = flags
         allFlags.append(
             DosingFlag(
-                .frequencyRequired, .alert,
+                .frequencyRequired,
+                .alert,
                 values: options.map { DosingValue($0.frequency.rawValue, "\($0.mg)") },
                 source: p.sourceTag(regimen.frequency.status, evidence: regimen.frequency.evidence),
                 message: "\(p.shortName) states no frequency: the prescriber must choose one (\(listed))."
@@ -519,10 +602,24 @@ package enum AnakinraDosing {
         )
         if let lowVolume = lowVolume(weight: weight, mg: options.map(\.mg).min()) { allFlags.append(lowVolume) }
         return DoseCalculation(
-            protocolId: p.id, regimenId: regimen.id, level: level, weightKg: weight, basis: basis, amount: amount,
-            mg: nil, frequency: nil, route: route, dailyMg: dailyMg, mgPerKg: nil,
-            mgPerKgPerDay: dailyMg.map { ExactAmount($0) / weight }, capsApplied: caps, flags: allFlags, steps: steps,
-            options: options, syringesPerDose: nil, volumePerDoseML: nil,
+            protocolId: p.id,
+            regimenId: regimen.id,
+            level: level,
+            weightKg: weight,
+            basis: basis,
+            amount: amount,
+            mg: nil,
+            frequency: nil,
+            route: route,
+            dailyMg: dailyMg,
+            mgPerKg: nil,
+            mgPerKgPerDay: dailyMg.map { ExactAmount($0) / weight },
+            capsApplied: caps,
+            flags: allFlags,
+            steps: steps,
+            options: options,
+            syringesPerDose: nil,
+            volumePerDoseML: nil,
             source: p.sourceTag(regimen.dose.status, evidence: regimen.dose.evidence)
         )
     }
@@ -544,7 +641,9 @@ package enum AnakinraDosing {
         }
     }
 
-    static func levelFlags(_ p: AnakinraProtocol, regimen: DosingRegimen, level: DoseLevel, amount: ExactAmount) -> [DosingFlag] {
+    static func levelFlags(_ p: AnakinraProtocol, regimen: DosingRegimen, level: DoseLevel, amount: ExactAmount)
+        -> [DosingFlag]
+    {
         let range = regimen.dose.amount
         let unit = regimen.dose.basis.unit
         switch level {
@@ -552,10 +651,14 @@ package enum AnakinraDosing {
             guard value < range.low || value > range.high else { return [] }
             return [
                 DosingFlag(
-                    .doseOutsideProtocol, .warning,
-                    values: [DosingValue("prescribed", "\(value) \(unit)"), DosingValue("protocol", "\(range) \(unit)")],
+                    .doseOutsideProtocol,
+                    .warning,
+                    values: [
+                        DosingValue("prescribed", "\(value) \(unit)"), DosingValue("protocol", "\(range) \(unit)"),
+                    ],
                     source: p.sourceTag(regimen.dose.status, evidence: regimen.dose.evidence),
-                    message: "Prescribed \(value) \(unit) is outside \(p.shortName)'s \(range) \(unit); caps still apply."
+                    message:
+                        "Prescribed \(value) \(unit) is outside \(p.shortName)'s \(range) \(unit); caps still apply."
                 )
             ]
         case .lessIll, .severe, .ceiling:
@@ -568,8 +671,12 @@ package enum AnakinraDosing {
                 }
             return [
                 DosingFlag(
-                    .doseLevel, .reason,
-                    values: [DosingValue("level", level.code), DosingValue("amount", "\(amount) \(unit)"), DosingValue("range", "\(range) \(unit)")],
+                    .doseLevel,
+                    .reason,
+                    values: [
+                        DosingValue("level", level.code), DosingValue("amount", "\(amount) \(unit)"),
+                        DosingValue("range", "\(range) \(unit)"),
+                    ],
                     source: "policy",
                     message: "\(amount) \(unit) is \(meaning) of \(range) \(unit)."
                 )
@@ -577,25 +684,36 @@ package enum AnakinraDosing {
         }
     }
 
-    static func commonCapWarnings(_ p: AnakinraProtocol, mg: Int, daily: Int, frequency: DoseFrequency) -> [DosingFlag] {
+    static func commonCapWarnings(_ p: AnakinraProtocol, mg: Int, daily: Int, frequency: DoseFrequency) -> [DosingFlag]
+    {
         var flags: [DosingFlag] = []
         if p.caps.perDoseMg == nil, mg > AnakinraProduct.commonPerDoseCapMg {
             flags.append(
                 DosingFlag(
-                    .aboveCommonCap, .warning,
-                    values: [DosingValue("mg", "\(mg)"), DosingValue("commonPerDoseCapMg", "\(AnakinraProduct.commonPerDoseCapMg)")],
+                    .aboveCommonCap,
+                    .warning,
+                    values: [
+                        DosingValue("mg", "\(mg)"),
+                        DosingValue("commonPerDoseCapMg", "\(AnakinraProduct.commonPerDoseCapMg)"),
+                    ],
                     source: "seed letter text",
-                    message: "\(mg) mg per dose is above the common 100 mg cap; \(p.shortName) states no per-dose cap, so the dose is not capped."
+                    message:
+                        "\(mg) mg per dose is above the common 100 mg cap; \(p.shortName) states no per-dose cap, so the dose is not capped."
                 )
             )
         }
         if p.caps.dailyMg == nil, daily > AnakinraProduct.commonDailyCapMg {
             flags.append(
                 DosingFlag(
-                    .aboveCommonCap, .warning,
-                    values: [DosingValue("dailyMg", "\(daily)"), DosingValue("commonDailyCapMg", "\(AnakinraProduct.commonDailyCapMg)")],
+                    .aboveCommonCap,
+                    .warning,
+                    values: [
+                        DosingValue("dailyMg", "\(daily)"),
+                        DosingValue("commonDailyCapMg", "\(AnakinraProduct.commonDailyCapMg)"),
+                    ],
                     source: "seed letter text",
-                    message: "\(daily) mg/day (\(frequency.rawValue)) is above the common 400 mg/day maximum; \(p.shortName) states no daily cap, so the dose is not capped."
+                    message:
+                        "\(daily) mg/day (\(frequency.rawValue)) is above the common 400 mg/day maximum; \(p.shortName) states no daily cap, so the dose is not capped."
                 )
             )
         }
@@ -613,21 +731,28 @@ package enum AnakinraDosing {
             detail = " \(mg) mg SC would be \(volume.decimalText(places: 3)) mL."
         }
         return DosingFlag(
-            .lowVolumeMeasurement, .alert, values: values, source: "clinical-spec A9",
+            .lowVolumeMeasurement,
+            .alert,
+            values: values,
+            source: "clinical-spec A9",
             message: "Weight < 10 kg: SC volumes are small (0.1 mL per 15 mg at 150 mg/mL).\(detail)"
         )
     }
 
     static func roundedDown(from: Int, to: Int, cap: String, source: String) -> DosingFlag {
         DosingFlag(
-            .roundedDownToCap, .reason, values: [DosingValue("roundedMg", "\(from)"), DosingValue("mg", "\(to)"), DosingValue("cap", cap)],
-            source: source, message: "Rounding gave \(from) mg, above \(cap); the dose is \(to) mg."
+            .roundedDownToCap,
+            .reason,
+            values: [DosingValue("roundedMg", "\(from)"), DosingValue("mg", "\(to)"), DosingValue("cap", cap)],
+            source: source,
+            message: "Rounding gave \(from) mg, above \(cap); the dose is \(to) mg."
         )
     }
 
     static func weightRequired(_ weightKg: Double?) -> DosingFlag {
         DosingFlag(
-            .weightRequired, .alert,
+            .weightRequired,
+            .alert,
             values: weightKg.map { [DosingValue("weightKg", "\($0)")] } ?? [],
             source: "clinical-spec A5",
             message: weightKg == nil
@@ -638,22 +763,33 @@ package enum AnakinraDosing {
 
     static func renalOverrideRequired() -> DosingFlag {
         DosingFlag(
-            .renalOverrideRequired, .alert, values: [DosingValue("frequency", "Q48H")], source: "clinical-spec A5",
+            .renalOverrideRequired,
+            .alert,
+            values: [DosingValue("frequency", "Q48H")],
+            source: "clinical-spec A5",
             message: "Q48H is only used by a clinician's renal override: no dose is calculated."
         )
     }
 
     static func unknownRegimen(_ p: AnakinraProtocol, _ id: String) -> DosingFlag {
         DosingFlag(
-            .unknownRegimen, .alert,
-            values: [DosingValue("regimen", id), DosingValue("known", p.alternativeRegimens.map(\.id).joined(separator: ","))],
-            source: p.evidence, message: "\(p.shortName) has no regimen \"\(id)\": no dose is calculated."
+            .unknownRegimen,
+            .alert,
+            values: [
+                DosingValue("regimen", id),
+                DosingValue("known", p.alternativeRegimens.map(\.id).joined(separator: ",")),
+            ],
+            source: p.evidence,
+            message: "\(p.shortName) has no regimen \"\(id)\": no dose is calculated."
         )
     }
 
     static func doseBelowOneMg(_ core: Core) -> DosingFlag {
         DosingFlag(
-            .doseBelowOneMg, .alert, values: [DosingValue("frequency", core.frequency.rawValue)], source: "clinical-spec A5",
+            .doseBelowOneMg,
+            .alert,
+            values: [DosingValue("frequency", core.frequency.rawValue)],
+            source: "clinical-spec A5",
             message: "The dose rounds to less than 1 mg: no dose is calculated; check the weight."
         )
     }

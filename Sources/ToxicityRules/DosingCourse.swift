@@ -129,17 +129,30 @@ extension AnakinraDosing {
         case .doubleDailyDose:
             let currentAmount: ExactAmount
             if let mg = current.mg, let frequency {
-                currentAmount = amountInBasis(mgPerDose: ExactAmount(mg), frequency: frequency, basis: basis, weight: weight)
+                currentAmount = amountInBasis(
+                    mgPerDose: ExactAmount(mg),
+                    frequency: frequency,
+                    basis: basis,
+                    weight: weight
+                )
             } else if basis.isPerDay {
-                currentAmount = basis.isWeightBased ? ExactAmount(current.dailyMg) / weight : ExactAmount(current.dailyMg)
+                currentAmount =
+                    basis.isWeightBased ? ExactAmount(current.dailyMg) / weight : ExactAmount(current.dailyMg)
             } else {
                 return .noDose([frequencyNeeded(p)])
             }
             target = ExactAmount.min(currentAmount * 2, regimen.dose.amount.high)
-            description = "double the daily dose: \(current.dailyMg) → \(current.dailyMg * 2) mg/day, ceiling \(regimen.dose.amount.high) \(basis.unit)"
+            description =
+                "double the daily dose: \(current.dailyMg) → \(current.dailyMg * 2) mg/day, ceiling \(regimen.dose.amount.high) \(basis.unit)"
         }
 
-        var request = DoseRequest(weightKg: weightKg, level: .prescribed(target), frequency: frequency, route: current.route, regimenId: regimenId)
+        var request = DoseRequest(
+            weightKg: weightKg,
+            level: .prescribed(target),
+            frequency: frequency,
+            route: current.route,
+            regimenId: regimenId
+        )
         request.renalOverride = current.frequency == .q48h
         let outcome = calculate(p, request)
         guard case .dose(var calculation) = outcome else { return .noDose(outcome.flags) }
@@ -149,13 +162,21 @@ extension AnakinraDosing {
         let raisesDose = newDaily > current.dailyMg && (calculation.mg ?? 0) >= (current.mg ?? 0)
         guard raisesDose else {
             return .atCeiling(
-                atProtocolCeiling(p, current: current, reason: "the next dose (\(newDaily) mg/day) is not above the current one after the caps")
+                atProtocolCeiling(
+                    p,
+                    current: current,
+                    reason: "the next dose (\(newDaily) mg/day) is not above the current one after the caps"
+                )
             )
         }
-        calculation.steps.insert(DoseStep(.escalation, "escalation (\(p.escalation.rule.rawValue)) \(description)"), at: 0)
+        calculation.steps.insert(
+            DoseStep(.escalation, "escalation (\(p.escalation.rule.rawValue)) \(description)"),
+            at: 0
+        )
         calculation.flags.insert(
             DosingFlag(
-                .escalated, .reason,
+                .escalated,
+                .reason,
                 values: [
                     DosingValue("rule", p.escalation.rule.rawValue), DosingValue("fromDailyMg", "\(current.dailyMg)"),
                     DosingValue("toDailyMg", "\(newDaily)"),
@@ -200,66 +221,111 @@ extension AnakinraDosing {
         var previous = (mg: currentMg, frequency: currentFrequency, daily: currentMg * currentFrequency.dosesPer24Hours)
         var pendingFlags: [DosingFlag] = []
 
-        func emit(mg: Int, frequency: DoseFrequency, hours: HoursRange, note: String, extraFlags: [DosingFlag]) {
+        /// Appends a step; returns `false` (and appends nothing) when the caps leave less than 1 mg.
+        func emit(mg: Int, frequency: DoseFrequency, hours: HoursRange, note: String, extraFlags: [DosingFlag]) -> Bool {
+            var mg = mg
+            let capped = capForTaper(p, mg: mg, frequency: frequency, weight: weight)
+            guard capped.mg >= 1 else {
+                pendingFlags.append(
+                    DosingFlag(
+                        .doseBelowOneMg,
+                        .alert,
+                        values: [DosingValue("frequency", frequency.rawValue)],
+                        source: "clinical-spec A5",
+                        message: "Within the caps the next taper step would be below 1 mg: the taper ends here."
+                    )
+                )
+                return false
+            }
             var flags = pendingFlags + extraFlags
             pendingFlags = []
             var steps = [DoseStep(.taper, note)]
             var caps: [AppliedCap] = []
-            var mg = mg
-            let capped = capForTaper(p, mg: mg, frequency: frequency, weight: weight)
             if capped.mg < mg {
                 caps = capped.caps
                 steps += capped.steps
                 flags.append(
                     DosingFlag(
-                        .currentDoseAboveCap, .warning, values: [DosingValue("currentMg", "\(mg)"), DosingValue("mg", "\(capped.mg)")],
+                        .currentDoseAboveCap,
+                        .warning,
+                        values: [DosingValue("currentMg", "\(mg)"), DosingValue("mg", "\(capped.mg)")],
                         source: p.sourceTag(p.caps.status, evidence: p.caps.evidence),
-                        message: "\(mg) mg is above the protocol's caps at \(frequency.rawValue); the taper step is \(capped.mg) mg."
+                        message:
+                            "\(mg) mg is above the protocol's caps at \(frequency.rawValue); the taper step is \(capped.mg) mg."
                     )
                 )
                 mg = capped.mg
             }
             let daily = mg * frequency.dosesPer24Hours
-            steps.append(DoseStep(.daily, "\(frequency.dosesPer24Hours) × \(mg) mg (\(frequency.rawValue)) = \(daily) mg/day"))
+            steps.append(
+                DoseStep(.daily, "\(frequency.dosesPer24Hours) × \(mg) mg (\(frequency.rawValue)) = \(daily) mg/day")
+            )
             flags += commonCapWarnings(p, mg: mg, daily: daily, frequency: frequency)
             flags.insert(
                 DosingFlag(
-                    .taperStep, .reason,
-                    values: [DosingValue("step", "\(schedule.count + 1)"), DosingValue("mg", "\(mg)"), DosingValue("frequency", frequency.rawValue)],
-                    source: source, message: "Taper step \(schedule.count + 1): \(mg) mg \(frequency.rawValue) for \(hours)."
+                    .taperStep,
+                    .reason,
+                    values: [
+                        DosingValue("step", "\(schedule.count + 1)"), DosingValue("mg", "\(mg)"),
+                        DosingValue("frequency", frequency.rawValue),
+                    ],
+                    source: source,
+                    message: "Taper step \(schedule.count + 1): \(mg) mg \(frequency.rawValue) for \(hours)."
                 ),
                 at: 0
             )
             schedule.append(
                 TaperStep(
-                    number: schedule.count + 1, mg: mg, frequency: frequency, dailyMg: daily, hours: hours, capsApplied: caps,
-                    flags: flags, steps: steps
+                    number: schedule.count + 1,
+                    mg: mg,
+                    frequency: frequency,
+                    dailyMg: daily,
+                    hours: hours,
+                    capsApplied: caps,
+                    flags: flags,
+                    steps: steps
                 )
             )
             previous = (mg, frequency, daily)
+            return true
         }
 
         switch taper.method {
         case .lengthenInterval:
             while let next = taper.intervals.first(where: { $0 > previous.frequency }) {
-                emit(
-                    mg: previous.mg, frequency: next, hours: taper.stepHours,
+                let emitted = emit(
+                    mg: previous.mg,
+                    frequency: next,
+                    hours: taper.stepHours,
                     note: "taper: same \(previous.mg) mg per dose, \(previous.frequency.rawValue) → \(next.rawValue)",
                     extraFlags: []
                 )
+                if !emitted { break }
             }
         case .doseSteps:
             for step in taper.steps {
                 var stepRegimen = regimen
-                stepRegimen.dose = ProtocolDose(basis: step.basis, amount: DoseAmount(step.amount), status: taper.status)
+                stepRegimen.dose = ProtocolDose(
+                    basis: step.basis,
+                    amount: DoseAmount(step.amount),
+                    status: taper.status
+                )
                 let stepWeight = weight ?? ExactAmount(1)
-                let core = compute(p, regimen: stepRegimen, weight: stepWeight, amount: step.amount, frequency: step.frequency)
+                let core = compute(
+                    p,
+                    regimen: stepRegimen,
+                    weight: stepWeight,
+                    amount: step.amount,
+                    frequency: step.frequency
+                )
                 var mg = core.mg
                 var extra = core.flags.filter { $0.code != .aboveCommonCap }
                 if mg > previous.mg {
                     extra.append(
                         DosingFlag(
-                            .taperStepClamped, .reason, values: [DosingValue("stepMg", "\(mg)"), DosingValue("mg", "\(previous.mg)")],
+                            .taperStepClamped,
+                            .reason,
+                            values: [DosingValue("stepMg", "\(mg)"), DosingValue("mg", "\(previous.mg)")],
                             source: "clinical-spec A7",
                             message: "The taper step (\(mg) mg) would raise the dose; it stays at \(previous.mg) mg."
                         )
@@ -270,20 +336,28 @@ extension AnakinraDosing {
                 guard daily < previous.daily, mg >= 1 else {
                     pendingFlags.append(
                         DosingFlag(
-                            .taperStepSkipped, .reason,
-                            values: [DosingValue("step", "\(step.amount) \(step.basis.unit) \(step.frequency.rawValue)"), DosingValue("dailyMg", "\(daily)")],
+                            .taperStepSkipped,
+                            .reason,
+                            values: [
+                                DosingValue("step", "\(step.amount) \(step.basis.unit) \(step.frequency.rawValue)"),
+                                DosingValue("dailyMg", "\(daily)"),
+                            ],
                             source: "clinical-spec A7",
-                            message: "Skipped taper step \(step.amount) \(step.basis.unit) \(step.frequency.rawValue): \(daily) mg/day does not lower \(previous.daily) mg/day."
+                            message:
+                                "Skipped taper step \(step.amount) \(step.basis.unit) \(step.frequency.rawValue): \(daily) mg/day does not lower \(previous.daily) mg/day."
                         )
                     )
                     continue
                 }
                 let arithmetic = core.steps.first.map { " (\($0.text))" } ?? ""
-                emit(
-                    mg: mg, frequency: step.frequency, hours: step.hours ?? taper.stepHours,
+                let emitted = emit(
+                    mg: mg,
+                    frequency: step.frequency,
+                    hours: step.hours ?? taper.stepHours,
                     note: "taper: \(step.amount) \(step.basis.unit) \(step.frequency.rawValue)\(arithmetic)",
                     extraFlags: extra
                 )
+                if !emitted { break }
             }
         case .stopWithoutTaper:
             break
@@ -291,10 +365,18 @@ extension AnakinraDosing {
 
         schedule.append(
             TaperStep(
-                number: schedule.count + 1, mg: nil, frequency: nil, dailyMg: 0, hours: nil, capsApplied: [],
+                number: schedule.count + 1,
+                mg: nil,
+                frequency: nil,
+                dailyMg: 0,
+                hours: nil,
+                capsApplied: [],
                 flags: pendingFlags + [
                     DosingFlag(
-                        .taperComplete, .reason, values: [DosingValue("method", taper.method.rawValue)], source: source,
+                        .taperComplete,
+                        .reason,
+                        values: [DosingValue("method", taper.method.rawValue)],
+                        source: source,
                         message: "End of the taper: stop anakinra."
                     )
                 ],
@@ -336,7 +418,16 @@ extension AnakinraDosing {
         var steps: [DoseStep] = []
         let source = p.sourceTag(p.caps.status, evidence: p.caps.evidence)
         if let cap = p.caps.perDoseMg, mg > cap {
-            caps.append(AppliedCap(kind: .perDoseCap, limitMg: ExactAmount(cap), beforeMg: ExactAmount(mg), afterMg: cap, stated: "\(cap) mg/dose", source: source))
+            caps.append(
+                AppliedCap(
+                    kind: .perDoseCap,
+                    limitMg: ExactAmount(cap),
+                    beforeMg: ExactAmount(mg),
+                    afterMg: cap,
+                    stated: "\(cap) mg/dose",
+                    source: source
+                )
+            )
             steps.append(DoseStep(.perDoseCap, "per-dose cap \(cap) mg: \(mg) mg → \(cap) mg"))
             mg = cap
         }
@@ -349,8 +440,22 @@ extension AnakinraDosing {
         }
         if let limit, ExactAmount(mg * n) > limit.mg {
             let capped = Int((limit.mg / n).floor)
-            caps.append(AppliedCap(kind: limit.kind, limitMg: limit.mg, beforeMg: ExactAmount(mg), afterMg: capped, stated: limit.stated, source: source))
-            steps.append(DoseStep(limit.kind == .dailyCap ? .dailyCap : .mgPerKgDayCeiling, "\(limit.stated): \(n) × \(mg) mg > \(limit.mg) mg → \(capped) mg"))
+            caps.append(
+                AppliedCap(
+                    kind: limit.kind,
+                    limitMg: limit.mg,
+                    beforeMg: ExactAmount(mg),
+                    afterMg: capped,
+                    stated: limit.stated,
+                    source: source
+                )
+            )
+            steps.append(
+                DoseStep(
+                    limit.kind == .dailyCap ? .dailyCap : .mgPerKgDayCeiling,
+                    "\(limit.stated): \(n) × \(mg) mg > \(limit.mg) mg → \(capped) mg"
+                )
+            )
             mg = capped
         }
         return (mg, caps, steps)
@@ -358,7 +463,8 @@ extension AnakinraDosing {
 
     static func atProtocolCeiling(_ p: AnakinraProtocol, current: CurrentDose, reason: String) -> DosingFlag {
         DosingFlag(
-            .atProtocolCeiling, .alert,
+            .atProtocolCeiling,
+            .alert,
             values: [DosingValue("rule", p.escalation.rule.rawValue), DosingValue("dailyMg", "\(current.dailyMg)")],
             source: p.sourceTag(p.escalation.status, evidence: p.escalation.evidence),
             message: "No escalation under \(p.shortName): \(reason); hold \(current.dailyMg) mg/day."
@@ -367,7 +473,9 @@ extension AnakinraDosing {
 
     static func frequencyNeeded(_ p: AnakinraProtocol) -> DosingFlag {
         DosingFlag(
-            .frequencyRequired, .alert, source: p.sourceTag(p.frequency.status, evidence: p.frequency.evidence),
+            .frequencyRequired,
+            .alert,
+            source: p.sourceTag(p.frequency.status, evidence: p.frequency.evidence),
             message: "A frequency is needed for this calculation."
         )
     }

@@ -43,7 +43,8 @@ package struct ExactAmount: Sendable, Hashable, Comparable, CustomStringConverti
     /// - Returns: `nil` when `value` is not finite, is too large to hold, or has more than
     ///   `places` decimal places (for example `2.0005` with `places: 3`).
     package init?(exactly value: Double, places: Int = 3) {
-        guard (0...6).contains(places), let (numerator, decimals) = Self.shortestDecimal(of: value), decimals <= places else {
+        guard (0...6).contains(places), let (numerator, decimals) = Self.shortestDecimal(of: value), decimals <= places
+        else {
             return nil
         }
         self.init(numerator, over: Self.powerOfTen(decimals))
@@ -101,11 +102,17 @@ package struct ExactAmount: Sendable, Hashable, Comparable, CustomStringConverti
     // MARK: Arithmetic
 
     package static func + (lhs: ExactAmount, rhs: ExactAmount) -> ExactAmount {
-        ExactAmount(lhs.numerator * rhs.denominator + rhs.numerator * lhs.denominator, over: lhs.denominator * rhs.denominator)
+        ExactAmount(
+            lhs.numerator * rhs.denominator + rhs.numerator * lhs.denominator,
+            over: lhs.denominator * rhs.denominator
+        )
     }
 
     package static func - (lhs: ExactAmount, rhs: ExactAmount) -> ExactAmount {
-        ExactAmount(lhs.numerator * rhs.denominator - rhs.numerator * lhs.denominator, over: lhs.denominator * rhs.denominator)
+        ExactAmount(
+            lhs.numerator * rhs.denominator - rhs.numerator * lhs.denominator,
+            over: lhs.denominator * rhs.denominator
+        )
     }
 
     package static func * (lhs: ExactAmount, rhs: ExactAmount) -> ExactAmount {

@@ -78,11 +78,15 @@ package enum RenalFunction {
             guard let heightValue = heightCm, heightValue.isFinite, (20...250).contains(heightValue),
                 let height = ExactAmount(measured: heightValue, places: 1)
             else {
-                return .missingInputs([missing(.heightRequired, "Height (20–250 cm) is needed for the bedside Schwartz estimate.")])
+                return .missingInputs([
+                    missing(.heightRequired, "Height (20–250 cm) is needed for the bedside Schwartz estimate.")
+                ])
             }
             let k = ExactAmount(thousandths: 413)
             let value = k * height / scr
-            let steps = [DoseStep(.weightBased, "bedside Schwartz: \(k) × \(height) cm ÷ \(scr) mg/dL = \(value) mL/min/1.73m2")]
+            let steps = [
+                DoseStep(.weightBased, "bedside Schwartz: \(k) × \(height) cm ÷ \(scr) mg/dL = \(value) mL/min/1.73m2")
+            ]
             return .estimate(make(.bedsideSchwartz, value: value, unit: "mL/min/1.73m2", flags: [], steps: steps))
         }
         guard let weight = AnakinraDosing.validatedWeight(weightKg) else {
@@ -103,12 +107,16 @@ package enum RenalFunction {
             text += " × 0.85 (sex unknown: lower estimate) = \(value) mL/min"
             flags.append(
                 DosingFlag(
-                    .sexUnknown, .warning, source: "policy",
+                    .sexUnknown,
+                    .warning,
+                    source: "policy",
                     message: "Sex unknown for Cockcroft-Gault: the lower (× 0.85) estimate is used."
                 )
             )
         }
-        return .estimate(make(.cockcroftGault, value: value, unit: "mL/min", flags: flags, steps: [DoseStep(.weightBased, text)]))
+        return .estimate(
+            make(.cockcroftGault, value: value, unit: "mL/min", flags: flags, steps: [DoseStep(.weightBased, text)])
+        )
     }
 
     static func make(
@@ -124,14 +132,27 @@ package enum RenalFunction {
         if below {
             flags.append(
                 DosingFlag(
-                    .renal, .alert,
-                    values: [DosingValue("creatinineClearance", rounded.decimalText(places: 1)), DosingValue("unit", unit), DosingValue("method", method.rawValue)],
+                    .renal,
+                    .alert,
+                    values: [
+                        DosingValue("creatinineClearance", rounded.decimalText(places: 1)), DosingValue("unit", unit),
+                        DosingValue("method", method.rawValue),
+                    ],
                     source: "Kineret label",
-                    message: "Estimated creatinine clearance \(rounded.decimalText(places: 1)) \(unit) < 30: the label says consider every-other-day dosing; no automatic change (acute setting, creatinine may not be at steady state)."
+                    message:
+                        "Estimated creatinine clearance \(rounded.decimalText(places: 1)) \(unit) < 30: the label says consider every-other-day dosing; no automatic change (acute setting, creatinine may not be at steady state)."
                 )
             )
         }
-        return CreatinineClearanceEstimate(method: method, value: value, rounded: rounded, unit: unit, isBelow30: below, flags: flags, steps: steps)
+        return CreatinineClearanceEstimate(
+            method: method,
+            value: value,
+            rounded: rounded,
+            unit: unit,
+            isBelow30: below,
+            flags: flags,
+            steps: steps
+        )
     }
 
     static func missing(_ code: DosingFlag.Code, _ message: String) -> DosingFlag {

@@ -69,26 +69,52 @@ package enum SupportingAgentDosing {
         }
         let source = "Kymriah USPI Table 1; ASCO 2021"
         let mgPerKg = weight < 30 ? ExactAmount(12) : ExactAmount(8)
-        var steps = [DoseStep(.weightBased, "\(mgPerKg) mg/kg × \(weight) kg = \(mgPerKg * weight) mg (\(weight < 30 ? "< 30 kg" : "≥ 30 kg"))")]
+        var steps = [
+            DoseStep(
+                .weightBased,
+                "\(mgPerKg) mg/kg × \(weight) kg = \(mgPerKg * weight) mg (\(weight < 30 ? "< 30 kg" : "≥ 30 kg"))"
+            )
+        ]
         var mg = mgPerKg * weight
         var caps: [AppliedCap] = []
         if weight >= 30, mg > 800 {
-            caps.append(AppliedCap(kind: .perDoseCap, limitMg: ExactAmount(800), beforeMg: mg, afterMg: 800, stated: "800 mg/dose", source: source))
+            caps.append(
+                AppliedCap(
+                    kind: .perDoseCap,
+                    limitMg: ExactAmount(800),
+                    beforeMg: mg,
+                    afterMg: 800,
+                    stated: "800 mg/dose",
+                    source: source
+                )
+            )
             steps.append(DoseStep(.perDoseCap, "maximum 800 mg: \(mg) mg → 800 mg"))
             mg = ExactAmount(800)
         }
         mg = rounded(mg, steps: &steps)
         return .dose(
             SupportingDose(
-                drug: .tocilizumab, mg: mg, mgPerKg: mgPerKg, route: .iv, schedule: .once, capsApplied: caps,
+                drug: .tocilizumab,
+                mg: mg,
+                mgPerKg: mgPerKg,
+                route: .iv,
+                schedule: .once,
+                capsApplied: caps,
                 flags: [
                     DosingFlag(
-                        .policyDefault, .reason,
-                        values: [DosingValue("minimumIntervalHours", "8"), DosingValue("maxPer24h", "3"), DosingValue("maxTotal", "4")],
-                        source: source, message: "May repeat after ≥ 8 h without improvement; at most 3 doses in 24 h and 4 in total."
+                        .policyDefault,
+                        .reason,
+                        values: [
+                            DosingValue("minimumIntervalHours", "8"), DosingValue("maxPer24h", "3"),
+                            DosingValue("maxTotal", "4"),
+                        ],
+                        source: source,
+                        message: "May repeat after ≥ 8 h without improvement; at most 3 doses in 24 h and 4 in total."
                     )
                 ],
-                steps: steps, status: .verified, source: source
+                steps: steps,
+                status: .verified,
+                source: source
             )
         )
     }
@@ -96,13 +122,21 @@ package enum SupportingAgentDosing {
     /// Dexamethasone as the shortage alternative to tocilizumab (A10): adults (≥ 18 y)
     /// 10 mg IV Q6H; children 0.5 mg/kg IV Q6H, max 10 mg (U). An unknown age uses the
     /// paediatric rule (never more than the adult dose) with alert `age-required`.
-    package static func dexamethasoneShortageAlternative(ageYears: Double?, weightKg: Double?) -> SupportingDoseOutcome {
+    package static func dexamethasoneShortageAlternative(ageYears: Double?, weightKg: Double?) -> SupportingDoseOutcome
+    {
         let adultSource = "ASCO 2021 (CRS grade 3)"
         if let ageYears, ageYears >= adultAgeYears {
             return .dose(
                 SupportingDose(
-                    drug: .dexamethasone, mg: ExactAmount(10), mgPerKg: nil, route: .iv, schedule: .every(.q6h),
-                    capsApplied: [], flags: [], steps: [DoseStep(.fixedAmount, "adult: fixed 10 mg")], status: .verified,
+                    drug: .dexamethasone,
+                    mg: ExactAmount(10),
+                    mgPerKg: nil,
+                    route: .iv,
+                    schedule: .every(.q6h),
+                    capsApplied: [],
+                    flags: [],
+                    steps: [DoseStep(.fixedAmount, "adult: fixed 10 mg")],
+                    status: .verified,
                     source: adultSource
                 )
             )
@@ -111,7 +145,9 @@ package enum SupportingAgentDosing {
         if ageYears == nil {
             flags.append(
                 DosingFlag(
-                    .ageRequired, .alert, source: "policy",
+                    .ageRequired,
+                    .alert,
+                    source: "policy",
                     message: "Age unknown: the paediatric dexamethasone rule (0.5 mg/kg, max 10 mg) is used."
                 )
             )
@@ -125,15 +161,32 @@ package enum SupportingAgentDosing {
         var steps = [DoseStep(.weightBased, "\(mgPerKg) mg/kg × \(weight) kg = \(mg) mg")]
         var caps: [AppliedCap] = []
         if mg > 10 {
-            caps.append(AppliedCap(kind: .perDoseCap, limitMg: ExactAmount(10), beforeMg: mg, afterMg: 10, stated: "10 mg/dose", source: source))
+            caps.append(
+                AppliedCap(
+                    kind: .perDoseCap,
+                    limitMg: ExactAmount(10),
+                    beforeMg: mg,
+                    afterMg: 10,
+                    stated: "10 mg/dose",
+                    source: source
+                )
+            )
             steps.append(DoseStep(.perDoseCap, "maximum 10 mg: \(mg) mg → 10 mg"))
             mg = ExactAmount(10)
         }
         mg = rounded(mg, steps: &steps)
         return .dose(
             SupportingDose(
-                drug: .dexamethasone, mg: mg, mgPerKg: mgPerKg, route: .iv, schedule: .every(.q6h), capsApplied: caps,
-                flags: flags, steps: steps, status: .unverified, source: source
+                drug: .dexamethasone,
+                mg: mg,
+                mgPerKg: mgPerKg,
+                route: .iv,
+                schedule: .every(.q6h),
+                capsApplied: caps,
+                flags: flags,
+                steps: steps,
+                status: .unverified,
+                source: source
             )
         )
     }
@@ -141,7 +194,11 @@ package enum SupportingAgentDosing {
     /// Siltuximab 11 mg/kg IV once (CARTOX; off-label for CRS; C).
     package static func siltuximab(weightKg: Double?) -> SupportingDoseOutcome {
         weightBased(
-            .siltuximab, mgPerKg: ExactAmount(11), weightKg: weightKg, schedule: .once, status: .corroborated,
+            .siltuximab,
+            mgPerKg: ExactAmount(11),
+            weightKg: weightKg,
+            schedule: .once,
+            status: .corroborated,
             source: "CARTOX (off-label)"
         )
     }
@@ -149,7 +206,11 @@ package enum SupportingAgentDosing {
     /// Emapalumab 1 mg/kg IV twice weekly (primary HLH label starting dose; V).
     package static func emapalumab(weightKg: Double?) -> SupportingDoseOutcome {
         weightBased(
-            .emapalumab, mgPerKg: ExactAmount(1), weightKg: weightKg, schedule: .twiceWeekly, status: .verified,
+            .emapalumab,
+            mgPerKg: ExactAmount(1),
+            weightKg: weightKg,
+            schedule: .twiceWeekly,
+            status: .verified,
             source: "Gamifant label (primary HLH)"
         )
     }
@@ -169,8 +230,16 @@ package enum SupportingAgentDosing {
         let mg = rounded(mgPerKg * weight, steps: &steps)
         return .dose(
             SupportingDose(
-                drug: drug, mg: mg, mgPerKg: mgPerKg, route: .iv, schedule: schedule, capsApplied: [], flags: [],
-                steps: steps, status: status, source: source
+                drug: drug,
+                mg: mg,
+                mgPerKg: mgPerKg,
+                route: .iv,
+                schedule: schedule,
+                capsApplied: [],
+                flags: [],
+                steps: steps,
+                status: status,
+                source: source
             )
         )
     }

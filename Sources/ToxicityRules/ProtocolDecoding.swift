@@ -154,7 +154,8 @@ package struct StrictKeyedContainer<Key: CodingKey & CaseIterable> {
             guard let value = E(rawValue: raw) else {
                 throw ProtocolValidationError(
                     codingPath: codingPath + [key, AnyProtocolKey(intValue: index)],
-                    message: "unknown value \"\(raw)\" (expected one of: \(E.allCases.map(\.rawValue).joined(separator: ", ")))"
+                    message:
+                        "unknown value \"\(raw)\" (expected one of: \(E.allCases.map(\.rawValue).joined(separator: ", ")))"
                 )
             }
             values.append(value)

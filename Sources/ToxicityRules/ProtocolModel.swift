@@ -55,7 +55,10 @@ package struct AnakinraProtocol: Sendable, Hashable, Codable {
         let c = try StrictKeyedContainer(decoder, keyedBy: CodingKeys.self)
         formatVersion = try c.integer(.formatVersion, in: 1...Int.max)
         guard formatVersion == Self.currentFormatVersion else {
-            throw c.error(.formatVersion, "\(formatVersion) is not supported (this build reads \(Self.currentFormatVersion))")
+            throw c.error(
+                .formatVersion,
+                "\(formatVersion) is not supported (this build reads \(Self.currentFormatVersion))"
+            )
         }
         id = try c.string(.id)
         guard Self.isValidId(id) else {
@@ -364,7 +367,13 @@ package struct ProtocolDose: Sendable, Hashable, Codable {
     package var evidence: String?
     package var note: String?
 
-    package init(basis: DoseBasis, amount: DoseAmount, status: EvidenceStatus, evidence: String? = nil, note: String? = nil) {
+    package init(
+        basis: DoseBasis,
+        amount: DoseAmount,
+        status: EvidenceStatus,
+        evidence: String? = nil,
+        note: String? = nil
+    ) {
         self.basis = basis
         self.amount = amount
         self.status = status
@@ -385,8 +394,9 @@ package struct ProtocolDose: Sendable, Hashable, Codable {
     }
 
     /// Decodes the single basis key of a dose or taper step.
-    static func decodeAmount<K: CodingKey & CaseIterable>(_ c: StrictKeyedContainer<K>) throws -> (DoseBasis, DoseAmount)
-    {
+    static func decodeAmount<K: CodingKey & CaseIterable>(_ c: StrictKeyedContainer<K>) throws -> (
+        DoseBasis, DoseAmount
+    ) {
         let present = DoseBasis.allCases.compactMap { basis in
             K.allCases.first { $0.stringValue == basis.rawValue }.flatMap { c.has($0) ? (basis, $0) : nil }
         }
@@ -498,7 +508,10 @@ package struct ProtocolFrequency: Sendable, Hashable, Codable {
             throw c.error(.allowed, "Q48H is only available as a clinician's renal override, never in a protocol")
         }
         if let value = `default`, !allowed.contains(value) {
-            throw c.error(.default, "\(value.rawValue) must be one of allowed (\(allowed.map(\.rawValue).joined(separator: ", ")))")
+            throw c.error(
+                .default,
+                "\(value.rawValue) must be one of allowed (\(allowed.map(\.rawValue).joined(separator: ", ")))"
+            )
         }
         if `default` == nil, options.isEmpty {
             throw c.error(.options, "is required when there is no default frequency")
@@ -538,7 +551,10 @@ package struct ProtocolRoutes: Sendable, Hashable, Codable {
         guard !allowed.isEmpty else { throw c.error(.allowed, "must list at least one route") }
         let preferredRaw = try c.string(.preferred)
         guard let preferred = Route(rawValue: preferredRaw), allowed.contains(preferred) else {
-            throw c.error(.preferred, "\"\(preferredRaw)\" must be one of allowed (\(allowed.map(\.rawValue).joined(separator: ", ")))")
+            throw c.error(
+                .preferred,
+                "\"\(preferredRaw)\" must be one of allowed (\(allowed.map(\.rawValue).joined(separator: ", ")))"
+            )
         }
         self.allowed = allowed
         self.preferred = preferred
@@ -633,7 +649,9 @@ package struct ProtocolRounding: Sendable, Hashable, Codable {
         note = try c.optional(.note)
         if rule == .wholeSyringe {
             guard syringeMg != nil else { throw c.error(.syringeMg, "is required for rule whole-syringe") }
-            guard tolerancePercent != nil else { throw c.error(.tolerancePercent, "is required for rule whole-syringe") }
+            guard tolerancePercent != nil else {
+                throw c.error(.tolerancePercent, "is required for rule whole-syringe")
+            }
         }
     }
 }
@@ -785,12 +803,17 @@ package struct TaperDoseStep: Sendable, Hashable, Codable {
         let c = try StrictKeyedContainer(decoder, keyedBy: CodingKeys.self)
         let (basis, range) = try ProtocolDose.decodeAmount(c)
         guard !range.isRange else {
-            throw ProtocolValidationError(codingPath: c.codingPath + [AnyProtocolKey(stringValue: basis.rawValue)], message: "a taper step takes one amount, not a range")
+            throw ProtocolValidationError(
+                codingPath: c.codingPath + [AnyProtocolKey(stringValue: basis.rawValue)],
+                message: "a taper step takes one amount, not a range"
+            )
         }
         self.basis = basis
         amount = range.low
         frequency = try c.enumeration(.frequency)
-        guard frequency != .q48h else { throw c.error(.frequency, "Q48H is only available as a clinician's renal override") }
+        guard frequency != .q48h else {
+            throw c.error(.frequency, "Q48H is only available as a clinician's renal override")
+        }
         hours = try c.optional(.hours)
     }
 

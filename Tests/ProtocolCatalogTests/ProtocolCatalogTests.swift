@@ -9,7 +9,10 @@ final class TemporaryDirectory {
     let url: URL
 
     init() throws {
-        url = FileManager.default.temporaryDirectory.appendingPathComponent("toxwatch-protocols-\(UUID().uuidString)", isDirectory: true)
+        url = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "toxwatch-protocols-\(UUID().uuidString)",
+            isDirectory: true
+        )
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     }
 
@@ -23,7 +26,9 @@ final class TemporaryDirectory {
 /// Shipped files as JSON objects, for building malformed variants.
 enum ShippedDocument {
     static func object(_ id: String) throws -> [String: Any] {
-        let url = try #require(try AnakinraProtocolCatalog.bundledProtocolFiles().first { $0.lastPathComponent == "\(id).json" })
+        let url = try #require(
+            try AnakinraProtocolCatalog.bundledProtocolFiles().first { $0.lastPathComponent == "\(id).json" }
+        )
         return try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
     }
 
@@ -34,7 +39,9 @@ enum ShippedDocument {
 
 @Suite struct ProtocolCatalogTests {
     static let table1 = ["childrens-national", "seattle-childrens", "chop", "nih-cc", "musc", "st-jude"]
-    static let table2 = ["park-prophylaxis", "oliai", "gazeau", "strati", "lichtenstein", "dreyzin", "jatiani", "wehrli"]
+    static let table2 = [
+        "park-prophylaxis", "oliai", "gazeau", "strati", "lichtenstein", "dreyzin", "jatiani", "wehrli",
+    ]
 
     @Test func everyShippedFileLoads() throws {
         let catalog = try AnakinraProtocolCatalog.load()
@@ -67,9 +74,15 @@ enum ShippedDocument {
     @Test func shippedValuesMatchTheSeedTables() throws {
         let catalog = try AnakinraProtocolCatalog.load()
         let cnh = try #require(catalog["childrens-national"])
-        #expect(cnh.caps.perDoseMg == 100 && cnh.caps.dailyMg == 400 && cnh.routes.allowed == [.iv] && cnh.lastAgentWeaned.value)
+        #expect(
+            cnh.caps.perDoseMg == 100 && cnh.caps.dailyMg == 400 && cnh.routes.allowed == [.iv]
+                && cnh.lastAgentWeaned.value
+        )
         let chop = try #require(catalog["chop"])
-        #expect(chop.dose.basis == .perDayMgPerKg && chop.frequency.default == nil && chop.caps.mgPerKgPerDay == ExactAmount(10))
+        #expect(
+            chop.dose.basis == .perDayMgPerKg && chop.frequency.default == nil
+                && chop.caps.mgPerKgPerDay == ExactAmount(10)
+        )
         #expect(chop.caps.perDoseMg == nil && chop.escalation.rule == .doubleDailyDose)
         let nih = try #require(catalog["nih-cc"])
         #expect(!nih.caps.statesAnyCap && nih.frequency.default == .q12h && nih.frequency.status == .policy)
@@ -128,7 +141,13 @@ enum ShippedDocument {
     @Test func wrongTypeAndInvalidJSONAreRejected() throws {
         var stJude = try ShippedDocument.object("st-jude")
         stJude["lastAgentWeaned"] = ["value": "yes", "status": "V"]
-        #expect(throws: ProtocolLoadError(file: "st-jude.json", field: "lastAgentWeaned.value", message: "must be true or false")) {
+        #expect(
+            throws: ProtocolLoadError(
+                file: "st-jude.json",
+                field: "lastAgentWeaned.value",
+                message: "must be true or false"
+            )
+        ) {
             try AnakinraProtocolCatalog.decode(try ShippedDocument.data(stJude), file: "st-jude.json")
         }
         do {
@@ -166,9 +185,17 @@ enum ShippedDocument {
         }
         #expect(path.hasSuffix("our-chop.json") && replacesBundled)
         let added = try #require(catalog.entry(id: "our-hospital"))
-        #expect(added.origin == .site(path: directory.url.appendingPathComponent("our-hospital.json").path, replacesBundled: false))
+        #expect(
+            added.origin
+                == .site(path: directory.url.appendingPathComponent("our-hospital.json").path, replacesBundled: false)
+        )
         // The override changes the arithmetic: 10 mg/kg/day × 50 kg capped at the site's 300 mg/day.
-        let dose = try #require(AnakinraDosing.calculate(replaced.anakinraProtocol, DoseRequest(weightKg: 50, level: .ceiling, frequency: .q6h)).calculation)
+        let dose = try #require(
+            AnakinraDosing.calculate(
+                replaced.anakinraProtocol,
+                DoseRequest(weightKg: 50, level: .ceiling, frequency: .q6h)
+            ).calculation
+        )
         #expect(dose.mg == 75 && dose.dailyMg == 300)
     }
 
@@ -202,7 +229,9 @@ enum ShippedDocument {
     }
 
     @Test func missingSiteDirectoryIsAnError() throws {
-        let missing = FileManager.default.temporaryDirectory.appendingPathComponent("toxwatch-missing-\(UUID().uuidString)")
+        let missing = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "toxwatch-missing-\(UUID().uuidString)"
+        )
         #expect(throws: ProtocolLoadError(file: missing.path, message: "protocol directory not found")) {
             try AnakinraProtocolCatalog.load(siteDirectory: missing)
         }
@@ -222,7 +251,10 @@ enum ShippedDocument {
         #expect(byEnvironment["from-environment"] != nil && byEnvironment["from-flag"] == nil)
         let byFlag = try AnakinraProtocolCatalog.load(protocolsDirectory: fromFlag.url.path, environment: environment)
         #expect(byFlag["from-flag"] != nil && byFlag["from-environment"] == nil)
-        let neither = try AnakinraProtocolCatalog.load(protocolsDirectory: nil, environment: [AnakinraProtocolCatalog.siteDirectoryEnvironmentVariable: ""])
+        let neither = try AnakinraProtocolCatalog.load(
+            protocolsDirectory: nil,
+            environment: [AnakinraProtocolCatalog.siteDirectoryEnvironmentVariable: ""]
+        )
         #expect(neither.ids.count == 14)
     }
 }

@@ -17,11 +17,19 @@ import Testing
     @Test func noShippedDoseExceedsAHardCap() async throws {
         let catalog = try Shipped.catalog.get()
         await propertyCheck(
-            count: 3000, input: Gen.element(of: Self.ids), Gen.double(in: 0.3...350),
-            Gen.element(of: DoseFrequency.allCases).optional, Gen.element(of: Self.levels)
+            count: 3000,
+            input: Gen.element(of: Self.ids),
+            Gen.double(in: 0.3...350),
+            Gen.element(of: DoseFrequency.allCases).optional,
+            Gen.element(of: Self.levels)
         ) { id, weight, frequency, level in
             let p = try #require(catalog[id ?? ""])
-            let request = DoseRequest(weightKg: weight, level: level ?? .lessIll, frequency: frequency ?? nil, renalOverride: true)
+            let request = DoseRequest(
+                weightKg: weight,
+                level: level ?? .lessIll,
+                frequency: frequency ?? nil,
+                renalOverride: true
+            )
             let outcome = AnakinraDosing.calculate(p, request)
             guard let calculation = outcome.calculation else {
                 // Only a dose below 1 mg (CHOP 2 mg/kg/day at a few hundred grams) is refused.
@@ -32,7 +40,8 @@ import Testing
             if let mg = calculation.mg, let frequency = calculation.frequency {
                 #expect(calculation.dailyMg == mg * frequency.dosesPer24Hours)
                 let daily = mg * frequency.dosesPer24Hours
-                let warnings = (p.caps.perDoseMg == nil && mg > 100 ? 1 : 0) + (p.caps.dailyMg == nil && daily > 400 ? 1 : 0)
+                let warnings =
+                    (p.caps.perDoseMg == nil && mg > 100 ? 1 : 0) + (p.caps.dailyMg == nil && daily > 400 ? 1 : 0)
                 #expect(calculation.flags.filter { $0.code == .aboveCommonCap }.count == warnings)
                 #expect(calculation.has(.lowVolumeMeasurement) == (calculation.weightKg < 10))
             } else {
@@ -44,14 +53,19 @@ import Testing
     @Test func noShippedTaperStepRaisesTheDoseOrTheDailyTotal() async throws {
         let catalog = try Shipped.catalog.get()
         await propertyCheck(
-            count: 2000, input: Gen.element(of: Self.ids), Gen.double(in: 0.3...350), Gen.int(in: 1...600),
+            count: 2000,
+            input: Gen.element(of: Self.ids),
+            Gen.double(in: 0.3...350),
+            Gen.int(in: 1...600),
             Gen.element(of: DoseFrequency.allCases)
         ) { id, weight, mg, frequency in
             let p = try #require(catalog[id ?? ""])
             let current = CurrentDose(mg: mg, frequency: frequency ?? .q6h, route: p.routes.preferred)
             let regimenIds: [String?] = [nil] + p.alternativeRegimens.map(\.id)
             for regimenId in regimenIds {
-                let steps = try #require(AnakinraDosing.taperSchedule(p, from: current, weightKg: weight, regimenId: regimenId).steps)
+                let steps = try #require(
+                    AnakinraDosing.taperSchedule(p, from: current, weightKg: weight, regimenId: regimenId).steps
+                )
                 #expect(steps.last?.isStop == true)
                 var previous = (mg: mg, daily: current.dailyMg)
                 for step in steps.dropLast() {
@@ -69,10 +83,19 @@ import Testing
 
     @Test func shippedEscalationStaysWithinCaps() async throws {
         let catalog = try Shipped.catalog.get()
-        await propertyCheck(count: 2000, input: Gen.element(of: Self.ids), Gen.double(in: 0.3...350), Gen.element(of: DoseFrequency.standard)) {
-            id, weight, frequency in
+        await propertyCheck(
+            count: 2000,
+            input: Gen.element(of: Self.ids),
+            Gen.double(in: 0.3...350),
+            Gen.element(of: DoseFrequency.standard)
+        ) {
+            id,
+            weight,
+            frequency in
             let p = try #require(catalog[id ?? ""])
-            guard let start = AnakinraDosing.calculate(p, DoseRequest(weightKg: weight, frequency: frequency)).calculation,
+            guard
+                let start = AnakinraDosing.calculate(p, DoseRequest(weightKg: weight, frequency: frequency))
+                    .calculation,
                 let current = CurrentDose(start)
             else { return }
             if case .escalated(let next) = AnakinraDosing.escalate(p, from: current, weightKg: weight) {

@@ -8,7 +8,9 @@ import Testing
 enum Shipped {
     static let catalog = Result { () throws(ProtocolLoadError) in try AnakinraProtocolCatalog.load() }
 
-    static func protocolNamed(_ id: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> AnakinraProtocol {
+    static func protocolNamed(_ id: String, sourceLocation: SourceLocation = #_sourceLocation) throws
+        -> AnakinraProtocol
+    {
         try #require(try catalog.get()[id], sourceLocation: sourceLocation)
     }
 
@@ -28,12 +30,16 @@ enum Shipped {
 /// The shipped-protocol version of the hard-cap invariant, applied to every worked case too.
 enum DoseInvariantsForShipped {
     static func check(_ p: AnakinraProtocol, _ c: DoseCalculation, sourceLocation: SourceLocation = #_sourceLocation) {
-        let doses = (c.mg.flatMap { mg in c.frequency.map { (mg, $0) } }.map { [$0] } ?? []) + c.options.map { ($0.mg, $0.frequency) }
+        let doses =
+            (c.mg.flatMap { mg in c.frequency.map { (mg, $0) } }.map { [$0] } ?? [])
+            + c.options.map { ($0.mg, $0.frequency) }
         for (mg, frequency) in doses {
             let daily = mg * frequency.dosesPer24Hours
             if let cap = p.caps.perDoseMg { #expect(mg <= cap, sourceLocation: sourceLocation) }
             if let cap = p.caps.dailyMg { #expect(daily <= cap, sourceLocation: sourceLocation) }
-            if let ceiling = p.caps.mgPerKgPerDay { #expect(ExactAmount(daily) <= ceiling * c.weightKg, sourceLocation: sourceLocation) }
+            if let ceiling = p.caps.mgPerKgPerDay {
+                #expect(ExactAmount(daily) <= ceiling * c.weightKg, sourceLocation: sourceLocation)
+            }
         }
     }
 }
@@ -45,7 +51,11 @@ enum DoseInvariantsForShipped {
         let dose = try Shipped.dose("childrens-national", DoseRequest(weightKg: 70, level: .forGrade(3)))
         #expect(dose.mg == 100 && dose.route == .iv && dose.frequency == .q6h && dose.dailyMg == 400)
         #expect(dose.capsApplied.map(\.kind) == [.perDoseCap])
-        #expect(dose.steps.map(\.text).prefix(2) == ["2 mg/kg/dose × 70 kg = 140 mg", "per-dose cap 100 mg: 140 mg → 100 mg"])
+        #expect(
+            dose.steps.map(\.text).prefix(2) == [
+                "2 mg/kg/dose × 70 kg = 140 mg", "per-dose cap 100 mg: 140 mg → 100 mg",
+            ]
+        )
         #expect(dose.source == "seed Table 1 row CNH")
     }
 
@@ -79,7 +89,9 @@ enum DoseInvariantsForShipped {
         #expect(dose.dailyMg == 60)
         #expect(dose.frequency == nil && dose.mg == nil)
         #expect(dose.has(.frequencyRequired))
-        #expect(dose.options.map { "\($0.mg) mg \($0.frequency.rawValue)" } == ["15 mg Q6H", "30 mg Q12H", "60 mg Q24H"])
+        #expect(
+            dose.options.map { "\($0.mg) mg \($0.frequency.rawValue)" } == ["15 mg Q6H", "30 mg Q12H", "60 mg Q24H"]
+        )
         let flag = try #require(dose.flags.first { $0.code == .frequencyRequired })
         #expect(flag.kind == .alert)
         #expect(flag.values == [DosingValue("Q6H", "15"), DosingValue("Q12H", "30"), DosingValue("Q24H", "60")])
@@ -130,7 +142,9 @@ enum DoseInvariantsForShipped {
         #expect(dose.volumePerDoseML?.decimalText(places: 2) == "0.67")
         #expect(!dose.has(.aboveCommonCap))
         let current = try #require(CurrentDose(dose))
-        let taper = try #require(AnakinraDosing.taperSchedule(try Shipped.protocolNamed("musc"), from: current, weightKg: 25).steps)
+        let taper = try #require(
+            AnakinraDosing.taperSchedule(try Shipped.protocolNamed("musc"), from: current, weightKg: 25).steps
+        )
         #expect(taper.map(\.description) == ["1. 50 mg Q12H (100 mg/day) for 48–72 h", "2. stop"])
     }
 
@@ -140,14 +154,21 @@ enum DoseInvariantsForShipped {
         #expect(dose.volumePerDoseML?.decimalText(places: 2) == "0.93")
         #expect(dose.flags.filter { $0.code == .aboveCommonCap }.map(\.values.first) == [DosingValue("mg", "140")])
         let current = try #require(CurrentDose(dose))
-        let taper = try #require(AnakinraDosing.taperSchedule(try Shipped.protocolNamed("musc"), from: current, weightKg: 35).steps)
+        let taper = try #require(
+            AnakinraDosing.taperSchedule(try Shipped.protocolNamed("musc"), from: current, weightKg: 35).steps
+        )
         #expect(taper.first?.mg == 70 && taper.first?.frequency == .q12h)
         // The alternative fixed regimen: 100 mg daily, then 50 mg daily, then stop.
         let fixed = try Shipped.dose("musc", DoseRequest(weightKg: 35, regimenId: "fixed-100mg-daily"))
         #expect(fixed.mg == 100 && fixed.frequency == .q24h)
         let fixedCurrent = try #require(CurrentDose(fixed))
         let fixedTaper = try #require(
-            AnakinraDosing.taperSchedule(try Shipped.protocolNamed("musc"), from: fixedCurrent, weightKg: 35, regimenId: "fixed-100mg-daily").steps
+            AnakinraDosing.taperSchedule(
+                try Shipped.protocolNamed("musc"),
+                from: fixedCurrent,
+                weightKg: 35,
+                regimenId: "fixed-100mg-daily"
+            ).steps
         )
         #expect(fixedTaper.map(\.description) == ["1. 50 mg Q24H (50 mg/day) for 48–72 h", "2. stop"])
     }
@@ -155,7 +176,9 @@ enum DoseInvariantsForShipped {
     @Test func tc17StJude40kgExactSyringe() throws {
         let dose = try Shipped.dose("st-jude", DoseRequest(weightKg: 40))
         #expect(dose.mg == 100 && dose.frequency == .q6h && dose.dailyMg == 400)
-        #expect(!dose.has(.roundedToWholeSyringe) && !dose.has(.roundingConfirmationRequired) && !dose.has(.aboveCommonCap))
+        #expect(
+            !dose.has(.roundedToWholeSyringe) && !dose.has(.roundingConfirmationRequired) && !dose.has(.aboveCommonCap)
+        )
     }
 
     @Test func tc18StJude22kgRoundingConfirmation() throws {
@@ -189,12 +212,24 @@ enum DoseInvariantsForShipped {
 
     @Test func tc21RenalAndDoses() throws {
         let adult = try #require(
-            RenalFunction.estimateCreatinineClearance(ageYears: 19, sex: .male, weightKg: 68, heightCm: nil, serumCreatinineMgPerDL: 4.0).estimate
+            RenalFunction.estimateCreatinineClearance(
+                ageYears: 19,
+                sex: .male,
+                weightKg: 68,
+                heightCm: nil,
+                serumCreatinineMgPerDL: 4.0
+            ).estimate
         )
         #expect(adult.rounded.decimalText(places: 1) == "28.6" && adult.isBelow30)
         #expect(try Shipped.dose("childrens-national", DoseRequest(weightKg: 68, level: .forGrade(3))).mg == 100)
         let child = try #require(
-            RenalFunction.estimateCreatinineClearance(ageYears: 9, sex: .female, weightKg: 27, heightCm: 130, serumCreatinineMgPerDL: 2.0).estimate
+            RenalFunction.estimateCreatinineClearance(
+                ageYears: 9,
+                sex: .female,
+                weightKg: 27,
+                heightCm: 130,
+                serumCreatinineMgPerDL: 2.0
+            ).estimate
         )
         #expect(child.rounded.decimalText(places: 1) == "26.8" && child.isBelow30)
         #expect(try Shipped.dose("childrens-national", DoseRequest(weightKg: 27, level: .forGrade(3))).mg == 54)
@@ -202,15 +237,18 @@ enum DoseInvariantsForShipped {
 
     @Test func tc22CNHDailyCapOnFrequencyChange() throws {
         let dose = try Shipped.dose(
-            "childrens-national", DoseRequest(weightKg: 44, level: .prescribed(ExactAmount(thousandths: 2500)), frequency: .q4h)
+            "childrens-national",
+            DoseRequest(weightKg: 44, level: .prescribed(ExactAmount(thousandths: 2500)), frequency: .q4h)
         )
         #expect(dose.mg == 66 && dose.frequency == .q4h && dose.dailyMg == 396)
         #expect(dose.capsApplied.map(\.kind) == [.perDoseCap, .dailyCap])
-        #expect(dose.steps.map(\.text).prefix(3) == [
-            "2.5 mg/kg/dose × 44 kg = 110 mg",
-            "per-dose cap 100 mg: 110 mg → 100 mg",
-            "daily cap 400 mg/day: 6 × 100 mg = 600 mg > 400 mg → floor(400 ÷ 6) = 66 mg",
-        ])
+        #expect(
+            dose.steps.map(\.text).prefix(3) == [
+                "2.5 mg/kg/dose × 44 kg = 110 mg",
+                "per-dose cap 100 mg: 110 mg → 100 mg",
+                "daily cap 400 mg/day: 6 × 100 mg = 600 mg > 400 mg → floor(400 ÷ 6) = 66 mg",
+            ]
+        )
         #expect(dose.has(.frequencyOutsideProtocol) && dose.has(.doseOutsideProtocol))
         // Both options: 66 mg Q4H, or back to the protocol's 100 mg Q6H.
         #expect(dose.options.map(\.description) == ["100 mg Q6H (400 mg/day)"])
@@ -218,7 +256,9 @@ enum DoseInvariantsForShipped {
 
     @Test func tc24TocilizumabShortageAlternatives() throws {
         #expect(try #require(SupportingAgentDosing.tocilizumab(weightKg: 28).dose).mg == ExactAmount(336))
-        let dexamethasone = try #require(SupportingAgentDosing.dexamethasoneShortageAlternative(ageYears: 9, weightKg: 28).dose)
+        let dexamethasone = try #require(
+            SupportingAgentDosing.dexamethasoneShortageAlternative(ageYears: 9, weightKg: 28).dose
+        )
         #expect(dexamethasone.mg == ExactAmount(10) && dexamethasone.capsApplied.first?.beforeMg == ExactAmount(14))
         #expect(try #require(SupportingAgentDosing.siltuximab(weightKg: 28).dose).mg == ExactAmount(308))
         let anakinra = try Shipped.dose("childrens-national", DoseRequest(weightKg: 28, level: .forGrade(2)))
@@ -229,7 +269,9 @@ enum DoseInvariantsForShipped {
         let tocilizumab = try #require(SupportingAgentDosing.tocilizumab(weightKg: 110).dose)
         #expect(tocilizumab.mg == ExactAmount(800) && tocilizumab.capsApplied.first?.beforeMg == ExactAmount(880))
         let anakinra = try Shipped.dose("childrens-national", DoseRequest(weightKg: 110, level: .forGrade(3)))
-        #expect(anakinra.mg == 100 && anakinra.dailyMg == 400 && anakinra.capsApplied.first?.beforeMg == ExactAmount(220))
+        #expect(
+            anakinra.mg == 100 && anakinra.dailyMg == 400 && anakinra.capsApplied.first?.beforeMg == ExactAmount(220)
+        )
     }
 
     @Test func tc28NIHLateCarHLH30kg() throws {
@@ -249,16 +291,25 @@ enum DoseInvariantsForShipped {
     @Test func a12CNHTaperFrom90mgQ6H() throws {
         let steps = try #require(
             AnakinraDosing.taperSchedule(
-                try Shipped.protocolNamed("childrens-national"), from: CurrentDose(mg: 90, frequency: .q6h, route: .iv), weightKg: 45
+                try Shipped.protocolNamed("childrens-national"),
+                from: CurrentDose(mg: 90, frequency: .q6h, route: .iv),
+                weightKg: 45
             ).steps
         )
-        #expect(steps.map { $0.isStop ? "stop" : "\($0.mg ?? 0) mg \($0.frequency?.rawValue ?? "")" } == ["90 mg Q8H", "90 mg Q12H", "90 mg Q24H", "stop"])
+        #expect(
+            steps.map { $0.isStop ? "stop" : "\($0.mg ?? 0) mg \($0.frequency?.rawValue ?? "")" } == [
+                "90 mg Q8H", "90 mg Q12H", "90 mg Q24H", "stop",
+            ]
+        )
         #expect(steps.dropLast().allSatisfy { $0.hours == HoursRange(24) })
     }
 
     @Test func a12WeightMissingGivesNoDose() throws {
         for id in try Shipped.catalog.get().ids {
-            let outcome = AnakinraDosing.calculate(try Shipped.protocolNamed(id), DoseRequest(weightKg: nil, level: .forGrade(3)))
+            let outcome = AnakinraDosing.calculate(
+                try Shipped.protocolNamed(id),
+                DoseRequest(weightKg: nil, level: .forGrade(3))
+            )
             #expect(outcome.calculation == nil)
             #expect(outcome.flags.map(\.code) == [.weightRequired])
         }
@@ -309,9 +360,13 @@ enum DoseInvariantsForShipped {
     }
 
     @Test func cnhEscalationMovesToThePerDoseCap() throws {
-        guard case .escalated(let dose) = AnakinraDosing.escalate(
-            try Shipped.protocolNamed("childrens-national"), from: CurrentDose(mg: 56, frequency: .q6h, route: .iv), weightKg: 28
-        ) else {
+        guard
+            case .escalated(let dose) = AnakinraDosing.escalate(
+                try Shipped.protocolNamed("childrens-national"),
+                from: CurrentDose(mg: 56, frequency: .q6h, route: .iv),
+                weightKg: 28
+            )
+        else {
             Issue.record("CNH should escalate to the per-dose cap")
             return
         }
@@ -319,8 +374,17 @@ enum DoseInvariantsForShipped {
     }
 
     @Test func stJudeAndMUSCHoldAtTheirCeiling() throws {
-        for (id, current) in [("st-jude", CurrentDose(mg: 100, frequency: .q6h, route: .sc)), ("musc", CurrentDose(mg: 100, frequency: .q12h, route: .sc))] {
-            guard case .atCeiling(let flag) = AnakinraDosing.escalate(try Shipped.protocolNamed(id), from: current, weightKg: 25) else {
+        for (id, current) in [
+            ("st-jude", CurrentDose(mg: 100, frequency: .q6h, route: .sc)),
+            ("musc", CurrentDose(mg: 100, frequency: .q12h, route: .sc)),
+        ] {
+            guard
+                case .atCeiling(let flag) = AnakinraDosing.escalate(
+                    try Shipped.protocolNamed(id),
+                    from: current,
+                    weightKg: 25
+                )
+            else {
                 Issue.record("\(id) should be at its ceiling")
                 continue
             }

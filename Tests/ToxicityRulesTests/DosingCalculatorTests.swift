@@ -17,14 +17,19 @@ import Testing
         #expect(result.dailyMg == 400)
         #expect(result.frequency == .q6h)
         #expect(result.route == .iv)
-        #expect(result.steps.map(\.text) == [
-            "2 mg/kg/dose × 70 kg = 140 mg",
-            "per-dose cap 100 mg: 140 mg → 100 mg",
-            "4 × 100 mg (Q6H) = 400 mg/day",
-        ])
+        #expect(
+            result.steps.map(\.text) == [
+                "2 mg/kg/dose × 70 kg = 140 mg",
+                "per-dose cap 100 mg: 140 mg → 100 mg",
+                "4 × 100 mg (Q6H) = 400 mg/day",
+            ]
+        )
         let cap = try #require(result.capsApplied.first)
         #expect(result.capsApplied.count == 1)
-        #expect(cap.kind == .perDoseCap && cap.limitMg == ExactAmount(100) && cap.beforeMg == ExactAmount(140) && cap.afterMg == 100)
+        #expect(
+            cap.kind == .perDoseCap && cap.limitMg == ExactAmount(100) && cap.beforeMg == ExactAmount(140)
+                && cap.afterMg == 100
+        )
         #expect(result.mgPerKg == ExactAmount(100, over: 70))
         #expect(result.syringesPerDose == 1)
     }
@@ -78,7 +83,10 @@ import Testing
     }
 
     @Test func prescribedAmountOutsideTheRangeIsWarnedAndStillCapped() throws {
-        let result = try dose(ProtocolFixture.perDoseCapped(), DoseRequest(weightKg: 80, level: .prescribed(ExactAmount(3))))
+        let result = try dose(
+            ProtocolFixture.perDoseCapped(),
+            DoseRequest(weightKg: 80, level: .prescribed(ExactAmount(3)))
+        )
         #expect(result.has(.doseOutsideProtocol))
         #expect(result.mg == 100)
     }
@@ -97,13 +105,18 @@ import Testing
         #expect(result.mg == nil && result.frequency == nil)
         #expect(result.dailyMg == 60)
         #expect(result.has(.frequencyRequired))
-        #expect(result.options.map(\.description) == ["15 mg Q6H (60 mg/day)", "30 mg Q12H (60 mg/day)", "60 mg Q24H (60 mg/day)"])
+        #expect(
+            result.options.map(\.description) == [
+                "15 mg Q6H (60 mg/day)", "30 mg Q12H (60 mg/day)", "60 mg Q24H (60 mg/day)",
+            ]
+        )
     }
 
     @Test func mgPerKgDayCeilingBindsBelowTheDailyCap() throws {
         // 12 mg/kg/day × 35 kg = 420 mg/day; ceiling 10 × 35 = 350 < 400.
         let result = try dose(
-            ProtocolFixture.perDayNoFrequency(), DoseRequest(weightKg: 35, level: .prescribed(ExactAmount(12)), frequency: .q6h)
+            ProtocolFixture.perDayNoFrequency(),
+            DoseRequest(weightKg: 35, level: .prescribed(ExactAmount(12)), frequency: .q6h)
         )
         #expect(result.mg == 87)  // floor(350 ÷ 4)
         #expect(result.dailyMg == 348)
@@ -112,7 +125,10 @@ import Testing
 
     @Test func roundingNeverCrossesTheDailyCeiling() throws {
         // 10 mg/kg/day × 39.9 kg = 399 mg/day ÷ 4 = 99.75 → 100 would be 400 > 399 → 99.
-        let result = try dose(ProtocolFixture.perDayNoFrequency(), DoseRequest(weightKg: 39.9, level: .ceiling, frequency: .q6h))
+        let result = try dose(
+            ProtocolFixture.perDayNoFrequency(),
+            DoseRequest(weightKg: 39.9, level: .ceiling, frequency: .q6h)
+        )
         #expect(result.mg == 99)
         #expect(result.dailyMg == 396)
         #expect(result.has(.roundedDownToCap))
@@ -173,7 +189,10 @@ import Testing
 
     @Test func doseBelowOneMilligramIsNotADose() throws {
         // 2 mg/kg/day × 0.3 kg ÷ 4 = 0.15 mg.
-        let outcome = AnakinraDosing.calculate(try ProtocolFixture.perDayNoFrequency(), DoseRequest(weightKg: 0.3, frequency: .q6h))
+        let outcome = AnakinraDosing.calculate(
+            try ProtocolFixture.perDayNoFrequency(),
+            DoseRequest(weightKg: 0.3, frequency: .q6h)
+        )
         #expect(outcome.calculation == nil)
         #expect(outcome.flags.contains { $0.code == .doseBelowOneMg })
     }

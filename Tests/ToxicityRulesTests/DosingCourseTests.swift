@@ -76,7 +76,9 @@ import Testing
 
     @Test func noEscalationRuleHolds() throws {
         let outcome = AnakinraDosing.escalate(
-            try ProtocolFixture.wholeSyringeUncapped(), from: CurrentDose(mg: 100, frequency: .q6h, route: .sc), weightKg: 40
+            try ProtocolFixture.wholeSyringeUncapped(),
+            from: CurrentDose(mg: 100, frequency: .q6h, route: .sc),
+            weightKg: 40
         )
         guard case .atCeiling(let flag) = outcome else {
             Issue.record("expected at-protocol-ceiling, got \(outcome)")
@@ -86,7 +88,11 @@ import Testing
     }
 
     @Test func escalationWithoutWeightGivesNoDose() throws {
-        let outcome = AnakinraDosing.escalate(try ProtocolFixture.perDoseCapped(), from: CurrentDose(mg: 40, frequency: .q6h, route: .iv), weightKg: nil)
+        let outcome = AnakinraDosing.escalate(
+            try ProtocolFixture.perDoseCapped(),
+            from: CurrentDose(mg: 40, frequency: .q6h, route: .iv),
+            weightKg: nil
+        )
         guard case .noDose(let flags) = outcome else {
             Issue.record("expected no dose, got \(outcome)")
             return
@@ -96,36 +102,63 @@ import Testing
 
     // MARK: Taper
 
-    func schedule(_ p: AnakinraProtocol, _ current: CurrentDose, weightKg: Double?, regimenId: String? = nil) throws -> [TaperStep] {
+    func schedule(_ p: AnakinraProtocol, _ current: CurrentDose, weightKg: Double?, regimenId: String? = nil) throws
+        -> [TaperStep]
+    {
         try #require(AnakinraDosing.taperSchedule(p, from: current, weightKg: weightKg, regimenId: regimenId).steps)
     }
 
     @Test func defaultTaperLengthensTheIntervalWithTheSameDose() throws {
-        let steps = try schedule(ProtocolFixture.perDoseCapped(), CurrentDose(mg: 90, frequency: .q6h, route: .iv), weightKg: 45)
-        #expect(steps.map(\.description) == [
-            "1. 90 mg Q8H (270 mg/day) for 24 h", "2. 90 mg Q12H (180 mg/day) for 24 h", "3. 90 mg Q24H (90 mg/day) for 24 h",
-            "4. stop",
-        ])
+        let steps = try schedule(
+            ProtocolFixture.perDoseCapped(),
+            CurrentDose(mg: 90, frequency: .q6h, route: .iv),
+            weightKg: 45
+        )
+        #expect(
+            steps.map(\.description) == [
+                "1. 90 mg Q8H (270 mg/day) for 24 h", "2. 90 mg Q12H (180 mg/day) for 24 h",
+                "3. 90 mg Q24H (90 mg/day) for 24 h",
+                "4. stop",
+            ]
+        )
         #expect(steps.last?.isStop == true)
         #expect(steps.last?.flags.contains { $0.code == .taperComplete } == true)
         // The first step alone.
-        let next = try #require(AnakinraDosing.nextTaperStep(ProtocolFixture.perDoseCapped(), from: CurrentDose(mg: 90, frequency: .q6h, route: .iv), weightKg: 45).steps)
+        let next = try #require(
+            AnakinraDosing.nextTaperStep(
+                ProtocolFixture.perDoseCapped(),
+                from: CurrentDose(mg: 90, frequency: .q6h, route: .iv),
+                weightKg: 45
+            ).steps
+        )
         #expect(next.map(\.description) == ["1. 90 mg Q8H (270 mg/day) for 24 h"])
     }
 
     @Test func defaultTaperFromQ12HGoesToQ24HThenStops() throws {
-        let steps = try schedule(ProtocolFixture.rangeUncapped(), CurrentDose(mg: 160, frequency: .q12h, route: .sc), weightKg: nil)
+        let steps = try schedule(
+            ProtocolFixture.rangeUncapped(),
+            CurrentDose(mg: 160, frequency: .q12h, route: .sc),
+            weightKg: nil
+        )
         #expect(steps.map(\.description) == ["1. 160 mg Q24H (160 mg/day) for 24 h", "2. stop"])
     }
 
     @Test func doseStepTaperHalvesThenStops() throws {
-        let steps = try schedule(ProtocolFixture.doseStepTaper(), CurrentDose(mg: 100, frequency: .q12h, route: .sc), weightKg: 25)
+        let steps = try schedule(
+            ProtocolFixture.doseStepTaper(),
+            CurrentDose(mg: 100, frequency: .q12h, route: .sc),
+            weightKg: 25
+        )
         #expect(steps.map(\.description) == ["1. 50 mg Q12H (100 mg/day) for 48–72 h", "2. stop"])
     }
 
     @Test func doseStepThatWouldRaiseTheDoseIsHeldOrSkipped() throws {
         // Current 30 mg Q12H (a lower dose than the protocol's 2 mg/kg × 25 kg = 50 mg step).
-        let steps = try schedule(ProtocolFixture.doseStepTaper(), CurrentDose(mg: 30, frequency: .q12h, route: .sc), weightKg: 25)
+        let steps = try schedule(
+            ProtocolFixture.doseStepTaper(),
+            CurrentDose(mg: 30, frequency: .q12h, route: .sc),
+            weightKg: 25
+        )
         // 50 → held at 30 → 60 mg/day does not lower 60 mg/day → skipped; then stop.
         #expect(steps.map(\.description) == ["1. stop"])
         #expect(steps[0].flags.contains { $0.code == .taperStepSkipped })
@@ -133,15 +166,31 @@ import Testing
 
     @Test func alternativeRegimenTaper() throws {
         let steps = try schedule(
-            ProtocolFixture.doseStepTaper(), CurrentDose(mg: 100, frequency: .q24h, route: .sc), weightKg: 35, regimenId: "fixed-100mg-daily"
+            ProtocolFixture.doseStepTaper(),
+            CurrentDose(mg: 100, frequency: .q24h, route: .sc),
+            weightKg: 35,
+            regimenId: "fixed-100mg-daily"
         )
         #expect(steps.map(\.description) == ["1. 50 mg Q24H (50 mg/day) for 48–72 h", "2. stop"])
     }
 
     @Test func taperCapsACurrentDoseAboveTheCap() throws {
-        let steps = try schedule(ProtocolFixture.perDoseCapped(), CurrentDose(mg: 150, frequency: .q6h, route: .iv), weightKg: 70)
+        let steps = try schedule(
+            ProtocolFixture.perDoseCapped(),
+            CurrentDose(mg: 150, frequency: .q6h, route: .iv),
+            weightKg: 70
+        )
         #expect(steps.first?.mg == 100)
         #expect(steps.first?.flags.contains { $0.code == .currentDoseAboveCap } == true)
+    }
+
+    @Test func taperEndsWhenTheCapsLeaveLessThanOneMilligram() throws {
+        // Found by the taper property: 1 mg/kg/day × 0.5 kg = 0.5 mg/day cannot hold any dose.
+        var p = try ProtocolFixture.perDoseCapped()
+        p.caps.mgPerKgPerDay = ExactAmount(1)
+        let steps = try schedule(p, CurrentDose(mg: 100, frequency: .q6h, route: .iv), weightKg: 0.5)
+        #expect(steps.map(\.description) == ["1. stop"])
+        #expect(steps[0].flags.map(\.code) == [.doseBelowOneMg, .taperComplete])
     }
 
     @Test func stopWithoutTaper() throws {
@@ -153,14 +202,22 @@ import Testing
     }
 
     @Test func taperNeedsAFrequency() throws {
-        let outcome = AnakinraDosing.taperSchedule(try ProtocolFixture.perDayNoFrequency(), from: CurrentDose(dailyMg: 60, route: .iv), weightKg: 30)
+        let outcome = AnakinraDosing.taperSchedule(
+            try ProtocolFixture.perDayNoFrequency(),
+            from: CurrentDose(dailyMg: 60, route: .iv),
+            weightKg: 30
+        )
         #expect(outcome.steps == nil)
         guard case .noDose(let flags) = outcome else { return }
         #expect(flags.map(\.code) == [.frequencyRequired])
     }
 
     @Test func taperWithMgPerKgStepsNeedsAWeight() throws {
-        let outcome = AnakinraDosing.taperSchedule(try ProtocolFixture.doseStepTaper(), from: CurrentDose(mg: 100, frequency: .q12h, route: .sc), weightKg: nil)
+        let outcome = AnakinraDosing.taperSchedule(
+            try ProtocolFixture.doseStepTaper(),
+            from: CurrentDose(mg: 100, frequency: .q12h, route: .sc),
+            weightKg: nil
+        )
         guard case .noDose(let flags) = outcome else {
             Issue.record("expected no dose, got \(outcome)")
             return

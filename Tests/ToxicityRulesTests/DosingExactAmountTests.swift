@@ -36,7 +36,8 @@ import Testing
 
     @Test(arguments: [
         (ExactAmount(thousandths: 2500), "2.5"), (ExactAmount(400), "400"), (ExactAmount(399, over: 4), "99.75"),
-        (ExactAmount(62, over: 3), "≈20.667"), (ExactAmount(thousandths: 413), "0.413"), (ExactAmount(-3, over: 2), "-1.5"),
+        (ExactAmount(62, over: 3), "≈20.667"), (ExactAmount(thousandths: 413), "0.413"),
+        (ExactAmount(-3, over: 2), "-1.5"),
         (ExactAmount(2, over: 3), "≈0.667"),
     ])
     func decimalText(_ value: ExactAmount, _ text: String) {
@@ -66,7 +67,10 @@ import Testing
     }
 
     @Test func propertyArithmeticIsExact() async {
-        await propertyCheck(count: 300, input: Gen.int(in: 1...350_000), Gen.int(in: 1...50_000), Gen.int(in: 1...6)) { grams, milli, n in
+        await propertyCheck(count: 300, input: Gen.int(in: 1...350_000), Gen.int(in: 1...50_000), Gen.int(in: 1...6)) {
+            grams,
+            milli,
+            n in
             let weight = ExactAmount(Int64(grams), over: 1000)
             let perKg = ExactAmount(thousandths: Int64(milli))
             let dose = perKg * weight / n

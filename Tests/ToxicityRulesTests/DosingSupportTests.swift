@@ -49,7 +49,9 @@ import Testing
         let small = try #require(SupportingAgentDosing.dexamethasoneShortageAlternative(ageYears: 3, weightKg: 15).dose)
         #expect(small.mg == ExactAmount(thousandths: 7500))
         #expect(small.capsApplied.isEmpty)
-        let adult = try #require(SupportingAgentDosing.dexamethasoneShortageAlternative(ageYears: 19, weightKg: nil).dose)
+        let adult = try #require(
+            SupportingAgentDosing.dexamethasoneShortageAlternative(ageYears: 19, weightKg: nil).dose
+        )
         #expect(adult.mg == ExactAmount(10) && adult.mgPerKg == nil)
     }
 
@@ -75,7 +77,13 @@ import Testing
 
     @Test func cockcroftGaultTC21a() throws {
         let estimate = try #require(
-            RenalFunction.estimateCreatinineClearance(ageYears: 19, sex: .male, weightKg: 68, heightCm: nil, serumCreatinineMgPerDL: 4.0).estimate
+            RenalFunction.estimateCreatinineClearance(
+                ageYears: 19,
+                sex: .male,
+                weightKg: 68,
+                heightCm: nil,
+                serumCreatinineMgPerDL: 4.0
+            ).estimate
         )
         #expect(estimate.method == .cockcroftGault)
         #expect(estimate.value == ExactAmount(8228, over: 288))
@@ -87,7 +95,13 @@ import Testing
 
     @Test func bedsideSchwartzTC21b() throws {
         let estimate = try #require(
-            RenalFunction.estimateCreatinineClearance(ageYears: 9, sex: .female, weightKg: 27, heightCm: 130, serumCreatinineMgPerDL: 2.0).estimate
+            RenalFunction.estimateCreatinineClearance(
+                ageYears: 9,
+                sex: .female,
+                weightKg: 27,
+                heightCm: 130,
+                serumCreatinineMgPerDL: 2.0
+            ).estimate
         )
         #expect(estimate.method == .bedsideSchwartz)
         #expect(estimate.value == ExactAmount(thousandths: 26_845))
@@ -99,12 +113,24 @@ import Testing
     @Test func cockcroftGaultFemaleAndUnknownSex() throws {
         // (140 − 40) × 60 / (72 × 1.0) = 83.33; × 0.85 = 70.83.
         let female = try #require(
-            RenalFunction.estimateCreatinineClearance(ageYears: 40.9, sex: .female, weightKg: 60, heightCm: nil, serumCreatinineMgPerDL: 1.0).estimate
+            RenalFunction.estimateCreatinineClearance(
+                ageYears: 40.9,
+                sex: .female,
+                weightKg: 60,
+                heightCm: nil,
+                serumCreatinineMgPerDL: 1.0
+            ).estimate
         )
         #expect(female.rounded.decimalText(places: 1) == "70.8")
         #expect(!female.isBelow30 && female.flags.isEmpty)
         let unknown = try #require(
-            RenalFunction.estimateCreatinineClearance(ageYears: 40, sex: nil, weightKg: 60, heightCm: nil, serumCreatinineMgPerDL: 1.0).estimate
+            RenalFunction.estimateCreatinineClearance(
+                ageYears: 40,
+                sex: nil,
+                weightKg: 60,
+                heightCm: nil,
+                serumCreatinineMgPerDL: 1.0
+            ).estimate
         )
         #expect(unknown.value == female.value)
         #expect(unknown.flags.map(\.code) == [.sexUnknown])
@@ -113,7 +139,13 @@ import Testing
     @Test func exactlyThirtyIsNotBelowThirty() throws {
         // (140 − 20) × 36 / (72 × 2.0) = 30 exactly.
         let estimate = try #require(
-            RenalFunction.estimateCreatinineClearance(ageYears: 20, sex: .male, weightKg: 36, heightCm: nil, serumCreatinineMgPerDL: 2.0).estimate
+            RenalFunction.estimateCreatinineClearance(
+                ageYears: 20,
+                sex: .male,
+                weightKg: 36,
+                heightCm: nil,
+                serumCreatinineMgPerDL: 2.0
+            ).estimate
         )
         #expect(estimate.value == ExactAmount(30))
         #expect(!estimate.isBelow30)
@@ -123,11 +155,23 @@ import Testing
     @Test func creatinineIsHeldToTheHundredthHalfUp() throws {
         // 2.065 is charted as 2.07: 0.413 × 150 / 2.07 = 29.93 < 30; 2.06 gives 30.07.
         let rounded = try #require(
-            RenalFunction.estimateCreatinineClearance(ageYears: 10, sex: .male, weightKg: 30, heightCm: 150, serumCreatinineMgPerDL: 2.065).estimate
+            RenalFunction.estimateCreatinineClearance(
+                ageYears: 10,
+                sex: .male,
+                weightKg: 30,
+                heightCm: 150,
+                serumCreatinineMgPerDL: 2.065
+            ).estimate
         )
         #expect(rounded.isBelow30)
         let lower = try #require(
-            RenalFunction.estimateCreatinineClearance(ageYears: 10, sex: .male, weightKg: 30, heightCm: 150, serumCreatinineMgPerDL: 2.06).estimate
+            RenalFunction.estimateCreatinineClearance(
+                ageYears: 10,
+                sex: .male,
+                weightKg: 30,
+                heightCm: 150,
+                serumCreatinineMgPerDL: 2.06
+            ).estimate
         )
         #expect(!lower.isBelow30)
         #expect(lower.rounded.decimalText(places: 1) == "30.1")
@@ -135,19 +179,43 @@ import Testing
 
     @Test func creatinineClearanceMissingInputs() {
         #expect(
-            RenalFunction.estimateCreatinineClearance(ageYears: nil, sex: .male, weightKg: 60, heightCm: 170, serumCreatinineMgPerDL: 1).flags.map(\.code)
+            RenalFunction.estimateCreatinineClearance(
+                ageYears: nil,
+                sex: .male,
+                weightKg: 60,
+                heightCm: 170,
+                serumCreatinineMgPerDL: 1
+            ).flags.map(\.code)
                 == [.ageRequired]
         )
         #expect(
-            RenalFunction.estimateCreatinineClearance(ageYears: 9, sex: .male, weightKg: 27, heightCm: nil, serumCreatinineMgPerDL: 1).flags.map(\.code)
+            RenalFunction.estimateCreatinineClearance(
+                ageYears: 9,
+                sex: .male,
+                weightKg: 27,
+                heightCm: nil,
+                serumCreatinineMgPerDL: 1
+            ).flags.map(\.code)
                 == [.heightRequired]
         )
         #expect(
-            RenalFunction.estimateCreatinineClearance(ageYears: 30, sex: .male, weightKg: nil, heightCm: nil, serumCreatinineMgPerDL: 1).flags.map(\.code)
+            RenalFunction.estimateCreatinineClearance(
+                ageYears: 30,
+                sex: .male,
+                weightKg: nil,
+                heightCm: nil,
+                serumCreatinineMgPerDL: 1
+            ).flags.map(\.code)
                 == [.weightRequired]
         )
         #expect(
-            RenalFunction.estimateCreatinineClearance(ageYears: 30, sex: .male, weightKg: 60, heightCm: nil, serumCreatinineMgPerDL: 0).flags.map(\.code)
+            RenalFunction.estimateCreatinineClearance(
+                ageYears: 30,
+                sex: .male,
+                weightKg: 60,
+                heightCm: nil,
+                serumCreatinineMgPerDL: 0
+            ).flags.map(\.code)
                 == [.creatinineRequired]
         )
     }
@@ -174,16 +242,35 @@ import Testing
         )
         // 160 mg Q12H next due in 13 h: one dose in the window, 2 syringes.
         #expect(
-            AnakinraSupply.next24HourNeed(mgPerDose: 160, frequency: .q12h, nextDoseDueAt: now.addingTimeInterval(13 * 3600), now: now)
+            AnakinraSupply.next24HourNeed(
+                mgPerDose: 160,
+                frequency: .q12h,
+                nextDoseDueAt: now.addingTimeInterval(13 * 3600),
+                now: now
+            )
                 == SupplyNeed(doses: 1, mg: 160, syringes: 2)
         )
         // Overdue counts as due now; Q4H gives 6 doses.
         #expect(
-            AnakinraSupply.next24HourNeed(mgPerDose: 66, frequency: .q4h, nextDoseDueAt: now.addingTimeInterval(-3600), now: now).doses == 6
+            AnakinraSupply.next24HourNeed(
+                mgPerDose: 66,
+                frequency: .q4h,
+                nextDoseDueAt: now.addingTimeInterval(-3600),
+                now: now
+            ).doses == 6
         )
         // A dose due exactly 24 h from now is outside the window.
-        #expect(AnakinraSupply.next24HourNeed(mgPerDose: 100, frequency: .q24h, nextDoseDueAt: now.addingTimeInterval(24 * 3600), now: now) == .none)
-        #expect(AnakinraSupply.next24HourNeed(mgPerDose: 100, frequency: .q48h, nextDoseDueAt: nil, now: now).doses == 1)
+        #expect(
+            AnakinraSupply.next24HourNeed(
+                mgPerDose: 100,
+                frequency: .q24h,
+                nextDoseDueAt: now.addingTimeInterval(24 * 3600),
+                now: now
+            ) == .none
+        )
+        #expect(
+            AnakinraSupply.next24HourNeed(mgPerDose: 100, frequency: .q48h, nextDoseDueAt: nil, now: now).doses == 1
+        )
         let total = SupplyNeed(doses: 4, mg: 400, syringes: 4) + SupplyNeed(doses: 2, mg: 320, syringes: 4)
         #expect(total == SupplyNeed(doses: 6, mg: 720, syringes: 8))
     }

@@ -24,7 +24,8 @@ enum ProtocolFixture {
         escalation: String = #""rule": "to-per-dose-cap""#,
         taper: String = defaultTaper,
         alternativeRegimens: String = "[]",
-        indications: String = #"[{"toxicity": "crs", "line": "refractory-to-tocilizumab-and-corticosteroid", "status": "V"}]"#
+        indications: String =
+            #"[{"toxicity": "crs", "line": "refractory-to-tocilizumab-and-corticosteroid", "status": "V"}]"#
     ) -> String {
         """
         {
@@ -60,7 +61,8 @@ enum ProtocolFixture {
         try decode(
             json(
                 dose: #""perDayMgPerKg": {"low": 2, "severe": 2, "high": 10}"#,
-                frequency: #""default": null, "allowed": ["Q4H", "Q6H", "Q8H", "Q12H", "Q24H"], "options": ["Q6H", "Q12H", "Q24H"]"#,
+                frequency:
+                    #""default": null, "allowed": ["Q4H", "Q6H", "Q8H", "Q12H", "Q24H"], "options": ["Q6H", "Q12H", "Q24H"]"#,
                 routes: #""allowed": ["IV", "SC"], "preferred": "IV""#,
                 caps: #""dailyMg": 400, "mgPerKgPerDay": 10"#,
                 escalation: #""rule": "double-daily-dose""#
