@@ -228,6 +228,11 @@ package enum AnakinraDosing {
 
         // Amount.
         let amount = amount(for: request.level, in: regimen.dose)
+        if case .prescribed(let value) = request.level,
+            value <= 0 || value > regimen.dose.basis.plausibleMaximum * maximumPrescribedFactor
+        {
+            return .noDose(flags + [invalidPrescribed(p, value: value, basis: regimen.dose.basis)])
+        }
         flags += levelFlags(p, regimen: regimen, level: request.level, amount: amount)
 
         guard let frequency else {
@@ -625,6 +630,20 @@ package enum AnakinraDosing {
     }
 
     // MARK: - Helpers
+
+    /// A prescribed amount above this multiple of the basis' plausibility limit is refused
+    /// (a typo guard that also keeps the arithmetic far from integer overflow).
+    static let maximumPrescribedFactor = 100
+
+    static func invalidPrescribed(_ p: AnakinraProtocol, value: ExactAmount, basis: DoseBasis) -> DosingFlag {
+        DosingFlag(
+            .invalidPrescribedAmount,
+            .alert,
+            values: [DosingValue("prescribed", "\(value) \(basis.unit)")],
+            source: "clinical-spec A5",
+            message: "Prescribed \(value) \(basis.unit) is not a usable dose: no dose is calculated."
+        )
+    }
 
     /// The weight held to the gram, or `nil` when missing or outside 0.3–350 kg.
     package static func validatedWeight(_ weightKg: Double?) -> ExactAmount? {

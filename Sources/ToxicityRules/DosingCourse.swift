@@ -109,7 +109,7 @@ extension AnakinraDosing {
         let frequency = current.frequency ?? regimen.frequency.default
         let source = p.sourceTag(p.escalation.status, evidence: p.escalation.evidence)
 
-        let target: ExactAmount
+        var target: ExactAmount
         let description: String
         switch p.escalation.rule {
         case .none:
@@ -146,6 +146,22 @@ extension AnakinraDosing {
                 "double the daily dose: \(current.dailyMg) → \(current.dailyMg * 2) mg/day, ceiling \(regimen.dose.amount.high) \(basis.unit)"
         }
 
+        // A site's optional escalation bound (mg/kg/day), applied to the target.
+        var bounded = false
+        if let bound = p.escalation.maxMgPerKgPerDay {
+            let boundInBasis: ExactAmount
+            switch basis {
+            case .perDayMgPerKg: boundInBasis = bound
+            case .perDayMg: boundInBasis = bound * weight
+            case .perDoseMgPerKg: boundInBasis = bound / (frequency?.dosesPer24Hours ?? 1)
+            case .perDoseMg: boundInBasis = bound * weight / (frequency?.dosesPer24Hours ?? 1)
+            }
+            if target > boundInBasis {
+                target = boundInBasis
+                bounded = true
+            }
+        }
+
         var request = DoseRequest(
             weightKg: weightKg,
             level: .prescribed(target),
@@ -166,6 +182,27 @@ extension AnakinraDosing {
                     p,
                     current: current,
                     reason: "the next dose (\(newDaily) mg/day) is not above the current one after the caps"
+                )
+            )
+        }
+        if bounded, let bound = p.escalation.maxMgPerKgPerDay {
+            calculation.steps.insert(
+                DoseStep(.escalation, "escalation bound \(bound) mg/kg/day × \(weight) kg = \(bound * weight) mg/day"),
+                at: 0
+            )
+        }
+        if let perKgDay = calculation.mgPerKgPerDay, perKgDay > seedMaximumMgPerKgPerDay {
+            calculation.flags.append(
+                DosingFlag(
+                    .escalationAboveSeedMaximum,
+                    .warning,
+                    values: [
+                        DosingValue("mgPerKgPerDay", perKgDay.decimalText(places: 1)),
+                        DosingValue("seedMaximumMgPerKgPerDay", "\(seedMaximumMgPerKgPerDay)"),
+                    ],
+                    source: "seed Table 1, Table 2",
+                    message:
+                        "The escalated dose is \(perKgDay.decimalText(places: 1)) mg/kg/day, above the highest weight-based dose in the seed letter (10 mg/kg/day)."
                 )
             )
         }
@@ -222,7 +259,8 @@ extension AnakinraDosing {
         var pendingFlags: [DosingFlag] = []
 
         /// Appends a step; returns `false` (and appends nothing) when the caps leave less than 1 mg.
-        func emit(mg: Int, frequency: DoseFrequency, hours: HoursRange, note: String, extraFlags: [DosingFlag]) -> Bool {
+        func emit(mg: Int, frequency: DoseFrequency, hours: HoursRange, note: String, extraFlags: [DosingFlag]) -> Bool
+        {
             var mg = mg
             let capped = capForTaper(p, mg: mg, frequency: frequency, weight: weight)
             guard capped.mg >= 1 else {
@@ -400,6 +438,10 @@ extension AnakinraDosing {
     }
 
     // MARK: - Helpers
+
+    /// The highest weight-based daily dose any seed protocol or regimen states (CHOP, NIH,
+    /// St. Jude, Dreyzin: 10 mg/kg/day). Escalations above it carry `escalation-above-seed-maximum`.
+    package static let seedMaximumMgPerKgPerDay = 10
 
     /// Expresses `mgPerDose` at `frequency` in a dose basis (e.g. 100 mg Q6H = 400/w mg/kg/day).
     static func amountInBasis(mgPerDose: ExactAmount, frequency: DoseFrequency, basis: DoseBasis, weight: ExactAmount)

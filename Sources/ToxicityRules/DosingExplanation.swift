@@ -51,10 +51,15 @@ package struct DosingFlag: Sendable, Hashable, CustomStringConvertible {
         case renalOverrideRequired = "renal-override-required"
         /// The dose rounds to less than 1 mg (implausibly small weight): no dose.
         case doseBelowOneMg = "dose-below-1-mg"
+        /// A prescribed amount that is not a usable dose (≤ 0 or absurdly large): no dose.
+        case invalidPrescribedAmount = "invalid-prescribed-amount"
         /// The requested alternative regimen does not exist in the protocol: no dose.
         case unknownRegimen = "unknown-regimen"
         /// Escalation: the new dose.
         case escalated = "escalated"
+        /// Escalation: the new dose is above 10 mg/kg/day, the seed's highest weight-based dose
+        /// (e.g. CNH/Seattle moving a small child to the 100 mg per-dose cap).
+        case escalationAboveSeedMaximum = "escalation-above-seed-maximum"
         /// Escalation: the protocol has no headroom (A7).
         case atProtocolCeiling = "at-protocol-ceiling"
         /// Taper: the next step.

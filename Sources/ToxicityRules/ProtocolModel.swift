@@ -670,15 +670,23 @@ package enum RoundingRule: String, Sendable, Hashable, CaseIterable, Codable {
 /// How the dose is raised when the grade has not fallen after the reassessment window (A7).
 package struct ProtocolEscalation: Sendable, Hashable, Codable {
     package var rule: EscalationRule
+    /// Optional bound on escalated doses only (not a hard cap on prescribed doses): an
+    /// escalation never goes above this many mg/kg/day. Unset in the shipped files (A7 literal);
+    /// a site can set it, e.g. 10 for `to-per-dose-cap` in small children.
+    package var maxMgPerKgPerDay: ExactAmount?
     package var status: EvidenceStatus
     package var evidence: String?
     package var note: String?
 
-    enum CodingKeys: String, CodingKey, CaseIterable { case rule, status, evidence, note }
+    enum CodingKeys: String, CodingKey, CaseIterable { case rule, maxMgPerKgPerDay, status, evidence, note }
 
     package init(from decoder: any Decoder) throws {
         let c = try StrictKeyedContainer(decoder, keyedBy: CodingKeys.self)
         rule = try c.enumeration(.rule)
+        maxMgPerKgPerDay = try c.optionalPositiveAmount(.maxMgPerKgPerDay)
+        if let bound = maxMgPerKgPerDay, bound > DoseBasis.perDayMgPerKg.plausibleMaximum {
+            throw c.error(.maxMgPerKgPerDay, "\(bound) mg/kg/day is implausible (must be ≤ 50)")
+        }
         status = try c.enumeration(.status)
         evidence = try c.optional(.evidence)
         note = try c.optional(.note)

@@ -371,6 +371,8 @@ enum DoseInvariantsForShipped {
             return
         }
         #expect(dose.mg == 100 && dose.dailyMg == 400)
+        // 400 mg/day at 28 kg is 14.3 mg/kg/day: above anything in the seed, so it is flagged.
+        #expect(dose.has(.escalationAboveSeedMaximum))
     }
 
     @Test func stJudeAndMUSCHoldAtTheirCeiling() throws {

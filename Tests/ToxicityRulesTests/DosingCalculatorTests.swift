@@ -91,6 +91,16 @@ import Testing
         #expect(result.mg == 100)
     }
 
+    @Test(arguments: [ExactAmount(0), ExactAmount(-2), ExactAmount(5001), ExactAmount(1_000_000_000)])
+    func unusablePrescribedAmountGivesNoDose(_ amount: ExactAmount) throws {
+        let outcome = AnakinraDosing.calculate(
+            try ProtocolFixture.perDoseCapped(),
+            DoseRequest(weightKg: 40, level: .prescribed(amount))
+        )
+        #expect(outcome.calculation == nil)
+        #expect(outcome.flags.last?.code == .invalidPrescribedAmount)
+    }
+
     @Test func rangeLevelsUseLowSevereAndHigh() throws {
         let p = try ProtocolFixture.rangeUncapped()
         #expect(try dose(p, DoseRequest(weightKg: 40, level: .lessIll)).mg == 160)

@@ -19,6 +19,49 @@ import Testing
         #expect(result.steps.first?.kind == .escalation)
     }
 
+    @Test func perDoseCapEscalationInASmallChildIsWarnedAboveTenMgPerKgPerDay() throws {
+        let p = try ProtocolFixture.perDoseCapped()
+        guard
+            case .escalated(let result) = AnakinraDosing.escalate(
+                p,
+                from: CurrentDose(mg: 56, frequency: .q6h, route: .iv),
+                weightKg: 28
+            )
+        else {
+            Issue.record("expected an escalation")
+            return
+        }
+        // 100 mg Q6H = 400 mg/day = 14.3 mg/kg/day at 28 kg.
+        #expect(result.mg == 100)
+        let flag = try #require(result.flags.first { $0.code == .escalationAboveSeedMaximum })
+        #expect(flag.kind == .warning && flag.values.first == DosingValue("mgPerKgPerDay", "14.3"))
+    }
+
+    @Test func siteEscalationBoundLimitsTheEscalation() throws {
+        var p = try ProtocolFixture.perDoseCapped()
+        p.escalation.maxMgPerKgPerDay = ExactAmount(10)
+        guard
+            case .escalated(let result) = AnakinraDosing.escalate(
+                p,
+                from: CurrentDose(mg: 56, frequency: .q6h, route: .iv),
+                weightKg: 28
+            )
+        else {
+            Issue.record("expected an escalation")
+            return
+        }
+        // 10 mg/kg/day × 28 kg = 280 mg/day → 70 mg Q6H.
+        #expect(result.mg == 70 && result.dailyMg == 280)
+        #expect(!result.has(.escalationAboveSeedMaximum))
+        #expect(result.steps.map(\.text).prefix(3) == ["escalation (to-per-dose-cap) to the per-dose cap 100 mg at Q6H", "escalation bound 10 mg/kg/day × 28 kg = 280 mg/day", "2.5 mg/kg/dose × 28 kg = 70 mg"])
+        // Already at the bound: no further escalation.
+        let again = AnakinraDosing.escalate(p, from: CurrentDose(mg: 70, frequency: .q6h, route: .iv), weightKg: 28)
+        guard case .atCeiling = again else {
+            Issue.record("expected at-protocol-ceiling, got \(again)")
+            return
+        }
+    }
+
     @Test func perDoseCapEscalationAtTheCapIsAtCeiling() throws {
         let p = try ProtocolFixture.perDoseCapped()
         let outcome = AnakinraDosing.escalate(p, from: CurrentDose(mg: 100, frequency: .q6h, route: .iv), weightKg: 70)

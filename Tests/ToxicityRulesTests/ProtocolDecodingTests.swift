@@ -174,6 +174,12 @@ struct MalformedProtocolCase: Sendable, CustomTestStringConvertible {
             message: "requires caps.perDoseMg"
         ),
         .init(
+            name: "implausible escalation bound",
+            json: ProtocolFixture.json(escalation: #""rule": "to-per-dose-cap", "maxMgPerKgPerDay": 60"#),
+            field: "escalation.maxMgPerKgPerDay",
+            message: "implausible"
+        ),
+        .init(
             name: "whole-syringe without syringe size",
             json: ProtocolFixture.json(rounding: #""rule": "whole-syringe", "tolerancePercent": 10"#),
             field: "rounding.syringeMg",
