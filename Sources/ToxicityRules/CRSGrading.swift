@@ -6,10 +6,10 @@ import Foundation
 /// positive pressure.
 struct OxygenClassification: Hashable, Sendable {
     var tier: Int
-    var code: ReasonCode
+    var isMask: Bool
     var deviceFlowConflict: Bool
     var flowMissing: Bool
-    /// The flow threshold the classification compared with, when it used the flow.
+    /// Whether the classification compared the flow with the low-flow maximum.
     var comparedFlow: Bool
 
     static let lowFlowMaximum: Double = 6.0
@@ -18,32 +18,37 @@ struct OxygenClassification: Hashable, Sendable {
         deviceFlowConflict = false
         flowMissing = false
         comparedFlow = false
+        isMask = false
         switch support.device {
         case .roomAir:
             tier = 1
-            code = .roomAir
         case .blowBy:
             tier = 2
-            code = .lowFlowOxygen
         case .lowFlowNasalCannula, .highFlowNasalCannula:
             let deviceSaysHigh = support.device == .highFlowNasalCannula
             if let flow = support.flowLPerMin {
                 comparedFlow = true
                 let high = flow > Self.lowFlowMaximum
                 tier = high ? 3 : 2
-                code = high ? .highFlowOxygen : .lowFlowOxygen
                 deviceFlowConflict = high != deviceSaysHigh
             } else {
                 flowMissing = true
                 tier = deviceSaysHigh ? 3 : 2
-                code = deviceSaysHigh ? .highFlowOxygen : .lowFlowOxygen
             }
         case .simpleFaceMask, .nonRebreather, .venturiMask:
             tier = 3
-            code = .maskOxygen
+            isMask = true
         case .cpap, .bipap, .mechanicalVentilation:
             tier = 4
-            code = .positivePressure
+        }
+    }
+
+    var code: ReasonCode {
+        switch tier {
+        case 1: .roomAir
+        case 2: .lowFlowOxygen
+        case 3: isMask ? .maskOxygen : .highFlowOxygen
+        default: .positivePressure
         }
     }
 }
@@ -120,6 +125,16 @@ struct CRSFacts: Sendable {
         if let baselineOxygen, oxygenClass.tier <= baselineOxygen.tier { return 1 }
         return oxygenClass.tier
     }
+}
+
+/// A CRS evaluation at an instant: everything the explanation needs, trivially copyable.
+struct CRSEvaluation: Sendable {
+    var time: Double
+    var facts: CRSFacts
+    var core: CRSCore
+    var status: EpisodeStatus?
+    var waiver: FeverWaiver?
+    var maxGrade: Int
 }
 
 /// The CRS grade at an instant, before explanation.
@@ -253,7 +268,7 @@ extension PatientTimeline {
         at time: Double
     ) -> ObservedValue {
         ObservedValue(
-            field: field, value: value, category: category, unit: unit, eventId: events[Int(event)].eventId,
+            field: field, value: value, category: category, unit: unit, eventId: eventIds[Int(event)],
             observedAt: Date(timeIntervalSinceReferenceDate: time)
         )
     }
@@ -261,19 +276,31 @@ extension PatientTimeline {
     func ageObserved(_ age: (age: PatientAge, event: Int32), at time: Double) -> ObservedValue {
         observed(
             .ageYears, value: Double(age.age.completedYears), unit: "years", event: age.event,
-            at: events[Int(age.event)].occurredAt.timeIntervalSinceReferenceDate
+            at: eventTimes[Int(age.event)]
         )
     }
 
-    /// The CRS assessment at `t` with its reasons, flags and alerts.
-    func assessCRS(at t: Double, alerts: inout AlertList) -> GradeAssessment {
+    /// The CRS grade at `t`: findings, episode and grade, without explanation (cheap, no allocation).
+    func evaluateCRS(at t: Double) -> CRSEvaluation {
         let policy = self.policy
         let facts = index.crsFacts(at: t, policy: policy, window: policy.vitalsFreshness)
         let status = crsCourse.status(at: t)
         let episodeOpen = status?.isOpen ?? false
         let waiver = status.flatMap { $0.isOpen ? $0.episode.feverWaiver : nil }.flatMap { $0.time <= t ? $0 : nil }
         let core = index.crsCore(facts, episodeOpen: episodeOpen, feverWaived: waiver != nil, policy: policy)
+        let runningMax = status.map { $0.isOpen ? $0.maxGradeSoFar : $0.episode.maxGrade } ?? 0
+        return CRSEvaluation(
+            time: t, facts: facts, core: core, status: status, waiver: waiver, maxGrade: max(core.grade, runningMax))
+    }
 
+    /// The reasons and alerts of a CRS evaluation.
+    func explainCRS(_ evaluation: CRSEvaluation, alerts: inout AlertList) -> [Reason] {
+        let policy = self.policy
+        let t = evaluation.time
+        let facts = evaluation.facts
+        let core = evaluation.core
+        let status = evaluation.status
+        let waiver = evaluation.waiver
         var reasons: [Reason] = []
         reasons.reserveCapacity(6)
 
@@ -348,14 +375,14 @@ extension PatientTimeline {
         appendOxygenReasons(facts, core: core, into: &reasons, alerts: &alerts)
 
         // Episode resolution and no-fever alerts.
-        if let status, !status.isOpen, let closedAt = status.closedAt, core.grade == 0 {
+        if let status, !status.isOpen, status.closedAt != nil, core.grade == 0 {
             reasons.append(
                 Reason(
                     code: .crsResolved, rule: .episode, source: .policy, grade: 0,
                     observed: [
                         ObservedValue(
                             field: .episodeStart, value: nil, category: nil, unit: nil,
-                            eventId: events[Int(status.episode.startEvent)].eventId,
+                            eventId: eventIds[Int(status.episode.startEvent)],
                             observedAt: Date(timeIntervalSinceReferenceDate: status.episode.start))
                     ],
                     thresholds: [
@@ -363,7 +390,6 @@ extension PatientTimeline {
                             field: "hoursResolved", comparator: .greaterThanOrEqual,
                             value: policy.episodeCloseWindow / 3600, unit: "h")
                     ]))
-            _ = closedAt
         }
         if core.flags.contains(.hypotensionWithoutFever) {
             reasons.append(Reason(code: .hypotensionWithoutFever, rule: .crsNoFever, source: .astct2019))
@@ -379,14 +405,8 @@ extension PatientTimeline {
         if facts.age == nil { alerts.add(.missingAge, fields: [.birthDate, .ageYears], events: [], self) }
 
         markDecisive(&reasons, grade: core.grade)
-        let runningMax = status.map { $0.isOpen ? $0.maxGradeSoFar : $0.episode.maxGrade } ?? 0
-        return GradeAssessment(
-            grade: core.grade,
-            maxGrade: max(core.grade, runningMax),
-            reasons: reasons,
-            flags: core.flags,
-            episode: status.map { EpisodeSummary($0, startEvents: eventIds) }
-        )
+        _ = t
+        return reasons
     }
 
     private func hypotensionEvents(_ facts: CRSFacts) -> [Int32] {

@@ -90,6 +90,15 @@ struct ICANSFacts: Sendable {
     }
 }
 
+/// An ICANS evaluation at an instant: everything the explanation needs, trivially copyable.
+struct ICANSEvaluation: Sendable {
+    var time: Double
+    var facts: ICANSFacts
+    var core: ICANSCore
+    var status: EpisodeStatus?
+    var maxGrade: Int
+}
+
 /// The ICANS grade at an instant, before explanation.
 struct ICANSCore: Sendable {
     var grade: Int
@@ -240,11 +249,21 @@ extension TimelineIndex {
 // MARK: - Explanation
 
 extension PatientTimeline {
-    /// The ICANS assessment at `t` with its reasons, flags and alerts.
-    func assessICANS(at t: Double, alerts: inout AlertList) -> GradeAssessment {
-        let policy = self.policy
+    /// The ICANS grade at `t`, without explanation (cheap, no allocation).
+    func evaluateICANS(at t: Double) -> ICANSEvaluation {
         let facts = index.icansFacts(at: t, policy: policy, window: policy.neuroFreshness)
         let core = index.icansCore(facts, policy: policy)
+        let status = icansCourse.status(at: t)
+        let runningMax = status.map { $0.isOpen ? $0.maxGradeSoFar : $0.episode.maxGrade } ?? 0
+        return ICANSEvaluation(time: t, facts: facts, core: core, status: status, maxGrade: max(core.grade, runningMax))
+    }
+
+    /// The reasons and alerts of an ICANS evaluation.
+    func explainICANS(_ evaluation: ICANSEvaluation, alerts: inout AlertList) -> [Reason] {
+        let policy = self.policy
+        let t = evaluation.time
+        let facts = evaluation.facts
+        let core = evaluation.core
         var reasons: [Reason] = []
         reasons.reserveCapacity(4)
 
@@ -362,7 +381,7 @@ extension PatientTimeline {
                     observed: [
                         observed(
                             .finding, category: ClinicalFinding.developmentalDelay.rawValue, event: event,
-                            at: events[Int(event)].occurredAt.timeIntervalSinceReferenceDate)
+                            at: eventTimes[Int(event)])
                     ]))
         }
         if !core.instrumentKnown, !core.flags.contains(.notAssessableSedated) {
@@ -440,14 +459,6 @@ extension PatientTimeline {
         if facts.age == nil { alerts.add(.missingAge, fields: [.birthDate, .ageYears], events: [], self) }
 
         markDecisive(&reasons, grade: core.grade)
-        let status = icansCourse.status(at: t)
-        let runningMax = status.map { $0.isOpen ? $0.maxGradeSoFar : $0.episode.maxGrade } ?? 0
-        return GradeAssessment(
-            grade: core.grade,
-            maxGrade: max(core.grade, runningMax),
-            reasons: reasons,
-            flags: core.flags,
-            episode: status.map { EpisodeSummary($0, startEvents: eventIds) }
-        )
+        return reasons
     }
 }

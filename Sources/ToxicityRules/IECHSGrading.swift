@@ -6,18 +6,46 @@ import Foundation
 /// A laboratory comparison: the reading used, its reference and whether the reference came from
 /// the policy.
 struct LabComparison: Hashable, Sendable {
+    /// What the threshold is relative to.
+    enum Reference: Hashable, Sendable {
+        case fixed, upperLimit, baseline, rise
+    }
+
+    /// The source of a criterion (trivially copyable; see ``evidenceSource``).
+    enum Source: Hashable, Sendable {
+        case astct2023, cartox2018, ctcae5, hlh2004
+
+        var evidenceSource: EvidenceSource {
+            switch self {
+            case .astct2023: .astct2023Provisional
+            case .cartox2018: .cartox2018
+            case .ctcae5: .ctcae5
+            case .hlh2004: .hlh2004
+            }
+        }
+    }
+
     var test: LabTest
     /// Index in the test's series.
     var index: Int
     var value: Double
     var threshold: Double
     var comparator: Comparator
-    var thresholdField: FieldName
-    var source: EvidenceSource
+    var kind: Reference
+    var source: Source
     /// Set when the threshold came from a policy default.
-    var thresholdSource: EvidenceSource?
+    var thresholdFromPolicy: Bool
     /// A second observation the comparison used (baseline, previous value).
     var reference: Int?
+
+    var thresholdField: FieldName {
+        switch kind {
+        case .fixed: .lab(test)
+        case .upperLimit: .upperLimit(test)
+        case .baseline: .baseline(test)
+        case .rise: "ferritinRise"
+        }
+    }
 }
 
 /// Which part of the IEC-HS timing criterion holds.
@@ -29,6 +57,16 @@ enum IECHSTiming: Hashable, Sendable {
     case crsResolving(episode: Int, current: Int, worst: Int)
     /// Worse again after an improvement that followed IL-6-directed therapy.
     case worseningAfterImprovement(il6: Int, gradeAtTherapy: Int, trough: Int, current: Int)
+}
+
+/// An IEC-HS evaluation at an instant: everything the explanation needs, trivially copyable.
+struct IECHSEvaluation: Sendable {
+    var time: Double
+    var facts: IECHSFacts
+    var present: Bool
+    var grade: Int
+    var status: EpisodeStatus?
+    var maxGrade: Int
 }
 
 /// What the timeline says about IEC-HS / carHLH at one instant.
@@ -160,7 +198,7 @@ extension TimelineIndex {
     /// comparison for transaminases, bilirubin and creatinine.
     func aboveMultiple(
         _ test: LabTest, at t: Double, window: Double, multiple: Double, defaultULN: Double?,
-        infusedAt: Double?, source: EvidenceSource, baselineAllowed: Bool
+        infusedAt: Double?, source: LabComparison.Source, baselineAllowed: Bool
     ) -> LabComparison? {
         guard let (i, lab) = self.lab(test, at: t, window: window) else { return nil }
         let uln = lab.upperLimitOfNormal ?? defaultULN
@@ -170,21 +208,20 @@ extension TimelineIndex {
             guard lab.value > multiple * reference else { return nil }
             return LabComparison(
                 test: test, index: i, value: lab.value, threshold: multiple * reference, comparator: .greaterThan,
-                thresholdField: .baseline(test), source: source, thresholdSource: nil, reference: b)
+                kind: .baseline, source: source, thresholdFromPolicy: false, reference: b)
         }
         if let uln {
             guard lab.value > multiple * uln else { return nil }
             return LabComparison(
                 test: test, index: i, value: lab.value, threshold: multiple * uln, comparator: .greaterThan,
-                thresholdField: .upperLimit(test), source: source,
-                thresholdSource: lab.upperLimitOfNormal == nil ? .policy : nil, reference: nil)
+                kind: .upperLimit, source: source, thresholdFromPolicy: lab.upperLimitOfNormal == nil, reference: nil)
         }
         if test == .creatinine, let b = baseline {
             let reference = labs[test.ordinal].values[b].value
             guard reference > 0, lab.value > multiple * reference else { return nil }
             return LabComparison(
                 test: test, index: i, value: lab.value, threshold: multiple * reference, comparator: .greaterThan,
-                thresholdField: .baseline(test), source: source, thresholdSource: nil, reference: b)
+                kind: .baseline, source: source, thresholdFromPolicy: false, reference: b)
         }
         return nil
     }
@@ -201,7 +238,7 @@ extension TimelineIndex {
         if let previous, series.values[previous].value <= lab.value { return nil }
         return LabComparison(
             test: test, index: i, value: lab.value, threshold: threshold, comparator: .lessThan,
-            thresholdField: FieldName.lab(test), source: .hlh2004, thresholdSource: .policy, reference: previous)
+            kind: .fixed, source: .hlh2004, thresholdFromPolicy: true, reference: previous)
     }
 
     func iecHsTiming(at t: Double, crs: GradeCourse) -> IECHSTiming {
@@ -250,8 +287,7 @@ extension TimelineIndex {
             if value > 2 * uln {
                 aboveULN = LabComparison(
                     test: .ferritin, index: i, value: value, threshold: 2 * uln, comparator: .greaterThan,
-                    thresholdField: "ferritinULN", source: .astct2023Provisional,
-                    thresholdSource: ulnFromPolicy ? .policy : nil, reference: nil)
+                    kind: .upperLimit, source: .astct2023, thresholdFromPolicy: ulnFromPolicy, reference: nil)
             }
             var baselineValue: Double?
             var baselineLabIndex: Int?
@@ -265,7 +301,7 @@ extension TimelineIndex {
             if let baselineValue, baselineValue > 0, value > 2 * baselineValue {
                 aboveBaseline = LabComparison(
                     test: .ferritin, index: i, value: value, threshold: 2 * baselineValue, comparator: .greaterThan,
-                    thresholdField: "ferritinBaseline", source: .astct2023Provisional, thresholdSource: nil,
+                    kind: .baseline, source: .astct2023, thresholdFromPolicy: false,
                     reference: baselineLabIndex)
             } else {
                 patientBaseline = nil
@@ -284,8 +320,7 @@ extension TimelineIndex {
                     rising = LabComparison(
                         test: .ferritin, index: i, value: value,
                         threshold: policy.ferritinRiseFactor * ferritinSeries.values[lowest].value,
-                        comparator: .greaterThanOrEqual, thresholdField: "ferritinRise",
-                        source: .astct2023Provisional, thresholdSource: .policy, reference: lowest)
+                        comparator: .greaterThanOrEqual, kind: .rise, source: .astct2023, thresholdFromPolicy: true, reference: lowest)
                 }
             }
         }
@@ -293,15 +328,15 @@ extension TimelineIndex {
         // Often present.
         let alt = aboveMultiple(
             .alt, at: t, window: labWindow, multiple: 5, defaultULN: limits.altULN, infusedAt: infusedAt,
-            source: .astct2023Provisional, baselineAllowed: true)
+            source: .astct2023, baselineAllowed: true)
         let ast = aboveMultiple(
             .ast, at: t, window: labWindow, multiple: 5, defaultULN: limits.astULN, infusedAt: infusedAt,
-            source: .astct2023Provisional, baselineAllowed: true)
+            source: .astct2023, baselineAllowed: true)
         var fibrinogen: LabComparison?
         if let (i, lab) = self.lab(.fibrinogen, at: t, window: labWindow), lab.value < iecHsFibrinogen {
             fibrinogen = LabComparison(
                 test: .fibrinogen, index: i, value: lab.value, threshold: iecHsFibrinogen, comparator: .lessThan,
-                thresholdField: "fibrinogen", source: .astct2023Provisional, thresholdSource: nil, reference: nil)
+                kind: .fixed, source: .astct2023, thresholdFromPolicy: false, reference: nil)
         }
         let platelets = cytopenia(
             .platelets, threshold: policy.cytopeniaPlatelets, at: t, window: labWindow, infusedAt: infusedAt)
@@ -314,22 +349,22 @@ extension TimelineIndex {
         if let (i, lab) = self.lab(.ldh, at: t, window: labWindow), let uln = lab.upperLimitOfNormal, lab.value > uln {
             ldh = LabComparison(
                 test: .ldh, index: i, value: lab.value, threshold: uln, comparator: .greaterThan,
-                thresholdField: "ldhULN", source: .astct2023Provisional, thresholdSource: nil, reference: nil)
+                kind: .upperLimit, source: .astct2023, thresholdFromPolicy: false, reference: nil)
         }
         let bilirubin = aboveMultiple(
             .bilirubin, at: t, window: labWindow, multiple: 1, defaultULN: limits.bilirubinULN, infusedAt: nil,
-            source: .astct2023Provisional, baselineAllowed: false)
+            source: .astct2023, baselineAllowed: false)
         var inr: LabComparison?
         if let (i, lab) = self.lab(.inr, at: t, window: labWindow), lab.value > coagulopathyINR {
             inr = LabComparison(
                 test: .inr, index: i, value: lab.value, threshold: coagulopathyINR, comparator: .greaterThan,
-                thresholdField: "inr", source: .astct2023Provisional, thresholdSource: .policy, reference: nil)
+                kind: .fixed, source: .astct2023, thresholdFromPolicy: true, reference: nil)
         }
         var triglycerides: LabComparison?
         if let (i, lab) = self.lab(.triglycerides, at: t, window: labWindow), lab.value > hlh2004Triglycerides {
             triglycerides = LabComparison(
                 test: .triglycerides, index: i, value: lab.value, threshold: hlh2004Triglycerides,
-                comparator: .greaterThan, thresholdField: "triglycerides", source: .hlh2004, thresholdSource: nil,
+                comparator: .greaterThan, kind: .fixed, source: .hlh2004, thresholdFromPolicy: false,
                 reference: nil)
         }
 
@@ -345,8 +380,7 @@ extension TimelineIndex {
                     if value > cartoxFerritin, value > (peak?.value ?? -.infinity) {
                         peak = LabComparison(
                             test: .ferritin, index: j, value: value, threshold: cartoxFerritin,
-                            comparator: .greaterThan, thresholdField: "ferritin", source: .cartox2018,
-                            thresholdSource: nil, reference: nil)
+                            comparator: .greaterThan, kind: .fixed, source: .cartox2018, thresholdFromPolicy: false, reference: nil)
                     }
                 }
                 j += 1
@@ -474,11 +508,11 @@ extension PatientTimeline {
                     unit: comparison.test.canonicalUnit, event: series.events[reference], at: series.times[reference]))
         }
         return Reason(
-            code: code, rule: rule, source: comparison.source, observed: obs,
+            code: code, rule: rule, source: comparison.source.evidenceSource, observed: obs,
             thresholds: [
                 Threshold(
                     field: comparison.thresholdField, comparator: comparison.comparator, value: comparison.threshold,
-                    unit: comparison.test.canonicalUnit, source: comparison.thresholdSource)
+                    unit: comparison.test.canonicalUnit, source: comparison.thresholdFromPolicy ? .policy : nil)
             ])
     }
 
@@ -490,19 +524,31 @@ extension PatientTimeline {
             observed: [
                 observed(
                     .finding, category: finding.rawValue, event: event,
-                    at: events[Int(event)].occurredAt.timeIntervalSinceReferenceDate)
+                    at: eventTimes[Int(event)])
             ])
     }
 
-    /// The IEC-HS / carHLH assessment at `t` with its reasons, flags and alerts.
-    func assessIECHS(at t: Double, alerts: inout AlertList) -> IECHSAssessment {
-        let policy = self.policy
+    /// The IEC-HS / carHLH assessment at `t`, without explanation (cheap, no allocation).
+    func evaluateIECHS(at t: Double) -> IECHSEvaluation {
         let criteria = policy.iecHsCriteria
         let facts = index.iecHsFacts(at: t, policy: policy, crs: crsCourse, labWindow: policy.labFreshness)
-        let present = facts.present(criteria)
         let grade = facts.grade(criteria)
+        let status = iecHsCourse.status(at: t)
+        let runningMax = status.map { $0.isOpen ? $0.maxGradeSoFar : $0.episode.maxGrade } ?? 0
+        return IECHSEvaluation(
+            time: t, facts: facts, present: facts.present(criteria), grade: grade, status: status,
+            maxGrade: max(grade, runningMax))
+    }
+
+    /// The reasons and alerts of an IEC-HS evaluation.
+    func explainIECHS(_ evaluation: IECHSEvaluation, alerts: inout AlertList) -> [Reason] {
+        let policy = self.policy
+        let criteria = policy.iecHsCriteria
+        let t = evaluation.time
+        let facts = evaluation.facts
+        let present = evaluation.present
+        let grade = evaluation.grade
         var reasons: [Reason] = []
-        let flags: GradeFlags = []
 
         switch criteria {
         case .astct2023:
@@ -545,7 +591,7 @@ extension PatientTimeline {
                         observed: [
                             ObservedValue(
                                 field: .crsMaxGrade, value: Double(episode.maxGrade),
-                                eventId: events[Int(episode.startEvent)].eventId,
+                                eventId: eventIds[Int(episode.startEvent)],
                                 observedAt: Date(timeIntervalSinceReferenceDate: episode.start))
                         ]))
             case .crsResolving(let e, let current, let worst):
@@ -556,11 +602,11 @@ extension PatientTimeline {
                         observed: [
                             ObservedValue(
                                 field: .crsGrade, value: Double(current),
-                                eventId: events[Int(episode.startEvent)].eventId,
+                                eventId: eventIds[Int(episode.startEvent)],
                                 observedAt: Date(timeIntervalSinceReferenceDate: t)),
                             ObservedValue(
                                 field: .crsMaxGrade, value: Double(worst),
-                                eventId: events[Int(episode.startEvent)].eventId,
+                                eventId: eventIds[Int(episode.startEvent)],
                                 observedAt: Date(timeIntervalSinceReferenceDate: episode.start)),
                         ]))
             case .worseningAfterImprovement(let il6, let gradeAtTherapy, let trough, let current):
@@ -661,7 +707,7 @@ extension PatientTimeline {
                     obs.append(
                         observed(
                             .finding, category: ClinicalFinding.dialysis.rawValue, event: e,
-                            at: events[Int(e)].occurredAt.timeIntervalSinceReferenceDate))
+                            at: eventTimes[Int(e)]))
                 }
                 reasons.append(
                     Reason(code: .positivePressureOrDialysis, rule: .iecHsGrade, source: gradeSource, grade: 4, observed: obs))
@@ -717,17 +763,6 @@ extension PatientTimeline {
             // Presence itself rests on the criteria above: mark the decisive feature reasons.
         }
         markDecisive(&reasons, grade: grade)
-        let status = iecHsCourse.status(at: t)
-        let runningMax = status.map { $0.isOpen ? $0.maxGradeSoFar : $0.episode.maxGrade } ?? 0
-        return IECHSAssessment(
-            present: present,
-            provisional: !policy.iecHsCriteriaVerified,
-            criteria: criteria,
-            grade: grade,
-            maxGrade: max(grade, runningMax),
-            reasons: reasons,
-            flags: flags,
-            episode: status.map { EpisodeSummary($0, startEvents: eventIds) }
-        )
+        return reasons
     }
 }

@@ -45,21 +45,54 @@ package struct PriorRecommendation: Hashable, Sendable, Codable {
 /// that will evaluate it (``ToxicityEngine/timeline(_:recommendations:)``). An engine handed a
 /// timeline built with another policy rebuilds it (correct, but not fast).
 package struct PatientTimeline: Sendable {
-    /// The events, de-duplicated and in event-time order.
-    package let events: [ClinicalEvent]
-    /// Earlier engine recommendations, in issue order.
-    package let recommendations: [PriorRecommendation]
-    /// The policy the histories were computed with.
-    package let policy: GradingPolicy
-    /// CRS grade history and episodes.
-    package let crsCourse: GradeCourse
-    /// ICANS grade history and episodes.
-    package let icansCourse: GradeCourse
-    /// IEC-HS / carHLH grade history and episodes (with the policy's criteria set).
-    package let iecHsCourse: GradeCourse
+    /// Everything derived from the events, shared by copies of the timeline (a timeline is passed
+    /// around by value on every evaluation; copying it must cost one reference count).
+    final class Storage: Sendable {
+        let events: [ClinicalEvent]
+        let recommendations: [PriorRecommendation]
+        let policy: GradingPolicy
+        let eventIds: [String]
+        let eventTimes: [Double]
+        let index: TimelineIndex
+        let crsCourse: GradeCourse
+        let icansCourse: GradeCourse
+        let iecHsCourse: GradeCourse
 
-    let eventIds: [String]
-    let index: TimelineIndex
+        init(ordered: [ClinicalEvent], recommendations: [PriorRecommendation], policy: GradingPolicy) {
+            self.events = ordered
+            self.recommendations = recommendations.sorted { $0.issuedAt < $1.issuedAt }
+            self.policy = policy
+            let ids = ordered.map(\.eventId)
+            self.eventIds = ids
+            self.eventTimes = ordered.map { $0.occurredAt.timeIntervalSinceReferenceDate }
+            let index = TimelineIndex(events: ordered, policy: policy)
+            self.index = index
+            let last = eventTimes.last ?? 0
+            let crs = index.buildCRSCourse(policy: policy, lastEventTime: last, startEvents: ids)
+            self.crsCourse = crs
+            self.icansCourse = index.buildICANSCourse(policy: policy, lastEventTime: last, startEvents: ids)
+            self.iecHsCourse = index.buildIECHSCourse(policy: policy, crs: crs, startEvents: ids)
+        }
+    }
+
+    let storage: Storage
+
+    /// The events, de-duplicated and in event-time order.
+    package var events: [ClinicalEvent] { storage.events }
+    /// Earlier engine recommendations, in issue order.
+    package var recommendations: [PriorRecommendation] { storage.recommendations }
+    /// The policy the histories were computed with.
+    package var policy: GradingPolicy { storage.policy }
+    /// CRS grade history and episodes.
+    package var crsCourse: GradeCourse { storage.crsCourse }
+    /// ICANS grade history and episodes.
+    package var icansCourse: GradeCourse { storage.icansCourse }
+    /// IEC-HS / carHLH grade history and episodes (with the policy's criteria set).
+    package var iecHsCourse: GradeCourse { storage.iecHsCourse }
+
+    var eventIds: [String] { storage.eventIds }
+    var eventTimes: [Double] { storage.eventTimes }
+    var index: TimelineIndex { storage.index }
 
     /// Builds a timeline.
     /// - Parameters:
@@ -77,13 +110,12 @@ package struct PatientTimeline: Sendable {
             unique.append((position, event, event.occurredAt.timeIntervalSinceReferenceDate))
         }
         unique.sort { $0.time != $1.time ? $0.time < $1.time : $0.position < $1.position }
-        let ordered = unique.map(\.event)
-        self.init(ordered: ordered, recommendations: recommendations, policy: policy)
+        storage = Storage(ordered: unique.map(\.event), recommendations: recommendations, policy: policy)
     }
 
     /// The same events under another policy.
     package func rebuilt(policy: GradingPolicy) -> PatientTimeline {
-        PatientTimeline(ordered: events, recommendations: recommendations, policy: policy)
+        PatientTimeline(storage: Storage(ordered: events, recommendations: recommendations, policy: policy))
     }
 
     /// A timeline with more events: the result is what `init(events:)` would give for all of them.
@@ -91,19 +123,8 @@ package struct PatientTimeline: Sendable {
         PatientTimeline(events: events + newEvents, recommendations: recommendations, policy: policy)
     }
 
-    private init(ordered: [ClinicalEvent], recommendations: [PriorRecommendation], policy: GradingPolicy) {
-        self.events = ordered
-        self.recommendations = recommendations.sorted { $0.issuedAt < $1.issuedAt }
-        self.policy = policy
-        let ids = ordered.map(\.eventId)
-        self.eventIds = ids
-        let index = TimelineIndex(events: ordered, policy: policy)
-        self.index = index
-        let last = ordered.last?.occurredAt.timeIntervalSinceReferenceDate ?? 0
-        let crs = index.buildCRSCourse(policy: policy, lastEventTime: last, startEvents: ids)
-        self.crsCourse = crs
-        self.icansCourse = index.buildICANSCourse(policy: policy, lastEventTime: last, startEvents: ids)
-        self.iecHsCourse = index.buildIECHSCourse(policy: policy, crs: crs, startEvents: ids)
+    init(storage: Storage) {
+        self.storage = storage
     }
 
     /// The patient id of the events (of the first one; a timeline holds one patient).
