@@ -198,7 +198,9 @@ package struct GradeCourse: Sendable {
     /// Whether the grade stayed at or below `grade` over the whole of `duration` ending at `date`
     /// (e.g. "CRS ≤ 2 held for 24 h"). With `requireCompleteData`, an interval resting on missing
     /// or stale data does not count as holding.
-    package func held(atMost grade: Int, for duration: TimeInterval, endingAt date: Date, requireCompleteData: Bool = true)
+    package func held(
+        atMost grade: Int, for duration: TimeInterval, endingAt date: Date, requireCompleteData: Bool = true
+    )
         -> Bool
     {
         let end = date.timeIntervalSinceReferenceDate

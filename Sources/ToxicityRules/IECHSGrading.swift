@@ -163,7 +163,9 @@ extension FieldName {
 }
 
 /// Drugs whose administration counts as IEC-HS-directed therapy (A4), besides corticosteroids.
-private let iecHsTherapyDrugs: [Drug] = [.anakinra, .emapalumab, .ruxolitinib, .cryoprecipitate, .fibrinogenConcentrate]
+private let iecHsTherapyDrugs: [Drug] = [
+    .anakinra, .emapalumab, .ruxolitinib, .cryoprecipitate, .fibrinogenConcentrate,
+]
 
 private let hlh2004Triglycerides: Double = 265
 private let iecHsFibrinogen: Double = 150
@@ -320,7 +322,8 @@ extension TimelineIndex {
                     rising = LabComparison(
                         test: .ferritin, index: i, value: value,
                         threshold: policy.ferritinRiseFactor * ferritinSeries.values[lowest].value,
-                        comparator: .greaterThanOrEqual, kind: .rise, source: .astct2023, thresholdFromPolicy: true, reference: lowest)
+                        comparator: .greaterThanOrEqual, kind: .rise, source: .astct2023, thresholdFromPolicy: true,
+                        reference: lowest)
                 }
             }
         }
@@ -380,7 +383,8 @@ extension TimelineIndex {
                     if value > cartoxFerritin, value > (peak?.value ?? -.infinity) {
                         peak = LabComparison(
                             test: .ferritin, index: j, value: value, threshold: cartoxFerritin,
-                            comparator: .greaterThan, kind: .fixed, source: .cartox2018, thresholdFromPolicy: false, reference: nil)
+                            comparator: .greaterThan, kind: .fixed, source: .cartox2018, thresholdFromPolicy: false,
+                            reference: nil)
                     }
                 }
                 j += 1
@@ -415,7 +419,8 @@ extension TimelineIndex {
             }
         }
         var corticosteroid: Int?
-        if let i = corticosteroids.latest(atOrBefore: t), t - corticosteroids.times[i] <= policy.corticosteroidActiveWindow
+        if let i = corticosteroids.latest(atOrBefore: t),
+            t - corticosteroids.times[i] <= policy.corticosteroidActiveWindow
         {
             corticosteroid = i
         }
@@ -516,7 +521,9 @@ extension PatientTimeline {
             ])
     }
 
-    private func findingReason(_ code: ReasonCode, _ finding: ClinicalFinding, event: Int32, rule: RuleID, source: EvidenceSource)
+    private func findingReason(
+        _ code: ReasonCode, _ finding: ClinicalFinding, event: Int32, rule: RuleID, source: EvidenceSource
+    )
         -> Reason
     {
         Reason(
@@ -634,7 +641,8 @@ extension PatientTimeline {
             if let c = facts.fibrinogen { reasons.append(labReason(.hypofibrinogenemia, c, rule: rule)) }
             if let e = facts.hemophagocytosisEvent {
                 reasons.append(
-                    findingReason(.hemophagocytosis, .hemophagocytosis, event: e, rule: rule, source: .astct2023Provisional))
+                    findingReason(
+                        .hemophagocytosis, .hemophagocytosis, event: e, rule: rule, source: .astct2023Provisional))
             }
             if let c = facts.cytopenias.platelets { reasons.append(labReason(.cytopenia, c, rule: rule)) }
             if let c = facts.cytopenias.anc { reasons.append(labReason(.cytopenia, c, rule: rule)) }
@@ -647,10 +655,12 @@ extension PatientTimeline {
             if let c = facts.bilirubin { reasons.append(labReason(.hyperbilirubinemia, c, rule: rule)) }
             if let c = facts.inr { reasons.append(labReason(.coagulopathy, c, rule: rule)) }
             if let e = facts.coagulopathyEvent {
-                reasons.append(findingReason(.coagulopathy, .coagulopathy, event: e, rule: rule, source: .astct2023Provisional))
+                reasons.append(
+                    findingReason(.coagulopathy, .coagulopathy, event: e, rule: rule, source: .astct2023Provisional))
             }
             if let e = facts.splenomegalyEvent {
-                reasons.append(findingReason(.splenomegaly, .splenomegaly, event: e, rule: rule, source: .astct2023Provisional))
+                reasons.append(
+                    findingReason(.splenomegaly, .splenomegaly, event: e, rule: rule, source: .astct2023Provisional))
             }
             if let c = facts.triglycerides { reasons.append(labReason(.hypertriglyceridemia, c, rule: rule)) }
             // Ferritin is what the rule needs first: ask for it once the timing makes IEC-HS possible.
@@ -670,14 +680,17 @@ extension PatientTimeline {
             if let c = facts.liverGrade3.bilirubin { reasons.append(labReason(.liverToxicityGrade3, c, rule: rule)) }
             if let c = facts.renalGrade3 { reasons.append(labReason(.renalToxicityGrade3, c, rule: rule)) }
             if let e = facts.oliguriaEvent {
-                reasons.append(findingReason(.renalToxicityGrade3, .oliguriaGrade3, event: e, rule: rule, source: .cartox2018))
+                reasons.append(
+                    findingReason(.renalToxicityGrade3, .oliguriaGrade3, event: e, rule: rule, source: .cartox2018))
             }
             if let e = facts.pulmonaryEdemaEvent {
                 reasons.append(
-                    findingReason(.pulmonaryEdemaGrade3, .pulmonaryEdemaGrade3, event: e, rule: rule, source: .cartox2018))
+                    findingReason(
+                        .pulmonaryEdemaGrade3, .pulmonaryEdemaGrade3, event: e, rule: rule, source: .cartox2018))
             }
             if let e = facts.hemophagocytosisEvent {
-                reasons.append(findingReason(.hemophagocytosis, .hemophagocytosis, event: e, rule: rule, source: .cartox2018))
+                reasons.append(
+                    findingReason(.hemophagocytosis, .hemophagocytosis, event: e, rule: rule, source: .cartox2018))
             }
             if facts.cartoxOrganCount < 2 {
                 reasons.append(
@@ -710,7 +723,9 @@ extension PatientTimeline {
                             at: eventTimes[Int(e)]))
                 }
                 reasons.append(
-                    Reason(code: .positivePressureOrDialysis, rule: .iecHsGrade, source: gradeSource, grade: 4, observed: obs))
+                    Reason(
+                        code: .positivePressureOrDialysis, rule: .iecHsGrade, source: gradeSource, grade: 4,
+                        observed: obs))
             } else if grade == 3 {
                 var obs = CompactList<ObservedValue>()
                 for bit in 0..<5 where facts.vasopressors & (1 << bit) != 0 {
@@ -729,7 +744,8 @@ extension PatientTimeline {
                             category: index.oxygen.values[i].device.rawValue, unit: "L/min",
                             event: index.oxygen.events[i], at: index.oxygen.times[i]))
                 }
-                reasons.append(Reason(code: .organSupport, rule: .iecHsGrade, source: gradeSource, grade: 3, observed: obs))
+                reasons.append(
+                    Reason(code: .organSupport, rule: .iecHsGrade, source: gradeSource, grade: 3, observed: obs))
             }
             if grade >= 2, facts.therapy != nil || facts.corticosteroid != nil {
                 var obs = CompactList<ObservedValue>()
@@ -754,7 +770,8 @@ extension PatientTimeline {
                         thresholds: [
                             Threshold(
                                 field: "hoursSinceAdministration", comparator: .lessThanOrEqual,
-                                value: (facts.therapy != nil ? policy.iecHsTherapyWindow : policy.corticosteroidActiveWindow)
+                                value: (facts.therapy != nil
+                                    ? policy.iecHsTherapyWindow : policy.corticosteroidActiveWindow)
                                     / 3600, unit: "h", source: .policy)
                         ]))
             } else if grade == 1 {

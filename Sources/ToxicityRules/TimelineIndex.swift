@@ -447,7 +447,8 @@ struct TimelineIndex: Sendable {
                         t, LabValue(value: l.value, upperLimitOfNormal: l.upperLimitOfNormal), event: position
                     )
                 } else {
-                    implausible.append(t, ImplausibleValue(field: FieldName(rawValue: l.test.rawValue)), event: position)
+                    implausible.append(
+                        t, ImplausibleValue(field: FieldName(rawValue: l.test.rawValue)), event: position)
                 }
             case .finding(let f):
                 findings[f.finding.ordinal].append(t, f.present, event: position)

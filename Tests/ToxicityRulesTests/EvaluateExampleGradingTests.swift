@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import ToxicityRules
 
 /// The grading parts of the pinned `toxctl evaluate` examples (shared/examples/evaluate/*.json),

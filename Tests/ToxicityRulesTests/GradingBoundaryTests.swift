@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import ToxicityRules
 
 /// Both sides of every grading threshold.
@@ -121,7 +122,9 @@ struct GradingBoundaryTests {
         #expect(!result.icans.has(.instrumentAgeMismatch))
     }
 
-    @Test("Age-12 switch: the day before the 12th birthday ICE is out of age; 12 y 0 d flags the boundary; 12 y 1 d does not")
+    @Test(
+        "Age-12 switch: the day before the 12th birthday ICE is out of age; 12 y 0 d flags the boundary; 12 y 1 d does not"
+    )
     func age12Switch() {
         let now = CourseBuilder.at(1)
         let cases: [(years: Int, plusDays: Int, iceMismatch: Bool, boundary: Bool)] = [
@@ -138,7 +141,9 @@ struct GradingBoundaryTests {
         }
     }
 
-    @Test("Vitals freshness: a temperature 4 h old is current, 4 h + 1 s is stale", arguments: [(4.0, 1, false), (4.0 + 1 / 3600.0, 0, true)])
+    @Test(
+        "Vitals freshness: a temperature 4 h old is current, 4 h + 1 s is stale",
+        arguments: [(4.0, 1, false), (4.0 + 1 / 3600.0, 0, true)])
     func vitalsFreshness(_ age: Double, expected: Int, stale: Bool) {
         var course = CourseBuilder()
         course.patient(ageYears: 30, weightKg: 70)

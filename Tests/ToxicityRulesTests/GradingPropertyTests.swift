@@ -1,6 +1,7 @@
 import Foundation
 import PropertyBased
 import Testing
+
 @testable import ToxicityRules
 
 /// Oxygen support from least to most (ASTCT tiers 1, 2, 2, 2, 2, 3 …).
@@ -223,7 +224,9 @@ enum RandomCourse {
         .tocilizumab, .acetaminophen, .dexamethasone, .anakinra, .siltuximab, .emapalumab, .ruxolitinib,
         .methylprednisolone, .cryoprecipitate,
     ]
-    static let infusions: [Drug] = [.norepinephrine, .epinephrine, .vasopressin, .phenylephrine, .dobutamine, .midazolam]
+    static let infusions: [Drug] = [
+        .norepinephrine, .epinephrine, .vasopressin, .phenylephrine, .dobutamine, .midazolam,
+    ]
     static let findings: [ClinicalFinding] = [
         .hemophagocytosis, .dialysis, .coagulopathy, .developmentalDelay, .oliguriaGrade3, .pulmonaryEdemaGrade3,
     ]

@@ -1,4 +1,5 @@
 import Foundation
+
 @testable import ToxicityRules
 
 /// Builds a patient course for grading tests: times are hours from a reference instant, event ids

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import ToxicityRules
 
 /// Missing, stale, implausible and inconsistent input is explicit (clinical-spec A1, issue item 6).

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import ToxicityRules
 
 @Suite("Patient timeline and course helpers")
@@ -62,7 +63,8 @@ struct TimelineTests {
         let timeline = course.timeline()
         #expect(timeline.isInfusionActive(.anakinra, at: CourseBuilder.at(2)))
         #expect(!timeline.isInfusionActive(.anakinra, at: CourseBuilder.at(3)))
-        #expect(timeline.administrations(of: .anakinra, from: CourseBuilder.at(0), through: CourseBuilder.at(5)).count == 1)
+        #expect(
+            timeline.administrations(of: .anakinra, from: CourseBuilder.at(0), through: CourseBuilder.at(5)).count == 1)
         #expect(timeline.lastAdministration(of: .other("foo"), atOrBefore: CourseBuilder.at(5)) == nil)
     }
 
@@ -165,7 +167,8 @@ struct TimelineTests {
     @Test("Earlier recommendations: only those issued at or before T")
     func priorRecommendations() {
         let recommendations = [
-            PriorRecommendation(id: "r2", issuedAt: CourseBuilder.at(5), action: "continue", doseMg: 90, intervalHours: 6),
+            PriorRecommendation(
+                id: "r2", issuedAt: CourseBuilder.at(5), action: "continue", doseMg: 90, intervalHours: 6),
             PriorRecommendation(id: "r1", issuedAt: CourseBuilder.at(1), action: "start", doseMg: 90, intervalHours: 6),
         ]
         let timeline = PatientTimeline(events: [], recommendations: recommendations)

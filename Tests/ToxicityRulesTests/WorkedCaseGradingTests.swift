@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import ToxicityRules
 
 /// Hours from the builder's reference for day `n` after infusion at `hour` o'clock (the infusion is
@@ -180,8 +181,10 @@ struct WorkedCaseGradingTests {
         #expect(result.crs.codes.contains(.feverWaived))
         #expect(result.crs.reasons.first { $0.code == .hypotension }?.thresholds.first?.value == 90)
         #expect(timeline.isFeverWaived(at: now))
-        #expect(timeline.tocilizumabDoses(at: now) == TocilizumabDoseCount(total: 1, inCurrentEpisode: 1, inLast24Hours: 1))
-        #expect(timeline.lastAdministration(of: .tocilizumab, atOrBefore: now)?.occurredAt == CourseBuilder.at(day(2, 8)))
+        #expect(
+            timeline.tocilizumabDoses(at: now) == TocilizumabDoseCount(total: 1, inCurrentEpisode: 1, inLast24Hours: 1))
+        #expect(
+            timeline.lastAdministration(of: .tocilizumab, atOrBefore: now)?.occurredAt == CourseBuilder.at(day(2, 8)))
     }
 
     @Test("TC08: no prior CRS, 37.6 °C, SBP 82 (GI bleed) → CRS 0 with hypotension-without-fever")
@@ -254,7 +257,10 @@ struct WorkedCaseGradingTests {
     @Test(
         "TC26: adult ICANS by the worst domain",
         arguments: [
-            ("a: ICE 3 + generalized seizure resolved", 3, Consciousness.awake, Seizure.focalOrGeneralizedResolving, MotorWeakness.none, 3),
+            (
+                "a: ICE 3 + generalized seizure resolved", 3, Consciousness.awake, Seizure.focalOrGeneralizedResolving,
+                MotorWeakness.none, 3
+            ),
             ("b: ICE 0, awake (global aphasia)", 0, .awake, Seizure.none, MotorWeakness.none, 3),
             ("c: ICE 0, unarousable", 0, .unarousable, Seizure.none, MotorWeakness.none, 4),
             ("d: ICE 8, new hemiparesis", 8, .awake, Seizure.none, .deepFocal, 4),
