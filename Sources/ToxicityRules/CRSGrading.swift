@@ -237,12 +237,12 @@ extension TimelineIndex {
         }
         if facts.infusion == nil { flags.insert(.infusionUnknown) }
         let worse = max(hypotensionGrade, hypoxiaGrade)
+        if episodeOpen && feverWaived { flags.insert(.feverWaived) }
         var grade: Int
         if fever == true {
             grade = worse
             if !hypotensionKnown || !hypoxiaKnown { flags.insert(.incompleteData) }
         } else if episodeOpen && feverWaived {
-            flags.insert(.feverWaived)
             grade = worse
             if worse <= 1 { flags.insert(.indeterminateFeverMasked) }
             if !hypotensionKnown || !hypoxiaKnown { flags.insert(.incompleteData) }

@@ -143,6 +143,9 @@ struct TimelineTests {
         #expect(!timeline.isFeverWaived(at: CourseBuilder.at(50)))
         #expect(timeline.isFeverWaived(at: CourseBuilder.at(10)))
         #expect(!timeline.isFeverWaived(at: CourseBuilder.at(1.5)))
+        let febrileAndWaived = ToxicityEngine().grade(timeline, at: CourseBuilder.at(2))
+        #expect(febrileAndWaived.crs.has(.feverWaived))
+        #expect(febrileAndWaived.crs.decisiveCodes == [.hypotension])
     }
 
     @Test("A new fever after an episode closed opens a new episode with its own maxGrade and waiver")
