@@ -127,6 +127,10 @@ package struct PatientTimeline: Sendable {
         self.storage = storage
     }
 
+    /// The latest event time: the default instant for an offline evaluation (`toxctl evaluate`
+    /// without `--at`).
+    package var lastEventAt: Date? { events.last?.occurredAt }
+
     /// The patient id of the events (of the first one; a timeline holds one patient).
     package var patientId: String? { events.first?.patientId }
 }

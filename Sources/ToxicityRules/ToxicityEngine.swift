@@ -293,6 +293,10 @@ package struct GradingResult: Hashable, Sendable, Codable {
         return ids.sorted()
     }
 
+    /// The three assessments with the input event ids they used: the `grades` object of `toxctl
+    /// evaluate` and the body of a `toxicity-grades` output.
+    package var grades: GradeSet { GradeSet(crs: crs, icans: icans, iecHs: iecHs, eventIds: eventIds) }
+
     /// Whether an alert with this code was raised.
     package func hasAlert(_ code: AlertCode) -> Bool { alerts.contains { $0.code == code } }
 
@@ -336,6 +340,16 @@ package struct GradingResult: Hashable, Sendable, Codable {
         try container.encode(alerts, forKey: .alerts)
         try container.encode(eventIds, forKey: .eventIds)
     }
+}
+
+/// CRS, ICANS and IEC-HS together, as they appear under `grades` in `toxctl evaluate` output and
+/// in a `toxicity-grades` message (DESIGN.md §3, §4).
+package struct GradeSet: Hashable, Sendable, Codable {
+    package var crs: GradeAssessment
+    package var icans: GradeAssessment
+    package var iecHs: IECHSAssessment
+    /// Every input event id the reasons and alerts used, sorted.
+    package var eventIds: [String]
 }
 
 /// The grading engine: pure, deterministic, no clock (the instant is an argument).

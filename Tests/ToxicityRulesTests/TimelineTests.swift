@@ -244,6 +244,26 @@ struct GradingCodableTests {
         #expect(decoded.alerts == result.alerts)
     }
 
+    @Test("The grades object carries the three assessments and the event ids")
+    func gradeSet() throws {
+        let course = WorkedCaseGradingTests.tc01()
+        let timeline = course.timeline()
+        let instant = try #require(timeline.lastEventAt)
+        #expect(instant == CourseBuilder.at(day(4, 22)))
+        let result = timeline.grade(at: instant)
+        let data = try JSONEncoder().encode(result.grades)
+        let json = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        #expect(Set(json.keys) == ["crs", "icans", "iecHs", "eventIds"])
+        #expect((json["crs"] as? [String: Any])?["grade"] as? Int == 3)
+        let norepinephrine = timeline.events.first {
+            if case .medication(let m) = $0 { return m.drug == .norepinephrine }
+            return false
+        }
+        let ids = try #require(json["eventIds"] as? [String])
+        #expect(ids.contains(try #require(norepinephrine?.eventId)))
+        #expect(!ids.contains("e2"), "a superseded reading is not an input of the grade")
+    }
+
     @Test("Flags and alerts encode as kebab-case codes with a derived message")
     func flagsAndAlerts() throws {
         var course = CourseBuilder()
