@@ -94,7 +94,7 @@ package struct GradeAssessment: Hashable, Sendable, Codable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case grade, maxGrade, reasons, flags, episode
+        case grade, maxGrade, reasons, flags, episode, requiresClinicianVerification
     }
 
     package init(from decoder: any Decoder) throws {
@@ -114,6 +114,7 @@ package struct GradeAssessment: Hashable, Sendable, Codable {
         try container.encode(reasons, forKey: .reasons)
         try container.encode(flags, forKey: .flags)
         try container.encodeIfPresent(episode, forKey: .episode)
+        try container.encode(true, forKey: .requiresClinicianVerification)
     }
 }
 
@@ -207,7 +208,7 @@ package struct IECHSAssessment: Hashable, Sendable, Codable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case present, provisional, criteria, grade, maxGrade, reasons, flags, episode
+        case present, provisional, criteria, grade, maxGrade, reasons, flags, episode, requiresClinicianVerification
     }
 
     package init(from decoder: any Decoder) throws {
@@ -233,6 +234,7 @@ package struct IECHSAssessment: Hashable, Sendable, Codable {
         try container.encode(reasons, forKey: .reasons)
         try container.encode(flags, forKey: .flags)
         try container.encodeIfPresent(episode, forKey: .episode)
+        try container.encode(true, forKey: .requiresClinicianVerification)
     }
 }
 
