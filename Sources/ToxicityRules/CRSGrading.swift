@@ -296,7 +296,6 @@ extension PatientTimeline {
     /// The reasons and alerts of a CRS evaluation.
     func explainCRS(_ evaluation: CRSEvaluation, alerts: inout AlertList) -> [Reason] {
         let policy = self.policy
-        let t = evaluation.time
         let facts = evaluation.facts
         let core = evaluation.core
         let status = evaluation.status
@@ -345,8 +344,9 @@ extension PatientTimeline {
                     } ?? [],
                     thresholds: [
                         Threshold(
-                            field: .temperatureC, comparator: .lessThanOrEqual, value: policy.vitalsFreshness / 3600,
-                            unit: "h since observation")
+                            field: "hoursSinceObservation", comparator: .lessThanOrEqual,
+                            value: policy.vitalsFreshness / 3600,
+                            unit: "h")
                     ]))
             alerts.addReading(facts.temperature, field: .temperatureC, series: index.temperature, kind: .vitals, self)
         }
@@ -405,7 +405,6 @@ extension PatientTimeline {
         if facts.age == nil { alerts.add(.missingAge, fields: [.birthDate, .ageYears], events: [], self) }
 
         markDecisive(&reasons, grade: core.grade)
-        _ = t
         return reasons
     }
 
@@ -490,8 +489,8 @@ extension PatientTimeline {
             } else if hypotensive == false {
                 reasons.append(
                     Reason(
-                        code: .normotension, rule: .crsHypotension, source: .pals,
-                        grade: core.hypotensionGrade == 1 ? 1 : nil, observed: obs, thresholds: [thresholdValue]))
+                        code: .normotension, rule: .crsHypotension, source: .pals, observed: obs,
+                        thresholds: [thresholdValue]))
             } else {
                 reasons.append(
                     Reason(
@@ -565,7 +564,7 @@ extension PatientTimeline {
         reasons.append(
             Reason(
                 code: oxygenClass.code, rule: .crsOxygen, source: .astct2019,
-                grade: core.flags.contains(.baselineOxygenExcluded) ? nil : oxygenClass.tier,
+                grade: core.flags.contains(.baselineOxygenExcluded) || oxygenClass.tier == 1 ? nil : oxygenClass.tier,
                 observed: [obs], thresholds: thresholds))
         if core.flags.contains(.deviceFlowConflict) {
             reasons.append(
@@ -585,7 +584,7 @@ extension PatientTimeline {
             let support = index.oxygen.values[baseline.index]
             reasons.append(
                 Reason(
-                    code: .baselineOxygen, rule: .baselineOxygen, source: .policy, grade: 1,
+                    code: .baselineOxygen, rule: .baselineOxygen, source: .policy,
                     observed: [
                         observed(
                             .oxygenDevice, value: support.flowLPerMin, category: support.device.rawValue,

@@ -37,7 +37,8 @@ struct GradingBoundaryTests {
         #expect(result.crs.grade == expected)
         #expect(result.crs.has(.deviceFlowConflict) == conflict)
         let oxygen = result.crs.reasons.first { $0.rule == .crsOxygen }
-        #expect(oxygen?.grade == expected)
+        // Room air supports "no hypoxia", not a grade of its own.
+        #expect(oxygen?.grade == (expected == 1 ? nil : expected))
     }
 
     /// (label, age in days or nil, years, SBP, hypotensive)
@@ -244,5 +245,30 @@ enum TC28Variant {
         course.lab(at: day(14, 6), .fibrinogen, fibrinogen)
         course.lab(at: day(14, 6), .alt, alt, uln: 40)
         return course.grade(at: day(14, 6))
+    }
+}
+
+@Suite("Decisive criteria")
+struct DecisiveReasonTests {
+    @Test("CRS 1 is set by the fever alone; normotension and room air support it without a grade")
+    func crsGradeOneIsFever() {
+        var course = CourseBuilder()
+        course.patient(ageYears: 30, weightKg: 70)
+        course.vitals(at: 1, temp: 38.4, sbp: 120, oxygen: .roomAir)
+        let crs = course.grade(at: 1).crs
+        #expect(crs.grade == 1)
+        #expect(crs.decisiveCodes == [.fever])
+        #expect(crs.codes.contains(.normotension))
+        #expect(crs.codes.contains(.roomAir))
+    }
+
+    @Test("Every decisive reason's grade equals the assessment grade")
+    func decisiveMatchesGrade() {
+        let result = WorkedCaseGradingTests.tc01().grade(at: day(4, 22))
+        for assessment in [result.crs, result.icans] {
+            let decisive = assessment.reasons.filter(\.decisive)
+            #expect(!decisive.isEmpty)
+            #expect(decisive.allSatisfy { $0.grade == assessment.grade })
+        }
     }
 }
