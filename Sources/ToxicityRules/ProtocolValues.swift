@@ -106,14 +106,6 @@ package struct DaysRange: Sendable, Hashable, Codable, CustomStringConvertible {
     }
 }
 
-/// The IEC-HS/carHLH criteria set a protocol uses (clinical-spec A4).
-package enum IECHSCriteriaSet: String, Sendable, Hashable, CaseIterable, Codable {
-    /// ASTCT 2023 (Hines et al.), provisional rule R-IECHS-P. The default.
-    case astct2023 = "astct-2023"
-    /// CARTOX 2018 (Neelapu et al.), rule R-CARHLH-1.
-    case cartox2018 = "cartox-2018"
-}
-
 /// Anakinra product facts used by volume and supply arithmetic (Kineret label, clinical-spec §7, V).
 package enum AnakinraProduct {
     /// One prefilled syringe holds 100 mg.
