@@ -67,7 +67,7 @@ package enum EventDecodingError: Error, Sendable, Hashable, CustomStringConverti
         case .missingOneOf(let path, let fields):
             "\(path.isEmpty ? "event" : path): at least one of \(fields.joined(separator: ", ")) is required"
         case .wrongType(let path, let expected, let found):
-            "\(path): expected \(expected), found \(found)"
+            "\(path.isEmpty ? "document" : path): expected \(expected), found \(found)"
         case .unknownValue(let path, let value, let allowed):
             "\(path): '\(value)' is not one of \(allowed.joined(separator: ", "))"
         case .unknownUnit(let path, let unit, let allowed):

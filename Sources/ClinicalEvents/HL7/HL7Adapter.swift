@@ -327,15 +327,15 @@ private struct HL7Mapper {
     }
 
     mutating func vitalsGroupIndex(group: Int, at date: Date) -> Int {
-        if let index = vitalsGroups.firstIndex(where: { $0.group == group && $0.occurredAt == date }) { return index }
-        vitalsGroups.append(VitalsGroup(group: group, occurredAt: date))
+        if let index = vitalsGroups.firstIndex(where: { $0.group == String(group) && $0.occurredAt == date }) { return index }
+        vitalsGroups.append(VitalsGroup(group: String(group), occurredAt: date))
         slots.append(.vitals(vitalsGroups.count - 1))
         return vitalsGroups.count - 1
     }
 
     mutating func bodyGroupIndex(group: Int, at date: Date, admission: Bool) -> Int {
-        if let index = bodyGroups.firstIndex(where: { $0.group == group && $0.occurredAt == date }) { return index }
-        bodyGroups.append(BodyGroup(group: group, occurredAt: date))
+        if let index = bodyGroups.firstIndex(where: { $0.group == String(group) && $0.occurredAt == date }) { return index }
+        bodyGroups.append(BodyGroup(group: String(group), occurredAt: date))
         if !admission { slots.append(.body(bodyGroups.count - 1)) }
         return bodyGroups.count - 1
     }
@@ -367,44 +367,17 @@ private struct HL7Mapper {
 
     mutating func neuro(_ obx: HL7Segment, field: NeuroField, group: Int, at date: Date) throws(EventDecodingError) {
         let index: Int
-        if let existing = neuroGroups.firstIndex(where: { $0.group == group && $0.event.occurredAt == date }) {
+        if let existing = neuroGroups.firstIndex(where: { $0.group == String(group) && $0.event.occurredAt == date }) {
             index = existing
         } else {
-            neuroGroups.append(NeuroGroup(group: group, event: NeuroEvent(eventId: "", patientId: patientId, occurredAt: date)))
+            neuroGroups.append(NeuroGroup(group: String(group), event: NeuroEvent(eventId: "", patientId: patientId, occurredAt: date)))
             slots.append(.neuro(neuroGroups.count - 1))
             index = neuroGroups.count - 1
         }
         let path = location(obx, 5)
-        func code<E: RawRepresentable & CaseIterable>(_ type: E.Type) throws(EventDecodingError) -> E where E.RawValue == String {
-            let value = try codes(obx)[0]
-            guard let decoded = E(rawValue: value.lowercased()) else {
-                throw .unknownValue(path: path, value: value, allowed: E.allCases.map(\.rawValue))
-            }
-            return decoded
-        }
+        let value: NeuroValue = field == .iceScore || field == .capdScore ? .number(try number(obx)) : .codes(try codes(obx))
         var event = neuroGroups[index].event
-        switch field {
-        case .iceScore, .capdScore:
-            let range: PlausibleRange = field == .iceScore ? .iceScore : .capdScore
-            let value = try number(obx)
-            guard range.contains(value) else { throw .outOfRange(path: path, value: value, range: range) }
-            if field == .iceScore { event.iceScore = Int(value) } else { event.capdScore = Int(value) }
-        case .consciousness: event.consciousness = try code(Consciousness.self)
-        case .seizure: event.seizure = try code(Seizure.self)
-        case .motorWeakness: event.motorWeakness = try code(MotorWeakness.self)
-        case .cerebralEdema: event.cerebralEdema = try code(CerebralEdema.self)
-        case .raisedIcpSign:
-            for value in try codes(obx) {
-                guard let sign = RaisedICPSign(rawValue: value.lowercased()) else {
-                    throw .unknownValue(path: path, value: value, allowed: RaisedICPSign.allCases.map(\.rawValue))
-                }
-                if !event.raisedIcpSigns.contains(sign) { event.raisedIcpSigns.append(sign) }
-            }
-        case .sedated:
-            let value = try codes(obx)[0]
-            guard let flag = parseYesNo(value) else { throw .unknownValue(path: path, value: value, allowed: ["Y", "N"]) }
-            event.sedated = flag
-        }
+        try event.apply(field, value, at: path)
         try neuroGroups[index].replace(with: event, field: field, at: path)
     }
 
@@ -645,94 +618,6 @@ private struct HL7Mapper {
             let id = events.count == 1 ? controlID : "\(controlID)#\(number + 1)"
             result.events.append(EventEnvelope(event.withEventId(id), source: source))
         }
-    }
-}
-
-// MARK: Group builders
-
-/// Vitals observed together (same OBR, same time): one `vitals` event.
-private struct VitalsGroup {
-    var group: Int
-    var occurredAt: Date
-    var values: [VitalField: (value: Double, at: String)] = [:]
-    var device: (device: OxygenDevice, at: String)?
-
-    mutating func set(_ field: VitalField, _ value: Double, at path: String) throws(EventDecodingError) {
-        if let existing = values[field] {
-            guard existing.value == value else {
-                throw .invalidValue(
-                    path: path, value: formatNumber(value),
-                    problem: "conflicts with \(formatNumber(existing.value)) at \(existing.at) for \(field.jsonField) at the same time")
-            }
-            return
-        }
-        values[field] = (value, path)
-    }
-
-    mutating func setDevice(_ newDevice: OxygenDevice, at path: String) throws(EventDecodingError) {
-        if let device, device.device != newDevice {
-            throw .invalidValue(path: path, value: newDevice.rawValue, problem: "conflicts with \(device.device.rawValue) at \(device.at)")
-        }
-        device = (newDevice, path)
-    }
-
-    /// The event, `nil` when nothing is left, or the error for oxygen values without a device.
-    func event(patientId: String) -> Result<VitalsEvent?, EventDecodingError> {
-        var oxygen: OxygenSupport?
-        let flow = values[.oxygenFlow]
-        let fio2 = values[.fio2]
-        if let device {
-            oxygen = OxygenSupport(device: device.device, flowLPerMin: flow?.value, fio2: fio2?.value)
-            do throws(EventDecodingError) {
-                try oxygen?.checkConsistency(path: "oxygen")
-            } catch {
-                return .failure(.invalidValue(path: flow?.at ?? fio2?.at ?? device.at, value: device.device.rawValue, problem: "\(error)"))
-            }
-        } else if let orphan = flow ?? fio2 {
-            return .failure(
-                .invalidValue(
-                    path: orphan.at, value: formatNumber(orphan.value),
-                    problem: "oxygen flow or FiO2 without a delivery device at the same time (OBX \(ObservationCodes.localHL7System) o2-device)"))
-        }
-        let event = VitalsEvent(
-            eventId: "", patientId: patientId, occurredAt: occurredAt, temperatureC: values[.temperature]?.value,
-            systolicBP: values[.systolic]?.value, diastolicBP: values[.diastolic]?.value,
-            meanArterialPressure: values[.meanArterialPressure]?.value, heartRate: values[.heartRate]?.value,
-            respiratoryRate: values[.respiratoryRate]?.value, spo2: values[.spo2]?.value, oxygen: oxygen)
-        return .success(event.hasMeasurement ? event : nil)
-    }
-}
-
-/// Neuro findings assessed together: one `neuro` event.
-private struct NeuroGroup {
-    var group: Int
-    var event: NeuroEvent
-    var setBy: [NeuroField: String] = [:]
-
-    mutating func replace(with updated: NeuroEvent, field: NeuroField, at path: String) throws(EventDecodingError) {
-        if let earlier = setBy[field], field != .raisedIcpSign, updated != event {
-            throw .invalidValue(path: path, value: field.rawValue, problem: "conflicts with \(earlier) at the same time")
-        }
-        setBy[field] = setBy[field] ?? path
-        event = updated
-    }
-}
-
-/// Body weight and height measured together: a `patient` event (or part of the ADT one).
-private struct BodyGroup {
-    var group: Int
-    var occurredAt: Date
-    var weightKg: Double?
-    var heightCm: Double?
-    var setBy: [BodyMeasure: String] = [:]
-
-    mutating func set(_ measure: BodyMeasure, _ value: Double, at path: String) throws(EventDecodingError) {
-        let existing = measure == .weight ? weightKg : heightCm
-        if let existing, existing != value, let earlier = setBy[measure] {
-            throw .invalidValue(path: path, value: formatNumber(value), problem: "conflicts with \(formatNumber(existing)) at \(earlier)")
-        }
-        if measure == .weight { weightKg = value } else { heightCm = value }
-        setBy[measure] = setBy[measure] ?? path
     }
 }
 

@@ -220,7 +220,6 @@ extension NeuroEvent: Codable {
 
     init(reading r: FieldReader) throws {
         let common = try CommonFields(r)
-        let signs = try r.optionalEnums("raisedIcpSigns", RaisedICPSign.self)
         self.init(
             eventId: common.eventId, patientId: common.patientId, occurredAt: common.occurredAt,
             iceScore: try r.optionalInteger("iceScore", in: .iceScore), capdScore: try r.optionalInteger("capdScore", in: .capdScore),
@@ -228,8 +227,8 @@ extension NeuroEvent: Codable {
             seizure: try r.optionalEnum("seizure", Seizure.self),
             motorWeakness: try r.optionalEnum("motorWeakness", MotorWeakness.self),
             cerebralEdema: try r.optionalEnum("cerebralEdema", CerebralEdema.self),
-            raisedIcpSigns: signs ?? [], sedated: try r.optionalBool("sedated"))
-        guard hasAssessment || signs != nil else {
+            raisedIcpSigns: try r.optionalEnums("raisedIcpSigns", RaisedICPSign.self) ?? [], sedated: try r.optionalBool("sedated"))
+        guard hasAssessment else {
             throw EventDecodingError.missingOneOf(path: jsonPath(r.codingPath), fields: Self.assessmentFields)
         }
     }

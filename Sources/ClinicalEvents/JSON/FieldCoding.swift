@@ -36,7 +36,11 @@ struct FieldReader {
         do {
             container = try decoder.container(keyedBy: AnyCodingKey.self)
         } catch {
-            throw EventDecodingError.wrongType(path: jsonPath(decoder.codingPath), expected: "an object", found: "another JSON type")
+            var found = "another JSON type"
+            if case DecodingError.typeMismatch(_, let context) = error, let range = context.debugDescription.range(of: "but found ") {
+                found = String(context.debugDescription[range.upperBound...]).replacingAll(" instead.", with: "")
+            }
+            throw EventDecodingError.wrongType(path: jsonPath(decoder.codingPath), expected: "an object", found: found)
         }
     }
 
@@ -80,7 +84,7 @@ struct FieldReader {
 
     func optionalString(_ key: String) throws -> String? {
         guard let value = try decode(String.self, key, expected: "a string") else { return nil }
-        guard !value.trimmingCharacters(in: .whitespaces).isEmpty else {
+        guard !value.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
             throw EventDecodingError.invalidValue(path: path(key), value: value, problem: "is empty")
         }
         return value
@@ -162,7 +166,7 @@ struct FieldReader {
 
     func optionalStrings(_ key: String) throws -> [String]? {
         guard let values = try decode([String].self, key, expected: "an array of strings") else { return nil }
-        for (index, value) in values.enumerated() where value.trimmingCharacters(in: .whitespaces).isEmpty {
+        for (index, value) in values.enumerated() where value.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
             throw EventDecodingError.invalidValue(path: path(key) + "[\(index)]", value: value, problem: "is empty")
         }
         return values
@@ -210,7 +214,7 @@ struct FieldWriter {
 
     mutating func string(_ key: String, _ value: String?) throws {
         guard let value else { return }
-        guard !value.trimmingCharacters(in: .whitespaces).isEmpty else {
+        guard !value.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
             throw EventDecodingError.invalidValue(path: path(key), value: value, problem: "is empty")
         }
         try container.encode(value, forKey: AnyCodingKey(key))
@@ -245,7 +249,7 @@ struct FieldWriter {
     }
 
     mutating func strings(_ key: String, _ values: [String]) throws {
-        for (index, value) in values.enumerated() where value.trimmingCharacters(in: .whitespaces).isEmpty {
+        for (index, value) in values.enumerated() where value.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
             throw EventDecodingError.invalidValue(path: path(key) + "[\(index)]", value: value, problem: "is empty")
         }
         try container.encode(values, forKey: AnyCodingKey(key))
