@@ -33,9 +33,12 @@ struct VitalsGroup {
         device = (newDevice, path)
     }
 
-    /// The event, `nil` when nothing is left, or the error for oxygen values without a device.
-    func event(patientId: String) -> Result<VitalsEvent?, EventDecodingError> {
+    /// The event (`nil` when nothing is left) and the observations rejected while assembling
+    /// it: an oxygen flow or FiO2 without a device (the other vitals are kept), or oxygen values
+    /// contradicting the device.
+    func event(patientId: String) -> (VitalsEvent?, [EventDecodingError]) {
         var oxygen: OxygenSupport?
+        var rejected: [EventDecodingError] = []
         let flow = values[.oxygenFlow]
         let fio2 = values[.fio2]
         if let device {
@@ -43,20 +46,23 @@ struct VitalsGroup {
             do throws(EventDecodingError) {
                 try oxygen?.checkConsistency(path: "oxygen")
             } catch {
-                return .failure(.invalidValue(path: flow?.at ?? fio2?.at ?? device.at, value: device.device.rawValue, problem: "\(error)"))
+                rejected.append(.invalidValue(path: flow?.at ?? fio2?.at ?? device.at, value: device.device.rawValue, problem: "\(error)"))
+                oxygen = nil
             }
-        } else if let orphan = flow ?? fio2 {
-            return .failure(
-                .invalidValue(
-                    path: orphan.at, value: formatNumber(orphan.value),
-                    problem: "is an oxygen flow or FiO2 without a delivery device observed at the same time (code o2-device)"))
+        } else {
+            for orphan in [flow, fio2].compactMap({ $0 }) {
+                rejected.append(
+                    .invalidValue(
+                        path: orphan.at, value: formatNumber(orphan.value),
+                        problem: "is an oxygen flow or FiO2 without a delivery device observed at the same time (code o2-device)"))
+            }
         }
         let event = VitalsEvent(
             eventId: "", patientId: patientId, occurredAt: occurredAt, temperatureC: values[.temperature]?.value,
             systolicBP: values[.systolic]?.value, diastolicBP: values[.diastolic]?.value,
             meanArterialPressure: values[.meanArterialPressure]?.value, heartRate: values[.heartRate]?.value,
             respiratoryRate: values[.respiratoryRate]?.value, spo2: values[.spo2]?.value, oxygen: oxygen)
-        return .success(event.hasMeasurement ? event : nil)
+        return (event.hasMeasurement ? event : nil, rejected)
     }
 }
 

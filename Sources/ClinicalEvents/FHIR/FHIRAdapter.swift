@@ -480,14 +480,12 @@ private struct FHIRMapper {
                 result.events.append(EventEnvelope(event, source: source(event)))
             case .vitals(let index):
                 let entry = vitalsGroups[index]
-                switch entry.group.event(patientId: entry.patientId) {
-                case .success(let event?):
-                    var event = event
+                let (event, rejected) = entry.group.event(patientId: entry.patientId)
+                if var event {
                     event.eventId = entry.eventId
                     result.events.append(EventEnvelope(.vitals(event), source: EventSource(system: "fhir", messageType: "Observation")))
-                case .success(nil): break
-                case .failure(let error): result.rejected.append(error)
                 }
+                result.rejected += rejected
             case .neuro(let index):
                 result.events.append(EventEnvelope(.neuro(neuroGroups[index].group.event), source: EventSource(system: "fhir", messageType: "Observation")))
             case .body(let index):

@@ -601,11 +601,9 @@ private struct HL7Mapper {
             case .event(let event):
                 events.append(event)
             case .vitals(let index):
-                switch vitalsGroups[index].event(patientId: patientId) {
-                case .success(let event?): events.append(.vitals(event))
-                case .success(nil): break
-                case .failure(let error): result.rejected.append(error)
-                }
+                let (event, rejected) = vitalsGroups[index].event(patientId: patientId)
+                if let event { events.append(.vitals(event)) }
+                result.rejected += rejected
             case .neuro(let index):
                 events.append(.neuro(neuroGroups[index].event))
             case .body(let index):

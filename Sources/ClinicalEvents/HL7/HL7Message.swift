@@ -157,10 +157,12 @@ package struct HL7Segment: Sendable {
         let reps = repetitions(number)
         guard repetition >= 1, repetition <= reps.count else { return nil }
         var value = reps[repetition - 1]
-        if !(id == "MSH" && number <= 2) {
-            value = nth(value, separator: delimiters.component, component)
-            if let sub = delimiters.subcomponent { value = nth(value, separator: sub, subcomponent) } else if subcomponent != 1 { return nil }
+        if id == "MSH" && number <= 2 {
+            // MSH-1 and MSH-2 are the delimiters themselves: never split nor unescaped.
+            return component == 1 && subcomponent == 1 && !value.isEmpty ? decode(value) : nil
         }
+        value = nth(value, separator: delimiters.component, component)
+        if let sub = delimiters.subcomponent { value = nth(value, separator: sub, subcomponent) } else if subcomponent != 1 { return nil }
         guard !value.isEmpty, !(value.count == 2 && value.allSatisfy { $0 == UInt8(ascii: "\"") }) else { return nil }
         let text = try unescape(value, field: number)
         return text.isEmpty ? nil : text
@@ -247,7 +249,7 @@ package struct HL7Segment: Sendable {
         return decode(out[...])
     }
 
-    private func decode(_ bytes: ArraySlice<UInt8>) -> String {
+    func decode(_ bytes: ArraySlice<UInt8>) -> String {
         latin1 ? String(String.UnicodeScalarView(bytes.map { Unicode.Scalar($0) })) : String(decoding: bytes, as: UTF8.self)
     }
 }
