@@ -52,7 +52,7 @@ package enum EventDecodingError: Error, Sendable, Hashable, CustomStringConverti
         case .missingField(let path), .missingOneOf(let path, _), .wrongType(let path, _, _), .unknownValue(let path, _, _),
             .unknownUnit(let path, _, _), .outOfRange(let path, _, _), .invalidTimestamp(let path, _, _),
             .invalidValue(let path, _, _):
-            path
+            path.isEmpty ? nil : path
         case .malformedHL7(let segment, let segmentID, let field, _):
             HL7Location(segment: segment, segmentID: segmentID, field: field).description
         }

@@ -487,9 +487,12 @@ private struct FHIRMapper {
                 }
                 result.rejected += rejected
             case .neuro(let index):
+                // A group whose every observation was rejected yields nothing.
+                guard neuroGroups[index].group.event.hasAssessment else { continue }
                 result.events.append(EventEnvelope(.neuro(neuroGroups[index].group.event), source: EventSource(system: "fhir", messageType: "Observation")))
             case .body(let index):
                 let entry = bodyGroups[index]
+                guard entry.group.weightKg != nil || entry.group.heightCm != nil else { continue }
                 let event = PatientEvent(
                     eventId: entry.eventId, patientId: entry.patientId, occurredAt: entry.group.occurredAt, weightKg: entry.group.weightKg,
                     heightCm: entry.group.heightCm)

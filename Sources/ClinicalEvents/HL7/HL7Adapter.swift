@@ -605,9 +605,11 @@ private struct HL7Mapper {
                 if let event { events.append(.vitals(event)) }
                 result.rejected += rejected
             case .neuro(let index):
-                events.append(.neuro(neuroGroups[index].event))
+                // A group whose every observation was rejected yields nothing.
+                if neuroGroups[index].event.hasAssessment { events.append(.neuro(neuroGroups[index].event)) }
             case .body(let index):
                 let body = bodyGroups[index]
+                guard body.weightKg != nil || body.heightCm != nil else { continue }
                 events.append(
                     .patient(PatientEvent(eventId: "", patientId: patientId, occurredAt: body.occurredAt, weightKg: body.weightKg, heightCm: body.heightCm)))
             }
