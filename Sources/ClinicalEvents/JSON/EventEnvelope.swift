@@ -145,18 +145,25 @@ package func encodeEvent(_ event: InputEvent, source: EventSource? = nil) throws
 /// ``EventDecodingError`` with a JSON path.
 package func decodeJSON<T: Decodable>(_ type: T.Type, from json: Data) throws(EventDecodingError) -> T {
     do {
-        return try JSONDecoder().decode(type, from: json)
+        return try sharedDecoder.decode(type, from: json)
     } catch {
         throw EventDecodingError(decoding: error)
     }
 }
 
-/// Encodes any contract type as canonical JSON (sorted keys, unescaped slashes).
-package func encodeJSON<T: Encodable>(_ value: T) throws(EventDecodingError) -> Data {
+/// Decoders and encoders hold no per-call state once configured; Foundation declares them
+/// Sendable, so one instance serves every caller.
+private let sharedDecoder = JSONDecoder()
+private let sharedEncoder: JSONEncoder = {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    return encoder
+}()
+
+/// Encodes any contract type as canonical JSON (sorted keys, unescaped slashes).
+package func encodeJSON<T: Encodable>(_ value: T) throws(EventDecodingError) -> Data {
     do {
-        return try encoder.encode(value)
+        return try sharedEncoder.encode(value)
     } catch let error as EventDecodingError {
         throw error
     } catch {

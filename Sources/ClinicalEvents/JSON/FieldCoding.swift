@@ -71,12 +71,11 @@ struct FieldReader {
         return "an object"
     }
 
+    /// One lookup: absent and `null` are `nil`; a value of another type is an error naming it.
     private func decode<T: Decodable>(_ type: T.Type, _ key: String, expected: String) throws -> T? {
         let codingKey = AnyCodingKey(key)
-        guard container.contains(codingKey) else { return nil }
-        if try container.decodeNil(forKey: codingKey) { return nil }
         do {
-            return try container.decode(type, forKey: codingKey)
+            return try container.decodeIfPresent(type, forKey: codingKey)
         } catch is DecodingError {
             throw EventDecodingError.wrongType(path: path(key), expected: expected, found: found(codingKey))
         }
