@@ -42,7 +42,9 @@ package enum ClinicalVocabulary {
         let haystack = [code, text].compactMap { $0 }.joined(separator: " ").lowercased()
         let coliMarkers = ["e-coli", "e. coli", "e.coli", "e coli", "escherichia"]
         if coliMarkers.contains(where: haystack.contains) { return "e-coli-derived-protein" }
-        if let code, let drug = ObservationCodes.rxnorm[code], isRxNormSystem(system) || system == nil { return drug.name }
+        if let code, let drug = ObservationCodes.rxnorm[code], isRxNormSystem(system) || system == nil {
+            return drug.name
+        }
         for candidate in [text, code].compactMap({ $0 }) {
             let drug = ObservationCodes.drug(fromText: candidate)
             if Drug.known.contains(drug) { return drug.name }
@@ -67,4 +69,3 @@ package enum ClinicalVocabulary {
         }
     }
 }
-

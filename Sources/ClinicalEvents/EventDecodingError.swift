@@ -49,7 +49,8 @@ package enum EventDecodingError: Error, Sendable, Hashable, CustomStringConverti
     package var field: String? {
         switch self {
         case .malformedJSON(let path, _): path.isEmpty ? nil : path
-        case .missingField(let path), .missingOneOf(let path, _), .wrongType(let path, _, _), .unknownValue(let path, _, _),
+        case .missingField(let path), .missingOneOf(let path, _), .wrongType(let path, _, _),
+            .unknownValue(let path, _, _),
             .unknownUnit(let path, _, _), .outOfRange(let path, _, _), .invalidTimestamp(let path, _, _),
             .invalidValue(let path, _, _):
             path.isEmpty ? nil : path

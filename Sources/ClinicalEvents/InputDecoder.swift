@@ -41,7 +41,8 @@ package enum InputError: Error, Sendable, Hashable, CustomStringConvertible {
     package var description: String {
         switch self {
         case .empty: "the input is empty"
-        case .undetectableFormat: "cannot tell whether the input is HL7 v2, FHIR JSON or event JSON; say which with --from"
+        case .undetectableFormat:
+            "cannot tell whether the input is HL7 v2, FHIR JSON or event JSON; say which with --from"
         }
     }
 }
@@ -49,7 +50,9 @@ package enum InputError: Error, Sendable, Hashable, CustomStringConvertible {
 /// Decodes a whole input in any supported format into events.
 package enum InputDecoder {
     package static func decode(
-        _ bytes: [UInt8], format: InputFormat = .auto, hl7Options: HL7DecodingOptions = .init()
+        _ bytes: [UInt8],
+        format: InputFormat = .auto,
+        hl7Options: HL7DecodingOptions = .init()
     ) throws(InputError) -> InputDecodingReport {
         let resolved = format == .auto ? try detect(bytes) : format
         var report = InputDecodingReport(format: resolved)
@@ -92,7 +95,9 @@ package enum InputDecoder {
         if body.starts(with: [0xEF, 0xBB, 0xBF]) { body = body.dropFirst(3) }
         body = body.drop { isHL7Whitespace($0) }
         guard let first = body.first else { throw .empty }
-        if first == 0x0B || ["MSH", "FHS", "BHS"].contains(where: { body.starts(with: Array($0.utf8)) }) { return .hl7 }
+        if first == 0x0B || ["MSH", "FHS", "BHS"].contains(where: { body.starts(with: Array($0.utf8)) }) {
+            return .hl7
+        }
         if first == UInt8(ascii: "{") || first == UInt8(ascii: "[") {
             let head = String(decoding: body.prefix(4096), as: UTF8.self)
             return head.contains("\"resourceType\"") ? .fhir : .json
@@ -103,7 +108,9 @@ package enum InputDecoder {
     /// One JSON document, or NDJSON lines when the whole input is not one document.
     static func jsonDocuments(_ bytes: [UInt8]) -> [ArraySlice<UInt8>] {
         let lines = lines(bytes)
-        guard lines.count > 1, (try? JSONSerialization.jsonObject(with: Data(bytes))) == nil else { return [bytes[...]] }
+        guard lines.count > 1, (try? JSONSerialization.jsonObject(with: Data(bytes))) == nil else {
+            return [bytes[...]]
+        }
         return lines
     }
 

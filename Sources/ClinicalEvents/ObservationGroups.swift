@@ -18,8 +18,11 @@ struct VitalsGroup {
         if let existing = values[field] {
             guard existing.value == value else {
                 throw .invalidValue(
-                    path: path, value: formatNumber(value),
-                    problem: "conflicts with \(formatNumber(existing.value)) at \(existing.at) for \(field.jsonField) at the same time")
+                    path: path,
+                    value: formatNumber(value),
+                    problem:
+                        "conflicts with \(formatNumber(existing.value)) at \(existing.at) for \(field.jsonField) at the same time"
+                )
             }
             return
         }
@@ -28,7 +31,11 @@ struct VitalsGroup {
 
     mutating func setDevice(_ newDevice: OxygenDevice, at path: String) throws(EventDecodingError) {
         if let device, device.device != newDevice {
-            throw .invalidValue(path: path, value: newDevice.rawValue, problem: "conflicts with \(device.device.rawValue) at \(device.at)")
+            throw .invalidValue(
+                path: path,
+                value: newDevice.rawValue,
+                problem: "conflicts with \(device.device.rawValue) at \(device.at)"
+            )
         }
         device = (newDevice, path)
     }
@@ -46,22 +53,40 @@ struct VitalsGroup {
             do throws(EventDecodingError) {
                 try oxygen?.checkConsistency(path: "oxygen")
             } catch {
-                rejected.append(.invalidValue(path: flow?.at ?? fio2?.at ?? device.at, value: device.device.rawValue, problem: "\(error)"))
+                rejected.append(
+                    .invalidValue(
+                        path: flow?.at ?? fio2?.at ?? device.at,
+                        value: device.device.rawValue,
+                        problem: "\(error)"
+                    )
+                )
                 oxygen = nil
             }
         } else {
             for orphan in [flow, fio2].compactMap({ $0 }) {
                 rejected.append(
                     .invalidValue(
-                        path: orphan.at, value: formatNumber(orphan.value),
-                        problem: "is an oxygen flow or FiO2 without a delivery device observed at the same time (code o2-device)"))
+                        path: orphan.at,
+                        value: formatNumber(orphan.value),
+                        problem:
+                            "is an oxygen flow or FiO2 without a delivery device observed at the same time (code o2-device)"
+                    )
+                )
             }
         }
         let event = VitalsEvent(
-            eventId: "", patientId: patientId, occurredAt: occurredAt, temperatureC: values[.temperature]?.value,
-            systolicBP: values[.systolic]?.value, diastolicBP: values[.diastolic]?.value,
-            meanArterialPressure: values[.meanArterialPressure]?.value, heartRate: values[.heartRate]?.value,
-            respiratoryRate: values[.respiratoryRate]?.value, spo2: values[.spo2]?.value, oxygen: oxygen)
+            eventId: "",
+            patientId: patientId,
+            occurredAt: occurredAt,
+            temperatureC: values[.temperature]?.value,
+            systolicBP: values[.systolic]?.value,
+            diastolicBP: values[.diastolic]?.value,
+            meanArterialPressure: values[.meanArterialPressure]?.value,
+            heartRate: values[.heartRate]?.value,
+            respiratoryRate: values[.respiratoryRate]?.value,
+            spo2: values[.spo2]?.value,
+            oxygen: oxygen
+        )
         return (event.hasMeasurement ? event : nil, rejected)
     }
 }
@@ -74,7 +99,11 @@ struct NeuroGroup {
 
     mutating func replace(with updated: NeuroEvent, field: NeuroField, at path: String) throws(EventDecodingError) {
         if let earlier = setBy[field], field != .raisedIcpSign, updated != event {
-            throw .invalidValue(path: path, value: field.rawValue, problem: "conflicts with \(earlier) at the same time")
+            throw .invalidValue(
+                path: path,
+                value: field.rawValue,
+                problem: "conflicts with \(earlier) at the same time"
+            )
         }
         setBy[field] = setBy[field] ?? path
         event = updated
@@ -92,7 +121,11 @@ struct BodyGroup {
     mutating func set(_ measure: BodyMeasure, _ value: Double, at path: String) throws(EventDecodingError) {
         let existing = measure == .weight ? weightKg : heightCm
         if let existing, existing != value, let earlier = setBy[measure] {
-            throw .invalidValue(path: path, value: formatNumber(value), problem: "conflicts with \(formatNumber(existing)) at \(earlier)")
+            throw .invalidValue(
+                path: path,
+                value: formatNumber(value),
+                problem: "conflicts with \(formatNumber(existing)) at \(earlier)"
+            )
         }
         if measure == .weight { weightKg = value } else { heightCm = value }
         setBy[measure] = setBy[measure] ?? path
@@ -118,7 +151,8 @@ extension NeuroEvent {
             default: throw .missingField(path: path)
             }
         }
-        func code<E: RawRepresentable & CaseIterable>(_ type: E.Type) throws(EventDecodingError) -> E where E.RawValue == String {
+        func code<E: RawRepresentable & CaseIterable>(_ type: E.Type) throws(EventDecodingError) -> E
+        where E.RawValue == String {
             let text = try codes()[0]
             guard let decoded = E(rawValue: text.lowercased()) else {
                 throw .unknownValue(path: path, value: text, allowed: E.allCases.map(\.rawValue))
@@ -149,7 +183,9 @@ extension NeuroEvent {
                 sedated = flag
             } else {
                 let text = try codes()[0]
-                guard let flag = parseYesNo(text) else { throw .unknownValue(path: path, value: text, allowed: ["Y", "N"]) }
+                guard let flag = parseYesNo(text) else {
+                    throw .unknownValue(path: path, value: text, allowed: ["Y", "N"])
+                }
                 sedated = flag
             }
         }

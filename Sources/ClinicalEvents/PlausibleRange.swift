@@ -18,7 +18,11 @@ package struct PlausibleRange: Sendable, Hashable, CustomStringConvertible {
     package var lowerExclusive: Bool
 
     package init(
-        _ lower: Double, _ upper: Double?, unit: String = "", integral: Bool = false, lowerExclusive: Bool = false
+        _ lower: Double,
+        _ upper: Double?,
+        unit: String = "",
+        integral: Bool = false,
+        lowerExclusive: Bool = false
     ) {
         self.lower = lower
         self.upper = upper

@@ -49,7 +49,15 @@ package enum ISO8601Timestamp {
             return .failure(.notISO8601)
         }
         guard bytes.isEmpty else { return .failure(.notISO8601) }
-        guard let local = CivilTime.epochSeconds(year: year, month: month, day: day, hour: hour, minute: minute, second: second)
+        guard
+            let local = CivilTime.epochSeconds(
+                year: year,
+                month: month,
+                day: day,
+                hour: hour,
+                minute: minute,
+                second: second
+            )
         else { return .failure(.notACalendarTime) }
         return .success(CivilTime.date(epochSeconds: local - Int64(offsetSeconds), nanoseconds: nanos))
     }

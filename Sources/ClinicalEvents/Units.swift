@@ -56,7 +56,9 @@ package enum LabUnits {
         let micromolar = ["umol/L", "µmol/L"]
         switch test {
         case .ferritin:
-            return [.init(json: ["ng/mL"], conversion: .identity), .init(json: ["ug/L", "µg/L"], conversion: .identity)]
+            return [
+                .init(json: ["ng/mL"], conversion: .identity), .init(json: ["ug/L", "µg/L"], conversion: .identity),
+            ]
         case .crp:
             return [.init(json: ["mg/L"], conversion: .identity), .init(json: ["mg/dL"], conversion: .multiply(10))]
         case .il6:
@@ -66,8 +68,10 @@ package enum LabUnits {
         case .platelets, .anc:
             return [
                 .init(
-                    json: ["10*3/uL"], aliases: ["10^3/uL", "x10E3/uL", "x10*3/uL", "K/uL", "thou/uL", "10*3/mm3"],
-                    conversion: .identity),
+                    json: ["10*3/uL"],
+                    aliases: ["10^3/uL", "x10E3/uL", "x10*3/uL", "K/uL", "thou/uL", "10*3/mm3"],
+                    conversion: .identity
+                ),
                 .init(json: ["10*9/L"], aliases: ["10^9/L", "x10E9/L", "x10*9/L", "/nL"], conversion: .identity),
             ]
         case .hemoglobin:
@@ -81,10 +85,16 @@ package enum LabUnits {
         case .creatinineClearance:
             return [.init(json: ["mL/min"], conversion: .identity)]
         case .triglycerides:
-            return [.init(json: ["mg/dL"], conversion: .identity), .init(json: ["mmol/L"], conversion: .multiply(88.57))]
+            return [
+                .init(json: ["mg/dL"], conversion: .identity), .init(json: ["mmol/L"], conversion: .multiply(88.57)),
+            ]
         case .dDimer:
             return [
-                .init(json: ["mg/L FEU", "ug/mL FEU", "µg/mL FEU"], aliases: ["mg/L{FEU}", "ug/mL{FEU}"], conversion: .identity),
+                .init(
+                    json: ["mg/L FEU", "ug/mL FEU", "µg/mL FEU"],
+                    aliases: ["mg/L{FEU}", "ug/mL{FEU}"],
+                    conversion: .identity
+                ),
                 .init(json: ["ng/mL FEU"], aliases: ["ng/mL{FEU}"], conversion: .divide(1000)),
             ]
         case .inr:
@@ -134,7 +144,11 @@ package enum VitalQuantity: String, Sendable, Hashable, CaseIterable {
         case .temperature:
             [
                 .init(json: ["Cel"], aliases: ["°C", "C", "degC", "deg C", "celsius"], conversion: .identity),
-                .init(json: ["[degF]"], aliases: ["°F", "F", "degF", "deg F", "fahrenheit"], conversion: .fahrenheitToCelsius),
+                .init(
+                    json: ["[degF]"],
+                    aliases: ["°F", "F", "degF", "deg F", "fahrenheit"],
+                    conversion: .fahrenheitToCelsius
+                ),
             ]
         case .pressure:
             [.init(json: ["mm[Hg]"], aliases: ["mmHg", "mm Hg"], conversion: .identity)]
@@ -142,8 +156,12 @@ package enum VitalQuantity: String, Sendable, Hashable, CaseIterable {
             [
                 .init(
                     json: ["/min"],
-                    aliases: ["{beats}/min", "{beat}/min", "{breaths}/min", "{breath}/min", "beats/min", "breaths/min", "bpm", "1/min"],
-                    conversion: .identity)
+                    aliases: [
+                        "{beats}/min", "{beat}/min", "{breaths}/min", "{breath}/min", "beats/min", "breaths/min", "bpm",
+                        "1/min",
+                    ],
+                    conversion: .identity
+                )
             ]
         case .saturation:
             [.init(json: ["%"], conversion: .identity)]

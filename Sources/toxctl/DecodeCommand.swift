@@ -23,7 +23,8 @@ struct DecodeCommand: ParsableCommand {
             Exit status: 0 when everything was mapped or knowingly skipped; 1 when a message, document or \
             observation was rejected (the other events are still printed); 2 when the input cannot be read or \
             its format cannot be told.
-            """)
+            """
+    )
 
     @Option(name: .long, help: "Input format: hl7, fhir, json or auto (detect from the first bytes).")
     var from: InputFormat = .auto
@@ -32,8 +33,10 @@ struct DecodeCommand: ParsableCommand {
     var summary = false
 
     @Option(
-        name: .customLong("assume-offset"), parsing: .unconditional,
-        help: "UTC offset (+hh:mm, -hh:mm or Z) for HL7 timestamps that carry none when MSH-7 carries none either.")
+        name: .customLong("assume-offset"),
+        parsing: .unconditional,
+        help: "UTC offset (+hh:mm, -hh:mm or Z) for HL7 timestamps that carry none when MSH-7 carries none either."
+    )
     var assumeOffset: String?
 
     @Argument(help: "The file to decode, or - for standard input.")
@@ -48,9 +51,14 @@ struct DecodeCommand: ParsableCommand {
     func run() throws {
         let bytes: [UInt8]
         do {
-            bytes = try file == "-" ? Array(FileHandle.standardInput.readDataToEndOfFile()) : Array(Data(contentsOf: URL(fileURLWithPath: file)))
+            bytes =
+                try file == "-"
+                ? Array(FileHandle.standardInput.readDataToEndOfFile())
+                : Array(Data(contentsOf: URL(fileURLWithPath: file)))
         } catch {
-            Self.printError("toxctl decode: cannot read \(file == "-" ? "standard input" : file): \(error.localizedDescription)")
+            Self.printError(
+                "toxctl decode: cannot read \(file == "-" ? "standard input" : file): \(error.localizedDescription)"
+            )
             throw ExitCode(2)
         }
         let options = HL7DecodingOptions(defaultUTCOffsetSeconds: assumeOffset.flatMap(Self.offsetSeconds))
@@ -95,8 +103,10 @@ struct DecodeCommand: ParsableCommand {
     static func offsetSeconds(_ text: String) -> Int? {
         if text == "Z" || text == "z" { return 0 }
         let bytes = Array(text.utf8)
-        guard bytes.count == 6, bytes[0] == UInt8(ascii: "+") || bytes[0] == UInt8(ascii: "-"), bytes[3] == UInt8(ascii: ":"),
-            let hours = Int(String(decoding: bytes[1..<3], as: UTF8.self)), let minutes = Int(String(decoding: bytes[4..<6], as: UTF8.self)),
+        guard bytes.count == 6, bytes[0] == UInt8(ascii: "+") || bytes[0] == UInt8(ascii: "-"),
+            bytes[3] == UInt8(ascii: ":"),
+            let hours = Int(String(decoding: bytes[1..<3], as: UTF8.self)),
+            let minutes = Int(String(decoding: bytes[4..<6], as: UTF8.self)),
             (0...23).contains(hours), (0...59).contains(minutes)
         else { return nil }
         return (bytes[0] == UInt8(ascii: "-") ? -1 : 1) * (hours * 3600 + minutes * 60)

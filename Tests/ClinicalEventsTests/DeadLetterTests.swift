@@ -6,14 +6,24 @@ import Testing
 @Suite("Dead-letter record")
 struct DeadLetterTests {
     static func sample() throws -> DeadLetterRecord {
-        let bad = Data(#"{"type":"vitals","eventId":"e","patientId":"p","occurredAt":"2026-03-02T06:00:00Z","temperatureC":60}"#.utf8)
+        let bad = Data(
+            #"{"type":"vitals","eventId":"e","patientId":"p","occurredAt":"2026-03-02T06:00:00Z","temperatureC":60}"#
+                .utf8
+        )
         let error = try #require(decodingError { () throws(EventDecodingError) in try EventEnvelope.decode(bad) })
         return DeadLetterRecord(
             decodingError: error,
-            source: .init(topic: "cart.vitals.v1", partition: 3, offset: 1042, timestamp: try utc("2026-03-02T06:00:01.5Z")),
-            originalKey: Data("MRN00123".utf8), originalValue: bad,
+            source: .init(
+                topic: "cart.vitals.v1",
+                partition: 3,
+                offset: 1042,
+                timestamp: try utc("2026-03-02T06:00:01.5Z")
+            ),
+            originalKey: Data("MRN00123".utf8),
+            originalValue: bad,
             originalHeaders: [.init(key: "traceparent", value: Data("00-abc".utf8)), .init(key: "empty", value: nil)],
-            deadLetteredAt: try utc("2026-03-02T06:00:02Z"))
+            deadLetteredAt: try utc("2026-03-02T06:00:02Z")
+        )
     }
 
     @Test func recordCarriesReasonFieldAndCoordinates() throws {

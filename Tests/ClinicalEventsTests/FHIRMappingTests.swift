@@ -12,8 +12,14 @@ struct FHIRMappingTests {
         let result = try decode("observation-temperature-fahrenheit.json")
         #expect(
             result.vitals == [
-                VitalsEvent(eventId: "Observation/temp-1", patientId: "MRN00123", occurredAt: try utc("2026-03-02T11:00:00Z"), temperatureC: 38.0)
-            ])
+                VitalsEvent(
+                    eventId: "Observation/temp-1",
+                    patientId: "MRN00123",
+                    occurredAt: try utc("2026-03-02T11:00:00Z"),
+                    temperatureC: 38.0
+                )
+            ]
+        )
         #expect(result.events.first?.source == EventSource(system: "fhir", messageType: "Observation"))
     }
 
@@ -30,11 +36,24 @@ struct FHIRMappingTests {
         #expect(
             result.vitals == [
                 VitalsEvent(
-                    eventId: "Observation/temp-1", patientId: "MRN00123", occurredAt: try utc("2026-03-02T11:00:00Z"), temperatureC: 38.0,
-                    systolicBP: 92, diastolicBP: 54, heartRate: 128, spo2: 94,
-                    oxygen: OxygenSupport(device: .lowFlowNasalCannula, flowLPerMin: 2, fio2: 0.28)),
-                VitalsEvent(eventId: "Observation/temp-2", patientId: "MRN00123", occurredAt: try utc("2026-03-02T12:00:00Z"), temperatureC: 37.94),
-            ])
+                    eventId: "Observation/temp-1",
+                    patientId: "MRN00123",
+                    occurredAt: try utc("2026-03-02T11:00:00Z"),
+                    temperatureC: 38.0,
+                    systolicBP: 92,
+                    diastolicBP: 54,
+                    heartRate: 128,
+                    spo2: 94,
+                    oxygen: OxygenSupport(device: .lowFlowNasalCannula, flowLPerMin: 2, fio2: 0.28)
+                ),
+                VitalsEvent(
+                    eventId: "Observation/temp-2",
+                    patientId: "MRN00123",
+                    occurredAt: try utc("2026-03-02T12:00:00Z"),
+                    temperatureC: 37.94
+                ),
+            ]
+        )
         #expect(result.skipped.contains { $0.reason.contains("preliminary") })
         #expect(result.skipped.contains { $0.reason.contains("Encounter") })
     }
@@ -44,9 +63,41 @@ struct FHIRMappingTests {
         let at = try utc("2026-03-06T20:00:00Z")
         let labs = result.labs
         try #require(labs.count == 4)
-        #expect(labs[0] == LabEvent(eventId: "Observation/ferritin-1", patientId: "MRN00456", occurredAt: at, test: .ferritin, loinc: "2276-4", value: 38000, upperLimitOfNormal: 400))
-        #expect(labs[1] == LabEvent(eventId: "Observation/fib-1", patientId: "MRN00456", occurredAt: at, test: .fibrinogen, loinc: "3255-7", value: 95, upperLimitOfNormal: 400))
-        #expect(labs[2] == LabEvent(eventId: "Observation/plt-1", patientId: "MRN00456", occurredAt: at, test: .platelets, loinc: "777-3", value: 80))
+        #expect(
+            labs[0]
+                == LabEvent(
+                    eventId: "Observation/ferritin-1",
+                    patientId: "MRN00456",
+                    occurredAt: at,
+                    test: .ferritin,
+                    loinc: "2276-4",
+                    value: 38000,
+                    upperLimitOfNormal: 400
+                )
+        )
+        #expect(
+            labs[1]
+                == LabEvent(
+                    eventId: "Observation/fib-1",
+                    patientId: "MRN00456",
+                    occurredAt: at,
+                    test: .fibrinogen,
+                    loinc: "3255-7",
+                    value: 95,
+                    upperLimitOfNormal: 400
+                )
+        )
+        #expect(
+            labs[2]
+                == LabEvent(
+                    eventId: "Observation/plt-1",
+                    patientId: "MRN00456",
+                    occurredAt: at,
+                    test: .platelets,
+                    loinc: "777-3",
+                    value: 80
+                )
+        )
         #expect(labs[3].test == .triglycerides)
         #expect(abs(labs[3].value - 283.424) < 1e-9)
         #expect(result.skipped.contains { $0.location == "entry[3].resource.status" })
@@ -59,9 +110,17 @@ struct FHIRMappingTests {
         #expect(
             result.medications == [
                 MedicationEvent(
-                    eventId: "MedicationAdministration/ma-toci-1/_history/2", patientId: "MRN00123", occurredAt: try utc("2026-03-02T12:00:00Z"),
-                    drug: .tocilizumab, rxnorm: "612865", action: .administered, doseMg: 256, route: .iv)
-            ])
+                    eventId: "MedicationAdministration/ma-toci-1/_history/2",
+                    patientId: "MRN00123",
+                    occurredAt: try utc("2026-03-02T12:00:00Z"),
+                    drug: .tocilizumab,
+                    rxnorm: "612865",
+                    action: .administered,
+                    doseMg: 256,
+                    route: .iv
+                )
+            ]
+        )
     }
 
     @Test func infusionsContainedMedicationGramsAndNotDone() throws {
@@ -70,12 +129,25 @@ struct FHIRMappingTests {
         #expect(
             result.medications == [
                 MedicationEvent(
-                    eventId: "MedicationAdministration/ma-ne-1", patientId: "MRN00123", occurredAt: try utc("2026-03-02T23:00:00Z"),
-                    drug: .norepinephrine, action: .infusionStarted, route: .iv, rate: 0.05),
+                    eventId: "MedicationAdministration/ma-ne-1",
+                    patientId: "MRN00123",
+                    occurredAt: try utc("2026-03-02T23:00:00Z"),
+                    drug: .norepinephrine,
+                    action: .infusionStarted,
+                    route: .iv,
+                    rate: 0.05
+                ),
                 MedicationEvent(
-                    eventId: "MedicationAdministration/ma-mp-1", patientId: "MRN00123", occurredAt: try utc("2026-03-03T02:00:00Z"),
-                    drug: .methylprednisolone, action: .administered, doseMg: 1000, route: .iv),
-            ])
+                    eventId: "MedicationAdministration/ma-mp-1",
+                    patientId: "MRN00123",
+                    occurredAt: try utc("2026-03-03T02:00:00Z"),
+                    drug: .methylprednisolone,
+                    action: .administered,
+                    doseMg: 1000,
+                    route: .iv
+                ),
+            ]
+        )
         #expect(result.skipped.contains { $0.reason.contains("not-done") })
     }
 
@@ -85,11 +157,21 @@ struct FHIRMappingTests {
         #expect(
             result.patients == [
                 PatientEvent(
-                    eventId: "Patient/MRN00123", patientId: "MRN00123", occurredAt: try utc("2026-03-02T11:00:00Z"),
-                    birthDate: try utc("2015-06-30T00:00:00Z"), sex: .female, allergies: ["e-coli-derived-protein"]),
+                    eventId: "Patient/MRN00123",
+                    patientId: "MRN00123",
+                    occurredAt: try utc("2026-03-02T11:00:00Z"),
+                    birthDate: try utc("2015-06-30T00:00:00Z"),
+                    sex: .female,
+                    allergies: ["e-coli-derived-protein"]
+                ),
                 PatientEvent(
-                    eventId: "Observation/wt-1", patientId: "MRN00123", occurredAt: try utc("2026-03-01T15:00:00Z"), weightKg: 71.4 * 0.45359237),
-            ])
+                    eventId: "Observation/wt-1",
+                    patientId: "MRN00123",
+                    occurredAt: try utc("2026-03-01T15:00:00Z"),
+                    weightKg: 71.4 * 0.45359237
+                ),
+            ]
+        )
         // The resolved anakinra allergy and the peanut allergy are not used.
         #expect(result.skipped.contains { $0.reason.contains("resolved") })
         #expect(result.skipped.contains { $0.reason.contains("allergen") })
@@ -104,8 +186,14 @@ struct FHIRMappingTests {
         let result = try FHIRAdapter.decode(Data(json.utf8))
         #expect(
             result.patients == [
-                PatientEvent(eventId: "AllergyIntolerance/al-9", patientId: "P7", occurredAt: try utc("2026-03-01T08:00:00Z"), allergies: ["anakinra"])
-            ])
+                PatientEvent(
+                    eventId: "AllergyIntolerance/al-9",
+                    patientId: "P7",
+                    occurredAt: try utc("2026-03-01T08:00:00Z"),
+                    allergies: ["anakinra"]
+                )
+            ]
+        )
     }
 
     @Test func neuroObservationsGroupIntoOneEvent() throws {
@@ -114,9 +202,16 @@ struct FHIRMappingTests {
         #expect(
             result.neuro == [
                 NeuroEvent(
-                    eventId: "Observation/ice-1", patientId: "MRN00123", occurredAt: try utc("2026-03-03T23:00:00Z"), iceScore: 6,
-                    consciousness: .awakensToVoice, raisedIcpSigns: [.papilledema], sedated: false)
-            ])
+                    eventId: "Observation/ice-1",
+                    patientId: "MRN00123",
+                    occurredAt: try utc("2026-03-03T23:00:00Z"),
+                    iceScore: 6,
+                    consciousness: .awakensToVoice,
+                    raisedIcpSigns: [.papilledema],
+                    sedated: false
+                )
+            ]
+        )
     }
 
     struct Bad: Sendable, CustomTestStringConvertible {
@@ -134,7 +229,8 @@ struct FHIRMappingTests {
             Bad(json: "{\"resourceType\": 3}", reason: .wrongType, field: "resourceType"),
             Bad(json: "{\"resourceType\": \"Bundle\", \"entry\": {}}", reason: .wrongType, field: "entry"),
             Bad(json: "{\"resourceType\": ", reason: .malformedJSON, field: nil),
-        ])
+        ]
+    )
     func notFHIR(_ c: Bad) {
         let error = decodingError { () throws(EventDecodingError) in try FHIRAdapter.decode(Data(c.json.utf8)) }
         #expect(error?.reason == c.reason)
@@ -169,6 +265,7 @@ struct FHIRMappingTests {
                 "entry[1].resource.valueQuantity.value: 60 is outside 25–45 °C",
                 "entry[3].resource.valueQuantity.comparator: '<' is a bound, not a value (not representable)",
                 "entry[4].resource.subject: required field is missing",
-            ])
+            ]
+        )
     }
 }

@@ -24,13 +24,29 @@ struct HL7MappingTests {
         #expect(
             result.vitals == [
                 VitalsEvent(
-                    eventId: "MSG00017#1", patientId: "MRN00123", occurredAt: try utc("2026-03-02T11:00:00Z"), temperatureC: 38.0,
-                    systolicBP: 92, diastolicBP: 54, heartRate: 128, respiratoryRate: 30, spo2: 94,
-                    oxygen: OxygenSupport(device: .lowFlowNasalCannula, flowLPerMin: 2)),
+                    eventId: "MSG00017#1",
+                    patientId: "MRN00123",
+                    occurredAt: try utc("2026-03-02T11:00:00Z"),
+                    temperatureC: 38.0,
+                    systolicBP: 92,
+                    diastolicBP: 54,
+                    heartRate: 128,
+                    respiratoryRate: 30,
+                    spo2: 94,
+                    oxygen: OxygenSupport(device: .lowFlowNasalCannula, flowLPerMin: 2)
+                ),
                 VitalsEvent(
-                    eventId: "MSG00017#2", patientId: "MRN00123", occurredAt: try utc("2026-03-02T12:00:00Z"), temperatureC: 37.94,
-                    systolicBP: 88, diastolicBP: 50, spo2: 92, oxygen: OxygenSupport(device: .lowFlowNasalCannula, flowLPerMin: 4)),
-            ])
+                    eventId: "MSG00017#2",
+                    patientId: "MRN00123",
+                    occurredAt: try utc("2026-03-02T12:00:00Z"),
+                    temperatureC: 37.94,
+                    systolicBP: 88,
+                    diastolicBP: 50,
+                    spo2: 92,
+                    oxygen: OxygenSupport(device: .lowFlowNasalCannula, flowLPerMin: 4)
+                ),
+            ]
+        )
         // The fever threshold comparison the engine makes.
         #expect((result.vitals.first?.temperatureC ?? 0) >= 38.0)
         #expect((result.vitals.last?.temperatureC ?? 99) < 38.0)
@@ -42,11 +58,24 @@ struct HL7MappingTests {
         #expect(
             result.vitals == [
                 VitalsEvent(
-                    eventId: "C-99812#1", patientId: "MRN00777", occurredAt: try utc("2026-03-02T07:00:00Z"), temperatureC: 38.2,
-                    systolicBP: 118, diastolicBP: 76, spo2: 97, oxygen: OxygenSupport(device: .roomAir)),
+                    eventId: "C-99812#1",
+                    patientId: "MRN00777",
+                    occurredAt: try utc("2026-03-02T07:00:00Z"),
+                    temperatureC: 38.2,
+                    systolicBP: 118,
+                    diastolicBP: 76,
+                    spo2: 97,
+                    oxygen: OxygenSupport(device: .roomAir)
+                ),
                 VitalsEvent(
-                    eventId: "C-99812#2", patientId: "MRN00777", occurredAt: try utc("2026-03-02T09:00:00Z"), temperatureC: 38.9, heartRate: 141),
-            ])
+                    eventId: "C-99812#2",
+                    patientId: "MRN00777",
+                    occurredAt: try utc("2026-03-02T09:00:00Z"),
+                    temperatureC: 38.9,
+                    heartRate: 141
+                ),
+            ]
+        )
         #expect(result.events.first?.source == EventSource(system: "CERNER", messageType: "ORU^R01"))
     }
 
@@ -54,7 +83,15 @@ struct HL7MappingTests {
         let result = try decode("oru-r01-labs.hl7")
         let at = try utc("2026-03-06T20:00:00Z")
         func lab(_ n: Int, _ test: LabTest, _ loinc: String, _ value: Double, _ uln: Double?) -> LabEvent {
-            LabEvent(eventId: "LAB7781#\(n)", patientId: "MRN00456", occurredAt: at, test: test, loinc: loinc, value: value, upperLimitOfNormal: uln)
+            LabEvent(
+                eventId: "LAB7781#\(n)",
+                patientId: "MRN00456",
+                occurredAt: at,
+                test: test,
+                loinc: loinc,
+                value: value,
+                upperLimitOfNormal: uln
+            )
         }
         let labs = result.labs
         try #require(labs.count == 8)
@@ -71,7 +108,9 @@ struct HL7MappingTests {
         #expect(labs[7].test == .triglycerides)
         #expect(abs(labs[7].value - 283.424) < 1e-9)
         // Preliminary IL-6, unmapped cholesterol, the Z-segment: skipped and counted.
-        #expect(result.skipped.contains { $0.location == "OBX-11 (segment 12)" && $0.reason.contains("P is not final") })
+        #expect(
+            result.skipped.contains { $0.location == "OBX-11 (segment 12)" && $0.reason.contains("P is not final") }
+        )
         #expect(result.skipped.contains { $0.location == "OBX-3 (segment 13)" && $0.reason.contains("2093-3") })
         #expect(result.skipped.contains { $0.location == "ZLA (segment 18)" })
         // AST in µkat/L: unknown unit, rejected alone; CRP ">300": a bound, rejected alone.
@@ -87,10 +126,19 @@ struct HL7MappingTests {
         #expect(
             result.neuro == [
                 NeuroEvent(
-                    eventId: "NEU0042", patientId: "MRN00123", occurredAt: try utc("2026-03-03T23:00:00Z"), iceScore: 6,
-                    consciousness: .awakensToVoice, seizure: Seizure.none, motorWeakness: MotorWeakness.none, cerebralEdema: .focal,
-                    raisedIcpSigns: [.papilledema, .cnVIPalsy], sedated: false)
-            ])
+                    eventId: "NEU0042",
+                    patientId: "MRN00123",
+                    occurredAt: try utc("2026-03-03T23:00:00Z"),
+                    iceScore: 6,
+                    consciousness: .awakensToVoice,
+                    seizure: Seizure.none,
+                    motorWeakness: MotorWeakness.none,
+                    cerebralEdema: .focal,
+                    raisedIcpSigns: [.papilledema, .cnVIPalsy],
+                    sedated: false
+                )
+            ]
+        )
     }
 
     @Test func admissionWithPoundsAllergiesAndSite() throws {
@@ -117,11 +165,20 @@ struct HL7MappingTests {
         #expect(
             result.patients == [
                 PatientEvent(
-                    eventId: "ADT0002#1", patientId: "MRN00999", occurredAt: try utc("2026-03-10T09:00:00Z"),
-                    birthDate: try utc("2026-01-01T00:00:00Z"), sex: .male),
+                    eventId: "ADT0002#1",
+                    patientId: "MRN00999",
+                    occurredAt: try utc("2026-03-10T09:00:00Z"),
+                    birthDate: try utc("2026-01-01T00:00:00Z"),
+                    sex: .male
+                ),
                 PatientEvent(
-                    eventId: "ADT0002#2", patientId: "MRN00999", occurredAt: try utc("2026-03-08T12:00:00Z"), weightKg: 112 * 0.028349523125),
-            ])
+                    eventId: "ADT0002#2",
+                    patientId: "MRN00999",
+                    occurredAt: try utc("2026-03-08T12:00:00Z"),
+                    weightKg: 112 * 0.028349523125
+                ),
+            ]
+        )
     }
 
     @Test func administrationsWithRoutesInfusionsAndRefusals() throws {
@@ -129,15 +186,37 @@ struct HL7MappingTests {
         #expect(
             result.medications == [
                 MedicationEvent(
-                    eventId: "RAS0001#1", patientId: "MRN00123", occurredAt: try utc("2026-03-02T12:00:00Z"), drug: .tocilizumab, rxnorm: "612865",
-                    action: .administered, doseMg: 256, route: .iv),
+                    eventId: "RAS0001#1",
+                    patientId: "MRN00123",
+                    occurredAt: try utc("2026-03-02T12:00:00Z"),
+                    drug: .tocilizumab,
+                    rxnorm: "612865",
+                    action: .administered,
+                    doseMg: 256,
+                    route: .iv
+                ),
                 MedicationEvent(
-                    eventId: "RAS0001#2", patientId: "MRN00123", occurredAt: try utc("2026-03-02T23:00:00Z"), drug: .norepinephrine,
-                    rxnorm: "7512", action: .infusionStarted, doseMg: 4, route: .iv, rate: 0.05),
+                    eventId: "RAS0001#2",
+                    patientId: "MRN00123",
+                    occurredAt: try utc("2026-03-02T23:00:00Z"),
+                    drug: .norepinephrine,
+                    rxnorm: "7512",
+                    action: .infusionStarted,
+                    doseMg: 4,
+                    route: .iv,
+                    rate: 0.05
+                ),
                 MedicationEvent(
-                    eventId: "RAS0001#3", patientId: "MRN00123", occurredAt: try utc("2026-03-03T03:00:00Z"), drug: .norepinephrine,
-                    rxnorm: "7512", action: .infusionStopped, route: .iv),
-            ])
+                    eventId: "RAS0001#3",
+                    patientId: "MRN00123",
+                    occurredAt: try utc("2026-03-03T03:00:00Z"),
+                    drug: .norepinephrine,
+                    rxnorm: "7512",
+                    action: .infusionStopped,
+                    route: .iv
+                ),
+            ]
+        )
         #expect(result.rejected.count == 1)
         #expect(result.rejected.first?.reason == .unknownUnit)
         #expect(result.rejected.first?.field == "RXA-7 (segment 10)")
@@ -150,12 +229,27 @@ struct HL7MappingTests {
         #expect(
             result.medications == [
                 MedicationEvent(
-                    eventId: "RDE0001#1", patientId: "MRN00123", occurredAt: try utc("2026-03-03T23:55:00Z"), drug: .anakinra, rxnorm: "72435",
-                    action: .ordered, doseMg: 100, route: .sc),
+                    eventId: "RDE0001#1",
+                    patientId: "MRN00123",
+                    occurredAt: try utc("2026-03-03T23:55:00Z"),
+                    drug: .anakinra,
+                    rxnorm: "72435",
+                    action: .ordered,
+                    doseMg: 100,
+                    route: .sc
+                ),
                 MedicationEvent(
-                    eventId: "RDE0001#2", patientId: "MRN00123", occurredAt: try utc("2026-03-03T23:56:00Z"), drug: .dexamethasone,
-                    rxnorm: "3264", action: .discontinued, doseMg: 10, route: .iv),
-            ])
+                    eventId: "RDE0001#2",
+                    patientId: "MRN00123",
+                    occurredAt: try utc("2026-03-03T23:56:00Z"),
+                    drug: .dexamethasone,
+                    rxnorm: "3264",
+                    action: .discontinued,
+                    doseMg: 10,
+                    route: .iv
+                ),
+            ]
+        )
     }
 
     @Test func batchFileMessagesEachMap() throws {
@@ -175,7 +269,9 @@ struct HL7MappingTests {
     let pid = "PID|1||P1^^^CNH^MR"
 
     @Test func unsupportedMessageTypeIsSkippedNotFatal() throws {
-        let result = try HL7Adapter.decode(message: message("MSH|^~\\&|A|B|||20260302||ORM^O01|O1|P|2.5", pid, "ORC|NW|1"))
+        let result = try HL7Adapter.decode(
+            message: message("MSH|^~\\&|A|B|||20260302||ORM^O01|O1|P|2.5", pid, "ORC|NW|1")
+        )
         #expect(result.events.isEmpty)
         #expect(result.skipped.map(\.reason) == ["message type ORM^O01 is not mapped"])
     }
@@ -185,14 +281,20 @@ struct HL7MappingTests {
             try HL7Adapter.decode(message: message("MSH|^~\\&|A|B|||20260302||ORU^R01||P|2.5", pid))
         }
         #expect(noControlID == .missingField(path: "MSH-10 (segment 1)"))
-        let noPID = decodingError { () throws(EventDecodingError) in try HL7Adapter.decode(message: message(msh, "OBR|1")) }
+        let noPID = decodingError { () throws(EventDecodingError) in
+            try HL7Adapter.decode(message: message(msh, "OBR|1"))
+        }
         #expect(noPID?.reason == .missingField)
-        let emptyPID3 = decodingError { () throws(EventDecodingError) in try HL7Adapter.decode(message: message(msh, "PID|1||")) }
+        let emptyPID3 = decodingError { () throws(EventDecodingError) in
+            try HL7Adapter.decode(message: message(msh, "PID|1||"))
+        }
         #expect(emptyPID3 == .missingField(path: "PID-3 (segment 2)"))
     }
 
     @Test func timeFallsBackToObr7ThenIsAnError() throws {
-        let withOBR = try HL7Adapter.decode(message: message(msh, pid, "OBR|1||||||20260302081500+0100", "OBX|1|NM|8867-4^HR^LN||90|/min|||||F"))
+        let withOBR = try HL7Adapter.decode(
+            message: message(msh, pid, "OBR|1||||||20260302081500+0100", "OBX|1|NM|8867-4^HR^LN||90|/min|||||F")
+        )
         #expect(withOBR.vitals.first?.occurredAt == (try utc("2026-03-02T07:15:00Z")))
         let without = try HL7Adapter.decode(message: message(msh, pid, "OBR|1", "OBX|1|NM|8867-4^HR^LN||90|/min|||||F"))
         #expect(without.events.isEmpty)
@@ -208,7 +310,10 @@ struct HL7MappingTests {
         let failing = try HL7Adapter.decode(message: message(bareMSH, pid, obx))
         #expect(failing.rejected.first?.reason == .invalidTimestamp)
         #expect(failing.rejected.first?.description.contains("no UTC offset") == true)
-        let configured = try HL7Adapter.decode(message: message(bareMSH, pid, obx), options: .init(defaultUTCOffsetSeconds: -5 * 3600))
+        let configured = try HL7Adapter.decode(
+            message: message(bareMSH, pid, obx),
+            options: .init(defaultUTCOffsetSeconds: -5 * 3600)
+        )
         #expect(configured.vitals.first?.occurredAt == (try utc("2026-03-02T13:00:00Z")))
     }
 
@@ -221,13 +326,19 @@ struct HL7MappingTests {
     @Test(
         "OBX-11: F, C, U and empty are used; P, R, S, I, X, D, W are skipped",
         arguments: [
-            StatusCase(status: "F", used: true), StatusCase(status: "C", used: true), StatusCase(status: "U", used: true),
-            StatusCase(status: "", used: true), StatusCase(status: "P", used: false), StatusCase(status: "R", used: false),
-            StatusCase(status: "S", used: false), StatusCase(status: "I", used: false), StatusCase(status: "X", used: false),
+            StatusCase(status: "F", used: true), StatusCase(status: "C", used: true),
+            StatusCase(status: "U", used: true),
+            StatusCase(status: "", used: true), StatusCase(status: "P", used: false),
+            StatusCase(status: "R", used: false),
+            StatusCase(status: "S", used: false), StatusCase(status: "I", used: false),
+            StatusCase(status: "X", used: false),
             StatusCase(status: "D", used: false), StatusCase(status: "W", used: false),
-        ])
+        ]
+    )
     func resultStatus(_ c: StatusCase) throws {
-        let result = try HL7Adapter.decode(message: message(msh, pid, "OBX|1|NM|8867-4^HR^LN||90|/min|||||\(c.status)|||20260302080000+0100"))
+        let result = try HL7Adapter.decode(
+            message: message(msh, pid, "OBX|1|NM|8867-4^HR^LN||90|/min|||||\(c.status)|||20260302080000+0100")
+        )
         #expect(result.events.count == (c.used ? 1 : 0))
         #expect(result.skipped.count == (c.used ? 0 : 1))
     }
@@ -235,7 +346,8 @@ struct HL7MappingTests {
     @Test func oxygenFlowWithoutDeviceIsRejectedButTheRestOfTheVitalsKept() throws {
         let t = "|||||F|||20260302080000+0100"
         let result = try HL7Adapter.decode(
-            message: message(msh, pid, "OBX|1|NM|8867-4^HR^LN||90|/min" + t, "OBX|2|NM|3151-8^O2 flow^LN||6|L/min" + t))
+            message: message(msh, pid, "OBX|1|NM|8867-4^HR^LN||90|/min" + t, "OBX|2|NM|3151-8^O2 flow^LN||6|L/min" + t)
+        )
         #expect(result.vitals.map(\.heartRate) == [90])
         #expect(result.vitals.first?.oxygen == nil)
         #expect(result.rejected.first?.field == "OBX-5 (segment 4)")
@@ -244,7 +356,14 @@ struct HL7MappingTests {
     @Test func conflictingValuesAtTheSameTimeRejectTheLaterObservation() throws {
         let t = "|||||F|||20260302080000+0100"
         let result = try HL7Adapter.decode(
-            message: message(msh, pid, "OBX|1|NM|8867-4^HR^LN||90|/min" + t, "OBX|2|NM|8867-4^HR^LN||95|/min" + t, "OBX|3|NM|8867-4^HR^LN||90|/min" + t))
+            message: message(
+                msh,
+                pid,
+                "OBX|1|NM|8867-4^HR^LN||90|/min" + t,
+                "OBX|2|NM|8867-4^HR^LN||95|/min" + t,
+                "OBX|3|NM|8867-4^HR^LN||90|/min" + t
+            )
+        )
         #expect(result.vitals.map(\.heartRate) == [90])
         #expect(result.rejected.map(\.field) == ["OBX-5 (segment 4)"])
     }
@@ -259,47 +378,75 @@ struct HL7MappingTests {
         let t = "|||||F|||20260302080000+0100"
         let result = try HL7Adapter.decode(
             message: message(
-                msh, pid, "OBX|1|ST|o2-device^Device^99TXW||HFNC|" + t, "OBX|2|NM|3151-8^Flow^LN||8000|mL/min" + t,
-                "OBX|3|NM|3150-0^FiO2^LN||40|%" + t))
+                msh,
+                pid,
+                "OBX|1|ST|o2-device^Device^99TXW||HFNC|" + t,
+                "OBX|2|NM|3151-8^Flow^LN||8000|mL/min" + t,
+                "OBX|3|NM|3150-0^FiO2^LN||40|%" + t
+            )
+        )
         #expect(result.vitals.first?.oxygen == OxygenSupport(device: .highFlowNasalCannula, flowLPerMin: 8, fio2: 0.4))
     }
 
     @Test func unknownDeviceIsRejected() throws {
-        let result = try HL7Adapter.decode(message: message(msh, pid, "OBX|1|ST|o2-device^Device^99TXW||nasal prongs||||||F|||20260302080000+0100"))
+        let result = try HL7Adapter.decode(
+            message: message(msh, pid, "OBX|1|ST|o2-device^Device^99TXW||nasal prongs||||||F|||20260302080000+0100")
+        )
         #expect(result.rejected.first?.reason == .unknownValue)
         #expect(result.events.isEmpty)
     }
 
     @Test func localCodesNeedTheLocalCodingSystem() throws {
-        let result = try HL7Adapter.decode(message: message(msh, pid, "OBX|1|NM|ice-score^ICE^L||6||||||F|||20260302080000+0100"))
+        let result = try HL7Adapter.decode(
+            message: message(msh, pid, "OBX|1|NM|ice-score^ICE^L||6||||||F|||20260302080000+0100")
+        )
         #expect(result.events.isEmpty)
         #expect(result.skipped.count == 1)
     }
 
     @Test func alternateCodingInOBX3IsUsed() throws {
         let result = try HL7Adapter.decode(
-            message: message(msh, pid, "OBX|1|NM|T1^Temp^LOCALSYS^8310-5^Body temperature^LN||38.4|Cel|||||F|||20260302080000+0100"))
+            message: message(
+                msh,
+                pid,
+                "OBX|1|NM|T1^Temp^LOCALSYS^8310-5^Body temperature^LN||38.4|Cel|||||F|||20260302080000+0100"
+            )
+        )
         #expect(result.vitals.first?.temperatureC == 38.4)
     }
 
     @Test func drugNamedOnlyByTextAndGramDoses() throws {
         let result = try HL7Adapter.decode(
             message: message(
-                "MSH|^~\\&|MAR|CNH|TW|CNH|20260302090000+0100||RAS^O17|R9|P|2.5", pid,
-                "RXA|0|1|20260302080000+0100||^Solu-Medrol 1 g IV|1|g", "RXR|IVPB"))
+                "MSH|^~\\&|MAR|CNH|TW|CNH|20260302090000+0100||RAS^O17|R9|P|2.5",
+                pid,
+                "RXA|0|1|20260302080000+0100||^Solu-Medrol 1 g IV|1|g",
+                "RXR|IVPB"
+            )
+        )
         #expect(
             result.medications == [
                 MedicationEvent(
-                    eventId: "R9", patientId: "P1", occurredAt: try utc("2026-03-02T07:00:00Z"), drug: .methylprednisolone, action: .administered,
-                    doseMg: 1000, route: .iv)
-            ])
+                    eventId: "R9",
+                    patientId: "P1",
+                    occurredAt: try utc("2026-03-02T07:00:00Z"),
+                    drug: .methylprednisolone,
+                    action: .administered,
+                    doseMg: 1000,
+                    route: .iv
+                )
+            ]
+        )
     }
 
     @Test func rxnormCodeAndTextThatDisagreeAreRejected() throws {
         let result = try HL7Adapter.decode(
             message: message(
-                "MSH|^~\\&|MAR|CNH|TW|CNH|20260302090000+0100||RAS^O17|R9|P|2.5", pid,
-                "RXA|0|1|20260302080000+0100||612865^anakinra^RXNORM|100|mg"))
+                "MSH|^~\\&|MAR|CNH|TW|CNH|20260302090000+0100||RAS^O17|R9|P|2.5",
+                pid,
+                "RXA|0|1|20260302080000+0100||612865^anakinra^RXNORM|100|mg"
+            )
+        )
         #expect(result.events.isEmpty)
         #expect(result.rejected.first?.field == "RXA-5 (segment 3)")
     }

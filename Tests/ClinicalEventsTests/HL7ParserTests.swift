@@ -9,7 +9,8 @@ struct HL7ParserTests {
 
     @Test func standardDelimitersFieldsComponentsRepetitionsSubcomponents() throws {
         let message = try parse(
-            "MSH|^~\\&|APP|FAC|||20260302060000||ORU^R01|1|P|2.5\rPID|1||A1^^^H&1.2.3&ISO^MR~B2^^^H^PI||DOE^JANE")
+            "MSH|^~\\&|APP|FAC|||20260302060000||ORU^R01|1|P|2.5\rPID|1||A1^^^H&1.2.3&ISO^MR~B2^^^H^PI||DOE^JANE"
+        )
         #expect(message.delimiters == .standard)
         #expect(message.segments.map(\.id) == ["MSH", "PID"])
         let msh = message.header
@@ -34,8 +35,14 @@ struct HL7ParserTests {
         #expect(
             message.delimiters
                 == HL7Delimiters(
-                    field: UInt8(ascii: "#"), component: UInt8(ascii: "$"), repetition: UInt8(ascii: "*"), escape: UInt8(ascii: "/"),
-                    subcomponent: UInt8(ascii: "%"), truncation: nil))
+                    field: UInt8(ascii: "#"),
+                    component: UInt8(ascii: "$"),
+                    repetition: UInt8(ascii: "*"),
+                    escape: UInt8(ascii: "/"),
+                    subcomponent: UInt8(ascii: "%"),
+                    truncation: nil
+                )
+        )
         let pid = message.segments[1]
         #expect(try pid.text(3, component: 4, subcomponent: 2) == "2")
         #expect(try pid.text(3, component: 1, repetition: 2) == "Y2")
@@ -62,7 +69,8 @@ struct HL7ParserTests {
             EscapeCase(raw: "\\H\\bold\\N\\", text: "bold"),
             EscapeCase(raw: "x\\.sp\\y\\C2842\\z", text: "xyz"),
             EscapeCase(raw: "\"\"", text: nil),
-        ])
+        ]
+    )
     func escapes(_ c: EscapeCase) throws {
         let message = try parse("MSH|^~\\&|A\rNTE|1||\(c.raw)")
         #expect(try message.segments[1].text(3) == c.text)
@@ -70,11 +78,14 @@ struct HL7ParserTests {
 
     @Test(
         "bad escapes are errors naming the segment and field",
-        arguments: ["a\\Q\\b", "a\\X4\\b", "a\\XZZ\\b", "a\\Fb", "a\\\\b"])
+        arguments: ["a\\Q\\b", "a\\X4\\b", "a\\XZZ\\b", "a\\Fb", "a\\\\b"]
+    )
     func badEscape(_ raw: String) throws {
         let message = try parse("MSH|^~\\&|A\rOBX|1|NM|8867-4^HR^LN||\(raw)")
         let error = decodingError { () throws(EventDecodingError) in try message.segments[1].text(5) }
-        guard case .malformedHL7(let segment, let id, let field, _) = error else { Issue.record("\(String(describing: error))"); return }
+        guard case .malformedHL7(let segment, let id, let field, _) = error else {
+            Issue.record("\(String(describing: error))"); return
+        }
         #expect(segment == 2)
         #expect(id == "OBX")
         #expect(field == 5)
@@ -126,10 +137,13 @@ struct HL7ParserTests {
             Malformed(text: "MSH|^~\\&|A\rPID|1\rxx|2", segment: 3, field: nil),
             Malformed(text: "MSH|^~\\&|A\rPID|1\rMSH|^~\\&|B", segment: 3, field: nil),
             Malformed(text: "MSH|^~\\&|A\rP1D2|1", segment: 2, field: nil),
-        ])
+        ]
+    )
     func malformed(_ c: Malformed) {
         let error = decodingError { () throws(EventDecodingError) in try parse(c.text) }
-        guard case .malformedHL7(let segment, _, let field, let problem) = error else { Issue.record("\(String(describing: error))"); return }
+        guard case .malformedHL7(let segment, _, let field, let problem) = error else {
+            Issue.record("\(String(describing: error))"); return
+        }
         #expect(segment == c.segment)
         #expect(field == c.field)
         #expect(!problem.isEmpty)
@@ -144,7 +158,9 @@ struct HL7ParserTests {
         #expect(noOffset.date(fallbackOffset: 3600) == (try utc("2026-03-02T05:00:00Z")))
         #expect(HL7Timestamp.parse("20260302")?.hasTimeOfDay == false)
         #expect(HL7Timestamp.parse("20260302")?.day0 == (try utc("2026-03-02T00:00:00Z")))
-        for bad in ["2026030", "20261302", "20260230", "202603020600-05", "20260302060000.12345", "2026-03-02", "20260302 0600"] {
+        for bad in [
+            "2026030", "20261302", "20260230", "202603020600-05", "20260302060000.12345", "2026-03-02", "20260302 0600",
+        ] {
             #expect(HL7Timestamp.parse(bad) == nil, "\(bad)")
         }
     }

@@ -10,7 +10,8 @@ struct InputDecoderTests {
         arguments: [
             ("hl7/oru-r01-vitals-epic.hl7", InputFormat.hl7), ("hl7/oru-r01-vitals-mllp-custom-delimiters.hl7", .hl7),
             ("hl7/batch-two-messages.hl7", .hl7), ("fhir/bundle-vitals.json", .fhir), ("json/valid/vitals.json", .json),
-        ])
+        ]
+    )
     func detects(_ fixture: String, _ format: InputFormat) throws {
         #expect(try InputDecoder.detect(Fixtures.bytes(fixture)) == format)
     }
@@ -43,8 +44,14 @@ struct InputDecoderTests {
     }
 
     @Test func ndjsonOfFHIRResources() throws {
-        let one = try JSONSerialization.data(withJSONObject: JSONSerialization.jsonObject(with: Fixtures.data("fhir/observation-temperature-fahrenheit.json")))
-        let two = try JSONSerialization.data(withJSONObject: JSONSerialization.jsonObject(with: Fixtures.data("fhir/observation-blood-pressure.json")))
+        let one = try JSONSerialization.data(
+            withJSONObject: JSONSerialization.jsonObject(
+                with: Fixtures.data("fhir/observation-temperature-fahrenheit.json")
+            )
+        )
+        let two = try JSONSerialization.data(
+            withJSONObject: JSONSerialization.jsonObject(with: Fixtures.data("fhir/observation-blood-pressure.json"))
+        )
         let report = try InputDecoder.decode(Array(one) + [0x0A] + Array(two) + [0x0A, 0x0A, 0x7B, 0x0A])
         #expect(report.format == .fhir)
         #expect(report.units == 3)
@@ -54,9 +61,13 @@ struct InputDecoderTests {
 
     @Test func contractJSONLines() throws {
         let lines = try Fixtures.names(in: "json/valid").map { name in
-            try JSONSerialization.data(withJSONObject: JSONSerialization.jsonObject(with: Fixtures.data("json/valid/" + name)))
+            try JSONSerialization.data(
+                withJSONObject: JSONSerialization.jsonObject(with: Fixtures.data("json/valid/" + name))
+            )
         }
-        let bad = try JSONSerialization.data(withJSONObject: JSONSerialization.jsonObject(with: Fixtures.data("json/invalid/vitals-temperature-60.json")))
+        let bad = try JSONSerialization.data(
+            withJSONObject: JSONSerialization.jsonObject(with: Fixtures.data("json/invalid/vitals-temperature-60.json"))
+        )
         let report = try InputDecoder.decode(Array((lines + [bad]).joined(separator: Data([0x0A]))))
         #expect(report.format == .json)
         #expect(report.events.count == lines.count)

@@ -30,7 +30,8 @@ struct RobustnessTests {
                 let a = delimiterBytes[Int(rng.next() % UInt64(delimiterBytes.count))]
                 let b = delimiterBytes[Int(rng.next() % UInt64(delimiterBytes.count))]
                 bytes = bytes.map { $0 == a ? b : $0 }
-            case .insertDelimiter: bytes.insert(delimiterBytes[Int(rng.next() % UInt64(delimiterBytes.count))], at: position)
+            case .insertDelimiter:
+                bytes.insert(delimiterBytes[Int(rng.next() % UInt64(delimiterBytes.count))], at: position)
             case .deleteRange: bytes.removeSubrange(position..<(position + length))
             case .duplicateRange: bytes.insert(contentsOf: bytes[position..<(position + length)], at: position)
             case .insertControl: bytes.insert(UInt8(truncatingIfNeeded: rng.next() % 32), at: position)
@@ -74,7 +75,12 @@ struct RobustnessTests {
 
     @Test func mutatedHL7NeverCrashes() async {
         let fixtures = Self.hl7Fixtures
-        await propertyCheck(count: 3000, input: Gen.int(in: 0...1000), Gen.uint64(in: 0...UInt64.max), Gen.int(in: 1...6)) { index, seed, count in
+        await propertyCheck(
+            count: 3000,
+            input: Gen.int(in: 0...1000),
+            Gen.uint64(in: 0...UInt64.max),
+            Gen.int(in: 1...6)
+        ) { index, seed, count in
             let bytes = Self.mutate(fixtures[index % fixtures.count], seed: seed, count: count)
             let (messages, _) = HL7Framing.split(bytes)
             for message in messages {
@@ -85,7 +91,12 @@ struct RobustnessTests {
 
     @Test func mutatedFHIRNeverCrashes() async {
         let fixtures = Self.fhirFixtures
-        await propertyCheck(count: 1500, input: Gen.int(in: 0...1000), Gen.uint64(in: 0...UInt64.max), Gen.int(in: 1...4)) { index, seed, count in
+        await propertyCheck(
+            count: 1500,
+            input: Gen.int(in: 0...1000),
+            Gen.uint64(in: 0...UInt64.max),
+            Gen.int(in: 1...4)
+        ) { index, seed, count in
             let bytes = Self.mutate(fixtures[index % fixtures.count], seed: seed, count: count)
             Self.check(Result { () throws(EventDecodingError) in try FHIRAdapter.decode(Data(bytes)) })
         }
@@ -93,7 +104,12 @@ struct RobustnessTests {
 
     @Test func mutatedContractJSONNeverCrashes() async {
         let fixtures = Self.jsonFixtures
-        await propertyCheck(count: 2000, input: Gen.int(in: 0...1000), Gen.uint64(in: 0...UInt64.max), Gen.int(in: 1...3)) { index, seed, count in
+        await propertyCheck(
+            count: 2000,
+            input: Gen.int(in: 0...1000),
+            Gen.uint64(in: 0...UInt64.max),
+            Gen.int(in: 1...3)
+        ) { index, seed, count in
             let bytes = Self.mutate(fixtures[index % fixtures.count], seed: seed, count: count)
             switch Result(catching: { () throws(EventDecodingError) in try EventEnvelope.decode(Data(bytes)) }) {
             case .success(let envelope):
@@ -107,7 +123,9 @@ struct RobustnessTests {
     @Test func randomBytesNeverCrash() async {
         await propertyCheck(count: 1000, input: Gen.uint8(in: 0...255).array(of: 0...300)) { bytes in
             let (messages, _) = HL7Framing.split(bytes)
-            for message in messages { Self.check(Result { () throws(EventDecodingError) in try HL7Adapter.decode(message: message) }) }
+            for message in messages {
+                Self.check(Result { () throws(EventDecodingError) in try HL7Adapter.decode(message: message) })
+            }
             Self.check(Result { () throws(EventDecodingError) in try FHIRAdapter.decode(Data(bytes)) })
             _ = try? decodeEvent(bytes)
         }

@@ -29,7 +29,9 @@ struct SchemaValidator {
 
     /// Runs the validator once for all `cases`.
     static func run(_ cases: [Case]) throws -> Report {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("toxwatch-schema-\(UUID().uuidString)")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "toxwatch-schema-\(UUID().uuidString)"
+        )
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         // Built by hand so that each instance is embedded byte for byte, as the encoder wrote it.
@@ -48,7 +50,9 @@ struct SchemaValidator {
 
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", try Fixtures.url("validate_schemas.py").path, Repository.schemas.path, jobURL.path]
+        process.arguments = [
+            "python3", try Fixtures.url("validate_schemas.py").path, Repository.schemas.path, jobURL.path,
+        ]
         let output = Pipe()
         let errors = Pipe()
         process.standardOutput = output
@@ -59,7 +63,9 @@ struct SchemaValidator {
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
             throw ValidatorUnavailable(
-                detail: String(decoding: stderr, as: UTF8.self) + "\n(install with Scripts/bootstrap --for-tests: python3 and jsonschema)")
+                detail: String(decoding: stderr, as: UTF8.self)
+                    + "\n(install with Scripts/bootstrap --for-tests: python3 and jsonschema)"
+            )
         }
         return try JSONDecoder().decode(Report.self, from: stdout)
     }
@@ -74,7 +80,8 @@ struct SchemaValidator {
 struct SchemaTests {
     static let schemaFiles = [
         "common", "patient", "vitals", "neuro", "lab", "finding", "medication", "inventory", "event", "clinical-event",
-        "evaluate-input", "toxicity-grades", "anakinra-recommendation", "shortage-alternative", "assessment", "dead-letter",
+        "evaluate-input", "toxicity-grades", "anakinra-recommendation", "shortage-alternative", "assessment",
+        "dead-letter",
     ].map { $0 + ".schema.json" }
 
     func schema(_ name: String) throws -> [String: Any] {
@@ -83,7 +90,9 @@ struct SchemaTests {
     }
 
     @Test func everySchemaIsPresentAndDocumented() throws {
-        let present = try FileManager.default.contentsOfDirectory(atPath: Repository.schemas.path).filter { $0.hasSuffix(".schema.json") }
+        let present = try FileManager.default.contentsOfDirectory(atPath: Repository.schemas.path).filter {
+            $0.hasSuffix(".schema.json")
+        }
         #expect(Set(present) == Set(Self.schemaFiles))
         let readme = try String(contentsOf: Repository.schemas.appendingPathComponent("README.md"), encoding: .utf8)
         for file in Self.schemaFiles { #expect(readme.contains(file), "README does not describe \(file)") }
@@ -91,7 +100,9 @@ struct SchemaTests {
 
     @Test func bothDirections() throws {
         var cases: [SchemaValidator.Case] = []
-        func add(_ name: String, _ schema: String, _ json: Data) { cases.append(.init(name: name, schema: schema, json: json)) }
+        func add(_ name: String, _ schema: String, _ json: Data) {
+            cases.append(.init(name: name, schema: schema, json: json))
+        }
 
         // Valid fixtures, as written and as the Swift encoder writes them back.
         for file in try Fixtures.names(in: "json/valid") {
@@ -110,7 +121,11 @@ struct SchemaTests {
             add("evaluate-encoded/\(name)", "evaluate-input.schema.json", try encodeJSON(EvaluationInput.decode(data)))
         }
         for name in ["invalid-temperature", "invalid-inventory-in-events"] {
-            add("evaluate-invalid/\(name)", "evaluate-input.schema.json", try Fixtures.data("evaluate/\(name).input.json"))
+            add(
+                "evaluate-invalid/\(name)",
+                "evaluate-input.schema.json",
+                try Fixtures.data("evaluate/\(name).input.json")
+            )
         }
         // Everything the adapters produce.
         for file in try Fixtures.names(in: "hl7", suffix: ".hl7") {
@@ -148,34 +163,88 @@ struct SchemaTests {
         var events: [InputEvent] = []
         for range in [PlausibleRange.temperatureC] {
             for value in [range.lower, range.upper ?? range.lower] {
-                events.append(.clinical(.vitals(VitalsEvent(eventId: "t\(value)", patientId: "p", occurredAt: t, temperatureC: value))))
+                events.append(
+                    .clinical(
+                        .vitals(VitalsEvent(eventId: "t\(value)", patientId: "p", occurredAt: t, temperatureC: value))
+                    )
+                )
             }
         }
         for device in OxygenDevice.allCases {
-            let oxygen = device == .roomAir ? OxygenSupport(device: device, flowLPerMin: 0, fio2: 0.21) : OxygenSupport(device: device, flowLPerMin: 80, fio2: 1)
+            let oxygen =
+                device == .roomAir
+                ? OxygenSupport(device: device, flowLPerMin: 0, fio2: 0.21)
+                : OxygenSupport(device: device, flowLPerMin: 80, fio2: 1)
             events.append(
                 .clinical(
                     .vitals(
                         VitalsEvent(
-                            eventId: device.rawValue, patientId: "p", occurredAt: t, systolicBP: 300, diastolicBP: 0, meanArterialPressure: 0,
-                            heartRate: 350, respiratoryRate: 0, spo2: 100, oxygen: oxygen))))
+                            eventId: device.rawValue,
+                            patientId: "p",
+                            occurredAt: t,
+                            systolicBP: 300,
+                            diastolicBP: 0,
+                            meanArterialPressure: 0,
+                            heartRate: 350,
+                            respiratoryRate: 0,
+                            spo2: 100,
+                            oxygen: oxygen
+                        )
+                    )
+                )
+            )
         }
         for (index, consciousness) in Consciousness.allCases.enumerated() {
             events.append(
                 .clinical(
                     .neuro(
                         NeuroEvent(
-                            eventId: "n\(index)", patientId: "p", occurredAt: t, iceScore: index % 11, capdScore: 32 - index,
-                            consciousness: consciousness, seizure: Seizure.allCases[index % Seizure.allCases.count],
-                            motorWeakness: MotorWeakness.allCases[index % 2], cerebralEdema: CerebralEdema.allCases[index % 3],
-                            raisedIcpSigns: Array(RaisedICPSign.allCases.prefix(index)), sedated: index % 2 == 0))))
+                            eventId: "n\(index)",
+                            patientId: "p",
+                            occurredAt: t,
+                            iceScore: index % 11,
+                            capdScore: 32 - index,
+                            consciousness: consciousness,
+                            seizure: Seizure.allCases[index % Seizure.allCases.count],
+                            motorWeakness: MotorWeakness.allCases[index % 2],
+                            cerebralEdema: CerebralEdema.allCases[index % 3],
+                            raisedIcpSigns: Array(RaisedICPSign.allCases.prefix(index)),
+                            sedated: index % 2 == 0
+                        )
+                    )
+                )
+            )
         }
         for test in LabTest.allCases {
             events.append(
-                .clinical(.lab(LabEvent(eventId: test.rawValue, patientId: "p", occurredAt: t, test: test, value: 0, upperLimitOfNormal: 12.5))))
+                .clinical(
+                    .lab(
+                        LabEvent(
+                            eventId: test.rawValue,
+                            patientId: "p",
+                            occurredAt: t,
+                            test: test,
+                            value: 0,
+                            upperLimitOfNormal: 12.5
+                        )
+                    )
+                )
+            )
         }
         for finding in ClinicalFinding.allCases {
-            events.append(.clinical(.finding(FindingEvent(eventId: finding.rawValue, patientId: "p", occurredAt: t, finding: finding, present: false))))
+            events.append(
+                .clinical(
+                    .finding(
+                        FindingEvent(
+                            eventId: finding.rawValue,
+                            patientId: "p",
+                            occurredAt: t,
+                            finding: finding,
+                            present: false
+                        )
+                    )
+                )
+            )
         }
         for (index, action) in MedicationAction.allCases.enumerated() {
             let drug = index == 0 ? Drug.other("sodium chloride 0.9 %") : Drug.known[index % Drug.known.count]
@@ -183,21 +252,56 @@ struct SchemaTests {
                 .clinical(
                     .medication(
                         MedicationEvent(
-                            eventId: action.rawValue, patientId: "p", occurredAt: t, drug: drug, action: action, doseMg: 0,
-                            route: Route.allCases[index % 3], rate: 0))))
+                            eventId: action.rawValue,
+                            patientId: "p",
+                            occurredAt: t,
+                            drug: drug,
+                            action: action,
+                            doseMg: 0,
+                            route: Route.allCases[index % 3],
+                            rate: 0
+                        )
+                    )
+                )
+            )
         }
         for sex in Sex.allCases {
             events.append(
                 .clinical(
                     .patient(
                         PatientEvent(
-                            eventId: sex.rawValue, patientId: "p", occurredAt: t, birthDate: Date(timeIntervalSince1970: 0), ageYears: 130, sex: sex,
-                            weightKg: 0.3, heightCm: 250, allergies: ["anakinra"], infusion: Infusion(product: "x", target: "GD2", infusedAt: t),
-                            protocolId: "st-jude", site: "sj", baselineFerritin: 0))))
+                            eventId: sex.rawValue,
+                            patientId: "p",
+                            occurredAt: t,
+                            birthDate: Date(timeIntervalSince1970: 0),
+                            ageYears: 130,
+                            sex: sex,
+                            weightKg: 0.3,
+                            heightCm: 250,
+                            allergies: ["anakinra"],
+                            infusion: Infusion(product: "x", target: "GD2", infusedAt: t),
+                            protocolId: "st-jude",
+                            site: "sj",
+                            baselineFerritin: 0
+                        )
+                    )
+                )
+            )
         }
         for status in StockStatus.allCases {
             events.append(
-                .inventory(InventoryEvent(eventId: status.rawValue, occurredAt: t, site: "cnh", drug: .anakinra, status: status, unitsOnHand: 0, unitMg: 100)))
+                .inventory(
+                    InventoryEvent(
+                        eventId: status.rawValue,
+                        occurredAt: t,
+                        site: "cnh",
+                        drug: .anakinra,
+                        status: status,
+                        unitsOnHand: 0,
+                        unitMg: 100
+                    )
+                )
+            )
         }
         return events
     }
@@ -209,7 +313,9 @@ struct SchemaTests {
         let rules = try #require(lab["allOf"] as? [[String: Any]]).dropFirst()
         var fromSchema: [String: [String]] = [:]
         for rule in rules {
-            let test = try #require(((rule["if"] as? [String: Any])?["properties"] as? [String: Any])?["test"] as? [String: Any])
+            let test = try #require(
+                ((rule["if"] as? [String: Any])?["properties"] as? [String: Any])?["test"] as? [String: Any]
+            )
             let then = try #require((rule["then"] as? [String: Any])?["properties"] as? [String: Any])
             fromSchema[try #require(test["const"] as? String)] = (then["unit"] as? [String: Any])?["enum"] as? [String]
         }
@@ -261,9 +367,15 @@ struct SchemaTests {
         func values(_ file: String, _ path: [String]) throws -> [String] {
             var node: [String: Any] = try schema(file)
             for key in path.dropLast() {
-                node = try #require(((node["properties"] as? [String: Any])?[key] ?? (node["$defs"] as? [String: Any])?[key]) as? [String: Any])
+                node = try #require(
+                    ((node["properties"] as? [String: Any])?[key] ?? (node["$defs"] as? [String: Any])?[key])
+                        as? [String: Any]
+                )
             }
-            let leaf = try #require(((node["properties"] as? [String: Any])?[path.last ?? ""] ?? (node["$defs"] as? [String: Any])?[path.last ?? ""]) as? [String: Any])
+            let leaf = try #require(
+                ((node["properties"] as? [String: Any])?[path.last ?? ""]
+                    ?? (node["$defs"] as? [String: Any])?[path.last ?? ""]) as? [String: Any]
+            )
             return (leaf["enum"] as? [Any] ?? []).compactMap { $0 as? String }
         }
         #expect(try values("neuro.schema.json", ["consciousness"]) == Consciousness.allCases.map(\.rawValue))

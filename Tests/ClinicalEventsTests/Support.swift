@@ -20,13 +20,15 @@ enum Fixtures {
 
     /// File names (without directory) in a fixture directory, sorted.
     static func names(in directory: String, suffix: String = ".json") throws -> [String] {
-        try FileManager.default.contentsOfDirectory(atPath: url(directory).path).filter { $0.hasSuffix(suffix) }.sorted()
+        try FileManager.default.contentsOfDirectory(atPath: url(directory).path).filter { $0.hasSuffix(suffix) }
+            .sorted()
     }
 }
 
 /// The repository root (for `Schemas/`), found from this source file.
 enum Repository {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
     static let schemas = root.appendingPathComponent("Schemas")
 }
 
@@ -36,7 +38,9 @@ func utc(_ text: String, sourceLocation: SourceLocation = #_sourceLocation) thro
 }
 
 /// Runs the decoder and returns its error, failing the test when it succeeds.
-func decodingError(_ body: () throws(EventDecodingError) -> some Any, sourceLocation: SourceLocation = #_sourceLocation) -> EventDecodingError? {
+func decodingError(_ body: () throws(EventDecodingError) -> some Any, sourceLocation: SourceLocation = #_sourceLocation)
+    -> EventDecodingError?
+{
     do {
         let value = try body()
         Issue.record("expected a decoding error, decoded \(value)", sourceLocation: sourceLocation)
@@ -55,5 +59,7 @@ extension AdapterResult {
     var labs: [LabEvent] { clinicalEvents.compactMap { if case .lab(let e) = $0 { e } else { nil } } }
     var neuro: [NeuroEvent] { clinicalEvents.compactMap { if case .neuro(let e) = $0 { e } else { nil } } }
     var patients: [PatientEvent] { clinicalEvents.compactMap { if case .patient(let e) = $0 { e } else { nil } } }
-    var medications: [MedicationEvent] { clinicalEvents.compactMap { if case .medication(let e) = $0 { e } else { nil } } }
+    var medications: [MedicationEvent] {
+        clinicalEvents.compactMap { if case .medication(let e) = $0 { e } else { nil } }
+    }
 }

@@ -22,7 +22,8 @@ struct UnitConversionTests {
             Case(value: 104, unit: "F", expected: 40.0), Case(value: 77, unit: "[degF]", expected: 25.0),
             Case(value: 113, unit: "[degF]", expected: 45.0), Case(value: 38.04, unit: "Cel", expected: 38.04),
             Case(value: 37.999, unit: "°C", expected: 37.999),
-        ])
+        ]
+    )
     func temperature(_ c: Case) throws {
         let conversion = try #require(VitalQuantity.temperature.conversion(for: c.unit))
         #expect(conversion.apply(c.value) == c.expected)
@@ -45,10 +46,12 @@ struct UnitConversionTests {
     @Test(
         "body weight and height",
         arguments: [
-            Case(value: 1, unit: "[lb_av]", expected: 0.45359237), Case(value: 71.4, unit: "lb", expected: 71.4 * 0.45359237),
+            Case(value: 1, unit: "[lb_av]", expected: 0.45359237),
+            Case(value: 71.4, unit: "lb", expected: 71.4 * 0.45359237),
             Case(value: 16, unit: "[oz_av]", expected: 0.45359237), Case(value: 112, unit: "oz", expected: 3.17514659),
             Case(value: 3175, unit: "g", expected: 3.175), Case(value: 70, unit: "kg", expected: 70),
-        ])
+        ]
+    )
     func weight(_ c: Case) throws {
         let conversion = try #require(VitalQuantity.weight.conversion(for: c.unit))
         #expect(abs(conversion.apply(c.value) - c.expected) < 1e-12)
@@ -70,10 +73,14 @@ struct UnitConversionTests {
     @Test(
         "oxygen",
         arguments: [
-            (VitalQuantity.fio2, Case(value: 21, unit: "%", expected: 0.21)), (.fio2, Case(value: 0.4, unit: "1", expected: 0.4)),
-            (.fio2, Case(value: 100, unit: "%", expected: 1)), (.oxygenFlow, Case(value: 500, unit: "mL/min", expected: 0.5)),
-            (.oxygenFlow, Case(value: 6, unit: "L/min", expected: 6)), (.oxygenFlow, Case(value: 6, unit: "LPM", expected: 6)),
-        ])
+            (VitalQuantity.fio2, Case(value: 21, unit: "%", expected: 0.21)),
+            (.fio2, Case(value: 0.4, unit: "1", expected: 0.4)),
+            (.fio2, Case(value: 100, unit: "%", expected: 1)),
+            (.oxygenFlow, Case(value: 500, unit: "mL/min", expected: 0.5)),
+            (.oxygenFlow, Case(value: 6, unit: "L/min", expected: 6)),
+            (.oxygenFlow, Case(value: 6, unit: "LPM", expected: 6)),
+        ]
+    )
     func oxygen(_ quantity: VitalQuantity, _ c: Case) throws {
         #expect(try #require(quantity.conversion(for: c.unit)).apply(c.value) == c.expected)
     }
@@ -97,7 +104,8 @@ struct UnitConversionTests {
             (.dDimer, Case(value: 4500, unit: "ng/mL FEU", expected: 4.5)),
             (.inr, Case(value: 1.6, unit: "", expected: 1.6)),
             (.alt, Case(value: 40, unit: "[IU]/L", expected: 40)),
-        ])
+        ]
+    )
     func lab(_ test: LabTest, _ c: Case) throws {
         let conversion = try #require(LabUnits.lenientConversion(for: test, unit: c.unit))
         #expect(abs(conversion.apply(c.value) - c.expected) < 1e-9)
@@ -106,9 +114,11 @@ struct UnitConversionTests {
     @Test(
         "unknown units are not accepted",
         arguments: [
-            (LabTest.ferritin, "mmol/L"), (.fibrinogen, "g/dL"), (.platelets, "/uL"), (.dDimer, "mg/L DDU"), (.dDimer, "mg/L"),
+            (LabTest.ferritin, "mmol/L"), (.fibrinogen, "g/dL"), (.platelets, "/uL"), (.dDimer, "mg/L DDU"),
+            (.dDimer, "mg/L"),
             (.creatinineClearance, "mL/min/1.73m2"), (.crp, "nmol/L"), (.inr, "s"),
-        ])
+        ]
+    )
     func unknownLabUnit(_ test: LabTest, _ unit: String) {
         #expect(LabUnits.lenientConversion(for: test, unit: unit) == nil)
         #expect(LabUnits.jsonConversion(for: test, unit: unit) == nil)
@@ -143,11 +153,15 @@ struct TimestampTests {
         "valid ISO-8601 with offset",
         arguments: [
             ("2026-03-02T06:00:00Z", "2026-03-02T06:00:00Z"), ("2026-03-02t06:00:00z", "2026-03-02T06:00:00Z"),
-            ("2026-03-02T07:00:00+01:00", "2026-03-02T06:00:00Z"), ("2026-03-02T00:30:00-05:30", "2026-03-02T06:00:00Z"),
-            ("2026-03-02T06:00:00.5Z", "2026-03-02T06:00:00.5Z"), ("2026-03-02T06:00:00.123Z", "2026-03-02T06:00:00.123Z"),
-            ("2001-01-01T00:00:00.1234567891Z", "2001-01-01T00:00:00.123456789Z"), ("2024-02-29T23:59:59Z", "2024-02-29T23:59:59Z"),
+            ("2026-03-02T07:00:00+01:00", "2026-03-02T06:00:00Z"),
+            ("2026-03-02T00:30:00-05:30", "2026-03-02T06:00:00Z"),
+            ("2026-03-02T06:00:00.5Z", "2026-03-02T06:00:00.5Z"),
+            ("2026-03-02T06:00:00.123Z", "2026-03-02T06:00:00.123Z"),
+            ("2001-01-01T00:00:00.1234567891Z", "2001-01-01T00:00:00.123456789Z"),
+            ("2024-02-29T23:59:59Z", "2024-02-29T23:59:59Z"),
             ("1969-12-31T23:59:59Z", "1969-12-31T23:59:59Z"),
-        ])
+        ]
+    )
     func valid(_ text: String, _ canonical: String) throws {
         let date = try ISO8601Timestamp.parse(text).get()
         #expect(ISO8601Timestamp.format(date) == canonical)
@@ -156,18 +170,26 @@ struct TimestampTests {
     @Test(
         "invalid timestamps",
         arguments: [
-            ("2026-03-02T06:00:00", TimestampProblem.noOffset), ("2026-03-02T06:00Z", .noSeconds), ("2026-03-02", .noTime),
-            ("2026-13-02T06:00:00Z", .notACalendarTime), ("2025-02-29T06:00:00Z", .notACalendarTime), ("2026-03-02T24:00:00Z", .notACalendarTime),
-            ("2026-03-02T06:00:00+24:00", .badOffset), ("2026-03-02T06:00:00+0100", .badOffset), ("2026-03-02 06:00:00Z", .notISO8601),
+            ("2026-03-02T06:00:00", TimestampProblem.noOffset), ("2026-03-02T06:00Z", .noSeconds),
+            ("2026-03-02", .noTime),
+            ("2026-13-02T06:00:00Z", .notACalendarTime), ("2025-02-29T06:00:00Z", .notACalendarTime),
+            ("2026-03-02T24:00:00Z", .notACalendarTime),
+            ("2026-03-02T06:00:00+24:00", .badOffset), ("2026-03-02T06:00:00+0100", .badOffset),
+            ("2026-03-02 06:00:00Z", .notISO8601),
             ("2026-03-02T06:00:00Zjunk", .notISO8601), ("2026-03-02T06:00:00.Z", .notISO8601), ("", .notISO8601),
-        ])
+        ]
+    )
     func invalid(_ text: String, _ problem: TimestampProblem) {
         #expect(ISO8601Timestamp.parse(text) == .failure(problem))
     }
 
     /// Formatting writes the shortest fraction that reads back to the same instant.
     @Test func formatThenParseIsExact() async {
-        await propertyCheck(count: 500, input: Gen.int64(in: -2_000_000_000...5_000_000_000), Gen.int(in: 0...999_999_999)) { seconds, nanos in
+        await propertyCheck(
+            count: 500,
+            input: Gen.int64(in: -2_000_000_000...5_000_000_000),
+            Gen.int(in: 0...999_999_999)
+        ) { seconds, nanos in
             let date = CivilTime.date(epochSeconds: seconds, nanoseconds: nanos)
             let text = ISO8601Timestamp.format(date)
             #expect(ISO8601Timestamp.parse(text) == .success(date), "\(text)")

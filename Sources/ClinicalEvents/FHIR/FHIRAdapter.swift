@@ -41,7 +41,9 @@ private struct FHIRMapper {
     }
 
     init(root: JSONNode) throws(EventDecodingError) {
-        guard case .object = root.value else { throw .wrongType(path: "", expected: "a FHIR resource (JSON object)", found: root.value.typeName) }
+        guard case .object = root.value else {
+            throw .wrongType(path: "", expected: "a FHIR resource (JSON object)", found: root.value.typeName)
+        }
         guard let type = try root.string("resourceType") else { throw .missingField(path: "resourceType") }
         if type == "Bundle" {
             bundleTimestamp = try Self.optionalTime(root, "timestamp")
@@ -68,7 +70,16 @@ private struct FHIRMapper {
                     let occurredAt = try time(of: node, fields: ["recordedDate", "onsetDateTime"])
                     slots.append(
                         .event(
-                            .patient(PatientEvent(eventId: try eventId(node), patientId: patientId, occurredAt: occurredAt, allergies: [code]))))
+                            .patient(
+                                PatientEvent(
+                                    eventId: try eventId(node),
+                                    patientId: patientId,
+                                    occurredAt: occurredAt,
+                                    allergies: [code]
+                                )
+                            )
+                        )
+                    )
                 }
             } catch {
                 result.rejected.append(error)
@@ -81,7 +92,11 @@ private struct FHIRMapper {
                 case "MedicationAdministration": try administration(node)
                 case "Patient": try patient(node, allergies: allergies)
                 case "AllergyIntolerance", "Medication": break
-                case let other: result.skip(node.path.isEmpty ? "resource" : node.path, "resource type \(other ?? "(none)") is not mapped")
+                case let other:
+                    result.skip(
+                        node.path.isEmpty ? "resource" : node.path,
+                        "resource type \(other ?? "(none)") is not mapped"
+                    )
                 }
             } catch {
                 result.rejected.append(error)
@@ -115,11 +130,17 @@ private struct FHIRMapper {
     func patientId(_ node: JSONNode, field: String) throws(EventDecodingError) -> String {
         guard let reference = try node.object(field) else { throw .missingField(path: node.path(field)) }
         if let text = try reference.string("reference") {
-            if let entry = resources.first(where: { $0.fullUrl == text }), let id = try patientResourceId(entry.node) { return id }
+            if let entry = resources.first(where: { $0.fullUrl == text }), let id = try patientResourceId(entry.node) {
+                return id
+            }
             let parts = text.split(separator: "/")
             if parts.count >= 2, parts[parts.count - 2] == "Patient" { return String(parts[parts.count - 1]) }
             if text.hasPrefix("urn:uuid:") { return String(text.dropFirst("urn:uuid:".count)) }
-            throw .invalidValue(path: reference.path("reference"), value: text, problem: "is not a reference to a Patient")
+            throw .invalidValue(
+                path: reference.path("reference"),
+                value: text,
+                problem: "is not a reference to a Patient"
+            )
         }
         if let value = try reference.object("identifier")?.string("value") { return value }
         throw .missingField(path: reference.path("reference"))
@@ -129,7 +150,8 @@ private struct FHIRMapper {
         guard let text = try node.string(key) else { return nil }
         switch ISO8601Timestamp.parse(text) {
         case .success(let date): return date
-        case .failure(let problem): throw .invalidTimestamp(path: node.path(key), value: text, problem: problem.description)
+        case .failure(let problem):
+            throw .invalidTimestamp(path: node.path(key), value: text, problem: problem.description)
         }
     }
 
@@ -140,14 +162,18 @@ private struct FHIRMapper {
         }
         if let meta = try node.object("meta"), let date = try Self.optionalTime(meta, "lastUpdated") { return date }
         if let bundleTimestamp { return bundleTimestamp }
-        throw .missingField(path: node.path(fields.first ?? "meta.lastUpdated") + " (or meta.lastUpdated, Bundle.timestamp)")
+        throw .missingField(
+            path: node.path(fields.first ?? "meta.lastUpdated") + " (or meta.lastUpdated, Bundle.timestamp)"
+        )
     }
 
     /// effectiveDateTime, effectiveInstant or effectivePeriod.start.
     func effectiveTime(_ node: JSONNode) throws(EventDecodingError) -> Date {
         if let date = try Self.optionalTime(node, "effectiveDateTime") { return date }
         if let date = try Self.optionalTime(node, "effectiveInstant") { return date }
-        if let period = try node.object("effectivePeriod"), let date = try Self.optionalTime(period, "start") { return date }
+        if let period = try node.object("effectivePeriod"), let date = try Self.optionalTime(period, "start") {
+            return date
+        }
         throw .missingField(path: node.path("effective[x]"))
     }
 
@@ -170,7 +196,9 @@ private struct FHIRMapper {
         for coding in try codings(concept) {
             guard let code = coding.code else { continue }
             if coding.system == "http://loinc.org", let kind = ObservationCodes.loinc[code] { return (kind, code) }
-            if coding.system == ObservationCodes.localFHIRSystem, let kind = ObservationCodes.local[code] { return (kind, nil) }
+            if coding.system == ObservationCodes.localFHIRSystem, let kind = ObservationCodes.local[code] {
+                return (kind, nil)
+            }
         }
         return nil
     }
@@ -180,7 +208,10 @@ private struct FHIRMapper {
     mutating func observation(_ node: JSONNode) throws(EventDecodingError) {
         let status = try node.string("status") ?? "(none)"
         guard ["final", "amended", "corrected"].contains(status) else {
-            result.skip(node.path("status"), "status \(status) is not final (only final, amended and corrected are used)")
+            result.skip(
+                node.path("status"),
+                "status \(status) is not final (only final, amended and corrected are used)"
+            )
             return
         }
         let topKind = try kind(of: node.object("code"))
@@ -195,7 +226,9 @@ private struct FHIRMapper {
             }
         }
         guard !mapped.isEmpty else {
-            let code = try codings(node.object("code")).first.map { "\($0.code ?? "") (\($0.system ?? "no system"))" } ?? "(none)"
+            let code =
+                try codings(node.object("code")).first.map { "\($0.code ?? "") (\($0.system ?? "no system"))" }
+                ?? "(none)"
             result.skip(node.path("code"), "code \(code) is not mapped")
             return
         }
@@ -213,7 +246,11 @@ private struct FHIRMapper {
                 if field == .oxygenDevice {
                     let (texts, path) = try codeTexts(valueNode)
                     guard let device = texts.lazy.compactMap(ObservationCodes.oxygenDevice(named:)).first else {
-                        throw .unknownValue(path: path, value: texts.first ?? "", allowed: OxygenDevice.allCases.map(\.rawValue))
+                        throw .unknownValue(
+                            path: path,
+                            value: texts.first ?? "",
+                            allowed: OxygenDevice.allCases.map(\.rawValue)
+                        )
                     }
                     try vitalsGroups[index].group.setDevice(device, at: path)
                 } else if let quantity = field.quantity {
@@ -239,8 +276,12 @@ private struct FHIRMapper {
     }
 
     /// valueQuantity converted into the quantity's unit and checked against `range`.
-    func quantity(_ node: JSONNode, _ quantity: VitalQuantity, range: PlausibleRange) throws(EventDecodingError) -> (Double, String) {
-        let (raw, conversion, path) = try quantityValue(node, accepted: quantity.acceptedSpellings) { quantity.conversion(for: $0) }
+    func quantity(_ node: JSONNode, _ quantity: VitalQuantity, range: PlausibleRange) throws(EventDecodingError) -> (
+        Double, String
+    ) {
+        let (raw, conversion, path) = try quantityValue(node, accepted: quantity.acceptedSpellings) {
+            quantity.conversion(for: $0)
+        }
         let value = conversion.apply(raw)
         guard range.contains(value) else { throw .outOfRange(path: path, value: value, range: range) }
         return (value, path)
@@ -248,7 +289,9 @@ private struct FHIRMapper {
 
     /// The number and unit conversion of `valueQuantity` (unit by UCUM `code`, else `unit`).
     func quantityValue(
-        _ node: JSONNode, accepted: [String], lookup: (String) -> UnitConversion?
+        _ node: JSONNode,
+        accepted: [String],
+        lookup: (String) -> UnitConversion?
     ) throws(EventDecodingError) -> (Double, UnitConversion, String) {
         guard let q = try node.object("valueQuantity") else {
             if node.has("valueInteger") || node.has("valueString") || node.has("valueCodeableConcept") {
@@ -257,7 +300,11 @@ private struct FHIRMapper {
             throw .missingField(path: node.path("valueQuantity"))
         }
         if let comparator = try q.string("comparator") {
-            throw .invalidValue(path: q.path("comparator"), value: comparator, problem: "is a bound, not a value (not representable)")
+            throw .invalidValue(
+                path: q.path("comparator"),
+                value: comparator,
+                problem: "is a bound, not a value (not representable)"
+            )
         }
         guard let value = try q.number("value") else { throw .missingField(path: q.path("value")) }
         let code = try q.string("code")
@@ -283,7 +330,9 @@ private struct FHIRMapper {
 
     func neuroValue(_ node: JSONNode) throws(EventDecodingError) -> (NeuroValue, String) {
         if let number = try node.number("valueInteger") { return (.number(number), node.path("valueInteger")) }
-        if let q = try node.object("valueQuantity"), let number = try q.number("value") { return (.number(number), q.path("value")) }
+        if let q = try node.object("valueQuantity"), let number = try q.number("value") {
+            return (.number(number), q.path("value"))
+        }
         if let flag = try node.bool("valueBoolean") { return (.bool(flag), node.path("valueBoolean")) }
         if let concept = try node.object("valueCodeableConcept") {
             // Only the codes: displays ("Awakens to voice") are not the contract's values.
@@ -295,43 +344,82 @@ private struct FHIRMapper {
     }
 
     mutating func lab(
-        _ node: JSONNode, test: LabTest, loinc: String?, eventId: String, patientId: String, at date: Date
+        _ node: JSONNode,
+        test: LabTest,
+        loinc: String?,
+        eventId: String,
+        patientId: String,
+        at date: Date
     ) throws(EventDecodingError) {
         let accepted = LabUnits.accepted(for: test).flatMap { $0.json + $0.aliases }
-        let (raw, conversion, path) = try quantityValue(node, accepted: accepted) { LabUnits.lenientConversion(for: test, unit: $0) }
+        let (raw, conversion, path) = try quantityValue(node, accepted: accepted) {
+            LabUnits.lenientConversion(for: test, unit: $0)
+        }
         let value = conversion.apply(raw)
-        guard PlausibleRange.lab(test).contains(value) else { throw .outOfRange(path: path, value: value, range: .lab(test)) }
+        guard PlausibleRange.lab(test).contains(value) else {
+            throw .outOfRange(path: path, value: value, range: .lab(test))
+        }
         var upper: Double?
-        if let range = try node.array("referenceRange").first, let high = try range.object("high"), let number = try high.number("value") {
+        if let range = try node.array("referenceRange").first, let high = try range.object("high"),
+            let number = try high.number("value")
+        {
             let unit = try high.firstString("code", "unit") ?? ""
-            if let highConversion = LabUnits.lenientConversion(for: test, unit: unit), PlausibleRange.lab(test).contains(highConversion.apply(number)) {
+            if let highConversion = LabUnits.lenientConversion(for: test, unit: unit),
+                PlausibleRange.lab(test).contains(highConversion.apply(number))
+            {
                 upper = highConversion.apply(number)
             } else {
                 result.skip(high.path, "reference range high \(formatNumber(number)) \(unit) cannot be read")
             }
         }
         slots.append(
-            .event(.lab(LabEvent(eventId: eventId, patientId: patientId, occurredAt: date, test: test, loinc: loinc, value: value, upperLimitOfNormal: upper))))
+            .event(
+                .lab(
+                    LabEvent(
+                        eventId: eventId,
+                        patientId: patientId,
+                        occurredAt: date,
+                        test: test,
+                        loinc: loinc,
+                        value: value,
+                        upperLimitOfNormal: upper
+                    )
+                )
+            )
+        )
     }
 
     mutating func vitalsGroupIndex(patientId: String, at date: Date, eventId: String) -> Int {
-        if let index = vitalsGroups.firstIndex(where: { $0.patientId == patientId && $0.group.occurredAt == date }) { return index }
+        if let index = vitalsGroups.firstIndex(where: { $0.patientId == patientId && $0.group.occurredAt == date }) {
+            return index
+        }
         vitalsGroups.append((VitalsGroup(group: patientId, occurredAt: date), patientId, eventId))
         slots.append(.vitals(vitalsGroups.count - 1))
         return vitalsGroups.count - 1
     }
 
     mutating func neuroGroupIndex(patientId: String, at date: Date, eventId: String) -> Int {
-        if let index = neuroGroups.firstIndex(where: { $0.group.event.patientId == patientId && $0.group.event.occurredAt == date }) {
+        if let index = neuroGroups.firstIndex(where: {
+            $0.group.event.patientId == patientId && $0.group.event.occurredAt == date
+        }) {
             return index
         }
-        neuroGroups.append((NeuroGroup(group: patientId, event: NeuroEvent(eventId: eventId, patientId: patientId, occurredAt: date)), eventId))
+        neuroGroups.append(
+            (
+                NeuroGroup(
+                    group: patientId,
+                    event: NeuroEvent(eventId: eventId, patientId: patientId, occurredAt: date)
+                ), eventId
+            )
+        )
         slots.append(.neuro(neuroGroups.count - 1))
         return neuroGroups.count - 1
     }
 
     mutating func bodyGroupIndex(patientId: String, at date: Date, eventId: String) -> Int {
-        if let index = bodyGroups.firstIndex(where: { $0.patientId == patientId && $0.group.occurredAt == date }) { return index }
+        if let index = bodyGroups.firstIndex(where: { $0.patientId == patientId && $0.group.occurredAt == date }) {
+            return index
+        }
         bodyGroups.append((BodyGroup(group: patientId, occurredAt: date), patientId, eventId))
         slots.append(.body(bodyGroups.count - 1))
         return bodyGroups.count - 1
@@ -352,7 +440,9 @@ private struct FHIRMapper {
         }
         let (drug, rxnorm) = try medication(node)
         var occurredAt: Date
-        if action == .infusionStopped, let period = try node.object("effectivePeriod"), let end = try Self.optionalTime(period, "end") {
+        if action == .infusionStopped, let period = try node.object("effectivePeriod"),
+            let end = try Self.optionalTime(period, "end")
+        {
             occurredAt = end
         } else {
             occurredAt = try effectiveTime(node)
@@ -368,11 +458,14 @@ private struct FHIRMapper {
                     throw .unknownUnit(path: dose.path("code"), unit: unit, allowed: DoseUnits.acceptedSpellings)
                 }
                 let mg = conversion.apply(amount)
-                guard PlausibleRange.doseMg.contains(mg) else { throw .outOfRange(path: dose.path("value"), value: mg, range: .doseMg) }
+                guard PlausibleRange.doseMg.contains(mg) else {
+                    throw .outOfRange(path: dose.path("value"), value: mg, range: .doseMg)
+                }
                 doseMg = mg
             }
             if let routeNode = try dosage.object("route") {
-                let candidates = try codings(routeNode).compactMap(\.code) + [try routeNode.string("text")].compactMap { $0 }
+                let candidates =
+                    try codings(routeNode).compactMap(\.code) + [try routeNode.string("text")].compactMap { $0 }
                 route = candidates.lazy.compactMap(ClinicalVocabulary.route).first
                 if route == nil { result.skip(routeNode.path, "route \(candidates.first ?? "") is not IV, SC or PO") }
             }
@@ -381,15 +474,27 @@ private struct FHIRMapper {
             } else if let ratio = try dosage.object("rateRatio") {
                 rate = try ratio.object("numerator")?.number("value")
             }
-            if let rate, !PlausibleRange.rate.contains(rate) { throw .outOfRange(path: dosage.path("rate[x]"), value: rate, range: .rate) }
+            if let rate, !PlausibleRange.rate.contains(rate) {
+                throw .outOfRange(path: dosage.path("rate[x]"), value: rate, range: .rate)
+            }
         }
         slots.append(
             .event(
                 .medication(
                     MedicationEvent(
-                        eventId: try eventId(node), patientId: try patientId(node, field: "subject"), occurredAt: occurredAt, drug: drug,
-                        rxnorm: rxnorm, action: action, doseMg: action == .infusionStopped ? nil : doseMg, route: route,
-                        rate: action == .infusionStopped ? nil : rate))))
+                        eventId: try eventId(node),
+                        patientId: try patientId(node, field: "subject"),
+                        occurredAt: occurredAt,
+                        drug: drug,
+                        rxnorm: rxnorm,
+                        action: action,
+                        doseMg: action == .infusionStopped ? nil : doseMg,
+                        route: route,
+                        rate: action == .infusionStopped ? nil : rate
+                    )
+                )
+            )
+        )
     }
 
     /// medicationCodeableConcept, or medicationReference to a contained or bundled Medication.
@@ -399,10 +504,15 @@ private struct FHIRMapper {
             let contained = try node.array("contained").first { (try? $0.string("id")).map { "#" + $0 } == reference }
             let bundled = resources.first { entry in
                 entry.fullUrl == reference
-                    || ((try? entry.node.string("resourceType")) == "Medication" && (try? entry.node.string("id")).map { "Medication/" + $0 } == reference)
+                    || ((try? entry.node.string("resourceType")) == "Medication"
+                        && (try? entry.node.string("id")).map { "Medication/" + $0 } == reference)
             }?.node
             guard let medication = contained ?? bundled else {
-                throw .invalidValue(path: node.path("medicationReference.reference"), value: reference, problem: "is not a Medication in this document")
+                throw .invalidValue(
+                    path: node.path("medicationReference.reference"),
+                    value: reference,
+                    problem: "is not a Medication in this document"
+                )
             }
             concept = try medication.object("code")
         }
@@ -420,13 +530,19 @@ private struct FHIRMapper {
 
     // MARK: Patient and AllergyIntolerance
 
-    mutating func patient(_ node: JSONNode, allergies: [String: [(code: String, node: JSONNode)]]) throws(EventDecodingError) {
+    mutating func patient(_ node: JSONNode, allergies: [String: [(code: String, node: JSONNode)]])
+        throws(EventDecodingError)
+    {
         guard let id = try node.string("id") else { throw .missingField(path: node.path("id")) }
         let occurredAt = try time(of: node, fields: [])
         var birthDate: Date?
         if let text = try node.string("birthDate") {
             guard let date = ISO8601Date.parse(text) else {
-                throw .invalidTimestamp(path: node.path("birthDate"), value: text, problem: "is not a full date (YYYY-MM-DD)")
+                throw .invalidTimestamp(
+                    path: node.path("birthDate"),
+                    value: text,
+                    problem: "is not a full date (YYYY-MM-DD)"
+                )
             }
             birthDate = date
         }
@@ -442,7 +558,17 @@ private struct FHIRMapper {
         slots.append(
             .event(
                 .patient(
-                    PatientEvent(eventId: try eventId(node), patientId: id, occurredAt: occurredAt, birthDate: birthDate, sex: sex, allergies: codes))))
+                    PatientEvent(
+                        eventId: try eventId(node),
+                        patientId: id,
+                        occurredAt: occurredAt,
+                        birthDate: birthDate,
+                        sex: sex,
+                        allergies: codes
+                    )
+                )
+            )
+        )
     }
 
     /// The patient and allergy code of an active, not refuted AllergyIntolerance; `nil` (and a
@@ -452,7 +578,9 @@ private struct FHIRMapper {
             result.skip(node.path("clinicalStatus"), "allergy status \(clinical) is not active")
             return nil
         }
-        if let verification = try codings(node.object("verificationStatus")).first?.code, ["refuted", "entered-in-error"].contains(verification) {
+        if let verification = try codings(node.object("verificationStatus")).first?.code,
+            ["refuted", "entered-in-error"].contains(verification)
+        {
             result.skip(node.path("verificationStatus"), "allergy is \(verification)")
             return nil
         }
@@ -483,20 +611,33 @@ private struct FHIRMapper {
                 let (event, rejected) = entry.group.event(patientId: entry.patientId)
                 if var event {
                     event.eventId = entry.eventId
-                    result.events.append(EventEnvelope(.vitals(event), source: EventSource(system: "fhir", messageType: "Observation")))
+                    result.events.append(
+                        EventEnvelope(.vitals(event), source: EventSource(system: "fhir", messageType: "Observation"))
+                    )
                 }
                 result.rejected += rejected
             case .neuro(let index):
                 // A group whose every observation was rejected yields nothing.
                 guard neuroGroups[index].group.event.hasAssessment else { continue }
-                result.events.append(EventEnvelope(.neuro(neuroGroups[index].group.event), source: EventSource(system: "fhir", messageType: "Observation")))
+                result.events.append(
+                    EventEnvelope(
+                        .neuro(neuroGroups[index].group.event),
+                        source: EventSource(system: "fhir", messageType: "Observation")
+                    )
+                )
             case .body(let index):
                 let entry = bodyGroups[index]
                 guard entry.group.weightKg != nil || entry.group.heightCm != nil else { continue }
                 let event = PatientEvent(
-                    eventId: entry.eventId, patientId: entry.patientId, occurredAt: entry.group.occurredAt, weightKg: entry.group.weightKg,
-                    heightCm: entry.group.heightCm)
-                result.events.append(EventEnvelope(.patient(event), source: EventSource(system: "fhir", messageType: "Observation")))
+                    eventId: entry.eventId,
+                    patientId: entry.patientId,
+                    occurredAt: entry.group.occurredAt,
+                    weightKg: entry.group.weightKg,
+                    heightCm: entry.group.heightCm
+                )
+                result.events.append(
+                    EventEnvelope(.patient(event), source: EventSource(system: "fhir", messageType: "Observation"))
+                )
             }
         }
     }

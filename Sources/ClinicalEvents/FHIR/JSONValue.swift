@@ -94,7 +94,9 @@ struct JSONNode {
 
     func object(_ key: String) throws(EventDecodingError) -> JSONNode? {
         guard let node = child(key) else { return nil }
-        guard case .object = node.value else { throw .wrongType(path: node.path, expected: "an object", found: node.value.typeName) }
+        guard case .object = node.value else {
+            throw .wrongType(path: node.path, expected: "an object", found: node.value.typeName)
+        }
         return node
     }
 

@@ -30,13 +30,16 @@ package enum HL7Adapter {
     ///
     /// - Throws: ``EventDecodingError`` when the message is malformed or lacks an identifier.
     package static func decode(
-        message bytes: some Collection<UInt8>, options: HL7DecodingOptions = .init()
+        message bytes: some Collection<UInt8>,
+        options: HL7DecodingOptions = .init()
     ) throws(EventDecodingError) -> AdapterResult {
         try map(HL7Message(parsing: bytes), options: options)
     }
 
     /// Maps one parsed message.
-    package static func map(_ message: HL7Message, options: HL7DecodingOptions = .init()) throws(EventDecodingError) -> AdapterResult {
+    package static func map(_ message: HL7Message, options: HL7DecodingOptions = .init()) throws(EventDecodingError)
+        -> AdapterResult
+    {
         var mapper = try HL7Mapper(message: message, options: options)
         return try mapper.run()
     }
@@ -133,7 +136,10 @@ private struct HL7Mapper {
         }
         guard let date = value.date(fallbackOffset: mshOffset ?? options.defaultUTCOffsetSeconds) else {
             throw .invalidTimestamp(
-                path: path, value: text, problem: "has no UTC offset, and neither has MSH-7 (no default offset configured)")
+                path: path,
+                value: text,
+                problem: "has no UTC offset, and neither has MSH-7 (no default offset configured)"
+            )
         }
         return date
     }
@@ -157,7 +163,10 @@ private struct HL7Mapper {
 
     /// Maps one OBX; errors reject this observation only.
     mutating func observation(
-        _ obx: HL7Segment, group: Int, requestTime: Result<Date?, EventDecodingError>, admission: Bool
+        _ obx: HL7Segment,
+        group: Int,
+        requestTime: Result<Date?, EventDecodingError>,
+        admission: Bool
     ) {
         do throws(EventDecodingError) {
             guard let (kind, loinc) = try observationKind(obx) else {
@@ -230,23 +239,33 @@ private struct HL7Mapper {
             let comparator = try obx.text(5, component: 1)
             if let comparator, comparator != "=" {
                 throw .invalidValue(
-                    path: path, value: comparator + (try obx.text(5, component: 2) ?? ""),
-                    problem: "is a bound, not a value (comparators other than = are not representable)")
+                    path: path,
+                    value: comparator + (try obx.text(5, component: 2) ?? ""),
+                    problem: "is a bound, not a value (comparators other than = are not representable)"
+                )
             }
             let separator = try obx.text(5, component: 3)
             let second = try obx.text(5, component: 4)
             if separator != nil || second != nil {
-                throw .invalidValue(path: path, value: try obx.text(5, component: 2) ?? "", problem: "is a range or ratio, not a value")
+                throw .invalidValue(
+                    path: path,
+                    value: try obx.text(5, component: 2) ?? "",
+                    problem: "is a range or ratio, not a value"
+                )
             }
             text = try obx.text(5, component: 2)
         }
         guard let text else { throw .missingField(path: path) }
-        guard let value = parseDecimal(text) else { throw .invalidValue(path: path, value: text, problem: "is not a number") }
+        guard let value = parseDecimal(text) else {
+            throw .invalidValue(path: path, value: text, problem: "is not a number")
+        }
         return value
     }
 
     /// OBX-5 converted from OBX-6 into the quantity's unit and checked against `range`.
-    func quantity(_ obx: HL7Segment, _ quantity: VitalQuantity, range: PlausibleRange) throws(EventDecodingError) -> Double {
+    func quantity(_ obx: HL7Segment, _ quantity: VitalQuantity, range: PlausibleRange) throws(EventDecodingError)
+        -> Double
+    {
         let raw = try number(obx)
         let conversion = try unitConversion(obx, allowed: quantity.acceptedSpellings) { quantity.conversion(for: $0) }
         let value = conversion.apply(raw)
@@ -256,7 +275,9 @@ private struct HL7Mapper {
 
     /// OBX-6 (identifier, then text) looked up with `lookup`.
     func unitConversion(
-        _ obx: HL7Segment, allowed: [String], lookup: (String) -> UnitConversion?
+        _ obx: HL7Segment,
+        allowed: [String],
+        lookup: (String) -> UnitConversion?
     ) throws(EventDecodingError) -> UnitConversion {
         let code = try obx.text(6, component: 1)
         let text = try obx.text(6, component: 2)
@@ -288,7 +309,9 @@ private struct HL7Mapper {
         if field == .oxygenDevice {
             let code = try codes(obx)[0]
             let text = try obx.text(5, component: 2)
-            guard let device = ObservationCodes.oxygenDevice(named: code) ?? text.flatMap(ObservationCodes.oxygenDevice(named:))
+            guard
+                let device = ObservationCodes.oxygenDevice(named: code)
+                    ?? text.flatMap(ObservationCodes.oxygenDevice(named:))
             else {
                 throw .unknownValue(path: location(obx, 5), value: code, allowed: OxygenDevice.allCases.map(\.rawValue))
             }
@@ -307,13 +330,21 @@ private struct HL7Mapper {
         if try obx.text(2)?.uppercased() == "SN" {
             parts = [try obx.text(5, component: 2), try obx.text(5, component: 4)].compactMap { $0 }
             guard try obx.text(5, component: 3) == "/" else {
-                throw .invalidValue(path: path, value: parts.joined(separator: " "), problem: "is not systolic/diastolic")
+                throw .invalidValue(
+                    path: path,
+                    value: parts.joined(separator: " "),
+                    problem: "is not systolic/diastolic"
+                )
             }
         } else {
             parts = (try obx.text(5) ?? "").split(separator: "/").map { $0.trimmingWhitespace() }
         }
         guard parts.count == 2, let systolic = parseDecimal(parts[0]), let diastolic = parseDecimal(parts[1]) else {
-            throw .invalidValue(path: path, value: parts.joined(separator: "/"), problem: "is not systolic/diastolic (e.g. 120/80)")
+            throw .invalidValue(
+                path: path,
+                value: parts.joined(separator: "/"),
+                problem: "is not systolic/diastolic (e.g. 120/80)"
+            )
         }
         let conversion = try unitConversion(obx, allowed: VitalQuantity.pressure.acceptedSpellings) {
             VitalQuantity.pressure.conversion(for: $0)
@@ -327,14 +358,18 @@ private struct HL7Mapper {
     }
 
     mutating func vitalsGroupIndex(group: Int, at date: Date) -> Int {
-        if let index = vitalsGroups.firstIndex(where: { $0.group == String(group) && $0.occurredAt == date }) { return index }
+        if let index = vitalsGroups.firstIndex(where: { $0.group == String(group) && $0.occurredAt == date }) {
+            return index
+        }
         vitalsGroups.append(VitalsGroup(group: String(group), occurredAt: date))
         slots.append(.vitals(vitalsGroups.count - 1))
         return vitalsGroups.count - 1
     }
 
     mutating func bodyGroupIndex(group: Int, at date: Date, admission: Bool) -> Int {
-        if let index = bodyGroups.firstIndex(where: { $0.group == String(group) && $0.occurredAt == date }) { return index }
+        if let index = bodyGroups.firstIndex(where: { $0.group == String(group) && $0.occurredAt == date }) {
+            return index
+        }
         bodyGroups.append(BodyGroup(group: String(group), occurredAt: date))
         if !admission { slots.append(.body(bodyGroups.count - 1)) }
         return bodyGroups.count - 1
@@ -344,7 +379,8 @@ private struct HL7Mapper {
 
     mutating func lab(_ obx: HL7Segment, test: LabTest, loinc: String?, at date: Date) throws(EventDecodingError) {
         let raw = try number(obx)
-        let conversion = try unitConversion(obx, allowed: LabUnits.accepted(for: test).flatMap { $0.json + $0.aliases }) {
+        let conversion = try unitConversion(obx, allowed: LabUnits.accepted(for: test).flatMap { $0.json + $0.aliases })
+        {
             LabUnits.lenientConversion(for: test, unit: $0)
         }
         let value = conversion.apply(raw)
@@ -353,14 +389,29 @@ private struct HL7Mapper {
         }
         var upper: Double?
         if let range = try obx.text(7) {
-            if let bound = upperBound(ofReferenceRange: range), PlausibleRange.lab(test).contains(conversion.apply(bound)) {
+            if let bound = upperBound(ofReferenceRange: range),
+                PlausibleRange.lab(test).contains(conversion.apply(bound))
+            {
                 upper = conversion.apply(bound)
             } else {
                 result.skip(location(obx, 7), "reference range '\(range)' has no upper limit that can be read")
             }
         }
         slots.append(
-            .event(.lab(LabEvent(eventId: "", patientId: patientId, occurredAt: date, test: test, loinc: loinc, value: value, upperLimitOfNormal: upper))))
+            .event(
+                .lab(
+                    LabEvent(
+                        eventId: "",
+                        patientId: patientId,
+                        occurredAt: date,
+                        test: test,
+                        loinc: loinc,
+                        value: value,
+                        upperLimitOfNormal: upper
+                    )
+                )
+            )
+        )
     }
 
     // MARK: Neuro
@@ -370,12 +421,15 @@ private struct HL7Mapper {
         if let existing = neuroGroups.firstIndex(where: { $0.group == String(group) && $0.event.occurredAt == date }) {
             index = existing
         } else {
-            neuroGroups.append(NeuroGroup(group: String(group), event: NeuroEvent(eventId: "", patientId: patientId, occurredAt: date)))
+            neuroGroups.append(
+                NeuroGroup(group: String(group), event: NeuroEvent(eventId: "", patientId: patientId, occurredAt: date))
+            )
             slots.append(.neuro(neuroGroups.count - 1))
             index = neuroGroups.count - 1
         }
         let path = location(obx, 5)
-        let value: NeuroValue = field == .iceScore || field == .capdScore ? .number(try number(obx)) : .codes(try codes(obx))
+        let value: NeuroValue =
+            field == .iceScore || field == .capdScore ? .number(try number(obx)) : .codes(try codes(obx))
         var event = neuroGroups[index].event
         try event.apply(field, value, at: path)
         try neuroGroups[index].replace(with: event, field: field, at: path)
@@ -402,7 +456,11 @@ private struct HL7Mapper {
         do throws(EventDecodingError) {
             if let text = try pid.text(7) {
                 guard let birth = HL7Timestamp.parse(text)?.day0 else {
-                    throw .invalidTimestamp(path: location(pid, 7), value: text, problem: TimestampProblem.notHL7DTM.description)
+                    throw .invalidTimestamp(
+                        path: location(pid, 7),
+                        value: text,
+                        problem: TimestampProblem.notHL7DTM.description
+                    )
                 }
                 guard birth <= occurredAt else {
                     throw .invalidValue(path: location(pid, 7), value: text, problem: "is after the event time")
@@ -490,8 +548,19 @@ private struct HL7Mapper {
                         .event(
                             .medication(
                                 MedicationEvent(
-                                    eventId: "", patientId: patientId, occurredAt: date, drug: drug, rxnorm: rxnorm, action: action,
-                                    doseMg: action == .infusionStopped ? nil : dose, route: route, rate: action == .infusionStopped ? nil : rate))))
+                                    eventId: "",
+                                    patientId: patientId,
+                                    occurredAt: date,
+                                    drug: drug,
+                                    rxnorm: rxnorm,
+                                    action: action,
+                                    doseMg: action == .infusionStopped ? nil : dose,
+                                    route: route,
+                                    rate: action == .infusionStopped ? nil : rate
+                                )
+                            )
+                        )
+                    )
                 }
             } catch {
                 result.rejected.append(error)
@@ -529,8 +598,19 @@ private struct HL7Mapper {
                     .event(
                         .medication(
                             MedicationEvent(
-                                eventId: "", patientId: patientId, occurredAt: occurredAt, drug: drug, rxnorm: rxnorm, action: action,
-                                doseMg: dose, route: try route(in: following), rate: rate))))
+                                eventId: "",
+                                patientId: patientId,
+                                occurredAt: occurredAt,
+                                drug: drug,
+                                rxnorm: rxnorm,
+                                action: action,
+                                doseMg: dose,
+                                route: try route(in: following),
+                                rate: rate
+                            )
+                        )
+                    )
+                )
             } catch {
                 result.rejected.append(error)
             }
@@ -547,17 +627,29 @@ private struct HL7Mapper {
         var rxnorm: String?
         if ClinicalVocabulary.isRxNormSystem(system), let code {
             guard code.allSatisfy({ $0.isASCII && $0.isNumber }) else {
-                throw .invalidValue(path: location(segment, field), value: code, problem: "is not an RxNorm RXCUI (digits)")
+                throw .invalidValue(
+                    path: location(segment, field),
+                    value: code,
+                    problem: "is not an RxNorm RXCUI (digits)"
+                )
             }
             rxnorm = code
             if let known = ObservationCodes.rxnorm[code] {
-                if let text, case let named = ObservationCodes.drug(fromText: text), Drug.known.contains(named), named != known {
-                    throw .invalidValue(path: location(segment, field), value: code, problem: "denotes \(known.name) but the text names \(named.name)")
+                if let text, case let named = ObservationCodes.drug(fromText: text), Drug.known.contains(named),
+                    named != known
+                {
+                    throw .invalidValue(
+                        path: location(segment, field),
+                        value: code,
+                        problem: "denotes \(known.name) but the text names \(named.name)"
+                    )
                 }
                 return (known, rxnorm)
             }
         }
-        guard let name = text ?? (rxnorm == nil ? code : nil) else { throw .missingField(path: location(segment, field)) }
+        guard let name = text ?? (rxnorm == nil ? code : nil) else {
+            throw .missingField(path: location(segment, field))
+        }
         return (ObservationCodes.drug(fromText: name), rxnorm)
     }
 
@@ -574,7 +666,9 @@ private struct HL7Mapper {
             throw .unknownUnit(path: location(segment, unitField), unit: unitText, allowed: DoseUnits.acceptedSpellings)
         }
         let mg = conversion.apply(amount)
-        guard PlausibleRange.doseMg.contains(mg) else { throw .outOfRange(path: location(segment, amountField), value: mg, range: .doseMg) }
+        guard PlausibleRange.doseMg.contains(mg) else {
+            throw .outOfRange(path: location(segment, amountField), value: mg, range: .doseMg)
+        }
         return mg
     }
 
@@ -586,7 +680,9 @@ private struct HL7Mapper {
         for candidate in [code, text].compactMap({ $0 }) {
             if let route = ClinicalVocabulary.route(candidate) { return route }
         }
-        if code != nil || text != nil { result.skip(location(rxr, 1), "route \(code ?? text ?? "") is not IV, SC or PO") }
+        if code != nil || text != nil {
+            result.skip(location(rxr, 1), "route \(code ?? text ?? "") is not IV, SC or PO")
+        }
         return nil
     }
 
@@ -611,7 +707,16 @@ private struct HL7Mapper {
                 let body = bodyGroups[index]
                 guard body.weightKg != nil || body.heightCm != nil else { continue }
                 events.append(
-                    .patient(PatientEvent(eventId: "", patientId: patientId, occurredAt: body.occurredAt, weightKg: body.weightKg, heightCm: body.heightCm)))
+                    .patient(
+                        PatientEvent(
+                            eventId: "",
+                            patientId: patientId,
+                            occurredAt: body.occurredAt,
+                            weightKg: body.weightKg,
+                            heightCm: body.heightCm
+                        )
+                    )
+                )
             }
         }
         for (number, event) in events.enumerated() {

@@ -10,8 +10,13 @@ package struct HL7Delimiters: Sendable, Hashable {
 
     /// `|^~\&`
     package static let standard = HL7Delimiters(
-        field: UInt8(ascii: "|"), component: UInt8(ascii: "^"), repetition: UInt8(ascii: "~"),
-        escape: UInt8(ascii: "\\"), subcomponent: UInt8(ascii: "&"), truncation: nil)
+        field: UInt8(ascii: "|"),
+        component: UInt8(ascii: "^"),
+        repetition: UInt8(ascii: "~"),
+        escape: UInt8(ascii: "\\"),
+        subcomponent: UInt8(ascii: "&"),
+        truncation: nil
+    )
 }
 
 /// A parsed HL7 v2 message in ER7 ("pipe") encoding.
@@ -37,12 +42,21 @@ package struct HL7Message: Sendable {
         while let last = bytes.last, last == 0x1C || isHL7Whitespace(last) { bytes.removeLast() }
         guard bytes.starts(with: Array("MSH".utf8)), bytes.count > 4 else {
             throw .malformedHL7(
-                segment: 1, segmentID: printableID(bytes.prefix(3)), field: nil, problem: "a message must start with an MSH segment")
+                segment: 1,
+                segmentID: printableID(bytes.prefix(3)),
+                field: nil,
+                problem: "a message must start with an MSH segment"
+            )
         }
         let base = bytes.startIndex
         let fieldSeparator = bytes[base + 3]
         guard isDelimiterCandidate(fieldSeparator) else {
-            throw .malformedHL7(segment: 1, segmentID: "MSH", field: 1, problem: "the field separator must be a printable, non-alphanumeric ASCII character")
+            throw .malformedHL7(
+                segment: 1,
+                segmentID: "MSH",
+                field: 1,
+                problem: "the field separator must be a printable, non-alphanumeric ASCII character"
+            )
         }
         var encoding: [UInt8] = []
         var index = base + 4
@@ -51,17 +65,33 @@ package struct HL7Message: Sendable {
             index += 1
         }
         guard (1...5).contains(encoding.count) else {
-            throw .malformedHL7(segment: 1, segmentID: "MSH", field: 2, problem: "expected 1 to 5 encoding characters (e.g. ^~\\&), found \(encoding.count)")
-        }
-        guard encoding.allSatisfy(isDelimiterCandidate), !encoding.contains(fieldSeparator), Set(encoding).count == encoding.count else {
             throw .malformedHL7(
-                segment: 1, segmentID: "MSH", field: 2,
-                problem: "encoding characters must be distinct printable non-alphanumeric ASCII characters, different from the field separator")
+                segment: 1,
+                segmentID: "MSH",
+                field: 2,
+                problem: "expected 1 to 5 encoding characters (e.g. ^~\\&), found \(encoding.count)"
+            )
+        }
+        guard encoding.allSatisfy(isDelimiterCandidate), !encoding.contains(fieldSeparator),
+            Set(encoding).count == encoding.count
+        else {
+            throw .malformedHL7(
+                segment: 1,
+                segmentID: "MSH",
+                field: 2,
+                problem:
+                    "encoding characters must be distinct printable non-alphanumeric ASCII characters, different from the field separator"
+            )
         }
         func encodingCharacter(_ i: Int) -> UInt8? { i < encoding.count ? encoding[i] : nil }
         let delimiters = HL7Delimiters(
-            field: fieldSeparator, component: encoding[0], repetition: encodingCharacter(1), escape: encodingCharacter(2),
-            subcomponent: encodingCharacter(3), truncation: encodingCharacter(4))
+            field: fieldSeparator,
+            component: encoding[0],
+            repetition: encodingCharacter(1),
+            escape: encodingCharacter(2),
+            subcomponent: encodingCharacter(3),
+            truncation: encodingCharacter(4)
+        )
         self.delimiters = delimiters
 
         var segments: [HL7Segment] = []
@@ -73,8 +103,11 @@ package struct HL7Message: Sendable {
             let segment = try HL7Segment(line: line, position: position, delimiters: delimiters)
             if position > 1, segment.id == "MSH" {
                 throw .malformedHL7(
-                    segment: position, segmentID: "MSH", field: nil,
-                    problem: "a second MSH inside one message (split the stream into messages first)")
+                    segment: position,
+                    segmentID: "MSH",
+                    field: nil,
+                    problem: "a second MSH inside one message (split the stream into messages first)"
+                )
             }
             segments.append(segment)
         }
@@ -111,11 +144,15 @@ package struct HL7Segment: Sendable {
     init(line: ArraySlice<UInt8>, position: Int, delimiters: HL7Delimiters) throws(EventDecodingError) {
         var parts = line.split(separator: delimiters.field, omittingEmptySubsequences: false)
         let rawID = parts.first ?? []
-        guard rawID.count == 3, let first = rawID.first, isUpperLetter(first), rawID.allSatisfy({ isUpperLetter($0) || isDigit($0) })
+        guard rawID.count == 3, let first = rawID.first, isUpperLetter(first),
+            rawID.allSatisfy({ isUpperLetter($0) || isDigit($0) })
         else {
             throw .malformedHL7(
-                segment: position, segmentID: printableID(rawID), field: nil,
-                problem: "'\(printableID(rawID))' is not a segment identifier (three upper-case letters or digits)")
+                segment: position,
+                segmentID: printableID(rawID),
+                field: nil,
+                problem: "'\(printableID(rawID))' is not a segment identifier (three upper-case letters or digits)"
+            )
         }
         id = String(decoding: rawID, as: UTF8.self)
         if id == "MSH" {
@@ -152,7 +189,10 @@ package struct HL7Segment: Sendable {
     ///
     /// - Throws: ``EventDecodingError/malformedHL7(segment:segmentID:field:problem:)`` for a bad escape.
     package func text(
-        _ number: Int, component: Int = 1, subcomponent: Int = 1, repetition: Int = 1
+        _ number: Int,
+        component: Int = 1,
+        subcomponent: Int = 1,
+        repetition: Int = 1
     ) throws(EventDecodingError) -> String? {
         let reps = repetitions(number)
         guard repetition >= 1, repetition <= reps.count else { return nil }
@@ -162,7 +202,11 @@ package struct HL7Segment: Sendable {
             return component == 1 && subcomponent == 1 && !value.isEmpty ? decode(value) : nil
         }
         value = nth(value, separator: delimiters.component, component)
-        if let sub = delimiters.subcomponent { value = nth(value, separator: sub, subcomponent) } else if subcomponent != 1 { return nil }
+        if let sub = delimiters.subcomponent {
+            value = nth(value, separator: sub, subcomponent)
+        } else if subcomponent != 1 {
+            return nil
+        }
         guard !value.isEmpty, !(value.count == 2 && value.allSatisfy { $0 == UInt8(ascii: "\"") }) else { return nil }
         let text = try unescape(value, field: number)
         return text.isEmpty ? nil : text
@@ -210,7 +254,12 @@ package struct HL7Segment: Sendable {
                 continue
             }
             guard let end = bytes[(i + 1)...].firstIndex(of: escape) else {
-                throw .malformedHL7(segment: position, segmentID: id, field: field, problem: "unterminated escape sequence")
+                throw .malformedHL7(
+                    segment: position,
+                    segmentID: id,
+                    field: field,
+                    problem: "unterminated escape sequence"
+                )
             }
             let sequence = bytes[(i + 1)..<end]
             switch Array(sequence) {
@@ -223,13 +272,23 @@ package struct HL7Segment: Sendable {
             case Array(".br".utf8): out.append(UInt8(ascii: "\n"))
             default:
                 guard let kind = sequence.first else {
-                    throw .malformedHL7(segment: position, segmentID: id, field: field, problem: "empty escape sequence")
+                    throw .malformedHL7(
+                        segment: position,
+                        segmentID: id,
+                        field: field,
+                        problem: "empty escape sequence"
+                    )
                 }
                 switch kind {
                 case UInt8(ascii: "X"):
                     let hex = sequence.dropFirst()
                     guard !hex.isEmpty, hex.count % 2 == 0, hex.allSatisfy(isHexDigit) else {
-                        throw .malformedHL7(segment: position, segmentID: id, field: field, problem: "invalid hexadecimal escape \\X…\\")
+                        throw .malformedHL7(
+                            segment: position,
+                            segmentID: id,
+                            field: field,
+                            problem: "invalid hexadecimal escape \\X…\\"
+                        )
                     }
                     var j = hex.startIndex
                     while j < hex.endIndex {
@@ -240,8 +299,11 @@ package struct HL7Segment: Sendable {
                     break  // formatting commands, character-set switches, locally defined escapes
                 default:
                     throw .malformedHL7(
-                        segment: position, segmentID: id, field: field,
-                        problem: "unknown escape sequence '\(printableID(sequence.prefix(8)))'")
+                        segment: position,
+                        segmentID: id,
+                        field: field,
+                        problem: "unknown escape sequence '\(printableID(sequence.prefix(8)))'"
+                    )
                 }
             }
             i = end + 1
@@ -250,7 +312,9 @@ package struct HL7Segment: Sendable {
     }
 
     func decode(_ bytes: ArraySlice<UInt8>) -> String {
-        latin1 ? String(String.UnicodeScalarView(bytes.map { Unicode.Scalar($0) })) : String(decoding: bytes, as: UTF8.self)
+        latin1
+            ? String(String.UnicodeScalarView(bytes.map { Unicode.Scalar($0) }))
+            : String(decoding: bytes, as: UTF8.self)
     }
 }
 

@@ -13,7 +13,14 @@ package enum HL7Timestamp {
         /// The instant, using `fallbackOffset` when the value has no offset of its own.
         func date(fallbackOffset: Int?) -> Date? {
             guard let offset = offsetSeconds ?? fallbackOffset,
-                let local = CivilTime.epochSeconds(year: year, month: month, day: day, hour: hour, minute: minute, second: second)
+                let local = CivilTime.epochSeconds(
+                    year: year,
+                    month: month,
+                    day: day,
+                    hour: hour,
+                    minute: minute,
+                    second: second
+                )
             else { return nil }
             return CivilTime.date(epochSeconds: local - Int64(offset), nanoseconds: nanos)
         }
@@ -29,7 +36,17 @@ package enum HL7Timestamp {
     package static func parse(_ text: String) -> Value? {
         var bytes = Array(text.utf8)[...]
         guard let year = takeDigits(&bytes, 4) else { return nil }
-        var value = Value(year: year, month: 1, day: 1, hour: 0, minute: 0, second: 0, nanos: 0, offsetSeconds: nil, hasTimeOfDay: false)
+        var value = Value(
+            year: year,
+            month: 1,
+            day: 1,
+            hour: 0,
+            minute: 0,
+            second: 0,
+            nanos: 0,
+            offsetSeconds: nil,
+            hasTimeOfDay: false
+        )
         if let month = takeDigits(&bytes, 2) {
             value.month = month
             if let day = takeDigits(&bytes, 2) {
@@ -63,7 +80,13 @@ package enum HL7Timestamp {
         }
         guard bytes.isEmpty,
             CivilTime.epochSeconds(
-                year: value.year, month: value.month, day: value.day, hour: value.hour, minute: value.minute, second: value.second) != nil
+                year: value.year,
+                month: value.month,
+                day: value.day,
+                hour: value.hour,
+                minute: value.minute,
+                second: value.second
+            ) != nil
         else { return nil }
         return value
     }

@@ -78,8 +78,13 @@ package struct DeadLetterRecord: Sendable, Hashable {
     package var id: String { "\(source.topic)/\(source.partition)/\(source.offset)" }
 
     package init(
-        reason: DeadLetterReason, error: ErrorDetail, source: Source, originalKey: Data?, originalValue: Data?,
-        originalHeaders: [Header], deadLetteredAt: Date
+        reason: DeadLetterReason,
+        error: ErrorDetail,
+        source: Source,
+        originalKey: Data?,
+        originalValue: Data?,
+        originalHeaders: [Header],
+        deadLetteredAt: Date
     ) {
         self.reason = reason
         self.error = error
@@ -92,13 +97,22 @@ package struct DeadLetterRecord: Sendable, Hashable {
 
     /// A dead letter for a record that failed to decode.
     package init(
-        decodingError: EventDecodingError, source: Source, originalKey: Data?, originalValue: Data?,
-        originalHeaders: [Header], deadLetteredAt: Date
+        decodingError: EventDecodingError,
+        source: Source,
+        originalKey: Data?,
+        originalValue: Data?,
+        originalHeaders: [Header],
+        deadLetteredAt: Date
     ) {
         self.init(
-            reason: decodingError.reason, error: ErrorDetail(field: decodingError.field, message: decodingError.description),
-            source: source, originalKey: originalKey, originalValue: originalValue, originalHeaders: originalHeaders,
-            deadLetteredAt: deadLetteredAt)
+            reason: decodingError.reason,
+            error: ErrorDetail(field: decodingError.field, message: decodingError.description),
+            source: source,
+            originalKey: originalKey,
+            originalValue: originalValue,
+            originalHeaders: originalHeaders,
+            deadLetteredAt: deadLetteredAt
+        )
     }
 
     /// Decodes a record read from `cart.dlq.v1`.
@@ -116,13 +130,20 @@ extension DeadLetterRecord: Codable {
     package init(from decoder: any Decoder) throws {
         let r = try FieldReader(decoder)
         try r.expectType("dead-letter")
-        guard let s = try r.optionalObject("source") else { throw EventDecodingError.missingField(path: r.path("source")) }
-        guard let e = try r.optionalObject("error") else { throw EventDecodingError.missingField(path: r.path("error")) }
+        guard let s = try r.optionalObject("source") else {
+            throw EventDecodingError.missingField(path: r.path("source"))
+        }
+        guard let e = try r.optionalObject("error") else {
+            throw EventDecodingError.missingField(path: r.path("error"))
+        }
         let partition = try s.number("partition", in: PlausibleRange(0, Double(Int32.max), integral: true))
         let offset = try s.number("offset", in: PlausibleRange(0, 9_007_199_254_740_991, integral: true))
         let source = Source(
-            topic: try s.string("topic"), partition: Int32(partition), offset: Int64(offset),
-            timestamp: try s.optionalTimestamp("timestamp"))
+            topic: try s.string("topic"),
+            partition: Int32(partition),
+            offset: Int64(offset),
+            timestamp: try s.optionalTimestamp("timestamp")
+        )
         var headers: [Header] = []
         if r.has("originalHeaders") {
             var list = try r.container.nestedUnkeyedContainer(forKey: AnyCodingKey("originalHeaders"))
@@ -133,12 +154,20 @@ extension DeadLetterRecord: Codable {
         }
         self.init(
             reason: try r.enumValue("reason", DeadLetterReason.self),
-            error: ErrorDetail(field: try e.optionalString("field"), message: try e.string("message")), source: source,
-            originalKey: try r.optionalBase64("originalKey"), originalValue: try r.optionalBase64("originalValue"),
-            originalHeaders: headers, deadLetteredAt: try r.timestamp("deadLetteredAt"))
+            error: ErrorDetail(field: try e.optionalString("field"), message: try e.string("message")),
+            source: source,
+            originalKey: try r.optionalBase64("originalKey"),
+            originalValue: try r.optionalBase64("originalValue"),
+            originalHeaders: headers,
+            deadLetteredAt: try r.timestamp("deadLetteredAt")
+        )
         let id = try r.string("id")
         guard id == self.id else {
-            throw EventDecodingError.invalidValue(path: r.path("id"), value: id, problem: "is not source topic/partition/offset")
+            throw EventDecodingError.invalidValue(
+                path: r.path("id"),
+                value: id,
+                problem: "is not source topic/partition/offset"
+            )
         }
     }
 
@@ -181,7 +210,11 @@ extension FieldReader {
             throw EventDecodingError.wrongType(path: path(key), expected: "a base64 string", found: "another JSON type")
         }
         guard let data = Data(base64Encoded: text) else {
-            throw EventDecodingError.invalidValue(path: path(key), value: String(text.prefix(16)), problem: "is not base64")
+            throw EventDecodingError.invalidValue(
+                path: path(key),
+                value: String(text.prefix(16)),
+                problem: "is not base64"
+            )
         }
         return data
     }

@@ -37,7 +37,10 @@ extension EvaluationInput: Codable {
         let events = try r.container.decode([ClinicalEvent].self, forKey: AnyCodingKey("events"))
         for (index, event) in events.enumerated() where event.patientId != patient.patientId {
             throw EventDecodingError.invalidValue(
-                path: "events[\(index)].patientId", value: event.patientId, problem: "is not the patient's id (patient.patientId)")
+                path: "events[\(index)].patientId",
+                value: event.patientId,
+                problem: "is not the patient's id (patient.patientId)"
+            )
         }
         let inventory = try r.container.decodeIfPresent([InventoryEvent].self, forKey: AnyCodingKey("inventory")) ?? []
         self.init(patient: patient, events: events, inventory: inventory)

@@ -81,22 +81,37 @@ extension PatientEvent: Codable {
         let birthDate = try r.optionalDate("birthDate")
         if let birthDate, birthDate > common.occurredAt {
             throw EventDecodingError.invalidValue(
-                path: r.path("birthDate"), value: ISO8601Date.format(birthDate), problem: "is after occurredAt")
+                path: r.path("birthDate"),
+                value: ISO8601Date.format(birthDate),
+                problem: "is after occurredAt"
+            )
         }
         var infusion: Infusion?
         if let i = try r.optionalObject("infusion") {
-            infusion = Infusion(product: try i.string("product"), target: try i.string("target"), infusedAt: try i.timestamp("infusedAt"))
+            infusion = Infusion(
+                product: try i.string("product"),
+                target: try i.string("target"),
+                infusedAt: try i.timestamp("infusedAt")
+            )
         }
         guard let allergies = try r.optionalStrings("allergies") else {
             throw EventDecodingError.missingField(path: r.path("allergies"))
         }
         self.init(
-            eventId: common.eventId, patientId: common.patientId, occurredAt: common.occurredAt, birthDate: birthDate,
-            ageYears: try r.optionalNumber("ageYears", in: .ageYears), sex: try r.optionalEnum("sex", Sex.self),
-            weightKg: try r.optionalNumber("weightKg", in: .weightKg), heightCm: try r.optionalNumber("heightCm", in: .heightCm),
-            allergies: allergies.map { $0.trimmingWhitespace().lowercased() }, infusion: infusion,
-            protocolId: try r.optionalString("protocol"), site: try r.optionalString("site"),
-            baselineFerritin: try r.optionalNumber("baselineFerritin", in: .ferritin))
+            eventId: common.eventId,
+            patientId: common.patientId,
+            occurredAt: common.occurredAt,
+            birthDate: birthDate,
+            ageYears: try r.optionalNumber("ageYears", in: .ageYears),
+            sex: try r.optionalEnum("sex", Sex.self),
+            weightKg: try r.optionalNumber("weightKg", in: .weightKg),
+            heightCm: try r.optionalNumber("heightCm", in: .heightCm),
+            allergies: allergies.map { $0.trimmingWhitespace().lowercased() },
+            infusion: infusion,
+            protocolId: try r.optionalString("protocol"),
+            site: try r.optionalString("site"),
+            baselineFerritin: try r.optionalNumber("baselineFerritin", in: .ferritin)
+        )
     }
 
     package func encode(to encoder: any Encoder) throws {
@@ -129,7 +144,8 @@ extension PatientEvent: Codable {
 
 extension VitalsEvent: Codable {
     static let measurementFields = [
-        "temperatureC", "systolicBP", "diastolicBP", "meanArterialPressure", "heartRate", "respiratoryRate", "spo2", "oxygen",
+        "temperatureC", "systolicBP", "diastolicBP", "meanArterialPressure", "heartRate", "respiratoryRate", "spo2",
+        "oxygen",
     ]
 
     package init(from decoder: any Decoder) throws {
@@ -144,25 +160,32 @@ extension VitalsEvent: Codable {
         if let o = try r.optionalObject("oxygen") {
             oxygen = OxygenSupport(
                 device: try o.enumValue("device", OxygenDevice.self),
-                flowLPerMin: try o.optionalNumber("flowLPerMin", in: .oxygenFlow), fio2: try o.optionalNumber("fio2", in: .fio2))
+                flowLPerMin: try o.optionalNumber("flowLPerMin", in: .oxygenFlow),
+                fio2: try o.optionalNumber("fio2", in: .fio2)
+            )
             try oxygen?.checkConsistency(path: r.path("oxygen"))
         }
         self.init(
-            eventId: common.eventId, patientId: common.patientId, occurredAt: common.occurredAt,
+            eventId: common.eventId,
+            patientId: common.patientId,
+            occurredAt: common.occurredAt,
             temperatureC: try r.optionalNumber("temperatureC", in: .temperatureC),
             systolicBP: try r.optionalNumber("systolicBP", in: .systolicBP),
             diastolicBP: try r.optionalNumber("diastolicBP", in: .diastolicBP),
             meanArterialPressure: try r.optionalNumber("meanArterialPressure", in: .meanArterialPressure),
             heartRate: try r.optionalNumber("heartRate", in: .heartRate),
             respiratoryRate: try r.optionalNumber("respiratoryRate", in: .respiratoryRate),
-            spo2: try r.optionalNumber("spo2", in: .spo2), oxygen: oxygen)
+            spo2: try r.optionalNumber("spo2", in: .spo2),
+            oxygen: oxygen
+        )
         guard hasMeasurement else {
             throw EventDecodingError.missingOneOf(path: jsonPath(r.codingPath), fields: Self.measurementFields)
         }
     }
 
     var hasMeasurement: Bool {
-        temperatureC != nil || systolicBP != nil || diastolicBP != nil || meanArterialPressure != nil || heartRate != nil
+        temperatureC != nil || systolicBP != nil || diastolicBP != nil || meanArterialPressure != nil
+            || heartRate != nil
             || respiratoryRate != nil || spo2 != nil || oxygen != nil
     }
 
@@ -197,10 +220,18 @@ extension OxygenSupport {
     func checkConsistency(path: String) throws(EventDecodingError) {
         guard device == .roomAir else { return }
         if let flow = flowLPerMin, flow > 0 {
-            throw .invalidValue(path: path + ".flowLPerMin", value: formatNumber(flow), problem: "L/min contradicts device room-air")
+            throw .invalidValue(
+                path: path + ".flowLPerMin",
+                value: formatNumber(flow),
+                problem: "L/min contradicts device room-air"
+            )
         }
         if let fio2, fio2 > 0.21 {
-            throw .invalidValue(path: path + ".fio2", value: formatNumber(fio2), problem: "contradicts device room-air (FiO2 0.21)")
+            throw .invalidValue(
+                path: path + ".fio2",
+                value: formatNumber(fio2),
+                problem: "contradicts device room-air (FiO2 0.21)"
+            )
         }
     }
 }
@@ -209,7 +240,8 @@ extension OxygenSupport {
 
 extension NeuroEvent: Codable {
     static let assessmentFields = [
-        "iceScore", "capdScore", "consciousness", "seizure", "motorWeakness", "cerebralEdema", "raisedIcpSigns", "sedated",
+        "iceScore", "capdScore", "consciousness", "seizure", "motorWeakness", "cerebralEdema", "raisedIcpSigns",
+        "sedated",
     ]
 
     package init(from decoder: any Decoder) throws {
@@ -221,13 +253,18 @@ extension NeuroEvent: Codable {
     init(reading r: FieldReader) throws {
         let common = try CommonFields(r)
         self.init(
-            eventId: common.eventId, patientId: common.patientId, occurredAt: common.occurredAt,
-            iceScore: try r.optionalInteger("iceScore", in: .iceScore), capdScore: try r.optionalInteger("capdScore", in: .capdScore),
+            eventId: common.eventId,
+            patientId: common.patientId,
+            occurredAt: common.occurredAt,
+            iceScore: try r.optionalInteger("iceScore", in: .iceScore),
+            capdScore: try r.optionalInteger("capdScore", in: .capdScore),
             consciousness: try r.optionalEnum("consciousness", Consciousness.self),
             seizure: try r.optionalEnum("seizure", Seizure.self),
             motorWeakness: try r.optionalEnum("motorWeakness", MotorWeakness.self),
             cerebralEdema: try r.optionalEnum("cerebralEdema", CerebralEdema.self),
-            raisedIcpSigns: try r.optionalEnums("raisedIcpSigns", RaisedICPSign.self) ?? [], sedated: try r.optionalBool("sedated"))
+            raisedIcpSigns: try r.optionalEnums("raisedIcpSigns", RaisedICPSign.self) ?? [],
+            sedated: try r.optionalBool("sedated")
+        )
         guard hasAssessment else {
             throw EventDecodingError.missingOneOf(path: jsonPath(r.codingPath), fields: Self.assessmentFields)
         }
@@ -273,14 +310,24 @@ extension LabEvent: Codable {
         if let loinc { try Self.checkLOINC(loinc, test: test, path: r.path("loinc")) }
         let unit = try r.string("unit")
         guard let conversion = LabUnits.jsonConversion(for: test, unit: unit) else {
-            throw EventDecodingError.unknownUnit(path: r.path("unit"), unit: unit, allowed: LabUnits.jsonUnits(for: test))
+            throw EventDecodingError.unknownUnit(
+                path: r.path("unit"),
+                unit: unit,
+                allowed: LabUnits.jsonUnits(for: test)
+            )
         }
         let inGivenUnit = PlausibleRange(0, nil, unit: unit)
         let value = try r.number("value", in: inGivenUnit)
         let uln = try r.optionalNumber("upperLimitOfNormal", in: inGivenUnit)
         self.init(
-            eventId: common.eventId, patientId: common.patientId, occurredAt: common.occurredAt, test: test, loinc: loinc,
-            value: conversion.apply(value), upperLimitOfNormal: uln.map(conversion.apply))
+            eventId: common.eventId,
+            patientId: common.patientId,
+            occurredAt: common.occurredAt,
+            test: test,
+            loinc: loinc,
+            value: conversion.apply(value),
+            upperLimitOfNormal: uln.map(conversion.apply)
+        )
     }
 
     /// A LOINC must look like one and, when ToxWatch knows it, denote the same test.
@@ -322,8 +369,12 @@ extension FindingEvent: Codable {
     init(reading r: FieldReader) throws {
         let common = try CommonFields(r)
         self.init(
-            eventId: common.eventId, patientId: common.patientId, occurredAt: common.occurredAt,
-            finding: try r.enumValue("finding", ClinicalFinding.self), present: try r.optionalBool("present") ?? true)
+            eventId: common.eventId,
+            patientId: common.patientId,
+            occurredAt: common.occurredAt,
+            finding: try r.enumValue("finding", ClinicalFinding.self),
+            present: try r.optionalBool("present") ?? true
+        )
     }
 
     package func encode(to encoder: any Encoder) throws {
@@ -353,9 +404,16 @@ extension MedicationEvent: Codable {
         let rxnorm = try r.optionalString("rxnorm")
         if let rxnorm { try Self.checkRxNorm(rxnorm, drug: drug, path: r.path("rxnorm")) }
         self.init(
-            eventId: common.eventId, patientId: common.patientId, occurredAt: common.occurredAt, drug: drug, rxnorm: rxnorm,
-            action: try r.enumValue("action", MedicationAction.self), doseMg: try r.optionalNumber("doseMg", in: .doseMg),
-            route: try r.optionalEnum("route", Route.self), rate: try r.optionalNumber("rate", in: .rate))
+            eventId: common.eventId,
+            patientId: common.patientId,
+            occurredAt: common.occurredAt,
+            drug: drug,
+            rxnorm: rxnorm,
+            action: try r.enumValue("action", MedicationAction.self),
+            doseMg: try r.optionalNumber("doseMg", in: .doseMg),
+            route: try r.optionalEnum("route", Route.self),
+            rate: try r.optionalNumber("rate", in: .rate)
+        )
     }
 
     /// An RxNorm RXCUI is digits and, when ToxWatch knows it, denotes the same drug as `drug`.
@@ -396,9 +454,14 @@ extension InventoryEvent: Codable {
 
     init(reading r: FieldReader) throws {
         self.init(
-            eventId: try r.string("eventId"), occurredAt: try r.timestamp("occurredAt"), site: try r.string("site"),
-            drug: Drug(name: try r.string("drug").trimmingWhitespace()), status: try r.enumValue("status", StockStatus.self),
-            unitsOnHand: try r.optionalInteger("unitsOnHand", in: .unitsOnHand), unitMg: try r.optionalNumber("unitMg", in: .unitMg))
+            eventId: try r.string("eventId"),
+            occurredAt: try r.timestamp("occurredAt"),
+            site: try r.string("site"),
+            drug: Drug(name: try r.string("drug").trimmingWhitespace()),
+            status: try r.enumValue("status", StockStatus.self),
+            unitsOnHand: try r.optionalInteger("unitsOnHand", in: .unitsOnHand),
+            unitMg: try r.optionalNumber("unitMg", in: .unitMg)
+        )
     }
 
     package func encode(to encoder: any Encoder) throws {

@@ -80,7 +80,11 @@ extension EventEnvelope: Codable {
         } else if let clinicalType = ClinicalEventType(rawValue: type.rawValue) {
             event = .clinical(try ClinicalEvent(reading: r, type: clinicalType))
         } else {
-            throw EventDecodingError.unknownValue(path: r.path("type"), value: type.rawValue, allowed: EventType.allCases.map(\.rawValue))
+            throw EventDecodingError.unknownValue(
+                path: r.path("type"),
+                value: type.rawValue,
+                allowed: EventType.allCases.map(\.rawValue)
+            )
         }
         if let s = try r.optionalObject("source") {
             source = EventSource(system: try s.string("system"), messageType: try s.optionalString("messageType"))
@@ -186,7 +190,11 @@ extension EventDecodingError {
             let found = context.debugDescription.range(of: "but found ").map {
                 String(context.debugDescription[$0.upperBound...]).replacingAll(" instead.", with: "")
             }
-            self = .wrongType(path: jsonPath(context.codingPath), expected: expected, found: found ?? "another JSON type")
+            self = .wrongType(
+                path: jsonPath(context.codingPath),
+                expected: expected,
+                found: found ?? "another JSON type"
+            )
         case DecodingError.dataCorrupted(let context):
             let underlying = context.underlyingError.map { " (\($0))" } ?? ""
             self = .malformedJSON(path: jsonPath(context.codingPath), problem: context.debugDescription + underlying)

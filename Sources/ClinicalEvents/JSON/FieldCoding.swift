@@ -37,7 +37,9 @@ struct FieldReader {
             container = try decoder.container(keyedBy: AnyCodingKey.self)
         } catch {
             var found = "another JSON type"
-            if case DecodingError.typeMismatch(_, let context) = error, let range = context.debugDescription.range(of: "but found ") {
+            if case DecodingError.typeMismatch(_, let context) = error,
+                let range = context.debugDescription.range(of: "but found ")
+            {
                 found = String(context.debugDescription[range.upperBound...]).replacingAll(" instead.", with: "")
             }
             throw EventDecodingError.wrongType(path: jsonPath(decoder.codingPath), expected: "an object", found: found)
@@ -103,7 +105,9 @@ struct FieldReader {
     }
 
     func number(_ key: String, in range: PlausibleRange) throws -> Double {
-        guard let value = try optionalNumber(key, in: range) else { throw EventDecodingError.missingField(path: path(key)) }
+        guard let value = try optionalNumber(key, in: range) else {
+            throw EventDecodingError.missingField(path: path(key))
+        }
         return value
     }
 
@@ -148,7 +152,11 @@ struct FieldReader {
     func optionalDate(_ key: String) throws -> Date? {
         guard let text = try decode(String.self, key, expected: "a date string (YYYY-MM-DD)") else { return nil }
         guard let date = ISO8601Date.parse(text) else {
-            throw EventDecodingError.invalidTimestamp(path: path(key), value: text, problem: "is not a date (expected YYYY-MM-DD)")
+            throw EventDecodingError.invalidTimestamp(
+                path: path(key),
+                value: text,
+                problem: "is not a date (expected YYYY-MM-DD)"
+            )
         }
         return date
     }
@@ -177,7 +185,10 @@ struct FieldReader {
         return try raws.enumerated().map { index, raw in
             guard let value = E(rawValue: raw) else {
                 throw EventDecodingError.unknownValue(
-                    path: path(key) + "[\(index)]", value: raw, allowed: E.allCases.map(\.rawValue))
+                    path: path(key) + "[\(index)]",
+                    value: raw,
+                    allowed: E.allCases.map(\.rawValue)
+                )
             }
             return value
         }
@@ -221,7 +232,9 @@ struct FieldWriter {
 
     mutating func number(_ key: String, _ value: Double?, in range: PlausibleRange) throws {
         guard let value else { return }
-        guard range.contains(value) else { throw EventDecodingError.outOfRange(path: path(key), value: value, range: range) }
+        guard range.contains(value) else {
+            throw EventDecodingError.outOfRange(path: path(key), value: value, range: range)
+        }
         try container.encode(value, forKey: AnyCodingKey(key))
     }
 
@@ -265,7 +278,9 @@ struct FieldWriter {
     }
 
     mutating func object(_ key: String, _ body: (inout FieldWriter) throws -> Void) throws {
-        var nested = FieldWriter(container: container.nestedContainer(keyedBy: AnyCodingKey.self, forKey: AnyCodingKey(key)))
+        var nested = FieldWriter(
+            container: container.nestedContainer(keyedBy: AnyCodingKey.self, forKey: AnyCodingKey(key))
+        )
         try body(&nested)
     }
 }
