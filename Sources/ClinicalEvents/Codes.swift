@@ -84,10 +84,6 @@ package enum ObservationCodes {
     package static let localHL7System = "99TXW"
     /// FHIR code system of the ToxWatch local observation codes.
     package static let localFHIRSystem = "https://toxwatch.example/fhir/CodeSystem/observation"
-    /// FHIR code system of the oxygen device answers (codes are the contract's device names).
-    package static let oxygenDeviceFHIRSystem = "https://toxwatch.example/fhir/CodeSystem/oxygen-device"
-    /// FHIR code system of the neuro answers (codes are the contract's values).
-    package static let answerFHIRSystem = "https://toxwatch.example/fhir/CodeSystem/answer"
 
     /// LOINC codes mapped to events. Sources: clinical-spec.md Part B §10, plus hemoglobin
     /// 718-7, respiratory rate 9279-1, D-dimer FEU 48065-7 and INR 6301-6 (FHIR vital-signs

@@ -83,26 +83,6 @@ package enum EventDecodingError: Error, Sendable, Hashable, CustomStringConverti
             "malformed HL7 at \(HL7Location(segment: segment, segmentID: segmentID, field: field)): \(problem)"
         }
     }
-
-    /// The same error with `prefix` prepended to its path (`events[3]` + `temperatureC`).
-    func prefixed(with prefix: String) -> EventDecodingError {
-        guard !prefix.isEmpty else { return self }
-        func join(_ path: String) -> String {
-            path.isEmpty ? prefix : (path.hasPrefix("[") ? prefix + path : prefix + "." + path)
-        }
-        switch self {
-        case .malformedJSON(let path, let problem): return .malformedJSON(path: join(path), problem: problem)
-        case .missingField(let path): return .missingField(path: join(path))
-        case .missingOneOf(let path, let fields): return .missingOneOf(path: join(path), fields: fields)
-        case .wrongType(let path, let e, let f): return .wrongType(path: join(path), expected: e, found: f)
-        case .unknownValue(let path, let v, let a): return .unknownValue(path: join(path), value: v, allowed: a)
-        case .unknownUnit(let path, let u, let a): return .unknownUnit(path: join(path), unit: u, allowed: a)
-        case .outOfRange(let path, let v, let r): return .outOfRange(path: join(path), value: v, range: r)
-        case .invalidTimestamp(let path, let v, let p): return .invalidTimestamp(path: join(path), value: v, problem: p)
-        case .invalidValue(let path, let v, let p): return .invalidValue(path: join(path), value: v, problem: p)
-        case .malformedHL7: return self
-        }
-    }
 }
 
 /// A position in an HL7 v2 message, printed as `OBX-6 (segment 5)`.

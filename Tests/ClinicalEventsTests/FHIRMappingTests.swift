@@ -237,6 +237,29 @@ struct FHIRMappingTests {
         #expect(error?.field == c.field)
     }
 
+    @Test func malformedCodesAndImpossibleBirthDatesAreRejected() throws {
+        let json = #"""
+            {"resourceType": "Bundle", "type": "collection", "entry": [
+              {"resource": {"resourceType": "MedicationAdministration", "id": "m", "status": "completed",
+                "medicationCodeableConcept": {"coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": "61x865"}],
+                                              "text": "tocilizumab"},
+                "subject": {"reference": "Patient/P"}, "effectiveDateTime": "2026-03-02T06:00:00Z"}},
+              {"resource": {"resourceType": "Patient", "id": "P", "birthDate": "2027-01-01",
+                "meta": {"lastUpdated": "2026-03-02T06:00:00Z"}}},
+              {"resource": {"resourceType": "Patient", "id": "  ", "meta": {"lastUpdated": "2026-03-02T06:00:00Z"}}}
+            ]}
+            """#
+        let result = try FHIRAdapter.decode(Data(json.utf8))
+        #expect(result.events.isEmpty)
+        #expect(
+            result.rejected.map(\.description) == [
+                "entry[0].resource.medicationCodeableConcept.coding: '61x865' is not an RxNorm RXCUI (digits)",
+                "entry[1].resource.birthDate: '2027-01-01' is after the time of the record",
+                "entry[2].resource.id: required field is missing",
+            ]
+        )
+    }
+
     @Test func observationProblemsRejectOnlyThatResource() throws {
         let json = #"""
             {"resourceType": "Bundle", "type": "collection", "entry": [

@@ -289,6 +289,10 @@ struct HL7MappingTests {
             try HL7Adapter.decode(message: message(msh, "PID|1||"))
         }
         #expect(emptyPID3 == .missingField(path: "PID-3 (segment 2)"))
+        let blankPID3 = decodingError { () throws(EventDecodingError) in
+            try HL7Adapter.decode(message: message(msh, "PID|1||  ^^^H^MR"))
+        }
+        #expect(blankPID3 == .missingField(path: "PID-3 (segment 2)"))
     }
 
     @Test func timeFallsBackToObr7ThenIsAnError() throws {

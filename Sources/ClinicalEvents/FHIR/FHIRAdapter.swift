@@ -522,6 +522,9 @@ private struct FHIRMapper {
             if let code = coding.code, let known = ObservationCodes.rxnorm[code] { return (known, code) }
         }
         let rxnorm = codings.first { ClinicalVocabulary.isRxNormSystem($0.system) }?.code
+        if let rxnorm, !rxnorm.allSatisfy({ $0.isASCII && $0.isNumber }) {
+            throw .invalidValue(path: concept.path("coding"), value: rxnorm, problem: "is not an RxNorm RXCUI (digits)")
+        }
         guard let text = try concept.string("text") ?? codings.lazy.compactMap(\.display).first else {
             throw .missingField(path: concept.path("text"))
         }
@@ -542,6 +545,13 @@ private struct FHIRMapper {
                     path: node.path("birthDate"),
                     value: text,
                     problem: "is not a full date (YYYY-MM-DD)"
+                )
+            }
+            guard date <= occurredAt else {
+                throw .invalidValue(
+                    path: node.path("birthDate"),
+                    value: text,
+                    problem: "is after the time of the record"
                 )
             }
             birthDate = date

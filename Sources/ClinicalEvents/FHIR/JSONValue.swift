@@ -65,7 +65,8 @@ struct JSONNode {
         guard case .string(let text) = node.value else {
             throw .wrongType(path: node.path, expected: "a string", found: node.value.typeName)
         }
-        return text.isEmpty ? nil : text
+        // A blank string is as good as an absent one (FHIR forbids both).
+        return text.allSatisfy(\.isWhitespace) ? nil : text
     }
 
     /// The first of `keys` holding a string.

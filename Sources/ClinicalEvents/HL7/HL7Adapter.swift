@@ -594,6 +594,9 @@ private struct HL7Mapper {
                 let (drug, rxnorm) = try drug(segment, 2)
                 let dose = try dose(segment, amountField: 3, unitField: 5)
                 let rate = try segment.text(23).flatMap(parseDecimal)
+                if let rate, !PlausibleRange.rate.contains(rate) {
+                    throw .outOfRange(path: location(segment, 23), value: rate, range: .rate)
+                }
                 slots.append(
                     .event(
                         .medication(

@@ -125,9 +125,6 @@ package struct HL7Message: Sendable {
 
     /// The MSH segment (parsing guarantees it is first).
     package var header: HL7Segment { segments[0] }
-
-    /// Segments with identifier `id`, in message order.
-    package func segments(_ id: String) -> [HL7Segment] { segments.filter { $0.id == id } }
 }
 
 /// One segment: its identifier, 1-based position in the message and raw fields.
@@ -163,9 +160,6 @@ package struct HL7Segment: Sendable {
         self.position = position
         self.delimiters = delimiters
     }
-
-    /// Number of the last field present.
-    package var fieldCount: Int { fields.count - 1 }
 
     /// The raw bytes of field `number` (empty when absent).
     func raw(_ number: Int) -> ArraySlice<UInt8> {
@@ -208,7 +202,8 @@ package struct HL7Segment: Sendable {
             return nil
         }
         guard !value.isEmpty, !(value.count == 2 && value.allSatisfy { $0 == UInt8(ascii: "\"") }) else { return nil }
-        let text = try unescape(value, field: number)
+        // Padding around values carries no meaning in HL7; a blank value is an empty one.
+        let text = try unescape(value, field: number).trimmingWhitespace()
         return text.isEmpty ? nil : text
     }
 
