@@ -87,8 +87,21 @@ let package = Package(
             ]
         ),
         .testTarget(
+            name: "ClinicalEventsTests",
+            dependencies: [
+                "ClinicalEvents", "ToxicityRules", .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
             name: "ToxicityRulesTests",
             dependencies: ["ToxicityRules", .product(name: "PropertyBased", package: "swift-property-based")]
+        ),
+        .testTarget(
+            name: "ProtocolCatalogTests",
+            dependencies: [
+                "ProtocolCatalog", "ToxicityRules", .product(name: "PropertyBased", package: "swift-property-based"),
+            ]
         ),
     ]
 )

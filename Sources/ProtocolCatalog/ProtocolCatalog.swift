@@ -1,1 +1,0 @@
-// ProtocolCatalog module. See DESIGN.md §5 for its role.

@@ -1,0 +1,186 @@
+package import Foundation
+
+/// A recommendation the engine made earlier for this patient, fed back into the timeline so that
+/// course rules (continue, taper, recurrence) can see what was advised. Only recommendations issued
+/// at or before the instant evaluated count.
+package struct PriorRecommendation: Hashable, Sendable, Codable {
+    /// The deterministic id of the earlier output.
+    package var id: String
+    package var issuedAt: Date
+    /// `start`, `continue`, `escalate`, `taper`, `stop`, `hold`, `none`.
+    package var action: String
+    package var drug: String
+    package var doseMg: Double?
+    /// Dosing interval in hours (6 for Q6H …), when there was one.
+    package var intervalHours: Double?
+    package var route: String?
+    package var protocolId: String?
+
+    package init(
+        id: String, issuedAt: Date, action: String, drug: String = "anakinra", doseMg: Double? = nil,
+        intervalHours: Double? = nil, route: String? = nil, protocolId: String? = nil
+    ) {
+        self.id = id
+        self.issuedAt = issuedAt
+        self.action = action
+        self.drug = drug
+        self.doseMg = doseMg
+        self.intervalHours = intervalHours
+        self.route = route
+        self.protocolId = protocolId
+    }
+}
+
+/// One patient's course as the engine evaluates it: every event in event time, with per-kind
+/// indexes and the grade histories precomputed once, so that evaluating at any instant is a set of
+/// binary searches.
+///
+/// - Events are ordered by `occurredAt`; events at the same instant keep their input order.
+/// - An event whose `eventId` was already seen is ignored (the first one wins): HL7 resends and
+///   replays do not count twice.
+/// - Only events with `occurredAt ≤ T` count for an evaluation at T, and the history up to T
+///   depends on nothing later, so replaying the events one by one gives the same answers.
+///
+/// The histories depend on the ``GradingPolicy``; build the timeline with the policy of the engine
+/// that will evaluate it (``ToxicityEngine/timeline(_:recommendations:)``). An engine handed a
+/// timeline built with another policy rebuilds it (correct, but not fast).
+package struct PatientTimeline: Sendable {
+    /// Everything derived from the events, shared by copies of the timeline (a timeline is passed
+    /// around by value on every evaluation; copying it must cost one reference count).
+    final class Storage: Sendable {
+        let events: [ClinicalEvent]
+        let recommendations: [PriorRecommendation]
+        let policy: GradingPolicy
+        let eventIds: [String]
+        let eventTimes: [Double]
+        let index: TimelineIndex
+        let crsCourse: GradeCourse
+        let icansCourse: GradeCourse
+        let iecHsCourse: GradeCourse
+
+        init(ordered: [ClinicalEvent], recommendations: [PriorRecommendation], policy: GradingPolicy) {
+            self.events = ordered
+            self.recommendations = recommendations.sorted { $0.issuedAt < $1.issuedAt }
+            self.policy = policy
+            let ids = ordered.map(\.eventId)
+            self.eventIds = ids
+            self.eventTimes = ordered.map { $0.occurredAt.timeIntervalSinceReferenceDate }
+            let index = TimelineIndex(events: ordered, policy: policy)
+            self.index = index
+            let last = eventTimes.last ?? 0
+            let crs = index.buildCRSCourse(policy: policy, lastEventTime: last, startEvents: ids)
+            self.crsCourse = crs
+            self.icansCourse = index.buildICANSCourse(policy: policy, lastEventTime: last, startEvents: ids)
+            self.iecHsCourse = index.buildIECHSCourse(policy: policy, crs: crs, startEvents: ids)
+        }
+    }
+
+    let storage: Storage
+
+    /// The events, de-duplicated and in event-time order.
+    package var events: [ClinicalEvent] { storage.events }
+    /// Earlier engine recommendations, in issue order.
+    package var recommendations: [PriorRecommendation] { storage.recommendations }
+    /// The policy the histories were computed with.
+    package var policy: GradingPolicy { storage.policy }
+    /// CRS grade history and episodes.
+    package var crsCourse: GradeCourse { storage.crsCourse }
+    /// ICANS grade history and episodes.
+    package var icansCourse: GradeCourse { storage.icansCourse }
+    /// IEC-HS / carHLH grade history and episodes (with the policy's criteria set).
+    package var iecHsCourse: GradeCourse { storage.iecHsCourse }
+
+    var eventIds: [String] { storage.eventIds }
+    var eventTimes: [Double] { storage.eventTimes }
+    var index: TimelineIndex { storage.index }
+
+    /// Builds a timeline.
+    /// - Parameters:
+    ///   - events: The patient's events in any order; duplicates by `eventId` are dropped (first wins).
+    ///   - recommendations: The engine's earlier recommendations for this patient.
+    ///   - policy: The grading policy the histories are computed with.
+    package init(
+        events: [ClinicalEvent], recommendations: [PriorRecommendation] = [], policy: GradingPolicy = .default
+    ) {
+        var seen = Set<String>()
+        seen.reserveCapacity(events.count)
+        var unique: [(position: Int, event: ClinicalEvent, time: Double)] = []
+        unique.reserveCapacity(events.count)
+        for (position, event) in events.enumerated() where seen.insert(event.eventId).inserted {
+            unique.append((position, event, event.occurredAt.timeIntervalSinceReferenceDate))
+        }
+        unique.sort { $0.time != $1.time ? $0.time < $1.time : $0.position < $1.position }
+        storage = Storage(ordered: unique.map(\.event), recommendations: recommendations, policy: policy)
+    }
+
+    /// The same events under another policy.
+    package func rebuilt(policy: GradingPolicy) -> PatientTimeline {
+        PatientTimeline(storage: Storage(ordered: events, recommendations: recommendations, policy: policy))
+    }
+
+    /// A timeline with more events: the result is what `init(events:)` would give for all of them.
+    package func adding(_ newEvents: [ClinicalEvent]) -> PatientTimeline {
+        PatientTimeline(events: events + newEvents, recommendations: recommendations, policy: policy)
+    }
+
+    init(storage: Storage) {
+        self.storage = storage
+    }
+
+    /// The latest event time: the default instant for an offline evaluation (`toxctl evaluate`
+    /// without `--at`).
+    package var lastEventAt: Date? { events.last?.occurredAt }
+
+    /// The patient id of the events (of the first one; a timeline holds one patient).
+    package var patientId: String? { events.first?.patientId }
+}
+
+/// Alerts collected during one evaluation; an alert code appears once, with the fields and events
+/// of every occurrence merged.
+struct AlertList {
+    enum Kind {
+        case vitals, neuro, labs
+    }
+
+    var alerts: [Alert] = []
+
+    mutating func add(_ code: AlertCode, fields: CompactList<FieldName>, events: [Int32], _ timeline: PatientTimeline) {
+        if let i = alerts.firstIndex(where: { $0.code == code }) {
+            for field in fields where !alerts[i].fields.contains(field) { alerts[i].fields.append(field) }
+            for event in events {
+                let id = timeline.eventIds[Int(event)]
+                if !alerts[i].eventIds.contains(id) { alerts[i].eventIds.append(id) }
+            }
+            return
+        }
+        var ids = CompactList<String>()
+        for event in events { ids.append(timeline.eventIds[Int(event)]) }
+        alerts.append(Alert(code: code, fields: fields, eventIds: ids))
+    }
+
+    /// `missing-<kind>` for a finding never observed, `stale-<kind>` for one too old (A1).
+    mutating func addReading<V>(
+        _ reading: Reading, field: FieldName, series: Series<V>, kind: Kind, _ timeline: PatientTimeline
+    ) {
+        switch reading {
+        case .current:
+            return
+        case .missing:
+            let code: AlertCode =
+                switch kind {
+                case .vitals: .missingVitals
+                case .neuro: .missingNeuro
+                case .labs: .missingLabs
+                }
+            add(code, fields: [field], events: [], timeline)
+        case .stale(let i):
+            let code: AlertCode =
+                switch kind {
+                case .vitals: .staleVitals
+                case .neuro: .staleNeuro
+                case .labs: .staleLabs
+                }
+            add(code, fields: [field], events: [series.events[i]], timeline)
+        }
+    }
+}

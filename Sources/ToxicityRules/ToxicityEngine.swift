@@ -1,0 +1,439 @@
+package import Foundation
+
+/// A CRS or ICANS grade at an instant, with what set it.
+///
+/// The engine fills an assessment with the grade, the worst grade of the episode and the flags,
+/// and keeps the findings it used in a compact form: ``reasons`` and ``episode`` are built from them
+/// when read or encoded, never on the evaluation path.
+package struct GradeAssessment: Hashable, Sendable, Codable {
+    /// The grade at the instant assessed, from the current findings (0–5; 5 is death and is never
+    /// inferred).
+    package let grade: Int
+    /// The worst grade of the current episode (or the latest one, if closed) up to the instant.
+    package let maxGrade: Int
+    package let flags: GradeFlags
+    let details: Details
+
+    enum Details: Sendable {
+        case crs(CRSEvaluation, PatientTimeline.Storage)
+        case icans(ICANSEvaluation, PatientTimeline.Storage)
+        case explained(reasons: [Reason], episode: EpisodeSummary?)
+    }
+
+    package init(grade: Int, maxGrade: Int, reasons: [Reason], flags: GradeFlags, episode: EpisodeSummary?) {
+        self.grade = grade
+        self.maxGrade = maxGrade
+        self.flags = flags
+        self.details = .explained(reasons: reasons, episode: episode)
+    }
+
+    init(_ evaluation: CRSEvaluation, storage: PatientTimeline.Storage) {
+        grade = evaluation.core.grade
+        maxGrade = evaluation.maxGrade
+        flags = evaluation.core.flags
+        details = .crs(evaluation, storage)
+    }
+
+    init(_ evaluation: ICANSEvaluation, storage: PatientTimeline.Storage) {
+        grade = evaluation.core.grade
+        maxGrade = evaluation.maxGrade
+        flags = evaluation.core.flags
+        details = .icans(evaluation, storage)
+    }
+
+    /// The criteria that were checked, decisive ones marked.
+    package var reasons: [Reason] {
+        var alerts = AlertList()
+        switch details {
+        case .crs(let evaluation, let storage):
+            return PatientTimeline(storage: storage).explainCRS(evaluation, alerts: &alerts)
+        case .icans(let evaluation, let storage):
+            return PatientTimeline(storage: storage).explainICANS(evaluation, alerts: &alerts)
+        case .explained(let reasons, _):
+            return reasons
+        }
+    }
+
+    /// The current or latest episode, if there has been one.
+    package var episode: EpisodeSummary? {
+        switch details {
+        case .crs(let evaluation, let storage):
+            evaluation.status.map { EpisodeSummary($0, startEvents: storage.eventIds) }
+        case .icans(let evaluation, let storage):
+            evaluation.status.map { EpisodeSummary($0, startEvents: storage.eventIds) }
+        case .explained(_, let episode):
+            episode
+        }
+    }
+
+    /// Whether a flag is set.
+    package func has(_ flag: GradeFlags) -> Bool { flags.contains(flag) }
+
+    /// The reasons with a code.
+    package func reasons(_ code: ReasonCode) -> [Reason] { reasons.filter { $0.code == code } }
+
+    /// Same timeline, same instant, same syndrome: equal without building the explanations.
+    private var identity: (ObjectIdentifier, Double, Int)? {
+        switch details {
+        case .crs(let evaluation, let storage): (ObjectIdentifier(storage), evaluation.time, 0)
+        case .icans(let evaluation, let storage): (ObjectIdentifier(storage), evaluation.time, 1)
+        case .explained: nil
+        }
+    }
+
+    package static func == (lhs: GradeAssessment, rhs: GradeAssessment) -> Bool {
+        guard lhs.grade == rhs.grade, lhs.maxGrade == rhs.maxGrade, lhs.flags == rhs.flags else { return false }
+        if let l = lhs.identity, let r = rhs.identity, l == r { return true }
+        return lhs.reasons == rhs.reasons && lhs.episode == rhs.episode
+    }
+
+    package func hash(into hasher: inout Hasher) {
+        hasher.combine(grade)
+        hasher.combine(maxGrade)
+        hasher.combine(flags)
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case grade, maxGrade, reasons, flags, episode, requiresClinicianVerification
+    }
+
+    package init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            grade: try container.decode(Int.self, forKey: .grade),
+            maxGrade: try container.decode(Int.self, forKey: .maxGrade),
+            reasons: try container.decode([Reason].self, forKey: .reasons),
+            flags: try container.decode(GradeFlags.self, forKey: .flags),
+            episode: try container.decodeIfPresent(EpisodeSummary.self, forKey: .episode))
+    }
+
+    package func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(grade, forKey: .grade)
+        try container.encode(maxGrade, forKey: .maxGrade)
+        try container.encode(reasons, forKey: .reasons)
+        try container.encode(flags, forKey: .flags)
+        try container.encodeIfPresent(episode, forKey: .episode)
+        try container.encode(true, forKey: .requiresClinicianVerification)
+    }
+}
+
+/// The IEC-HS (or carHLH, by the selected criteria) assessment at an instant. Like
+/// ``GradeAssessment``, its reasons are built when read or encoded.
+package struct IECHSAssessment: Hashable, Sendable, Codable {
+    /// Whether the selected criteria are met.
+    package let present: Bool
+    /// `true` while the criteria and the A4 grade rule are unverified (Hines 2023, status U).
+    package let provisional: Bool
+    /// The criteria set used (`astct-2023` or `cartox-2018`).
+    package let criteria: IECHSCriteriaSet
+    /// A4 grade: 0 absent, 1 present without directed therapy, 2 on directed therapy, 3 organ
+    /// support, 4 positive pressure or dialysis.
+    package let grade: Int
+    package let maxGrade: Int
+    package let flags: GradeFlags
+    let details: Details
+
+    enum Details: Sendable {
+        case evaluated(IECHSEvaluation, PatientTimeline.Storage)
+        case explained(reasons: [Reason], episode: EpisodeSummary?)
+    }
+
+    package init(
+        present: Bool, provisional: Bool, criteria: IECHSCriteriaSet, grade: Int, maxGrade: Int, reasons: [Reason],
+        flags: GradeFlags, episode: EpisodeSummary?
+    ) {
+        self.present = present
+        self.provisional = provisional
+        self.criteria = criteria
+        self.grade = grade
+        self.maxGrade = maxGrade
+        self.flags = flags
+        self.details = .explained(reasons: reasons, episode: episode)
+    }
+
+    init(_ evaluation: IECHSEvaluation, storage: PatientTimeline.Storage) {
+        present = evaluation.present
+        provisional = !storage.policy.iecHsCriteriaVerified
+        criteria = storage.policy.iecHsCriteria
+        grade = evaluation.grade
+        maxGrade = evaluation.maxGrade
+        flags = []
+        details = .evaluated(evaluation, storage)
+    }
+
+    /// The criteria checked (features found and missing), decisive ones marked.
+    package var reasons: [Reason] {
+        switch details {
+        case .evaluated(let evaluation, let storage):
+            var alerts = AlertList()
+            return PatientTimeline(storage: storage).explainIECHS(evaluation, alerts: &alerts)
+        case .explained(let reasons, _):
+            return reasons
+        }
+    }
+
+    /// The current or latest IEC-HS episode, if there has been one.
+    package var episode: EpisodeSummary? {
+        switch details {
+        case .evaluated(let evaluation, let storage):
+            evaluation.status.map { EpisodeSummary($0, startEvents: storage.eventIds) }
+        case .explained(_, let episode):
+            episode
+        }
+    }
+
+    /// The reasons with a code.
+    package func reasons(_ code: ReasonCode) -> [Reason] { reasons.filter { $0.code == code } }
+
+    private var identity: (ObjectIdentifier, Double)? {
+        switch details {
+        case .evaluated(let evaluation, let storage): (ObjectIdentifier(storage), evaluation.time)
+        case .explained: nil
+        }
+    }
+
+    package static func == (lhs: IECHSAssessment, rhs: IECHSAssessment) -> Bool {
+        guard lhs.present == rhs.present, lhs.provisional == rhs.provisional, lhs.criteria == rhs.criteria,
+            lhs.grade == rhs.grade, lhs.maxGrade == rhs.maxGrade, lhs.flags == rhs.flags
+        else { return false }
+        if let l = lhs.identity, let r = rhs.identity, l == r { return true }
+        return lhs.reasons == rhs.reasons && lhs.episode == rhs.episode
+    }
+
+    package func hash(into hasher: inout Hasher) {
+        hasher.combine(present)
+        hasher.combine(grade)
+        hasher.combine(maxGrade)
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case present, provisional, criteria, grade, maxGrade, reasons, flags, episode, requiresClinicianVerification
+    }
+
+    package init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            present: try container.decode(Bool.self, forKey: .present),
+            provisional: try container.decode(Bool.self, forKey: .provisional),
+            criteria: try container.decode(IECHSCriteriaSet.self, forKey: .criteria),
+            grade: try container.decode(Int.self, forKey: .grade),
+            maxGrade: try container.decode(Int.self, forKey: .maxGrade),
+            reasons: try container.decode([Reason].self, forKey: .reasons),
+            flags: try container.decodeIfPresent(GradeFlags.self, forKey: .flags) ?? [],
+            episode: try container.decodeIfPresent(EpisodeSummary.self, forKey: .episode))
+    }
+
+    package func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(present, forKey: .present)
+        try container.encode(provisional, forKey: .provisional)
+        try container.encode(criteria, forKey: .criteria)
+        try container.encode(grade, forKey: .grade)
+        try container.encode(maxGrade, forKey: .maxGrade)
+        try container.encode(reasons, forKey: .reasons)
+        try container.encode(flags, forKey: .flags)
+        try container.encodeIfPresent(episode, forKey: .episode)
+        try container.encode(true, forKey: .requiresClinicianVerification)
+    }
+}
+
+/// Everything the engine says about a patient's toxicities at one instant.
+package struct GradingResult: Hashable, Sendable, Codable {
+    /// The instant evaluated (T).
+    package let assessedAt: Date
+    package let crs: GradeAssessment
+    package let icans: GradeAssessment
+    package let iecHs: IECHSAssessment
+    let alertDetails: AlertDetails
+
+    enum AlertDetails: Sendable {
+        /// Alerts are derived from the timeline at the instant when read.
+        case evaluated(PatientTimeline.Storage)
+        case explained([Alert])
+    }
+
+    package init(
+        assessedAt: Date, crs: GradeAssessment, icans: GradeAssessment, iecHs: IECHSAssessment, alerts: [Alert]
+    ) {
+        self.assessedAt = assessedAt
+        self.crs = crs
+        self.icans = icans
+        self.iecHs = iecHs
+        self.alertDetails = .explained(alerts)
+    }
+
+    init(
+        assessedAt: Date, crs: GradeAssessment, icans: GradeAssessment, iecHs: IECHSAssessment,
+        storage: PatientTimeline.Storage
+    ) {
+        self.assessedAt = assessedAt
+        self.crs = crs
+        self.icans = icans
+        self.iecHs = iecHs
+        self.alertDetails = .evaluated(storage)
+    }
+
+    /// Missing, stale, implausible or inconsistent input, and findings that need another
+    /// explanation.
+    package var alerts: [Alert] {
+        switch alertDetails {
+        case .evaluated(let storage):
+            PatientTimeline(storage: storage).alerts(at: assessedAt.timeIntervalSinceReferenceDate)
+        case .explained(let alerts):
+            alerts
+        }
+    }
+
+    /// Every input event id a reason or an alert used, sorted.
+    package var eventIds: [String] {
+        var ids = Set<String>()
+        for reason in crs.reasons + icans.reasons + iecHs.reasons {
+            for value in reason.observed { ids.insert(value.eventId) }
+        }
+        for alert in alerts { ids.formUnion(alert.eventIds) }
+        return ids.sorted()
+    }
+
+    /// The three assessments with the input event ids they used: the `grades` object of `toxctl
+    /// evaluate` and the body of a `toxicity-grades` output.
+    package var grades: GradeSet { GradeSet(crs: crs, icans: icans, iecHs: iecHs, eventIds: eventIds) }
+
+    /// Whether an alert with this code was raised.
+    package func hasAlert(_ code: AlertCode) -> Bool { alerts.contains { $0.code == code } }
+
+    /// The alert with this code, if raised.
+    package func alert(_ code: AlertCode) -> Alert? { alerts.first { $0.code == code } }
+
+    package static func == (lhs: GradingResult, rhs: GradingResult) -> Bool {
+        guard lhs.assessedAt == rhs.assessedAt, lhs.crs == rhs.crs, lhs.icans == rhs.icans, lhs.iecHs == rhs.iecHs
+        else { return false }
+        if case .evaluated(let l) = lhs.alertDetails, case .evaluated(let r) = rhs.alertDetails, l === r { return true }
+        return lhs.alerts == rhs.alerts
+    }
+
+    package func hash(into hasher: inout Hasher) {
+        hasher.combine(assessedAt)
+        hasher.combine(crs)
+        hasher.combine(icans)
+        hasher.combine(iecHs)
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case assessedAt, crs, icans, iecHs, alerts, eventIds
+    }
+
+    package init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            assessedAt: try container.decode(Date.self, forKey: .assessedAt),
+            crs: try container.decode(GradeAssessment.self, forKey: .crs),
+            icans: try container.decode(GradeAssessment.self, forKey: .icans),
+            iecHs: try container.decode(IECHSAssessment.self, forKey: .iecHs),
+            alerts: try container.decode([Alert].self, forKey: .alerts))
+    }
+
+    package func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(assessedAt, forKey: .assessedAt)
+        try container.encode(crs, forKey: .crs)
+        try container.encode(icans, forKey: .icans)
+        try container.encode(iecHs, forKey: .iecHs)
+        try container.encode(alerts, forKey: .alerts)
+        try container.encode(eventIds, forKey: .eventIds)
+    }
+}
+
+/// CRS, ICANS and IEC-HS together, as they appear under `grades` in `toxctl evaluate` output and
+/// in a `toxicity-grades` message (DESIGN.md §3, §4).
+package struct GradeSet: Hashable, Sendable, Codable {
+    package var crs: GradeAssessment
+    package var icans: GradeAssessment
+    package var iecHs: IECHSAssessment
+    /// Every input event id the reasons and alerts used, sorted.
+    package var eventIds: [String]
+}
+
+/// The grading engine: pure, deterministic, no clock (the instant is an argument).
+///
+/// ```swift
+/// let engine = ToxicityEngine(policy: .default)
+/// let timeline = engine.timeline(events)
+/// let result = engine.grade(timeline, at: instant)
+/// result.crs.grade      // 0–4
+/// result.iecHs.present
+/// ```
+package struct ToxicityEngine: Sendable {
+    package var policy: GradingPolicy
+
+    package init(policy: GradingPolicy = .default) {
+        self.policy = policy
+    }
+
+    /// Builds a timeline with this engine's policy.
+    package func timeline(_ events: [ClinicalEvent], recommendations: [PriorRecommendation] = []) -> PatientTimeline {
+        PatientTimeline(events: events, recommendations: recommendations, policy: policy)
+    }
+
+    /// Grades CRS, ICANS and IEC-HS at `instant` from the events with `occurredAt ≤ instant`.
+    ///
+    /// - Parameters:
+    ///   - timeline: The patient's timeline (rebuilt if it was built with another policy).
+    ///   - instant: The instant T.
+    /// - Returns: The grades at T with their reasons, and the alerts.
+    package func grade(_ timeline: PatientTimeline, at instant: Date) -> GradingResult {
+        let prepared = timeline.policy == policy ? timeline : timeline.rebuilt(policy: policy)
+        return prepared.grade(at: instant)
+    }
+}
+
+extension PatientTimeline {
+    /// Grades the timeline at `instant` with the policy it was built with.
+    package func grade(at instant: Date) -> GradingResult {
+        let t = instant.timeIntervalSinceReferenceDate
+        return GradingResult(
+            assessedAt: instant,
+            crs: GradeAssessment(evaluateCRS(at: t), storage: storage),
+            icans: GradeAssessment(evaluateICANS(at: t), storage: storage),
+            iecHs: IECHSAssessment(evaluateIECHS(at: t), storage: storage),
+            storage: storage)
+    }
+
+    /// Every alert at `t`, in a fixed order (CRS, ICANS, IEC-HS, profile).
+    func alerts(at t: Double) -> [Alert] {
+        var alerts = AlertList()
+        _ = explainCRS(evaluateCRS(at: t), alerts: &alerts)
+        _ = explainICANS(evaluateICANS(at: t), alerts: &alerts)
+        _ = explainIECHS(evaluateIECHS(at: t), alerts: &alerts)
+        profileAlerts(at: t, alerts: &alerts)
+        return alerts.alerts
+    }
+
+    /// Weight and implausible-value alerts (A1, A5; DESIGN §2 "Safety").
+    func profileAlerts(at t: Double, alerts: inout AlertList) {
+        if let i = index.weights.latest(atOrBefore: t) {
+            if t - index.weights.times[i] > policy.weightFreshness {
+                alerts.add(.staleWeight, fields: [.weightKg], events: [index.weights.events[i]], self)
+            }
+        } else {
+            alerts.add(.missingWeight, fields: [.weightKg], events: [], self)
+        }
+        // Implausible values recent enough to have been the current finding.
+        let implausible = index.implausible
+        guard !implausible.isEmpty, var i = implausible.latest(atOrBefore: t) else { return }
+        while i >= 0, t - implausible.times[i] <= policy.weightFreshness {
+            let field = implausible.values[i].field
+            let window: Double =
+                switch field {
+                case .weightKg: policy.weightFreshness
+                case .temperatureC, .systolicBP, .meanArterialPressure, .oxygenFlow: policy.vitalsFreshness
+                case .iceScore, .capdScore: policy.neuroFreshness
+                default: policy.labFreshness
+                }
+            if t - implausible.times[i] <= window {
+                alerts.add(.implausibleValue, fields: [field], events: [implausible.events[i]], self)
+            }
+            i -= 1
+        }
+    }
+}
