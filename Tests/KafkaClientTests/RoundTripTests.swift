@@ -43,7 +43,8 @@ struct RoundTripTests {
         let consumer = try KafkaConsumer(
             configuration: TestSupport.groupConsumer(cluster, group: TestSupport.uniqueName("g"), topics: [topic]),
             logger: logger)
-        let seen = try await EventReader(consumer).collect { $0.messages.count >= expectedCount }
+        let reader = EventReader(consumer)
+        let seen = try await reader.collect { $0.messages.count >= expectedCount }
         #expect(seen.messages.count == records.count)
 
         let byCoordinates = Dictionary(
@@ -61,7 +62,7 @@ struct RoundTripTests {
             let offsets = seen.messages.filter { $0.partition == partition }.map(\.offset)
             #expect(offsets == offsets.sorted())
         }
-        await consumer.close()
+        try await reader.close()
         await producer.close()
         await cluster.close()
     }

@@ -109,6 +109,13 @@ final class EventReader: @unchecked Sendable {
         self.iterator = consumer.events.makeAsyncIterator()
     }
 
+    /// Closes the consumer while still reading (and acknowledging) the final revocation, until the events end.
+    func close(onRevoke: (@Sendable (KafkaRebalanceEvent, Collected) async throws -> Void)? = nil) async throws {
+        consumer.shutdown()
+        _ = try await collect(timeout: 30, "the consumer closes", onRevoke: onRevoke) { _ in false }
+        await consumer.close()
+    }
+
     /// Reads events, acknowledging revocations (after `onRevoke`), until `stop` holds or the events end.
     func collect(
         timeout: Double = 30, _ what: String = "messages",
