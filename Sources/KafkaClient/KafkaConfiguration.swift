@@ -23,7 +23,7 @@ package enum KafkaSecretProperties {
 /// - `clientID` (`client.id`): default `toxwatch`.
 /// - `idempotent` (`enable.idempotence`): default `true` — no duplicates or reordering on retries.
 /// - `transactionalID` (`transactional.id`): default nil; set it to use transactions.
-/// - `transactionTimeout` (`transaction.timeout.ms`): default 60 s.
+/// - `transactionTimeout` (`transaction.timeout.ms`): default 60 s (`message.timeout.ms` is capped at it).
 /// - `linger` (`linger.ms`): default 5 ms, how long librdkafka waits to fill a batch.
 /// - `deliveryTimeout` (`message.timeout.ms`): default 120 s, after which an undelivered record fails.
 /// - `maxQueuedMessages` (`queue.buffering.max.messages`): default 100,000 records in flight locally.
@@ -67,6 +67,9 @@ package struct KafkaProducerConfiguration: Sendable {
         if let transactionalID {
             properties["transactional.id"] = transactionalID
             properties["transaction.timeout.ms"] = String(transactionTimeout.kafkaMilliseconds)
+            // librdkafka requires message.timeout.ms <= transaction.timeout.ms.
+            properties["message.timeout.ms"] = String(
+                min(deliveryTimeout.kafkaMilliseconds, transactionTimeout.kafkaMilliseconds))
         }
         if let securityProtocol { properties["security.protocol"] = securityProtocol.rawValue }
         properties.merge(additionalConfig) { _, new in new }
