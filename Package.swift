@@ -78,7 +78,11 @@ let package = Package(
         ),
         .testTarget(
             name: "KafkaClientTests",
-            dependencies: ["KafkaClient", .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "KafkaClient",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "InMemoryLogging", package: "swift-log"),
+            ]
         ),
         .testTarget(
             name: "ToxWorkerTests",
