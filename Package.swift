@@ -66,6 +66,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
         .executableTarget(
@@ -87,7 +88,10 @@ let package = Package(
         .testTarget(
             name: "ToxWorkerTests",
             dependencies: [
-                "ToxWorker", .product(name: "Logging", package: "swift-log"), .product(name: "Yams", package: "Yams"),
+                "ToxWorker", "KafkaClient", "ClinicalEvents", "ToxicityRules",
+                .product(name: "Logging", package: "swift-log"), .product(name: "Yams", package: "Yams"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
             ]
         ),
         .testTarget(

@@ -107,6 +107,9 @@ package struct KafkaConsumerConfiguration: Sendable {
         /// Read every partition of `topics` from the beginning, without a group; the consumer reports
         /// ``KafkaConsumerEvent/caughtUp`` once it has read what existed at start, then keeps following.
         case allPartitions(topics: [String])
+        /// Read the given partitions from the given offsets (``KafkaOffset/beginning`` allowed), without
+        /// a group; ``KafkaConsumerEvent/caughtUp`` once each has been read up to its end offset at start.
+        case partitions([TopicPartitionOffset])
     }
 
     package enum AssignmentStrategy: String, Sendable, Hashable, CaseIterable {
@@ -153,7 +156,7 @@ package struct KafkaConsumerConfiguration: Sendable {
     package var groupID: String {
         switch strategy {
         case .group(let id, _): id
-        case .allPartitions: additionalConfig["group.id"] ?? "toxwatch.reader.\(clientID)"
+        case .allPartitions, .partitions: additionalConfig["group.id"] ?? "toxwatch.reader.\(clientID)"
         }
     }
 
@@ -174,7 +177,10 @@ package struct KafkaConsumerConfiguration: Sendable {
             "queued.max.messages.kbytes": "16384",
             "log.connection.close": "false",
         ]
-        if case .allPartitions = strategy { properties["enable.partition.eof"] = "true" }
+        switch strategy {
+        case .allPartitions, .partitions: properties["enable.partition.eof"] = "true"
+        case .group: break
+        }
         if let securityProtocol { properties["security.protocol"] = securityProtocol.rawValue }
         properties.merge(additionalConfig) { _, new in new }
         return properties

@@ -44,6 +44,8 @@ package final class KafkaConsumer: Sendable {
             }
         case .allPartitions(let topics):
             guard !topics.isEmpty else { throw KafkaError(code: .invalidArgument, message: "no topics to read") }
+        case .partitions(let starts):
+            guard !starts.isEmpty else { throw KafkaError(code: .invalidArgument, message: "no partitions to read") }
         }
         self.configuration = configuration
         self.core = try ConsumerCore(configuration: configuration, logger: logger)
@@ -421,27 +423,40 @@ private final class ConsumerPollLoop {
             } catch {
                 failure = error
             }
+        case .partitions(let starts):
+            do throws(KafkaError) {
+                try assign(starts)
+            } catch {
+                failure = error
+            }
         }
     }
 
     private func assignAll(_ topics: [String]) throws(KafkaError) {
-        let requestTimeout = Duration.seconds(10)
-        var partitions: [TopicPartition] = []
+        var partitions: [TopicPartitionOffset] = []
         for topic in topics {
-            let count = try partitionCount(of: topic, timeout: requestTimeout)
-            partitions += (0..<count).map { TopicPartition(topic, $0) }
+            let count = try partitionCount(of: topic, timeout: .seconds(10))
+            partitions += (0..<count).map { TopicPartitionOffset(TopicPartition(topic, $0), .beginning) }
         }
-        for partition in partitions {
-            let marks = try queryWatermarkOffsets(core.handle, partition, timeout: requestTimeout)
-            if marks.high > marks.low {
-                startEndOffsets[partition] = marks.high
-                notCaughtUp.insert(partition)
+        try assign(partitions)
+    }
+
+    /// Assigns partitions at their start offsets and notes, for the caught-up signal, the end
+    /// offset of each partition that has something to read from its start.
+    private func assign(_ starts: [TopicPartitionOffset]) throws(KafkaError) {
+        for start in starts {
+            let marks = try queryWatermarkOffsets(core.handle, start.topicPartition, timeout: .seconds(10))
+            let from = start.offset.isAbsolute ? max(start.offset.rawValue, marks.low) : marks.low
+            if marks.high > from {
+                startEndOffsets[start.topicPartition] = marks.high
+                notCaughtUp.insert(start.topicPartition)
             }
         }
-        let list = PartitionList.make(partitions.map { TopicPartitionOffset($0, .beginning) })
+        let list = PartitionList.make(starts)
         defer { rd_kafka_topic_partition_list_destroy(list) }
         let err = rd_kafka_assign(rk, list)
         if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(rdKafkaError: err, context: "assign") }
+        let partitions = starts.map(\.topicPartition)
         logger.debug("kafka.consumer.assigned", metadata: ["kafka.partitions": "\(partitions.count)"])
         core.buffer.append(
             .rebalance(.init(kind: .assigned, partitions: partitions, rebalanceProtocol: .none, acknowledgement: nil)))

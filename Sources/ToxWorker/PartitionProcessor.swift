@@ -14,10 +14,17 @@ package struct BatchOutcome: Sendable {
     /// Counters for metrics: applied events per topic, skipped inputs per reason, dead letters per reason.
     package var applied: [String: Int] = [:]
     package var skipped: [String: Int] = [:]
-    package var deadLettered: [String: Int] = [:]
+    /// Dead letters per source topic and reason.
+    package var deadLettered: [DeadLetterCount: Int] = [:]
     package var evaluations = 0
 
     package var isEmpty: Bool { outputs.isEmpty && changelog.isEmpty && commitOffsets.isEmpty }
+}
+
+/// The key of the dead-letter counters: the source topic and the reason code.
+package struct DeadLetterCount: Hashable, Sendable {
+    package var topic: String
+    package var reason: String
 }
 
 /// One record the worker wants written, with its deterministic id.
@@ -121,7 +128,7 @@ package struct PartitionProcessor: Sendable {
             switch decode(record, now: now) {
             case .deadLetter(let deadLetter):
                 outcome.outputs.append(deadLetterOutput(deadLetter))
-                outcome.deadLettered[deadLetter.reason.rawValue, default: 0] += 1
+                outcome.deadLettered[DeadLetterCount(topic: record.topic, reason: deadLetter.reason.rawValue), default: 0] += 1
                 continue
             case .event(let decoded):
                 event = decoded

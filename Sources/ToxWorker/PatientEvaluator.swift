@@ -1,12 +1,29 @@
 package import Foundation
+import ProtocolCatalog
 package import ToxicityRules
 
 /// Runs the rules engine for one patient and reduces the result to what the worker publishes.
 package struct PatientEvaluator: Sendable {
     private let engine: ToxicityEngine
+    /// Protocols by id: the shipped ones and the site's own.
+    private let protocols: [String: AnakinraProtocol]
+    /// For patients whose admission names no protocol.
+    private let defaultProtocol: String?
 
-    package init(engine: ToxicityEngine = ToxicityEngine()) {
+    package init(engine: ToxicityEngine = ToxicityEngine(), protocols: [AnakinraProtocol] = [], defaultProtocol: String? = nil) {
         self.engine = engine
+        self.protocols = Dictionary(protocols.map { ($0.id, $0) }, uniquingKeysWith: { _, site in site })
+        self.defaultProtocol = defaultProtocol
+    }
+
+    /// Loads the protocol catalogue (shipped files plus `protocolsDirectory`) and checks that the
+    /// default protocol, if one is configured, exists.
+    package static func load(configuration: WorkerConfiguration) throws -> PatientEvaluator {
+        let catalog = try AnakinraProtocolCatalog.load(protocolsDirectory: configuration.protocolsDirectory)
+        if let id = configuration.defaultProtocol, catalog[id] == nil {
+            throw ConfigurationError("defaultProtocol: unknown protocol '\(id)'; known: \(catalog.ids.joined(separator: ", "))")
+        }
+        return PatientEvaluator(protocols: catalog.protocols, defaultProtocol: configuration.defaultProtocol)
     }
 
     /// One evaluation: the output bodies and the summary used to decide whether to publish them.

@@ -79,16 +79,17 @@ package final class WorkerMetrics: Sendable {
     }
 
     /// An input that was not applied: `already-applied` (replay after restore) or `duplicate-event-id`.
-    package func eventSkipped(reason: String) {
-        registry.makeCounter(descriptor: Self.eventsSkipped, labels: [("reason", reason)]).increment()
+    package func eventsSkipped(reason: String, count: Int) {
+        registry.makeCounter(descriptor: Self.eventsSkipped, labels: [("reason", reason)]).increment(by: Int64(count))
     }
 
     package func outputProduced(type: String) {
         registry.makeCounter(descriptor: Self.outputs, labels: [("type", type)]).increment()
     }
 
-    package func deadLettered(topic: String, reason: String) {
-        registry.makeCounter(descriptor: Self.deadLetters, labels: [("topic", topic), ("reason", reason)]).increment()
+    package func deadLettered(topic: String, reason: String, count: Int) {
+        registry.makeCounter(descriptor: Self.deadLetters, labels: [("topic", topic), ("reason", reason)])
+            .increment(by: Int64(count))
     }
 
     package func lag(topic: String, partition: Int32, messages: Int64, seconds: Double?) {

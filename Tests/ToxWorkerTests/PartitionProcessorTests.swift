@@ -115,7 +115,12 @@ struct PartitionProcessorTests {
         #expect(first.deadLetteredAt == Self.now)
         #expect(try DeadLetterRecord.decode(Data(letters[1].value)).reason == .keyMismatch)
         #expect(try DeadLetterRecord.decode(Data(letters[2].value)).reason == .wrongTopic)
-        #expect(outcome.deadLettered == ["out-of-range": 1, "key-mismatch": 1, "wrong-topic": 1])
+        #expect(
+            outcome.deadLettered == [
+                DeadLetterCount(topic: "cart.vitals.v1", reason: "out-of-range"): 1,
+                DeadLetterCount(topic: "cart.vitals.v1", reason: "key-mismatch"): 1,
+                DeadLetterCount(topic: "cart.labs.v1", reason: "wrong-topic"): 1,
+            ])
         #expect(outcome.outputs.contains { $0.kind == .toxicityGrades && $0.id == "toxicity-grades/cart.vitals.v1/3/9" })
         #expect(outcome.commitOffsets == ["cart.vitals.v1": 10, "cart.labs.v1": 4])
     }
