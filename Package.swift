@@ -77,6 +77,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Process and fixture helpers shared by the CLI and end-to-end test targets.
+        .target(name: "ToxTestSupport", path: "Tests/ToxTestSupport"),
         .testTarget(
             name: "KafkaClientTests",
             dependencies: [
