@@ -104,6 +104,14 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
         .testTarget(
+            name: "EndToEndTests",
+            dependencies: [
+                "ToxTestSupport", "ToxWorker", "KafkaClient", "ClinicalEvents", "ToxicityRules",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            exclude: ["Fixtures"]
+        ),
+        .testTarget(
             name: "ToxicityRulesTests",
             dependencies: ["ToxicityRules", .product(name: "PropertyBased", package: "swift-property-based")]
         ),

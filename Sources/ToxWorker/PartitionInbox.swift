@@ -100,6 +100,9 @@ package final class PartitionInbox<Element: Sendable>: Sendable {
     /// Number of queued elements.
     package var count: Int { state.withLock { $0.queue.count } }
 
+    /// Whether ``finish()`` was called (the partition is being revoked).
+    package var isFinished: Bool { state.withLock { $0.finished } }
+
     /// Whether the inbox asked its caller to pause and has not yet drained.
     package var isPaused: Bool { state.withLock { $0.paused } }
 

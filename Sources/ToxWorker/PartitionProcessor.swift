@@ -58,6 +58,8 @@ package enum OutputHeader {
     package static let sourceTopic = "toxwatch-source-topic"
     package static let sourcePartition = "toxwatch-source-partition"
     package static let sourceOffset = "toxwatch-source-offset"
+    /// The writer epoch of a changelog record (see ``PartitionProcessor/epoch``).
+    package static let epoch = "toxwatch-epoch"
 }
 
 /// Where an output came from: an input record, a punctuation, or an inventory change.
@@ -80,6 +82,17 @@ package struct PartitionProcessor: Sendable {
     private let retention: TimeInterval
     /// Patients as they were before the current batch, for ``rollback()``; `nil` = did not exist.
     private var undo: [String: PatientState?] = [:]
+    /// This owner's writer epoch: one more than the highest epoch found in the changelog at restore.
+    /// Changelog records carry it, and restore ignores a record older than an epoch already seen,
+    /// so a previous owner that still writes after losing the partition cannot overwrite newer state.
+    package var epoch = 0
+    /// Per input topic, the offset below which every input's effects are durable (from the last
+    /// checkpoint); such inputs are skipped when re-consumed.
+    package private(set) var handledInputOffsets: [String: Int64] = [:]
+    /// The highest writer epoch read during restore.
+    package private(set) var highestRestoredEpoch = 0
+    /// Changelog records ignored during restore because an older owner wrote them.
+    package private(set) var fencedRecords = 0
 
     package init(partition: Int, evaluator: PatientEvaluator, lateEventWindow: Duration, retention: Duration = .seconds(30 * 86_400)) {
         self.partition = partition
@@ -93,10 +106,18 @@ package struct PartitionProcessor: Sendable {
     /// Applies one changelog record read during restore (later records of a patient win).
     /// - Returns: the checkpoint, when the record is one.
     package mutating func restore(key: [UInt8]?, value: [UInt8]?, headers: [KafkaHeader]) throws -> PartitionCheckpoint? {
-        let kind = headers.first { $0.name == OutputHeader.kind }.flatMap { $0.value.map { String(decoding: $0, as: UTF8.self) } }
+        let recordEpoch = Self.header(OutputHeader.epoch, in: headers).flatMap { Int($0) } ?? 0
+        guard recordEpoch >= highestRestoredEpoch else {
+            fencedRecords += 1
+            return nil
+        }
+        highestRestoredEpoch = recordEpoch
+        let kind = Self.header(OutputHeader.kind, in: headers)
         if kind == OutputRecord.Kind.checkpoint.rawValue {
             guard let value else { return nil }
-            return try JSONDecoder().decode(PartitionCheckpoint.self, from: Data(value))
+            let checkpoint = try JSONDecoder().decode(PartitionCheckpoint.self, from: Data(value))
+            handledInputOffsets = checkpoint.handledInputOffsets
+            return checkpoint
         }
         guard let key else { return nil }
         let patientId = String(decoding: key, as: UTF8.self)
@@ -107,6 +128,10 @@ package struct PartitionProcessor: Sendable {
         let record = try Self.stateDecoder.decode(PatientStateRecord.self, from: Data(value))
         patients[patientId] = record.state()
         return nil
+    }
+
+    private static func header(_ name: String, in headers: [KafkaHeader]) -> String? {
+        headers.first { $0.name == name }?.value.map { String(decoding: $0, as: UTF8.self) }
     }
 
     // MARK: Batches
@@ -124,6 +149,10 @@ package struct PartitionProcessor: Sendable {
 
         for record in records {
             outcome.commitOffsets[record.topic] = max(outcome.commitOffsets[record.topic] ?? 0, record.offset + 1)
+            if let handled = handledInputOffsets[record.topic], record.offset < handled {
+                outcome.skipped["already-applied", default: 0] += 1
+                continue
+            }
             let event: ClinicalEvent
             switch decode(record, now: now) {
             case .deadLetter(let deadLetter):
@@ -213,8 +242,15 @@ package struct PartitionProcessor: Sendable {
     }
 
     /// The batch's changes are durable: forget how to undo them.
-    package mutating func commit() {
+    /// - Parameter handledInputOffsets: the input offsets the checkpoint written with it records.
+    package mutating func commit(handledInputOffsets: [String: Int64]) {
         undo.removeAll()
+        self.handledInputOffsets = handledInputOffsets
+    }
+
+    /// The handled input offsets once `outcome` is durable.
+    package func handledInputOffsets(after outcome: BatchOutcome) -> [String: Int64] {
+        handledInputOffsets.merging(outcome.commitOffsets, uniquingKeysWith: max)
     }
 
     // MARK: Internals
@@ -305,7 +341,10 @@ package struct PartitionProcessor: Sendable {
         return OutputRecord(
             kind: .patientState, id: "patient-state/\(state.patientId)", topic: ToxWatchTopics.patientStateChangelog,
             partition: partition, key: Array(state.patientId.utf8), value: value,
-            headers: [KafkaHeader(name: OutputHeader.kind, string: OutputRecord.Kind.patientState.rawValue)])
+            headers: [
+                KafkaHeader(name: OutputHeader.kind, string: OutputRecord.Kind.patientState.rawValue),
+                KafkaHeader(name: OutputHeader.epoch, string: String(epoch)),
+            ])
     }
 
     /// The changelog record holding where each output partition ended after a batch.
@@ -315,7 +354,10 @@ package struct PartitionProcessor: Sendable {
         return OutputRecord(
             kind: .checkpoint, id: key, topic: ToxWatchTopics.patientStateChangelog, partition: partition,
             key: Array(key.utf8), value: value,
-            headers: [KafkaHeader(name: OutputHeader.kind, string: OutputRecord.Kind.checkpoint.rawValue)])
+            headers: [
+                KafkaHeader(name: OutputHeader.kind, string: OutputRecord.Kind.checkpoint.rawValue),
+                KafkaHeader(name: OutputHeader.epoch, string: String(epoch)),
+            ])
     }
 
     /// A deterministic id: the output type, the cause, and the patient when a cause has several.

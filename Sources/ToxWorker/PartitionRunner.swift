@@ -124,7 +124,21 @@ package struct PartitionTask {
     /// Runs until the inbox is finished (revocation or shutdown) or the task is cancelled.
     package mutating func run() async throws {
         defer { runner.markFinished() }
-        try await restore()
+        do {
+            try await restore()
+            try await process()
+        } catch is PartitionHandOver {
+            logger.info("partition handed over with its last batch uncommitted; the next owner reprocesses it")
+        }
+    }
+
+    /// The partition is being taken away (revoked, lost, or the group is rebalancing): the task
+    /// must stop writing at once and leave its uncommitted work to the next owner.
+    private struct PartitionHandOver: Error {}
+
+    private var isHandingOver: Bool { runner.isLost || runner.inbox.isFinished }
+
+    private mutating func process() async throws {
         while let work = await runner.inbox.nextBatch(maxCount: context.configuration.maxBatchSize) {
             var messages: [KafkaMessage] = []
             for item in work {
@@ -141,10 +155,10 @@ package struct PartitionTask {
                         processor.inventoryChanged(site: site, cause: cause, inventory: inventory)
                     }
                 }
-                if runner.isLost { return }
+                if isHandingOver { return }
             }
             try await flush(&messages)
-            if runner.isLost { return }
+            if isHandingOver { return }
         }
     }
 
@@ -168,6 +182,7 @@ package struct PartitionTask {
                 try await restoreOnce()
                 break
             } catch let error as KafkaError {
+                if isHandingOver { throw PartitionHandOver() }
                 attempt += 1
                 logger.warning("restore failed, retrying", metadata: ["error": "\(error)", "attempt": "\(attempt)"])
                 processor = PartitionProcessor(
@@ -176,12 +191,22 @@ package struct PartitionTask {
                 try await Task.sleep(for: Self.backoff(attempt))
             }
         }
+        // Fence earlier owners: from now on their late changelog writes are older than ours.
+        processor.epoch = processor.highestRestoredEpoch + 1
+        let fence = processor.checkpointOutput(
+            PartitionCheckpoint(
+                partition: runner.partition, outputEndOffsets: outputEnd, handledInputOffsets: processor.handledInputOffsets))
+        try await send([fence])
         let elapsed = ContinuousClock.now - started
         context.metrics.restored(patients: processor.patients.count, in: elapsed)
         context.metrics.activePatients.increment(by: Double(processor.patients.count))
         logger.info(
             "partition restored",
-            metadata: ["patients": "\(processor.patients.count)", "seconds": "\(elapsed.timeInterval)", "outputs.seen": "\(written.count)"])
+            metadata: [
+                "patients": "\(processor.patients.count)", "seconds": "\(elapsed.timeInterval)",
+                "outputs.seen": "\(written.count)", "epoch": "\(processor.epoch)",
+                "changelog.fenced": "\(processor.fencedRecords)",
+            ])
         runner.markRestored()
     }
 
@@ -238,7 +263,7 @@ package struct PartitionTask {
             guard !outcome.isEmpty else { return }
             do {
                 try await write(outcome)
-                processor.commit()
+                processor.commit(handledInputOffsets: processor.handledInputOffsets(after: outcome))
                 context.metrics.batchFinished(in: ContinuousClock.now - started, outcome: "committed")
                 record(outcome)
                 return
@@ -246,7 +271,8 @@ package struct PartitionTask {
                 processor.rollback()
                 context.metrics.batchFinished(in: ContinuousClock.now - started, outcome: "aborted")
                 context.metrics.rewound(reason: error.isRetriable ? "retriable-error" : "error")
-                if runner.isLost { return }
+                if isHandingOver { throw PartitionHandOver() }
+                if Self.ownershipEnded(error) { try await waitForRevocation() }
                 if error.isFatal { throw error }
                 attempt += 1
                 logger.warning("batch failed, rewinding", metadata: ["error": "\(error)", "attempt": "\(attempt)"])
@@ -286,10 +312,10 @@ package struct PartitionTask {
             }
             if let failure { throw failure }
         }
-        // Phase 2: changelog records and the checkpoint of where the outputs end.
+        // Phase 2: changelog records and the checkpoint: where the outputs end, which inputs are done.
         var changelog = outcome.changelog
-        if !outputs.isEmpty {
-            changelog.append(processor.checkpointOutput(PartitionCheckpoint(partition: runner.partition, outputEndOffsets: outputEnd)))
+        if !outcome.outputs.isEmpty || !changelog.isEmpty {
+            changelog.append(processor.checkpointOutput(checkpoint(after: outcome)))
         }
         if !changelog.isEmpty {
             _ = try await context.producer.send(changelog.map(\.producerRecord))
@@ -309,9 +335,10 @@ package struct PartitionTask {
         try producer.beginTransaction()
         do {
             var records = outputs + outcome.changelog
-            if !outputs.isEmpty {
-                // Offsets are not known before the commit; record the tail to scan from instead.
-                records.append(processor.checkpointOutput(PartitionCheckpoint(partition: runner.partition, outputEndOffsets: outputEnd)))
+            if !outcome.outputs.isEmpty || !outcome.changelog.isEmpty {
+                // Output offsets are not known before the commit: the checkpoint keeps the previous
+                // ends, so a restore scans this batch's outputs too (harmless).
+                records.append(processor.checkpointOutput(checkpoint(after: outcome)))
             }
             let reports = try await producer.send(records.map(\.producerRecord))
             if !offsets.isEmpty {
@@ -325,6 +352,12 @@ package struct PartitionTask {
             try? await producer.abortTransaction()
             throw error
         }
+    }
+
+    private func checkpoint(after outcome: BatchOutcome) -> PartitionCheckpoint {
+        PartitionCheckpoint(
+            partition: runner.partition, outputEndOffsets: outputEnd,
+            handledInputOffsets: processor.handledInputOffsets(after: outcome))
     }
 
     private func record(_ outcome: BatchOutcome) {
@@ -355,6 +388,40 @@ package struct PartitionTask {
             let newest = newestProcessed[position.topic]
             let seconds = lag == 0 ? 0 : newest.map { max(0, now.timeIntervalSince($0)) }
             context.metrics.lag(topic: position.topic, partition: Int32(runner.partition), messages: lag, seconds: seconds)
+        }
+    }
+
+    /// After an error saying the group is rebalancing, waits for the revocation the rebalance brings
+    /// (then hands over without writing again). If none comes within a session timeout, the error
+    /// was transient and the caller retries.
+    private func waitForRevocation() async throws {
+        let deadline = ContinuousClock.now + .seconds(15)
+        while ContinuousClock.now < deadline {
+            if isHandingOver { throw PartitionHandOver() }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+    }
+
+    /// Errors after which this member may no longer own the partition: writing on would race the next owner.
+    static func ownershipEnded(_ error: KafkaError) -> Bool {
+        [.rebalanceInProgress, .assignmentLost, .fenced].contains(error.code)
+    }
+
+    /// Sends records and waits for every acknowledgement, retrying transient failures until the
+    /// partition is handed over.
+    private func send(_ records: [OutputRecord]) async throws {
+        var attempt = 0
+        while true {
+            do {
+                _ = try await context.producer.send(records.map(\.producerRecord))
+                return
+            } catch {
+                if isHandingOver { throw PartitionHandOver() }
+                if Self.ownershipEnded(error) { try await waitForRevocation() }
+                if error.isFatal { throw error }
+                attempt += 1
+                try await Task.sleep(for: Self.backoff(attempt))
+            }
         }
     }
 

@@ -134,10 +134,15 @@ package struct PartitionCheckpoint: Codable, Sendable, Equatable {
     package var partition: Int
     /// Output topic → the offset just after the batch's last output in partition `partition`.
     package var outputEndOffsets: [String: Int64]
+    /// Input topic → the next offset after the inputs whose effects (outputs, dead letters and
+    /// changelog records) are all written. Inputs below it are skipped even if their offsets were
+    /// never committed, which covers poison records that leave no patient state behind.
+    package var handledInputOffsets: [String: Int64]
 
-    package init(partition: Int, outputEndOffsets: [String: Int64]) {
+    package init(partition: Int, outputEndOffsets: [String: Int64], handledInputOffsets: [String: Int64]) {
         self.partition = partition
         self.outputEndOffsets = outputEndOffsets
+        self.handledInputOffsets = handledInputOffsets
     }
 
     /// The changelog key of partition `partition`'s checkpoint. It starts with a control

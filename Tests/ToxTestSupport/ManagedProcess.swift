@@ -121,12 +121,15 @@ public struct ProcessError: Error, CustomStringConvertible {
 
 /// The directory of the built executables (`toxd`, `toxctl`) and test resources next to them.
 public enum BuildProducts {
-    /// `TOXWATCH_BIN_DIR` if set, else the directory holding the test bundle (`.build/debug`).
+    /// `TOXWATCH_BIN_DIR` if set, else the build directory holding the test executable (`.build/debug`).
     public static var directory: URL {
         if let override = ProcessInfo.processInfo.environment["TOXWATCH_BIN_DIR"] {
             return URL(fileURLWithPath: override)
         }
-        return Bundle.main.bundleURL.deletingLastPathComponent()
+        // On Linux the bundle URL is the directory of the test executable; on macOS it is the
+        // `.xctest` bundle inside that directory.
+        let bundle = Bundle.main.bundleURL
+        return bundle.pathExtension == "xctest" ? bundle.deletingLastPathComponent() : bundle
     }
 
     /// A built executable; throws with a hint when it has not been built.

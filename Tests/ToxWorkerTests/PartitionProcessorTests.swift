@@ -73,7 +73,7 @@ struct PartitionProcessorTests {
         var processor = Self.processor()
         let batch = [try Self.message(Self.admission("P1"), offset: 10), try Self.message(Self.vitals("P1", "v1", hours: 20, temperature: 38.4), offset: 40)]
         _ = processor.process(batch, inventory: [], now: Self.now)
-        processor.commit()
+        processor.commit(handledInputOffsets: [:])
         let replay = processor.process(batch, inventory: [], now: Self.now)
         #expect(replay.outputs.isEmpty)
         #expect(replay.changelog.isEmpty)
@@ -161,7 +161,7 @@ struct PartitionProcessorTests {
     func rollback() throws {
         var processor = Self.processor()
         _ = processor.process([try Self.message(Self.admission("P1"), offset: 1)], inventory: [], now: Self.now)
-        processor.commit()
+        processor.commit(handledInputOffsets: [:])
         let before = processor.patients
         _ = processor.process(
             [try Self.message(Self.vitals("P1", "v1", hours: 20, temperature: 39), offset: 2), try Self.message(Self.admission("P2"), offset: 3)],
@@ -182,10 +182,12 @@ struct PartitionProcessorTests {
             #expect(try restored.restore(key: record.key, value: record.value, headers: record.headers) == nil)
         }
         #expect(restored.patients == original.patients)
-        let checkpoint = PartitionCheckpoint(partition: 3, outputEndOffsets: ["cart.toxicity-grades.v1": 17])
+        let checkpoint = PartitionCheckpoint(
+            partition: 3, outputEndOffsets: ["cart.toxicity-grades.v1": 17], handledInputOffsets: ["cart.vitals.v1": 3])
         let record = original.checkpointOutput(checkpoint)
         #expect(record.topic == "toxd.patient-state.v1" && record.partition == 3)
         #expect(try restored.restore(key: record.key, value: record.value, headers: record.headers) == checkpoint)
+        #expect(restored.handledInputOffsets == ["cart.vitals.v1": 3])
         // A tombstone removes the patient.
         #expect(try restored.restore(key: Array("P1".utf8), value: nil, headers: []) == nil)
         #expect(restored.patients["P1"] == nil)
@@ -203,5 +205,43 @@ struct PartitionProcessorTests {
         let b = second.process(batch, inventory: [], now: Self.now)
         #expect(a.outputs == b.outputs)
         #expect(a.changelog == b.changelog)
+    }
+
+    @Test("restore ignores changelog records an earlier owner wrote after a newer owner's fence")
+    func epochFencing() throws {
+        var oldOwner = Self.processor()
+        oldOwner.epoch = 1
+        let stale = oldOwner.process([try Self.message(Self.admission("P1"), offset: 1)], inventory: [], now: Self.now)
+        var newOwner = Self.processor()
+        newOwner.epoch = 2
+        let fresh = newOwner.process(
+            [try Self.message(Self.admission("P1"), offset: 1), try Self.message(Self.vitals("P1", "v1", hours: 20, temperature: 38.4), offset: 2)],
+            inventory: [], now: Self.now)
+        let fence = newOwner.checkpointOutput(PartitionCheckpoint(partition: 3, outputEndOffsets: [:], handledInputOffsets: [:]))
+        // Log order: the new owner's fence and state, then the old owner's late write.
+        var restored = Self.processor()
+        for record in [fence] + fresh.changelog + stale.changelog {
+            _ = try restored.restore(key: record.key, value: record.value, headers: record.headers)
+        }
+        #expect(restored.patients["P1"]?.events.count == 2)
+        #expect(restored.fencedRecords == 1)
+        #expect(restored.highestRestoredEpoch == 2)
+    }
+
+    @Test("inputs below the checkpoint's handled offsets are skipped, poison included (no second dead letter)")
+    func handledInputsSkipPoison() throws {
+        var processor = Self.processor()
+        let poison = KafkaMessage(topic: "cart.vitals.v1", partition: 3, offset: 5, key: Array("P1".utf8), value: Array("{".utf8))
+        let first = processor.process([poison], inventory: [], now: Self.now)
+        #expect(first.outputs.map(\.kind) == [.deadLetter])
+        let handled = processor.handledInputOffsets(after: first)
+        #expect(handled == ["cart.vitals.v1": 6])
+        processor.commit(handledInputOffsets: handled)
+        let checkpoint = processor.checkpointOutput(PartitionCheckpoint(partition: 3, outputEndOffsets: [:], handledInputOffsets: handled))
+        var restored = Self.processor()
+        _ = try restored.restore(key: checkpoint.key, value: checkpoint.value, headers: checkpoint.headers)
+        let replay = restored.process([poison], inventory: [], now: Self.now)
+        #expect(replay.outputs.isEmpty)
+        #expect(replay.skipped == ["already-applied": 1])
     }
 }

@@ -114,8 +114,13 @@ struct PipelineIntegrationTests {
                 try await group.waitForAll()
             }
         }
-        let changelog = try await Self.readUntil(cluster, topic: ToxWatchTopics.patientStateChangelog) { $0.count >= 6 }
-        #expect(Set(changelog.filter { $0.header(OutputHeader.kind)?.value == Array("patient-state".utf8) }.compactMap(\.key)).count == 6)
+        let isPatientState: (KafkaMessage) -> Bool = { $0.header(OutputHeader.kind)?.value == Array("patient-state".utf8) }
+        let changelog = try await Self.readUntil(cluster, topic: ToxWatchTopics.patientStateChangelog) {
+            Set($0.filter(isPatientState).compactMap(\.key)).count >= 6
+        }
+        #expect(Set(changelog.filter(isPatientState).compactMap(\.key)).count == 6)
+        // Each restored partition wrote its fencing checkpoint.
+        #expect(changelog.filter { $0.header(OutputHeader.kind)?.value == Array("checkpoint".utf8) }.count >= 4)
         await producer.close()
         await cluster.close()
     }
