@@ -205,6 +205,7 @@ package struct KafkaAdminConfiguration: Sendable {
             "bootstrap.servers": bootstrapServers.joined(separator: ","),
             "client.id": clientID,
             "socket.connection.setup.timeout.ms": String(max(1000, requestTimeout.kafkaMilliseconds)),
+            "reconnect.backoff.max.ms": "1000",
             "log.connection.close": "false",
         ]
         if let securityProtocol { properties["security.protocol"] = securityProtocol.rawValue }
