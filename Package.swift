@@ -84,6 +84,14 @@ let package = Package(
                 .product(name: "InMemoryLogging", package: "swift-log"),
             ]
         ),
+        // Runs the `toxctl` binary (dev-broker) and independent clients (Python confluent-kafka, kcat).
+        .testTarget(
+            name: "DevBrokerTests",
+            dependencies: [
+                "toxctl", "KafkaClient",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(
             name: "ToxicityRulesTests",
             dependencies: ["ToxicityRules", .product(name: "PropertyBased", package: "swift-property-based")]
