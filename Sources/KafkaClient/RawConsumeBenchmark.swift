@@ -33,6 +33,8 @@ package enum RawConsumeBenchmark {
             "enable.auto.commit": "false",
             "enable.auto.offset.store": "false",
             "queued.max.messages.kbytes": "16384",
+            "queued.min.messages": "1000000",
+            "fetch.wait.max.ms": "100",
         ]
         let conf = try RdKafkaConfig.make(properties: properties)
         var errorText = [CChar](repeating: 0, count: 512)
