@@ -87,6 +87,14 @@ let package = Package(
                 .product(name: "InMemoryLogging", package: "swift-log"),
             ]
         ),
+        // Runs the `toxctl` binary (dev-broker) and independent clients (Python confluent-kafka, kcat).
+        .testTarget(
+            name: "DevBrokerTests",
+            dependencies: [
+                "toxctl", "KafkaClient",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(
             name: "ToxWorkerTests",
             dependencies: [

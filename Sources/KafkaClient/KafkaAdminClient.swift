@@ -98,6 +98,8 @@ package enum KafkaGroupListing: Sendable {
 /// seconds. Calls run on a dedicated serial dispatch queue, never on Swift's cooperative pool.
 package final class KafkaAdminClient: Sendable {
     private let handle: RdKafkaHandle
+    private let properties: [String: String]
+    private let logger: Logger
     private let executor = BlockingExecutor(label: "toxwatch.kafka.admin")
     private let closedFlag = Atomic<Bool>(false)
     package let configuration: KafkaAdminConfiguration
@@ -109,6 +111,8 @@ package final class KafkaAdminClient: Sendable {
         // `readMessage` must not silently jump elsewhere when an offset is out of range.
         properties["auto.offset.reset"] = properties["auto.offset.reset"] ?? "error"
         properties["enable.partition.eof"] = "true"
+        self.properties = properties
+        self.logger = logger
         handle = try RdKafkaHandle(
             type: RD_KAFKA_CONSUMER, properties: properties, callbacks: RdKafkaCallbacks(logger: logger))
     }
@@ -123,22 +127,50 @@ package final class KafkaAdminClient: Sendable {
     private var timeoutMilliseconds: Int32 { Int32(configuration.requestTimeout.kafkaMilliseconds) }
 
     /// Runs `work` on the executor after serving pending events (errors, logs).
+    ///
+    /// With `isolated`, `work` gets a temporary handle. This is for requests a broker may not implement,
+    /// where librdkafka 2.0.2 misbehaves: it sends ListGroups and CreateTopics anyway (the 2.0.2 mock
+    /// closes the connection and librdkafka retries until the timeout), and after DescribeConsumerGroups
+    /// fails with `_UNSUPPORTED_FEATURE` the handle's main thread deadlocks (every later request times
+    /// out and `rd_kafka_destroy` never returns). A temporary handle keeps this client usable; when the
+    /// answer is "unsupported" the temporary handle is deliberately not destroyed (destroying a
+    /// deadlocked handle hangs) and the answer is cached so it happens at most once per operation.
     private func run<Result: Sendable>(
-        _ work: @escaping @Sendable (RdKafkaHandle) throws(KafkaError) -> Result
+        isolated: Bool = false, _ work: @escaping @Sendable (RdKafkaHandle) throws(KafkaError) -> Result
     ) async throws(KafkaError) -> Result {
         if closedFlag.load(ordering: .acquiring) {
             throw KafkaError(code: .shutdown, message: "the admin client is closed")
         }
-        let handle = handle
+        let selected =
+            isolated
+            ? try RdKafkaHandle(
+                type: RD_KAFKA_CONSUMER, properties: properties, callbacks: RdKafkaCallbacks(logger: logger))
+            : handle
         return try await executor.run { () throws(KafkaError) in
+            let handle = selected
             rd_kafka_poll(handle.pointer, 0)
             do throws(KafkaError) {
-                return try work(handle)
+                let result = try work(handle)
+                if isolated { handle.destroy() }
+                return result
             } catch {
+                if isolated && error.code != .unsupportedByBroker && error.code != .timedOut { handle.destroy() }
                 if let failure = handle.callbacks.failure { throw failure }
                 throw error
             }
         }
+    }
+
+    /// Operations the brokers answered as unsupported, so they are not sent again.
+    private let unsupportedOperations = Mutex<[String: KafkaError]>([:])
+
+    private func cachedUnsupported(_ operation: String) -> KafkaError? {
+        unsupportedOperations.withLock { $0[operation] }
+    }
+
+    private func remember(_ error: KafkaError, unsupported operation: String) -> KafkaError {
+        unsupportedOperations.withLock { $0[operation] = error }
+        return error
     }
 
     /// Brokers and topics (all topics, or only `topics`).
@@ -190,8 +222,18 @@ package final class KafkaAdminClient: Sendable {
     /// - Throws: ``KafkaError/Code/unsupportedByBroker`` if the broker has no CreateTopics (the
     ///   librdkafka 2.0.2 mock cluster: create its topics with ``EmbeddedKafkaCluster/createTopic(_:partitions:replicationFactor:)``).
     package func createTopics(_ topics: [KafkaNewTopic]) async throws(KafkaError) -> [KafkaTopicCreationResult] {
+        if let known = cachedUnsupported("CreateTopics") { throw known }
+        let reachable = (try? await metadata(topics: [])) != nil
+        do {
+            return try await createTopicsRequest(topics)
+        } catch {
+            throw remember(try unsupported(error, request: "CreateTopics", reachable: reachable), unsupported: "CreateTopics")
+        }
+    }
+
+    private func createTopicsRequest(_ topics: [KafkaNewTopic]) async throws(KafkaError) -> [KafkaTopicCreationResult] {
         let timeout = timeoutMilliseconds
-        return try await run { handle throws(KafkaError) in
+        return try await run(isolated: true) { handle throws(KafkaError) in
             var newTopics: [OpaquePointer?] = []
             defer { for topic in newTopics { rd_kafka_NewTopic_destroy(topic) } }
             var errorText = [CChar](repeating: 0, count: 512)
@@ -289,9 +331,11 @@ package final class KafkaAdminClient: Sendable {
     /// - Returns: ``KafkaGroupDescriptions/unsupportedByBroker(_:)`` when the broker does not implement
     ///   DescribeGroups; throws other errors.
     package func describeGroups(_ groups: [String]) async throws(KafkaError) -> KafkaGroupDescriptions {
+        if let known = cachedUnsupported("DescribeGroups") { return .unsupportedByBroker(known) }
         let timeout = timeoutMilliseconds
+        let reachable = (try? await metadata(topics: [])) != nil
         do throws(KafkaError) {
-            let descriptions = try await run { handle throws(KafkaError) -> [KafkaGroupDescription] in
+            let descriptions = try await run(isolated: true) { handle throws(KafkaError) -> [KafkaGroupDescription] in
                 let event = try Self.adminRequest(handle, RD_KAFKA_ADMIN_OP_DESCRIBECONSUMERGROUPS, timeout: timeout) {
                     options, queue in
                     let cStrings = groups.map { strdup($0) }
@@ -315,13 +359,9 @@ package final class KafkaAdminClient: Sendable {
                 return descriptions
             }
             return .described(descriptions)
-        } catch where error.code == .unsupportedByBroker || error.code == .timedOut && error.name == "_TIMED_OUT" {
-            if error.code == .timedOut {
-                // The mock cluster drops requests it does not implement instead of answering
-                // UNSUPPORTED_VERSION; a timeout on an otherwise reachable cluster means the same.
-                guard (try? await metadata(topics: [])) != nil else { throw error }
-            }
-            return .unsupportedByBroker(error)
+        } catch {
+            let error = try unsupported(error, request: "DescribeGroups", reachable: reachable)
+            return .unsupportedByBroker(remember(error, unsupported: "DescribeGroups"))
         }
     }
 
@@ -354,9 +394,11 @@ package final class KafkaAdminClient: Sendable {
 
     /// Lists consumer group ids (ListGroups).
     package func listGroups() async throws(KafkaError) -> KafkaGroupListing {
+        if let known = cachedUnsupported("ListGroups") { return .unsupportedByBroker(known) }
         let timeout = timeoutMilliseconds
+        let reachable = (try? await metadata(topics: [])) != nil
         do throws(KafkaError) {
-            let groups = try await run { handle throws(KafkaError) in
+            let groups = try await run(isolated: true) { handle throws(KafkaError) in
                 let event = try Self.adminRequest(handle, RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPS, timeout: timeout) {
                     options, queue in
                     rd_kafka_ListConsumerGroups(handle.pointer, options, queue)
@@ -381,9 +423,28 @@ package final class KafkaAdminClient: Sendable {
                 return (0..<count).map { String(cString: rd_kafka_ConsumerGroupListing_group_id(listings[$0])) }.sorted()
             }
             return .listed(groups)
-        } catch where error.code == .unsupportedByBroker {
-            return .unsupportedByBroker(error)
+        } catch {
+            let error = try unsupported(error, request: "ListGroups", reachable: reachable)
+            return .unsupportedByBroker(remember(error, unsupported: "ListGroups"))
         }
+    }
+
+    /// Returns `error` as an ``KafkaError/Code/unsupportedByBroker`` error if it means the broker does
+    /// not implement `request`; rethrows it otherwise.
+    ///
+    /// librdkafka 2.0.2 sends ListGroups and CreateTopics even to a broker that does not advertise them;
+    /// the 2.0.2 mock cluster then closes the connection, librdkafka reconnects and retries until the
+    /// request times out. A timeout from brokers that answered a metadata request just before is
+    /// therefore reported as unsupported.
+    private func unsupported(_ error: KafkaError, request: String, reachable: Bool) throws(KafkaError) -> KafkaError {
+        if error.code == .unsupportedByBroker { return error }
+        guard error.code == .timedOut, reachable else { throw error }
+        var unsupported = error
+        unsupported.code = .unsupportedByBroker
+        unsupported.message =
+            "the brokers answer metadata requests but not \(request) (no response within "
+            + "\(configuration.requestTimeout)); treating \(request) as not implemented by this broker"
+        return unsupported
     }
 
     /// Reads the message at `offset` of a partition (e.g. for its timestamp), or nil if there is none
