@@ -17,6 +17,8 @@ package struct BatchOutcome: Sendable {
     /// Dead letters per source topic and reason.
     package var deadLettered: [DeadLetterCount: Int] = [:]
     package var evaluations = 0
+    /// How long each evaluation took (for the evaluation-latency histogram).
+    package var evaluationDurations: [Duration] = []
 
     package var isEmpty: Bool { outputs.isEmpty && changelog.isEmpty && commitOffsets.isEmpty }
 }
@@ -80,6 +82,8 @@ package struct PartitionProcessor: Sendable {
     private let lateEventWindow: TimeInterval
     /// How much of a course is kept in memory and in the changelog.
     private let retention: TimeInterval
+    /// How long the latest evaluation took.
+    private var lastEvaluationDuration: Duration = .zero
     /// Patients as they were before the current batch, for ``rollback()``; `nil` = did not exist.
     private var undo: [String: PatientState?] = [:]
     /// This owner's writer epoch: one more than the highest epoch found in the changelog at restore.
@@ -189,6 +193,7 @@ package struct PartitionProcessor: Sendable {
             state.prune(keeping: retention)
             outcome.outputs += evaluate(&state, at: at, cause: cause, inventory: inventory)
             outcome.evaluations += 1
+            outcome.evaluationDurations.append(lastEvaluationDuration)
             patients[patientId] = state
         }
         // Every patient whose offsets moved gets a changelog record, so a replay skips its inputs.
@@ -207,6 +212,7 @@ package struct PartitionProcessor: Sendable {
             remember(patientId)
             outcome.outputs += evaluate(&state, at: due, cause: .timer(at: due), inventory: inventory)
             outcome.evaluations += 1
+            outcome.evaluationDurations.append(lastEvaluationDuration)
             if state.nextDecisionAt == due { state.nextDecisionAt = nil }
             patients[patientId] = state
             outcome.changelog.append(changelogOutput(state))
@@ -226,6 +232,7 @@ package struct PartitionProcessor: Sendable {
             let before = state.published
             let outputs = evaluate(&state, at: at, cause: cause, inventory: inventory)
             outcome.evaluations += 1
+            outcome.evaluationDurations.append(lastEvaluationDuration)
             guard state.published != before else { continue }
             remember(patientId)
             outcome.outputs += outputs
@@ -296,7 +303,9 @@ package struct PartitionProcessor: Sendable {
     private mutating func evaluate(
         _ state: inout PatientState, at instant: Date, cause: OutputCause, inventory: [InventoryEvent]
     ) -> [OutputRecord] {
+        let started = ContinuousClock.now
         let evaluation = evaluator.evaluate(state, at: instant, inventory: inventory)
+        lastEvaluationDuration = ContinuousClock.now - started
         state.nextDecisionAt = evaluation.nextDecisionAt
         var outputs: [OutputRecord] = []
         let isFirst = state.published.grades == nil

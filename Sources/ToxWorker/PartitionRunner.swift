@@ -365,6 +365,7 @@ package struct PartitionTask {
         for (topic, count) in outcome.applied { metrics.eventsApplied(topic: topic, count: count) }
         for (reason, count) in outcome.skipped { metrics.eventsSkipped(reason: reason, count: count) }
         for (key, count) in outcome.deadLettered { metrics.deadLettered(topic: key.topic, reason: key.reason, count: count) }
+        for duration in outcome.evaluationDurations { metrics.evaluated(in: duration) }
         for output in outcome.outputs {
             switch output.kind {
             case .toxicityGrades, .anakinraRecommendation, .shortageAlternative:
