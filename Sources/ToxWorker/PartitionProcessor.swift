@@ -130,7 +130,9 @@ package struct PartitionProcessor: Sendable {
             return nil
         }
         let record = try Self.stateDecoder.decode(PatientStateRecord.self, from: Data(value))
-        patients[patientId] = record.state()
+        let state = record.state()
+        if let latest = state.latestEventAt, streamTime.map({ latest > $0 }) ?? true { streamTime = latest }
+        patients[patientId] = state
         return nil
     }
 
@@ -180,6 +182,7 @@ package struct PartitionProcessor: Sendable {
                 let isTooLate = state.latestEventAt.map { event.occurredAt < $0.addingTimeInterval(-lateEventWindow) } ?? false
                 state.insert(event)
                 outcome.applied[record.topic, default: 0] += 1
+                if streamTime.map({ event.occurredAt > $0 }) ?? true { streamTime = event.occurredAt }
                 if !isTooLate {
                     if changed[patientId] == nil { order.append(patientId) }
                     changed[patientId] = .input(topic: record.topic, partition: record.partition, offset: record.offset)
@@ -203,17 +206,25 @@ package struct PartitionProcessor: Sendable {
         return outcome
     }
 
-    /// Evaluates every patient whose next decision instant is due at `instant` (a punctuation).
+    /// The latest event time applied in this partition (its stream time).
+    package private(set) var streamTime: Date?
+
+    /// Evaluates, at its due instant, every patient whose next decision falls due at or before
+    /// `instant` (a punctuation) and who has no later event (an evaluation at a later event already
+    /// reflects the rule that fell due).
     package mutating func punctuate(at instant: Date, inventory: [InventoryEvent]) -> BatchOutcome {
         undo.removeAll(keepingCapacity: true)
         var outcome = BatchOutcome()
         for patientId in patients.keys.sorted() {
-            guard var state = patients[patientId], let due = state.nextDecisionAt, due <= instant else { continue }
+            guard var state = patients[patientId], let due = state.nextDecisionAt, due <= instant,
+                let latest = state.latestEventAt, latest < due
+            else { continue }
             remember(patientId)
             outcome.outputs += evaluate(&state, at: due, cause: .timer(at: due), inventory: inventory)
             outcome.evaluations += 1
             outcome.evaluationDurations.append(lastEvaluationDuration)
-            if state.nextDecisionAt == due { state.nextDecisionAt = nil }
+            // The evaluation at `due` schedules the next decision after it; never fire `due` twice.
+            if let next = state.nextDecisionAt, next <= due { state.nextDecisionAt = nil }
             patients[patientId] = state
             outcome.changelog.append(changelogOutput(state))
         }

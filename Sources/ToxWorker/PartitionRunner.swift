@@ -105,6 +105,8 @@ package struct PartitionTask {
     private var logger: Logger
     /// Per input topic, the record timestamp of the newest message processed (for time behind).
     private var newestProcessed: [String: Date] = [:]
+    /// The partition's stream time when it last advanced, and the wall-clock time it did.
+    private var streamClock: (streamTime: Date, wallClock: Date)?
 
     package init(runner: PartitionRunner, context: PartitionContext) {
         self.runner = runner
@@ -145,8 +147,9 @@ package struct PartitionTask {
                 switch item {
                 case .message(let message):
                     messages.append(message)
-                case .tick(let instant):
+                case .tick(let now):
                     try await flush(&messages)
+                    let instant = partitionTime(now: now)
                     try await apply { processor, inventory in processor.punctuate(at: instant, inventory: inventory) }
                     reportLag()
                 case .inventoryChanged(let site, let cause):
@@ -160,6 +163,19 @@ package struct PartitionTask {
             try await flush(&messages)
             if isHandingOver { return }
         }
+    }
+
+    /// The instant time-driven rules are checked at: the partition's stream time (its latest event
+    /// time), advancing with the wall clock while the partition receives nothing. In production,
+    /// where events carry current times, this follows the wall clock; a replay of an old course
+    /// fires its rules in event time instead of all at once.
+    private mutating func partitionTime(now: Date) -> Date {
+        guard let streamTime = processor.streamTime else { return .distantPast }
+        if let clock = streamClock, clock.streamTime == streamTime {
+            return streamTime.addingTimeInterval(max(0, now.timeIntervalSince(clock.wallClock)))
+        }
+        streamClock = (streamTime, now)
+        return streamTime
     }
 
     private mutating func flush(_ messages: inout [KafkaMessage]) async throws {
