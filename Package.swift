@@ -81,6 +81,13 @@ let package = Package(
             dependencies: ["KafkaClient", .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(
+            name: "ClinicalEventsTests",
+            dependencies: [
+                "ClinicalEvents", "ToxicityRules", .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
             name: "ToxicityRulesTests",
             dependencies: ["ToxicityRules", .product(name: "PropertyBased", package: "swift-property-based")]
         ),

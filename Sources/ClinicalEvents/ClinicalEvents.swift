@@ -1,1 +1,0 @@
-// ClinicalEvents module. See DESIGN.md §5 for its role.

@@ -1,0 +1,286 @@
+import Foundation
+
+/// A coding key for any field name, so that the event types read exactly the fields they know
+/// and ignore the rest (forward compatibility).
+struct AnyCodingKey: CodingKey, Hashable {
+    var stringValue: String
+    var intValue: Int? { nil }
+
+    init(_ name: String) { stringValue = name }
+    init(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) { nil }
+}
+
+/// Formats a coding path as a JSON path: `events[3].temperatureC`.
+func jsonPath(_ codingPath: [any CodingKey]) -> String {
+    var path = ""
+    for key in codingPath {
+        if let index = key.intValue {
+            path += "[\(index)]"
+        } else {
+            if !path.isEmpty { path += "." }
+            path += key.stringValue
+        }
+    }
+    return path
+}
+
+/// Reads the fields of one JSON object with the contract's validation, throwing
+/// ``EventDecodingError`` values that name the field by its JSON path.
+struct FieldReader {
+    let container: KeyedDecodingContainer<AnyCodingKey>
+    let codingPath: [any CodingKey]
+
+    init(_ decoder: any Decoder) throws {
+        codingPath = decoder.codingPath
+        do {
+            container = try decoder.container(keyedBy: AnyCodingKey.self)
+        } catch {
+            var found = "another JSON type"
+            if case DecodingError.typeMismatch(_, let context) = error,
+                let range = context.debugDescription.range(of: "but found ")
+            {
+                found = String(context.debugDescription[range.upperBound...]).replacingAll(" instead.", with: "")
+            }
+            throw EventDecodingError.wrongType(path: jsonPath(decoder.codingPath), expected: "an object", found: found)
+        }
+    }
+
+    init(container: KeyedDecodingContainer<AnyCodingKey>) {
+        self.container = container
+        self.codingPath = container.codingPath
+    }
+
+    func path(_ key: String) -> String {
+        let base = jsonPath(codingPath)
+        return base.isEmpty ? key : base + "." + key
+    }
+
+    func has(_ key: String) -> Bool {
+        guard container.contains(AnyCodingKey(key)) else { return false }
+        return (try? container.decodeNil(forKey: AnyCodingKey(key))) != true
+    }
+
+    // MARK: Primitive reads
+
+    /// What the field holds, for "expected X, found Y" messages.
+    private func found(_ key: AnyCodingKey) -> String {
+        if (try? container.decodeNil(forKey: key)) == true { return "null" }
+        if let s = try? container.decode(String.self, forKey: key) { return "the string \"\(s)\"" }
+        if let b = try? container.decode(Bool.self, forKey: key) { return "the boolean \(b)" }
+        if let d = try? container.decode(Double.self, forKey: key) { return "the number \(formatNumber(d))" }
+        if (try? container.nestedUnkeyedContainer(forKey: key)) != nil { return "an array" }
+        return "an object"
+    }
+
+    /// One lookup: absent and `null` are `nil`; a value of another type is an error naming it.
+    private func decode<T: Decodable>(_ type: T.Type, _ key: String, expected: String) throws -> T? {
+        let codingKey = AnyCodingKey(key)
+        do {
+            return try container.decodeIfPresent(type, forKey: codingKey)
+        } catch is DecodingError {
+            throw EventDecodingError.wrongType(path: path(key), expected: expected, found: found(codingKey))
+        }
+    }
+
+    func optionalString(_ key: String) throws -> String? {
+        guard let value = try decode(String.self, key, expected: "a string") else { return nil }
+        guard !value.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+            throw EventDecodingError.invalidValue(path: path(key), value: value, problem: "is empty")
+        }
+        return value
+    }
+
+    func string(_ key: String) throws -> String {
+        guard let value = try optionalString(key) else { throw EventDecodingError.missingField(path: path(key)) }
+        return value
+    }
+
+    func optionalNumber(_ key: String, in range: PlausibleRange) throws -> Double? {
+        guard let value = try decode(Double.self, key, expected: "a number") else { return nil }
+        guard range.contains(value) else {
+            throw EventDecodingError.outOfRange(path: path(key), value: value, range: range)
+        }
+        return value
+    }
+
+    func number(_ key: String, in range: PlausibleRange) throws -> Double {
+        guard let value = try optionalNumber(key, in: range) else {
+            throw EventDecodingError.missingField(path: path(key))
+        }
+        return value
+    }
+
+    func optionalInteger(_ key: String, in range: PlausibleRange) throws -> Int? {
+        guard let value = try optionalNumber(key, in: range) else { return nil }
+        return Int(value)
+    }
+
+    func optionalBool(_ key: String) throws -> Bool? {
+        try decode(Bool.self, key, expected: "true or false")
+    }
+
+    func optionalEnum<E: RawRepresentable & CaseIterable>(_ key: String, _ type: E.Type) throws -> E?
+    where E.RawValue == String {
+        guard let raw = try decode(String.self, key, expected: "a string") else { return nil }
+        guard let value = E(rawValue: raw) else {
+            throw EventDecodingError.unknownValue(path: path(key), value: raw, allowed: E.allCases.map(\.rawValue))
+        }
+        return value
+    }
+
+    func enumValue<E: RawRepresentable & CaseIterable>(_ key: String, _ type: E.Type) throws -> E
+    where E.RawValue == String {
+        guard let value = try optionalEnum(key, type) else { throw EventDecodingError.missingField(path: path(key)) }
+        return value
+    }
+
+    func optionalTimestamp(_ key: String) throws -> Date? {
+        guard let text = try decode(String.self, key, expected: "an ISO-8601 date-time string") else { return nil }
+        switch ISO8601Timestamp.parse(text) {
+        case .success(let date): return date
+        case .failure(let problem):
+            throw EventDecodingError.invalidTimestamp(path: path(key), value: text, problem: problem.description)
+        }
+    }
+
+    func timestamp(_ key: String) throws -> Date {
+        guard let value = try optionalTimestamp(key) else { throw EventDecodingError.missingField(path: path(key)) }
+        return value
+    }
+
+    func optionalDate(_ key: String) throws -> Date? {
+        guard let text = try decode(String.self, key, expected: "a date string (YYYY-MM-DD)") else { return nil }
+        guard let date = ISO8601Date.parse(text) else {
+            throw EventDecodingError.invalidTimestamp(
+                path: path(key),
+                value: text,
+                problem: "is not a date (expected YYYY-MM-DD)"
+            )
+        }
+        return date
+    }
+
+    func optionalObject(_ key: String) throws -> FieldReader? {
+        let codingKey = AnyCodingKey(key)
+        guard container.contains(codingKey), try !container.decodeNil(forKey: codingKey) else { return nil }
+        do {
+            return FieldReader(container: try container.nestedContainer(keyedBy: AnyCodingKey.self, forKey: codingKey))
+        } catch is DecodingError {
+            throw EventDecodingError.wrongType(path: path(key), expected: "an object", found: found(codingKey))
+        }
+    }
+
+    func optionalStrings(_ key: String) throws -> [String]? {
+        guard let values = try decode([String].self, key, expected: "an array of strings") else { return nil }
+        for (index, value) in values.enumerated() where value.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+            throw EventDecodingError.invalidValue(path: path(key) + "[\(index)]", value: value, problem: "is empty")
+        }
+        return values
+    }
+
+    func optionalEnums<E: RawRepresentable & CaseIterable>(_ key: String, _ type: E.Type) throws -> [E]?
+    where E.RawValue == String {
+        guard let raws = try decode([String].self, key, expected: "an array of strings") else { return nil }
+        return try raws.enumerated().map { index, raw in
+            guard let value = E(rawValue: raw) else {
+                throw EventDecodingError.unknownValue(
+                    path: path(key) + "[\(index)]",
+                    value: raw,
+                    allowed: E.allCases.map(\.rawValue)
+                )
+            }
+            return value
+        }
+    }
+
+    /// Reads `type` and checks that it is `expected`.
+    func expectType(_ expected: String) throws {
+        let type = try string("type")
+        guard type == expected else {
+            throw EventDecodingError.unknownValue(path: path("type"), value: type, allowed: [expected])
+        }
+    }
+}
+
+/// Writes the fields of one JSON object, checking ranges on the way out so that the encoders
+/// never produce a document the decoder (or the schema) would refuse.
+struct FieldWriter {
+    var container: KeyedEncodingContainer<AnyCodingKey>
+
+    init(_ encoder: any Encoder) {
+        container = encoder.container(keyedBy: AnyCodingKey.self)
+    }
+
+    init(container: KeyedEncodingContainer<AnyCodingKey>) {
+        self.container = container
+    }
+
+    private var basePath: String { jsonPath(container.codingPath) }
+
+    private func path(_ key: String) -> String {
+        basePath.isEmpty ? key : basePath + "." + key
+    }
+
+    mutating func string(_ key: String, _ value: String?) throws {
+        guard let value else { return }
+        guard !value.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+            throw EventDecodingError.invalidValue(path: path(key), value: value, problem: "is empty")
+        }
+        try container.encode(value, forKey: AnyCodingKey(key))
+    }
+
+    mutating func number(_ key: String, _ value: Double?, in range: PlausibleRange) throws {
+        guard let value else { return }
+        guard range.contains(value) else {
+            throw EventDecodingError.outOfRange(path: path(key), value: value, range: range)
+        }
+        try container.encode(value, forKey: AnyCodingKey(key))
+    }
+
+    mutating func integer(_ key: String, _ value: Int?, in range: PlausibleRange) throws {
+        guard let value else { return }
+        guard range.contains(Double(value)) else {
+            throw EventDecodingError.outOfRange(path: path(key), value: Double(value), range: range)
+        }
+        try container.encode(value, forKey: AnyCodingKey(key))
+    }
+
+    mutating func bool(_ key: String, _ value: Bool?) throws {
+        guard let value else { return }
+        try container.encode(value, forKey: AnyCodingKey(key))
+    }
+
+    mutating func raw<E: RawRepresentable>(_ key: String, _ value: E?) throws where E.RawValue == String {
+        guard let value else { return }
+        try container.encode(value.rawValue, forKey: AnyCodingKey(key))
+    }
+
+    mutating func raws<E: RawRepresentable>(_ key: String, _ values: [E]) throws where E.RawValue == String {
+        try container.encode(values.map(\.rawValue), forKey: AnyCodingKey(key))
+    }
+
+    mutating func strings(_ key: String, _ values: [String]) throws {
+        for (index, value) in values.enumerated() where value.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+            throw EventDecodingError.invalidValue(path: path(key) + "[\(index)]", value: value, problem: "is empty")
+        }
+        try container.encode(values, forKey: AnyCodingKey(key))
+    }
+
+    mutating func timestamp(_ key: String, _ value: Date?) throws {
+        guard let value else { return }
+        try container.encode(ISO8601Timestamp.format(value), forKey: AnyCodingKey(key))
+    }
+
+    mutating func date(_ key: String, _ value: Date?) throws {
+        guard let value else { return }
+        try container.encode(ISO8601Date.format(value), forKey: AnyCodingKey(key))
+    }
+
+    mutating func object(_ key: String, _ body: (inout FieldWriter) throws -> Void) throws {
+        var nested = FieldWriter(
+            container: container.nestedContainer(keyedBy: AnyCodingKey.self, forKey: AnyCodingKey(key))
+        )
+        try body(&nested)
+    }
+}
