@@ -11,6 +11,7 @@ package import Foundation
 /// | `overdueFactor` | 1.25 × the interval | A7 |
 /// | `duplicateFactor` | 0.75 × the interval | A7 |
 /// | `courseLapseMinimum` / `courseLapseIntervals` | no dose for max(24 h, 2 intervals) ends a course | IMPL |
+/// | `recurrenceWindow` | 72 h after a course ended | A7 recurrence (IMPL) |
 /// | `tnfBlockerWindow` | 14 days | A9 |
 /// | `infectionWindow` | 72 h | A9 |
 /// | `severeNeutropeniaANC` | 0.5 ×10³/µL | A9 |
@@ -36,6 +37,10 @@ package struct DosingPolicy: Hashable, Sendable {
     package var courseLapseMinimum: TimeInterval = 24 * 3600
     /// … and this many dosing intervals (IMPL).
     package var courseLapseIntervals: Double = 2
+    /// After a course ended, a toxicity back above the taper trigger (or worse than when the
+    /// course ended) within this window restarts anakinra at the last full dose (reason
+    /// `recurrence`), even in a new episode; later, a new episode is judged on the indications.
+    package var recurrenceWindow: TimeInterval = 72 * 3600
     /// A9: a TNF blocker given this long before T puts anakinra on hold.
     package var tnfBlockerWindow: TimeInterval = 14 * 86400
     /// A9: window of the immunosuppression combination (anakinra plus ≥ 2 others).

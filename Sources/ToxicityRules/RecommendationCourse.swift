@@ -211,8 +211,19 @@ extension PatientTimeline {
 
         // Taper position.
         if let run = history.taperRunStart {
-            course.taperStart = recs[run].issuedAt.timeIntervalSinceReferenceDate
+            let start = recs[run].issuedAt.timeIntervalSinceReferenceDate
+            course.taperStart = start
             course.taperFromRecommendations = true
+            if full == nil {
+                // The full dose is the one given before the taper began.
+                let before = series.latest(atOrBefore: start).map { max($0, first) } ?? first
+                if let mg = series.values[before].doseMg, mg >= 1, let frequency = defaultFrequency {
+                    course.fullDose = CurrentDose(mg: Int(mg.rounded()), frequency: frequency, route: lastRoute)
+                }
+            }
+            if course.regimen == nil || course.regimen?.mg != course.fullDose?.mg {
+                course.regimen = course.fullDose ?? course.regimen
+            }
         } else if history.latestDosing == nil {
             detectTaperFromAdministrations(p, series: series, first: first, last: last, course: &course)
         }
@@ -311,22 +322,30 @@ extension PatientTimeline {
         switch taper.method {
         case .lengthenInterval:
             guard let full = p.frequency.default, last - first >= 2 else { return }
-            let current = DoseFrequency.nearest(hours: (series.times[last] - series.times[last - 1]) / 3600)
+            func gap(_ j: Int) -> DoseFrequency {
+                DoseFrequency.nearest(hours: (series.times[j] - series.times[j - 1]) / 3600)
+            }
+            let current = gap(last)
             let longer = taper.intervals.filter { $0 > full }
             guard current > full, let position = longer.firstIndex(of: current) else { return }
+            // The suffix of intervals longer than the full dose's, never shortening: the taper so far.
             var runStart = last
-            while runStart - 1 > first,
-                DoseFrequency.nearest(hours: (series.times[runStart - 1] - series.times[runStart - 2]) / 3600)
-                    == current
+            while runStart - 1 > first, gap(runStart - 1) > full, gap(runStart - 1) <= gap(runStart),
+                longer.contains(gap(runStart - 1))
             {
                 runStart -= 1
             }
-            // runStart - 1 is the dose that began the run of longer intervals.
-            guard last - (runStart - 1) >= 2 else { return }
-            course.taperStart = series.times[runStart - 1]
+            // A single longer interval is a late dose, not a taper.
+            guard last - runStart + 1 >= 2 else { return }
+            // The current step began with the dose before the first interval at the current frequency.
+            var stepStart = last
+            while stepStart - 1 >= runStart, gap(stepStart - 1) == current { stepStart -= 1 }
+            course.taperStart = series.times[stepStart - 1]
             course.taperFirstStep = position + 1
             if let mg = series.values[runStart - 1].doseMg, mg >= 1 {
-                course.fullDose = CurrentDose(mg: Int(mg.rounded()), frequency: full, route: course.regimen?.route ?? p.routes.preferred)
+                course.fullDose = CurrentDose(
+                    mg: Int(mg.rounded()), frequency: full, route: course.regimen?.route ?? p.routes.preferred)
+                course.regimen = course.fullDose
             }
         case .doseSteps:
             guard let firstMg = series.values[first].doseMg, let lastMg = series.values[last].doseMg,

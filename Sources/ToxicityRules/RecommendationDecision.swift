@@ -223,7 +223,9 @@ extension PatientTimeline {
                 newEpisode = true
             }
         }
-        if newEpisode {
+        let withinRecurrenceWindow = t - ended <= dosing.recurrenceWindow
+        if withinRecurrenceWindow { next.consider((ended + dosing.recurrenceWindow).nextUp) }
+        if newEpisode, !withinRecurrenceWindow {
             decideStart(p, at: t, grades: grades, profile: profile, dosing: dosing, decision: &d, next: &next)
             return
         }
@@ -274,7 +276,14 @@ extension PatientTimeline {
         next.consider(lastTime + lapseWindow(d.frequency, dosing: dosing))
 
         let trigger = p.taper.trigger
-        if let taperStart = d.course.taperStart, let full = d.course.fullDose {
+        var taperStart = d.course.taperStart
+        if taperStart != nil, !d.course.taperFromRecommendations,
+            recurredDuringTaper(p, trigger: trigger, indicating: indicating, taperStart: taperStart ?? t, grades: grades)
+        {
+            // Longer intervals while the trigger does not hold are late doses, not a taper.
+            taperStart = nil
+        }
+        if let taperStart, let full = d.course.fullDose {
             // A taper is in progress.
             if recurredDuringTaper(p, trigger: trigger, indicating: indicating, taperStart: taperStart, grades: grades) {
                 d.action = .escalate

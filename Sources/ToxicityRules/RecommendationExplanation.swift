@@ -398,8 +398,9 @@ extension AssessmentContext {
             } else {
                 let timeline = self.timeline
                 let outcomes = timeline.allIndications(p, at: time, grades: grades, profile: profile, dosing: dosing)
-                for outcome in outcomes {
-                    reasons.append(indicationReason(p, outcome, decisive: outcome.index == d.indication?.index))
+                for outcome in outcomes where outcome.met || d.action == .none {
+                    let decisive = outcome.index == d.indication?.index && outcome.code == d.primary
+                    reasons.append(indicationReason(p, outcome, decisive: decisive))
                     if outcome.met, let i = Optional(outcome.index), p.indications[i].corticosteroid == .ifSevere,
                         outcome.severe, !d.corticosteroidActive
                     {

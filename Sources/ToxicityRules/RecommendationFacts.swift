@@ -91,7 +91,9 @@ struct DocumentedRange: Hashable, Sendable {
     var atStart: Int?
     var maximum: Int
     var minimum: Int
-    /// Whether a complete point lies inside the interval (after its start).
+    /// Whether data was complete at some instant of the interval: the point in force at its start
+    /// is complete, or a complete point lies inside it. (Equal consecutive points are merged in a
+    /// course, so a grade documented without interruption has no point inside the interval.)
     var documentedInside: Bool
 }
 
@@ -111,8 +113,9 @@ extension GradeCourse {
         let atStart = documentedGrade(at: start)
         var maximum = atStart ?? Int.min
         var minimum = atStart ?? Int.max
-        var inside = false
-        var p = (pointIndex(atOrBefore: start) ?? -1) + 1
+        let first = pointIndex(atOrBefore: start)
+        var inside = first.map { completeness[$0] } ?? false
+        var p = (first ?? -1) + 1
         while p < times.count, times[p] <= end {
             if completeness[p], times[p] > start {
                 let g = Int(grades[p])
