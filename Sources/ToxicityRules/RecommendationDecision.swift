@@ -229,18 +229,26 @@ extension PatientTimeline {
             decideStart(p, at: t, grades: grades, profile: profile, dosing: dosing, decision: &d, next: &next)
             return
         }
+        // A true recurrence: back above the trigger after being at or below it when the course
+        // ended (grade-at-most triggers), or worse than when it ended (other triggers).
         var recurred = false
         let trigger = p.taper.trigger
         if trigger.kind == .gradeAtMost, let limit = trigger.grade {
-            recurred = grades.worst(triggerScope(trigger, indicating: indicating, p: p)) > limit
+            let scope = triggerScope(trigger, indicating: indicating, p: p)
+            recurred = grades.worst(scope) > limit && (documentedWorst(scope, at: ended) ?? 0) <= limit
         } else {
             let before = documentedWorst(indicating, at: ended) ?? 0
             let now = grades.worst(indicating)
             recurred = now >= 1 && now > before
         }
         guard recurred else {
-            d.action = .none
-            d.primary = .courseCompleted
+            if d.course.state == .ended(.lapsed) {
+                // Doses stopped with no recorded decision: the indications decide.
+                decideStart(p, at: t, grades: grades, profile: profile, dosing: dosing, decision: &d, next: &next)
+            } else {
+                d.action = .none
+                d.primary = .courseCompleted
+            }
             return
         }
         d.action = .start
