@@ -31,6 +31,8 @@ extension ReasonCode {
     package static let clinicianCodedFinding: ReasonCode = "clinician-coded-finding"
     package static let doseNotSpecifiedByProtocol: ReasonCode = "dose-not-specified-by-protocol"
     package static let courseCompleted: ReasonCode = "course-completed"
+    /// An IEC-HS indication met by the other criteria set (carHLH/IEC-HS, A6).
+    package static let iecHsByOtherCriteria: ReasonCode = "iec-hs-by-other-criteria"
 
     // A7 course
     package static let onTherapy: ReasonCode = "on-therapy"

@@ -401,6 +401,13 @@ extension AssessmentContext {
                 for outcome in outcomes where outcome.met || d.action == .none {
                     let decisive = outcome.index == d.indication?.index && outcome.code == d.primary
                     reasons.append(indicationReason(p, outcome, decisive: decisive))
+                    if let other = outcome.otherCriteria {
+                        reasons.append(
+                            Reason(
+                                code: .iecHsByOtherCriteria, rule: other == .cartox2018 ? .carHLH : .iecHsProvisional,
+                                source: other == .cartox2018 ? .cartox2018 : .astct2023Provisional,
+                                observed: CompactList([observedGrade(.iecHs)].compactMap { $0 })))
+                    }
                     if outcome.met, let i = Optional(outcome.index), p.indications[i].corticosteroid == .ifSevere,
                         outcome.severe, !d.corticosteroidActive
                     {

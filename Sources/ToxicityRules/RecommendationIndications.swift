@@ -58,6 +58,9 @@ struct IndicationOutcome: Hashable, Sendable {
     /// Instants the explanation cites (first tocilizumab, fever count, day +2 …).
     var instant: Double?
     var count: Int?
+    /// IEC-HS indications ("carHLH/IEC-HS", A6): met by the other criteria set than the one the
+    /// grades use (e.g. CARTOX carHLH while the provisional IEC-HS criteria are not met, TC27).
+    var otherCriteria: IECHSCriteriaSet?
 }
 
 extension PatientTimeline {
@@ -118,7 +121,14 @@ extension PatientTimeline {
             outcome.event = event
             return outcome
         }
-        let grade = grades.grade(toxicity)
+        var grade = grades.grade(toxicity)
+        if toxicity == .iecHs, grade == 0 {
+            // "carHLH/IEC-HS": either criteria set indicates (the grades report the protocol's).
+            if let (other, otherGrade) = otherCriteriaIECHS(at: t, grades: grades) {
+                grade = otherGrade
+                outcome.otherCriteria = other
+            }
+        }
         outcome.grade = grade
         outcome.severe =
             toxicity == .iecHs ? grade >= dosing.severeIECHSGrade : grade >= 3
@@ -191,6 +201,32 @@ extension PatientTimeline {
             outcome.code = facts.code
         }
         return outcome
+    }
+
+    /// IEC-HS under the criteria set the grades do not use, when it is met there: (set, A4 grade).
+    /// Gated by ferritin (CARTOX needs a ferritin above 10,000 ng/mL; the provisional set a
+    /// ferritin criterion) so that the common case costs one scan of a short series.
+    func otherCriteriaIECHS(at t: Double, grades: GradeSnapshot) -> (IECHSCriteriaSet, Int)? {
+        let other: IECHSCriteriaSet = policy.iecHsCriteria == .astct2023 ? .cartox2018 : .astct2023
+        switch other {
+        case .cartox2018:
+            let ferritin = index.labs[LabTest.ferritin.ordinal]
+            let count = ferritin.countAtOrBefore(t)
+            var k = 0
+            var high = false
+            while k < count, !high {
+                high = ferritin.values[k].value > 10_000
+                k += 1
+            }
+            guard high else { return nil }
+        case .astct2023:
+            guard grades.iecHs.facts.ferritinMet else { return nil }
+        }
+        var otherPolicy = policy
+        otherPolicy.iecHsCriteria = other
+        let facts = index.iecHsFacts(at: t, policy: otherPolicy, crs: crsCourse, labWindow: policy.labFreshness)
+        guard facts.present(other) else { return nil }
+        return (other, max(1, facts.grade(other)))
     }
 
     /// NIH "isolated" toxicity: no fever and no hypotension now (A6).

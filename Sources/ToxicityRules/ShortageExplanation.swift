@@ -99,7 +99,10 @@ extension AssessmentContext {
         if let option = dexamethasone(rationale: "Escalate the corticosteroid in place of anakinra.") { options.append(option) }
 
         // 2. Emapalumab when IEC-HS / carHLH features.
-        let features = grades.iecHs.present || (grades.iecHs.facts.ferritinMet && grades.iecHs.facts.oftenPresentCount >= 1)
+        let facts = grades.iecHs.facts
+        let features =
+            grades.iecHs.present || timeline.otherCriteriaIECHS(at: time, grades: grades) != nil
+            || (facts.ferritinMet && facts.oftenPresentCount >= 1)
         if features, let dose = SupportingAgentDosing.emapalumab(weightKg: weightKg).dose {
             options.append(
                 AlternativeOption(

@@ -482,14 +482,26 @@ import Testing
         c.lab(at: 0, .creatinine, 1.3)
         c.lab(at: 0, .bilirubin, 1.0, uln: 1.2)
         c.neuro(at: 0, ice: 10)
+        // Shipped St. Jude grades with the provisional IEC-HS criteria (timing not met), but its
+        // "carHLH/IEC-HS" indication is met by CARTOX carHLH: first line, 10 × 40 / 4 = 100 mg Q6H.
         let shipped = try c.assess(at: 0, "st-jude")
         #expect(shipped.grades.crs.grade == 2)
-        #expect(!shipped.grades.iecHs.present && shipped.action == .none)  // provisional IEC-HS: timing not met
+        #expect(!shipped.grades.iecHs.present)
+        #expect(shipped.action == .start && shipped.dose?.mg == 100 && shipped.dose?.frequency == .q6h)
+        #expect(shipped.reasonCodes.contains(.iecHsByOtherCriteria))
         var cartox = try Shipped.protocolNamed("st-jude")
         cartox.iecHsCriteria = .cartox2018
         let a = try c.assess(at: 0, nil, anakinraProtocol: cartox)
         #expect(a.grades.iecHs.present)
         #expect(a.action == .start && a.dose?.mg == 100 && a.dose?.frequency == .q6h && a.dose?.dailyMg == 400)
+        #expect(!a.reasonCodes.contains(.iecHsByOtherCriteria))
+        // Without the second organ criterion neither set is met.
+        var d = c
+        d.events.removeAll {
+            if case .lab(let l) = $0 { return l.test == .creatinine }
+            return false
+        }
+        #expect(try d.assess(at: 0, "st-jude").action == .none)
     }
 
     @Test func tc29InfantCNHDoseWithLowVolumeAlert() throws {
