@@ -91,6 +91,8 @@ let package = Package(
             name: "ToxicityRulesTests",
             dependencies: ["ToxicityRules", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
+        // Runs the built `toxctl` binary (found next to the test bundle, in .build/<config>/).
+        .testTarget(name: "ToxctlTests", resources: [.copy("Fixtures")]),
         .testTarget(
             name: "ProtocolCatalogTests",
             dependencies: [

@@ -60,7 +60,7 @@ package struct Assessment: Sendable, Hashable, Codable {
 
     enum Content: Sendable {
         case evaluated(AssessmentContext)
-        case explained(
+        indirect case explained(
             grades: GradeSet, recommendation: AnakinraRecommendation?, alternatives: [ShortageAlternative],
             alerts: [Alert])
     }
@@ -245,7 +245,7 @@ extension PatientTimeline {
         }
         // Findings the recommendation rules read going stale.
         if rules != nil {
-            for test in [LabTest.platelets, .fibrinogen, .inr, .anc, .creatinine, .creatinineClearance] {
+            for test in Self.recommendationLabs {
                 next.considerStale(index.labs[test.ordinal], window: policy.labFreshness)
             }
             next.considerStale(index.weights, window: policy.weightFreshness)
@@ -256,14 +256,17 @@ extension PatientTimeline {
         return Assessment(context: context)
     }
 
+    /// Laboratory tests the recommendation rules read (route, infection risk, renal function).
+    static let recommendationLabs: [LabTest] = [.platelets, .fibrinogen, .inr, .anc, .creatinine, .creatinineClearance]
+
     /// Instants at which the grades or their explanations could change with no new event: the
     /// next point of each grade history (an episode closing, a window elapsing) and the current
     /// findings going stale.
     func considerGradingChanges(_ next: inout NextDecision) {
         let t = next.after
-        next.consider(crsCourse.nextPointTime(after: t))
-        next.consider(icansCourse.nextPointTime(after: t))
-        next.consider(iecHsCourse.nextPointTime(after: t))
+        next.consider(storage.crsCourse.nextPointTime(after: t))
+        next.consider(storage.icansCourse.nextPointTime(after: t))
+        next.consider(storage.iecHsCourse.nextPointTime(after: t))
         next.considerStale(index.temperature, window: policy.vitalsFreshness)
         next.considerStale(index.systolic, window: policy.vitalsFreshness)
         next.considerStale(index.meanArterial, window: policy.vitalsFreshness)

@@ -218,7 +218,7 @@ extension PatientTimeline {
         d.indicating = indicating
         let protocolSet = protocolToxicities(p)
         var newEpisode = false
-        for toxicity in [ToxicitySet.crs, .icans, .iecHs] where protocolSet.contains(toxicity) {
+        for toxicity in ToxicitySet.singles where protocolSet.contains(toxicity) {
             if grades.grade(toxicity) >= 1, let start = episodeStart(toxicity, at: t), start > ended {
                 newEpisode = true
             }
@@ -319,7 +319,7 @@ extension PatientTimeline {
                     if now >= 1, let reference = documentedWorst(indicating, at: d.course.doseStart), now >= reference {
                         d.primary = .gradeNotFallen
                         if let regimen {
-                            switch AnakinraDosing.escalate(p, from: regimen, weightKg: weight) {
+                            switch AnakinraDosing.escalate(p, from: regimen, weightKg: weight, explain: false) {
                             case .escalated:
                                 d.action = .escalate
                                 d.primary = .escalated
@@ -356,7 +356,7 @@ extension PatientTimeline {
         _ p: AnakinraProtocol, full: CurrentDose, start: Double, firstStep: Int, at t: Double, weight: Double?,
         decision d: inout RecommendationDecision, next: inout NextDecision
     ) {
-        guard case .schedule(let schedule) = AnakinraDosing.taperSchedule(p, from: full, weightKg: weight),
+        guard case .schedule(let schedule) = AnakinraDosing.taperSchedule(p, from: full, weightKg: weight, explain: false),
             !schedule.isEmpty
         else {
             // No schedule (no frequency, no weight for mg/kg steps): stay on the dose.
@@ -399,7 +399,7 @@ extension PatientTimeline {
                 let toxicity = ToxicitySet(indication.toxicity)
                 guard !toxicity.isEmpty else { continue }
                 let minimum = max(1, indication.minimumGrade ?? 1)
-                if let g = self.course(toxicity).documentedGrade(at: time), g >= minimum { set.insert(toxicity) }
+                if let g = documentedGrade(toxicity, at: time), g >= minimum { set.insert(toxicity) }
             }
         }
         if set.isEmpty { set = protocolToxicities(p).intersection(grades.active) }
@@ -439,14 +439,13 @@ extension PatientTimeline {
                 next.consider(courseStart + hold)
                 return .tooEarly(until: courseStart + hold)
             }
-            for toxicity in [ToxicitySet.crs, .icans, .iecHs] where scope.contains(toxicity) {
-                let course = self.course(toxicity)
+            for toxicity in ToxicitySet.singles where scope.contains(toxicity) {
                 if grades.grade(toxicity) > limit { return .notHeld(toxicity) }
-                guard let range = course.documentedRange(from: t - hold, through: t), range.documentedInside else {
+                guard let range = documentedRange(toxicity, from: t - hold, through: t), range.documentedInside else {
                     return .notDocumented(toxicity)
                 }
                 if range.maximum > limit {
-                    if let drop = course.lastDocumentedDrop(toAtMost: limit, atOrBefore: t) { next.consider(drop + hold) }
+                    if let drop = lastDocumentedDrop(toxicity, toAtMost: limit, atOrBefore: t) { next.consider(drop + hold) }
                     return .notHeld(toxicity)
                 }
             }
@@ -464,8 +463,8 @@ extension PatientTimeline {
             }
             let start = t - hold
             let reference = trigger.kind == .improving ? documentedWorst(scope, at: courseStart) : nil
-            for toxicity in [ToxicitySet.crs, .icans, .iecHs] where scope.contains(toxicity) {
-                guard let range = course(toxicity).documentedRange(from: start, through: t), range.documentedInside else {
+            for toxicity in ToxicitySet.singles where scope.contains(toxicity) {
+                guard let range = documentedRange(toxicity, from: start, through: t), range.documentedInside else {
                     return .notDocumented(toxicity)
                 }
                 let now = grades.grade(toxicity)
@@ -538,6 +537,10 @@ extension PatientTimeline {
 
     // MARK: Safety (A9)
 
+    /// Slots of the TNF blockers (etanercept, infliximab, adalimumab, certolizumab, golimumab).
+    static let tnfBlockerSlots: [Int] = [Drug.etanercept, .infliximab, .adalimumab, .certolizumab, .golimumab]
+        .compactMap(\.slot)
+
     func safetyFacts(
         at t: Double, profile: ProfileFacts, dosing: DosingPolicy, anakinraPlanned: Bool, next: inout NextDecision
     ) -> SafetyFacts {
@@ -545,8 +548,7 @@ extension PatientTimeline {
         facts.hypersensitivityEvent = profile.hypersensitivityEvent
         // TNF blockers in the window.
         var latestTNF: Double = -.infinity
-        for drug in [Drug.etanercept, .infliximab, .adalimumab, .certolizumab, .golimumab] {
-            guard let slot = drug.slot else { continue }
+        for slot in Self.tnfBlockerSlots {
             let series = index.given[slot]
             guard !series.isEmpty, let i = series.latest(atOrBefore: t) else { continue }
             let time = series.times[i]

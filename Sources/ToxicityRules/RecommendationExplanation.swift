@@ -784,5 +784,5 @@ extension AssessmentContext {
 
 extension ToxicitySet {
     /// The single toxicities in the set, in a fixed order.
-    var members: [ToxicitySet] { [ToxicitySet.crs, .icans, .iecHs].filter { contains($0) } }
+    var members: [ToxicitySet] { ToxicitySet.singles.filter { contains($0) } }
 }

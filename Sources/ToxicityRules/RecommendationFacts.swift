@@ -23,6 +23,8 @@ struct ToxicitySet: OptionSet, Hashable, Sendable {
     static let icans = ToxicitySet(rawValue: 2)
     static let iecHs = ToxicitySet(rawValue: 4)
     static let all: ToxicitySet = [.crs, .icans, .iecHs]
+    /// The single toxicities, in order (a global: no array is built per call).
+    static let singles: [ToxicitySet] = [.crs, .icans, .iecHs]
 
     init(rawValue: UInt8) { self.rawValue = rawValue }
 
@@ -152,20 +154,54 @@ extension GradeCourse {
 }
 
 extension PatientTimeline {
-    /// The course of one toxicity.
+    /// The course of one toxicity (a copy: prefer the queries below on the evaluation path).
     func course(_ toxicity: ToxicitySet) -> GradeCourse {
         switch toxicity {
-        case .icans: icansCourse
-        case .iecHs: iecHsCourse
-        default: crsCourse
+        case .icans: storage.icansCourse
+        case .iecHs: storage.iecHsCourse
+        default: storage.crsCourse
+        }
+    }
+
+    // Course queries that read the timeline's courses in place (no copy of their arrays).
+
+    func documentedGrade(_ toxicity: ToxicitySet, at t: Double) -> Int? {
+        switch toxicity {
+        case .icans: storage.icansCourse.documentedGrade(at: t)
+        case .iecHs: storage.iecHsCourse.documentedGrade(at: t)
+        default: storage.crsCourse.documentedGrade(at: t)
+        }
+    }
+
+    func documentedRange(_ toxicity: ToxicitySet, from start: Double, through end: Double) -> DocumentedRange? {
+        switch toxicity {
+        case .icans: storage.icansCourse.documentedRange(from: start, through: end)
+        case .iecHs: storage.iecHsCourse.documentedRange(from: start, through: end)
+        default: storage.crsCourse.documentedRange(from: start, through: end)
+        }
+    }
+
+    func lastDocumentedDrop(_ toxicity: ToxicitySet, toAtMost grade: Int, atOrBefore t: Double) -> Double? {
+        switch toxicity {
+        case .icans: storage.icansCourse.lastDocumentedDrop(toAtMost: grade, atOrBefore: t)
+        case .iecHs: storage.iecHsCourse.lastDocumentedDrop(toAtMost: grade, atOrBefore: t)
+        default: storage.crsCourse.lastDocumentedDrop(toAtMost: grade, atOrBefore: t)
+        }
+    }
+
+    func episodeStatus(_ toxicity: ToxicitySet, at t: Double) -> EpisodeStatus? {
+        switch toxicity {
+        case .icans: storage.icansCourse.status(at: t)
+        case .iecHs: storage.iecHsCourse.status(at: t)
+        default: storage.crsCourse.status(at: t)
         }
     }
 
     /// The worst documented grade over a set at `t` (`nil` when none is documented).
     func documentedWorst(_ set: ToxicitySet, at t: Double) -> Int? {
         var value: Int?
-        for toxicity in [ToxicitySet.crs, .icans, .iecHs] where set.contains(toxicity) {
-            if let g = course(toxicity).documentedGrade(at: t) { value = max(value ?? 0, g) }
+        for toxicity in ToxicitySet.singles where set.contains(toxicity) {
+            if let g = documentedGrade(toxicity, at: t) { value = max(value ?? 0, g) }
         }
         return value
     }

@@ -236,7 +236,7 @@ extension PatientTimeline {
 
     /// The start of the current (or latest) episode of a toxicity seen from `t`.
     func episodeStart(_ toxicity: ToxicitySet, at t: Double) -> Double? {
-        course(toxicity).status(at: t)?.episode.start
+        episodeStatus(toxicity, at: t)?.episode.start
     }
 
     /// A corticosteroid `ordered` in `start...end` (index of the event in the timeline).
@@ -264,10 +264,9 @@ extension PatientTimeline {
         corticosteroid needsCorticosteroid: Bool, dosing: DosingPolicy, next: inout NextDecision
     ) -> RefractoryFacts {
         var facts = RefractoryFacts()
-        let course = self.course(toxicity)
-        let ownStart = course.status(at: t)?.episode.start ?? t
+        let ownStart = episodeStatus(toxicity, at: t)?.episode.start ?? t
         var tocilizumabStart = ownStart
-        if toxicity != .crs, let crsStart = crsCourse.status(at: ownStart)?.episode.start {
+        if toxicity != .crs, let crsStart = storage.crsCourse.status(at: ownStart)?.episode.start {
             tocilizumabStart = min(crsStart, ownStart)
         }
         facts.windowStart = ownStart
@@ -306,7 +305,7 @@ extension PatientTimeline {
             return facts
         }
         // (a) the grade rose after both had been given.
-        if let before = course.documentedGrade(at: both), grade > before {
+        if let before = documentedGrade(toxicity, at: both), grade > before {
             facts.outcome = .gradeRose
             facts.referenceGrade = before
             facts.referenceTime = both
@@ -317,7 +316,7 @@ extension PatientTimeline {
         let clockStart = needsCorticosteroid ? (steroidTime ?? both) : (tociTime ?? both)
         let decidable = clockStart + dosing.refractoryWindow
         facts.notFallenDecidableAt = decidable
-        let reference = course.documentedGrade(at: clockStart)
+        let reference = documentedGrade(toxicity, at: clockStart)
         facts.referenceGrade = reference
         facts.referenceTime = clockStart
         if t >= decidable, let reference, grade >= reference, grade >= 1 {
@@ -338,8 +337,7 @@ extension PatientTimeline {
         at t: Double, next: inout NextDecision
     ) -> IndicationOutcome {
         var outcome = start
-        let course = self.course(toxicity)
-        let episode = course.status(at: t)?.episode.start ?? t
+        let episode = episodeStatus(toxicity, at: t)?.episode.start ?? t
         let toci = index.given[Drug.tocilizumab.slot ?? 0]
         guard let first = toci.first(atOrAfter: episode), toci.times[first] <= t else {
             outcome.code = .tocilizumabNotGiven
@@ -363,7 +361,7 @@ extension PatientTimeline {
         }
         let hours = Double(indication.persistingHoursAfterFirstTocilizumab ?? 0) * 3600
         let due = firstTime + hours
-        guard t >= due, let range = course.documentedRange(from: firstTime, through: t), range.minimum >= minimum,
+        guard t >= due, let range = documentedRange(toxicity, from: firstTime, through: t), range.minimum >= minimum,
             (range.atStart ?? minimum) >= minimum
         else {
             next.consider(due)

@@ -167,7 +167,7 @@ enum ComparisonTable {
                     + (g.iecHs.present ? " grade \(g.iecHs.grade)" : ""))
             lines.append("")
         }
-        let header = ["PROTOCOL", "ACTION", "DOSE", "ROUTE", "FREQ", "DAILY", "WHY", "ALERTS"]
+        let header = ["PROTOCOL", "ACTION", "DOSE", "ROUTE", "FREQ", "DAILY", "WHY", "ALERTS / WARNINGS"]
         var table: [[String]] = [header]
         for (anakinraProtocol, assessment) in rows {
             guard let recommendation = assessment.recommendation else { continue }
@@ -182,7 +182,7 @@ enum ComparisonTable {
                 dose?.frequency?.rawValue ?? (dose == nil ? "-" : "none"),
                 dose?.dailyMg.map { "\($0) mg" } ?? "-",
                 why,
-                body.alerts.map(\.code.rawValue).joined(separator: ","),
+                (body.alerts.map(\.code.rawValue) + body.warnings.map(\.code.rawValue)).joined(separator: ","),
             ])
         }
         var widths = [Int](repeating: 0, count: header.count)
