@@ -185,10 +185,9 @@ package struct AnakinraRecommendation: Hashable, Sendable, Codable {
     }
 
     init(context: AssessmentContext) {
-        let decision = context.decision
-        action = decision.action
+        action = context.decision.action
         protocolId = context.rules?.id
-        nextDoseDueAt = decision.nextDoseDueAt.map { Date(timeIntervalSinceReferenceDate: $0) }
+        nextDoseDueAt = context.decision.nextDoseDueAt.map { Date(timeIntervalSinceReferenceDate: $0) }
         content = .evaluated(context)
     }
 

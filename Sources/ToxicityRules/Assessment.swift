@@ -141,7 +141,12 @@ package struct Assessment: Sendable, Hashable, Codable {
     }
 
     /// The recommendation's action (`none` when there is none).
-    package var action: RecommendationAction { recommendation?.action ?? .none }
+    package var action: RecommendationAction {
+        switch content {
+        case .evaluated(let context): context.decision.action
+        case .explained(_, let recommendation, _, _): recommendation?.action ?? .none
+        }
+    }
 
     private enum CodingKeys: String, CodingKey {
         case grades, recommendation, alternatives, alerts
@@ -225,7 +230,7 @@ extension PatientTimeline {
         if let rules {
             let anakinraStock = hasInventory ? inventory.entry(.anakinra, site: profile.site) : nil
             decision = recommendationDecision(
-                rules.value, at: t, grades: grades, profile: profile, dosing: dosing,
+                rules, at: t, grades: grades, profile: profile, dosing: dosing,
                 anakinraStockLow: anakinraStock?.status == .low, next: &next)
             if let stock = anakinraStock, stock.status.isShort,
                 decision.action.dosesAnakinra || decision.action == .hold || decision.course.isOnTherapy

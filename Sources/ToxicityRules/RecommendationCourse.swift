@@ -155,13 +155,13 @@ extension PatientTimeline {
     }
 
     /// The anakinra course at `t` under protocol `p`.
-    func therapyCourse(_ p: AnakinraProtocol, at t: Double, dosing: DosingPolicy) -> TherapyCourse {
+    func therapyCourse(_ p: PreparedProtocol, at t: Double, dosing: DosingPolicy) -> TherapyCourse {
         var course = TherapyCourse()
         let series = index.given[Self.anakinraSlot]
         guard !series.isEmpty, let last = series.latest(atOrBefore: t) else { return course }
         course.last = last
         course.previous = last > 0 ? last - 1 : nil
-        let defaultFrequency = p.frequency.default
+        let defaultFrequency = p.defaultFrequency
 
         // The first administration of the latest course: walk back over gaps shorter than the lapse
         // window with no stop recommended in between.
@@ -182,7 +182,7 @@ extension PatientTimeline {
             protocolId: p.id, after: previousCourseEnd, courseStart: firstTime, through: t)
         let recs = recommendations
         let lastEvent = medicationEvent(series.events[last])
-        let preferredRoute = p.routes.preferred
+        let preferredRoute = p.preferredRoute
         let lastRoute = lastEvent?.route.flatMap { $0 == .iv || $0 == .sc ? $0 : nil } ?? preferredRoute
         let lastMg = series.values[last].doseMg.flatMap { $0 >= 1 && $0.isFinite ? Int($0.rounded()) : nil }
 
@@ -194,7 +194,7 @@ extension PatientTimeline {
         var adminRegimen: CurrentDose?
         if let lastMg, let frequency {
             adminRegimen = CurrentDose(mg: lastMg, frequency: frequency, route: lastRoute)
-        } else if let lastMg, p.dose.basis.isPerDay {
+        } else if let lastMg, p.perDayDose {
             adminRegimen = CurrentDose(dailyMg: lastMg, route: lastRoute)
         }
         let full = history.latestFull.flatMap { dose(of: recs[$0], fallbackRoute: lastRoute) }
@@ -316,17 +316,16 @@ extension PatientTimeline {
     /// consecutive intervals at a longer frequency of the protocol's taper list (lengthen-interval),
     /// or a lower dose than the course started with (dose-steps).
     private func detectTaperFromAdministrations(
-        _ p: AnakinraProtocol, series: Series<Administration>, first: Int, last: Int, course: inout TherapyCourse
+        _ p: PreparedProtocol, series: Series<Administration>, first: Int, last: Int, course: inout TherapyCourse
     ) {
-        let taper = p.taper
-        switch taper.method {
+        switch p.taperMethod {
         case .lengthenInterval:
-            guard let full = p.frequency.default, last - first >= 2 else { return }
+            guard let full = p.defaultFrequency, last - first >= 2 else { return }
             func gap(_ j: Int) -> DoseFrequency {
                 DoseFrequency.nearest(hours: (series.times[j] - series.times[j - 1]) / 3600)
             }
             let current = gap(last)
-            let longer = taper.intervals.filter { $0 > full }
+            let longer = p.taperIntervals.filter { $0 > full }
             guard current > full, let position = longer.firstIndex(of: current) else { return }
             // The suffix of intervals longer than the full dose's, never shortening: the taper so far.
             var runStart = last
@@ -344,7 +343,7 @@ extension PatientTimeline {
             course.taperFirstStep = position + 1
             if let mg = series.values[runStart - 1].doseMg, mg >= 1 {
                 course.fullDose = CurrentDose(
-                    mg: Int(mg.rounded()), frequency: full, route: course.regimen?.route ?? p.routes.preferred)
+                    mg: Int(mg.rounded()), frequency: full, route: course.regimen?.route ?? p.preferredRoute)
                 course.regimen = course.fullDose
             }
         case .doseSteps:
@@ -355,9 +354,9 @@ extension PatientTimeline {
             while start > first, let mg = series.values[start - 1].doseMg, mg < firstMg - 1 { start -= 1 }
             course.taperStart = series.times[start]
             course.taperFirstStep = 1
-            if let frequency = p.frequency.default {
+            if let frequency = p.defaultFrequency {
                 course.fullDose = CurrentDose(
-                    mg: Int(firstMg.rounded()), frequency: frequency, route: course.regimen?.route ?? p.routes.preferred)
+                    mg: Int(firstMg.rounded()), frequency: frequency, route: course.regimen?.route ?? p.preferredRoute)
             }
         case .stopWithoutTaper:
             return

@@ -131,7 +131,7 @@ struct RecommendationDecision: Hashable, Sendable {
 extension PatientTimeline {
     /// The recommendation decision at `t` for protocol `p`.
     func recommendationDecision(
-        _ p: AnakinraProtocol, at t: Double, grades: GradeSnapshot, profile: ProfileFacts, dosing: DosingPolicy,
+        _ p: PreparedProtocol, at t: Double, grades: GradeSnapshot, profile: ProfileFacts, dosing: DosingPolicy,
         anakinraStockLow: Bool, next: inout NextDecision
     ) -> RecommendationDecision {
         var d = RecommendationDecision(time: t)
@@ -153,10 +153,10 @@ extension PatientTimeline {
         // Route (A8).
         let reasons = routeReasons(at: t, grades: grades, profile: profile, dosing: dosing, evidence: &d.routeEvidence)
         d.routeReasons = reasons
-        let allowsIV = p.routes.allowed.contains(.iv)
-        let allowsSC = p.routes.allowed.contains(.sc)
+        let allowsIV = p.allowsIV
+        let allowsSC = p.allowsSC
         if allowsIV, allowsSC {
-            d.route = reasons.isEmpty ? p.routes.preferred : .iv
+            d.route = reasons.isEmpty ? p.preferredRoute : .iv
         } else if allowsIV {
             d.route = .iv
         } else {
@@ -178,7 +178,7 @@ extension PatientTimeline {
             d.nextDoseDueAt = nil
         }
         if let target = profile.antigenTarget, let i = d.indication?.index, i >= 0, i < p.indications.count {
-            let targets = p.indications[i].antigenTargets
+            let targets = p.antigenTargets[i]
             d.antigenMismatch = !targets.isEmpty && !targets.contains(target)
         }
         return d
@@ -187,7 +187,7 @@ extension PatientTimeline {
     // MARK: Not yet on anakinra
 
     func decideStart(
-        _ p: AnakinraProtocol, at t: Double, grades: GradeSnapshot, profile: ProfileFacts, dosing: DosingPolicy,
+        _ p: PreparedProtocol, at t: Double, grades: GradeSnapshot, profile: ProfileFacts, dosing: DosingPolicy,
         decision d: inout RecommendationDecision, next: inout NextDecision
     ) {
         let outcome = firstIndication(p, at: t, grades: grades, profile: profile, dosing: dosing, next: &next)
@@ -201,7 +201,7 @@ extension PatientTimeline {
         d.indicating = ToxicitySet(outcome.toxicity)
         d.plan = .protocolDose(outcome.severe ? .severe : .lessIll)
         if outcome.index >= 0, !p.indications[outcome.index].doseSpecified { d.doseNotSpecified = true }
-        d.frequency = p.frequency.default
+        d.frequency = p.defaultFrequency
     }
 
     // MARK: After a course ended
@@ -210,7 +210,7 @@ extension PatientTimeline {
     /// exceeded again, or the grade is above its value when the course ended) in the same episode;
     /// a new episode is judged on the protocol's indications.
     func decideAfterCourse(
-        _ p: AnakinraProtocol, at t: Double, grades: GradeSnapshot, profile: ProfileFacts, dosing: DosingPolicy,
+        _ p: PreparedProtocol, at t: Double, grades: GradeSnapshot, profile: ProfileFacts, dosing: DosingPolicy,
         decision d: inout RecommendationDecision, next: inout NextDecision
     ) {
         let ended = d.course.endedAt ?? t
@@ -232,7 +232,7 @@ extension PatientTimeline {
         // A true recurrence: back above the trigger after being at or below it when the course
         // ended (grade-at-most triggers), or worse than when it ended (other triggers).
         var recurred = false
-        let trigger = p.taper.trigger
+        let trigger = p.trigger
         if trigger.kind == .gradeAtMost, let limit = trigger.grade {
             let scope = triggerScope(trigger, indicating: indicating, p: p)
             recurred = grades.worst(scope) > limit && (documentedWorst(scope, at: ended) ?? 0) <= limit
@@ -258,14 +258,14 @@ extension PatientTimeline {
             d.frequency = full.frequency
         } else {
             d.plan = .protocolDose(grades.worst(indicating) >= 3 ? .severe : .lessIll)
-            d.frequency = p.frequency.default
+            d.frequency = p.defaultFrequency
         }
     }
 
     // MARK: On anakinra
 
     func decideOnTherapy(
-        _ p: AnakinraProtocol, at t: Double, grades: GradeSnapshot, profile: ProfileFacts, dosing: DosingPolicy,
+        _ p: PreparedProtocol, at t: Double, grades: GradeSnapshot, profile: ProfileFacts, dosing: DosingPolicy,
         decision d: inout RecommendationDecision, next: inout NextDecision
     ) {
         let series = index.given[Self.anakinraSlot]
@@ -280,10 +280,10 @@ extension PatientTimeline {
         d.plan = currentPlan
         d.action = .continue
         d.primary = .onTherapy
-        d.frequency = regimen?.frequency ?? p.frequency.default
+        d.frequency = regimen?.frequency ?? p.defaultFrequency
         next.consider(lastTime + lapseWindow(d.frequency, dosing: dosing))
 
-        let trigger = p.taper.trigger
+        let trigger = p.trigger
         var taperStart = d.course.taperStart
         if taperStart != nil, !d.course.taperFromRecommendations,
             recurredDuringTaper(p, trigger: trigger, indicating: indicating, taperStart: taperStart ?? t, grades: grades)
@@ -304,7 +304,7 @@ extension PatientTimeline {
         } else {
             d.trigger = taperTrigger(p, trigger: trigger, indicating: indicating, courseStart: firstTime, at: t, grades: grades, next: &next)
             if case .held = d.trigger {
-                if p.lastAgentWeaned.value, d.corticosteroidActive {
+                if p.lastAgentWeaned, d.corticosteroidActive {
                     d.lastAgentWeaned = true
                     d.primary = .lastAgentWeaned
                 } else if let full = d.course.fullDose ?? regimen {
@@ -312,14 +312,14 @@ extension PatientTimeline {
                 }
             } else {
                 // Escalate when the grade has not fallen after the reassessment window (A7).
-                let window = Double(p.reassessment.hours.min) * 3600
+                let window = Double(p.reassessmentHours) * 3600
                 let due = d.course.doseStart + window
                 if t >= due {
                     let now = grades.worst(indicating)
                     if now >= 1, let reference = documentedWorst(indicating, at: d.course.doseStart), now >= reference {
                         d.primary = .gradeNotFallen
                         if let regimen {
-                            switch AnakinraDosing.escalate(p, from: regimen, weightKg: weight, explain: false) {
+                            switch AnakinraDosing.escalate(p.value, from: regimen, weightKg: weight, explain: false) {
                             case .escalated:
                                 d.action = .escalate
                                 d.primary = .escalated
@@ -353,10 +353,10 @@ extension PatientTimeline {
 
     /// The step of a taper at `t` from `full`, or stop after the last step.
     func applyTaperStep(
-        _ p: AnakinraProtocol, full: CurrentDose, start: Double, firstStep: Int, at t: Double, weight: Double?,
+        _ p: PreparedProtocol, full: CurrentDose, start: Double, firstStep: Int, at t: Double, weight: Double?,
         decision d: inout RecommendationDecision, next: inout NextDecision
     ) {
-        guard case .schedule(let schedule) = AnakinraDosing.taperSchedule(p, from: full, weightKg: weight, explain: false),
+        guard case .schedule(let schedule) = AnakinraDosing.taperSchedule(p.value, from: full, weightKg: weight, explain: false),
             !schedule.isEmpty
         else {
             // No schedule (no frequency, no weight for mg/kg steps): stay on the dose.
@@ -391,7 +391,7 @@ extension PatientTimeline {
     /// Toxicities anakinra was started for: those of the protocol's indications active (at the
     /// indication's minimum grade) when the course began; else those active now; else all of the
     /// protocol's.
-    func indicatingToxicities(_ p: AnakinraProtocol, course: TherapyCourse, grades: GradeSnapshot) -> ToxicitySet {
+    func indicatingToxicities(_ p: PreparedProtocol, course: TherapyCourse, grades: GradeSnapshot) -> ToxicitySet {
         var set: ToxicitySet = []
         if let first = course.first {
             let time = index.given[Self.anakinraSlot].times[first]
@@ -408,14 +408,14 @@ extension PatientTimeline {
         return set
     }
 
-    func protocolToxicities(_ p: AnakinraProtocol) -> ToxicitySet {
+    func protocolToxicities(_ p: PreparedProtocol) -> ToxicitySet {
         var set: ToxicitySet = []
         for indication in p.indications { set.formUnion(ToxicitySet(indication.toxicity)) }
         return set
     }
 
     /// The toxicities a `grade-at-most` trigger looks at.
-    func triggerScope(_ trigger: TaperTrigger, indicating: ToxicitySet, p: AnakinraProtocol) -> ToxicitySet {
+    func triggerScope(_ trigger: TriggerRule, indicating: ToxicitySet, p: PreparedProtocol) -> ToxicitySet {
         switch trigger.scope {
         case .crsAndIcans?: [.crs, .icans]
         case .icans?: .icans
@@ -425,7 +425,7 @@ extension PatientTimeline {
 
     /// The taper trigger at `t` (A7): held for its hold window while on anakinra.
     func taperTrigger(
-        _ p: AnakinraProtocol, trigger: TaperTrigger, indicating: ToxicitySet, courseStart: Double, at t: Double,
+        _ p: PreparedProtocol, trigger: TriggerRule, indicating: ToxicitySet, courseStart: Double, at t: Double,
         grades: GradeSnapshot, next: inout NextDecision
     ) -> TriggerStatus {
         let hold = Double(trigger.holdHours ?? 24) * 3600
@@ -485,7 +485,7 @@ extension PatientTimeline {
     /// Recurrence during a taper: the trigger's toxicities above its grade (grade-at-most), or the
     /// worst indicating grade above its value when the taper started.
     func recurredDuringTaper(
-        _ p: AnakinraProtocol, trigger: TaperTrigger, indicating: ToxicitySet, taperStart: Double, grades: GradeSnapshot
+        _ p: PreparedProtocol, trigger: TriggerRule, indicating: ToxicitySet, taperStart: Double, grades: GradeSnapshot
     ) -> Bool {
         switch trigger.kind {
         case .gradeAtMost:

@@ -397,7 +397,7 @@ extension AssessmentContext {
                 evidence.append(EvidenceItem(about: "course", source: "clinical-spec A7", status: .policy))
             } else {
                 let timeline = self.timeline
-                let outcomes = timeline.allIndications(p, at: time, grades: grades, profile: profile, dosing: dosing)
+                let outcomes = timeline.allIndications(rules ?? PreparedProtocol(p), at: time, grades: grades, profile: profile, dosing: dosing)
                 for outcome in outcomes where outcome.met || d.action == .none {
                     let decisive = outcome.index == d.indication?.index && outcome.code == d.primary
                     reasons.append(indicationReason(p, outcome, decisive: decisive))

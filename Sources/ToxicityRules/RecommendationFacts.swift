@@ -8,12 +8,84 @@ import Foundation
 /// holding it costs one reference count. Build one per protocol and reuse it.
 package final class PreparedProtocol: Sendable {
     package let value: AnakinraProtocol
+    package let id: String
+    // Plain values of the fields the decisions read, so that the evaluation path never copies the
+    // protocol (its strings and arrays).
+    let indications: [IndicationRule]
+    let antigenTargets: [[String]]
+    let defaultFrequency: DoseFrequency?
+    let allowsIV: Bool
+    let allowsSC: Bool
+    let preferredRoute: Route
+    let trigger: TriggerRule
+    let taperMethod: TaperMethod
+    let taperIntervals: [DoseFrequency]
+    let lastAgentWeaned: Bool
+    let reassessmentHours: Int
+    let perDayDose: Bool
 
     package init(_ value: AnakinraProtocol) {
         self.value = value
+        id = value.id
+        indications = value.indications.map(IndicationRule.init)
+        antigenTargets = value.indications.map(\.antigenTargets)
+        defaultFrequency = value.frequency.default
+        allowsIV = value.routes.allowed.contains(.iv)
+        allowsSC = value.routes.allowed.contains(.sc)
+        preferredRoute = value.routes.preferred
+        trigger = TriggerRule(value.taper.trigger)
+        taperMethod = value.taper.method
+        taperIntervals = value.taper.intervals
+        lastAgentWeaned = value.lastAgentWeaned.value
+        reassessmentHours = value.reassessment.hours.min
+        perDayDose = value.dose.basis.isPerDay
     }
+}
 
-    package var id: String { value.id }
+/// An indication's rule fields (``ProtocolIndication`` without its text).
+struct IndicationRule: Hashable, Sendable {
+    var toxicity: IndicationToxicity
+    var line: LineOfTherapy
+    var minimumGrade: Int?
+    var corticosteroid: CorticosteroidRequirement?
+    var persistingHoursAfterFirstTocilizumab: Int?
+    var beforeSecondTocilizumab: Bool
+    var withoutIcans: Bool
+    var isolatedLateOnset: Bool
+    var fromDayAfterInfusion: Int?
+    var orAfterFeverCount: Int?
+    var doseSpecified: Bool
+
+    init(_ i: ProtocolIndication) {
+        toxicity = i.toxicity
+        line = i.line
+        minimumGrade = i.minimumGrade
+        corticosteroid = i.corticosteroid
+        persistingHoursAfterFirstTocilizumab = i.persistingHoursAfterFirstTocilizumab
+        beforeSecondTocilizumab = i.beforeSecondTocilizumab
+        withoutIcans = i.withoutIcans
+        isolatedLateOnset = i.isolatedLateOnset
+        fromDayAfterInfusion = i.fromDayAfterInfusion
+        orAfterFeverCount = i.orAfterFeverCount
+        doseSpecified = i.doseSpecified
+    }
+}
+
+/// A taper trigger's rule fields (``TaperTrigger`` without its text).
+struct TriggerRule: Hashable, Sendable {
+    var kind: TaperTriggerKind
+    var grade: Int?
+    var scope: TaperTriggerScope?
+    var holdHours: Int?
+    var afterHours: HoursRange?
+
+    init(_ t: TaperTrigger) {
+        kind = t.kind
+        grade = t.grade
+        scope = t.scope
+        holdHours = t.holdHours
+        afterHours = t.afterHours
+    }
 }
 
 /// CRS, ICANS and IEC-HS as a bit set.

@@ -67,7 +67,7 @@ extension PatientTimeline {
     /// Evaluates every indication of the protocol at `t` and returns the first one met, or the
     /// most informative one not met (the first whose toxicity is active).
     func firstIndication(
-        _ p: AnakinraProtocol, at t: Double, grades: GradeSnapshot, profile: ProfileFacts, dosing: DosingPolicy,
+        _ p: PreparedProtocol, at t: Double, grades: GradeSnapshot, profile: ProfileFacts, dosing: DosingPolicy,
         next: inout NextDecision
     ) -> IndicationOutcome {
         var best: IndicationOutcome?
@@ -89,7 +89,7 @@ extension PatientTimeline {
 
     /// Every indication's outcome at `t` (for the explanation).
     func allIndications(
-        _ p: AnakinraProtocol, at t: Double, grades: GradeSnapshot, profile: ProfileFacts, dosing: DosingPolicy
+        _ p: PreparedProtocol, at t: Double, grades: GradeSnapshot, profile: ProfileFacts, dosing: DosingPolicy
     ) -> [IndicationOutcome] {
         var next = NextDecision(after: t)
         return p.indications.indices.map {
@@ -99,7 +99,7 @@ extension PatientTimeline {
 
     /// One indication at `t`.
     func evaluateIndication(
-        _ p: AnakinraProtocol, index i: Int, at t: Double, grades: GradeSnapshot, profile: ProfileFacts,
+        _ p: PreparedProtocol, index i: Int, at t: Double, grades: GradeSnapshot, profile: ProfileFacts,
         dosing: DosingPolicy, next: inout NextDecision
     ) -> IndicationOutcome {
         let indication = p.indications[i]
@@ -333,7 +333,7 @@ extension PatientTimeline {
     /// Seattle CRS: grade ≥ 2 persisting ≥ 8 h after the first tocilizumab dose, a corticosteroid
     /// given, and no second tocilizumab dose yet (A6).
     func afterFirstTocilizumab(
-        _ indication: ProtocolIndication, outcome start: IndicationOutcome, toxicity: ToxicitySet, minimum: Int,
+        _ indication: IndicationRule, outcome start: IndicationOutcome, toxicity: ToxicitySet, minimum: Int,
         at t: Double, next: inout NextDecision
     ) -> IndicationOutcome {
         var outcome = start
@@ -376,7 +376,7 @@ extension PatientTimeline {
     // MARK: Prophylaxis (Park)
 
     func prophylaxis(
-        _ indication: ProtocolIndication, outcome start: IndicationOutcome, at t: Double, profile: ProfileFacts,
+        _ indication: IndicationRule, outcome start: IndicationOutcome, at t: Double, profile: ProfileFacts,
         dosing: DosingPolicy, next: inout NextDecision
     ) -> IndicationOutcome {
         var outcome = start

@@ -74,7 +74,7 @@ import Testing
         let a = try c.assess(at: 0, "oliai")
         #expect(a.action == .start)
         let outcomes = c.timeline().allIndications(
-            try Shipped.protocolNamed("oliai"), at: PatientCourse.at(0).timeIntervalSinceReferenceDate,
+            PreparedProtocol(try Shipped.protocolNamed("oliai")), at: PatientCourse.at(0).timeIntervalSinceReferenceDate,
             grades: snapshot(c, at: 0), profile: c.timeline().profileFacts(at: PatientCourse.at(0).timeIntervalSinceReferenceDate),
             dosing: .default)
         #expect(outcomes.map(\.code) == [.firstLine, .icansPresent])
