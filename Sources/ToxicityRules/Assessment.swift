@@ -10,7 +10,6 @@ final class AssessmentContext: Sendable {
     let storage: PatientTimeline.Storage
     let rules: PreparedProtocol?
     let time: Double
-    let grades: GradeSnapshot
     let profile: ProfileFacts
     let decision: RecommendationDecision
     let shortage: ShortageDecision
@@ -20,14 +19,12 @@ final class AssessmentContext: Sendable {
     let nextRecommendationChange: Double
 
     init(
-        storage: PatientTimeline.Storage, rules: PreparedProtocol?, time: Double, grades: GradeSnapshot,
-        profile: ProfileFacts, decision: RecommendationDecision, shortage: ShortageDecision,
+        storage: PatientTimeline.Storage, rules: PreparedProtocol?, time: Double, profile: ProfileFacts, decision: RecommendationDecision, shortage: ShortageDecision,
         inventory: InventorySnapshot, dosing: DosingPolicy, nextRecommendationChange: Double
     ) {
         self.storage = storage
         self.rules = rules
         self.time = time
-        self.grades = grades
         self.profile = profile
         self.decision = decision
         self.shortage = shortage
@@ -37,6 +34,10 @@ final class AssessmentContext: Sendable {
     }
 
     var timeline: PatientTimeline { PatientTimeline(storage: storage) }
+
+    /// The evaluations at T, recomputed when explaining (deterministic; not kept, so that an
+    /// assessment does not copy them).
+    var grades: GradeSnapshot { timeline.gradeSnapshot(at: time) }
 
     var grading: GradingResult {
         GradingResult(
@@ -220,8 +221,7 @@ extension PatientTimeline {
         dosing: DosingPolicy = .default
     ) -> Assessment {
         let t = instant.timeIntervalSinceReferenceDate
-        let grades = GradeSnapshot(
-            time: t, crs: evaluateCRS(at: t), icans: evaluateICANS(at: t), iecHs: evaluateIECHS(at: t))
+        let grades = gradeSnapshot(at: t)
         let profile = profileFacts(at: t)
         var next = NextDecision(after: t)
         var decision: RecommendationDecision
@@ -256,13 +256,18 @@ extension PatientTimeline {
             next.considerStale(index.weights, window: policy.weightFreshness)
         }
         let context = AssessmentContext(
-            storage: storage, rules: rules, time: t, grades: grades, profile: profile, decision: decision,
+            storage: storage, rules: rules, time: t, profile: profile, decision: decision,
             shortage: shortage, inventory: inventory, dosing: dosing, nextRecommendationChange: next.earliest)
         return Assessment(context: context)
     }
 
     /// Laboratory tests the recommendation rules read (route, infection risk, renal function).
     static let recommendationLabs: [LabTest] = [.platelets, .fibrinogen, .inr, .anc, .creatinine, .creatinineClearance]
+
+    /// CRS, ICANS and IEC-HS evaluated at `t`.
+    func gradeSnapshot(at t: Double) -> GradeSnapshot {
+        GradeSnapshot(time: t, crs: evaluateCRS(at: t), icans: evaluateICANS(at: t), iecHs: evaluateIECHS(at: t))
+    }
 
     /// Instants at which the grades or their explanations could change with no new event: the
     /// next point of each grade history (an episode closing, a window elapsing) and the current
