@@ -24,8 +24,14 @@ package struct RecommendedDose: Hashable, Sendable, Codable {
     package var volumePerDoseML: Double?
 
     package init(
-        mg: Int?, mgPerKg: Double?, route: Route, frequency: DoseFrequency?, dailyMg: Int?,
-        options: [RecommendedDoseOption] = [], syringesPerDose: Int? = nil, volumePerDoseML: Double? = nil
+        mg: Int?,
+        mgPerKg: Double?,
+        route: Route,
+        frequency: DoseFrequency?,
+        dailyMg: Int?,
+        options: [RecommendedDoseOption] = [],
+        syringesPerDose: Int? = nil,
+        volumePerDoseML: Double? = nil
     ) {
         self.mg = mg
         self.mgPerKg = mgPerKg
@@ -47,7 +53,11 @@ package struct RecommendedDose: Hashable, Sendable, Codable {
         mgPerKg = try c.decodeIfPresent(Double.self, forKey: .mgPerKg)
         let routeText = try c.decode(String.self, forKey: .route)
         guard let route = Route(rawValue: routeText) else {
-            throw DecodingError.dataCorruptedError(forKey: .route, in: c, debugDescription: "unknown route \(routeText)")
+            throw DecodingError.dataCorruptedError(
+                forKey: .route,
+                in: c,
+                debugDescription: "unknown route \(routeText)"
+            )
         }
         self.route = route
         frequency = try c.decodeIfPresent(DoseFrequency.self, forKey: .frequency)
@@ -122,9 +132,17 @@ package struct RecommendationBody: Hashable, Sendable, Codable {
     }
 
     package init(
-        action: RecommendationAction, dose: RecommendedDose?, nextDoseDueAt: Date?, caps: [Reason],
-        rationale: [String], reasons: [Reason], warnings: [Reason], alerts: [Alert], protocolId: String?,
-        evidence: [EvidenceItem], inputEventIds: [String]
+        action: RecommendationAction,
+        dose: RecommendedDose?,
+        nextDoseDueAt: Date?,
+        caps: [Reason],
+        rationale: [String],
+        reasons: [Reason],
+        warnings: [Reason],
+        alerts: [Alert],
+        protocolId: String?,
+        evidence: [EvidenceItem],
+        inputEventIds: [String]
     ) {
         self.action = action
         self.dose = dose
@@ -227,9 +245,14 @@ package struct AnakinraRecommendation: Hashable, Sendable, Codable {
     package func prior(id: String, issuedAt: Date) -> PriorRecommendation {
         let dose = action == .hold ? nil : body.dose
         return PriorRecommendation(
-            id: id, issuedAt: issuedAt, action: action.rawValue, doseMg: dose?.mg.map(Double.init),
-            intervalHours: dose?.frequency.map { Double($0.intervalHours) }, route: dose?.route.rawValue,
-            protocolId: protocolId)
+            id: id,
+            issuedAt: issuedAt,
+            action: action.rawValue,
+            doseMg: dose?.mg.map(Double.init),
+            intervalHours: dose?.frequency.map { Double($0.intervalHours) },
+            route: dose?.route.rawValue,
+            protocolId: protocolId
+        )
     }
 
     package static func == (lhs: AnakinraRecommendation, rhs: AnakinraRecommendation) -> Bool {

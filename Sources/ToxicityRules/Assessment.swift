@@ -19,8 +19,15 @@ final class AssessmentContext: Sendable {
     let nextRecommendationChange: Double
 
     init(
-        storage: PatientTimeline.Storage, rules: PreparedProtocol?, time: Double, profile: ProfileFacts, decision: RecommendationDecision, shortage: ShortageDecision,
-        inventory: InventorySnapshot, dosing: DosingPolicy, nextRecommendationChange: Double
+        storage: PatientTimeline.Storage,
+        rules: PreparedProtocol?,
+        time: Double,
+        profile: ProfileFacts,
+        decision: RecommendationDecision,
+        shortage: ShortageDecision,
+        inventory: InventorySnapshot,
+        dosing: DosingPolicy,
+        nextRecommendationChange: Double
     ) {
         self.storage = storage
         self.rules = rules
@@ -45,7 +52,8 @@ final class AssessmentContext: Sendable {
             crs: GradeAssessment(grades.crs, storage: storage),
             icans: GradeAssessment(grades.icans, storage: storage),
             iecHs: IECHSAssessment(grades.iecHs, storage: storage),
-            storage: storage)
+            storage: storage
+        )
     }
 }
 
@@ -62,8 +70,11 @@ package struct Assessment: Sendable, Hashable, Codable {
     enum Content: Sendable {
         case evaluated(AssessmentContext)
         indirect case explained(
-            grades: GradeSet, recommendation: AnakinraRecommendation?, alternatives: [ShortageAlternative],
-            alerts: [Alert])
+            grades: GradeSet,
+            recommendation: AnakinraRecommendation?,
+            alternatives: [ShortageAlternative],
+            alerts: [Alert]
+        )
     }
 
     init(context: AssessmentContext) {
@@ -72,7 +83,9 @@ package struct Assessment: Sendable, Hashable, Codable {
     }
 
     package init(
-        grades: GradeSet, recommendation: AnakinraRecommendation?, alternatives: [ShortageAlternative],
+        grades: GradeSet,
+        recommendation: AnakinraRecommendation?,
+        alternatives: [ShortageAlternative],
         alerts: [Alert]
     ) {
         assessedAt = nil
@@ -159,7 +172,8 @@ package struct Assessment: Sendable, Hashable, Codable {
             grades: try c.decode(GradeSet.self, forKey: .grades),
             recommendation: try c.decodeIfPresent(AnakinraRecommendation.self, forKey: .recommendation),
             alternatives: try c.decodeIfPresent([ShortageAlternative].self, forKey: .alternatives) ?? [],
-            alerts: try c.decodeIfPresent([Alert].self, forKey: .alerts) ?? [])
+            alerts: try c.decodeIfPresent([Alert].self, forKey: .alerts) ?? []
+        )
     }
 
     package func encode(to encoder: any Encoder) throws {
@@ -194,18 +208,28 @@ extension ToxicityEngine {
     ///   - inventory: The pharmacy inventory as known to the caller.
     ///   - dosing: The recommendation rules' defaults (IMPL values).
     package func assess(
-        _ timeline: PatientTimeline, at instant: Date, protocol anakinraProtocol: AnakinraProtocol?,
-        inventory: InventorySnapshot = .empty, dosing: DosingPolicy = .default
+        _ timeline: PatientTimeline,
+        at instant: Date,
+        protocol anakinraProtocol: AnakinraProtocol?,
+        inventory: InventorySnapshot = .empty,
+        dosing: DosingPolicy = .default
     ) -> Assessment {
         assess(
-            timeline, at: instant, prepared: anakinraProtocol.map(PreparedProtocol.init), inventory: inventory,
-            dosing: dosing)
+            timeline,
+            at: instant,
+            prepared: anakinraProtocol.map(PreparedProtocol.init),
+            inventory: inventory,
+            dosing: dosing
+        )
     }
 
     /// ``assess(_:at:protocol:inventory:dosing:)`` with a protocol prepared once (the fast path).
     package func assess(
-        _ timeline: PatientTimeline, at instant: Date, prepared rules: PreparedProtocol?,
-        inventory: InventorySnapshot = .empty, dosing: DosingPolicy = .default
+        _ timeline: PatientTimeline,
+        at instant: Date,
+        prepared rules: PreparedProtocol?,
+        inventory: InventorySnapshot = .empty,
+        dosing: DosingPolicy = .default
     ) -> Assessment {
         var policy = self.policy
         if let rules { policy.iecHsCriteria = rules.value.iecHsCriteria }
@@ -217,7 +241,9 @@ extension ToxicityEngine {
 extension PatientTimeline {
     /// Assesses the timeline at `instant` with the policy it was built with.
     package func assess(
-        at instant: Date, rules: PreparedProtocol?, inventory: InventorySnapshot = .empty,
+        at instant: Date,
+        rules: PreparedProtocol?,
+        inventory: InventorySnapshot = .empty,
         dosing: DosingPolicy = .default
     ) -> Assessment {
         let t = instant.timeIntervalSinceReferenceDate
@@ -230,8 +256,14 @@ extension PatientTimeline {
         if let rules {
             let anakinraStock = hasInventory ? inventory.entry(.anakinra, site: profile.site) : nil
             decision = recommendationDecision(
-                rules, at: t, grades: grades, profile: profile, dosing: dosing,
-                anakinraStockLow: anakinraStock?.status == .low, next: &next)
+                rules,
+                at: t,
+                grades: grades,
+                profile: profile,
+                dosing: dosing,
+                anakinraStockLow: anakinraStock?.status == .low,
+                next: &next
+            )
             if let stock = anakinraStock, stock.status.isShort,
                 decision.action.dosesAnakinra || decision.action == .hold || decision.course.isOnTherapy
             {
@@ -256,8 +288,16 @@ extension PatientTimeline {
             next.considerStale(index.weights, window: policy.weightFreshness)
         }
         let context = AssessmentContext(
-            storage: storage, rules: rules, time: t, profile: profile, decision: decision,
-            shortage: shortage, inventory: inventory, dosing: dosing, nextRecommendationChange: next.earliest)
+            storage: storage,
+            rules: rules,
+            time: t,
+            profile: profile,
+            decision: decision,
+            shortage: shortage,
+            inventory: inventory,
+            dosing: dosing,
+            nextRecommendationChange: next.earliest
+        )
         return Assessment(context: context)
     }
 

@@ -150,7 +150,9 @@ package enum AnakinraDosing {
     ///   - explain: `false` computes the same numbers without building the steps, the caps
     ///     applied or the flags' text (the assessment's decisions); `true` for anything shown.
     package static func calculate(
-        _ anakinraProtocol: AnakinraProtocol, _ request: DoseRequest, explain: Bool = true
+        _ anakinraProtocol: AnakinraProtocol,
+        _ request: DoseRequest,
+        explain: Bool = true
     ) -> DosingOutcome {
         let p = anakinraProtocol
         guard let regimen = p.regimen(id: request.regimenId) else {
@@ -167,34 +169,38 @@ package enum AnakinraDosing {
         if let requested = request.frequency {
             if requested == .q48h {
                 guard request.renalOverride else { return .noDose([renalOverrideRequired()]) }
-                if explain { flags.append(
-                    DosingFlag(
-                        .renalFrequencyOverride,
-                        .reason,
-                        values: [DosingValue("frequency", "Q48H")],
-                        source: "clinician override",
-                        message:
-                            "Q48H by a clinician's renal override (label: consider every other day when CrCl < 30 mL/min)."
+                if explain {
+                    flags.append(
+                        DosingFlag(
+                            .renalFrequencyOverride,
+                            .reason,
+                            values: [DosingValue("frequency", "Q48H")],
+                            source: "clinician override",
+                            message:
+                                "Q48H by a clinician's renal override (label: consider every other day when CrCl < 30 mL/min)."
+                        )
                     )
-                ) }
+                }
             } else if !regimen.frequency.allowed.contains(requested) {
                 offProtocolFrequency = true
-                if explain { flags.append(
-                    DosingFlag(
-                        .frequencyOutsideProtocol,
-                        .warning,
-                        values: [
-                            DosingValue("frequency", requested.rawValue),
-                            DosingValue(
-                                "protocolFrequencies",
-                                regimen.frequency.allowed.map(\.rawValue).joined(separator: ",")
-                            ),
-                        ],
-                        source: p.sourceTag(regimen.frequency.status, evidence: regimen.frequency.evidence),
-                        message:
-                            "\(requested.rawValue) is not a frequency of \(p.shortName) (\(regimen.frequency.allowed.map(\.rawValue).joined(separator: ", ")))."
+                if explain {
+                    flags.append(
+                        DosingFlag(
+                            .frequencyOutsideProtocol,
+                            .warning,
+                            values: [
+                                DosingValue("frequency", requested.rawValue),
+                                DosingValue(
+                                    "protocolFrequencies",
+                                    regimen.frequency.allowed.map(\.rawValue).joined(separator: ",")
+                                ),
+                            ],
+                            source: p.sourceTag(regimen.frequency.status, evidence: regimen.frequency.evidence),
+                            message:
+                                "\(requested.rawValue) is not a frequency of \(p.shortName) (\(regimen.frequency.allowed.map(\.rawValue).joined(separator: ", ")))."
+                        )
                     )
-                ) }
+                }
             }
         } else if let protocolDefault = regimen.frequency.default {
             frequency = protocolDefault
@@ -269,7 +275,13 @@ package enum AnakinraDosing {
         )
         if offProtocolFrequency, let protocolDefault = regimen.frequency.default {
             let option = compute(
-                p, regimen: regimen, weight: weight, amount: amount, frequency: protocolDefault, explain: explain)
+                p,
+                regimen: regimen,
+                weight: weight,
+                amount: amount,
+                frequency: protocolDefault,
+                explain: explain
+            )
             calculation.options.append(option.option)
         }
         return .dose(calculation)
@@ -402,7 +414,10 @@ package enum AnakinraDosing {
                     )
                 )
                 let name = limit.kind == .dailyCap ? "daily cap" : "mg/kg/day ceiling"
-                ex.step(limit.kind == .dailyCap ? .dailyCap : .mgPerKgDayCeiling, "\(name) \(limit.stated): \(n) × \(dose) mg = \(day) mg > \(limit.mg) mg → floor(\(limit.mg) ÷ \(n)) = \(capped) mg")
+                ex.step(
+                    limit.kind == .dailyCap ? .dailyCap : .mgPerKgDayCeiling,
+                    "\(name) \(limit.stated): \(n) × \(dose) mg = \(day) mg > \(limit.mg) mg → floor(\(limit.mg) ÷ \(n)) = \(capped) mg"
+                )
                 dose = ExactAmount(capped)
             }
         }
@@ -429,7 +444,10 @@ package enum AnakinraDosing {
             ) {
                 mg = whole
                 if ExactAmount(whole) != dose {
-                    ex.step(.rounding, "rounded to \(whole / syringeMg) × \(syringeMg) mg syringe\(whole == syringeMg ? "" : "s"): \(dose) mg → \(whole) mg (within \(tolerance) %)")
+                    ex.step(
+                        .rounding,
+                        "rounded to \(whole / syringeMg) × \(syringeMg) mg syringe\(whole == syringeMg ? "" : "s"): \(dose) mg → \(whole) mg (within \(tolerance) %)"
+                    )
                     ex.flag(
                         DosingFlag(
                             .roundedToWholeSyringe,
@@ -474,7 +492,10 @@ package enum AnakinraDosing {
         }
         if let limit, ExactAmount(mg * n) > limit.mg {
             let capped = Int((limit.mg / n).floor)
-            ex.step(.capAfterRounding, "\(n) × \(mg) mg = \(mg * n) mg is above \(limit.stated) → floor(\(limit.mg) ÷ \(n)) = \(capped) mg")
+            ex.step(
+                .capAfterRounding,
+                "\(n) × \(mg) mg = \(mg * n) mg is above \(limit.stated) → floor(\(limit.mg) ÷ \(n)) = \(capped) mg"
+            )
             ex.flag(roundedDown(from: mg, to: capped, cap: limit.stated, source: capSource))
             mg = capped
         }

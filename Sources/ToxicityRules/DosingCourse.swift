@@ -148,9 +148,11 @@ extension AnakinraDosing {
                 return .noDose([frequencyNeeded(p)])
             }
             target = ExactAmount.min(currentAmount * 2, regimen.dose.amount.high)
-            if explain { describe = {
-                "double the daily dose: \(current.dailyMg) → \(current.dailyMg * 2) mg/day, ceiling \(regimen.dose.amount.high) \(basis.unit)"
-            } }
+            if explain {
+                describe = {
+                    "double the daily dose: \(current.dailyMg) → \(current.dailyMg * 2) mg/day, ceiling \(regimen.dose.amount.high) \(basis.unit)"
+                }
+            }
         }
 
         // A site's optional escalation bound (mg/kg/day), applied to the target.
@@ -270,7 +272,10 @@ extension AnakinraDosing {
 
         /// Appends a step; returns `false` (and appends nothing) when the caps leave less than 1 mg.
         func emit(
-            mg: Int, frequency: DoseFrequency, hours: HoursRange, note: @autoclosure () -> String,
+            mg: Int,
+            frequency: DoseFrequency,
+            hours: HoursRange,
+            note: @autoclosure () -> String,
             extraFlags: [DosingFlag]
         ) -> Bool {
             var mg = mg
@@ -293,8 +298,16 @@ extension AnakinraDosing {
                 let daily = mg * frequency.dosesPer24Hours
                 schedule.append(
                     TaperStep(
-                        number: schedule.count + 1, mg: mg, frequency: frequency, dailyMg: daily, hours: hours,
-                        capsApplied: [], flags: [], steps: []))
+                        number: schedule.count + 1,
+                        mg: mg,
+                        frequency: frequency,
+                        dailyMg: daily,
+                        hours: hours,
+                        capsApplied: [],
+                        flags: [],
+                        steps: []
+                    )
+                )
                 previous = (mg, frequency, daily)
                 return true
             }
@@ -383,32 +396,37 @@ extension AnakinraDosing {
                 var mg = core.mg
                 var extra = core.flags.filter { $0.code != .aboveCommonCap }
                 if mg > previous.mg {
-                    if explain { extra.append(
-                        DosingFlag(
-                            .taperStepClamped,
-                            .reason,
-                            values: [DosingValue("stepMg", "\(mg)"), DosingValue("mg", "\(previous.mg)")],
-                            source: "clinical-spec A7",
-                            message: "The taper step (\(mg) mg) would raise the dose; it stays at \(previous.mg) mg."
+                    if explain {
+                        extra.append(
+                            DosingFlag(
+                                .taperStepClamped,
+                                .reason,
+                                values: [DosingValue("stepMg", "\(mg)"), DosingValue("mg", "\(previous.mg)")],
+                                source: "clinical-spec A7",
+                                message:
+                                    "The taper step (\(mg) mg) would raise the dose; it stays at \(previous.mg) mg."
+                            )
                         )
-                    ) }
+                    }
                     mg = previous.mg
                 }
                 let daily = mg * step.frequency.dosesPer24Hours
                 guard daily < previous.daily, mg >= 1 else {
-                    if explain { pendingFlags.append(
-                        DosingFlag(
-                            .taperStepSkipped,
-                            .reason,
-                            values: [
-                                DosingValue("step", "\(step.amount) \(step.basis.unit) \(step.frequency.rawValue)"),
-                                DosingValue("dailyMg", "\(daily)"),
-                            ],
-                            source: "clinical-spec A7",
-                            message:
-                                "Skipped taper step \(step.amount) \(step.basis.unit) \(step.frequency.rawValue): \(daily) mg/day does not lower \(previous.daily) mg/day."
+                    if explain {
+                        pendingFlags.append(
+                            DosingFlag(
+                                .taperStepSkipped,
+                                .reason,
+                                values: [
+                                    DosingValue("step", "\(step.amount) \(step.basis.unit) \(step.frequency.rawValue)"),
+                                    DosingValue("dailyMg", "\(daily)"),
+                                ],
+                                source: "clinical-spec A7",
+                                message:
+                                    "Skipped taper step \(step.amount) \(step.basis.unit) \(step.frequency.rawValue): \(daily) mg/day does not lower \(previous.daily) mg/day."
+                            )
                         )
-                    ) }
+                    }
                     continue
                 }
                 let arithmetic = core.steps.first.map { " (\($0.text))" } ?? ""
@@ -428,8 +446,16 @@ extension AnakinraDosing {
         guard explain else {
             schedule.append(
                 TaperStep(
-                    number: schedule.count + 1, mg: nil, frequency: nil, dailyMg: 0, hours: nil, capsApplied: [],
-                    flags: [], steps: []))
+                    number: schedule.count + 1,
+                    mg: nil,
+                    frequency: nil,
+                    dailyMg: 0,
+                    hours: nil,
+                    capsApplied: [],
+                    flags: [],
+                    steps: []
+                )
+            )
             return .schedule(schedule)
         }
         schedule.append(
@@ -484,24 +510,30 @@ extension AnakinraDosing {
 
     /// Brings a taper dose under the per-dose cap and the daily limit (never raises it).
     static func capForTaper(
-        _ p: AnakinraProtocol, mg: Int, frequency: DoseFrequency, weight: ExactAmount?, explain: Bool = true
+        _ p: AnakinraProtocol,
+        mg: Int,
+        frequency: DoseFrequency,
+        weight: ExactAmount?,
+        explain: Bool = true
     ) -> (mg: Int, caps: [AppliedCap], steps: [DoseStep]) {
         var mg = mg
         var caps: [AppliedCap] = []
         var steps: [DoseStep] = []
         let source = p.sourceTag(p.caps.status, evidence: p.caps.evidence)
         if let cap = p.caps.perDoseMg, mg > cap {
-            if explain { caps.append(
-                AppliedCap(
-                    kind: .perDoseCap,
-                    limitMg: ExactAmount(cap),
-                    beforeMg: ExactAmount(mg),
-                    afterMg: cap,
-                    stated: "\(cap) mg/dose",
-                    source: source
+            if explain {
+                caps.append(
+                    AppliedCap(
+                        kind: .perDoseCap,
+                        limitMg: ExactAmount(cap),
+                        beforeMg: ExactAmount(mg),
+                        afterMg: cap,
+                        stated: "\(cap) mg/dose",
+                        source: source
+                    )
                 )
-            )
-            steps.append(DoseStep(.perDoseCap, "per-dose cap \(cap) mg: \(mg) mg → \(cap) mg")) }
+                steps.append(DoseStep(.perDoseCap, "per-dose cap \(cap) mg: \(mg) mg → \(cap) mg"))
+            }
             mg = cap
         }
         let n = frequency.dosesPer24Hours
@@ -513,22 +545,24 @@ extension AnakinraDosing {
         }
         if let limit, ExactAmount(mg * n) > limit.mg {
             let capped = Int((limit.mg / n).floor)
-            if explain { caps.append(
-                AppliedCap(
-                    kind: limit.kind,
-                    limitMg: limit.mg,
-                    beforeMg: ExactAmount(mg),
-                    afterMg: capped,
-                    stated: limit.stated,
-                    source: source
+            if explain {
+                caps.append(
+                    AppliedCap(
+                        kind: limit.kind,
+                        limitMg: limit.mg,
+                        beforeMg: ExactAmount(mg),
+                        afterMg: capped,
+                        stated: limit.stated,
+                        source: source
+                    )
                 )
-            )
-            steps.append(
-                DoseStep(
-                    limit.kind == .dailyCap ? .dailyCap : .mgPerKgDayCeiling,
-                    "\(limit.stated): \(n) × \(mg) mg > \(limit.mg) mg → \(capped) mg"
+                steps.append(
+                    DoseStep(
+                        limit.kind == .dailyCap ? .dailyCap : .mgPerKgDayCeiling,
+                        "\(limit.stated): \(n) × \(mg) mg > \(limit.mg) mg → \(capped) mg"
+                    )
                 )
-            ) }
+            }
             mg = capped
         }
         return (mg, caps, steps)

@@ -179,7 +179,11 @@ extension PatientTimeline {
         let previousCourseEnd = first > 0 ? series.times[first - 1] : -Double.infinity
 
         let history = recommendationHistory(
-            protocolId: p.id, after: previousCourseEnd, courseStart: firstTime, through: t)
+            protocolId: p.id,
+            after: previousCourseEnd,
+            courseStart: firstTime,
+            through: t
+        )
         let recs = recommendations
         let lastEvent = medicationEvent(series.events[last])
         let preferredRoute = p.preferredRoute
@@ -207,7 +211,10 @@ extension PatientTimeline {
         }
         course.fullDose = full ?? adminRegimen
         course.frequencyAtLastDose = frequencyInForce(
-            at: lastTime, history: history, fallback: course.regimen?.frequency ?? defaultFrequency)
+            at: lastTime,
+            history: history,
+            fallback: course.regimen?.frequency ?? defaultFrequency
+        )
 
         // Taper position.
         if let run = history.taperRunStart {
@@ -316,7 +323,11 @@ extension PatientTimeline {
     /// consecutive intervals at a longer frequency of the protocol's taper list (lengthen-interval),
     /// or a lower dose than the course started with (dose-steps).
     private func detectTaperFromAdministrations(
-        _ p: PreparedProtocol, series: Series<Administration>, first: Int, last: Int, course: inout TherapyCourse
+        _ p: PreparedProtocol,
+        series: Series<Administration>,
+        first: Int,
+        last: Int,
+        course: inout TherapyCourse
     ) {
         switch p.taperMethod {
         case .lengthenInterval:
@@ -343,7 +354,10 @@ extension PatientTimeline {
             course.taperFirstStep = position + 1
             if let mg = series.values[runStart - 1].doseMg, mg >= 1 {
                 course.fullDose = CurrentDose(
-                    mg: Int(mg.rounded()), frequency: full, route: course.regimen?.route ?? p.preferredRoute)
+                    mg: Int(mg.rounded()),
+                    frequency: full,
+                    route: course.regimen?.route ?? p.preferredRoute
+                )
                 course.regimen = course.fullDose
             }
         case .doseSteps:
@@ -356,7 +370,10 @@ extension PatientTimeline {
             course.taperFirstStep = 1
             if let frequency = p.defaultFrequency {
                 course.fullDose = CurrentDose(
-                    mg: Int(firstMg.rounded()), frequency: frequency, route: course.regimen?.route ?? p.preferredRoute)
+                    mg: Int(firstMg.rounded()),
+                    frequency: frequency,
+                    route: course.regimen?.route ?? p.preferredRoute
+                )
             }
         case .stopWithoutTaper:
             return

@@ -131,8 +131,13 @@ struct RecommendationDecision: Hashable, Sendable {
 extension PatientTimeline {
     /// The recommendation decision at `t` for protocol `p`.
     func recommendationDecision(
-        _ p: PreparedProtocol, at t: Double, grades: GradeSnapshot, profile: ProfileFacts, dosing: DosingPolicy,
-        anakinraStockLow: Bool, next: inout NextDecision
+        _ p: PreparedProtocol,
+        at t: Double,
+        grades: GradeSnapshot,
+        profile: ProfileFacts,
+        dosing: DosingPolicy,
+        anakinraStockLow: Bool,
+        next: inout NextDecision
     ) -> RecommendationDecision {
         var d = RecommendationDecision(time: t)
         d.weightIndex = profile.weight
@@ -166,7 +171,13 @@ extension PatientTimeline {
         d.plan = d.plan.routed(d.route)
 
         // Safety (A9).
-        d.safety = safetyFacts(at: t, profile: profile, dosing: dosing, anakinraPlanned: d.action.dosesAnakinra, next: &next)
+        d.safety = safetyFacts(
+            at: t,
+            profile: profile,
+            dosing: dosing,
+            anakinraPlanned: d.action.dosesAnakinra,
+            next: &next
+        )
         if d.safety.hypersensitivityEvent != nil, d.action.dosesAnakinra {
             d.action = .hold
             d.primary = .eColiHypersensitivity
@@ -187,8 +198,13 @@ extension PatientTimeline {
     // MARK: Not yet on anakinra
 
     func decideStart(
-        _ p: PreparedProtocol, at t: Double, grades: GradeSnapshot, profile: ProfileFacts, dosing: DosingPolicy,
-        decision d: inout RecommendationDecision, next: inout NextDecision
+        _ p: PreparedProtocol,
+        at t: Double,
+        grades: GradeSnapshot,
+        profile: ProfileFacts,
+        dosing: DosingPolicy,
+        decision d: inout RecommendationDecision,
+        next: inout NextDecision
     ) {
         let outcome = firstIndication(p, at: t, grades: grades, profile: profile, dosing: dosing, next: &next)
         d.indication = outcome
@@ -210,8 +226,13 @@ extension PatientTimeline {
     /// exceeded again, or the grade is above its value when the course ended) in the same episode;
     /// a new episode is judged on the protocol's indications.
     func decideAfterCourse(
-        _ p: PreparedProtocol, at t: Double, grades: GradeSnapshot, profile: ProfileFacts, dosing: DosingPolicy,
-        decision d: inout RecommendationDecision, next: inout NextDecision
+        _ p: PreparedProtocol,
+        at t: Double,
+        grades: GradeSnapshot,
+        profile: ProfileFacts,
+        dosing: DosingPolicy,
+        decision d: inout RecommendationDecision,
+        next: inout NextDecision
     ) {
         let ended = d.course.endedAt ?? t
         let indicating = indicatingToxicities(p, course: d.course, grades: grades)
@@ -265,8 +286,13 @@ extension PatientTimeline {
     // MARK: On anakinra
 
     func decideOnTherapy(
-        _ p: PreparedProtocol, at t: Double, grades: GradeSnapshot, profile: ProfileFacts, dosing: DosingPolicy,
-        decision d: inout RecommendationDecision, next: inout NextDecision
+        _ p: PreparedProtocol,
+        at t: Double,
+        grades: GradeSnapshot,
+        profile: ProfileFacts,
+        dosing: DosingPolicy,
+        decision d: inout RecommendationDecision,
+        next: inout NextDecision
     ) {
         let series = index.given[Self.anakinraSlot]
         guard let last = d.course.last, let first = d.course.first else { return }
@@ -276,7 +302,8 @@ extension PatientTimeline {
         d.indicating = indicating
         let regimen = d.course.regimen
         let weight = weightKg(profile)
-        let currentPlan: DosePlan = regimen.map { .regimen($0) } ?? .protocolDose(grades.worst(indicating) >= 3 ? .severe : .lessIll)
+        let currentPlan: DosePlan =
+            regimen.map { .regimen($0) } ?? .protocolDose(grades.worst(indicating) >= 3 ? .severe : .lessIll)
         d.plan = currentPlan
         d.action = .continue
         d.primary = .onTherapy
@@ -286,29 +313,62 @@ extension PatientTimeline {
         let trigger = p.trigger
         var taperStart = d.course.taperStart
         if taperStart != nil, !d.course.taperFromRecommendations,
-            recurredDuringTaper(p, trigger: trigger, indicating: indicating, taperStart: taperStart ?? t, grades: grades)
+            recurredDuringTaper(
+                p,
+                trigger: trigger,
+                indicating: indicating,
+                taperStart: taperStart ?? t,
+                grades: grades
+            )
         {
             // Longer intervals while the trigger does not hold are late doses, not a taper.
             taperStart = nil
         }
         if let taperStart, let full = d.course.fullDose {
             // A taper is in progress.
-            if recurredDuringTaper(p, trigger: trigger, indicating: indicating, taperStart: taperStart, grades: grades) {
+            if recurredDuringTaper(p, trigger: trigger, indicating: indicating, taperStart: taperStart, grades: grades)
+            {
                 d.action = .escalate
                 d.primary = .recurrence
                 d.plan = .regimen(full)
                 d.frequency = full.frequency
             } else {
-                applyTaperStep(p, full: full, start: taperStart, firstStep: d.course.taperFirstStep, at: t, weight: weight, decision: &d, next: &next)
+                applyTaperStep(
+                    p,
+                    full: full,
+                    start: taperStart,
+                    firstStep: d.course.taperFirstStep,
+                    at: t,
+                    weight: weight,
+                    decision: &d,
+                    next: &next
+                )
             }
         } else {
-            d.trigger = taperTrigger(p, trigger: trigger, indicating: indicating, courseStart: firstTime, at: t, grades: grades, next: &next)
+            d.trigger = taperTrigger(
+                p,
+                trigger: trigger,
+                indicating: indicating,
+                courseStart: firstTime,
+                at: t,
+                grades: grades,
+                next: &next
+            )
             if case .held = d.trigger {
                 if p.lastAgentWeaned, d.corticosteroidActive {
                     d.lastAgentWeaned = true
                     d.primary = .lastAgentWeaned
                 } else if let full = d.course.fullDose ?? regimen {
-                    applyTaperStep(p, full: full, start: t, firstStep: 1, at: t, weight: weight, decision: &d, next: &next)
+                    applyTaperStep(
+                        p,
+                        full: full,
+                        start: t,
+                        firstStep: 1,
+                        at: t,
+                        weight: weight,
+                        decision: &d,
+                        next: &next
+                    )
                 }
             } else {
                 // Escalate when the grade has not fallen after the reassessment window (A7).
@@ -353,10 +413,22 @@ extension PatientTimeline {
 
     /// The step of a taper at `t` from `full`, or stop after the last step.
     func applyTaperStep(
-        _ p: PreparedProtocol, full: CurrentDose, start: Double, firstStep: Int, at t: Double, weight: Double?,
-        decision d: inout RecommendationDecision, next: inout NextDecision
+        _ p: PreparedProtocol,
+        full: CurrentDose,
+        start: Double,
+        firstStep: Int,
+        at t: Double,
+        weight: Double?,
+        decision d: inout RecommendationDecision,
+        next: inout NextDecision
     ) {
-        guard case .schedule(let schedule) = AnakinraDosing.taperSchedule(p.value, from: full, weightKg: weight, explain: false),
+        guard
+            case .schedule(let schedule) = AnakinraDosing.taperSchedule(
+                p.value,
+                from: full,
+                weightKg: weight,
+                explain: false
+            ),
             !schedule.isEmpty
         else {
             // No schedule (no frequency, no weight for mg/kg steps): stay on the dose.
@@ -425,8 +497,13 @@ extension PatientTimeline {
 
     /// The taper trigger at `t` (A7): held for its hold window while on anakinra.
     func taperTrigger(
-        _ p: PreparedProtocol, trigger: TriggerRule, indicating: ToxicitySet, courseStart: Double, at t: Double,
-        grades: GradeSnapshot, next: inout NextDecision
+        _ p: PreparedProtocol,
+        trigger: TriggerRule,
+        indicating: ToxicitySet,
+        courseStart: Double,
+        at t: Double,
+        grades: GradeSnapshot,
+        next: inout NextDecision
     ) -> TriggerStatus {
         let hold = Double(trigger.holdHours ?? 24) * 3600
         switch trigger.kind {
@@ -445,7 +522,9 @@ extension PatientTimeline {
                     return .notDocumented(toxicity)
                 }
                 if range.maximum > limit {
-                    if let drop = lastDocumentedDrop(toxicity, toAtMost: limit, atOrBefore: t) { next.consider(drop + hold) }
+                    if let drop = lastDocumentedDrop(toxicity, toAtMost: limit, atOrBefore: t) {
+                        next.consider(drop + hold)
+                    }
                     return .notHeld(toxicity)
                 }
             }
@@ -485,7 +564,11 @@ extension PatientTimeline {
     /// Recurrence during a taper: the trigger's toxicities above its grade (grade-at-most), or the
     /// worst indicating grade above its value when the taper started.
     func recurredDuringTaper(
-        _ p: PreparedProtocol, trigger: TriggerRule, indicating: ToxicitySet, taperStart: Double, grades: GradeSnapshot
+        _ p: PreparedProtocol,
+        trigger: TriggerRule,
+        indicating: ToxicitySet,
+        taperStart: Double,
+        grades: GradeSnapshot
     ) -> Bool {
         switch trigger.kind {
         case .gradeAtMost:
@@ -510,14 +593,22 @@ extension PatientTimeline {
     // MARK: Route (A8)
 
     func routeReasons(
-        at t: Double, grades: GradeSnapshot, profile: ProfileFacts, dosing: DosingPolicy, evidence: inout RouteEvidence
+        at t: Double,
+        grades: GradeSnapshot,
+        profile: ProfileFacts,
+        dosing: DosingPolicy,
+        evidence: inout RouteEvidence
     ) -> RouteReasons {
         var reasons: RouteReasons = []
-        if let i = currentLab(.platelets, at: t), index.labs[LabTest.platelets.ordinal].values[i].value < dosing.ivPlateletsBelow {
+        if let i = currentLab(.platelets, at: t),
+            index.labs[LabTest.platelets.ordinal].values[i].value < dosing.ivPlateletsBelow
+        {
             reasons.insert(.thrombocytopenia)
             evidence.platelets = i
         }
-        if let i = currentLab(.fibrinogen, at: t), index.labs[LabTest.fibrinogen.ordinal].values[i].value < dosing.ivFibrinogenBelow {
+        if let i = currentLab(.fibrinogen, at: t),
+            index.labs[LabTest.fibrinogen.ordinal].values[i].value < dosing.ivFibrinogenBelow
+        {
             reasons.insert(.coagulopathy)
             evidence.fibrinogen = i
         }
@@ -542,7 +633,11 @@ extension PatientTimeline {
         .compactMap(\.slot)
 
     func safetyFacts(
-        at t: Double, profile: ProfileFacts, dosing: DosingPolicy, anakinraPlanned: Bool, next: inout NextDecision
+        at t: Double,
+        profile: ProfileFacts,
+        dosing: DosingPolicy,
+        anakinraPlanned: Bool,
+        next: inout NextDecision
     ) -> SafetyFacts {
         var facts = SafetyFacts()
         facts.hypersensitivityEvent = profile.hypersensitivityEvent
@@ -560,7 +655,9 @@ extension PatientTimeline {
         }
         if facts.tnfIndex != nil { next.consider((latestTNF + dosing.tnfBlockerWindow).nextUp) }
         // Infection risk.
-        if let i = currentLab(.anc, at: t), index.labs[LabTest.anc.ordinal].values[i].value < dosing.severeNeutropeniaANC {
+        if let i = currentLab(.anc, at: t),
+            index.labs[LabTest.anc.ordinal].values[i].value < dosing.severeNeutropeniaANC
+        {
             facts.lowANC = i
         }
         facts.activeInfection = index.finding(.activeInfection, at: t)
@@ -598,8 +695,12 @@ extension PatientTimeline {
         let creatinine = index.labs[LabTest.creatinine.ordinal].values[i].value
         guard
             let estimate = RenalFunction.clearance(
-                ageYears: age.age.years, sex: profile.sex, weightKg: weightKg(profile), heightCm: profile.heightCm,
-                serumCreatinineMgPerDL: creatinine)
+                ageYears: age.age.years,
+                sex: profile.sex,
+                weightKg: weightKg(profile),
+                heightCm: profile.heightCm,
+                serumCreatinineMgPerDL: creatinine
+            )
         else { return nil }
         guard estimate.value < RenalFunction.severeImpairmentMLPerMin else { return nil }
         return RenalFinding(reportedLab: nil, creatinineLab: i, method: estimate.method, value: estimate.value)

@@ -67,7 +67,11 @@ extension PatientTimeline {
     /// Evaluates every indication of the protocol at `t` and returns the first one met, or the
     /// most informative one not met (the first whose toxicity is active).
     func firstIndication(
-        _ p: PreparedProtocol, at t: Double, grades: GradeSnapshot, profile: ProfileFacts, dosing: DosingPolicy,
+        _ p: PreparedProtocol,
+        at t: Double,
+        grades: GradeSnapshot,
+        profile: ProfileFacts,
+        dosing: DosingPolicy,
         next: inout NextDecision
     ) -> IndicationOutcome {
         var best: IndicationOutcome?
@@ -75,7 +79,14 @@ extension PatientTimeline {
         let count = p.indications.count
         while i < count {
             let outcome = evaluateIndication(
-                p, index: i, at: t, grades: grades, profile: profile, dosing: dosing, next: &next)
+                p,
+                index: i,
+                at: t,
+                grades: grades,
+                profile: profile,
+                dosing: dosing,
+                next: &next
+            )
             if outcome.met { return outcome }
             if best == nil || (best?.code == .noActiveToxicity && outcome.code != .noActiveToxicity) {
                 best = outcome
@@ -84,12 +95,22 @@ extension PatientTimeline {
         }
         return best
             ?? IndicationOutcome(
-                index: -1, met: false, code: .noActiveToxicity, toxicity: .crs, grade: 0, severe: false)
+                index: -1,
+                met: false,
+                code: .noActiveToxicity,
+                toxicity: .crs,
+                grade: 0,
+                severe: false
+            )
     }
 
     /// Every indication's outcome at `t` (for the explanation).
     func allIndications(
-        _ p: PreparedProtocol, at t: Double, grades: GradeSnapshot, profile: ProfileFacts, dosing: DosingPolicy
+        _ p: PreparedProtocol,
+        at t: Double,
+        grades: GradeSnapshot,
+        profile: ProfileFacts,
+        dosing: DosingPolicy
     ) -> [IndicationOutcome] {
         var next = NextDecision(after: t)
         return p.indications.indices.map {
@@ -99,13 +120,24 @@ extension PatientTimeline {
 
     /// One indication at `t`.
     func evaluateIndication(
-        _ p: PreparedProtocol, index i: Int, at t: Double, grades: GradeSnapshot, profile: ProfileFacts,
-        dosing: DosingPolicy, next: inout NextDecision
+        _ p: PreparedProtocol,
+        index i: Int,
+        at t: Double,
+        grades: GradeSnapshot,
+        profile: ProfileFacts,
+        dosing: DosingPolicy,
+        next: inout NextDecision
     ) -> IndicationOutcome {
         let indication = p.indications[i]
         let toxicity = ToxicitySet(indication.toxicity)
         var outcome = IndicationOutcome(
-            index: i, met: false, code: .noActiveToxicity, toxicity: indication.toxicity, grade: 0, severe: false)
+            index: i,
+            met: false,
+            code: .noActiveToxicity,
+            toxicity: indication.toxicity,
+            grade: 0,
+            severe: false
+        )
 
         // Prophylaxis does not wait for a toxicity (Park: from day +2, or after two fevers).
         if indication.line == .prophylaxis {
@@ -180,22 +212,49 @@ extension PatientTimeline {
             }
         case .afterFirstTocilizumabAndCorticosteroid:
             return afterFirstTocilizumab(
-                indication, outcome: outcome, toxicity: toxicity, minimum: minimum, at: t, next: &next)
+                indication,
+                outcome: outcome,
+                toxicity: toxicity,
+                minimum: minimum,
+                at: t,
+                next: &next
+            )
         case .refractoryToTocilizumabAndCorticosteroid:
             let facts = refractory(
-                toxicity, grade: grade, at: t, tocilizumab: true, corticosteroid: true, dosing: dosing, next: &next)
+                toxicity,
+                grade: grade,
+                at: t,
+                tocilizumab: true,
+                corticosteroid: true,
+                dosing: dosing,
+                next: &next
+            )
             outcome.refractory = facts
             outcome.met = facts.isRefractory
             outcome.code = facts.code
         case .refractoryToCorticosteroid:
             let facts = refractory(
-                toxicity, grade: grade, at: t, tocilizumab: false, corticosteroid: true, dosing: dosing, next: &next)
+                toxicity,
+                grade: grade,
+                at: t,
+                tocilizumab: false,
+                corticosteroid: true,
+                dosing: dosing,
+                next: &next
+            )
             outcome.refractory = facts
             outcome.met = facts.isRefractory
             outcome.code = facts.code
         case .refractoryToTocilizumab:
             let facts = refractory(
-                toxicity, grade: grade, at: t, tocilizumab: true, corticosteroid: false, dosing: dosing, next: &next)
+                toxicity,
+                grade: grade,
+                at: t,
+                tocilizumab: true,
+                corticosteroid: false,
+                dosing: dosing,
+                next: &next
+            )
             outcome.refractory = facts
             outcome.met = facts.isRefractory
             outcome.code = facts.code
@@ -260,8 +319,13 @@ extension PatientTimeline {
     /// tocilizumab also counts from the start of the CRS episode seen when their episode opened
     /// (tocilizumab is given for the CRS that usually precedes them).
     func refractory(
-        _ toxicity: ToxicitySet, grade: Int, at t: Double, tocilizumab needsTocilizumab: Bool,
-        corticosteroid needsCorticosteroid: Bool, dosing: DosingPolicy, next: inout NextDecision
+        _ toxicity: ToxicitySet,
+        grade: Int,
+        at t: Double,
+        tocilizumab needsTocilizumab: Bool,
+        corticosteroid needsCorticosteroid: Bool,
+        dosing: DosingPolicy,
+        next: inout NextDecision
     ) -> RefractoryFacts {
         var facts = RefractoryFacts()
         let ownStart = episodeStatus(toxicity, at: t)?.episode.start ?? t
@@ -333,8 +397,12 @@ extension PatientTimeline {
     /// Seattle CRS: grade ≥ 2 persisting ≥ 8 h after the first tocilizumab dose, a corticosteroid
     /// given, and no second tocilizumab dose yet (A6).
     func afterFirstTocilizumab(
-        _ indication: IndicationRule, outcome start: IndicationOutcome, toxicity: ToxicitySet, minimum: Int,
-        at t: Double, next: inout NextDecision
+        _ indication: IndicationRule,
+        outcome start: IndicationOutcome,
+        toxicity: ToxicitySet,
+        minimum: Int,
+        at t: Double,
+        next: inout NextDecision
     ) -> IndicationOutcome {
         var outcome = start
         let episode = episodeStatus(toxicity, at: t)?.episode.start ?? t
@@ -376,8 +444,12 @@ extension PatientTimeline {
     // MARK: Prophylaxis (Park)
 
     func prophylaxis(
-        _ indication: IndicationRule, outcome start: IndicationOutcome, at t: Double, profile: ProfileFacts,
-        dosing: DosingPolicy, next: inout NextDecision
+        _ indication: IndicationRule,
+        outcome start: IndicationOutcome,
+        at t: Double,
+        profile: ProfileFacts,
+        dosing: DosingPolicy,
+        next: inout NextDecision
     ) -> IndicationOutcome {
         var outcome = start
         guard let infusion = profile.infusion else {

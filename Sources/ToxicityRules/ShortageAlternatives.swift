@@ -36,8 +36,14 @@ package struct InventorySnapshot: Sendable, Hashable {
             var row = latest[event.site] ?? Array(repeating: nil, count: Drug.slotCount)
             if let current = row[slot], current.occurredAt > event.occurredAt { continue }
             row[slot] = Entry(
-                site: event.site, drug: event.drug, status: event.status, unitsOnHand: event.unitsOnHand,
-                unitMg: event.unitMg, eventId: event.eventId, occurredAt: event.occurredAt)
+                site: event.site,
+                drug: event.drug,
+                status: event.status,
+                unitsOnHand: event.unitsOnHand,
+                unitMg: event.unitMg,
+                eventId: event.eventId,
+                occurredAt: event.occurredAt
+            )
             latest[event.site] = row
         }
         bySite = latest
@@ -99,7 +105,12 @@ package struct AlternativeDose: Hashable, Sendable, Codable {
     private enum CodingKeys: String, CodingKey { case mg, mgPerKg, route, frequency, schedule, dailyMg }
 
     package init(
-        mg: Double?, mgPerKg: Double?, route: Route, frequency: DoseFrequency?, schedule: String, dailyMg: Double?
+        mg: Double?,
+        mgPerKg: Double?,
+        route: Route,
+        frequency: DoseFrequency?,
+        schedule: String,
+        dailyMg: Double?
     ) {
         self.mg = mg
         self.mgPerKg = mgPerKg
@@ -188,8 +199,14 @@ package struct ShortageAlternative: Hashable, Sendable, Codable {
     }
 
     package init(
-        shortDrug: String, site: String?, status: StockStatus?, cause: String, reasons: [Reason],
-        alternatives: [AlternativeOption], excluded: [ExcludedAlternative], need24h: ShortageNeed?
+        shortDrug: String,
+        site: String?,
+        status: StockStatus?,
+        cause: String,
+        reasons: [Reason],
+        alternatives: [AlternativeOption],
+        excluded: [ExcludedAlternative],
+        need24h: ShortageNeed?
     ) {
         self.shortDrug = shortDrug
         self.site = site

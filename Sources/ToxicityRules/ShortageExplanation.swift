@@ -11,7 +11,10 @@ extension AssessmentContext {
         } else if rules != nil, decision.action == .hold {
             result.append(
                 anakinraAlternatives(
-                    cause: decision.primary == .eColiHypersensitivity ? "contraindication" : "tnf-blockade", entry: nil))
+                    cause: decision.primary == .eColiHypersensitivity ? "contraindication" : "tnf-blockade",
+                    entry: nil
+                )
+            )
         }
         return result
     }
@@ -33,37 +36,61 @@ extension AssessmentContext {
                     ExcludedAlternative(
                         drug: "anakinra",
                         reason: Reason(
-                            code: .contraindicated, rule: .safety, source: .kineretLabel,
-                            observed: [observedEvent(event, field: .allergies, category: "e-coli-derived-protein")])))
+                            code: .contraindicated,
+                            rule: .safety,
+                            source: .kineretLabel,
+                            observed: [observedEvent(event, field: .allergies, category: "e-coli-derived-protein")]
+                        )
+                    )
+                )
             } else {
                 let inLine = decision.action.dosesAnakinra
                 let level: DoseLevel = grades.crs.core.grade >= 3 ? .severe : .lessIll
-                let computed = computeDose(p, plan: decision.action.dosesAnakinra ? decision.plan : .protocolDose(level))
+                let computed = computeDose(
+                    p,
+                    plan: decision.action.dosesAnakinra ? decision.plan : .protocolDose(level)
+                )
                 var cautions: [Reason] = []
                 if !inLine {
                     cautions.append(Reason(code: .shortageModeOutsideUsualLine, rule: .shortage, source: .specA10))
                 }
                 if let slot = decision.safety.tnfSlot, let i = decision.safety.tnfIndex {
                     cautions.append(
-                        Reason(code: .tnfBlockade, rule: .safety, source: .kineretLabel, observed: [observedGiven(timeline.index.given[slot], i)]))
+                        Reason(
+                            code: .tnfBlockade,
+                            rule: .safety,
+                            source: .kineretLabel,
+                            observed: [observedGiven(timeline.index.given[slot], i)]
+                        )
+                    )
                 }
                 for flag in computed.flags where flag.kind != .reason { cautions.append(reason(flag)) }
-                if computed.dose?.route == .iv { cautions.append(Reason(code: .ivOffLabel, rule: .route, source: .kineretLabel)) }
+                if computed.dose?.route == .iv {
+                    cautions.append(Reason(code: .ivOffLabel, rule: .route, source: .kineretLabel))
+                }
                 cautions += stockCautions(.anakinra)
                 options.append(
                     AlternativeOption(
-                        rank: 0, drug: "anakinra", dose: computed.dose.map(alternativeDose),
+                        rank: 0,
+                        drug: "anakinra",
+                        dose: computed.dose.map(alternativeDose),
                         label: inLine ? nil : "shortage-mode: outside usual line",
                         rationale: inLine
                             ? "Anakinra is already indicated under \(p.shortName)."
                             : "Anakinra per \(p.shortName), computed although its line of therapy is not reached (tocilizumab unavailable).",
-                        evidence: EvidenceSource.caseSeries.rawValue, status: .corroborated, cautions: cautions,
-                        protocolId: p.id))
+                        evidence: EvidenceSource.caseSeries.rawValue,
+                        status: .corroborated,
+                        cautions: cautions,
+                        protocolId: p.id
+                    )
+                )
             }
         }
 
         // 2. Corticosteroid.
-        if let option = dexamethasone(rationale: "Corticosteroid in place of tocilizumab (adults 10 mg IV Q6H; children 0.5 mg/kg, max 10 mg).") {
+        if let option = dexamethasone(
+            rationale: "Corticosteroid in place of tocilizumab (adults 10 mg IV Q6H; children 0.5 mg/kg, max 10 mg)."
+        ) {
             options.append(option)
         }
 
@@ -79,14 +106,31 @@ extension AssessmentContext {
             return ShortageNeed(mg: mg, doses: 1, units: units)
         }
         return ShortageAlternative(
-            shortDrug: "tocilizumab", site: entry.site, status: entry.status, cause: "shortage",
+            shortDrug: "tocilizumab",
+            site: entry.site,
+            status: entry.status,
+            cause: "shortage",
             reasons: [
                 Reason(
-                    code: .tocilizumabNeeded, rule: .shortage, source: .policy, observed: crsGrade,
-                    thresholds: [Threshold(field: .crsGrade, comparator: .greaterThanOrEqual, value: Double(dosing.tocilizumabNeedGrade), source: .policy)]),
+                    code: .tocilizumabNeeded,
+                    rule: .shortage,
+                    source: .policy,
+                    observed: crsGrade,
+                    thresholds: [
+                        Threshold(
+                            field: .crsGrade,
+                            comparator: .greaterThanOrEqual,
+                            value: Double(dosing.tocilizumabNeedGrade),
+                            source: .policy
+                        )
+                    ]
+                ),
                 stockReason(entry),
             ],
-            alternatives: ranked(options), excluded: excluded, need24h: need)
+            alternatives: ranked(options),
+            excluded: excluded,
+            need24h: need
+        )
     }
 
     // MARK: Anakinra short (or held)
@@ -96,7 +140,9 @@ extension AssessmentContext {
         var excluded: [ExcludedAlternative] = []
 
         // 1. Corticosteroid escalation.
-        if let option = dexamethasone(rationale: "Escalate the corticosteroid in place of anakinra.") { options.append(option) }
+        if let option = dexamethasone(rationale: "Escalate the corticosteroid in place of anakinra.") {
+            options.append(option)
+        }
 
         // 2. Emapalumab when IEC-HS / carHLH features.
         let facts = grades.iecHs.facts
@@ -106,16 +152,27 @@ extension AssessmentContext {
         if features, let dose = SupportingAgentDosing.emapalumab(weightKg: weightKg).dose {
             options.append(
                 AlternativeOption(
-                    rank: 0, drug: "emapalumab", dose: alternativeDose(dose),
-                    rationale: "IEC-HS/carHLH features: emapalumab 1 mg/kg IV twice weekly (primary HLH label starting dose).",
-                    evidence: dose.source, status: dose.status,
+                    rank: 0,
+                    drug: "emapalumab",
+                    dose: alternativeDose(dose),
+                    rationale:
+                        "IEC-HS/carHLH features: emapalumab 1 mg/kg IV twice weekly (primary HLH label starting dose).",
+                    evidence: dose.source,
+                    status: dose.status,
                     cautions: [
                         Reason(code: .offLabel, rule: .shortage, source: .specA10),
                         Reason(code: .infectionProphylaxis, rule: .shortage, source: "Gamifant label"),
-                    ] + stockCautions(.emapalumab), protocolId: nil))
+                    ] + stockCautions(.emapalumab),
+                    protocolId: nil
+                )
+            )
         } else {
             excluded.append(
-                ExcludedAlternative(drug: "emapalumab", reason: Reason(code: .iecHsFeatures, rule: .shortage, source: .specA10, grade: 0)))
+                ExcludedAlternative(
+                    drug: "emapalumab",
+                    reason: Reason(code: .iecHsFeatures, rule: .shortage, source: .specA10, grade: 0)
+                )
+            )
         }
 
         // 3. Ruxolitinib with cautions (from 12 years).
@@ -126,7 +183,11 @@ extension AssessmentContext {
             if let option = siltuximab() { options.append(option) }
         } else {
             excluded.append(
-                ExcludedAlternative(drug: "siltuximab", reason: Reason(code: .crsActive, rule: .shortage, source: .specA10, grade: 0)))
+                ExcludedAlternative(
+                    drug: "siltuximab",
+                    reason: Reason(code: .crsActive, rule: .shortage, source: .specA10, grade: 0)
+                )
+            )
         }
 
         // The patient's own next-24-hour need.
@@ -135,9 +196,11 @@ extension AssessmentContext {
             let computed = computeDose(rules.value, plan: decision.plan)
             if let mg = computed.dose?.mg, let frequency = computed.dose?.frequency {
                 let supply = AnakinraSupply.next24HourNeed(
-                    mgPerDose: mg, frequency: frequency,
+                    mgPerDose: mg,
+                    frequency: frequency,
                     nextDoseDueAt: decision.nextDoseDueAt.map { Date(timeIntervalSinceReferenceDate: $0) },
-                    now: Date(timeIntervalSinceReferenceDate: time))
+                    now: Date(timeIntervalSinceReferenceDate: time)
+                )
                 var units = supply.syringes
                 if let unit = entry?.unitMg, unit > 0, unit != Double(AnakinraProduct.syringeMg) {
                     units = supply.doses * Int((Double(mg) / unit).rounded(.up))
@@ -152,13 +215,24 @@ extension AssessmentContext {
         if cause == "contraindication", let event = decision.safety.hypersensitivityEvent {
             reasons.append(
                 Reason(
-                    code: .eColiHypersensitivity, rule: .safety, source: .kineretLabel,
-                    observed: [observedEvent(event, field: .allergies, category: "e-coli-derived-protein")]))
+                    code: .eColiHypersensitivity,
+                    rule: .safety,
+                    source: .kineretLabel,
+                    observed: [observedEvent(event, field: .allergies, category: "e-coli-derived-protein")]
+                )
+            )
         }
         if cause == "tnf-blockade" { reasons.append(Reason(code: .tnfBlockade, rule: .safety, source: .kineretLabel)) }
         return ShortageAlternative(
-            shortDrug: "anakinra", site: entry?.site ?? profile.site, status: entry?.status, cause: cause, reasons: reasons,
-            alternatives: ranked(options), excluded: excluded, need24h: need)
+            shortDrug: "anakinra",
+            site: entry?.site ?? profile.site,
+            status: entry?.status,
+            cause: cause,
+            reasons: reasons,
+            alternatives: ranked(options),
+            excluded: excluded,
+            need24h: need
+        )
     }
 
     // MARK: Agents
@@ -167,28 +241,43 @@ extension AssessmentContext {
         let outcome = SupportingAgentDosing.dexamethasoneShortageAlternative(ageYears: ageYears, weightKg: weightKg)
         guard let dose = outcome.dose else { return nil }
         var cautions: [Reason] = []
-        if dose.status == .unverified { cautions.append(Reason(code: .unverifiedDose, rule: .shortage, source: .specA10)) }
+        if dose.status == .unverified {
+            cautions.append(Reason(code: .unverifiedDose, rule: .shortage, source: .specA10))
+        }
         if decision.corticosteroidActive {
             var observed = CompactList<ObservedValue>()
             let steroids = timeline.index.corticosteroids
             if let k = steroids.latest(atOrBefore: time) { observed.append(observedGiven(steroids, k)) }
-            cautions.append(Reason(code: .alreadyOnCorticosteroid, rule: .shortage, source: .specA10, observed: observed))
+            cautions.append(
+                Reason(code: .alreadyOnCorticosteroid, rule: .shortage, source: .specA10, observed: observed)
+            )
         }
         for flag in dose.flags where flag.kind != .reason { cautions.append(reason(flag)) }
         cautions += stockCautions(.dexamethasone)
         return AlternativeOption(
-            rank: 0, drug: "dexamethasone", dose: alternativeDose(dose), rationale: rationale, evidence: dose.source,
-            status: dose.status, cautions: cautions, protocolId: nil)
+            rank: 0,
+            drug: "dexamethasone",
+            dose: alternativeDose(dose),
+            rationale: rationale,
+            evidence: dose.source,
+            status: dose.status,
+            cautions: cautions,
+            protocolId: nil
+        )
     }
 
     func siltuximab() -> AlternativeOption? {
         guard let dose = SupportingAgentDosing.siltuximab(weightKg: weightKg).dose else { return nil }
         return AlternativeOption(
-            rank: 0, drug: "siltuximab", dose: alternativeDose(dose),
-            rationale: "Anti-IL-6: siltuximab 11 mg/kg IV once (CARTOX option; off-label for CRS).", evidence: dose.source,
+            rank: 0,
+            drug: "siltuximab",
+            dose: alternativeDose(dose),
+            rationale: "Anti-IL-6: siltuximab 11 mg/kg IV once (CARTOX option; off-label for CRS).",
+            evidence: dose.source,
             status: dose.status,
             cautions: [Reason(code: .offLabel, rule: .shortage, source: .specA10)] + stockCautions(.siltuximab),
-            protocolId: nil)
+            protocolId: nil
+        )
     }
 
     func ruxolitinib(options: inout [AlternativeOption], excluded: inout [ExcludedAlternative]) {
@@ -200,61 +289,114 @@ extension AssessmentContext {
                 ExcludedAlternative(
                     drug: "ruxolitinib",
                     reason: Reason(
-                        code: .ageBelowLabel, rule: .shortage, source: .specA10, observed: observed,
-                        thresholds: [Threshold(field: .ageYears, comparator: .greaterThanOrEqual, value: Double(minimum), unit: "years")])))
+                        code: .ageBelowLabel,
+                        rule: .shortage,
+                        source: .specA10,
+                        observed: observed,
+                        thresholds: [
+                            Threshold(
+                                field: .ageYears,
+                                comparator: .greaterThanOrEqual,
+                                value: Double(minimum),
+                                unit: "years"
+                            )
+                        ]
+                    )
+                )
+            )
             return
         }
         options.append(
             AlternativeOption(
-                rank: 0, drug: "ruxolitinib", dose: nil,
-                rationale: "JAK1/2 inhibitor (≥ 12 y label). No CRS/IEC-HS dose is established: label aGVHD starts at 5 mg PO twice daily; HLH experience 0.5 mg/kg/dose twice daily (C). Dose per local guidance.",
-                evidence: "Jakafi label; clinical-spec §9", status: .corroborated,
+                rank: 0,
+                drug: "ruxolitinib",
+                dose: nil,
+                rationale:
+                    "JAK1/2 inhibitor (≥ 12 y label). No CRS/IEC-HS dose is established: label aGVHD starts at 5 mg PO twice daily; HLH experience 0.5 mg/kg/dose twice daily (C). Dose per local guidance.",
+                evidence: "Jakafi label; clinical-spec §9",
+                status: .corroborated,
                 cautions: [
                     Reason(code: .noEstablishedDose, rule: .shortage, source: .specA10),
                     Reason(code: .thrombocytopeniaRisk, rule: .shortage, source: "Jakafi label"),
                     Reason(code: .disseminatedIntravascularCoagulation, rule: .shortage, source: .seedText),
                     Reason(code: .carTExpansionUnknown, rule: .shortage, source: .seedText),
                     Reason(code: .infectionRisk, rule: .shortage, source: "Jakafi label"),
-                ] + stockCautions(.ruxolitinib), protocolId: nil))
+                ] + stockCautions(.ruxolitinib),
+                protocolId: nil
+            )
+        )
     }
 
     func alternativeDose(_ dose: SupportingDose) -> AlternativeDose {
         let mg = dose.mg.approximateDouble
         switch dose.schedule {
         case .once:
-            return AlternativeDose(mg: mg, mgPerKg: dose.mgPerKg?.approximateDouble, route: dose.route, frequency: nil, schedule: "once", dailyMg: nil)
+            return AlternativeDose(
+                mg: mg,
+                mgPerKg: dose.mgPerKg?.approximateDouble,
+                route: dose.route,
+                frequency: nil,
+                schedule: "once",
+                dailyMg: nil
+            )
         case .every(let frequency):
             return AlternativeDose(
-                mg: mg, mgPerKg: dose.mgPerKg?.approximateDouble, route: dose.route, frequency: frequency,
-                schedule: frequency.rawValue, dailyMg: mg * Double(frequency.dosesPer24Hours))
+                mg: mg,
+                mgPerKg: dose.mgPerKg?.approximateDouble,
+                route: dose.route,
+                frequency: frequency,
+                schedule: frequency.rawValue,
+                dailyMg: mg * Double(frequency.dosesPer24Hours)
+            )
         case .twiceWeekly:
-            return AlternativeDose(mg: mg, mgPerKg: dose.mgPerKg?.approximateDouble, route: dose.route, frequency: nil, schedule: "twice weekly", dailyMg: nil)
+            return AlternativeDose(
+                mg: mg,
+                mgPerKg: dose.mgPerKg?.approximateDouble,
+                route: dose.route,
+                frequency: nil,
+                schedule: "twice weekly",
+                dailyMg: nil
+            )
         }
     }
 
     func alternativeDose(_ dose: RecommendedDose) -> AlternativeDose {
         AlternativeDose(
-            mg: dose.mg.map(Double.init), mgPerKg: dose.mgPerKg, route: dose.route, frequency: dose.frequency,
-            schedule: dose.frequency?.rawValue ?? "frequency required", dailyMg: dose.dailyMg.map(Double.init))
+            mg: dose.mg.map(Double.init),
+            mgPerKg: dose.mgPerKg,
+            route: dose.route,
+            frequency: dose.frequency,
+            schedule: dose.frequency?.rawValue ?? "frequency required",
+            dailyMg: dose.dailyMg.map(Double.init)
+        )
     }
 
     func stockCautions(_ drug: Drug) -> [Reason] {
         guard let entry = inventory.entry(drug, site: profile.site), entry.status != .available else { return [] }
         return [
             Reason(
-                code: entry.status == .low ? .stockLow : .stockShortage, rule: .shortage, source: .specA10,
-                observed: stockObserved(drug))
+                code: entry.status == .low ? .stockLow : .stockShortage,
+                rule: .shortage,
+                source: .specA10,
+                observed: stockObserved(drug)
+            )
         ]
     }
 
     func stockReason(_ entry: InventorySnapshot.Entry) -> Reason {
         Reason(
-            code: .stockShortage, rule: .shortage, source: .specA10,
+            code: .stockShortage,
+            rule: .shortage,
+            source: .specA10,
             observed: [
                 ObservedValue(
-                    field: .site, category: "\(entry.site)/\(entry.drug.name): \(entry.status.rawValue)",
-                    eventId: entry.eventId, observedAt: entry.occurredAt)
-            ])
+                    field: .site,
+                    category: "\(entry.site)/\(entry.drug.name): \(entry.status.rawValue)",
+                    eventId: entry.eventId,
+                    observedAt: entry.occurredAt
+                )
+            ]
+        )
     }
 
     func ranked(_ options: [AlternativeOption]) -> [AlternativeOption] {

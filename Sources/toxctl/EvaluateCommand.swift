@@ -55,20 +55,20 @@ struct EvaluateCommand: ParsableCommand {
                 try file == "-"
                 ? FileHandle.standardInput.readDataToEndOfFile() : Data(contentsOf: URL(fileURLWithPath: file))
         } catch {
-            fail("cannot read \(name): \(error.localizedDescription)")
+            throw fail("cannot read \(name): \(error.localizedDescription)")
         }
         let input: EvaluationInput
         do {
             input = try EvaluationInput.decode(data)
         } catch {
-            fail("invalid input (\(name)): \(error)")
+            throw fail("invalid input (\(name)): \(error)")
         }
         let loaded = try catalog.loadCatalog()
 
         let instant: Date
         if let at {
             guard let parsed = Self.parseInstant(at) else {
-                fail("--at: '\(at)' is not an ISO-8601 date-time with a UTC offset (e.g. 2026-03-03T18:00:00Z)")
+                throw fail("--at: '\(at)' is not an ISO-8601 date-time with a UTC offset (e.g. 2026-03-03T18:00:00Z)")
             }
             instant = parsed
         } else {
@@ -84,7 +84,8 @@ struct EvaluateCommand: ParsableCommand {
             for anakinraProtocol in loaded.protocols {
                 let prepared = PreparedProtocol(anakinraProtocol)
                 rows.append(
-                    (anakinraProtocol, engine.assess(timeline, at: instant, prepared: prepared, inventory: inventory)))
+                    (anakinraProtocol, engine.assess(timeline, at: instant, prepared: prepared, inventory: inventory))
+                )
             }
             if json {
                 try printJSON(ProtocolComparison(rows: rows.map { ($0.0.id, $0.1) }))
@@ -95,17 +96,23 @@ struct EvaluateCommand: ParsableCommand {
         }
 
         guard let id = protocolId ?? input.patient.protocolId else {
-            fail("no protocol: give --protocol ID or set patient.protocol (known: \(loaded.ids.joined(separator: ", ")))")
+            throw fail(
+                "no protocol: give --protocol ID or set patient.protocol (known: \(loaded.ids.joined(separator: ", ")))"
+            )
         }
         guard let anakinraProtocol = loaded[id] else {
             let field = protocolId == nil ? "patient.protocol" : "--protocol"
-            fail("\(field): unknown protocol \"\(id)\"; known protocols: \(loaded.ids.joined(separator: ", "))")
+            throw fail("\(field): unknown protocol \"\(id)\"; known protocols: \(loaded.ids.joined(separator: ", "))")
         }
         var policy = engine.policy
         policy.iecHsCriteria = anakinraProtocol.iecHsCriteria
         let timeline = PatientTimeline(events: input.timeline, policy: policy)
         let assessment = ToxicityEngine(policy: policy).assess(
-            timeline, at: instant, prepared: PreparedProtocol(anakinraProtocol), inventory: inventory)
+            timeline,
+            at: instant,
+            prepared: PreparedProtocol(anakinraProtocol),
+            inventory: inventory
+        )
         try printJSON(assessment)
     }
 
@@ -127,9 +134,10 @@ struct EvaluateCommand: ParsableCommand {
         print(String(decoding: data, as: UTF8.self))
     }
 
-    private func fail(_ message: String) -> Never {
+    /// Prints the message on standard error; the caller throws the returned exit code (2).
+    private func fail(_ message: String) -> ExitCode {
         FileHandle.standardError.write(Data(("toxctl evaluate: " + message + "\n").utf8))
-        Foundation.exit(2)
+        return ExitCode(2)
     }
 }
 
@@ -164,7 +172,8 @@ enum ComparisonTable {
             lines.append(
                 "Patient \(patientId) at \(formatter.string(from: instant)): CRS \(g.crs.grade) (max \(g.crs.maxGrade)), "
                     + "ICANS \(g.icans.grade) (max \(g.icans.maxGrade)), IEC-HS \(g.iecHs.present ? "present" : "absent")"
-                    + (g.iecHs.present ? " grade \(g.iecHs.grade)" : ""))
+                    + (g.iecHs.present ? " grade \(g.iecHs.grade)" : "")
+            )
             lines.append("")
         }
         let header = ["PROTOCOL", "ACTION", "DOSE", "ROUTE", "FREQ", "DAILY", "WHY", "ALERTS / WARNINGS"]

@@ -37,16 +37,21 @@ struct SplitMix: RandomNumberGenerator {
     static func randomCourse(seed: Int) -> RandomCourse {
         var rng = SplitMix(seed)
         var c = PatientCourse()
-        let age = [0.5, 3, 8, 11.9, 12, 16, 25, 70][Int.random(in: 0..<8, using: &rng)]
+        let age =
+            [0.5, 3, 8, 11.9, 12, 16, 25, 70][Int.random(in: 0..<8, using: &rng)]
             + Double.random(in: 0..<0.9, using: &rng)
         let weightRoll = Int.random(in: 0..<20, using: &rng)
         let weight: Double? =
             weightRoll == 0 ? nil : weightRoll == 1 ? 700 : Double.random(in: 0.3...150, using: &rng).rounded() + 0.5
         let allergic = Int.random(in: 0..<8, using: &rng) == 0
         c.patient(
-            ageYears: age, weightKg: weight, heightCm: Bool.random(using: &rng) ? 60 + age * 6 : nil,
-            target: Bool.random(using: &rng) ? "CD19" : "CD22", allergies: allergic ? ["e-coli-derived-protein"] : [],
-            site: Bool.random(using: &rng) ? "s1" : nil)
+            ageYears: age,
+            weightKg: weight,
+            heightCm: Bool.random(using: &rng) ? 60 + age * 6 : nil,
+            target: Bool.random(using: &rng) ? "CD19" : "CD22",
+            allergies: allergic ? ["e-coli-derived-protein"] : [],
+            site: Bool.random(using: &rng) ? "s1" : nil
+        )
         var h = 0.0
         while h < 72 {
             let devices: [OxygenSupport] = [
@@ -54,9 +59,11 @@ struct SplitMix: RandomNumberGenerator {
                 OxygenSupport(device: .nonRebreather, flowLPerMin: 12), OxygenSupport(device: .bipap),
             ]
             c.vitals(
-                at: h, temp: Double.random(in: 36.5...40.2, using: &rng).rounded(toPlaces: 1),
+                at: h,
+                temp: Double.random(in: 36.5...40.2, using: &rng).rounded(toPlaces: 1),
                 sbp: Double.random(in: 55...140, using: &rng).rounded(),
-                oxygen: devices[Int.random(in: 0..<devices.count, using: &rng)])
+                oxygen: devices[Int.random(in: 0..<devices.count, using: &rng)]
+            )
             if Int.random(in: 0..<3, using: &rng) == 0 {
                 let ice = Int.random(in: 0...10, using: &rng)
                 c.neuro(at: h, ice: age >= 12 ? ice : nil, capd: age < 12 ? ice * 2 : nil)
@@ -71,9 +78,12 @@ struct SplitMix: RandomNumberGenerator {
         }
         if Bool.random(using: &rng) {
             c.med(at: Double.random(in: 0...40, using: &rng), .norepinephrine, .infusionStarted)
-            if Bool.random(using: &rng) { c.med(at: Double.random(in: 40...70, using: &rng), .norepinephrine, .infusionStopped) }
+            if Bool.random(using: &rng) {
+                c.med(at: Double.random(in: 40...70, using: &rng), .norepinephrine, .infusionStopped)
+            }
         }
-        for test in [LabTest.platelets, .fibrinogen, .ferritin, .alt, .anc, .creatinine] where Bool.random(using: &rng) {
+        for test in [LabTest.platelets, .fibrinogen, .ferritin, .alt, .anc, .creatinine] where Bool.random(using: &rng)
+        {
             let value: Double =
                 switch test {
                 case .platelets: Double.random(in: 5...300, using: &rng)
@@ -83,13 +93,22 @@ struct SplitMix: RandomNumberGenerator {
                 case .anc: Double.random(in: 0.1...8, using: &rng)
                 default: Double.random(in: 0.2...5, using: &rng)
                 }
-            c.lab(at: Double.random(in: 0...70, using: &rng), test, value.rounded(toPlaces: 2), uln: test == .alt ? 40 : test == .ferritin ? 300 : nil)
+            c.lab(
+                at: Double.random(in: 0...70, using: &rng),
+                test,
+                value.rounded(toPlaces: 2),
+                uln: test == .alt ? 40 : test == .ferritin ? 300 : nil
+            )
         }
         if Bool.random(using: &rng) {
             let every = [4.0, 6, 8, 12, 24][Int.random(in: 0..<5, using: &rng)]
             c.anakinra(
-                from: Double.random(in: 0...40, using: &rng), through: 72, every: every,
-                mg: Double(Int.random(in: 5...250, using: &rng)), route: Bool.random(using: &rng) ? .iv : .sc)
+                from: Double.random(in: 0...40, using: &rng),
+                through: 72,
+                every: every,
+                mg: Double(Int.random(in: 5...250, using: &rng)),
+                route: Bool.random(using: &rng) ? .iv : .sc
+            )
         }
         var tnfAt: Double?
         if Int.random(in: 0..<8, using: &rng) == 0 {
@@ -123,7 +142,9 @@ struct SplitMix: RandomNumberGenerator {
             for shortage in a.alternatives {
                 for option in shortage.alternatives where option.drug == "anakinra" {
                     if let mg = option.dose?.mg, let cap = p.caps.perDoseMg { #expect(Int(mg) <= cap, "seed \(seed)") }
-                    if let daily = option.dose?.dailyMg, let cap = p.caps.dailyMg { #expect(Int(daily) <= cap, "seed \(seed)") }
+                    if let daily = option.dose?.dailyMg, let cap = p.caps.dailyMg {
+                        #expect(Int(daily) <= cap, "seed \(seed)")
+                    }
                 }
             }
             if let next = a.nextDecisionAt { #expect(next > PatientCourse.at(random.at), "seed \(seed)") }

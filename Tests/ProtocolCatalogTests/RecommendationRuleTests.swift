@@ -42,14 +42,21 @@ import Testing
         #expect(try c.assess(at: 0, "park-prophylaxis").decisiveReason == .infusionDateRequired)
     }
 
-    @Test(arguments: [
-        // (temp, sbp, vasopressor, ICE, action, decisive)
-        (37.0, 120.0, false, 8, RecommendationAction.start, ReasonCode.firstLine),  // any ICANS
-        (39.0, 80.0, true, 10, .start, .firstLine),  // CRS 3 without ICANS
-        (39.0, 120.0, false, 10, .none, .belowProtocolTrigger),  // CRS 1
-    ] as [(Double, Double, Bool, Int, RecommendationAction, ReasonCode)])
+    @Test(
+        arguments: [
+            // (temp, sbp, vasopressor, ICE, action, decisive)
+            (37.0, 120.0, false, 8, RecommendationAction.start, ReasonCode.firstLine),  // any ICANS
+            (39.0, 80.0, true, 10, .start, .firstLine),  // CRS 3 without ICANS
+            (39.0, 120.0, false, 10, .none, .belowProtocolTrigger),  // CRS 1
+        ] as [(Double, Double, Bool, Int, RecommendationAction, ReasonCode)]
+    )
     func oliaiAnyICANSOrCRS3WithoutICANS(
-        temp: Double, sbp: Double, vasopressor: Bool, ice: Int, action: RecommendationAction, decisive: ReasonCode
+        temp: Double,
+        sbp: Double,
+        vasopressor: Bool,
+        ice: Int,
+        action: RecommendationAction,
+        decisive: ReasonCode
     ) throws {
         var c = PatientCourse()
         c.patient(ageYears: 60, weightKg: 75)
@@ -74,9 +81,12 @@ import Testing
         let a = try c.assess(at: 0, "oliai")
         #expect(a.action == .start)
         let outcomes = c.timeline().allIndications(
-            PreparedProtocol(try Shipped.protocolNamed("oliai")), at: PatientCourse.at(0).timeIntervalSinceReferenceDate,
-            grades: snapshot(c, at: 0), profile: c.timeline().profileFacts(at: PatientCourse.at(0).timeIntervalSinceReferenceDate),
-            dosing: .default)
+            PreparedProtocol(try Shipped.protocolNamed("oliai")),
+            at: PatientCourse.at(0).timeIntervalSinceReferenceDate,
+            grades: snapshot(c, at: 0),
+            profile: c.timeline().profileFacts(at: PatientCourse.at(0).timeIntervalSinceReferenceDate),
+            dosing: .default
+        )
         #expect(outcomes.map(\.code) == [.firstLine, .icansPresent])
     }
 
@@ -111,14 +121,20 @@ import Testing
 
     /// Seattle CRS: grade ≥ 2 persisting ≥ 8 h after the first tocilizumab, a corticosteroid given,
     /// before a second tocilizumab dose.
-    @Test(arguments: [
-        (9.5, false, true, RecommendationAction.start, ReasonCode.persistingAfterTocilizumab),
-        (6.0, false, true, .none, .notPersistingAfterTocilizumab),
-        (9.5, true, true, .none, .secondTocilizumabGiven),
-        (9.5, false, false, .none, .corticosteroidNotGiven),
-    ] as [(Double, Bool, Bool, RecommendationAction, ReasonCode)])
+    @Test(
+        arguments: [
+            (9.5, false, true, RecommendationAction.start, ReasonCode.persistingAfterTocilizumab),
+            (6.0, false, true, .none, .notPersistingAfterTocilizumab),
+            (9.5, true, true, .none, .secondTocilizumabGiven),
+            (9.5, false, false, .none, .corticosteroidNotGiven),
+        ] as [(Double, Bool, Bool, RecommendationAction, ReasonCode)]
+    )
     func seattleCRSAfterTheFirstTocilizumab(
-        at hours: Double, secondToci: Bool, steroid: Bool, action: RecommendationAction, code: ReasonCode
+        at hours: Double,
+        secondToci: Bool,
+        steroid: Bool,
+        action: RecommendationAction,
+        code: ReasonCode
     ) throws {
         var c = PatientCourse()
         c.patient(ageYears: 10, weightKg: 30)
@@ -140,8 +156,14 @@ import Testing
         var c = Cases.refractoryCRS3()
         c.events[0] = .patient(
             PatientEvent(
-                eventId: "adm", patientId: "p1", occurredAt: PatientCourse.at(-100), ageYears: 16, weightKg: 70,
-                infusion: Infusion(product: "cd22-car", target: "CD22", infusedAt: PatientCourse.at(-96))))
+                eventId: "adm",
+                patientId: "p1",
+                occurredAt: PatientCourse.at(-100),
+                ageYears: 16,
+                weightKg: 70,
+                infusion: Infusion(product: "cd22-car", target: "CD22", infusedAt: PatientCourse.at(-96))
+            )
+        )
         let a = try c.assess(at: 36, "childrens-national")
         #expect(a.action == .start)
         #expect(a.warningCodes.contains(.antigenTargetOutsideProtocol))
@@ -238,7 +260,10 @@ import Testing
             c = Cases.iecHs(ageYears: 13, weightKg: 40, target: "CD19", fibrinogen: 200)
             if trigger == "anc" { c.lab(at: 109, .anc, 0.3) } else { c.finding(at: 109, .activeInfection) }
         }
-        let a = try c.assess(at: trigger == "combination" ? 36 : 110, trigger == "combination" ? "childrens-national" : "st-jude")
+        let a = try c.assess(
+            at: trigger == "combination" ? 36 : 110,
+            trigger == "combination" ? "childrens-national" : "st-jude"
+        )
         #expect(a.action == .start)
         #expect(a.warningCodes.contains(.infectionRisk))
     }
@@ -252,8 +277,15 @@ import Testing
         var c = Cases.refractoryCRS3()
         c.events[0] = .patient(
             PatientEvent(
-                eventId: "adm", patientId: "p1", occurredAt: PatientCourse.at(-100), ageYears: 16, weightKg: 70,
-                infusion: Infusion(product: "tisa-cel", target: "CD19", infusedAt: PatientCourse.at(-96)), site: "cnh"))
+                eventId: "adm",
+                patientId: "p1",
+                occurredAt: PatientCourse.at(-100),
+                ageYears: 16,
+                weightKg: 70,
+                infusion: Infusion(product: "tisa-cel", target: "CD19", infusedAt: PatientCourse.at(-96)),
+                site: "cnh"
+            )
+        )
         c.stock(at: 0, site: "cnh", .anakinra, .low, units: 6)
         let a = try c.assess(at: 36, "childrens-national")
         #expect(a.action == .start && a.warningCodes.contains(.stockLow))
@@ -264,8 +296,15 @@ import Testing
         var c = Self.cnhOnTherapyNotImproving(weightKg: 45, mg: 90)
         c.events[0] = .patient(
             PatientEvent(
-                eventId: "adm", patientId: "p1", occurredAt: PatientCourse.at(-100), ageYears: 14, weightKg: 45,
-                infusion: Infusion(product: "tisa-cel", target: "CD19", infusedAt: PatientCourse.at(-96)), site: "cnh"))
+                eventId: "adm",
+                patientId: "p1",
+                occurredAt: PatientCourse.at(-100),
+                ageYears: 14,
+                weightKg: 45,
+                infusion: Infusion(product: "tisa-cel", target: "CD19", infusedAt: PatientCourse.at(-96)),
+                site: "cnh"
+            )
+        )
         c.stock(at: 0, site: "cnh", .anakinra, .shortage, units: 2)
         c.stock(at: 0, site: "cnh", .siltuximab, .low)
         let a = try c.assess(at: 50, "childrens-national")
@@ -286,7 +325,10 @@ import Testing
         #expect(a.action == .start)
         let shortage = try #require(a.alternatives.first)
         #expect(shortage.shortDrug == "anakinra" && shortage.site == "x")
-        #expect(shortage.option("emapalumab")?.dose?.mg == 40 && shortage.option("emapalumab")?.dose?.schedule == "twice weekly")
+        #expect(
+            shortage.option("emapalumab")?.dose?.mg == 40
+                && shortage.option("emapalumab")?.dose?.schedule == "twice weekly"
+        )
         #expect(shortage.alternatives.first?.drug == "dexamethasone")
     }
 
@@ -306,7 +348,9 @@ import Testing
         var shuffled = c
         shuffled.events = c.events.reversed()
         let one = try encode(ToxicityEngine().assess(c.timeline(), at: PatientCourse.at(36), protocol: p))
-        let two = try encode(ToxicityEngine().assess(c.timeline(), at: PatientCourse.at(36), prepared: PreparedProtocol(p)))
+        let two = try encode(
+            ToxicityEngine().assess(c.timeline(), at: PatientCourse.at(36), prepared: PreparedProtocol(p))
+        )
         let three = try encode(ToxicityEngine().assess(shuffled.timeline(), at: PatientCourse.at(36), protocol: p))
         #expect(one == two && one == three)
     }
@@ -358,7 +402,10 @@ import Testing
         let t = PatientCourse.at(hours).timeIntervalSinceReferenceDate
         let timeline = c.timeline()
         return GradeSnapshot(
-            time: t, crs: timeline.evaluateCRS(at: t), icans: timeline.evaluateICANS(at: t),
-            iecHs: timeline.evaluateIECHS(at: t))
+            time: t,
+            crs: timeline.evaluateCRS(at: t),
+            icans: timeline.evaluateICANS(at: t),
+            iecHs: timeline.evaluateIECHS(at: t)
+        )
     }
 }

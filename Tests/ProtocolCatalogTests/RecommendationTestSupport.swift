@@ -30,31 +30,63 @@ struct PatientCourse {
     }
 
     mutating func patient(
-        at hours: Double = -100, ageYears: Double? = nil, birthDate: Date? = nil, weightKg: Double?,
-        heightCm: Double? = nil, sex: Sex? = nil, target: String = "CD19", infusedAtHours: Double? = -96,
-        allergies: [String] = [], site: String? = nil, protocolId: String? = nil
+        at hours: Double = -100,
+        ageYears: Double? = nil,
+        birthDate: Date? = nil,
+        weightKg: Double?,
+        heightCm: Double? = nil,
+        sex: Sex? = nil,
+        target: String = "CD19",
+        infusedAtHours: Double? = -96,
+        allergies: [String] = [],
+        site: String? = nil,
+        protocolId: String? = nil
     ) {
         events.append(
             .patient(
                 PatientEvent(
-                    eventId: nextId(), patientId: patientId, occurredAt: Self.at(hours), birthDate: birthDate,
-                    ageYears: ageYears, sex: sex, weightKg: weightKg, heightCm: heightCm, allergies: allergies,
+                    eventId: nextId(),
+                    patientId: patientId,
+                    occurredAt: Self.at(hours),
+                    birthDate: birthDate,
+                    ageYears: ageYears,
+                    sex: sex,
+                    weightKg: weightKg,
+                    heightCm: heightCm,
+                    allergies: allergies,
                     infusion: infusedAtHours.map {
                         Infusion(product: "tisagenlecleucel", target: target, infusedAt: Self.at($0))
-                    }, protocolId: protocolId, site: site)))
+                    },
+                    protocolId: protocolId,
+                    site: site
+                )
+            )
+        )
     }
 
     mutating func vitals(at hours: Double, temp: Double? = nil, sbp: Double? = nil, oxygen: OxygenSupport? = nil) {
         events.append(
             .vitals(
                 VitalsEvent(
-                    eventId: nextId(), patientId: patientId, occurredAt: Self.at(hours), temperatureC: temp,
-                    systolicBP: sbp, oxygen: oxygen)))
+                    eventId: nextId(),
+                    patientId: patientId,
+                    occurredAt: Self.at(hours),
+                    temperatureC: temp,
+                    systolicBP: sbp,
+                    oxygen: oxygen
+                )
+            )
+        )
     }
 
     /// Vitals every `every` hours over `from...through` (inclusive).
     mutating func vitals(
-        from: Double, through: Double, every: Double = 4, temp: Double, sbp: Double, oxygen: OxygenSupport = .roomAir
+        from: Double,
+        through: Double,
+        every: Double = 4,
+        temp: Double,
+        sbp: Double,
+        oxygen: OxygenSupport = .roomAir
     ) {
         var h = from
         while h <= through + 1e-9 {
@@ -64,20 +96,36 @@ struct PatientCourse {
     }
 
     mutating func neuro(
-        at hours: Double, ice: Int? = nil, capd: Int? = nil, consciousness: Consciousness = .awake,
+        at hours: Double,
+        ice: Int? = nil,
+        capd: Int? = nil,
+        consciousness: Consciousness = .awake,
         seizure: Seizure = .none
     ) {
         events.append(
             .neuro(
                 NeuroEvent(
-                    eventId: nextId(), patientId: patientId, occurredAt: Self.at(hours), iceScore: ice, capdScore: capd,
-                    consciousness: consciousness, seizure: seizure, motorWeakness: MotorWeakness.none,
-                    cerebralEdema: CerebralEdema.none)))
+                    eventId: nextId(),
+                    patientId: patientId,
+                    occurredAt: Self.at(hours),
+                    iceScore: ice,
+                    capdScore: capd,
+                    consciousness: consciousness,
+                    seizure: seizure,
+                    motorWeakness: MotorWeakness.none,
+                    cerebralEdema: CerebralEdema.none
+                )
+            )
+        )
     }
 
     /// Neuro assessments every `every` hours.
     mutating func neuro(
-        from: Double, through: Double, every: Double = 8, ice: Int? = nil, capd: Int? = nil,
+        from: Double,
+        through: Double,
+        every: Double = 8,
+        ice: Int? = nil,
+        capd: Int? = nil,
         consciousness: Consciousness = .awake
     ) {
         var h = from
@@ -91,27 +139,51 @@ struct PatientCourse {
         events.append(
             .lab(
                 LabEvent(
-                    eventId: nextId(), patientId: patientId, occurredAt: Self.at(hours), test: test, value: value,
-                    upperLimitOfNormal: uln)))
+                    eventId: nextId(),
+                    patientId: patientId,
+                    occurredAt: Self.at(hours),
+                    test: test,
+                    value: value,
+                    upperLimitOfNormal: uln
+                )
+            )
+        )
     }
 
     mutating func finding(at hours: Double, _ finding: ClinicalFinding, present: Bool = true) {
         events.append(
             .finding(
                 FindingEvent(
-                    eventId: nextId(), patientId: patientId, occurredAt: Self.at(hours), finding: finding,
-                    present: present)))
+                    eventId: nextId(),
+                    patientId: patientId,
+                    occurredAt: Self.at(hours),
+                    finding: finding,
+                    present: present
+                )
+            )
+        )
     }
 
     mutating func med(
-        at hours: Double, _ drug: Drug, _ action: MedicationAction = .administered, doseMg: Double? = nil,
+        at hours: Double,
+        _ drug: Drug,
+        _ action: MedicationAction = .administered,
+        doseMg: Double? = nil,
         route: Route? = .iv
     ) {
         events.append(
             .medication(
                 MedicationEvent(
-                    eventId: nextId(), patientId: patientId, occurredAt: Self.at(hours), drug: drug, action: action,
-                    doseMg: doseMg, route: route)))
+                    eventId: nextId(),
+                    patientId: patientId,
+                    occurredAt: Self.at(hours),
+                    drug: drug,
+                    action: action,
+                    doseMg: doseMg,
+                    route: route
+                )
+            )
+        )
     }
 
     /// Anakinra administrations every `every` hours over `from...through`.
@@ -126,8 +198,14 @@ struct PatientCourse {
     mutating func stock(at hours: Double, site: String, _ drug: Drug, _ status: StockStatus, units: Int? = nil) {
         inventory.append(
             InventoryEvent(
-                eventId: nextId(), occurredAt: Self.at(hours), site: site, drug: drug, status: status,
-                unitsOnHand: units))
+                eventId: nextId(),
+                occurredAt: Self.at(hours),
+                site: site,
+                drug: drug,
+                status: status,
+                unitsOnHand: units
+            )
+        )
     }
 
     func timeline(policy: GradingPolicy = .default) -> PatientTimeline {
@@ -136,12 +214,21 @@ struct PatientCourse {
 
     /// Assesses at `hours` under a shipped protocol (or `anakinraProtocol` when given).
     func assess(
-        at hours: Double, _ id: String?, anakinraProtocol: AnakinraProtocol? = nil, dosing: DosingPolicy = .default,
+        at hours: Double,
+        _ id: String?,
+        anakinraProtocol: AnakinraProtocol? = nil,
+        dosing: DosingPolicy = .default,
         sourceLocation: SourceLocation = #_sourceLocation
     ) throws -> Assessment {
-        let p: AnakinraProtocol? = try anakinraProtocol ?? id.map { try Shipped.protocolNamed($0, sourceLocation: sourceLocation) }
+        let p: AnakinraProtocol? =
+            try anakinraProtocol ?? id.map { try Shipped.protocolNamed($0, sourceLocation: sourceLocation) }
         let result = ToxicityEngine().assess(
-            timeline(), at: Self.at(hours), protocol: p, inventory: InventorySnapshot(inventory), dosing: dosing)
+            timeline(),
+            at: Self.at(hours),
+            protocol: p,
+            inventory: InventorySnapshot(inventory),
+            dosing: dosing
+        )
         if let p { RecommendationInvariants.check(p, result, sourceLocation: sourceLocation) }
         return result
     }
@@ -162,7 +249,11 @@ extension OxygenSupport {
 
 /// Invariants every assessment under a protocol must keep (checked on every test assessment).
 enum RecommendationInvariants {
-    static func check(_ p: AnakinraProtocol, _ assessment: Assessment, sourceLocation: SourceLocation = #_sourceLocation) {
+    static func check(
+        _ p: AnakinraProtocol,
+        _ assessment: Assessment,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) {
         guard let recommendation = assessment.recommendation else {
             Issue.record("an assessment under a protocol always has a recommendation", sourceLocation: sourceLocation)
             return
@@ -170,7 +261,8 @@ enum RecommendationInvariants {
         let body = recommendation.body
         #expect(body.protocolId == p.id, sourceLocation: sourceLocation)
         if let dose = body.dose {
-            let doses = (dose.mg.flatMap { mg in dose.frequency.map { [(mg, $0)] } } ?? [])
+            let doses =
+                (dose.mg.flatMap { mg in dose.frequency.map { [(mg, $0)] } } ?? [])
                 + dose.options.map { ($0.mg, $0.frequency) }
             for (mg, frequency) in doses {
                 if let cap = p.caps.perDoseMg { #expect(mg <= cap, "per-dose cap", sourceLocation: sourceLocation) }
@@ -189,7 +281,9 @@ enum RecommendationInvariants {
         if body.action == .hold, recommendation.has(.eColiHypersensitivity) {
             #expect(body.dose == nil, sourceLocation: sourceLocation)
         }
-        if !body.action.dosesAnakinra, body.action != .hold { #expect(body.dose == nil, sourceLocation: sourceLocation) }
+        if !body.action.dosesAnakinra, body.action != .hold {
+            #expect(body.dose == nil, sourceLocation: sourceLocation)
+        }
         #expect(body.rationale.first?.isEmpty == false, sourceLocation: sourceLocation)
     }
 }

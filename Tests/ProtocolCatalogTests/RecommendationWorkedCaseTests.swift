@@ -121,12 +121,21 @@ import Testing
 
     // MARK: TC09, TC10 (Seattle)
 
-    @Test(arguments: [
-        // (age, kg, CAPD, consciousness, mg, daily)
-        (5.0, 18.0, 10, Consciousness.awakensSpontaneously, 36, 144),
-        (4.0, 16.0, nil, Consciousness.unarousable, 32, 128),
-    ] as [(Double, Double, Int?, Consciousness, Int, Int)])
-    func tc09tc10SeattleSevereICANS(age: Double, kg: Double, capd: Int?, consciousness: Consciousness, mg: Int, daily: Int)
+    @Test(
+        arguments: [
+            // (age, kg, CAPD, consciousness, mg, daily)
+            (5.0, 18.0, 10, Consciousness.awakensSpontaneously, 36, 144),
+            (4.0, 16.0, nil, Consciousness.unarousable, 32, 128),
+        ] as [(Double, Double, Int?, Consciousness, Int, Int)]
+    )
+    func tc09tc10SeattleSevereICANS(
+        age: Double,
+        kg: Double,
+        capd: Int?,
+        consciousness: Consciousness,
+        mg: Int,
+        daily: Int
+    )
         throws
     {
         var c = PatientCourse()
@@ -161,7 +170,11 @@ import Testing
         #expect(a.action == .start && a.decisiveReason == .refractoryNotFallen)
         let dose = try #require(a.dose)
         #expect(dose.mg == nil && dose.frequency == nil && dose.dailyMg == 60)
-        #expect(dose.options.map { [$0.frequency.rawValue, "\($0.mg)"] } == [["Q6H", "15"], ["Q12H", "30"], ["Q24H", "60"]])
+        #expect(
+            dose.options.map { [$0.frequency.rawValue, "\($0.mg)"] } == [
+                ["Q6H", "15"], ["Q12H", "30"], ["Q24H", "60"],
+            ]
+        )
         #expect(a.alertCodes.contains(.frequencyRequired))
         #expect(dose.route == .iv && a.reasonCodes.contains(.ivSevereCRS))
     }
@@ -189,7 +202,11 @@ import Testing
     /// IEC-HS after CRS improved (TC17 shape): ferritin > 2× ULN and rising, fibrinogen < 150,
     /// ALT > 5× ULN, platelets 80.
     static func iecHs(
-        ageYears: Double, weightKg: Double, target: String, platelets: Double = 80, fibrinogen: Double = 95,
+        ageYears: Double,
+        weightKg: Double,
+        target: String,
+        platelets: Double = 80,
+        fibrinogen: Double = 95,
         lateFever: Bool = true
     ) -> PatientCourse {
         var c = PatientCourse()
@@ -239,7 +256,13 @@ import Testing
         c.events.append(
             .patient(
                 PatientEvent(
-                    eventId: "base", patientId: "p1", occurredAt: PatientCourse.at(-336), baselineFerritin: 800)))
+                    eventId: "base",
+                    patientId: "p1",
+                    occurredAt: PatientCourse.at(-336),
+                    baselineFerritin: 800
+                )
+            )
+        )
         c.vitals(at: -312, temp: 39.2, sbp: 110, oxygen: .roomAir)  // CRS day +1
         c.vitals(from: -240, through: 0, every: 4, temp: 37.0, sbp: 112)  // resolved from day +4
         c.lab(at: -24, .ferritin, 20000, uln: 300)
@@ -357,8 +380,15 @@ import Testing
         var c = Self.refractoryCRS3(ageYears: 19, weightKg: 68)
         c.events[0] = .patient(
             PatientEvent(
-                eventId: "adm", patientId: "p1", occurredAt: PatientCourse.at(-100), ageYears: 19, sex: .male,
-                weightKg: 68, infusion: Infusion(product: "axi-cel", target: "CD19", infusedAt: PatientCourse.at(-96))))
+                eventId: "adm",
+                patientId: "p1",
+                occurredAt: PatientCourse.at(-100),
+                ageYears: 19,
+                sex: .male,
+                weightKg: 68,
+                infusion: Infusion(product: "axi-cel", target: "CD19", infusedAt: PatientCourse.at(-96))
+            )
+        )
         c.lab(at: 30, .creatinine, 4.0)
         let a = try c.assess(at: 36, "childrens-national")
         #expect(a.action == .start && a.dose?.mg == 100 && a.dose?.frequency == .q6h)
@@ -370,8 +400,15 @@ import Testing
         var c = Self.refractoryCRS3(ageYears: 9, weightKg: 27)
         c.events[0] = .patient(
             PatientEvent(
-                eventId: "adm", patientId: "p1", occurredAt: PatientCourse.at(-100), ageYears: 9, weightKg: 27,
-                heightCm: 130, infusion: Infusion(product: "tisa-cel", target: "CD19", infusedAt: PatientCourse.at(-96))))
+                eventId: "adm",
+                patientId: "p1",
+                occurredAt: PatientCourse.at(-100),
+                ageYears: 9,
+                weightKg: 27,
+                heightCm: 130,
+                infusion: Infusion(product: "tisa-cel", target: "CD19", infusedAt: PatientCourse.at(-96))
+            )
+        )
         c.lab(at: 30, .creatinine, 2.0)
         let a = try c.assess(at: 36, "childrens-national")
         #expect(a.action == .start && a.dose?.mg == 54)
@@ -390,9 +427,15 @@ import Testing
         var c = Self.refractoryCRS3(ageYears: 16, weightKg: 60)
         c.events[0] = .patient(
             PatientEvent(
-                eventId: "adm", patientId: "p1", occurredAt: PatientCourse.at(-100), ageYears: 16, weightKg: 60,
+                eventId: "adm",
+                patientId: "p1",
+                occurredAt: PatientCourse.at(-100),
+                ageYears: 16,
+                weightKg: 60,
                 allergies: ["e-coli-derived-protein"],
-                infusion: Infusion(product: "tisa-cel", target: "CD19", infusedAt: PatientCourse.at(-96))))
+                infusion: Infusion(product: "tisa-cel", target: "CD19", infusedAt: PatientCourse.at(-96))
+            )
+        )
         let a = try c.assess(at: 36, "childrens-national")
         #expect(a.action == .hold && a.decisiveReason == .eColiHypersensitivity)
         #expect(a.dose == nil)
@@ -422,7 +465,10 @@ import Testing
         let anakinra = try #require(shortage.option("anakinra"))
         #expect(anakinra.dose?.mg == 56 && anakinra.dose?.route == .iv && anakinra.dose?.frequency == .q6h)
         #expect(anakinra.label == "shortage-mode: outside usual line" && anakinra.evidence == "case series")
-        #expect(shortage.option("dexamethasone")?.dose?.mg == 10 && shortage.option("dexamethasone")?.dose?.frequency == .q6h)
+        #expect(
+            shortage.option("dexamethasone")?.dose?.mg == 10
+                && shortage.option("dexamethasone")?.dose?.frequency == .q6h
+        )
         #expect(shortage.option("dexamethasone")?.status == .unverified)
         #expect(shortage.option("siltuximab")?.dose?.mg == 308)
         #expect(shortage.excluded.map(\.drug) == ["ruxolitinib"])

@@ -127,7 +127,11 @@ import Testing
             #expect(explained.calculation?.options.map(\.mg) == bare.calculation?.options.map(\.mg))
             #expect((explained.calculation == nil) == (bare.calculation == nil))
 
-            let current = CurrentDose(mg: currentMg, frequency: (frequency ?? nil) ?? p.frequency.default ?? .q6h, route: .iv)
+            let current = CurrentDose(
+                mg: currentMg,
+                frequency: (frequency ?? nil) ?? p.frequency.default ?? .q6h,
+                route: .iv
+            )
             switch (
                 AnakinraDosing.escalate(p, from: current, weightKg: weight),
                 AnakinraDosing.escalate(p, from: current, weightKg: weight, explain: false)

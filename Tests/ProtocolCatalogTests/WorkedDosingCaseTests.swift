@@ -370,13 +370,20 @@ enum DoseInvariantsForShipped {
         ("seattle-childrens", 40.0, 80, 100, 400),
     ])
     func cnhAndSeattleEscalationIsBoundedAt10MgPerKgPerDay(
-        id: String, kg: Double, current: Int, mg: Int, daily: Int
+        id: String,
+        kg: Double,
+        current: Int,
+        mg: Int,
+        daily: Int
     ) throws {
         let p = try Shipped.protocolNamed(id)
         #expect(p.escalation.maxMgPerKgPerDay == ExactAmount(10))
         guard
             case .escalated(let dose) = AnakinraDosing.escalate(
-                p, from: CurrentDose(mg: current, frequency: .q6h, route: .iv), weightKg: kg)
+                p,
+                from: CurrentDose(mg: current, frequency: .q6h, route: .iv),
+                weightKg: kg
+            )
         else {
             Issue.record("\(id) should escalate from \(current) mg at \(kg) kg")
             return
@@ -390,7 +397,9 @@ enum DoseInvariantsForShipped {
         guard
             case .atCeiling(let flag) = AnakinraDosing.escalate(
                 try Shipped.protocolNamed("childrens-national"),
-                from: CurrentDose(mg: 25, frequency: .q6h, route: .iv), weightKg: 10)
+                from: CurrentDose(mg: 25, frequency: .q6h, route: .iv),
+                weightKg: 10
+            )
         else {
             Issue.record("a 10 kg child on 25 mg Q6H is at 10 mg/kg/day already")
             return

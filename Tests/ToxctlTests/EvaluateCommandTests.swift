@@ -53,7 +53,11 @@ enum Toxctl {
         let stdout = out.fileHandleForReading.readDataToEndOfFile()
         let stderr = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return Result(status: process.terminationStatus, stdout: stdout, stderr: String(decoding: stderr, as: UTF8.self))
+        return Result(
+            status: process.terminationStatus,
+            stdout: stdout,
+            stderr: String(decoding: stderr, as: UTF8.self)
+        )
     }
 
     static func fixture(_ name: String) throws -> URL {
@@ -99,7 +103,8 @@ func subsetMismatches(_ expected: Any, _ actual: Any?, path: String = "") -> [St
     func examplesMatchTheirExpectedSubset(name: String) throws {
         let expectedFile = try Toxctl.fixture(name + ".expected")
         let example = try #require(
-            try JSONSerialization.jsonObject(with: Data(contentsOf: expectedFile)) as? [String: Any])
+            try JSONSerialization.jsonObject(with: Data(contentsOf: expectedFile)) as? [String: Any]
+        )
         let command = try #require(example["command"] as? String)
         var arguments = command.split(separator: " ").map(String.init).dropFirst()  // "toxctl"
         #expect(arguments.last == name + ".input.json")
@@ -110,7 +115,9 @@ func subsetMismatches(_ expected: Any, _ actual: Any?, path: String = "") -> [St
         let mismatches = subsetMismatches(example["expected"] as Any, output)
         #expect(mismatches.isEmpty, "\(name): \(mismatches)")
         if let alerts = example["expectedAlerts"] as? [String] {
-            let codes = ((output as? [String: Any])?["alerts"] as? [[String: Any]])?.compactMap { $0["code"] as? String }
+            let codes = ((output as? [String: Any])?["alerts"] as? [[String: Any]])?.compactMap {
+                $0["code"] as? String
+            }
             for code in alerts { #expect(codes?.contains(code) == true, "\(name): alert \(code)") }
         }
         let keys = (output as? [String: Any]).map { Set($0.keys) }
@@ -137,7 +144,9 @@ func subsetMismatches(_ expected: Any, _ actual: Any?, path: String = "") -> [St
         let later = try Toxctl.run(["evaluate", "--protocol", "childrens-national", "-"], stdin: input)
         #expect(later.status == 0)
         let early = try Toxctl.run(
-            ["evaluate", "--protocol", "childrens-national", "--at", "2026-03-02T12:00:00Z", "-"], stdin: input)
+            ["evaluate", "--protocol", "childrens-national", "--at", "2026-03-02T12:00:00Z", "-"],
+            stdin: input
+        )
         #expect(early.status == 0, "\(early.stderr)")
         let before = try #require(try JSONSerialization.jsonObject(with: early.stdout) as? [String: Any])
         #expect((before["recommendation"] as? [String: Any])?["action"] as? String == "none")
@@ -154,7 +163,10 @@ func subsetMismatches(_ expected: Any, _ actual: Any?, path: String = "") -> [St
         (["--protocol", "childrens-national", "--at", "yesterday"], "", "--at"),
     ])
     func invalidInputExits2NamingTheField(arguments: [String], mutation: String, message: String) throws {
-        var text = String(decoding: try Data(contentsOf: try Toxctl.fixture("tc01-cnh-70kg-refractory-crs3.input")), as: UTF8.self)
+        var text = String(
+            decoding: try Data(contentsOf: try Toxctl.fixture("tc01-cnh-70kg-refractory-crs3.input")),
+            as: UTF8.self
+        )
         switch mutation {
         case "temperature": text = text.replacingOccurrences(of: "\"temperatureC\": 39.2", with: "\"temperatureC\": 60")
         case "not-json": text = "{\"patient\": "

@@ -88,7 +88,10 @@ import Testing
     /// including values written with exactly `places` decimals and half-way points.
     @Test func measuredFastPathAgreesWithTheDecimalText() async {
         await propertyCheck(
-            count: 5000, input: Gen.int(in: 0...400_000_000), Gen.int(in: 0...6), Gen.int(in: 0...3)
+            count: 5000,
+            input: Gen.int(in: 0...400_000_000),
+            Gen.int(in: 0...6),
+            Gen.int(in: 0...3)
         ) { raw, places, shape in
             let value: Double =
                 switch shape {
@@ -99,7 +102,8 @@ import Testing
                 }
             #expect(
                 ExactAmount(measured: value, places: places) == ExactAmount(measuredViaText: value, places: places),
-                "\(value) at \(places) places")
+                "\(value) at \(places) places"
+            )
         }
         for (value, places) in [(2.065, 2), (0.3, 3), (349.9995, 3), (1.005, 2), (4.0, 2), (26.85, 1)] {
             #expect(ExactAmount(measured: value, places: places) == ExactAmount(measuredViaText: value, places: places))
