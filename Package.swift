@@ -66,6 +66,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
         .executableTarget(
@@ -76,9 +77,32 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Process and fixture helpers shared by the CLI and end-to-end test targets.
+        .target(name: "ToxTestSupport", path: "Tests/ToxTestSupport"),
         .testTarget(
             name: "KafkaClientTests",
-            dependencies: ["KafkaClient", .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "KafkaClient",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "InMemoryLogging", package: "swift-log"),
+            ]
+        ),
+        // Runs the `toxctl` binary (dev-broker) and independent clients (Python confluent-kafka, kcat).
+        .testTarget(
+            name: "DevBrokerTests",
+            dependencies: [
+                "toxctl", "KafkaClient",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
+            name: "ToxWorkerTests",
+            dependencies: [
+                "ToxWorker", "KafkaClient", "ClinicalEvents", "ToxicityRules",
+                .product(name: "Logging", package: "swift-log"), .product(name: "Yams", package: "Yams"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
+            ]
         ),
         .testTarget(
             name: "ClinicalEventsTests",
@@ -88,11 +112,19 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
         .testTarget(
+            name: "EndToEndTests",
+            dependencies: [
+                "ToxTestSupport", "ToxWorker", "KafkaClient", "ClinicalEvents", "ToxicityRules",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            exclude: ["Fixtures"]
+        ),
+        .testTarget(
             name: "ToxicityRulesTests",
             dependencies: ["ToxicityRules", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
         // Runs the built `toxctl` binary (found next to the test bundle, in .build/<config>/).
-        .testTarget(name: "ToxctlTests", resources: [.copy("Fixtures")]),
+        .testTarget(name: "ToxctlTests", dependencies: ["toxctl", "ToxTestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(
             name: "ProtocolCatalogTests",
             dependencies: [

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import ToxTestSupport
 
 /// Runs the built `toxctl` (next to the test bundle: `.build/<config>/toxctl`; `Scripts/test`
 /// runs `swift build` before `swift test`).
@@ -11,29 +12,15 @@ enum Toxctl {
         var text: String { String(decoding: stdout, as: UTF8.self) }
     }
 
-    /// The binary, or `nil` with the places looked at.
-    static let binary: Swift.Result<URL, BinaryMissing> = {
-        var candidates: [URL] = []
-        var directory = Bundle.main.bundleURL
-        if directory.pathExtension != "" { directory.deleteLastPathComponent() }
-        for _ in 0..<4 {
-            candidates.append(directory.appendingPathComponent("toxctl"))
-            directory.deleteLastPathComponent()
-        }
-        for bundle in Bundle.allBundles where bundle.bundleURL.pathExtension == "xctest" {
-            candidates.append(bundle.bundleURL.deletingLastPathComponent().appendingPathComponent("toxctl"))
-        }
-        if let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) {
-            return .success(found)
-        }
-        return .failure(BinaryMissing(looked: candidates.map(\.path)))
-    }()
-
-    struct BinaryMissing: Error, CustomStringConvertible {
-        var looked: [String]
-        var description: String {
-            "the toxctl binary is missing: run `swift build` before `swift test` (Scripts/test does). Looked at: "
-                + looked.joined(separator: ", ")
+    /// The binary (`ToxTestSupport.BuildProducts`: next to the test executable, or
+    /// `TOXWATCH_BIN_DIR`); the error says to run `swift build` first.
+    static let binary = Swift.Result<URL, ProcessError> { () throws(ProcessError) in
+        do {
+            return try BuildProducts.url("toxctl")
+        } catch let error as ProcessError {
+            throw error
+        } catch {
+            throw ProcessError("\(error)")
         }
     }
 

@@ -13,6 +13,9 @@ package enum DeadLetterReason: String, Sendable, Hashable, CaseIterable, Codable
     case malformedHL7 = "malformed-hl7"
     /// A valid event on a topic that does not carry its type (a `lab` on `cart.vitals.v1`).
     case wrongTopic = "wrong-topic"
+    /// A valid patient event whose record key is not its `patientId`: co-partitioning needs the
+    /// patient id as the key, or the patient's events would be split between workers.
+    case keyMismatch = "key-mismatch"
 }
 
 /// A record the worker could not accept, as published on `cart.dlq.v1`

@@ -1,1 +1,0 @@
-// KafkaClient module. See DESIGN.md §5 for its role.

@@ -1,0 +1,449 @@
+import ClinicalEvents
+package import Foundation
+package import KafkaClient
+package import ToxicityRules
+
+/// The outputs and state changes of one batch of one partition, in the order they must be written.
+package struct BatchOutcome: Sendable {
+    /// Phase 1: grades, recommendations, alternatives and dead letters for output partition `p`.
+    package var outputs: [OutputRecord] = []
+    /// Phase 2: the changelog record of every patient the batch changed.
+    package var changelog: [OutputRecord] = []
+    /// Phase 3: per input topic, the next offset to commit.
+    package var commitOffsets: [String: Int64] = [:]
+    /// Counters for metrics: applied events per topic, skipped inputs per reason, dead letters per reason.
+    package var applied: [String: Int] = [:]
+    package var skipped: [String: Int] = [:]
+    /// Dead letters per source topic and reason.
+    package var deadLettered: [DeadLetterCount: Int] = [:]
+    package var evaluations = 0
+
+    package var isEmpty: Bool { outputs.isEmpty && changelog.isEmpty && commitOffsets.isEmpty }
+}
+
+/// The key of the dead-letter counters: the source topic and the reason code.
+package struct DeadLetterCount: Hashable, Sendable {
+    package var topic: String
+    package var reason: String
+}
+
+/// One record the worker wants written, with its deterministic id.
+package struct OutputRecord: Sendable, Equatable {
+    package enum Kind: String, Sendable {
+        case toxicityGrades = "toxicity-grades"
+        case anakinraRecommendation = "anakinra-recommendation"
+        case shortageAlternative = "shortage-alternative"
+        case deadLetter = "dead-letter"
+        case patientState = "patient-state"
+        case checkpoint
+    }
+
+    package var kind: Kind
+    package var id: String
+    package var topic: String
+    package var partition: Int
+    package var key: [UInt8]
+    package var value: [UInt8]
+    package var headers: [KafkaHeader]
+
+    package var producerRecord: ProducerRecord {
+        ProducerRecord(topic: topic, partition: partition, key: key, value: value, headers: headers)
+    }
+}
+
+/// Header names every output carries (DESIGN.md §2: source coordinates in headers).
+package enum OutputHeader {
+    package static let outputID = "toxwatch-output-id"
+    package static let kind = "toxwatch-record"
+    package static let sourceTopic = "toxwatch-source-topic"
+    package static let sourcePartition = "toxwatch-source-partition"
+    package static let sourceOffset = "toxwatch-source-offset"
+    /// The writer epoch of a changelog record (see ``PartitionProcessor/epoch``).
+    package static let epoch = "toxwatch-epoch"
+}
+
+/// Where an output came from: an input record, a punctuation, or an inventory change.
+package enum OutputCause: Sendable, Equatable {
+    case input(topic: String, partition: Int, offset: Int64)
+    case timer(at: Date)
+    case inventory(topic: String, partition: Int, offset: Int64)
+}
+
+/// Applies batches of one partition's inputs to its patients and says what to write.
+///
+/// Pure and single-threaded: one partition task owns one processor. Kafka, clocks and metrics
+/// stay outside; the wall-clock time of a dead letter is an argument.
+package struct PartitionProcessor: Sendable {
+    package let partition: Int
+    package private(set) var patients: [String: PatientState] = [:]
+    private let evaluator: PatientEvaluator
+    private let lateEventWindow: TimeInterval
+    /// How much of a course is kept in memory and in the changelog.
+    private let retention: TimeInterval
+    /// Patients as they were before the current batch, for ``rollback()``; `nil` = did not exist.
+    private var undo: [String: PatientState?] = [:]
+    /// This owner's writer epoch: one more than the highest epoch found in the changelog at restore.
+    /// Changelog records carry it, and restore ignores a record older than an epoch already seen,
+    /// so a previous owner that still writes after losing the partition cannot overwrite newer state.
+    package var epoch = 0
+    /// Per input topic, the offset below which every input's effects are durable (from the last
+    /// checkpoint); such inputs are skipped when re-consumed.
+    package private(set) var handledInputOffsets: [String: Int64] = [:]
+    /// The highest writer epoch read during restore.
+    package private(set) var highestRestoredEpoch = 0
+    /// Changelog records ignored during restore because an older owner wrote them.
+    package private(set) var fencedRecords = 0
+
+    package init(partition: Int, evaluator: PatientEvaluator, lateEventWindow: Duration, retention: Duration = .seconds(30 * 86_400)) {
+        self.partition = partition
+        self.evaluator = evaluator
+        self.lateEventWindow = lateEventWindow.timeInterval
+        self.retention = retention.timeInterval
+    }
+
+    // MARK: Restore
+
+    /// Applies one changelog record read during restore (later records of a patient win).
+    /// - Returns: the checkpoint, when the record is one.
+    package mutating func restore(key: [UInt8]?, value: [UInt8]?, headers: [KafkaHeader]) throws -> PartitionCheckpoint? {
+        let recordEpoch = Self.header(OutputHeader.epoch, in: headers).flatMap { Int($0) } ?? 0
+        guard recordEpoch >= highestRestoredEpoch else {
+            fencedRecords += 1
+            return nil
+        }
+        highestRestoredEpoch = recordEpoch
+        let kind = Self.header(OutputHeader.kind, in: headers)
+        if kind == OutputRecord.Kind.checkpoint.rawValue {
+            guard let value else { return nil }
+            let checkpoint = try JSONDecoder().decode(PartitionCheckpoint.self, from: Data(value))
+            handledInputOffsets = checkpoint.handledInputOffsets
+            return checkpoint
+        }
+        guard let key else { return nil }
+        let patientId = String(decoding: key, as: UTF8.self)
+        guard let value else {
+            patients[patientId] = nil
+            return nil
+        }
+        let record = try Self.stateDecoder.decode(PatientStateRecord.self, from: Data(value))
+        patients[patientId] = record.state()
+        return nil
+    }
+
+    private static func header(_ name: String, in headers: [KafkaHeader]) -> String? {
+        headers.first { $0.name == name }?.value.map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    // MARK: Batches
+
+    /// Applies a batch of input records (arrival order) and returns what to write.
+    /// - Parameters:
+    ///   - records: input records of this partition, any patient topic, in arrival order.
+    ///   - inventory: the pharmacy stock the evaluations use.
+    ///   - now: wall-clock time, written into dead letters.
+    package mutating func process(_ records: [KafkaMessage], inventory: [InventoryEvent], now: Date) -> BatchOutcome {
+        undo.removeAll(keepingCapacity: true)
+        var outcome = BatchOutcome()
+        var changed: [String: OutputCause] = [:]
+        var order: [String] = []
+
+        for record in records {
+            outcome.commitOffsets[record.topic] = max(outcome.commitOffsets[record.topic] ?? 0, record.offset + 1)
+            if let handled = handledInputOffsets[record.topic], record.offset < handled {
+                outcome.skipped["already-applied", default: 0] += 1
+                continue
+            }
+            let event: ClinicalEvent
+            switch decode(record, now: now) {
+            case .deadLetter(let deadLetter):
+                outcome.outputs.append(deadLetterOutput(deadLetter))
+                outcome.deadLettered[DeadLetterCount(topic: record.topic, reason: deadLetter.reason.rawValue), default: 0] += 1
+                continue
+            case .event(let decoded):
+                event = decoded
+            }
+            let patientId = event.patientId
+            var state = patients[patientId] ?? PatientState(patientId: patientId)
+            if state.hasApplied(topic: record.topic, offset: record.offset) {
+                outcome.skipped["already-applied", default: 0] += 1
+                continue
+            }
+            remember(patientId)
+            state.appliedOffsets[record.topic] = record.offset
+            if state.contains(eventId: event.eventId) {
+                outcome.skipped["duplicate-event-id", default: 0] += 1
+            } else {
+                let isTooLate = state.latestEventAt.map { event.occurredAt < $0.addingTimeInterval(-lateEventWindow) } ?? false
+                state.insert(event)
+                outcome.applied[record.topic, default: 0] += 1
+                if !isTooLate {
+                    if changed[patientId] == nil { order.append(patientId) }
+                    changed[patientId] = .input(topic: record.topic, partition: record.partition, offset: record.offset)
+                }
+            }
+            patients[patientId] = state
+        }
+
+        for patientId in order {
+            guard let cause = changed[patientId], var state = patients[patientId], let at = state.latestEventAt else { continue }
+            state.prune(keeping: retention)
+            outcome.outputs += evaluate(&state, at: at, cause: cause, inventory: inventory)
+            outcome.evaluations += 1
+            patients[patientId] = state
+        }
+        // Every patient whose offsets moved gets a changelog record, so a replay skips its inputs.
+        for patientId in undo.keys.sorted() {
+            if let state = patients[patientId] { outcome.changelog.append(changelogOutput(state)) }
+        }
+        return outcome
+    }
+
+    /// Evaluates every patient whose next decision instant is due at `instant` (a punctuation).
+    package mutating func punctuate(at instant: Date, inventory: [InventoryEvent]) -> BatchOutcome {
+        undo.removeAll(keepingCapacity: true)
+        var outcome = BatchOutcome()
+        for patientId in patients.keys.sorted() {
+            guard var state = patients[patientId], let due = state.nextDecisionAt, due <= instant else { continue }
+            remember(patientId)
+            outcome.outputs += evaluate(&state, at: due, cause: .timer(at: due), inventory: inventory)
+            outcome.evaluations += 1
+            if state.nextDecisionAt == due { state.nextDecisionAt = nil }
+            patients[patientId] = state
+            outcome.changelog.append(changelogOutput(state))
+        }
+        return outcome
+    }
+
+    /// Re-evaluates the patients of `site` (all patients when `site` is nil) after an inventory change.
+    package mutating func inventoryChanged(
+        site: String?, cause: OutputCause, inventory: [InventoryEvent]
+    ) -> BatchOutcome {
+        undo.removeAll(keepingCapacity: true)
+        var outcome = BatchOutcome()
+        for patientId in patients.keys.sorted() {
+            guard var state = patients[patientId], let at = state.latestEventAt else { continue }
+            if let site, evaluator.site(of: state) != site { continue }
+            let before = state.published
+            let outputs = evaluate(&state, at: at, cause: cause, inventory: inventory)
+            outcome.evaluations += 1
+            guard state.published != before else { continue }
+            remember(patientId)
+            outcome.outputs += outputs
+            patients[patientId] = state
+            outcome.changelog.append(changelogOutput(state))
+        }
+        return outcome
+    }
+
+    /// Undoes every patient change of the last batch (its outputs could not be written).
+    package mutating func rollback() {
+        for (patientId, before) in undo { patients[patientId] = before }
+        undo.removeAll()
+    }
+
+    /// The batch's changes are durable: forget how to undo them.
+    /// - Parameter handledInputOffsets: the input offsets the checkpoint written with it records.
+    package mutating func commit(handledInputOffsets: [String: Int64]) {
+        undo.removeAll()
+        self.handledInputOffsets = handledInputOffsets
+    }
+
+    /// The handled input offsets once `outcome` is durable.
+    package func handledInputOffsets(after outcome: BatchOutcome) -> [String: Int64] {
+        handledInputOffsets.merging(outcome.commitOffsets, uniquingKeysWith: max)
+    }
+
+    // MARK: Internals
+
+    private mutating func remember(_ patientId: String) {
+        if undo[patientId] == nil { undo[patientId] = .some(patients[patientId]) }
+    }
+
+    private enum Decoded {
+        case event(ClinicalEvent)
+        case deadLetter(DeadLetterRecord)
+    }
+
+    private func decode(_ record: KafkaMessage, now: Date) -> Decoded {
+        let source = DeadLetterRecord.Source(
+            topic: record.topic, partition: Int32(record.partition), offset: record.offset,
+            timestamp: record.timestamp?.date)
+        func deadLetter(_ reason: DeadLetterReason, field: String?, _ message: String) -> DeadLetterRecord {
+            DeadLetterRecord(
+                reason: reason, error: .init(field: field, message: message), source: source,
+                originalKey: record.key.map { Data($0) }, originalValue: record.value.map { Data($0) },
+                originalHeaders: record.headers.map { .init(key: $0.name, value: $0.value.map { Data($0) }) },
+                deadLetteredAt: now)
+        }
+        guard let value = record.value else {
+            return .deadLetter(deadLetter(.malformedJSON, field: nil, "the record has no value"))
+        }
+        let input: InputEvent
+        do {
+            input = try decodeEvent(value)
+        } catch {
+            return .deadLetter(deadLetter(error.reason, field: error.field, error.description))
+        }
+        guard case .clinical(let event) = input, input.type.topic == record.topic else {
+            return .deadLetter(deadLetter(.wrongTopic, field: "type", "a '\(input.type.rawValue)' event does not belong on \(record.topic)"))
+        }
+        guard record.key.map({ $0.elementsEqual(event.patientId.utf8) }) ?? false else {
+            return .deadLetter(deadLetter(.keyMismatch, field: "patientId", "the record key is not the event's patientId"))
+        }
+        return .event(event)
+    }
+
+    private mutating func evaluate(
+        _ state: inout PatientState, at instant: Date, cause: OutputCause, inventory: [InventoryEvent]
+    ) -> [OutputRecord] {
+        let evaluation = evaluator.evaluate(state, at: instant, inventory: inventory)
+        state.nextDecisionAt = evaluation.nextDecisionAt
+        var outputs: [OutputRecord] = []
+        let isFirst = state.published.grades == nil
+        if isFirst || evaluation.summary.grades != state.published.grades {
+            outputs.append(output(.toxicityGrades, body: evaluation.grades, state: state, cause: cause, at: instant))
+        }
+        if let recommendation = evaluation.recommendation, evaluation.summary.recommendation != state.published.recommendation {
+            outputs.append(output(.anakinraRecommendation, body: recommendation, state: state, cause: cause, at: instant))
+        }
+        if evaluation.summary.alternatives != state.published.alternatives {
+            for (index, alternative) in evaluation.alternatives.enumerated() {
+                outputs.append(output(.shortageAlternative, body: alternative, state: state, cause: cause, at: instant, index: index))
+            }
+        }
+        state.published = evaluation.summary
+        return outputs
+    }
+
+    private func output(
+        _ kind: OutputRecord.Kind, body: some Encodable & Sendable, state: PatientState, cause: OutputCause, at instant: Date,
+        index: Int? = nil
+    ) -> OutputRecord {
+        let id = Self.outputID(kind, patientId: state.patientId, cause: cause, index: index)
+        let envelope = OutputEnvelope(type: kind.rawValue, id: id, patientId: state.patientId, assessedAt: instant, body: body)
+        let value = (try? Self.outputEncoder.encode(envelope)).map { Array($0) } ?? []
+        return OutputRecord(
+            kind: kind, id: id, topic: Self.topic(of: kind), partition: partition, key: Array(state.patientId.utf8),
+            value: value, headers: Self.headers(kind: kind, id: id, cause: cause))
+    }
+
+    private func deadLetterOutput(_ record: DeadLetterRecord) -> OutputRecord {
+        let value = (try? record.encoded()).map { Array($0) } ?? []
+        let cause = OutputCause.input(topic: record.source.topic, partition: Int(record.source.partition), offset: record.source.offset)
+        return OutputRecord(
+            kind: .deadLetter, id: record.id, topic: ToxWatchTopics.deadLetters, partition: partition,
+            key: record.originalKey.map { Array($0) } ?? [], value: value,
+            headers: Self.headers(kind: .deadLetter, id: record.id, cause: cause))
+    }
+
+    private func changelogOutput(_ state: PatientState) -> OutputRecord {
+        let value = (try? Self.stateEncoder.encode(PatientStateRecord(state))).map { Array($0) } ?? []
+        return OutputRecord(
+            kind: .patientState, id: "patient-state/\(state.patientId)", topic: ToxWatchTopics.patientStateChangelog,
+            partition: partition, key: Array(state.patientId.utf8), value: value,
+            headers: [
+                KafkaHeader(name: OutputHeader.kind, string: OutputRecord.Kind.patientState.rawValue),
+                KafkaHeader(name: OutputHeader.epoch, string: String(epoch)),
+            ])
+    }
+
+    /// The changelog record holding where each output partition ended after a batch.
+    package func checkpointOutput(_ checkpoint: PartitionCheckpoint) -> OutputRecord {
+        let value = (try? Self.stateEncoder.encode(checkpoint)).map { Array($0) } ?? []
+        let key = PartitionCheckpoint.key(partition: partition)
+        return OutputRecord(
+            kind: .checkpoint, id: key, topic: ToxWatchTopics.patientStateChangelog, partition: partition,
+            key: Array(key.utf8), value: value,
+            headers: [
+                KafkaHeader(name: OutputHeader.kind, string: OutputRecord.Kind.checkpoint.rawValue),
+                KafkaHeader(name: OutputHeader.epoch, string: String(epoch)),
+            ])
+    }
+
+    /// A deterministic id: the output type, the cause, and the patient when a cause has several.
+    package static func outputID(_ kind: OutputRecord.Kind, patientId: String, cause: OutputCause, index: Int? = nil) -> String {
+        let suffix = index.map { "#\($0)" } ?? ""
+        switch cause {
+        case .input(let topic, let partition, let offset):
+            return "\(kind.rawValue)/\(topic)/\(partition)/\(offset)\(suffix)"
+        case .timer(let instant):
+            return "\(kind.rawValue)/timer/\(patientId)/\(Int64(instant.timeIntervalSince1970))\(suffix)"
+        case .inventory(let topic, let partition, let offset):
+            return "\(kind.rawValue)/\(topic)/\(partition)/\(offset)/\(patientId)\(suffix)"
+        }
+    }
+
+    private static func headers(kind: OutputRecord.Kind, id: String, cause: OutputCause) -> [KafkaHeader] {
+        var headers = [
+            KafkaHeader(name: OutputHeader.outputID, string: id),
+            KafkaHeader(name: OutputHeader.kind, string: kind.rawValue),
+        ]
+        switch cause {
+        case .input(let topic, let partition, let offset), .inventory(let topic, let partition, let offset):
+            headers.append(KafkaHeader(name: OutputHeader.sourceTopic, string: topic))
+            headers.append(KafkaHeader(name: OutputHeader.sourcePartition, string: String(partition)))
+            headers.append(KafkaHeader(name: OutputHeader.sourceOffset, string: String(offset)))
+        case .timer:
+            headers.append(KafkaHeader(name: OutputHeader.sourceTopic, string: "timer"))
+        }
+        return headers
+    }
+
+    private static func topic(of kind: OutputRecord.Kind) -> String {
+        switch kind {
+        case .toxicityGrades: ToxWatchTopics.toxicityGrades
+        case .anakinraRecommendation: ToxWatchTopics.anakinraRecommendations
+        case .shortageAlternative: ToxWatchTopics.shortageAlternatives
+        case .deadLetter: ToxWatchTopics.deadLetters
+        case .patientState, .checkpoint: ToxWatchTopics.patientStateChangelog
+        }
+    }
+
+    private static let outputEncoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
+        return encoder
+    }()
+
+    private static let stateEncoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        encoder.dateEncodingStrategy = .iso8601
+        return encoder
+    }()
+
+    private static let stateDecoder: JSONDecoder = {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return decoder
+    }()
+}
+
+/// An output's envelope (DESIGN.md §3: `type`, `id`, `patientId`, `assessedAt`) with the body's
+/// fields beside it at the top level.
+struct OutputEnvelope<Body: Encodable>: Encodable {
+    var type: String
+    var id: String
+    var patientId: String
+    var assessedAt: Date
+    var body: Body
+
+    private enum CodingKeys: String, CodingKey { case type, id, patientId, assessedAt }
+
+    func encode(to encoder: any Encoder) throws {
+        try body.encode(to: encoder)
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(type, forKey: .type)
+        try container.encode(id, forKey: .id)
+        try container.encode(patientId, forKey: .patientId)
+        try container.encode(assessedAt, forKey: .assessedAt)
+    }
+}
+
+extension Duration {
+    var timeInterval: TimeInterval {
+        let (seconds, attoseconds) = components
+        return TimeInterval(seconds) + TimeInterval(attoseconds) / 1e18
+    }
+}

@@ -1,0 +1,469 @@
+import ClinicalEvents
+package import Foundation
+package import KafkaClient
+package import Logging
+import Prometheus
+import Synchronization
+import ToxicityRules
+
+/// Work for one partition task, in the order it must be handled.
+package enum PartitionWork: Sendable {
+    /// An input record of one of the patient topics.
+    case message(KafkaMessage)
+    /// A punctuation: time-driven rules due at or before this instant fire.
+    case tick(Date)
+    /// A drug's status changed at a site (nil: a site-less inventory event): re-evaluate its patients.
+    case inventoryChanged(site: String?, cause: OutputCause)
+}
+
+/// What the poll loop and one partition task share: the inbox and the task's lifecycle flags.
+package final class PartitionRunner: Sendable {
+    package let partition: Int
+    package let inbox: PartitionInbox<PartitionWork>
+    private let flags = Mutex((restored: false, lost: false, finished: false))
+    private let finishWaiters = Mutex<[CheckedContinuation<Void, Never>]>([])
+
+    package init(partition: Int, bufferSize: Int, resume: @escaping @Sendable () -> Void) {
+        self.partition = partition
+        self.inbox = PartitionInbox(highWaterMark: bufferSize, lowWaterMark: max(1, bufferSize / 4), resumeHandler: resume)
+    }
+
+    package var isRestored: Bool { flags.withLock { $0.restored } }
+    package var isLost: Bool { flags.withLock { $0.lost } }
+
+    func markRestored() { flags.withLock { $0.restored = true } }
+
+    /// The partition was taken away without a chance to commit: stop without retrying.
+    package func markLost() { flags.withLock { $0.lost = true } }
+
+    func markFinished() {
+        flags.withLock { $0.finished = true }
+        let waiters = finishWaiters.withLock { waiters in
+            defer { waiters.removeAll() }
+            return waiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    /// Waits until the partition task has ended.
+    package func waitUntilFinished() async {
+        await withCheckedContinuation { continuation in
+            let done = flags.withLock { $0.finished }
+            if done {
+                continuation.resume()
+            } else {
+                finishWaiters.withLock { $0.append(continuation) }
+                if flags.withLock({ $0.finished }) { markFinished() }
+            }
+        }
+    }
+}
+
+/// Everything a partition task needs from its worker.
+package struct PartitionContext: Sendable {
+    package var configuration: WorkerConfiguration
+    package var consumer: KafkaConsumer
+    package var producer: KafkaProducer
+    package var transactions: TransactionGate?
+    package var evaluator: PatientEvaluator
+    package var inventory: InventoryView
+    package var metrics: WorkerMetrics
+    package var logger: Logger
+}
+
+/// Serialises Kafka transactions: one producer has at most one open transaction, so partition
+/// tasks take turns (only in `processing.guarantee: transactions`).
+package actor TransactionGate {
+    private var busy = false
+    private var waiters: [CheckedContinuation<Void, Never>] = []
+
+    package init() {}
+
+    func acquire() async {
+        if !busy {
+            busy = true
+            return
+        }
+        await withCheckedContinuation { waiters.append($0) }
+    }
+
+    func release() {
+        if waiters.isEmpty { busy = false } else { waiters.removeFirst().resume() }
+    }
+}
+
+/// The life of one assigned partition: restore its patients, then apply its batches with the
+/// three-phase protocol of Docs/worker.md, until the partition is revoked.
+package struct PartitionTask {
+    let runner: PartitionRunner
+    let context: PartitionContext
+    private var processor: PartitionProcessor
+    /// Ids of outputs known to be in the output partitions after the last checkpoint.
+    private var written: Set<String> = []
+    /// The output end offsets of the last checkpoint (where restore and retries start scanning).
+    private var outputEnd: [String: Int64] = [:]
+    private var logger: Logger
+    /// Per input topic, the record timestamp of the newest message processed (for time behind).
+    private var newestProcessed: [String: Date] = [:]
+
+    package init(runner: PartitionRunner, context: PartitionContext) {
+        self.runner = runner
+        self.context = context
+        self.processor = PartitionProcessor(
+            partition: runner.partition, evaluator: context.evaluator, lateEventWindow: context.configuration.lateEventWindow)
+        var logger = context.logger
+        logger[metadataKey: "kafka.partition"] = "\(runner.partition)"
+        self.logger = logger
+    }
+
+    static let outputTopics = [
+        ToxWatchTopics.toxicityGrades, ToxWatchTopics.anakinraRecommendations, ToxWatchTopics.shortageAlternatives,
+        ToxWatchTopics.deadLetters,
+    ]
+
+    /// Runs until the inbox is finished (revocation or shutdown) or the task is cancelled.
+    package mutating func run() async throws {
+        defer { runner.markFinished() }
+        do {
+            try await restore()
+            try await process()
+        } catch is PartitionHandOver {
+            logger.info("partition handed over with its last batch uncommitted; the next owner reprocesses it")
+        }
+    }
+
+    /// The partition is being taken away (revoked, lost, or the group is rebalancing): the task
+    /// must stop writing at once and leave its uncommitted work to the next owner.
+    private struct PartitionHandOver: Error {}
+
+    private var isHandingOver: Bool { runner.isLost || runner.inbox.isFinished }
+
+    private mutating func process() async throws {
+        while let work = await runner.inbox.nextBatch(maxCount: context.configuration.maxBatchSize) {
+            var messages: [KafkaMessage] = []
+            for item in work {
+                switch item {
+                case .message(let message):
+                    messages.append(message)
+                case .tick(let instant):
+                    try await flush(&messages)
+                    try await apply { processor, inventory in processor.punctuate(at: instant, inventory: inventory) }
+                    reportLag()
+                case .inventoryChanged(let site, let cause):
+                    try await flush(&messages)
+                    try await apply { processor, inventory in
+                        processor.inventoryChanged(site: site, cause: cause, inventory: inventory)
+                    }
+                }
+                if isHandingOver { return }
+            }
+            try await flush(&messages)
+            if isHandingOver { return }
+        }
+    }
+
+    private mutating func flush(_ messages: inout [KafkaMessage]) async throws {
+        guard !messages.isEmpty else { return }
+        let batch = messages
+        messages.removeAll(keepingCapacity: true)
+        for message in batch {
+            if let timestamp = message.timestamp?.date { newestProcessed[message.topic] = timestamp }
+        }
+        try await apply { processor, inventory in processor.process(batch, inventory: inventory, now: Date()) }
+    }
+
+    // MARK: Restore
+
+    private mutating func restore() async throws {
+        let started = ContinuousClock.now
+        var attempt = 0
+        while true {
+            do {
+                try await restoreOnce()
+                break
+            } catch let error as KafkaError {
+                if isHandingOver { throw PartitionHandOver() }
+                attempt += 1
+                logger.warning("restore failed, retrying", metadata: ["error": "\(error)", "attempt": "\(attempt)"])
+                processor = PartitionProcessor(
+                    partition: runner.partition, evaluator: context.evaluator,
+                    lateEventWindow: context.configuration.lateEventWindow)
+                try await Task.sleep(for: Self.backoff(attempt))
+            }
+        }
+        // Fence earlier owners: from now on their late changelog writes are older than ours.
+        processor.epoch = processor.highestRestoredEpoch + 1
+        let fence = processor.checkpointOutput(
+            PartitionCheckpoint(
+                partition: runner.partition, outputEndOffsets: outputEnd, handledInputOffsets: processor.handledInputOffsets))
+        try await send([fence])
+        let elapsed = ContinuousClock.now - started
+        context.metrics.restored(patients: processor.patients.count, in: elapsed)
+        context.metrics.activePatients.increment(by: Double(processor.patients.count))
+        logger.info(
+            "partition restored",
+            metadata: [
+                "patients": "\(processor.patients.count)", "seconds": "\(elapsed.timeInterval)",
+                "outputs.seen": "\(written.count)", "epoch": "\(processor.epoch)",
+                "changelog.fenced": "\(processor.fencedRecords)",
+            ])
+        runner.markRestored()
+    }
+
+    private mutating func restoreOnce() async throws {
+        var checkpoint: PartitionCheckpoint?
+        var corrupt = 0
+        var processor = self.processor
+        try await PartitionReader.read(
+            [TopicPartitionOffset(ToxWatchTopics.patientStateChangelog, runner.partition, KafkaOffset.beginning.rawValue)],
+            configuration: context.configuration, logger: logger
+        ) { message in
+            do {
+                if let found = try processor.restore(key: message.key, value: message.value, headers: message.headers) {
+                    checkpoint = found
+                }
+            } catch {
+                corrupt += 1
+            }
+        }
+        if corrupt > 0 {
+            logger.error("changelog records could not be read and were skipped", metadata: ["records": "\(corrupt)"])
+        }
+        self.processor = processor
+        outputEnd = checkpoint?.outputEndOffsets ?? [:]
+        written = try await scanOutputIDs()
+    }
+
+    /// Reads the output partitions after the last checkpoint and returns the ids found there.
+    private func scanOutputIDs() async throws -> Set<String> {
+        let starts = Self.outputTopics.map { topic in
+            TopicPartitionOffset(topic, runner.partition, outputEnd[topic] ?? KafkaOffset.beginning.rawValue)
+        }
+        var ids: Set<String> = []
+        try await PartitionReader.read(starts, configuration: context.configuration, logger: logger) { message in
+            if let id = message.header(OutputHeader.outputID)?.value {
+                ids.insert(String(decoding: id, as: UTF8.self))
+            }
+        }
+        return ids
+    }
+
+    // MARK: The batch protocol
+
+    /// Applies one unit of work and makes it durable: outputs, then changelog and checkpoint, then
+    /// offsets. On failure the unit's state changes are rolled back, the output tails are read again
+    /// to learn what did get written, and the unit is applied again.
+    private mutating func apply(
+        _ work: (inout PartitionProcessor, [InventoryEvent]) -> BatchOutcome
+    ) async throws {
+        var attempt = 0
+        while true {
+            let started = ContinuousClock.now
+            let outcome = work(&processor, context.inventory.snapshot())
+            guard !outcome.isEmpty else { return }
+            do {
+                try await write(outcome)
+                processor.commit(handledInputOffsets: processor.handledInputOffsets(after: outcome))
+                context.metrics.batchFinished(in: ContinuousClock.now - started, outcome: "committed")
+                record(outcome)
+                return
+            } catch {
+                processor.rollback()
+                context.metrics.batchFinished(in: ContinuousClock.now - started, outcome: "aborted")
+                context.metrics.rewound(reason: error.isRetriable ? "retriable-error" : "error")
+                if isHandingOver { throw PartitionHandOver() }
+                if Self.ownershipEnded(error) { try await waitForRevocation() }
+                if error.isFatal { throw error }
+                attempt += 1
+                logger.warning("batch failed, rewinding", metadata: ["error": "\(error)", "attempt": "\(attempt)"])
+                try await Task.sleep(for: Self.backoff(attempt))
+                written.formUnion(try await scanOutputIDs())
+            }
+        }
+    }
+
+    private mutating func write(_ outcome: BatchOutcome) async throws(KafkaError) {
+        let outputs = outcome.outputs.filter { !written.contains($0.id) }
+        let offsets = outcome.commitOffsets.sorted { $0.key < $1.key }.map {
+            TopicPartitionOffset($0.key, runner.partition, $0.value)
+        }
+        if let gate = context.transactions {
+            await gate.acquire()
+            do {
+                try await writeInTransaction(outputs: outputs, outcome: outcome, offsets: offsets)
+                await gate.release()
+            } catch {
+                await gate.release()
+                throw error
+            }
+            return
+        }
+        // Phase 1: outputs and dead letters.
+        if !outputs.isEmpty {
+            let reports = try await context.producer.produce(outputs.map(\.producerRecord))
+            var failure: KafkaError?
+            for (output, report) in zip(outputs, reports) {
+                if let error = report.error {
+                    failure = failure ?? error
+                } else if let offset = report.offset {
+                    written.insert(output.id)
+                    outputEnd[output.topic] = max(outputEnd[output.topic] ?? 0, offset + 1)
+                }
+            }
+            if let failure { throw failure }
+        }
+        // Phase 2: changelog records and the checkpoint: where the outputs end, which inputs are done.
+        var changelog = outcome.changelog
+        if !outcome.outputs.isEmpty || !changelog.isEmpty {
+            changelog.append(processor.checkpointOutput(checkpoint(after: outcome)))
+        }
+        if !changelog.isEmpty {
+            _ = try await context.producer.send(changelog.map(\.producerRecord))
+        }
+        // Phase 3: the input offsets.
+        if !offsets.isEmpty {
+            try await context.consumer.commit(offsets)
+        }
+        // Everything of this unit is durable; its ids can no longer be produced again.
+        for output in outputs { written.remove(output.id) }
+    }
+
+    private mutating func writeInTransaction(
+        outputs: [OutputRecord], outcome: BatchOutcome, offsets: [TopicPartitionOffset]
+    ) async throws(KafkaError) {
+        let producer = context.producer
+        try producer.beginTransaction()
+        do {
+            var records = outputs + outcome.changelog
+            if !outcome.outputs.isEmpty || !outcome.changelog.isEmpty {
+                // Output offsets are not known before the commit: the checkpoint keeps the previous
+                // ends, so a restore scans this batch's outputs too (harmless).
+                records.append(processor.checkpointOutput(checkpoint(after: outcome)))
+            }
+            let reports = try await producer.send(records.map(\.producerRecord))
+            if !offsets.isEmpty {
+                try await producer.sendOffsetsToTransaction(offsets, groupMetadata: try context.consumer.groupMetadata())
+            }
+            try await producer.commitTransaction()
+            for (record, report) in zip(records, reports) where record.kind != .patientState && record.kind != .checkpoint {
+                if let offset = report.offset { outputEnd[record.topic] = max(outputEnd[record.topic] ?? 0, offset + 1) }
+            }
+        } catch {
+            try? await producer.abortTransaction()
+            throw error
+        }
+    }
+
+    private func checkpoint(after outcome: BatchOutcome) -> PartitionCheckpoint {
+        PartitionCheckpoint(
+            partition: runner.partition, outputEndOffsets: outputEnd,
+            handledInputOffsets: processor.handledInputOffsets(after: outcome))
+    }
+
+    private func record(_ outcome: BatchOutcome) {
+        let metrics = context.metrics
+        for (topic, count) in outcome.applied { metrics.eventsApplied(topic: topic, count: count) }
+        for (reason, count) in outcome.skipped { metrics.eventsSkipped(reason: reason, count: count) }
+        for (key, count) in outcome.deadLettered { metrics.deadLettered(topic: key.topic, reason: key.reason, count: count) }
+        for output in outcome.outputs {
+            switch output.kind {
+            case .toxicityGrades, .anakinraRecommendation, .shortageAlternative:
+                metrics.outputProduced(type: output.kind.rawValue)
+            case .deadLetter, .patientState, .checkpoint:
+                break
+            }
+        }
+    }
+
+    /// Publishes, per input topic of this partition, the messages not yet processed and how old
+    /// the newest processed message is while some remain (an estimate of the time behind).
+    private func reportLag() {
+        let consumer = context.consumer
+        let partitions = ToxWatchTopics.patientInputs.map { TopicPartition($0, runner.partition) }
+        guard let positions = try? consumer.position(partitions) else { return }
+        let now = Date()
+        for position in positions where position.offset.isAbsolute {
+            guard let watermarks = consumer.cachedWatermarks(position.topicPartition) else { continue }
+            let lag = max(0, watermarks.high - position.offset.rawValue)
+            let newest = newestProcessed[position.topic]
+            let seconds = lag == 0 ? 0 : newest.map { max(0, now.timeIntervalSince($0)) }
+            context.metrics.lag(topic: position.topic, partition: Int32(runner.partition), messages: lag, seconds: seconds)
+        }
+    }
+
+    /// After an error saying the group is rebalancing, waits for the revocation the rebalance brings
+    /// (then hands over without writing again). If none comes within a session timeout, the error
+    /// was transient and the caller retries.
+    private func waitForRevocation() async throws {
+        let deadline = ContinuousClock.now + .seconds(15)
+        while ContinuousClock.now < deadline {
+            if isHandingOver { throw PartitionHandOver() }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+    }
+
+    /// Errors after which this member may no longer own the partition: writing on would race the next owner.
+    static func ownershipEnded(_ error: KafkaError) -> Bool {
+        [.rebalanceInProgress, .assignmentLost, .fenced].contains(error.code)
+    }
+
+    /// Sends records and waits for every acknowledgement, retrying transient failures until the
+    /// partition is handed over.
+    private func send(_ records: [OutputRecord]) async throws {
+        var attempt = 0
+        while true {
+            do {
+                _ = try await context.producer.send(records.map(\.producerRecord))
+                return
+            } catch {
+                if isHandingOver { throw PartitionHandOver() }
+                if Self.ownershipEnded(error) { try await waitForRevocation() }
+                if error.isFatal { throw error }
+                attempt += 1
+                try await Task.sleep(for: Self.backoff(attempt))
+            }
+        }
+    }
+
+    static func backoff(_ attempt: Int) -> Duration {
+        .milliseconds(min(5_000, 100 * (1 << min(attempt, 6))))
+    }
+}
+
+/// Reads given partitions from given offsets up to their end offsets at the time of the call,
+/// without a consumer group (restore and output-tail scans).
+enum PartitionReader {
+    static func read(
+        _ starts: [TopicPartitionOffset], configuration: WorkerConfiguration, logger: Logger,
+        _ handle: (KafkaMessage) throws -> Void
+    ) async throws {
+        var consumerConfiguration = KafkaConsumerConfiguration(
+            bootstrapServers: configuration.brokerList, strategy: .partitions(starts))
+        consumerConfiguration.isolationLevel = configuration.processingGuarantee == .transactions ? .readCommitted : .readUncommitted
+        consumerConfiguration.additionalConfig = configuration.kafka
+        let consumer = try KafkaConsumer(configuration: consumerConfiguration, logger: logger)
+        do {
+            loop: for try await event in consumer.events {
+                switch event {
+                case .messages(let batch):
+                    for message in batch { try handle(message) }
+                case .caughtUp:
+                    break loop
+                case .rebalance:
+                    continue
+                }
+            }
+        } catch {
+            await consumer.close()
+            throw error
+        }
+        await consumer.close()
+    }
+}
+
+extension WorkerConfiguration {
+    /// The bootstrap servers as a list.
+    package var brokerList: [String] {
+        brokers.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
+}

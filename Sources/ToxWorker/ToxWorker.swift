@@ -1,1 +1,0 @@
-// ToxWorker module. See DESIGN.md §5 for its role.

@@ -1,0 +1,272 @@
+import ClinicalEvents
+import Foundation
+import KafkaClient
+package import Logging
+import ServiceLifecycle
+import Prometheus
+import Synchronization
+import ToxicityRules
+
+/// The worker: consumes the patient topics as one member of the consumer group, runs one task
+/// per assigned partition, reads the whole inventory topic, and publishes what the rules decide
+/// (Docs/worker.md).
+package final class WorkerPipeline: Service {
+    private let configuration: WorkerConfiguration
+    private let evaluator: PatientEvaluator
+    private let metrics: WorkerMetrics
+    private let logger: Logger
+    private let inventory = InventoryView()
+    private let runners = Mutex<[Int: PartitionRunner]>([:])
+    private let inventoryLoaded = Mutex(false)
+
+    package init(configuration: WorkerConfiguration, evaluator: PatientEvaluator, metrics: WorkerMetrics, logger: Logger) {
+        self.configuration = configuration
+        self.evaluator = evaluator
+        self.metrics = metrics
+        self.logger = logger
+    }
+
+    /// Whether the worker serves its assignment: the inventory is loaded and every assigned
+    /// partition has restored its patients (`/health`).
+    package var isReady: Bool {
+        inventoryLoaded.withLock { $0 } && runners.withLock { $0.values.allSatisfy(\.isRestored) }
+    }
+
+    /// Patient partitions currently owned.
+    package var assignedPartitions: [Int] { runners.withLock { $0.keys.sorted() } }
+
+    package func run() async throws {
+        try await TopicLayout.verify(configuration: configuration, logger: logger)
+        let producer = try KafkaProducer(configuration: producerConfiguration(), logger: logger)
+        var transactions: TransactionGate?
+        if configuration.processingGuarantee == .transactions {
+            try await producer.initTransactions()
+            transactions = TransactionGate()
+        }
+        let consumer = try KafkaConsumer(configuration: consumerConfiguration(), logger: logger)
+        let context = PartitionContext(
+            configuration: configuration, consumer: consumer, producer: producer, transactions: transactions,
+            evaluator: evaluator, inventory: inventory, metrics: metrics, logger: logger)
+        logger.info("toxd started", metadata: ["config": "\(configuration.redactedSummary)"])
+
+        do {
+            try await withThrowingDiscardingTaskGroup { group in
+                let inventoryReader = try KafkaConsumer(configuration: inventoryConfiguration(), logger: logger)
+                group.addTask { try await self.readInventory(inventoryReader) }
+                group.addTask { await self.tick() }
+                try await withGracefulShutdownHandler {
+                    try await self.consume(consumer, context: context, group: &group)
+                } onGracefulShutdown: {
+                    self.logger.info("shutting down: finishing in-flight batches")
+                    consumer.shutdown()
+                }
+                inventoryReader.shutdown()
+                group.cancelAll()
+            }
+        } catch {
+            await consumer.close()
+            await producer.close()
+            throw error
+        }
+        await consumer.close()
+        await producer.close()
+        logger.info("toxd stopped")
+    }
+
+    // MARK: The poll loop
+
+    private func consume(
+        _ consumer: KafkaConsumer, context: PartitionContext, group: inout ThrowingDiscardingTaskGroup<any Error>
+    ) async throws {
+        // Partition tasks consult the inventory, so they start only once it is loaded.
+        while !inventoryLoaded.withLock({ $0 }) {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        for try await event in consumer.events {
+            switch event {
+            case .messages(let batch):
+                deliver(batch, consumer: consumer)
+            case .rebalance(let change):
+                switch change.kind {
+                case .assigned:
+                    for partition in Set(change.partitions.map(\.partition)).sorted() {
+                        start(partition, consumer: consumer, context: context, group: &group)
+                    }
+                case .revoked, .lost:
+                    await stop(Set(change.partitions.map(\.partition)), lost: change.kind == .lost)
+                    change.acknowledge()
+                }
+                logger.info(
+                    "assignment changed",
+                    metadata: ["change": "\(change.kind)", "partitions": "\(assignedPartitions.map(String.init).joined(separator: ","))"])
+            case .caughtUp:
+                continue
+            }
+        }
+        // The consumer closed: every partition has been revoked and finished.
+        await stop(Set(assignedPartitions), lost: false)
+    }
+
+    private func deliver(_ batch: [KafkaMessage], consumer: KafkaConsumer) {
+        var byPartition: [Int: [PartitionWork]] = [:]
+        var consumed: [String: Int] = [:]
+        for message in batch {
+            byPartition[message.partition, default: []].append(.message(message))
+            consumed[message.topic, default: 0] += 1
+        }
+        for (topic, count) in consumed { metrics.eventsConsumed(topic: topic, count: count) }
+        let current = runners.withLock { $0 }
+        for (partition, work) in byPartition {
+            // Messages of a partition just revoked are dropped: its next owner reads them again.
+            guard let runner = current[partition] else { continue }
+            if runner.inbox.deliver(work) {
+                try? consumer.pause(Self.inputPartitions(partition))
+            }
+        }
+    }
+
+    private func start(
+        _ partition: Int, consumer: KafkaConsumer, context: PartitionContext,
+        group: inout ThrowingDiscardingTaskGroup<any Error>
+    ) {
+        guard runners.withLock({ $0[partition] }) == nil else { return }
+        let runner = PartitionRunner(partition: partition, bufferSize: configuration.partitionBufferSize) {
+            try? consumer.resume(Self.inputPartitions(partition))
+        }
+        runners.withLock { $0[partition] = runner }
+        metrics.assignedPartitions.set(Double(runners.withLock { $0.count }))
+        group.addTask {
+            var task = PartitionTask(runner: runner, context: context)
+            try await task.run()
+        }
+    }
+
+    /// Ends the tasks of revoked partitions: each finishes its in-flight batch and commits (unless
+    /// the partition was lost), then its patients leave memory.
+    private func stop(_ partitions: Set<Int>, lost: Bool) async {
+        let stopping = runners.withLock { runners in partitions.compactMap { runners[$0] } }
+        for runner in stopping {
+            if lost { runner.markLost() }
+            runner.inbox.finish()
+        }
+        for runner in stopping { await runner.waitUntilFinished() }
+        runners.withLock { runners in for partition in partitions { runners[partition] = nil } }
+        metrics.assignedPartitions.set(Double(runners.withLock { $0.count }))
+    }
+
+    static func inputPartitions(_ partition: Int) -> [TopicPartition] {
+        ToxWatchTopics.patientInputs.map { TopicPartition($0, partition) }
+    }
+
+    // MARK: Inventory and time
+
+    private func readInventory(_ reader: KafkaConsumer) async throws {
+        var loaded = false
+        for try await event in reader.events {
+            switch event {
+            case .messages(let batch):
+                for message in batch {
+                    guard let value = message.value, case .inventory(let item) = try? decodeEvent(value) else {
+                        logger.warning(
+                            "inventory record ignored: not a valid inventory event",
+                            metadata: ["kafka.topic": "\(message.topic)", "kafka.partition": "\(message.partition)", "kafka.offset": "\(message.offset)"])
+                        continue
+                    }
+                    guard inventory.apply(item), loaded else { continue }
+                    let cause = OutputCause.inventory(topic: message.topic, partition: message.partition, offset: message.offset)
+                    for runner in runners.withLock({ Array($0.values) }) {
+                        runner.inbox.deliver([.inventoryChanged(site: item.site, cause: cause)])
+                    }
+                }
+            case .caughtUp:
+                loaded = true
+                inventoryLoaded.withLock { $0 = true }
+                logger.info("inventory loaded", metadata: ["entries": "\(inventory.snapshot().count)"])
+            case .rebalance:
+                continue
+            }
+        }
+    }
+
+    /// Punctuation: every interval, each partition task checks its time-driven rules.
+    private func tick() async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: configuration.punctuationInterval)
+            let now = Date()
+            for runner in runners.withLock({ Array($0.values) }) where runner.isRestored {
+                runner.inbox.deliver([.tick(now)])
+            }
+            metrics.ready.set(isReady ? 1.0 : 0.0)
+        }
+    }
+
+    // MARK: Kafka configuration
+
+    private func consumerConfiguration() -> KafkaConsumerConfiguration {
+        var consumer = KafkaConsumerConfiguration(
+            bootstrapServers: configuration.brokerList,
+            strategy: .group(id: configuration.group, topics: ToxWatchTopics.patientInputs))
+        consumer.clientID = "toxd"
+        // Range keeps partition p of every patient topic on one member (co-partitioning).
+        consumer.assignmentStrategy = .range
+        consumer.isolationLevel = .readCommitted
+        consumer.maxBatchSize = configuration.maxBatchSize
+        consumer.additionalConfig = configuration.kafka
+        return consumer
+    }
+
+    private func inventoryConfiguration() -> KafkaConsumerConfiguration {
+        var reader = KafkaConsumerConfiguration(
+            bootstrapServers: configuration.brokerList, strategy: .allPartitions(topics: [ToxWatchTopics.inventory]))
+        reader.clientID = "toxd-inventory"
+        reader.additionalConfig = configuration.kafka.filter { $0.key != "group.id" }
+        return reader
+    }
+
+    private func producerConfiguration() -> KafkaProducerConfiguration {
+        var producer = KafkaProducerConfiguration(bootstrapServers: configuration.brokerList)
+        producer.clientID = "toxd"
+        if configuration.processingGuarantee == .transactions {
+            producer.transactionalID = "\(configuration.group)-\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
+        }
+        producer.additionalConfig = configuration.kafka
+        return producer
+    }
+}
+
+/// Start-up check of the topics the worker needs (DESIGN.md §1): present, and co-partitioned.
+enum TopicLayout {
+    static func verify(configuration: WorkerConfiguration, logger: Logger) async throws {
+        var adminConfiguration = KafkaAdminConfiguration(bootstrapServers: configuration.brokerList)
+        adminConfiguration.additionalConfig = configuration.kafka
+        let admin = try KafkaAdminClient(configuration: adminConfiguration, logger: logger)
+        let metadata: KafkaClusterMetadata
+        do {
+            metadata = try await admin.metadata(topics: nil)
+        } catch {
+            await admin.close()
+            throw error
+        }
+        await admin.close()
+        try check(metadata)
+    }
+
+    /// Throws a ``ConfigurationError`` naming every missing topic and every partition count that differs.
+    static func check(_ metadata: KafkaClusterMetadata) throws(ConfigurationError) {
+        let needed = ToxWatchTopics.coPartitioned.filter { $0.role != .rawIngest }.map(\.name) + [ToxWatchTopics.inventory]
+        let missing = needed.filter { name in metadata.topic(name).map { $0.partitionCount == 0 } ?? true }
+        guard missing.isEmpty else {
+            throw ConfigurationError(
+                "missing topics: \(missing.joined(separator: ", ")) (create them with `toxctl topics create`)")
+        }
+        let counts = ToxWatchTopics.coPartitioned.filter { $0.role != .rawIngest }.map { topic in
+            (topic.name, metadata.topic(topic.name)?.partitionCount ?? 0)
+        }
+        guard Set(counts.map(\.1)).count == 1 else {
+            let listing = counts.map { "\($0.0)=\($0.1)" }.joined(separator: ", ")
+            throw ConfigurationError(
+                "the patient, output, changelog and dead-letter topics must have the same partition count "
+                    + "(a worker owns partition p of each); found \(listing)")
+        }
+    }
+}

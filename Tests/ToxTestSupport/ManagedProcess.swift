@@ -1,0 +1,161 @@
+public import Foundation
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A child process for end-to-end tests: started with its output captured, signalled, killed, and
+/// never left behind (deinit kills it).
+public final class ManagedProcess: @unchecked Sendable {
+    // @unchecked: `process` is only touched through Foundation's thread-safe Process API, and the
+    // captured output lives behind a Mutex.
+    private let process = Process()
+    private let stdoutPipe = Pipe()
+    private let stderrPipe = Pipe()
+    private let output = CapturedOutput()
+    public let name: String
+
+    /// - Parameters:
+    ///   - executable: a built product, e.g. `BuildProducts.url("toxd")`.
+    ///   - arguments: command-line arguments.
+    ///   - environment: extra environment variables on top of the test's own.
+    public init(_ name: String, executable: URL, arguments: [String], environment: [String: String] = [:]) {
+        self.name = name
+        process.executableURL = executable
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+    }
+
+    deinit {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    }
+
+    /// Starts the process with stdout and stderr captured.
+    public func start() throws {
+        process.standardOutput = stdoutPipe
+        process.standardError = stderrPipe
+        stdoutPipe.fileHandleForReading.readabilityHandler = { [output] handle in
+            let text = String(decoding: handle.availableData, as: UTF8.self)
+            output.text.withLock { $0.stdout += text }
+        }
+        stderrPipe.fileHandleForReading.readabilityHandler = { [output] handle in
+            let text = String(decoding: handle.availableData, as: UTF8.self)
+            output.text.withLock { $0.stderr += text }
+        }
+        try process.run()
+    }
+
+    /// After exit: stops the asynchronous readers and appends whatever is still in the pipes.
+    private func drain() {
+        for (pipe, isStdout) in [(stdoutPipe, true), (stderrPipe, false)] {
+            pipe.fileHandleForReading.readabilityHandler = nil
+            let rest = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            output.text.withLock { if isStdout { $0.stdout += rest } else { $0.stderr += rest } }
+        }
+    }
+
+    public var pid: Int32 { process.processIdentifier }
+    public var isRunning: Bool { process.isRunning }
+    public var standardOutput: String { output.text.withLock { $0.stdout } }
+    public var standardError: String { output.text.withLock { $0.stderr } }
+
+    /// Waits until a line of stdout starts with `prefix` and returns the rest of that line.
+    public func waitForLine(startingWith prefix: String, timeout: Duration) async throws -> String {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            for line in standardOutput.split(separator: "\n") where line.hasPrefix(prefix) {
+                return String(line.dropFirst(prefix.count))
+            }
+            if !process.isRunning {
+                throw ProcessError("\(name) exited with status \(process.terminationStatus) before printing '\(prefix)'; stderr:\n\(standardError.suffix(2000))")
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw ProcessError("\(name) did not print '\(prefix)' within \(timeout); stderr:\n\(standardError.suffix(2000))")
+    }
+
+    /// Waits until `condition` holds for stderr (the log), e.g. a worker reporting its partitions.
+    public func waitForLog(timeout: Duration, _ condition: (String) -> Bool) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if condition(standardError) { return }
+            if !process.isRunning {
+                throw ProcessError("\(name) exited with status \(process.terminationStatus); stderr:\n\(standardError.suffix(2000))")
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw ProcessError("\(name): the expected log did not appear within \(timeout); stderr:\n\(standardError.suffix(2000))")
+    }
+
+    /// Sends a signal (SIGTERM for a graceful stop, SIGKILL for a crash).
+    public func send(_ signal: Int32) {
+        if process.isRunning { kill(process.processIdentifier, signal) }
+    }
+
+    /// Waits for the process to exit and returns its status, or throws after `timeout`.
+    @discardableResult
+    public func waitForExit(timeout: Duration) async throws -> Int32 {
+        let deadline = ContinuousClock.now + timeout
+        while process.isRunning {
+            guard ContinuousClock.now < deadline else {
+                throw ProcessError("\(name) still running after \(timeout); stderr:\n\(standardError.suffix(2000))")
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        drain()
+        return process.terminationStatus
+    }
+}
+
+/// What a child process printed so far, shared with the pipes' reader threads.
+private final class CapturedOutput: Sendable {
+    let text = Mutex((stdout: "", stderr: ""))
+}
+
+/// A failure of a child process, with its output for the test report.
+public struct ProcessError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// The directory of the built executables (`toxd`, `toxctl`) and test resources next to them.
+public enum BuildProducts {
+    /// `TOXWATCH_BIN_DIR` if set, else the build directory holding the test executable (`.build/debug`).
+    public static var directory: URL {
+        if let override = ProcessInfo.processInfo.environment["TOXWATCH_BIN_DIR"] {
+            return URL(fileURLWithPath: override)
+        }
+        // On Linux the bundle URL is the directory of the test executable; on macOS it is the
+        // `.xctest` bundle inside that directory.
+        let bundle = Bundle.main.bundleURL
+        return bundle.pathExtension == "xctest" ? bundle.deletingLastPathComponent() : bundle
+    }
+
+    /// A built executable; throws with a hint when it has not been built.
+    public static func url(_ executable: String) throws -> URL {
+        let url = directory.appendingPathComponent(executable)
+        guard FileManager.default.isExecutableFile(atPath: url.path) else {
+            throw ProcessError("\(url.path) is missing: run `swift build` before `swift test` (Scripts/test does)")
+        }
+        return url
+    }
+
+    /// The repository root (for scripts and fixtures), from this file's location.
+    public static var repositoryRoot: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    }
+}
+
+/// Runs a short-lived command (a Python driver, `toxctl …`) and returns its status and output.
+public func runCommand(
+    _ executable: String, _ arguments: [String], timeout: Duration = .seconds(120)
+) async throws -> (status: Int32, stdout: String, stderr: String) {
+    let process = ManagedProcess(
+        URL(fileURLWithPath: executable).lastPathComponent,
+        executable: executable.hasPrefix("/") ? URL(fileURLWithPath: executable) : URL(fileURLWithPath: "/usr/bin/env"),
+        arguments: executable.hasPrefix("/") ? arguments : [executable] + arguments)
+    try process.start()
+    let status = try await process.waitForExit(timeout: timeout)
+    return (status, process.standardOutput, process.standardError)
+}

@@ -1,0 +1,247 @@
+import ClinicalEvents
+import Foundation
+import KafkaClient
+import Testing
+import ToxicityRules
+
+@testable import ToxWorker
+
+/// The worker's bookkeeping, without Kafka: what a batch writes, what a replay skips.
+@Suite("Partition processor")
+struct PartitionProcessorTests {
+    static let infusedAt = Date(timeIntervalSince1970: 1_772_000_000)
+    static let now = Date(timeIntervalSince1970: 1_800_000_000)
+
+    static func at(hours: Double) -> Date { infusedAt.addingTimeInterval(hours * 3600) }
+
+    static func admission(_ patientId: String, id: String = "adm") -> ClinicalEvent {
+        .patient(
+            PatientEvent(
+                eventId: "\(patientId)-\(id)", patientId: patientId, occurredAt: at(hours: -1), ageYears: 9,
+                weightKg: 28, allergies: [],
+                infusion: Infusion(product: "tisagenlecleucel", target: "CD19", infusedAt: infusedAt)))
+    }
+
+    static func vitals(_ patientId: String, _ id: String, hours: Double, temperature: Double, flow: Double? = nil) -> ClinicalEvent {
+        .vitals(
+            VitalsEvent(
+                eventId: "\(patientId)-\(id)", patientId: patientId, occurredAt: at(hours: hours),
+                temperatureC: temperature, systolicBP: 100,
+                oxygen: flow.map { OxygenSupport(device: .lowFlowNasalCannula, flowLPerMin: $0) }
+                    ?? OxygenSupport(device: .roomAir)))
+    }
+
+    static func message(_ event: ClinicalEvent, offset: Int64, key: String? = nil, topic: String? = nil) throws -> KafkaMessage {
+        let value = try encodeEvent(.clinical(event))
+        return KafkaMessage(
+            topic: topic ?? InputEvent.clinical(event).type.topic, partition: 3, offset: offset,
+            key: Array((key ?? event.patientId).utf8), value: Array(value))
+    }
+
+    static func processor() -> PartitionProcessor {
+        PartitionProcessor(partition: 3, evaluator: PatientEvaluator(), lateEventWindow: .seconds(6 * 3600))
+    }
+
+    static func json(_ record: OutputRecord) throws -> [String: Any] {
+        try #require(JSONSerialization.jsonObject(with: Data(record.value)) as? [String: Any])
+    }
+
+    @Test("a new patient's first evaluation publishes grades, a changelog record and the offsets to commit")
+    func firstEvaluation() throws {
+        var processor = Self.processor()
+        let outcome = processor.process(
+            [try Self.message(Self.admission("P1"), offset: 10), try Self.message(Self.vitals("P1", "v1", hours: 20, temperature: 38.4), offset: 40)],
+            inventory: [], now: Self.now)
+        #expect(outcome.outputs.map(\.kind) == [.toxicityGrades])
+        let grades = try #require(outcome.outputs.first)
+        #expect(grades.id == "toxicity-grades/cart.vitals.v1/3/40")
+        #expect(grades.partition == 3)
+        #expect(grades.key == Array("P1".utf8))
+        #expect(grades.headers.contains(KafkaHeader(name: OutputHeader.sourceOffset, string: "40")))
+        let body = try Self.json(grades)
+        #expect(body["type"] as? String == "toxicity-grades")
+        #expect(body["patientId"] as? String == "P1")
+        #expect((body["crs"] as? [String: Any])?["grade"] as? Int == 1)
+        #expect(outcome.changelog.map(\.key) == [Array("P1".utf8)])
+        #expect(outcome.commitOffsets == ["cart.patient.v1": 11, "cart.vitals.v1": 41])
+        #expect(outcome.applied == ["cart.patient.v1": 1, "cart.vitals.v1": 1])
+        #expect(processor.patients["P1"]?.appliedOffsets == ["cart.patient.v1": 10, "cart.vitals.v1": 40])
+    }
+
+    @Test("a replayed input the state already reflects is skipped: no output, no changelog")
+    func replaySkipped() throws {
+        var processor = Self.processor()
+        let batch = [try Self.message(Self.admission("P1"), offset: 10), try Self.message(Self.vitals("P1", "v1", hours: 20, temperature: 38.4), offset: 40)]
+        _ = processor.process(batch, inventory: [], now: Self.now)
+        processor.commit(handledInputOffsets: [:])
+        let replay = processor.process(batch, inventory: [], now: Self.now)
+        #expect(replay.outputs.isEmpty)
+        #expect(replay.changelog.isEmpty)
+        #expect(replay.skipped == ["already-applied": 2])
+        #expect(replay.commitOffsets == ["cart.patient.v1": 11, "cart.vitals.v1": 41])
+    }
+
+    @Test("an event id the patient already has (an HL7 resend) is not applied twice, but its offset is")
+    func duplicateEventId() throws {
+        var processor = Self.processor()
+        let vitals = Self.vitals("P1", "v1", hours: 20, temperature: 38.4)
+        _ = processor.process([try Self.message(Self.admission("P1"), offset: 10), try Self.message(vitals, offset: 40)], inventory: [], now: Self.now)
+        let resend = processor.process([try Self.message(vitals, offset: 41)], inventory: [], now: Self.now)
+        #expect(resend.skipped == ["duplicate-event-id": 1])
+        #expect(resend.outputs.isEmpty)
+        #expect(resend.changelog.count == 1, "the new offset must be recorded")
+        #expect(processor.patients["P1"]?.events.count == 2)
+    }
+
+    @Test("poison, wrong-key and wrong-topic records become dead letters and the rest is processed")
+    func deadLetters() throws {
+        var processor = Self.processor()
+        let poison = KafkaMessage(
+            topic: "cart.vitals.v1", partition: 3, offset: 7, key: Array("P9".utf8),
+            value: Array(#"{"type":"vitals","eventId":"x","patientId":"P9","occurredAt":"2026-03-02T06:00:00Z","temperatureC":60}"#.utf8),
+            headers: [KafkaHeader(name: "trace", string: "abc")])
+        let wrongKey = try Self.message(Self.vitals("P2", "v", hours: 1, temperature: 37), offset: 8, key: "someone-else")
+        let wrongTopic = try Self.message(Self.vitals("P2", "w", hours: 1, temperature: 37), offset: 3, topic: "cart.labs.v1")
+        let good = try Self.message(Self.vitals("P2", "v2", hours: 2, temperature: 37), offset: 9)
+        let outcome = processor.process([poison, wrongKey, wrongTopic, good], inventory: [], now: Self.now)
+        let letters = outcome.outputs.filter { $0.kind == .deadLetter }
+        #expect(letters.map(\.id) == ["cart.vitals.v1/3/7", "cart.vitals.v1/3/8", "cart.labs.v1/3/3"])
+        #expect(letters.allSatisfy { $0.topic == "cart.dlq.v1" && $0.partition == 3 })
+        let first = try DeadLetterRecord.decode(Data(letters[0].value))
+        #expect(first.reason == .outOfRange)
+        #expect(first.error.field == "temperatureC")
+        #expect(first.originalValue == poison.value.map { Data($0) })
+        #expect(first.originalHeaders == [.init(key: "trace", value: Data("abc".utf8))])
+        #expect(first.deadLetteredAt == Self.now)
+        #expect(try DeadLetterRecord.decode(Data(letters[1].value)).reason == .keyMismatch)
+        #expect(try DeadLetterRecord.decode(Data(letters[2].value)).reason == .wrongTopic)
+        #expect(
+            outcome.deadLettered == [
+                DeadLetterCount(topic: "cart.vitals.v1", reason: "out-of-range"): 1,
+                DeadLetterCount(topic: "cart.vitals.v1", reason: "key-mismatch"): 1,
+                DeadLetterCount(topic: "cart.labs.v1", reason: "wrong-topic"): 1,
+            ])
+        #expect(outcome.outputs.contains { $0.kind == .toxicityGrades && $0.id == "toxicity-grades/cart.vitals.v1/3/9" })
+        #expect(outcome.commitOffsets == ["cart.vitals.v1": 10, "cart.labs.v1": 4])
+    }
+
+    @Test("events apply in event time, and grades are published only when they change")
+    func eventTimeAndChangeDetection() throws {
+        var processor = Self.processor()
+        _ = processor.process(
+            [try Self.message(Self.admission("P1"), offset: 1), try Self.message(Self.vitals("P1", "v1", hours: 20, temperature: 38.4), offset: 2)],
+            inventory: [], now: Self.now)
+        let unchanged = processor.process([try Self.message(Self.vitals("P1", "v2", hours: 21, temperature: 38.9), offset: 3)], inventory: [], now: Self.now)
+        #expect(unchanged.outputs.isEmpty, "still CRS 1: nothing new to publish")
+        #expect(unchanged.changelog.count == 1)
+        // An earlier reading arrives late (within the window) and is placed in event time.
+        let late = processor.process([try Self.message(Self.vitals("P1", "v0", hours: 18, temperature: 37.0), offset: 4)], inventory: [], now: Self.now)
+        #expect(late.outputs.isEmpty)
+        let ids = processor.patients["P1"]?.events.map(\.eventId)
+        #expect(ids == ["P1-adm", "P1-v0", "P1-v1", "P1-v2"])
+        let worse = processor.process([try Self.message(Self.vitals("P1", "v3", hours: 22, temperature: 38.9, flow: 3), offset: 5)], inventory: [], now: Self.now)
+        #expect(worse.outputs.map(\.kind) == [.toxicityGrades])
+        #expect((try Self.json(worse.outputs[0])["crs"] as? [String: Any])?["grade"] as? Int == 2)
+    }
+
+    @Test("an event later than the late-event window is kept but does not re-evaluate the patient")
+    func tooLate() throws {
+        var processor = Self.processor()
+        _ = processor.process(
+            [try Self.message(Self.admission("P1"), offset: 1), try Self.message(Self.vitals("P1", "v1", hours: 20, temperature: 37), offset: 2)],
+            inventory: [], now: Self.now)
+        let outcome = processor.process([try Self.message(Self.vitals("P1", "old", hours: 10, temperature: 39.5), offset: 3)], inventory: [], now: Self.now)
+        #expect(outcome.evaluations == 0)
+        #expect(outcome.outputs.isEmpty)
+        #expect(outcome.applied == ["cart.vitals.v1": 1])
+        #expect(processor.patients["P1"]?.events.count == 3)
+    }
+
+    @Test("rollback undoes every change of the failed batch, including patients it created")
+    func rollback() throws {
+        var processor = Self.processor()
+        _ = processor.process([try Self.message(Self.admission("P1"), offset: 1)], inventory: [], now: Self.now)
+        processor.commit(handledInputOffsets: [:])
+        let before = processor.patients
+        _ = processor.process(
+            [try Self.message(Self.vitals("P1", "v1", hours: 20, temperature: 39), offset: 2), try Self.message(Self.admission("P2"), offset: 3)],
+            inventory: [], now: Self.now)
+        #expect(processor.patients != before)
+        processor.rollback()
+        #expect(processor.patients == before)
+    }
+
+    @Test("a changelog record restores the patient exactly, and a checkpoint record is recognised")
+    func restoreRoundTrip() throws {
+        var original = Self.processor()
+        let outcome = original.process(
+            [try Self.message(Self.admission("P1"), offset: 1), try Self.message(Self.vitals("P1", "v1", hours: 20, temperature: 38.4), offset: 2)],
+            inventory: [], now: Self.now)
+        var restored = Self.processor()
+        for record in outcome.changelog {
+            #expect(try restored.restore(key: record.key, value: record.value, headers: record.headers) == nil)
+        }
+        #expect(restored.patients == original.patients)
+        let checkpoint = PartitionCheckpoint(
+            partition: 3, outputEndOffsets: ["cart.toxicity-grades.v1": 17], handledInputOffsets: ["cart.vitals.v1": 3])
+        let record = original.checkpointOutput(checkpoint)
+        #expect(record.topic == "toxd.patient-state.v1" && record.partition == 3)
+        #expect(try restored.restore(key: record.key, value: record.value, headers: record.headers) == checkpoint)
+        #expect(restored.handledInputOffsets == ["cart.vitals.v1": 3])
+        // A tombstone removes the patient.
+        #expect(try restored.restore(key: Array("P1".utf8), value: nil, headers: []) == nil)
+        #expect(restored.patients["P1"] == nil)
+    }
+
+    @Test("the same inputs give the same outputs, byte for byte (deterministic ids and bodies)")
+    func deterministic() throws {
+        let batch = [
+            try Self.message(Self.admission("P1"), offset: 1), try Self.message(Self.vitals("P1", "v1", hours: 20, temperature: 38.4, flow: 2), offset: 2),
+            try Self.message(Self.admission("P2"), offset: 3),
+        ]
+        var first = Self.processor()
+        var second = Self.processor()
+        let a = first.process(batch, inventory: [], now: Self.now)
+        let b = second.process(batch, inventory: [], now: Self.now)
+        #expect(a.outputs == b.outputs)
+        #expect(a.changelog == b.changelog)
+    }
+
+    @Test("restore ignores changelog records an earlier owner wrote after a newer owner's fence")
+    func epochFencing() throws {
+        var oldOwner = Self.processor()
+        oldOwner.epoch = 1
+        let stale = oldOwner.process([try Self.message(Self.admission("P1"), offset: 1)], inventory: [], now: Self.now)
+        var newOwner = Self.processor()
+        newOwner.epoch = 2
+        let fresh = newOwner.process(
+            [try Self.message(Self.admission("P1"), offset: 1), try Self.message(Self.vitals("P1", "v1", hours: 20, temperature: 38.4), offset: 2)],
+            inventory: [], now: Self.now)
+        let fence = newOwner.checkpointOutput(PartitionCheckpoint(partition: 3, outputEndOffsets: [:], handledInputOffsets: [:]))
+        // Log order: the new owner's fence and state, then the old owner's late write.
+        var restored = Self.processor()
+        for record in [fence] + fresh.changelog + stale.changelog {
+            _ = try restored.restore(key: record.key, value: record.value, headers: record.headers)
+        }
+        #expect(restored.patients["P1"]?.events.count == 2)
+        #expect(restored.fencedRecords == 1)
+        #expect(restored.highestRestoredEpoch == 2)
+    }
+
+    @Test("inputs below the checkpoint's handled offsets are skipped, poison included (no second dead letter)")
+    func handledInputsSkipPoison() throws {
+        var processor = Self.processor()
+        let poison = KafkaMessage(topic: "cart.vitals.v1", partition: 3, offset: 5, key: Array("P1".utf8), value: Array("{".utf8))
+        let first = processor.process([poison], inventory: [], now: Self.now)
+        #expect(first.outputs.map(\.kind) == [.deadLetter])
+        let handled = processor.handledInputOffsets(after: first)
+        #expect(handled == ["cart.vitals.v1": 6])
+        processor.commit(handledInputOffsets: handled)
+        let checkpoint = processor.checkpointOutput(PartitionCheckpoint(partition: 3, outputEndOffsets: [:], handledInputOffsets: handled))
+        var restored = Self.processor()
+        _ = try restored.restore(key: checkpoint.key, value: checkpoint.value, headers: checkpoint.headers)
+        let replay = restored.process([poison], inventory: [], now: Self.now)
+        #expect(replay.outputs.isEmpty)
+        #expect(replay.skipped == ["already-applied": 1])
+    }
+}

@@ -1,0 +1,127 @@
+import ClinicalEvents
+import Foundation
+import KafkaClient
+import Logging
+import ServiceLifecycle
+import ServiceLifecycleTestKit
+import Synchronization
+import Testing
+import ToxicityRules
+
+@testable import ToxWorker
+
+/// The whole worker against librdkafka's in-process mock cluster: real Kafka protocol on loopback.
+@Suite("Worker pipeline against the embedded cluster", .serialized, .timeLimit(.minutes(3)))
+struct PipelineIntegrationTests {
+    static let logger: Logger = {
+        var logger = Logger(label: "test")
+        logger.logLevel = .warning
+        return logger
+    }()
+
+    /// A cluster with every DESIGN.md §1 topic.
+    static func cluster(partitions: Int = 4) throws -> EmbeddedKafkaCluster {
+        let cluster = try EmbeddedKafkaCluster(brokers: 1, logger: logger)
+        for topic in ToxWatchTopics.all {
+            try cluster.createTopic(topic.name, partitions: topic.partitions(patientPartitions: partitions))
+        }
+        return cluster
+    }
+
+    static func configuration(_ cluster: EmbeddedKafkaCluster) -> WorkerConfiguration {
+        var configuration = WorkerConfiguration(brokers: cluster.bootstrapServers)
+        configuration.group = "toxd-test-\(UUID().uuidString.prefix(8))"
+        configuration.punctuationInterval = .milliseconds(200)
+        return configuration
+    }
+
+    static func record(_ event: ClinicalEvent) throws -> ProducerRecord {
+        ProducerRecord(
+            topic: InputEvent.clinical(event).type.topic, key: Array(event.patientId.utf8),
+            value: Array(try encodeEvent(.clinical(event))))
+    }
+
+    /// Reads `topic` from the beginning until `done` holds for what was read (or the time is up).
+    static func readUntil(
+        _ cluster: EmbeddedKafkaCluster, topic: String, timeout: Duration = .seconds(60),
+        _ done: ([KafkaMessage]) -> Bool
+    ) async throws -> [KafkaMessage] {
+        let reader = try KafkaConsumer(
+            configuration: .init(bootstrapServers: cluster.bootstrapServerList, strategy: .allPartitions(topics: [topic])),
+            logger: logger)
+        var messages: [KafkaMessage] = []
+        let deadline = ContinuousClock.now + timeout
+        for try await event in reader.events {
+            if case .messages(let batch) = event { messages += batch }
+            if done(messages) || ContinuousClock.now > deadline { break }
+        }
+        await reader.close()
+        return messages
+    }
+
+    @Test("a patient's events become grades, a changelog record and committed offsets; SIGTERM-style shutdown commits")
+    func endToEnd() async throws {
+        let cluster = try Self.cluster()
+        let configuration = Self.configuration(cluster)
+        let metrics = WorkerMetrics()
+        let pipeline = WorkerPipeline(configuration: configuration, evaluator: PatientEvaluator(), metrics: metrics, logger: Self.logger)
+        let producer = try KafkaProducer(configuration: .init(bootstrapServers: cluster.bootstrapServerList), logger: Self.logger)
+        let infused = Date(timeIntervalSince1970: 1_772_000_000)
+        let patientIds = (1...6).map { "PT\($0)" }
+        var records: [ProducerRecord] = []
+        for id in patientIds {
+            records.append(
+                try Self.record(
+                    .patient(
+                        PatientEvent(
+                            eventId: "\(id)-adm", patientId: id, occurredAt: infused, ageYears: 10, weightKg: 30, allergies: [],
+                            infusion: Infusion(product: "tisagenlecleucel", target: "CD19", infusedAt: infused)))))
+            records.append(
+                try Self.record(
+                    .vitals(VitalsEvent(eventId: "\(id)-v1", patientId: id, occurredAt: infused.addingTimeInterval(86_400), temperatureC: 38.5, systolicBP: 100, oxygen: OxygenSupport(device: .roomAir)))))
+        }
+        records.append(
+            ProducerRecord(topic: ToxWatchTopics.vitals, key: Array("PT1".utf8), value: Array(#"{"type":"vitals"}"#.utf8)))
+        _ = try await producer.send(records)
+
+        try await testGracefulShutdown { trigger in
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await pipeline.run() }
+                let grades = try await Self.readUntil(cluster, topic: ToxWatchTopics.toxicityGrades) { $0.count >= 6 }
+                #expect(Set(grades.compactMap { $0.key.map { String(decoding: $0, as: UTF8.self) } }) == Set(patientIds))
+                for message in grades {
+                    let body = try #require(JSONSerialization.jsonObject(with: Data(message.value ?? [])) as? [String: Any])
+                    #expect((body["crs"] as? [String: Any])?["grade"] as? Int == 1)
+                    #expect(message.header(OutputHeader.outputID) != nil)
+                }
+                let letters = try await Self.readUntil(cluster, topic: ToxWatchTopics.deadLetters) { $0.count >= 1 }
+                #expect(letters.count == 1)
+                #expect(try DeadLetterRecord.decode(Data(letters[0].value ?? [])).reason == .missingField)
+                // Wait for the commits, then shut down gracefully.
+                let admin = try KafkaAdminClient(configuration: .init(bootstrapServers: cluster.bootstrapServerList), logger: Self.logger)
+                var committedTotal: Int64 = 0
+                for _ in 0..<200 {
+                    let partitions = (0..<4).flatMap { p in [TopicPartition(ToxWatchTopics.patient, p), TopicPartition(ToxWatchTopics.vitals, p)] }
+                    let committed = try await admin.committedOffsets(group: configuration.group, partitions: partitions)
+                    committedTotal = committed.compactMap { $0.offset.isAbsolute ? $0.offset.rawValue : nil }.reduce(0, +)
+                    if committedTotal == 13 { break }
+                    try await Task.sleep(for: .milliseconds(50))
+                }
+                #expect(committedTotal == 13, "6 patient + 7 vitals records committed")
+                await admin.close()
+                #expect(pipeline.isReady)
+                trigger.triggerGracefulShutdown()
+                try await group.waitForAll()
+            }
+        }
+        let isPatientState: (KafkaMessage) -> Bool = { $0.header(OutputHeader.kind)?.value == Array("patient-state".utf8) }
+        let changelog = try await Self.readUntil(cluster, topic: ToxWatchTopics.patientStateChangelog) {
+            Set($0.filter(isPatientState).compactMap(\.key)).count >= 6
+        }
+        #expect(Set(changelog.filter(isPatientState).compactMap(\.key)).count == 6)
+        // Each restored partition wrote its fencing checkpoint.
+        #expect(changelog.filter { $0.header(OutputHeader.kind)?.value == Array("checkpoint".utf8) }.count >= 4)
+        await producer.close()
+        await cluster.close()
+    }
+}
