@@ -132,7 +132,10 @@ package enum ProtocolText {
             tagged(
                 p.escalation.rule.rawValue
                     + (p.escalation.maxMgPerKgPerDay.map { ", at most \($0) mg/kg/day" } ?? ""),
-                p.escalation.status, p.escalation.evidence, p.escalation.note)
+                p.escalation.status,
+                p.escalation.evidence,
+                p.escalation.note
+            )
         )
         add(
             "  reassessment",

@@ -7,7 +7,11 @@ import Testing
 /// course, and the engine contract without a protocol.
 @Suite struct RecommendationBuildingBlockTests {
     func stock(
-        _ id: String, at hours: Double, site: String, _ drug: Drug, _ status: StockStatus
+        _ id: String,
+        at hours: Double,
+        site: String,
+        _ drug: Drug,
+        _ status: StockStatus
     ) -> InventoryEvent {
         InventoryEvent(eventId: id, occurredAt: CourseBuilder.at(hours), site: site, drug: drug, status: status)
     }
