@@ -123,6 +123,8 @@ let package = Package(
             name: "ToxicityRulesTests",
             dependencies: ["ToxicityRules", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
+        // Runs the built `toxctl` binary (found next to the test bundle, in .build/<config>/).
+        .testTarget(name: "ToxctlTests", dependencies: ["toxctl", "ToxTestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(
             name: "ProtocolCatalogTests",
             dependencies: [

@@ -6,6 +6,6 @@ struct Toxctl: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "toxctl",
         abstract: "Operate ToxWatch: evaluate patients offline, watch consumer lag, manage topics and dead letters.",
-        subcommands: [DevBrokerCommand.self, DecodeCommand.self, ProtocolsCommand.self]
+        subcommands: [DevBrokerCommand.self, DecodeCommand.self, EvaluateCommand.self, ProtocolsCommand.self]
     )
 }
