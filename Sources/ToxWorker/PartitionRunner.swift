@@ -270,7 +270,7 @@ package struct PartitionTask {
     /// offsets. On failure the unit's state changes are rolled back, the output tails are read again
     /// to learn what did get written, and the unit is applied again.
     private mutating func apply(
-        _ work: (inout PartitionProcessor, [InventoryEvent]) -> BatchOutcome
+        _ work: (inout PartitionProcessor, InventorySnapshot) -> BatchOutcome
     ) async throws {
         var attempt = 0
         while true {
