@@ -342,6 +342,13 @@ package struct PartitionProcessor: Sendable {
             for (index, alternative) in evaluation.alternatives.enumerated() {
                 outputs.append(output(.shortageAlternative, body: alternative, state: state, cause: cause, at: instant, index: index))
             }
+            let current = Set(evaluation.alternatives.map(\.shortDrug))
+            var index = evaluation.alternatives.count
+            for drug in state.published.alternativeDrugs ?? [] where !current.contains(drug) {
+                let resolved = evaluator.noLongerNeeded(drug, state: state, inventory: inventory)
+                outputs.append(output(.shortageAlternative, body: resolved, state: state, cause: cause, at: instant, index: index))
+                index += 1
+            }
         }
         state.published = evaluation.summary
         return outputs

@@ -69,10 +69,21 @@ package struct PatientEvaluator: Sendable {
             grades: "crs=\(grades.crs.grade)/\(grades.crs.maxGrade);icans=\(grades.icans.grade)/\(grades.icans.maxGrade);"
                 + "iechs=\(grades.iecHs.present)/\(grades.iecHs.grade)/\(grades.iecHs.maxGrade)",
             recommendation: recommendation.map(Self.summary),
-            alternatives: alternatives.isEmpty ? nil : alternatives.map(Self.summary).joined(separator: ";"))
+            alternatives: alternatives.isEmpty ? nil : alternatives.map(Self.summary).joined(separator: ";"),
+            alternativeDrugs: alternatives.isEmpty ? nil : alternatives.map(\.shortDrug))
         return Evaluation(
             grades: body, recommendation: recommendation, alternatives: alternatives, summary: summary,
             nextDecisionAt: assessment.nextDecisionAt)
+    }
+
+    /// The shortage record saying a patient no longer needs `drug` (alternatives empty, need zero),
+    /// which replaces the patient's earlier need in site totals (`toxctl shortage`).
+    package func noLongerNeeded(_ drug: String, state: PatientState, inventory: InventorySnapshot) -> ShortageAlternative {
+        let site = site(of: state)
+        return ShortageAlternative(
+            shortDrug: drug, site: site, status: inventory.entry(Drug(name: drug), site: site)?.status,
+            cause: "no-longer-needed", reasons: [], alternatives: [], excluded: [],
+            need24h: ShortageNeed(mg: 0, doses: 0, units: 0))
     }
 
     /// What makes a recommendation new for the pharmacy: its action and its dose.

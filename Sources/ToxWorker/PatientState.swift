@@ -98,11 +98,15 @@ package struct PublishedSummary: Sendable, Equatable, Codable {
     package var grades: String?
     package var recommendation: String?
     package var alternatives: String?
+    /// The short drugs the latest alternatives were about: when one drops out, the worker
+    /// publishes that the patient no longer needs it, so that site totals stop counting it.
+    package var alternativeDrugs: [String]?
 
-    package init(grades: String? = nil, recommendation: String? = nil, alternatives: String? = nil) {
+    package init(grades: String? = nil, recommendation: String? = nil, alternatives: String? = nil, alternativeDrugs: [String]? = nil) {
         self.grades = grades
         self.recommendation = recommendation
         self.alternatives = alternatives
+        self.alternativeDrugs = alternativeDrugs
     }
 }
 

@@ -178,6 +178,12 @@ package struct ShortageNeed: Hashable, Sendable, Codable {
     package var doses: Int?
     /// Stock units (100 mg syringes for anakinra; the inventory's `unitMg` otherwise).
     package var units: Int?
+
+    package init(mg: Double?, doses: Int?, units: Int?) {
+        self.mg = mg
+        self.doses = doses
+        self.units = units
+    }
 }
 
 /// Alternatives to a drug the patient needs now and cannot have (A10), or to anakinra when it is

@@ -137,6 +137,66 @@ struct ToxdEndToEndTests {
         #expect(differing.isEmpty, "patients whose state differs from the reference run: \(differing.prefix(5))")
     }
 
+    @Test("(a) the sample course yields the expected grades and recommendation sequence")
+    func sampleCourse() async throws {
+        let harness = try E2EHarness(partitions: 4)
+        do {
+            try await harness.startWorker("w1")
+            try await harness.startWorker("w2")
+            let feeder = BuildProducts.repositoryRoot.appendingPathComponent("Scripts/demo-data/feed.py").path
+            let course = BuildProducts.repositoryRoot.appendingPathComponent("Scripts/demo-data/course.json").path
+            let fed = try await runCommand(
+                "python3", [feeder, "feed", "--bootstrap", harness.cluster.bootstrapServers, "--course", course, "--delay", "0.05"])
+            #expect(fed.status == 0, "\(fed.stderr)")
+            try await harness.waitUntilConsumed()
+            try await harness.waitUntilQuiet()
+            let report = try await runCommand(
+                "python3", [feeder, "report", "--bootstrap", harness.cluster.bootstrapServers, "--patient", "DEMO-0001", "--json", "--quiet", "2"])
+            let outputs = try #require(JSONSerialization.jsonObject(with: Data(report.stdout.utf8)) as? [[String: Any]])
+            let bodies = { (topic: String) in outputs.filter { $0["topic"] as? String == topic }.compactMap { $0["body"] as? [String: Any] } }
+            let recommendations = bodies(ToxWatchTopics.anakinraRecommendations)
+            let grades = bodies(ToxWatchTopics.toxicityGrades)
+            let alternatives = bodies(ToxWatchTopics.shortageAlternatives)
+            // Grades: the first evaluation, then CRS up to 3, then back down to 0.
+            let crs = grades.compactMap { ($0["crs"] as? [String: Any])?["grade"] as? Int }
+            #expect(crs.first == 0)
+            #expect(crs.max() == 3)
+            #expect(crs.last == 0)
+            // Recommendations: not yet refractory, start when CRS rises to 3 after tocilizumab and
+            // dexamethasone, continue, weaned Q8H → Q12H → Q24H, stop.
+            var actions: [String] = []
+            for action in recommendations.compactMap({ $0["action"] as? String }) where actions.last != action {
+                actions.append(action)
+            }
+            #expect(Self.isSubsequence(["none", "start", "continue", "taper", "stop"], of: actions), "\(actions)")
+            let start = try #require(recommendations.first { $0["action"] as? String == "start" })
+            let dose = try #require(start["dose"] as? [String: Any])
+            #expect(dose["mg"] as? Int == 56)
+            #expect(dose["route"] as? String == "IV")
+            #expect(dose["frequency"] as? String == "Q6H")
+            #expect(dose["dailyMg"] as? Int == 224)
+            let tapers = recommendations.filter { $0["action"] as? String == "taper" }.compactMap { $0["dose"] as? [String: Any] }
+            #expect(tapers.compactMap { $0["frequency"] as? String } == ["Q8H", "Q12H", "Q24H"])
+            #expect(tapers.allSatisfy { ($0["mg"] as? Int ?? 0) <= 56 })
+            #expect(recommendations.allSatisfy { $0["requiresClinicianVerification"] as? Bool == true })
+            // The tocilizumab shortage at the patient's site: ranked alternatives with doses.
+            let advice = try #require(alternatives.first { $0["shortDrug"] as? String == "tocilizumab" })
+            #expect(advice["site"] as? String == "main")
+            let options = (advice["alternatives"] as? [[String: Any]] ?? []).compactMap { $0["drug"] as? String }
+            #expect(options.prefix(3) == ["anakinra", "dexamethasone", "siltuximab"])
+        } catch {
+            await harness.shutdown()
+            throw error
+        }
+        await harness.shutdown()
+    }
+
+    static func isSubsequence(_ expected: [String], of actual: [String]) -> Bool {
+        var remaining = expected[...]
+        for item in actual where item == remaining.first { remaining = remaining.dropFirst() }
+        return remaining.isEmpty
+    }
+
     @Test("(b) three workers, 12 partitions, 500 patients; one killed with SIGKILL and restarted: every output exactly once")
     func crashAndRestart() async throws {
         let harness = try E2EHarness(partitions: 12)

@@ -295,4 +295,39 @@ struct PartitionProcessorTests {
     static func catalogProtocols() throws -> [AnakinraProtocol] {
         try AnakinraProtocolCatalog.load(protocolsDirectory: nil, environment: [:]).protocols
     }
+
+    @Test("shortage alternatives are published while the patient needs the short drug, then a zero-need record")
+    func shortageAdviceEnds() throws {
+        var processor = PartitionProcessor(
+            partition: 3, evaluator: PatientEvaluator(protocols: try Self.catalogProtocols()), lateEventWindow: .seconds(6 * 3600))
+        let shortage = InventorySnapshot([
+            InventoryEvent(eventId: "inv-1", occurredAt: Self.at(hours: 0), site: "main", drug: .tocilizumab, status: .shortage, unitsOnHand: 0)
+        ])
+        let admission = ClinicalEvent.patient(
+            PatientEvent(
+                eventId: "P8-adm", patientId: "P8", occurredAt: Self.at(hours: -1), ageYears: 9, weightKg: 28, allergies: [],
+                infusion: Infusion(product: "tisagenlecleucel", target: "CD19", infusedAt: Self.infusedAt),
+                protocolId: "childrens-national", site: "main"))
+        // CRS 2: fever and 3 L/min oxygen.
+        let sick = processor.process(
+            [try Self.message(admission, offset: 1), try Self.message(Self.vitals("P8", "v1", hours: 30, temperature: 39.0, flow: 3), offset: 2)],
+            inventory: shortage, now: Self.now)
+        let advice = try #require(sick.outputs.first { $0.kind == .shortageAlternative })
+        let body = try Self.json(advice)
+        #expect(body["shortDrug"] as? String == "tocilizumab")
+        #expect((body["alternatives"] as? [Any])?.isEmpty == false)
+        // Afebrile on room air: CRS below 2, tocilizumab no longer needed.
+        let better = processor.process(
+            [try Self.message(Self.vitals("P8", "v2", hours: 40, temperature: 37.0), offset: 3)], inventory: shortage, now: Self.now)
+        let resolved = try #require(better.outputs.first { $0.kind == .shortageAlternative })
+        let resolvedBody = try Self.json(resolved)
+        #expect(resolvedBody["cause"] as? String == "no-longer-needed")
+        #expect((resolvedBody["alternatives"] as? [Any])?.isEmpty == true)
+        #expect((resolvedBody["need24h"] as? [String: Any])?["mg"] as? Double == 0)
+        #expect(resolved.id != advice.id)
+        // Nothing more to say while the need stays gone.
+        let later = processor.process(
+            [try Self.message(Self.vitals("P8", "v3", hours: 44, temperature: 36.9), offset: 4)], inventory: shortage, now: Self.now)
+        #expect(!later.outputs.contains { $0.kind == .shortageAlternative })
+    }
 }
