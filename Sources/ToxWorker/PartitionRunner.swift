@@ -430,7 +430,7 @@ package struct PartitionTask {
         var attempt = 0
         while true {
             do {
-                _ = try await context.producer.send(records.map(\.producerRecord))
+                try await sendOnce(records)
                 return
             } catch {
                 if isHandingOver { throw PartitionHandOver() }
@@ -440,6 +440,31 @@ package struct PartitionTask {
                 try await Task.sleep(for: Self.backoff(attempt))
             }
         }
+    }
+
+    /// One attempt; with `processing.guarantee: transactions` the records go in a transaction of
+    /// their own (a transactional producer cannot write outside one).
+    private func sendOnce(_ records: [OutputRecord]) async throws(KafkaError) {
+        let producer = context.producer
+        guard let gate = context.transactions else {
+            _ = try await producer.send(records.map(\.producerRecord))
+            return
+        }
+        await gate.acquire()
+        do throws(KafkaError) {
+            try producer.beginTransaction()
+            do throws(KafkaError) {
+                _ = try await producer.send(records.map(\.producerRecord))
+                try await producer.commitTransaction()
+            } catch {
+                try? await producer.abortTransaction()
+                throw error
+            }
+        } catch {
+            await gate.release()
+            throw error
+        }
+        await gate.release()
     }
 
     static func backoff(_ attempt: Int) -> Duration {

@@ -59,6 +59,27 @@ struct PipelineIntegrationTests {
         return messages
     }
 
+    /// Everything in `topic` now (read to the end offsets at the time of the call).
+    static func readAll(_ cluster: EmbeddedKafkaCluster, topic: String) async throws -> [KafkaMessage] {
+        let reader = try KafkaConsumer(
+            configuration: .init(bootstrapServers: cluster.bootstrapServerList, strategy: .allPartitions(topics: [topic])),
+            logger: logger)
+        var messages: [KafkaMessage] = []
+        loop: for try await event in reader.events {
+            switch event {
+            case .messages(let batch): messages += batch
+            case .caughtUp: break loop
+            case .rebalance: continue
+            }
+        }
+        await reader.close()
+        return messages
+    }
+
+    static func outputIDs(_ messages: [KafkaMessage]) -> [String] {
+        messages.compactMap { $0.header(OutputHeader.outputID)?.value.map { String(decoding: $0, as: UTF8.self) } }
+    }
+
     @Test("a patient's events become grades, a changelog record and committed offsets; SIGTERM-style shutdown commits")
     func endToEnd() async throws {
         let cluster = try Self.cluster()
@@ -121,6 +142,50 @@ struct PipelineIntegrationTests {
         #expect(Set(changelog.filter(isPatientState).compactMap(\.key)).count == 6)
         // Each restored partition wrote its fencing checkpoint.
         #expect(changelog.filter { $0.header(OutputHeader.kind)?.value == Array("checkpoint".utf8) }.count >= 4)
+        await producer.close()
+        await cluster.close()
+    }
+
+    @Test("transactions mode: the calls succeed against the mock, and a restart re-reading everything duplicates nothing")
+    func transactionsMode() async throws {
+        let cluster = try Self.cluster()
+        var configuration = Self.configuration(cluster)
+        configuration.processingGuarantee = .transactions
+        let producer = try KafkaProducer(configuration: .init(bootstrapServers: cluster.bootstrapServerList), logger: Self.logger)
+        let infused = Date(timeIntervalSince1970: 1_772_000_000)
+        var records: [ProducerRecord] = []
+        for id in ["TX1", "TX2", "TX3"] {
+            records.append(
+                try Self.record(
+                    .patient(
+                        PatientEvent(
+                            eventId: "\(id)-adm", patientId: id, occurredAt: infused, ageYears: 10, weightKg: 30, allergies: [],
+                            infusion: Infusion(product: "tisagenlecleucel", target: "CD19", infusedAt: infused)))))
+            records.append(
+                try Self.record(
+                    .vitals(VitalsEvent(eventId: "\(id)-v1", patientId: id, occurredAt: infused.addingTimeInterval(86_400), temperatureC: 38.5, systolicBP: 100, oxygen: OxygenSupport(device: .roomAir)))))
+        }
+        _ = try await producer.send(records)
+        // Two runs of the worker in the same group: the mock does not store offsets sent to a
+        // transaction, so the second run reads every input again and must recognise it.
+        var afterRun: [[String]] = []
+        for _ in 0..<2 {
+            let pipeline = WorkerPipeline(configuration: configuration, evaluator: PatientEvaluator(), metrics: WorkerMetrics(), logger: Self.logger)
+            try await testGracefulShutdown { trigger in
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask { try await pipeline.run() }
+                    _ = try await Self.readUntil(cluster, topic: ToxWatchTopics.toxicityGrades) { Set($0.compactMap(\.key)).count >= 3 }
+                    // Let the (second) run read, and skip, everything it finds.
+                    try await Task.sleep(for: .seconds(3))
+                    trigger.triggerGracefulShutdown()
+                    try await group.waitForAll()
+                }
+            }
+            afterRun.append(Self.outputIDs(try await Self.readAll(cluster, topic: ToxWatchTopics.toxicityGrades)))
+        }
+        #expect(afterRun[0].count >= 3)
+        #expect(Set(afterRun[0]).count == afterRun[0].count, "no output written twice")
+        #expect(afterRun[1] == afterRun[0], "the second run re-read every input and published nothing again")
         await producer.close()
         await cluster.close()
     }
