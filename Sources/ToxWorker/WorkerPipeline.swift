@@ -36,14 +36,22 @@ package final class WorkerPipeline: Service {
     package var assignedPartitions: [Int] { runners.withLock { $0.keys.sorted() } }
 
     package func run() async throws {
-        try await TopicLayout.verify(configuration: configuration, logger: logger)
-        let producer = try KafkaProducer(configuration: producerConfiguration(), logger: logger)
+        let producer: KafkaProducer
+        let consumer: KafkaConsumer
         var transactions: TransactionGate?
-        if configuration.processingGuarantee == .transactions {
-            try await producer.initTransactions()
-            transactions = TransactionGate()
+        do {
+            try await TopicLayout.verify(configuration: configuration, logger: logger)
+            producer = try KafkaProducer(configuration: producerConfiguration(), logger: logger)
+            if configuration.processingGuarantee == .transactions {
+                try await producer.initTransactions()
+                transactions = TransactionGate()
+            }
+            consumer = try KafkaConsumer(configuration: consumerConfiguration(), logger: logger)
+        } catch let error as ConfigurationError {
+            throw WorkerStartupError(description: error.description)
+        } catch {
+            throw WorkerStartupError(description: "cannot start against \(configuration.brokers): \(error)")
         }
-        let consumer = try KafkaConsumer(configuration: consumerConfiguration(), logger: logger)
         let context = PartitionContext(
             configuration: configuration, consumer: consumer, producer: producer, transactions: transactions,
             evaluator: evaluator, inventory: inventory, metrics: metrics, logger: logger)
@@ -232,6 +240,12 @@ package final class WorkerPipeline: Service {
         producer.additionalConfig = configuration.kafka
         return producer
     }
+}
+
+/// The worker could not start: bad topics, unreachable or incompatible brokers. `toxd` exits
+/// with status 2 (systemd's unit does not restart on it: a person has to act).
+package struct WorkerStartupError: Error, CustomStringConvertible {
+    package var description: String
 }
 
 /// Start-up check of the topics the worker needs (DESIGN.md §1): present, and co-partitioned.

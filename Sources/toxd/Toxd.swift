@@ -119,11 +119,16 @@ struct Toxd: AsyncParsableCommand {
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
-            tasks.addTask { await Self.exitOnSecondSignal(logger: logger) }
-            try await tasks.next()
-            tasks.cancelAll()
+        do {
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask { try await group.run() }
+                tasks.addTask { await Self.exitOnSecondSignal(logger: logger) }
+                try await tasks.next()
+                tasks.cancelAll()
+            }
+        } catch let error as WorkerStartupError {
+            printError("toxd: \(error)")
+            throw ExitCode(2)
         }
     }
 

@@ -256,6 +256,17 @@ struct ToxdEndToEndTests {
             let worker = try await harness.startWorker("w1")
             try await harness.produce(file)
             try await harness.waitUntilConsumed()
+            // The operational endpoints of the running worker.
+            let port = try #require(worker.standardError.firstMatch(of: /http.port=(\d+)/).map { String($0.1) })
+            let fetch = "import urllib.request,sys\ntry:\n r=urllib.request.urlopen('http://127.0.0.1:'+sys.argv[1]+sys.argv[2]); print(r.status); print(r.read().decode())\nexcept urllib.error.HTTPError as e: print(e.code)"
+            let health = try await runCommand("python3", ["-c", fetch, port, "/health"])
+            #expect(health.stdout.hasPrefix("200\n"))
+            #expect(health.stdout.contains(#""status":"ready""#))
+            let metrics = try await runCommand("python3", ["-c", fetch, port, "/metrics"])
+            for series in ["toxd_events_consumed_total", "toxd_outputs_total", "toxd_ready 1", "toxd_evaluation_duration_seconds_bucket", "toxd_batch_commit_duration_seconds_count"] {
+                #expect(metrics.stdout.contains(series), "\(series) missing from /metrics")
+            }
+            #expect(!metrics.stdout.contains("E2E-3-"), "no patient id in metrics")
             worker.send(SIGTERM)
             #expect(try await worker.waitForExit(timeout: .seconds(45)) == 0)
             #expect(worker.standardError.contains("toxd stopped"))
@@ -266,6 +277,34 @@ struct ToxdEndToEndTests {
             throw error
         }
         await harness.shutdown()
+    }
+
+    @Test("toxd refuses bad settings and missing or mismatched topics with exit status 2 and a clear message")
+    func startupChecks() async throws {
+        let toxd = try BuildProducts.url("toxd").path
+        let noBrokers = try await runCommand(toxd, [])
+        #expect(noBrokers.status == 2)
+        #expect(noBrokers.stderr.contains("brokers: required"))
+        let badGuarantee = try await runCommand(toxd, ["--brokers", "127.0.0.1:1", "--processing-guarantee", "at-most-once"])
+        #expect(badGuarantee.status == 2)
+        #expect(badGuarantee.stderr.contains("'at-most-once' is not one of exactly-once, transactions"))
+        let unreachable = try await runCommand(toxd, ["--brokers", "127.0.0.1:1", "--http-port", "0"], timeout: .seconds(60))
+        #expect(unreachable.status == 2)
+        #expect(unreachable.stderr.contains("toxd: cannot start against 127.0.0.1:1"))
+        let help = try await runCommand(toxd, ["--help"])
+        #expect(help.stdout.contains("--processing-guarantee") && help.stdout.contains("Example"))
+        // A cluster whose changelog has fewer partitions than the patient topics.
+        let cluster = try EmbeddedKafkaCluster(brokers: 1, logger: E2EHarness.logger)
+        for topic in ToxWatchTopics.all {
+            let partitions = topic.name == ToxWatchTopics.patientStateChangelog ? 3 : topic.partitions(patientPartitions: 4)
+            try cluster.createTopic(topic.name, partitions: partitions)
+        }
+        let mismatched = try await runCommand(toxd, ["--brokers", cluster.bootstrapServers, "--http-port", "0"], timeout: .seconds(60))
+        #expect(mismatched.status == 2)
+        #expect(mismatched.stderr.contains("toxd: the patient, output, changelog and dead-letter topics must have the same partition count"))
+        #expect(mismatched.stderr.contains("toxd.patient-state.v1=3"))
+        #expect(mismatched.stderr.contains("cart.vitals.v1=4"))
+        await cluster.close()
     }
 
     @Test("(f) a worker added to a running group takes over partitions and restores their patients")
