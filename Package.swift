@@ -7,6 +7,8 @@ let package = Package(
     products: [
         .executable(name: "toxd", targets: ["toxd"]),
         .executable(name: "toxctl", targets: ["toxctl"]),
+        // The worker's per-event work behind a public API, for the separate package in Benchmarks/.
+        .library(name: "ToxWatchBenchmarkSupport", targets: ["ToxWatchBenchmarkSupport"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -76,6 +78,11 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
+        ),
+        // Public entry points for Benchmarks/ (a separate package cannot see `package` declarations).
+        .target(
+            name: "ToxWatchBenchmarkSupport",
+            dependencies: ["ToxWorker", "ClinicalEvents", "ToxicityRules", "ProtocolCatalog"]
         ),
         // Process and fixture helpers shared by the CLI and end-to-end test targets.
         .target(name: "ToxTestSupport", path: "Tests/ToxTestSupport"),

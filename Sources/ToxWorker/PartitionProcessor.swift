@@ -375,8 +375,13 @@ package struct PartitionProcessor: Sendable {
             headers: Self.headers(kind: .deadLetter, id: record.id, cause: cause))
     }
 
+    /// The changelog value of a patient: its `PatientStateRecord`.
+    package static func changelogValue(_ state: PatientState) -> [UInt8] {
+        (try? stateEncoder.encode(PatientStateRecord(state))).map { Array($0) } ?? []
+    }
+
     private func changelogOutput(_ state: PatientState) -> OutputRecord {
-        let value = (try? Self.stateEncoder.encode(PatientStateRecord(state))).map { Array($0) } ?? []
+        let value = Self.changelogValue(state)
         return OutputRecord(
             kind: .patientState, id: "patient-state/\(state.patientId)", topic: ToxWatchTopics.patientStateChangelog,
             partition: partition, key: Array(state.patientId.utf8), value: value,

@@ -1,0 +1,117 @@
+import Foundation
+import Histogram
+import ToxWatchBenchmarkSupport
+
+// Helpers for Scripts/bench.
+//
+//   toxbench hdr FILE
+//       FILE: one latency per line, in microseconds. Records them in an HdrHistogram (3 significant
+//       digits) and prints {"count", "p50Ms", "p99Ms", "p999Ms", "maxMs"}.
+//   toxbench rules COURSE [--what worker|assess|timeline|decode] [--runs N] [--seconds S]
+//       A single-threaded harness: one second of warm-up, then N runs of S seconds each; prints the
+//       evaluations per second of every run, their median and spread (min, max), as JSON.
+//   toxbench loop COURSE --what W --iterations N
+//       Runs W N times and exits (for profilers: valgrind --tool=callgrind toxbench loop …).
+
+func fail(_ message: String) -> Never {
+    FileHandle.standardError.write(Data("toxbench: \(message)\n".utf8))
+    exit(2)
+}
+
+func option(_ name: String, in arguments: [String]) -> String? {
+    guard let index = arguments.firstIndex(of: name), index + 1 < arguments.count else { return nil }
+    return arguments[index + 1]
+}
+
+func json(_ object: [String: Any]) -> String {
+    let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
+    return String(decoding: data, as: UTF8.self)
+}
+
+func operation(_ workload: RulesWorkload, _ what: String) -> () -> Int {
+    switch what {
+    case "worker": return workload.evaluateLikeWorker
+    case "assess": return workload.assessPrebuilt
+    case "timeline": return workload.buildTimeline
+    case "decode": return workload.decodeCourse
+    case "changelog": return workload.encodeChangelogRecord
+    default: fail("--what must be worker, assess, timeline, decode or changelog")
+    }
+}
+
+func loadWorkload(_ path: String) -> RulesWorkload {
+    do {
+        return try RulesWorkload(course: Data(contentsOf: URL(fileURLWithPath: path)))
+    } catch {
+        fail("\(path): \(error)")
+    }
+}
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+guard let command = arguments.first, arguments.count >= 2 else {
+    fail("usage: toxbench hdr FILE | rules COURSE [--what W] [--runs N] [--seconds S] | loop COURSE --what W --iterations N")
+}
+
+switch command {
+case "hdr":
+    guard let text = try? String(contentsOfFile: arguments[1], encoding: .utf8) else { fail("cannot read \(arguments[1])") }
+    var histogram = Histogram<UInt64>(highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: .three)
+    for line in text.split(separator: "\n") {
+        guard let micros = UInt64(line.trimmingCharacters(in: .whitespaces)) else { continue }
+        _ = histogram.record(max(1, micros))
+    }
+    func ms(_ percentile: Double) -> Double {
+        (Double(histogram.valueAtPercentile(percentile)) / 1000 * 100).rounded() / 100
+    }
+    print(json([
+        "count": histogram.totalCount, "p50Ms": ms(50), "p90Ms": ms(90), "p99Ms": ms(99), "p999Ms": ms(99.9),
+        "maxMs": (Double(histogram.max) / 10).rounded() / 100,
+    ]))
+
+case "rules":
+    let workload = loadWorkload(arguments[1])
+    let what = option("--what", in: arguments) ?? "worker"
+    let runs = Int(option("--runs", in: arguments) ?? "7") ?? 7
+    let seconds = Double(option("--seconds", in: arguments) ?? "1") ?? 1
+    let body = operation(workload, what)
+    let clock = ContinuousClock()
+    var sink = 0
+    // Warm-up: caches, allocator, lazy statics.
+    let warmEnd = clock.now + .seconds(1)
+    while clock.now < warmEnd { for _ in 0..<100 { sink &+= body() } }
+    var rates: [Double] = []
+    for _ in 0..<runs {
+        var count = 0
+        let start = clock.now
+        let end = start + .milliseconds(Int(seconds * 1000))
+        var now = start
+        while now < end {
+            for _ in 0..<100 { sink &+= body() }
+            count += 100
+            now = clock.now
+        }
+        let elapsed = now - start
+        let elapsedSeconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        rates.append(Double(count) / elapsedSeconds)
+    }
+    let sorted = rates.sorted()
+    let median = sorted[sorted.count / 2]
+    print(json([
+        "what": what, "events": workload.eventCount, "recommendations": workload.publishedRecommendationCount,
+        "runs": rates.map { $0.rounded() }, "medianPerSec": median.rounded(),
+        "minPerSec": (sorted.first ?? 0).rounded(), "maxPerSec": (sorted.last ?? 0).rounded(),
+        "spreadPercent": ((((sorted.last ?? 0) - (sorted.first ?? 0)) / median) * 1000).rounded() / 10,
+        "checksum": sink & 0xffff,
+    ]))
+
+case "loop":
+    let workload = loadWorkload(arguments[1])
+    let body = operation(workload, option("--what", in: arguments) ?? "worker")
+    let iterations = Int(option("--iterations", in: arguments) ?? "1000") ?? 1000
+    var sink = 0
+    for _ in 0..<iterations { sink &+= body() }
+    print(sink & 0xffff)
+
+default:
+    fail("unknown command \(command)")
+}

@@ -1,0 +1,113 @@
+import ClinicalEvents
+public import Foundation
+import ProtocolCatalog
+import ToxWorker
+import ToxicityRules
+
+/// The per-event work of the worker on one patient, exposed for the benchmark package in
+/// `Benchmarks/` (a separate package, which cannot see `package` declarations). Not used by the
+/// service.
+///
+/// The patient is a `toxctl evaluate` document (`Benchmarks/Fixtures/course-72h.json`: a 72-hour
+/// course). Building the workload replays it event by event the way a partition task does, so
+/// the patient carries the anakinra recommendations the worker would have published.
+public struct RulesWorkload: Sendable {
+    private let evaluator: PatientEvaluator
+    private let engine = ToxicityEngine()
+    private let state: PatientState
+    private let instant: Date
+    private let inventory: InventorySnapshot
+    private let prepared: PreparedProtocol?
+    private let timeline: PatientTimeline
+    private let rawEvents: [[UInt8]]
+
+    /// Events in the course (the admission included).
+    public var eventCount: Int { state.events.count }
+    /// Recommendations the worker published while the course was replayed.
+    public var publishedRecommendationCount: Int { state.recommendations.count }
+
+    public struct Failure: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// - Parameter course: a `toxctl evaluate` input document.
+    public init(course: Data) throws {
+        let input: EvaluationInput
+        do {
+            input = try EvaluationInput.decode(course)
+        } catch {
+            throw Failure(description: "course: \(error)")
+        }
+        let catalog = try AnakinraProtocolCatalog.load()
+        guard let protocolId = input.patient.protocolId, let rules = catalog[protocolId] else {
+            throw Failure(description: "course: the admission must name a shipped protocol")
+        }
+        evaluator = PatientEvaluator(protocols: catalog.protocols)
+        prepared = PreparedProtocol(rules)
+        inventory = InventorySnapshot(input.inventory)
+        // The worker's replay: apply each event, evaluate at the latest event time, and keep the
+        // recommendations whose action or dose changed (PartitionProcessor.evaluate).
+        var state = PatientState(patientId: input.patient.patientId)
+        var published: String?
+        for (index, event) in input.timeline.sorted(by: { $0.occurredAt < $1.occurredAt }).enumerated() {
+            state.insert(event)
+            guard let at = state.latestEventAt else { continue }
+            let evaluation = evaluator.evaluate(state, at: at, inventory: inventory)
+            if let recommendation = evaluation.recommendation, evaluation.summary.recommendation != published {
+                state.recommendations.append(recommendation.prior(id: "bench/\(index)", issuedAt: at))
+                published = evaluation.summary.recommendation
+            }
+        }
+        self.state = state
+        guard let last = state.latestEventAt else { throw Failure(description: "course: no events") }
+        instant = last
+        timeline = engine.timeline(state.events, recommendations: state.recommendations)
+        // Each event's own bytes, as the worker receives them.
+        guard let document = try JSONSerialization.jsonObject(with: course) as? [String: Any],
+            let events = document["events"] as? [Any], let patient = document["patient"]
+        else { throw Failure(description: "course: not an object with patient and events") }
+        rawEvents = try ([patient] + events).map { Array(try JSONSerialization.data(withJSONObject: $0)) }
+    }
+
+    /// One evaluation as the worker runs it after an event: `PatientEvaluator.evaluate` (the
+    /// timeline from the patient's events, then the full assessment: grades, recommendation,
+    /// alternatives, alerts, next decision instant, and the published summary).
+    /// - Returns: a value that depends on the result (keep it alive in the benchmark).
+    public func evaluateLikeWorker() -> Int {
+        let evaluation = evaluator.evaluate(state, at: instant, inventory: inventory)
+        return evaluation.summary.grades?.utf8.count ?? 0 &+ (evaluation.summary.recommendation?.utf8.count ?? 0)
+            &+ evaluation.alternatives.count &+ (evaluation.nextDecisionAt == nil ? 0 : 1)
+    }
+
+    /// The full assessment on a timeline built beforehand (the engine alone).
+    public func assessPrebuilt() -> Int {
+        let assessment = engine.assess(timeline, at: instant, prepared: prepared, inventory: inventory)
+        let grades = assessment.grades
+        let recommendation = assessment.recommendation
+        let alternatives = assessment.alternatives
+        let alerts = assessment.grading?.alerts.count ?? 0
+        return grades.crs.grade &+ grades.icans.grade &+ (recommendation?.dose?.mg.map { Int($0) } ?? 0)
+            &+ alternatives.count &+ alerts &+ (assessment.nextDecisionAt == nil ? 0 : 1)
+    }
+
+    /// Building the patient's timeline (every index and grade history) from its events.
+    public func buildTimeline() -> Int {
+        engine.timeline(state.events, recommendations: state.recommendations).events.count
+    }
+
+    /// Decoding and validating every event of the course from its bytes (`decodeEvent`).
+    /// - Returns: the number of events decoded.
+    public func decodeCourse() -> Int {
+        var decoded = 0
+        for bytes in rawEvents where (try? decodeEvent(bytes)) != nil { decoded += 1 }
+        return decoded
+    }
+
+    /// Number of raw events ``decodeCourse()`` decodes.
+    public var rawEventCount: Int { rawEvents.count }
+
+    /// The changelog record of the patient (what the worker writes after each change), in bytes.
+    public func encodeChangelogRecord() -> Int {
+        PartitionProcessor.changelogValue(state).count
+    }
+}
