@@ -17,6 +17,8 @@ package struct BatchOutcome: Sendable {
     /// Dead letters per source topic and reason.
     package var deadLettered: [DeadLetterCount: Int] = [:]
     package var evaluations = 0
+    /// Outputs that could not be encoded (the patient's other outputs and other patients go on).
+    package var failedOutputs = 0
     /// How long each evaluation took (for the evaluation-latency histogram).
     package var evaluationDurations: [Duration] = []
 
@@ -84,6 +86,8 @@ package struct PartitionProcessor: Sendable {
     private let retention: TimeInterval
     /// How long the latest evaluation took.
     private var lastEvaluationDuration: Duration = .zero
+    /// Outputs of the latest evaluation that could not be encoded.
+    private var lastFailedOutputs = 0
     /// Patients as they were before the current batch, for ``rollback()``; `nil` = did not exist.
     private var undo: [String: PatientState?] = [:]
     /// This owner's writer epoch: one more than the highest epoch found in the changelog at restore.
@@ -197,6 +201,7 @@ package struct PartitionProcessor: Sendable {
             outcome.outputs += evaluate(&state, at: at, cause: cause, inventory: inventory)
             outcome.evaluations += 1
             outcome.evaluationDurations.append(lastEvaluationDuration)
+            outcome.failedOutputs += lastFailedOutputs
             patients[patientId] = state
         }
         // Every patient whose offsets moved gets a changelog record, so a replay skips its inputs.
@@ -227,6 +232,7 @@ package struct PartitionProcessor: Sendable {
                 outcome.outputs += evaluate(&state, at: due, cause: .timer(at: due), inventory: inventory)
                 outcome.evaluations += 1
                 outcome.evaluationDurations.append(lastEvaluationDuration)
+                outcome.failedOutputs += lastFailedOutputs
                 fired += 1
             }
             guard fired > 0 else { continue }
@@ -252,6 +258,7 @@ package struct PartitionProcessor: Sendable {
             let outputs = evaluate(&state, at: at, cause: cause, inventory: inventory)
             outcome.evaluations += 1
             outcome.evaluationDurations.append(lastEvaluationDuration)
+            outcome.failedOutputs += lastFailedOutputs
             guard state.published != before else { continue }
             remember(patientId)
             outcome.outputs += outputs
@@ -319,51 +326,70 @@ package struct PartitionProcessor: Sendable {
         return .event(event)
     }
 
+    /// Evaluates the patient and returns the outputs that changed. An output that cannot be
+    /// encoded is left out and counted in ``lastFailedOutputs``; its part of the published summary
+    /// keeps the old value, so the next evaluation tries again.
     private mutating func evaluate(
         _ state: inout PatientState, at instant: Date, cause: OutputCause, inventory: InventorySnapshot
     ) -> [OutputRecord] {
         let started = ContinuousClock.now
         let evaluation = evaluator.evaluate(state, at: instant, inventory: inventory)
         lastEvaluationDuration = ContinuousClock.now - started
+        lastFailedOutputs = 0
         state.nextDecisionAt = evaluation.nextDecisionAt
         state.lastEvaluatedAt = instant
         var outputs: [OutputRecord] = []
-        let isFirst = state.published.grades == nil
-        if isFirst || evaluation.summary.grades != state.published.grades {
-            outputs.append(output(.toxicityGrades, body: evaluation.grades, state: state, cause: cause, at: instant))
+        var published = state.published
+        if state.published.grades == nil || evaluation.summary.grades != state.published.grades {
+            if let record = output(.toxicityGrades, body: evaluation.grades, state: state, cause: cause, at: instant) {
+                outputs.append(record)
+                published.grades = evaluation.summary.grades
+            } else {
+                lastFailedOutputs += 1
+            }
         }
         if let recommendation = evaluation.recommendation, evaluation.summary.recommendation != state.published.recommendation {
-            let published = output(.anakinraRecommendation, body: recommendation, state: state, cause: cause, at: instant)
-            outputs.append(published)
-            // The engine reads its own earlier advice (taper position, course boundaries).
-            state.recommendations.append(recommendation.prior(id: published.id, issuedAt: instant))
+            if let record = output(.anakinraRecommendation, body: recommendation, state: state, cause: cause, at: instant) {
+                outputs.append(record)
+                published.recommendation = evaluation.summary.recommendation
+                // The engine reads its own earlier advice (taper position, course boundaries).
+                state.recommendations.append(recommendation.prior(id: record.id, issuedAt: instant))
+            } else {
+                lastFailedOutputs += 1
+            }
         }
         if evaluation.summary.alternatives != state.published.alternatives {
-            for (index, alternative) in evaluation.alternatives.enumerated() {
-                outputs.append(output(.shortageAlternative, body: alternative, state: state, cause: cause, at: instant, index: index))
-            }
             let current = Set(evaluation.alternatives.map(\.shortDrug))
-            var index = evaluation.alternatives.count
-            for drug in state.published.alternativeDrugs ?? [] where !current.contains(drug) {
-                let resolved = evaluator.noLongerNeeded(drug, state: state, inventory: inventory)
-                outputs.append(output(.shortageAlternative, body: resolved, state: state, cause: cause, at: instant, index: index))
-                index += 1
+            let resolved = (state.published.alternativeDrugs ?? []).filter { !current.contains($0) }.map {
+                evaluator.noLongerNeeded($0, state: state, inventory: inventory)
+            }
+            let records = (evaluation.alternatives + resolved).enumerated().map { index, body in
+                output(.shortageAlternative, body: body, state: state, cause: cause, at: instant, index: index)
+            }
+            if records.allSatisfy({ $0 != nil }) {
+                outputs += records.compactMap { $0 }
+                published.alternatives = evaluation.summary.alternatives
+                published.alternativeDrugs = evaluation.summary.alternativeDrugs
+            } else {
+                lastFailedOutputs += records.filter { $0 == nil }.count
             }
         }
-        state.published = evaluation.summary
+        state.published = published
         return outputs
     }
 
+    /// The output record, or `nil` when its body cannot be encoded (a value JSON cannot carry,
+    /// such as a non-finite number): nothing half-written reaches the pharmacy.
     private func output(
         _ kind: OutputRecord.Kind, body: some Encodable & Sendable, state: PatientState, cause: OutputCause, at instant: Date,
         index: Int? = nil
-    ) -> OutputRecord {
+    ) -> OutputRecord? {
         let id = Self.outputID(kind, patientId: state.patientId, cause: cause, index: index)
-        let envelope = OutputEnvelope(type: kind.rawValue, id: id, patientId: state.patientId, assessedAt: instant, body: body)
-        let value = (try? Self.outputEncoder.encode(envelope)).map { Array($0) } ?? []
+        guard let value = Self.encodeOutput(type: kind.rawValue, id: id, patientId: state.patientId, assessedAt: instant, body: body)
+        else { return nil }
         return OutputRecord(
             kind: kind, id: id, topic: Self.topic(of: kind), partition: partition, key: Array(state.patientId.utf8),
-            value: value, headers: Self.headers(kind: kind, id: id, cause: cause))
+            value: Array(value), headers: Self.headers(kind: kind, id: id, cause: cause))
     }
 
     private func deadLetterOutput(_ record: DeadLetterRecord) -> OutputRecord {
@@ -397,6 +423,11 @@ package struct PartitionProcessor: Sendable {
                 KafkaHeader(name: OutputHeader.kind, string: OutputRecord.Kind.checkpoint.rawValue),
                 KafkaHeader(name: OutputHeader.epoch, string: String(epoch)),
             ])
+    }
+
+    /// An output's bytes (envelope beside the body), or `nil` when the body cannot be encoded.
+    static func encodeOutput(type: String, id: String, patientId: String, assessedAt: Date, body: some Encodable) -> Data? {
+        try? outputEncoder.encode(OutputEnvelope(type: type, id: id, patientId: patientId, assessedAt: assessedAt, body: body))
     }
 
     /// A deterministic id: the output type, the cause, and the patient when a cause has several.
