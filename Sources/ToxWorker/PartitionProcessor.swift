@@ -1,4 +1,4 @@
-import ClinicalEvents
+package import ClinicalEvents
 package import Foundation
 package import KafkaClient
 package import ToxicityRules
@@ -38,6 +38,15 @@ package struct OutputRecord: Sendable, Equatable {
         case deadLetter = "dead-letter"
         case patientState = "patient-state"
         case checkpoint
+
+        /// The kind of an output of the event contract (``OutputType``, `ClinicalEvents`).
+        package init(_ type: OutputType) {
+            switch type {
+            case .toxicityGrades: self = .toxicityGrades
+            case .anakinraRecommendation: self = .anakinraRecommendation
+            case .shortageAlternative: self = .shortageAlternative
+            }
+        }
     }
 
     package var kind: Kind
@@ -330,30 +339,30 @@ package struct PartitionProcessor: Sendable {
         var outputs: [OutputRecord] = []
         let isFirst = state.published.grades == nil
         if isFirst || evaluation.summary.grades != state.published.grades {
-            outputs.append(output(.toxicityGrades, body: evaluation.grades, state: state, cause: cause, at: instant))
+            outputs.append(output(evaluation.grades, state: state, cause: cause, at: instant))
         }
         if let recommendation = evaluation.recommendation, evaluation.summary.recommendation != state.published.recommendation {
-            let published = output(.anakinraRecommendation, body: recommendation, state: state, cause: cause, at: instant)
+            let published = output(recommendation, state: state, cause: cause, at: instant)
             outputs.append(published)
             // The engine reads its own earlier advice (taper position, course boundaries).
             state.recommendations.append(recommendation.prior(id: published.id, issuedAt: instant))
         }
         if evaluation.summary.alternatives != state.published.alternatives {
             for (index, alternative) in evaluation.alternatives.enumerated() {
-                outputs.append(output(.shortageAlternative, body: alternative, state: state, cause: cause, at: instant, index: index))
+                outputs.append(output(alternative, state: state, cause: cause, at: instant, index: index))
             }
         }
         state.published = evaluation.summary
         return outputs
     }
 
-    private func output(
-        _ kind: OutputRecord.Kind, body: some Encodable & Sendable, state: PatientState, cause: OutputCause, at instant: Date,
-        index: Int? = nil
+    private func output<Body: OutputBody>(
+        _ body: Body, state: PatientState, cause: OutputCause, at instant: Date, index: Int? = nil
     ) -> OutputRecord {
+        let kind = OutputRecord.Kind(Body.outputType)
         let id = Self.outputID(kind, patientId: state.patientId, cause: cause, index: index)
-        let envelope = OutputEnvelope(type: kind.rawValue, id: id, patientId: state.patientId, assessedAt: instant, body: body)
-        let value = (try? Self.outputEncoder.encode(envelope)).map { Array($0) } ?? []
+        let envelope = OutputEnvelope(id: id, patientId: state.patientId, assessedAt: instant, body: body)
+        let value = (try? envelope.encoded()).map { Array($0) } ?? []
         return OutputRecord(
             kind: kind, id: id, topic: Self.topic(of: kind), partition: partition, key: Array(state.patientId.utf8),
             value: value, headers: Self.headers(kind: kind, id: id, cause: cause))
@@ -431,13 +440,6 @@ package struct PartitionProcessor: Sendable {
         }
     }
 
-    private static let outputEncoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        encoder.dateEncodingStrategy = .iso8601
-        return encoder
-    }()
-
     /// Changelog dates are `Date`'s own value (seconds since 2001-01-01 as a Double), so a restored
     /// state equals the one written: ISO-8601 drops the fractions of computed instants such as a
     /// next dose, and seconds since 1970 lose the last bit in the conversion.
@@ -453,27 +455,6 @@ package struct PartitionProcessor: Sendable {
         decoder.dateDecodingStrategy = .deferredToDate
         return decoder
     }()
-}
-
-/// An output's envelope (DESIGN.md §3: `type`, `id`, `patientId`, `assessedAt`) with the body's
-/// fields beside it at the top level.
-struct OutputEnvelope<Body: Encodable>: Encodable {
-    var type: String
-    var id: String
-    var patientId: String
-    var assessedAt: Date
-    var body: Body
-
-    private enum CodingKeys: String, CodingKey { case type, id, patientId, assessedAt }
-
-    func encode(to encoder: any Encoder) throws {
-        try body.encode(to: encoder)
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(type, forKey: .type)
-        try container.encode(id, forKey: .id)
-        try container.encode(patientId, forKey: .patientId)
-        try container.encode(assessedAt, forKey: .assessedAt)
-    }
 }
 
 extension Duration {
