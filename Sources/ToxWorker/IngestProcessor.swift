@@ -5,7 +5,7 @@ package import KafkaClient
 /// Header names of the records `toxd ingest` writes.
 package enum IngestHeader {
     /// The source message's id: MSH-10 for HL7 v2; `Bundle.identifier.value`, else `Bundle/<id>` or
-    /// `<ResourceType>/<id>` for FHIR. Absent when the source carries none.
+    /// `<ResourceType>/<id>`, else the record key (UTF-8) for FHIR. Absent when there is none.
     package static let sourceMessageID = "toxwatch-source-message-id"
     /// `hl7` or `fhir`.
     package static let sourceFormat = "toxwatch-source-format"
@@ -140,7 +140,10 @@ package struct IngestProcessor: Sendable {
             }
             do throws(EventDecodingError) {
                 let result = try FHIRAdapter.decode(Data(value))
-                let sourceID = Self.fhirSourceID(value)
+                // The document's own id, else the key the integration engine gave the record.
+                let sourceID = Self.fhirSourceID(value) ?? message.key.flatMap { String(bytes: $0, encoding: .utf8) }.flatMap {
+                    $0.isEmpty ? nil : $0
+                }
                 decoded += result.events.map { ($0, sourceID) }
                 problems += result.rejected
                 skipped += result.skipped
