@@ -70,13 +70,16 @@ package struct IngestConfiguration: Sendable, Equatable {
 
     /// Builds the configuration from the environment and the flags, validating every value.
     /// - Throws: ``ConfigurationError`` naming the flag or variable.
-    package static func load(flags: Flags, environment: [String: String]) throws(ConfigurationError) -> IngestConfiguration {
+    package static func load(flags: Flags, environment: [String: String]) throws(ConfigurationError)
+        -> IngestConfiguration
+    {
         func value(_ flag: String?, _ variable: String) -> (String, String)? {
             if let flag { return (flag, "flag") }
             if let env = environment[variable] { return (env, "environment \(variable)") }
             return nil
         }
-        guard let (brokers, _) = value(flags.brokers, "TOXD_BROKERS"), !brokers.trimmingCharacters(in: .whitespaces).isEmpty
+        guard let (brokers, _) = value(flags.brokers, "TOXD_BROKERS"),
+            !brokers.trimmingCharacters(in: .whitespaces).isEmpty
         else {
             throw ConfigurationError("brokers: required (flag --brokers or environment TOXD_BROKERS)")
         }
@@ -101,7 +104,9 @@ package struct IngestConfiguration: Sendable, Equatable {
             throw ConfigurationError("\(topic) is an output of the ingest stage and cannot be one of its inputs")
         }
         if let port = flags.httpPort {
-            guard (0...65535).contains(port) else { throw ConfigurationError("flag --http-port: \(port) is not 0-65535") }
+            guard (0...65535).contains(port) else {
+                throw ConfigurationError("flag --http-port: \(port) is not 0-65535")
+            }
             configuration.httpPort = port
         } else if let text = environment["TOXD_INGEST_HTTP_PORT"] {
             guard let port = Int(text), (0...65535).contains(port) else {
@@ -140,7 +145,8 @@ package struct IngestConfiguration: Sendable, Equatable {
         if let partitioner = configuration.kafka["partitioner"], partitioner != Self.partitioner {
             throw ConfigurationError(
                 "kafka partitioner: '\(partitioner)' cannot be used: every producer to the patient topics must use "
-                    + "\(Self.partitioner) (Java's murmur2) so that a patient lands in the same partition of every topic")
+                    + "\(Self.partitioner) (Java's murmur2) so that a patient lands in the same partition of every topic"
+            )
         }
         return configuration
     }

@@ -20,20 +20,26 @@ package final class IngestMetrics: Sendable {
         self.registry = registry
         batchDuration = registry.makeDurationHistogram(
             descriptor: Self.descriptor(
-                "ingest_batch_duration", "seconds", "Time from a batch's first produce to its committed offsets"),
+                "ingest_batch_duration",
+                "seconds",
+                "Time from a batch's first produce to its committed offsets"
+            ),
             buckets: [
                 .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
                 .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(5),
-            ])
+            ]
+        )
         assignedPartitions = registry.makeGauge(
-            descriptor: Self.descriptor("ingest_assigned_partitions", nil, "Raw HL7/FHIR partitions assigned"))
+            descriptor: Self.descriptor("ingest_assigned_partitions", nil, "Raw HL7/FHIR partitions assigned")
+        )
     }
 
     /// One batch made durable: its records by outcome, its events by topic, its dead letters by reason.
     package func record(_ batch: IngestBatch, duration: Duration) {
         for (key, count) in batch.outcomes {
             registry.makeCounter(
-                descriptor: Self.records, labels: [("topic", key.topic), ("outcome", key.outcome.rawValue)]
+                descriptor: Self.records,
+                labels: [("topic", key.topic), ("outcome", key.outcome.rawValue)]
             ).increment(by: Int64(count))
         }
         for (topic, count) in batch.events {
@@ -47,7 +53,11 @@ package final class IngestMetrics: Sendable {
     }
 
     private static var records: MetricNameDescriptor {
-        descriptor("ingest_records", "total", "Raw records consumed, by topic and outcome (decoded, partial, failed, skipped)")
+        descriptor(
+            "ingest_records",
+            "total",
+            "Raw records consumed, by topic and outcome (decoded, partial, failed, skipped)"
+        )
     }
     private static var events: MetricNameDescriptor {
         descriptor("ingest_events", "total", "Canonical events published, by patient topic")

@@ -44,9 +44,11 @@ package final class IngestPipeline: Service {
     package func run() async throws {
         let deadLetterPartitions = try await IngestTopicLayout.verify(configuration: configuration, logger: logger)
         let processor = IngestProcessor(
-            hl7Topic: configuration.hl7Topic, fhirTopic: configuration.fhirTopic,
+            hl7Topic: configuration.hl7Topic,
+            fhirTopic: configuration.fhirTopic,
             deadLetterPartitions: deadLetterPartitions,
-            hl7Options: HL7DecodingOptions(defaultUTCOffsetSeconds: configuration.defaultUTCOffsetSeconds))
+            hl7Options: HL7DecodingOptions(defaultUTCOffsetSeconds: configuration.defaultUTCOffsetSeconds)
+        )
         let producer = try KafkaProducer(configuration: producerConfiguration(), logger: logger)
         let consumer: KafkaConsumer
         do {
@@ -92,7 +94,11 @@ package final class IngestPipeline: Service {
                 metrics.assignedPartitions.set(Double(assigned.count))
                 logger.info(
                     "assignment changed",
-                    metadata: ["change": "\(change.kind)", "partitions": "\(assigned.map(\.description).joined(separator: ","))"])
+                    metadata: [
+                        "change": "\(change.kind)",
+                        "partitions": "\(assigned.map(\.description).joined(separator: ","))",
+                    ]
+                )
             case .caughtUp:
                 continue
             }
@@ -101,7 +107,10 @@ package final class IngestPipeline: Service {
 
     /// Produces a batch's events and dead letters, waits for every acknowledgement, then commits.
     private func handle(
-        _ batch: [KafkaMessage], consumer: KafkaConsumer, producer: KafkaProducer, processor: IngestProcessor
+        _ batch: [KafkaMessage],
+        consumer: KafkaConsumer,
+        producer: KafkaProducer,
+        processor: IngestProcessor
     ) async throws {
         let started = ContinuousClock.now
         let outcome = processor.process(batch, now: Date())
@@ -114,7 +123,10 @@ package final class IngestPipeline: Service {
                 if error.isFatal { throw error }
                 attempt += 1
                 // Resending is safe: the records carry deterministic ids.
-                logger.warning("produce failed, retrying the batch", metadata: ["error": "\(error)", "attempt": "\(attempt)"])
+                logger.warning(
+                    "produce failed, retrying the batch",
+                    metadata: ["error": "\(error)", "attempt": "\(attempt)"]
+                )
                 try await Task.sleep(for: .milliseconds(min(5000, 100 * (1 << min(attempt, 6)))))
             }
         }
@@ -125,10 +137,14 @@ package final class IngestPipeline: Service {
             // yields the same event ids, which the worker drops.
             logger.warning(
                 "commit failed; the batch will be replayed with the same event ids",
-                metadata: ["error": "\(error)", "records": "\(batch.count)"])
+                metadata: ["error": "\(error)", "records": "\(batch.count)"]
+            )
         }
         metrics.record(outcome, duration: ContinuousClock.now - started)
-        let failed = outcome.outcomes.filter { $0.key.outcome == .failed || $0.key.outcome == .partial }.values.reduce(0, +)
+        let failed = outcome.outcomes.filter { $0.key.outcome == .failed || $0.key.outcome == .partial }.values.reduce(
+            0,
+            +
+        )
         if failed > 0 {
             logger.notice("records dead-lettered", metadata: ["records": "\(failed)"])
         }
@@ -139,7 +155,8 @@ package final class IngestPipeline: Service {
     private func consumerConfiguration() -> KafkaConsumerConfiguration {
         var consumer = KafkaConsumerConfiguration(
             bootstrapServers: configuration.brokerList,
-            strategy: .group(id: configuration.group, topics: [configuration.hl7Topic, configuration.fhirTopic]))
+            strategy: .group(id: configuration.group, topics: [configuration.hl7Topic, configuration.fhirTopic])
+        )
         consumer.clientID = "toxd-ingest"
         consumer.maxBatchSize = configuration.maxBatchSize
         consumer.additionalConfig = configuration.kafka
@@ -163,7 +180,9 @@ enum IngestTopicLayout {
     /// - Returns: the dead-letter topic's partition count.
     static func verify(configuration: IngestConfiguration, logger: Logger) async throws -> Int {
         var adminConfiguration = KafkaAdminConfiguration(bootstrapServers: configuration.brokerList)
-        adminConfiguration.additionalConfig = configuration.kafka.filter { $0.key != "partitioner" && $0.key != "group.id" }
+        adminConfiguration.additionalConfig = configuration.kafka.filter {
+            $0.key != "partitioner" && $0.key != "group.id"
+        }
         let admin = try KafkaAdminClient(configuration: adminConfiguration, logger: logger)
         let metadata: KafkaClusterMetadata
         do {
@@ -173,7 +192,8 @@ enum IngestTopicLayout {
             throw error
         }
         await admin.close()
-        for raw in [configuration.hl7Topic, configuration.fhirTopic] where (metadata.topic(raw)?.partitionCount ?? 0) == 0 {
+        for raw in [configuration.hl7Topic, configuration.fhirTopic]
+        where (metadata.topic(raw)?.partitionCount ?? 0) == 0 {
             logger.warning("raw topic not found yet; consuming it once it exists", metadata: ["kafka.topic": "\(raw)"])
         }
         return try check(metadata)
@@ -184,13 +204,15 @@ enum IngestTopicLayout {
         let missing = needed.filter { (metadata.topic($0)?.partitionCount ?? 0) == 0 }
         guard missing.isEmpty else {
             throw ConfigurationError(
-                "missing topics: \(missing.joined(separator: ", ")) (create them with `toxctl topics create`)")
+                "missing topics: \(missing.joined(separator: ", ")) (create them with `toxctl topics create`)"
+            )
         }
         let counts = ToxWatchTopics.patientInputs.map { ($0, metadata.topic($0)?.partitionCount ?? 0) }
         guard Set(counts.map(\.1)).count == 1 else {
             throw ConfigurationError(
                 "the patient topics must have the same partition count (a patient's events must meet in one "
-                    + "partition number); found \(counts.map { "\($0.0)=\($0.1)" }.joined(separator: ", "))")
+                    + "partition number); found \(counts.map { "\($0.0)=\($0.1)" }.joined(separator: ", "))"
+            )
         }
         return metadata.topic(ToxWatchTopics.deadLetters)?.partitionCount ?? 1
     }

@@ -75,8 +75,10 @@ package struct IngestProcessor: Sendable {
     package var hl7Options: HL7DecodingOptions
 
     package init(
-        hl7Topic: String = ToxWatchTopics.hl7Inbound, fhirTopic: String = ToxWatchTopics.fhirInbound,
-        deadLetterPartitions: Int, hl7Options: HL7DecodingOptions = .init()
+        hl7Topic: String = ToxWatchTopics.hl7Inbound,
+        fhirTopic: String = ToxWatchTopics.fhirInbound,
+        deadLetterPartitions: Int,
+        hl7Options: HL7DecodingOptions = .init()
     ) {
         self.hl7Topic = hl7Topic
         self.fhirTopic = fhirTopic
@@ -95,7 +97,10 @@ package struct IngestProcessor: Sendable {
             outcome.outcomes[IngestCount(topic: message.topic, outcome: result.outcome), default: 0] += 1
             for envelope in result.events { outcome.events[envelope.event.type.topic, default: 0] += 1 }
             if let letter = result.deadLetter {
-                outcome.deadLetters[DeadLetterCount(topic: message.topic, reason: letter.reason.rawValue), default: 0] += 1
+                outcome.deadLetters[
+                    DeadLetterCount(topic: message.topic, reason: letter.reason.rawValue),
+                    default: 0
+                ] += 1
             }
         }
         outcome.commitOffsets = next.keys.sorted().map { TopicPartitionOffset($0, KafkaOffset(next[$0] ?? 0)) }
@@ -113,12 +118,16 @@ package struct IngestProcessor: Sendable {
         case hl7Topic:
             format = "hl7"
             guard let value = message.value, value.contains(where: { !isBlank($0) }) else {
-                problems.append(.malformedHL7(segment: 1, segmentID: "", field: nil, problem: "the record has no value"))
+                problems.append(
+                    .malformedHL7(segment: 1, segmentID: "", field: nil, problem: "the record has no value")
+                )
                 break
             }
             let messages = HL7Framing.split(value).messages
             if messages.isEmpty {
-                problems.append(.malformedHL7(segment: 1, segmentID: "", field: nil, problem: "no HL7 message in the record"))
+                problems.append(
+                    .malformedHL7(segment: 1, segmentID: "", field: nil, problem: "no HL7 message in the record")
+                )
             }
             for bytes in messages {
                 do throws(EventDecodingError) {
@@ -141,9 +150,11 @@ package struct IngestProcessor: Sendable {
             do throws(EventDecodingError) {
                 let result = try FHIRAdapter.decode(Data(value))
                 // The document's own id, else the key the integration engine gave the record.
-                let sourceID = Self.fhirSourceID(value) ?? message.key.flatMap { String(bytes: $0, encoding: .utf8) }.flatMap {
-                    $0.isEmpty ? nil : $0
-                }
+                let sourceID =
+                    Self.fhirSourceID(value)
+                    ?? message.key.flatMap { String(bytes: $0, encoding: .utf8) }.flatMap {
+                        $0.isEmpty ? nil : $0
+                    }
                 decoded += result.events.map { ($0, sourceID) }
                 problems += result.rejected
                 skipped += result.skipped
@@ -154,7 +165,11 @@ package struct IngestProcessor: Sendable {
             format = "unknown"
             problems.append(
                 .invalidValue(
-                    path: "topic", value: message.topic, problem: "is neither the HL7 (\(hl7Topic)) nor the FHIR (\(fhirTopic)) topic"))
+                    path: "topic",
+                    value: message.topic,
+                    problem: "is neither the HL7 (\(hl7Topic)) nor the FHIR (\(fhirTopic)) topic"
+                )
+            )
         }
 
         var result = IngestResult(outcome: .skipped, skipped: skipped)
@@ -166,8 +181,12 @@ package struct IngestProcessor: Sendable {
                 headers += Self.sourceHeaders(message)
                 result.records.append(
                     ProducerRecord(
-                        topic: envelope.event.type.topic, key: Array(envelope.event.key.utf8), value: Array(value),
-                        headers: headers))
+                        topic: envelope.event.type.topic,
+                        key: Array(envelope.event.key.utf8),
+                        value: Array(value),
+                        headers: headers
+                    )
+                )
                 result.events.append(envelope)
             } catch {
                 problems.append(error)
@@ -182,36 +201,55 @@ package struct IngestProcessor: Sendable {
         }
         if let first = problems.first {
             let letter = deadLetter(
-                for: message, first: first, problems: problems.count, published: result.events.count, now: now)
+                for: message,
+                first: first,
+                problems: problems.count,
+                published: result.events.count,
+                now: now
+            )
             result.deadLetter = letter
             let value = (try? letter.encoded()).map { Array($0) } ?? []
             result.records.append(
                 ProducerRecord(
-                    topic: ToxWatchTopics.deadLetters, partition: message.partition % deadLetterPartitions,
-                    key: message.key, value: value,
+                    topic: ToxWatchTopics.deadLetters,
+                    partition: message.partition % deadLetterPartitions,
+                    key: message.key,
+                    value: value,
                     headers: [
                         KafkaHeader(name: OutputHeader.outputID, string: letter.id),
                         KafkaHeader(name: IngestHeader.outcome, string: result.outcome.rawValue),
                         KafkaHeader(name: IngestHeader.sourceFormat, string: format),
-                    ] + Self.sourceHeaders(message)))
+                    ] + Self.sourceHeaders(message)
+                )
+            )
         }
         return result
     }
 
     private func deadLetter(
-        for message: KafkaMessage, first: EventDecodingError, problems: Int, published: Int, now: Date
+        for message: KafkaMessage,
+        first: EventDecodingError,
+        problems: Int,
+        published: Int,
+        now: Date
     ) -> DeadLetterRecord {
         var text = first.description
         if problems > 1 { text = "\(problems) problems; the first: " + text }
         if published > 0 { text = "\(published) event(s) of this record were published; " + text }
         return DeadLetterRecord(
-            reason: first.reason, error: .init(field: first.field, message: text),
+            reason: first.reason,
+            error: .init(field: first.field, message: text),
             source: .init(
-                topic: message.topic, partition: Int32(clamping: message.partition), offset: message.offset,
-                timestamp: message.timestamp?.date),
-            originalKey: message.key.map { Data($0) }, originalValue: message.value.map { Data($0) },
+                topic: message.topic,
+                partition: Int32(clamping: message.partition),
+                offset: message.offset,
+                timestamp: message.timestamp?.date
+            ),
+            originalKey: message.key.map { Data($0) },
+            originalValue: message.value.map { Data($0) },
             originalHeaders: message.headers.map { .init(key: $0.name, value: $0.value.map { Data($0) }) },
-            deadLetteredAt: now)
+            deadLetteredAt: now
+        )
     }
 
     private static func sourceHeaders(_ message: KafkaMessage) -> [KafkaHeader] {

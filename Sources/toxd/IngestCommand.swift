@@ -49,8 +49,10 @@ struct IngestCommand: AsyncParsableCommand {
     var httpPort: Int?
 
     @Option(
-        name: .customLong("assume-offset"), parsing: .unconditional,
-        help: "UTC offset (Z, +hh:mm, -hh:mm) for HL7 timestamps that carry none when MSH-7 carries none either.")
+        name: .customLong("assume-offset"),
+        parsing: .unconditional,
+        help: "UTC offset (Z, +hh:mm, -hh:mm) for HL7 timestamps that carry none when MSH-7 carries none either."
+    )
     var assumeOffset: String?
 
     @Option(help: "Raw records per produce-then-commit batch (default 500).")
@@ -58,7 +60,11 @@ struct IngestCommand: AsyncParsableCommand {
 
     @Option(
         name: .customLong("kafka"),
-        help: ArgumentHelp("A librdkafka property, key=value (repeatable), e.g. security.protocol=SASL_SSL.", valueName: "key=value"))
+        help: ArgumentHelp(
+            "A librdkafka property, key=value (repeatable), e.g. security.protocol=SASL_SSL.",
+            valueName: "key=value"
+        )
+    )
     var kafkaProperties: [String] = []
 
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical (default info).")
@@ -82,7 +88,9 @@ struct IngestCommand: AsyncParsableCommand {
             throw ExitCode(2)
         }
         guard let level = Logger.Level(rawValue: logLevel) else {
-            printError("toxd ingest: --log-level: '\(logLevel)' is not one of trace, debug, info, notice, warning, error, critical")
+            printError(
+                "toxd ingest: --log-level: '\(logLevel)' is not one of trace, debug, info, notice, warning, error, critical"
+            )
             throw ExitCode(2)
         }
         LoggingSystem.bootstrap { label in
@@ -93,17 +101,26 @@ struct IngestCommand: AsyncParsableCommand {
         let logger = Logger(label: "toxd-ingest")
         let metrics = IngestMetrics()
         let pipeline = IngestPipeline(configuration: configuration, metrics: metrics, logger: logger)
-        let http = OpsHTTPServer(host: configuration.httpHost, port: configuration.httpPort, logger: logger) { method, path in
+        let http = OpsHTTPServer(host: configuration.httpHost, port: configuration.httpPort, logger: logger) {
+            method,
+            path in
             guard method == "GET" else { return .text(405, "only GET\n") }
             switch path {
             case "/metrics":
                 return OpsHTTPServer.Response(
-                    status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8", body: metrics.exposition())
+                    status: 200,
+                    contentType: "text/plain; version=0.0.4; charset=utf-8",
+                    body: metrics.exposition()
+                )
             case "/health":
                 let ready = pipeline.isReady
-                let body = #"{"status":"\#(ready ? "ready" : "starting")","partitions":\#(pipeline.assignedPartitions.count)}"#
+                let body =
+                    #"{"status":"\#(ready ? "ready" : "starting")","partitions":\#(pipeline.assignedPartitions.count)}"#
                 return OpsHTTPServer.Response(
-                    status: ready ? 200 : 503, contentType: "application/json", body: Array((body + "\n").utf8))
+                    status: ready ? 200 : 503,
+                    contentType: "application/json",
+                    body: Array((body + "\n").utf8)
+                )
             case "/health/live":
                 return .text(200, "alive\n")
             default:
@@ -122,11 +139,15 @@ struct IngestCommand: AsyncParsableCommand {
                 services: [
                     .init(service: http),
                     .init(
-                        service: pipeline, successTerminationBehavior: .gracefullyShutdownGroup,
-                        failureTerminationBehavior: .gracefullyShutdownGroup),
+                        service: pipeline,
+                        successTerminationBehavior: .gracefullyShutdownGroup,
+                        failureTerminationBehavior: .gracefullyShutdownGroup
+                    ),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: logger))
+                logger: logger
+            )
+        )
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
             tasks.addTask { await WorkerCommand.exitOnSecondSignal(logger: logger) }

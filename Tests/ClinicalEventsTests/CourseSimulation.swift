@@ -27,13 +27,17 @@ struct CourseSimulation {
     private let patientId: String
 
     init(
-        patientId: String, protocolId: String?, protocols: [AnakinraProtocol], inventory: [InventoryEvent] = [],
+        patientId: String,
+        protocolId: String?,
+        protocols: [AnakinraProtocol],
+        inventory: [InventoryEvent] = [],
         followRecommendations: Bool = true
     ) {
         processor = PartitionProcessor(
             partition: 0,
             evaluator: PatientEvaluator(protocols: protocols, defaultProtocol: protocolId),
-            lateEventWindow: .seconds(6 * 3600))
+            lateEventWindow: .seconds(6 * 3600)
+        )
         self.inventory = InventorySnapshot(inventory)
         self.followRecommendations = followRecommendations
         self.patientId = patientId
@@ -62,9 +66,17 @@ struct CourseSimulation {
             try apply(
                 .medication(
                     MedicationEvent(
-                        eventId: "\(patientId)-anakinra-\(administered)", patientId: patientId, occurredAt: next.due,
-                        drug: .anakinra, action: .administered, doseMg: Double(next.mg), route: next.route)),
-                punctuate: false)
+                        eventId: "\(patientId)-anakinra-\(administered)",
+                        patientId: patientId,
+                        occurredAt: next.due,
+                        drug: .anakinra,
+                        action: .administered,
+                        doseMg: Double(next.mg),
+                        route: next.route
+                    )
+                ),
+                punctuate: false
+            )
             if nextAnakinra == nil {
                 nextAnakinra = (next.due.addingTimeInterval(next.interval), next.mg, next.route, next.interval)
             }
@@ -83,8 +95,12 @@ struct CourseSimulation {
         let offset = offsets[topic, default: 0]
         offsets[topic] = offset + 1
         let message = KafkaMessage(
-            topic: topic, partition: 0, offset: offset, key: Array(event.patientId.utf8),
-            value: Array(try encodeEvent(.clinical(event))))
+            topic: topic,
+            partition: 0,
+            offset: offset,
+            key: Array(event.patientId.utf8),
+            value: Array(try encodeEvent(.clinical(event)))
+        )
         collect(processor.process([message], inventory: inventory, now: event.occurredAt))
     }
 
@@ -93,8 +109,11 @@ struct CourseSimulation {
         inventory = InventorySnapshot(events)
         collect(
             processor.inventoryChanged(
-                site: nil, cause: .inventory(topic: "pharmacy.inventory.v1", partition: 0, offset: offset),
-                inventory: inventory))
+                site: nil,
+                cause: .inventory(topic: "pharmacy.inventory.v1", partition: 0, offset: offset),
+                inventory: inventory
+            )
+        )
     }
 
     private mutating func collect(_ outcome: BatchOutcome) {
@@ -147,28 +166,57 @@ enum Courses {
     static func patient(_ id: String, _ profile: Profile) -> ClinicalEvent {
         .patient(
             PatientEvent(
-                eventId: "\(id)-adm", patientId: id, occurredAt: at(-2), ageYears: profile.ageYears,
-                weightKg: profile.weightKg, allergies: profile.allergies,
-                infusion: Infusion(product: "tisagenlecleucel", target: profile.target, infusedAt: infusion), site: "north"))
+                eventId: "\(id)-adm",
+                patientId: id,
+                occurredAt: at(-2),
+                ageYears: profile.ageYears,
+                weightKg: profile.weightKg,
+                allergies: profile.allergies,
+                infusion: Infusion(product: "tisagenlecleucel", target: profile.target, infusedAt: infusion),
+                site: "north"
+            )
+        )
     }
 
-    static func vitals(_ id: String, _ n: Int, _ hours: Double, temperature: Double, systolic: Double, oxygen: OxygenSupport)
+    static func vitals(
+        _ id: String,
+        _ n: Int,
+        _ hours: Double,
+        temperature: Double,
+        systolic: Double,
+        oxygen: OxygenSupport
+    )
         -> ClinicalEvent
     {
         .vitals(
             VitalsEvent(
-                eventId: "\(id)-v\(n)", patientId: id, occurredAt: at(hours), temperatureC: temperature,
-                systolicBP: systolic, heartRate: 120, spo2: 96, oxygen: oxygen))
+                eventId: "\(id)-v\(n)",
+                patientId: id,
+                occurredAt: at(hours),
+                temperatureC: temperature,
+                systolicBP: systolic,
+                heartRate: 120,
+                spo2: 96,
+                oxygen: oxygen
+            )
+        )
     }
 
     static func neuro(_ id: String, _ n: Int, _ hours: Double, ageYears: Double, impaired: Bool) -> ClinicalEvent {
         let child = ageYears < 12
         return .neuro(
             NeuroEvent(
-                eventId: "\(id)-n\(n)", patientId: id, occurredAt: at(hours),
-                iceScore: child ? nil : (impaired ? 2 : 10), capdScore: child ? (impaired ? 12 : 0) : nil,
-                consciousness: impaired ? .awakensToVoice : .awake, seizure: Seizure.none, motorWeakness: MotorWeakness.none,
-                cerebralEdema: CerebralEdema.none))
+                eventId: "\(id)-n\(n)",
+                patientId: id,
+                occurredAt: at(hours),
+                iceScore: child ? nil : (impaired ? 2 : 10),
+                capdScore: child ? (impaired ? 12 : 0) : nil,
+                consciousness: impaired ? .awakensToVoice : .awake,
+                seizure: Seizure.none,
+                motorWeakness: MotorWeakness.none,
+                cerebralEdema: CerebralEdema.none
+            )
+        )
     }
 
     static func lab(_ id: String, _ name: String, _ hours: Double, _ test: LabTest, _ value: Double, uln: Double? = nil)
@@ -176,17 +224,38 @@ enum Courses {
     {
         .lab(
             LabEvent(
-                eventId: "\(id)-\(name)", patientId: id, occurredAt: at(hours), test: test, value: value,
-                upperLimitOfNormal: uln))
+                eventId: "\(id)-\(name)",
+                patientId: id,
+                occurredAt: at(hours),
+                test: test,
+                value: value,
+                upperLimitOfNormal: uln
+            )
+        )
     }
 
-    static func medication(_ id: String, _ name: String, _ hours: Double, _ drug: Drug, _ action: MedicationAction, mg: Double?, route: Route)
+    static func medication(
+        _ id: String,
+        _ name: String,
+        _ hours: Double,
+        _ drug: Drug,
+        _ action: MedicationAction,
+        mg: Double?,
+        route: Route
+    )
         -> ClinicalEvent
     {
         .medication(
             MedicationEvent(
-                eventId: "\(id)-\(name)", patientId: id, occurredAt: at(hours), drug: drug, action: action, doseMg: mg,
-                route: route))
+                eventId: "\(id)-\(name)",
+                patientId: id,
+                occurredAt: at(hours),
+                drug: drug,
+                action: action,
+                doseMg: mg,
+                route: route
+            )
+        )
     }
 
     /// The events of a course; normal vitals and neuro continue to hour 160.
@@ -214,7 +283,9 @@ enum Courses {
         case .refractoryCRS:
             v(24, 39.2, normal, roomAir)
             v(30, 39.5, hypotensive, cannula)
-            events.append(medication(id, "toci-1", 31, .tocilizumab, .administered, mg: min(800, 8 * weight), route: .iv))
+            events.append(
+                medication(id, "toci-1", 31, .tocilizumab, .administered, mg: min(800, 8 * weight), route: .iv)
+            )
             events.append(medication(id, "dex-1", 36, .dexamethasone, .administered, mg: 10, route: .iv))
             events.append(medication(id, "norepi-on", 38, .norepinephrine, .infusionStarted, mg: nil, route: .iv))
             for h in stride(from: 38.0, through: 58, by: 4) { v(h, 38.9, hypotensive, cannula) }

@@ -28,13 +28,19 @@ enum FHIRShape {
         case let text as String:
             if text.isEmpty { return ["\(path): empty string"] }
             let key = path.split(separator: ".").last.map(String.init) ?? ""
-            if ["system", "url"].contains(key), !(text.hasPrefix("http://") || text.hasPrefix("https://") || text.hasPrefix("urn:")) {
+            if ["system", "url"].contains(key),
+                !(text.hasPrefix("http://") || text.hasPrefix("https://") || text.hasPrefix("urn:"))
+            {
                 return ["\(path): '\(text)' is not an absolute URI"]
             }
-            if ["code", "system", "url", "reference", "valueCode"].contains(key), text.trimmingCharacters(in: .whitespacesAndNewlines) != text {
+            if ["code", "system", "url", "reference", "valueCode"].contains(key),
+                text.trimmingCharacters(in: .whitespacesAndNewlines) != text
+            {
                 return ["\(path): surrounding whitespace"]
             }
-            if key == "reference", (try? reference.wholeMatch(in: text)) == nil { return ["\(path): '\(text)' is not Type/id"] }
+            if key == "reference", (try? reference.wholeMatch(in: text)) == nil {
+                return ["\(path): '\(text)' is not Type/id"]
+            }
             if key == "authoredOn", (try? dateTime.wholeMatch(in: text)) == nil { return ["\(path): not a dateTime"] }
             return []
         case let array as [Any]:
@@ -48,7 +54,9 @@ enum FHIRShape {
                     if !path.isEmpty { found.append("\(path): resourceType inside an element") }
                     continue
                 }
-                if (try? elementName.wholeMatch(in: key)) == nil { found.append("\(path).\(key): not a FHIR element name") }
+                if (try? elementName.wholeMatch(in: key)) == nil {
+                    found.append("\(path).\(key): not a FHIR element name")
+                }
                 found += problems(element, path: path.isEmpty ? key : "\(path).\(key)")
             }
             // A Quantity (an Identifier also has `system` and `value`, but a string value and no unit or code).
@@ -64,8 +72,12 @@ enum FHIRShape {
         }
     }
 
-    static let requestStatuses: Set = ["active", "on-hold", "cancelled", "completed", "entered-in-error", "stopped", "draft", "unknown"]
-    static let intents: Set = ["proposal", "plan", "order", "original-order", "reflex-order", "filler-order", "instance-order", "option"]
+    static let requestStatuses: Set = [
+        "active", "on-hold", "cancelled", "completed", "entered-in-error", "stopped", "draft", "unknown",
+    ]
+    static let intents: Set = [
+        "proposal", "plan", "order", "original-order", "reflex-order", "filler-order", "instance-order", "option",
+    ]
     static let periodUnits: Set = ["s", "min", "h", "d", "wk", "mo", "a"]
 
     /// The MedicationRequest elements and cardinalities of FHIR R4 that ToxWatch uses.
@@ -74,15 +86,21 @@ enum FHIRShape {
         if json["resourceType"] as? String != "MedicationRequest" { found.append("resourceType") }
         if !requestStatuses.contains(json["status"] as? String ?? "") { found.append("status") }
         if !intents.contains(json["intent"] as? String ?? "") { found.append("intent") }
-        if (json["medicationCodeableConcept"] == nil) == (json["medicationReference"] == nil) { found.append("exactly one medication[x]") }
+        if (json["medicationCodeableConcept"] == nil) == (json["medicationReference"] == nil) {
+            found.append("exactly one medication[x]")
+        }
         if (json["subject"] as? [String: Any])?["reference"] == nil { found.append("subject.reference (1..1)") }
         for dosage in json["dosageInstruction"] as? [[String: Any]] ?? [] {
             if let repeatElement = (dosage["timing"] as? [String: Any])?["repeat"] as? [String: Any] {
-                if !periodUnits.contains(repeatElement["periodUnit"] as? String ?? "") { found.append("timing.repeat.periodUnit") }
+                if !periodUnits.contains(repeatElement["periodUnit"] as? String ?? "") {
+                    found.append("timing.repeat.periodUnit")
+                }
                 if ((repeatElement["frequency"] as? Int) ?? 0) < 1 { found.append("timing.repeat.frequency") }
                 if ((repeatElement["period"] as? Double) ?? 0) <= 0 { found.append("timing.repeat.period") }
             }
-            if let ratio = dosage["maxDosePerPeriod"] as? [String: Any], ratio["numerator"] == nil || ratio["denominator"] == nil {
+            if let ratio = dosage["maxDosePerPeriod"] as? [String: Any],
+                ratio["numerator"] == nil || ratio["denominator"] == nil
+            {
                 found.append("maxDosePerPeriod needs numerator and denominator")
             }
         }
@@ -95,20 +113,28 @@ struct FHIRMedicationRequestTests {
     static func catalog() throws -> AnakinraProtocolCatalog { try AnakinraProtocolCatalog.load() }
 
     /// The recommendation `toxctl evaluate` computes for an event-contract fixture under `protocol`.
-    static func output(_ fixture: String, protocol id: String) throws -> (AnakinraRecommendationOutput, AnakinraProtocol) {
+    static func output(_ fixture: String, protocol id: String) throws -> (
+        AnakinraRecommendationOutput, AnakinraProtocol
+    ) {
         let input = try EvaluationInput.decode(Fixtures.data("evaluate/\(fixture).input.json"))
         let anakinraProtocol = try #require(try catalog()[id])
         let instant = try #require(input.timeline.map(\.occurredAt).max())
         var policy = GradingPolicy.default
         policy.iecHsCriteria = anakinraProtocol.iecHsCriteria
         let assessment = ToxicityEngine(policy: policy).assess(
-            PatientTimeline(events: input.timeline, policy: policy), at: instant, prepared: PreparedProtocol(anakinraProtocol),
-            inventory: InventorySnapshot(input.inventory))
+            PatientTimeline(events: input.timeline, policy: policy),
+            at: instant,
+            prepared: PreparedProtocol(anakinraProtocol),
+            inventory: InventorySnapshot(input.inventory)
+        )
         let recommendation = try #require(assessment.recommendation)
         return (
             AnakinraRecommendationOutput(
-                id: "anakinra-recommendation/cart.vitals.v1/3/\(fixture.count)", patientId: input.patient.patientId,
-                assessedAt: instant, body: recommendation),
+                id: "anakinra-recommendation/cart.vitals.v1/3/\(fixture.count)",
+                patientId: input.patient.patientId,
+                assessedAt: instant,
+                body: recommendation
+            ),
             anakinraProtocol
         )
     }
@@ -124,9 +150,17 @@ struct FHIRMedicationRequestTests {
         ("tc17-st-jude-40kg-carhlh", "st-jude", 100, "IV", 6, nil, nil),
     ]
 
-    @Test("TC01, TC09, TC17: a draft proposal with the round dose, route, timing and the protocol's caps", arguments: workedCases)
+    @Test(
+        "TC01, TC09, TC17: a draft proposal with the round dose, route, timing and the protocol's caps",
+        arguments: workedCases
+    )
     func workedCase(
-        _ fixture: String, _ protocolId: String, _ mg: Double, _ route: String, _ hours: Double, _ dailyCap: Double?,
+        _ fixture: String,
+        _ protocolId: String,
+        _ mg: Double,
+        _ route: String,
+        _ hours: Double,
+        _ dailyCap: Double?,
         _ perDoseCap: Double?
     ) throws {
         let (output, anakinraProtocol) = try Self.output(fixture, protocol: protocolId)
@@ -142,13 +176,18 @@ struct FHIRMedicationRequestTests {
         let dosage = try #require(request.dosageInstruction?.first)
         #expect(dosage.doseAndRate?.first?.doseQuantity == .ucum(mg, "mg"))
         #expect(dosage.route?.text == route)
-        #expect(dosage.route?.coding?.contains { $0.system == "http://snomed.info/sct" && $0.code == "47625008" } == true)
+        #expect(
+            dosage.route?.coding?.contains { $0.system == "http://snomed.info/sct" && $0.code == "47625008" } == true
+        )
         #expect(dosage.timing?.repeatElement == .init(frequency: 1, period: hours, periodUnit: "h"))
         #expect(dosage.maxDosePerPeriod?.numerator.value == dailyCap)
         #expect(dosage.maxDosePerPeriod?.denominator == dailyCap.map { _ in .ucum(1, "d", unit: "day") })
         #expect(dosage.maxDosePerAdministration?.value == perDoseCap)
         #expect(request.identifier == [FHIRIdentifier(system: FHIRSystems.outputIdentifier, value: output.id)])
-        #expect(request.extensions?.contains { $0.url == FHIRSystems.outputIdExtension && $0.valueString == output.id } == true)
+        #expect(
+            request.extensions?.contains { $0.url == FHIRSystems.outputIdExtension && $0.valueString == output.id }
+                == true
+        )
         #expect(request.authoredOn == ISO8601Timestamp.format(output.assessedAt))
         let notes = (request.note ?? []).map(\.text).joined(separator: "\n").lowercased()
         #expect(notes.contains("requires clinician verification"))
@@ -158,7 +197,12 @@ struct FHIRMedicationRequestTests {
         let json = try Self.json(.medicationRequest(request))
         #expect(FHIRShape.medicationRequestProblems(json).isEmpty, "\(FHIRShape.medicationRequestProblems(json))")
         // Reads back as written.
-        #expect(try JSONDecoder().decode(FHIRMedicationRequest.self, from: AnakinraFHIR.Proposal.medicationRequest(request).encoded()) == request)
+        #expect(
+            try JSONDecoder().decode(
+                FHIRMedicationRequest.self,
+                from: AnakinraFHIR.Proposal.medicationRequest(request).encoded()
+            ) == request
+        )
     }
 
     @Test("no dose to propose (hold, none) gives an informational OperationOutcome naming the action")
@@ -189,7 +233,9 @@ struct FHIRMedicationRequestTests {
         #expect(nothing.issue.first?.details?.coding?.first?.code == "none")
     }
 
-    @Test("every recommendation of the simulated courses maps to FHIR-shaped JSON: a proposal exactly when it doses anakinra")
+    @Test(
+        "every recommendation of the simulated courses maps to FHIR-shaped JSON: a proposal exactly when it doses anakinra"
+    )
     func everyRecommendation() throws {
         let simulation = try SimulatedOutputs.shared.get()
         let catalog = try Self.catalog()
@@ -204,7 +250,10 @@ struct FHIRMedicationRequestTests {
             case .medicationRequest(let request):
                 requests += 1
                 #expect(body.action.dosesAnakinra && body.dose != nil)
-                #expect(FHIRShape.medicationRequestProblems(json).isEmpty, "\(output.record.id): \(FHIRShape.medicationRequestProblems(json))")
+                #expect(
+                    FHIRShape.medicationRequestProblems(json).isEmpty,
+                    "\(output.record.id): \(FHIRShape.medicationRequestProblems(json))"
+                )
                 let dosage = try #require(request.dosageInstruction?.first)
                 if let mg = body.dose?.mg, let frequency = body.dose?.frequency {
                     #expect(dosage.doseAndRate?.first?.doseQuantity?.value == Double(mg))

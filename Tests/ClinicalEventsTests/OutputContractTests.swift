@@ -35,8 +35,11 @@ struct SimulatedOutputs: Sendable {
         // The pinned `toxctl evaluate` examples (Part B worked cases), as the worker sees them.
         for (name, input, protocolId) in try EvaluateFixtures.pinned() {
             var simulation = CourseSimulation(
-                patientId: input.patient.patientId, protocolId: protocolId ?? input.patient.protocolId, protocols: protocols,
-                inventory: input.inventory)
+                patientId: input.patient.patientId,
+                protocolId: protocolId ?? input.patient.protocolId,
+                protocols: protocols,
+                inventory: input.inventory
+            )
             let last = input.timeline.map(\.occurredAt).max() ?? input.patient.occurredAt
             try simulation.run(input.timeline, until: last.addingTimeInterval(72 * 3600))
             add("pinned/\(name)", simulation)
@@ -58,8 +61,14 @@ struct SimulatedOutputs: Sendable {
         // Part B TC11 (CHOP, 11 y, 30 kg: no frequency), safety holds, missing weight.
         let special: [(String, String, Courses.Variant, Courses.Profile)] = [
             ("tc11-chop", "chop", .refractoryCRS, Courses.Profile(ageYears: 11, weightKg: 30)),
-            ("tc23-ecoli", "childrens-national", .refractoryCRS, Courses.Profile(ageYears: 9, weightKg: 28, allergies: ["e-coli-derived-protein"])),
-            ("tc20-etanercept", "childrens-national", .refractoryCRS, Courses.Profile(ageYears: 18, weightKg: 65, etanerceptAt: 20)),
+            (
+                "tc23-ecoli", "childrens-national", .refractoryCRS,
+                Courses.Profile(ageYears: 9, weightKg: 28, allergies: ["e-coli-derived-protein"])
+            ),
+            (
+                "tc20-etanercept", "childrens-national", .refractoryCRS,
+                Courses.Profile(ageYears: 18, weightKg: 65, etanerceptAt: 20)
+            ),
             ("no-weight", "seattle-childrens", .icans, Courses.Profile(ageYears: 5, weightKg: nil)),
             ("tc29-infant", "childrens-national", .refractoryCRS, Courses.Profile(ageYears: 0.8, weightKg: 8)),
         ]
@@ -73,16 +82,29 @@ struct SimulatedOutputs: Sendable {
         // Shortages: tocilizumab unavailable from the start (TC24-like), then anakinra short and low.
         func stock(_ drug: Drug, _ status: StockStatus, _ n: Int) -> InventoryEvent {
             InventoryEvent(
-                eventId: "inv-\(n)", occurredAt: Courses.at(-3), site: "north", drug: drug, status: status, unitsOnHand: 2,
-                unitMg: drug == .anakinra ? 100 : 80)
+                eventId: "inv-\(n)",
+                occurredAt: Courses.at(-3),
+                site: "north",
+                drug: drug,
+                status: status,
+                unitsOnHand: 2,
+                unitMg: drug == .anakinra ? 100 : 80
+            )
         }
         do {
             let id = "sim-shortage-toci"
             var simulation = CourseSimulation(
-                patientId: id, protocolId: "childrens-national", protocols: protocols, inventory: [stock(.tocilizumab, .unavailable, 1)])
+                patientId: id,
+                protocolId: "childrens-national",
+                protocols: protocols,
+                inventory: [stock(.tocilizumab, .unavailable, 1)]
+            )
             let events = Courses.events(id, .refractoryCRS, Courses.Profile(ageYears: 9, weightKg: 28))
             try simulation.run(events.filter { $0.occurredAt <= Courses.at(50) })
-            simulation.inventoryChanged(to: [stock(.tocilizumab, .available, 2), stock(.anakinra, .shortage, 3)], offset: 3)
+            simulation.inventoryChanged(
+                to: [stock(.tocilizumab, .available, 2), stock(.anakinra, .shortage, 3)],
+                offset: 3
+            )
             try simulation.run(events.filter { $0.occurredAt > Courses.at(50) && $0.occurredAt <= Courses.at(80) })
             simulation.inventoryChanged(to: [stock(.tocilizumab, .available, 2), stock(.anakinra, .low, 4)], offset: 4)
             try simulation.run(events.filter { $0.occurredAt > Courses.at(80) }, until: Courses.at(200))
@@ -91,8 +113,15 @@ struct SimulatedOutputs: Sendable {
         do {
             let id = "sim-shortage-anakinra"
             var simulation = CourseSimulation(
-                patientId: id, protocolId: "st-jude", protocols: protocols, inventory: [stock(.anakinra, .unavailable, 5)])
-            try simulation.run(Courses.events(id, .lateCarHLH, Courses.Profile(ageYears: 12, weightKg: 40)), until: Courses.at(200))
+                patientId: id,
+                protocolId: "st-jude",
+                protocols: protocols,
+                inventory: [stock(.anakinra, .unavailable, 5)]
+            )
+            try simulation.run(
+                Courses.events(id, .lateCarHLH, Courses.Profile(ageYears: 12, weightKg: 40)),
+                until: Courses.at(200)
+            )
             add(id, simulation)
         }
         return result
@@ -108,7 +137,9 @@ enum EvaluateFixtures {
         let names = try FileManager.default.contentsOfDirectory(atPath: pinnedDirectory.path)
             .filter { $0.hasSuffix(".input.json") }.map { String($0.dropLast(".input.json".count)) }.sorted()
         return try names.map { name in
-            let input = try EvaluationInput.decode(Data(contentsOf: pinnedDirectory.appendingPathComponent("\(name).input.json")))
+            let input = try EvaluationInput.decode(
+                Data(contentsOf: pinnedDirectory.appendingPathComponent("\(name).input.json"))
+            )
             return (name, input, try protocolOf(name))
         }
     }
@@ -116,7 +147,8 @@ enum EvaluateFixtures {
     /// The `--protocol` of the example's `command`, if any.
     static func protocolOf(_ name: String) throws -> String? {
         let expected = try Data(contentsOf: pinnedDirectory.appendingPathComponent("\(name).expected.json"))
-        let command = try #require(try JSONSerialization.jsonObject(with: expected) as? [String: Any])["command"] as? String ?? ""
+        let command =
+            try #require(try JSONSerialization.jsonObject(with: expected) as? [String: Any])["command"] as? String ?? ""
         let words = command.split(separator: " ").map(String.init)
         guard let index = words.firstIndex(of: "--protocol"), index + 1 < words.count else { return nil }
         return words[index + 1]
@@ -149,7 +181,9 @@ struct OutputContractTests {
         try #require(try JSONSerialization.jsonObject(with: Data(data)) as? [String: Any])
     }
 
-    @Test("the courses cover every action, a dose without frequency, timers, shortages and holds; nothing is dead-lettered")
+    @Test(
+        "the courses cover every action, a dose without frequency, timers, shortages and holds; nothing is dead-lettered"
+    )
     func coverage() throws {
         let simulation = try simulated()
         #expect(simulation.deadLetters.isEmpty, "\(simulation.deadLetters.prefix(5))")
@@ -158,18 +192,29 @@ struct OutputContractTests {
         }
         let actions = Set(recommendations.map(\.body.action))
         #expect(actions.isSuperset(of: [.start, .continue, .taper, .stop, .hold, .none]), "\(actions)")
-        #expect(recommendations.contains { $0.body.dose != nil && $0.body.dose?.mg == nil }, "a CHOP dose without frequency")
-        #expect(recommendations.contains { $0.body.action == .hold && $0.body.dose != nil }, "a TNF hold shows its dose")
+        #expect(
+            recommendations.contains { $0.body.dose != nil && $0.body.dose?.mg == nil },
+            "a CHOP dose without frequency"
+        )
+        #expect(
+            recommendations.contains { $0.body.action == .hold && $0.body.dose != nil },
+            "a TNF hold shows its dose"
+        )
         #expect(recommendations.contains { $0.body.hasAlert("weight-required") })
         #expect(simulation.outputs.contains { $0.record.id.contains("/timer/") }, "time-driven outputs")
         let alternatives = simulation.outputs.filter { $0.record.kind == .shortageAlternative }
-        let shortDrugs = try Set(alternatives.map { try ShortageAlternativeOutput.decode(Data($0.record.value)).body.shortDrug })
+        let shortDrugs = try Set(
+            alternatives.map { try ShortageAlternativeOutput.decode(Data($0.record.value)).body.shortDrug }
+        )
         #expect(shortDrugs.isSuperset(of: ["tocilizumab", "anakinra"]), "\(shortDrugs)")
         #expect(simulation.outputs.filter { $0.record.kind == .toxicityGrades }.count >= simulation.courses.count)
         let grades = try simulation.outputs.filter { $0.record.kind == .toxicityGrades }.map {
             try ToxicityGradesOutput.decode(Data($0.record.value)).body
         }
-        #expect(grades.contains { $0.crs.grade == 3 } && grades.contains { $0.icans.grade >= 3 } && grades.contains { $0.iecHs.present })
+        #expect(
+            grades.contains { $0.crs.grade == 3 } && grades.contains { $0.icans.grade >= 3 }
+                && grades.contains { $0.iecHs.present }
+        )
     }
 
     @Test("every output reads back with the ClinicalEvents models and re-encodes to the same bytes")
@@ -191,22 +236,35 @@ struct OutputContractTests {
         let simulation = try simulated()
         let recommendation = try #require(simulation.outputs.first { $0.record.kind == .anakinraRecommendation })
         #expect(throws: EventDecodingError.self) { try ToxicityGradesOutput.decode(Data(recommendation.record.value)) }
-        #expect(throws: EventDecodingError.self) { try ShortageAlternativeOutput.decode(Data(recommendation.record.value)) }
+        #expect(throws: EventDecodingError.self) {
+            try ShortageAlternativeOutput.decode(Data(recommendation.record.value))
+        }
         var broken = try Self.json(recommendation.record.value)
         broken["type"] = "recommendation"
-        #expect(throws: EventDecodingError.self) { try ToxWatchOutput.decode(JSONSerialization.data(withJSONObject: broken)) }
+        #expect(throws: EventDecodingError.self) {
+            try ToxWatchOutput.decode(JSONSerialization.data(withJSONObject: broken))
+        }
         broken["type"] = "anakinra-recommendation"
         broken["assessedAt"] = "2026-03-02 06:00"
-        #expect(throws: EventDecodingError.self) { try ToxWatchOutput.decode(JSONSerialization.data(withJSONObject: broken)) }
+        #expect(throws: EventDecodingError.self) {
+            try ToxWatchOutput.decode(JSONSerialization.data(withJSONObject: broken))
+        }
     }
 
-    @Test("every worker output, every toxctl evaluate output validates against its schema; invalid hand-written outputs are rejected")
+    @Test(
+        "every worker output, every toxctl evaluate output validates against its schema; invalid hand-written outputs are rejected"
+    )
     func schemas() throws {
         let simulation = try simulated()
         var cases: [SchemaValidator.Case] = []
         for (n, output) in simulation.outputs.enumerated() {
             cases.append(
-                .init(name: "worker/\(output.course)/\(n)/\(output.record.id)", schema: "\(output.record.kind.rawValue).schema.json", json: Data(output.record.value)))
+                .init(
+                    name: "worker/\(output.course)/\(n)/\(output.record.id)",
+                    schema: "\(output.record.kind.rawValue).schema.json",
+                    json: Data(output.record.value)
+                )
+            )
         }
         // `toxctl evaluate`: the pinned examples with their protocol, and the event-contract inputs under every protocol.
         var evaluated: [String: Data] = [:]
@@ -219,7 +277,9 @@ struct OutputContractTests {
         let catalog = try CourseSimulation.catalog()
         for name in EvaluationInputTests.examples + ["with-inventory"] {
             for id in catalog.ids {
-                let result = try ToxctlBinary.run(["evaluate", "--protocol", id, try Fixtures.url("evaluate/\(name).input.json").path])
+                let result = try ToxctlBinary.run([
+                    "evaluate", "--protocol", id, try Fixtures.url("evaluate/\(name).input.json").path,
+                ])
                 #expect(result.status == 0, "\(name) \(id): \(result.stderr)")
                 evaluated["evaluate/\(name)/\(id)"] = result.stdout
             }
@@ -228,7 +288,10 @@ struct OutputContractTests {
             cases.append(.init(name: "toxctl/\(name)", schema: "assessment.schema.json", json: data))
         }
         // Hand-written invalid outputs: one mutation each of a real output.
-        let invalid = try InvalidOutputs.cases(simulation: simulation, assessment: try #require(evaluated["pinned/tc24-tocilizumab-shortage"]))
+        let invalid = try InvalidOutputs.cases(
+            simulation: simulation,
+            assessment: try #require(evaluated["pinned/tc24-tocilizumab-shortage"])
+        )
         cases += invalid
 
         let report = try SchemaValidator.run(cases)
@@ -250,7 +313,9 @@ enum InvalidOutputs {
     typealias Mutation = (String, (inout [String: Any]) -> Void)
 
     static func cases(simulation: SimulatedOutputs, assessment: Data) throws -> [SchemaValidator.Case] {
-        func first(_ kind: OutputRecord.Kind, where condition: ([String: Any]) -> Bool = { _ in true }) throws -> [String: Any] {
+        func first(_ kind: OutputRecord.Kind, where condition: ([String: Any]) -> Bool = { _ in true }) throws
+            -> [String: Any]
+        {
             for output in simulation.outputs where output.record.kind == kind {
                 let json = try OutputContractTests.json(output.record.value)
                 if condition(json) { return json }
@@ -258,8 +323,12 @@ enum InvalidOutputs {
             Issue.record("no \(kind) output to mutate")
             return [:]
         }
-        let grades = try first(.toxicityGrades) { (($0["crs"] as? [String: Any])?["reasons"] as? [Any])?.isEmpty == false }
-        let recommendation = try first(.anakinraRecommendation) { $0["dose"] is [String: Any] && !(($0["evidence"] as? [Any]) ?? []).isEmpty }
+        let grades = try first(.toxicityGrades) {
+            (($0["crs"] as? [String: Any])?["reasons"] as? [Any])?.isEmpty == false
+        }
+        let recommendation = try first(.anakinraRecommendation) {
+            $0["dose"] is [String: Any] && !(($0["evidence"] as? [Any]) ?? []).isEmpty
+        }
         let alternative = try first(.shortageAlternative) { json in
             ((json["alternatives"] as? [[String: Any]])?.first?["dose"] as? [String: Any]) != nil
                 && (json["need24h"] as? [String: Any]) != nil
@@ -348,11 +417,19 @@ enum InvalidOutputs {
             ("assessment.schema.json", document, assessmentMutations),
         ] {
             // The unmutated document is valid (so each rejection is the mutation's doing).
-            cases.append(.init(name: "base/\(schema)", schema: schema, json: try JSONSerialization.data(withJSONObject: base)))
+            cases.append(
+                .init(name: "base/\(schema)", schema: schema, json: try JSONSerialization.data(withJSONObject: base))
+            )
             for (name, mutate) in mutations {
                 var json = base
                 mutate(&json)
-                cases.append(.init(name: "invalid/\(schema)/\(name)", schema: schema, json: try JSONSerialization.data(withJSONObject: json)))
+                cases.append(
+                    .init(
+                        name: "invalid/\(schema)/\(name)",
+                        schema: schema,
+                        json: try JSONSerialization.data(withJSONObject: json)
+                    )
+                )
             }
         }
         return cases

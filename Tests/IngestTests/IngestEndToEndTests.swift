@@ -59,7 +59,8 @@ struct JavaMurmur2Tests {
     /// Apache Kafka's `UtilsTest.testMurmur2` vectors.
     @Test(arguments: [
         ("21", Int32(-973_932_308)), ("foobar", -790_332_482), ("a-little-bit-long-string", -985_981_536),
-        ("a-little-bit-longer-string", -1_486_304_829), ("lkjh234lh9fiuh90y23oiuhsafujhadof229phr9h19h89h8", -58_897_971),
+        ("a-little-bit-longer-string", -1_486_304_829),
+        ("lkjh234lh9fiuh90y23oiuhsafujhadof229phr9h19h89h8", -58_897_971),
         ("abc", 479_470_107),
     ])
     func kafkaVectors(_ key: String, _ expected: Int32) {
@@ -107,7 +108,13 @@ struct IngestEndToEndTests {
         for file in IngestFixtures.hl7Files {
             let bytes = try IngestFixtures.bytes("hl7/\(file).hl7")
             let controlID = try #require(try HL7Message(parsing: HL7Framing.split(bytes).messages[0]).header.text(10))
-            records.append(RawRecord(topic: ToxWatchTopics.hl7Inbound, key: controlID, value: String(decoding: bytes, as: UTF8.self)))
+            records.append(
+                RawRecord(
+                    topic: ToxWatchTopics.hl7Inbound,
+                    key: controlID,
+                    value: String(decoding: bytes, as: UTF8.self)
+                )
+            )
         }
         records.append(RawRecord(topic: ToxWatchTopics.hl7Inbound, key: "PART-1", value: IngestFixtures.partialORU))
         records.append(RawRecord(topic: ToxWatchTopics.hl7Inbound, key: "BAD-HL7", value: "THIS IS NOT HL7\r"))
@@ -119,10 +126,14 @@ struct IngestEndToEndTests {
         return records
     }
 
-    @Test("HL7 ORU/ADT/RAS/RDE and FHIR bundles become keyed cart.* events with the source message id; malformed records are dead-lettered; a second run yields identical event ids, which the worker drops")
+    @Test(
+        "HL7 ORU/ADT/RAS/RDE and FHIR bundles become keyed cart.* events with the source message id; malformed records are dead-lettered; a second run yields identical event ids, which the worker drops"
+    )
     func ingestAndReplay() async throws {
         let cluster = try EmbeddedKafkaCluster(brokers: 1, logger: Self.logger)
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("toxwatch-ingest-\(UUID().uuidString)")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "toxwatch-ingest-\(UUID().uuidString)"
+        )
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         for topic in ToxWatchTopics.all {
@@ -131,7 +142,8 @@ struct IngestEndToEndTests {
         let raw = try Self.rawRecords()
         let input = directory.appendingPathComponent("raw.jsonl")
         let encoder = JSONEncoder()
-        try Data(raw.map { String(decoding: try encoder.encode($0), as: UTF8.self) }.joined(separator: "\n").utf8).write(to: input)
+        try Data(raw.map { String(decoding: try encoder.encode($0), as: UTF8.self) }.joined(separator: "\n").utf8)
+            .write(to: input)
 
         // First run.
         try await driver(["produce", "--bootstrap", cluster.bootstrapServers, "--file", input.path])
@@ -144,12 +156,20 @@ struct IngestEndToEndTests {
         var expectedLetters: [String: DeadLetterReason] = [:]
         for record in raw {
             let result = IngestProcessor(deadLetterPartitions: Self.partitions).process(
-                KafkaMessage(topic: record.topic, partition: 0, offset: 0, key: Array(record.key.utf8), value: Array(record.value.utf8)),
-                now: Date())
+                KafkaMessage(
+                    topic: record.topic,
+                    partition: 0,
+                    offset: 0,
+                    key: Array(record.key.utf8),
+                    value: Array(record.value.utf8)
+                ),
+                now: Date()
+            )
             if let letter = result.deadLetter { expectedLetters[record.key] = letter.reason }
             for envelope in result.events {
                 expected[envelope.event.eventId] = (
-                    envelope.event.type.topic, envelope.event.key, String(decoding: try envelope.encoded(), as: UTF8.self),
+                    envelope.event.type.topic, envelope.event.key,
+                    String(decoding: try envelope.encoded(), as: UTF8.self),
                     record.key
                 )
             }
@@ -157,7 +177,10 @@ struct IngestEndToEndTests {
         #expect(expected.count >= 12)
 
         let events = first.filter { $0.topic != ToxWatchTopics.deadLetters }
-        #expect(events.count == expected.count, "every event exactly once: \(events.map { $0.header(IngestHeader.sourceMessageID) ?? "?" })")
+        #expect(
+            events.count == expected.count,
+            "every event exactly once: \(events.map { $0.header(IngestHeader.sourceMessageID) ?? "?" })"
+        )
         var byEventId: [String: Collected] = [:]
         for record in events {
             let event = try EventEnvelope.decode(Data((record.value ?? "").utf8))
@@ -170,13 +193,18 @@ struct IngestEndToEndTests {
             #expect(record.header(IngestHeader.sourceMessageID) == want.sourceID)
             let rawTopic = want.sourceID.hasPrefix("FHIR-") ? ToxWatchTopics.fhirInbound : ToxWatchTopics.hl7Inbound
             #expect(record.header(OutputHeader.sourceTopic) == rawTopic)
-            #expect(record.header(IngestHeader.sourceFormat) == (rawTopic == ToxWatchTopics.fhirInbound ? "fhir" : "hl7"))
+            #expect(
+                record.header(IngestHeader.sourceFormat) == (rawTopic == ToxWatchTopics.fhirInbound ? "fhir" : "hl7")
+            )
             #expect(
                 record.partition == JavaMurmur2.partition(want.key, partitions: Self.partitions),
-                "\(id): the Java default partitioner's partition for \(want.key)")
+                "\(id): the Java default partitioner's partition for \(want.key)"
+            )
         }
         // Every event of a patient, on every topic, shares one partition number.
-        let partitionsByPatient = Dictionary(grouping: events, by: { $0.key ?? "" }).mapValues { Set($0.map(\.partition)) }
+        let partitionsByPatient = Dictionary(grouping: events, by: { $0.key ?? "" }).mapValues {
+            Set($0.map(\.partition))
+        }
         #expect(partitionsByPatient.values.allSatisfy { $0.count == 1 })
         #expect(partitionsByPatient.count >= 2)
         #expect(Set(events.map(\.topic)) == Set(ToxWatchTopics.patientInputs), "every patient topic received events")
@@ -195,7 +223,9 @@ struct IngestEndToEndTests {
             #expect(letter.id == "\(letter.source.topic)/\(letter.source.partition)/\(letter.source.offset)")
             #expect(record.partition == Int(letter.source.partition) % Self.partitions)
             #expect(record.header(OutputHeader.outputID) == letter.id)
-            #expect(letter.originalValue.map { String(decoding: $0, as: UTF8.self) } == raw.first { $0.key == key }?.value)
+            #expect(
+                letter.originalValue.map { String(decoding: $0, as: UTF8.self) } == raw.first { $0.key == key }?.value
+            )
             switch key {
             case "BAD-HL7":
                 #expect(letter.reason == .malformedHL7)
@@ -223,18 +253,30 @@ struct IngestEndToEndTests {
         }
         let lettersAgain = both.filter { $0.topic == ToxWatchTopics.deadLetters }
         #expect(lettersAgain.count == 2 * letters.count, "the same dead letters again")
-        #expect(Dictionary(grouping: lettersAgain) { $0.header(OutputHeader.outputID) ?? "" }.values.allSatisfy { $0.count == 2 })
+        #expect(
+            Dictionary(grouping: lettersAgain) { $0.header(OutputHeader.outputID) ?? "" }.values.allSatisfy {
+                $0.count == 2
+            }
+        )
 
         // The worker applies the first copy of each event and drops the second as a known event id;
         // nothing is dead-lettered (the keys are the patient ids).
         var skipped = 0
         var applied = 0
         for (partition, records) in Dictionary(grouping: replayed, by: \.partition) {
-            var processor = PartitionProcessor(partition: partition, evaluator: PatientEvaluator(), lateEventWindow: .seconds(6 * 3600))
+            var processor = PartitionProcessor(
+                partition: partition,
+                evaluator: PatientEvaluator(),
+                lateEventWindow: .seconds(6 * 3600)
+            )
             let messages = records.sorted { ($0.topic, $0.offset) < ($1.topic, $1.offset) }.map {
                 KafkaMessage(
-                    topic: $0.topic, partition: $0.partition, offset: $0.offset, key: $0.key.map { Array($0.utf8) },
-                    value: $0.value.map { Array($0.utf8) })
+                    topic: $0.topic,
+                    partition: $0.partition,
+                    offset: $0.offset,
+                    key: $0.key.map { Array($0.utf8) },
+                    value: $0.value.map { Array($0.utf8) }
+                )
             }
             let outcome = processor.process(messages, inventory: .empty, now: Date())
             #expect(outcome.deadLettered.isEmpty, "\(outcome.deadLettered)")
@@ -252,12 +294,20 @@ struct IngestEndToEndTests {
     /// (graceful: exit status 0).
     private func runIngest(cluster: EmbeddedKafkaCluster, group: String) async throws {
         let ingest = ManagedProcess(
-            "toxd-ingest", executable: try BuildProducts.url("toxd"),
-            arguments: ["ingest", "--brokers", cluster.bootstrapServers, "--group", group, "--http-port", "0", "--max-batch-size", "4"],
-            environment: ["TOXD_KAFKA_SESSION_TIMEOUT_MS": "6000", "TOXD_KAFKA_HEARTBEAT_INTERVAL_MS": "1000"])
+            "toxd-ingest",
+            executable: try BuildProducts.url("toxd"),
+            arguments: [
+                "ingest", "--brokers", cluster.bootstrapServers, "--group", group, "--http-port", "0",
+                "--max-batch-size", "4",
+            ],
+            environment: ["TOXD_KAFKA_SESSION_TIMEOUT_MS": "6000", "TOXD_KAFKA_HEARTBEAT_INTERVAL_MS": "1000"]
+        )
         try ingest.start()
         try await ingest.waitForLog(timeout: .seconds(60)) { $0.contains("assignment changed") }
-        let admin = try KafkaAdminClient(configuration: .init(bootstrapServers: cluster.bootstrapServerList), logger: Self.logger)
+        let admin = try KafkaAdminClient(
+            configuration: .init(bootstrapServers: cluster.bootstrapServerList),
+            logger: Self.logger
+        )
         let raw = [ToxWatchTopics.hl7Inbound, ToxWatchTopics.fhirInbound].flatMap { topic in
             (0..<Self.partitions).map { TopicPartition(topic, $0) }
         }
@@ -275,7 +325,10 @@ struct IngestEndToEndTests {
         await admin.close()
         ingest.send(SIGTERM)
         let status = try await ingest.waitForExit(timeout: .seconds(30))
-        #expect(remaining == 0, "toxd ingest did not commit every raw record; stderr:\n\(ingest.standardError.suffix(2000))")
+        #expect(
+            remaining == 0,
+            "toxd ingest did not commit every raw record; stderr:\n\(ingest.standardError.suffix(2000))"
+        )
         #expect(status == 0, "graceful shutdown; stderr:\n\(ingest.standardError.suffix(2000))")
         #expect(ingest.standardError.contains("toxd ingest stopped"))
         #expect(!ingest.standardError.contains("MRN00123"), "no patient ids in the log")
@@ -285,14 +338,20 @@ struct IngestEndToEndTests {
     private func driver(_ arguments: [String]) async throws -> String {
         let result = try await runCommand("python3", [Self.driver] + arguments, timeout: .seconds(120))
         guard result.status == 0 else {
-            throw ProcessError("driver \(arguments.first ?? "") failed (\(result.status)): \(result.stdout)\n\(result.stderr.suffix(1500))")
+            throw ProcessError(
+                "driver \(arguments.first ?? "") failed (\(result.status)): \(result.stdout)\n\(result.stderr.suffix(1500))"
+            )
         }
         return result.stdout
     }
 
-    private func collect(_ topics: [String], cluster: EmbeddedKafkaCluster, directory: URL) async throws -> [Collected] {
+    private func collect(_ topics: [String], cluster: EmbeddedKafkaCluster, directory: URL) async throws -> [Collected]
+    {
         let file = directory.appendingPathComponent("collected-\(UUID().uuidString).jsonl")
-        try await driver(["collect", "--bootstrap", cluster.bootstrapServers, "--topics", topics.joined(separator: ","), "--out", file.path])
+        try await driver([
+            "collect", "--bootstrap", cluster.bootstrapServers, "--topics", topics.joined(separator: ","), "--out",
+            file.path,
+        ])
         let text = (try? String(contentsOf: file, encoding: .utf8)) ?? ""
         return try text.split(separator: "\n").map { try JSONDecoder().decode(Collected.self, from: Data($0.utf8)) }
     }

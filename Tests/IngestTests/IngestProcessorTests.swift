@@ -39,19 +39,31 @@ struct IngestProcessorTests {
     let processor = IngestProcessor(deadLetterPartitions: 4)
 
     static func record(
-        _ topic: String, _ value: [UInt8]?, partition: Int = 2, offset: Int64 = 7, key: String? = nil
+        _ topic: String,
+        _ value: [UInt8]?,
+        partition: Int = 2,
+        offset: Int64 = 7,
+        key: String? = nil
     ) -> KafkaMessage {
         KafkaMessage(
-            topic: topic, partition: partition, offset: offset, key: key.map { Array($0.utf8) }, value: value,
+            topic: topic,
+            partition: partition,
+            offset: offset,
+            key: key.map { Array($0.utf8) },
+            value: value,
             headers: [KafkaHeader(name: "engine-trace", string: "t-1")],
-            timestamp: KafkaTimestamp(kind: .createTime, millisecondsSinceEpoch: 1_772_431_200_000))
+            timestamp: KafkaTimestamp(kind: .createTime, millisecondsSinceEpoch: 1_772_431_200_000)
+        )
     }
 
     static func header(_ name: String, _ record: ProducerRecord) -> String? {
         record.headers.first { $0.name == name }?.value.map { String(decoding: $0, as: UTF8.self) }
     }
 
-    @Test("each HL7 fixture becomes the adapter's events, keyed by patient id, on their cart.* topics, with MSH-10 in a header", arguments: IngestFixtures.hl7Files)
+    @Test(
+        "each HL7 fixture becomes the adapter's events, keyed by patient id, on their cart.* topics, with MSH-10 in a header",
+        arguments: IngestFixtures.hl7Files
+    )
     func hl7Fixture(_ file: String) throws {
         let bytes = try IngestFixtures.bytes("hl7/\(file).hl7")
         let expected = try HL7Adapter.decode(message: HL7Framing.split(bytes).messages[0])
@@ -82,11 +94,17 @@ struct IngestProcessorTests {
         }
     }
 
-    @Test("each FHIR bundle becomes the adapter's events; without a Bundle id the record key is the source message id", arguments: IngestFixtures.fhirFiles)
+    @Test(
+        "each FHIR bundle becomes the adapter's events; without a Bundle id the record key is the source message id",
+        arguments: IngestFixtures.fhirFiles
+    )
     func fhirFixture(_ file: String) throws {
         let bytes = try IngestFixtures.bytes("fhir/\(file).json")
         let expected = try FHIRAdapter.decode(Data(bytes))
-        let result = processor.process(Self.record(ToxWatchTopics.fhirInbound, bytes, key: "engine-\(file)"), now: Self.now)
+        let result = processor.process(
+            Self.record(ToxWatchTopics.fhirInbound, bytes, key: "engine-\(file)"),
+            now: Self.now
+        )
         #expect(result.outcome == .decoded)
         #expect(result.events == expected.events)
         #expect(!result.events.isEmpty)
@@ -101,14 +119,28 @@ struct IngestProcessorTests {
     @Test("a FHIR Bundle's identifier, else its id, is the source message id")
     func fhirSourceID() throws {
         var bundle = try #require(
-            try JSONSerialization.jsonObject(with: Data(IngestFixtures.bytes("fhir/bundle-vitals.json"))) as? [String: Any])
+            try JSONSerialization.jsonObject(with: Data(IngestFixtures.bytes("fhir/bundle-vitals.json")))
+                as? [String: Any]
+        )
         bundle["id"] = "b-17"
         let withId = processor.process(
-            Self.record(ToxWatchTopics.fhirInbound, Array(try JSONSerialization.data(withJSONObject: bundle)), key: "k"), now: Self.now)
+            Self.record(
+                ToxWatchTopics.fhirInbound,
+                Array(try JSONSerialization.data(withJSONObject: bundle)),
+                key: "k"
+            ),
+            now: Self.now
+        )
         #expect(withId.records.allSatisfy { Self.header(IngestHeader.sourceMessageID, $0) == "Bundle/b-17" })
         bundle["identifier"] = ["system": "urn:ietf:rfc:3986", "value": "urn:uuid:0c3a"]
         let withIdentifier = processor.process(
-            Self.record(ToxWatchTopics.fhirInbound, Array(try JSONSerialization.data(withJSONObject: bundle)), key: "k"), now: Self.now)
+            Self.record(
+                ToxWatchTopics.fhirInbound,
+                Array(try JSONSerialization.data(withJSONObject: bundle)),
+                key: "k"
+            ),
+            now: Self.now
+        )
         #expect(withIdentifier.records.allSatisfy { Self.header(IngestHeader.sourceMessageID, $0) == "urn:uuid:0c3a" })
         #expect(!withIdentifier.records.isEmpty)
     }
@@ -117,11 +149,21 @@ struct IngestProcessorTests {
         "what cannot be decoded becomes one dead letter: reason, original bytes, raw coordinates as id, dead-letter partition = raw partition mod count",
         arguments: [
             (ToxWatchTopics.hl7Inbound, Array("THIS IS NOT HL7".utf8), DeadLetterReason.malformedHL7),
-            (ToxWatchTopics.hl7Inbound, Array("MSH|^~\\&|EPIC|CNH|||20260302071500-0500||ORU^R01||P|2.5.1\rPID|1||MRN1".utf8), .missingField),
+            (
+                ToxWatchTopics.hl7Inbound,
+                Array("MSH|^~\\&|EPIC|CNH|||20260302071500-0500||ORU^R01||P|2.5.1\rPID|1||MRN1".utf8), .missingField
+            ),
             (ToxWatchTopics.hl7Inbound, [], .malformedHL7),
             (ToxWatchTopics.fhirInbound, Array("{not json".utf8), .malformedJSON),
-            (ToxWatchTopics.fhirInbound, Array(#"{"resourceType":"Observation","id":"o1","status":"final","code":{"coding":[{"system":"http://loinc.org","code":"8310-5"}]},"subject":{"reference":"Patient/P1"},"effectiveDateTime":"2026-03-02T06:00:00Z","valueQuantity":{"value":38.4,"code":"furlongs"}}"#.utf8), .unknownUnit),
-        ])
+            (
+                ToxWatchTopics.fhirInbound,
+                Array(
+                    #"{"resourceType":"Observation","id":"o1","status":"final","code":{"coding":[{"system":"http://loinc.org","code":"8310-5"}]},"subject":{"reference":"Patient/P1"},"effectiveDateTime":"2026-03-02T06:00:00Z","valueQuantity":{"value":38.4,"code":"furlongs"}}"#
+                        .utf8
+                ), .unknownUnit
+            ),
+        ]
+    )
     func deadLetter(_ topic: String, _ value: [UInt8], _ reason: DeadLetterReason) throws {
         let message = Self.record(topic, value, partition: 6, offset: 41, key: "engine-key")
         let result = processor.process(message, now: Self.now)
@@ -146,7 +188,9 @@ struct IngestProcessorTests {
     @Test("a message with a rejected observation publishes what decoded and dead-letters the whole record as partial")
     func partial() throws {
         let result = processor.process(
-            Self.record(ToxWatchTopics.hl7Inbound, Array(IngestFixtures.partialORU.utf8), key: "PART-1"), now: Self.now)
+            Self.record(ToxWatchTopics.hl7Inbound, Array(IngestFixtures.partialORU.utf8), key: "PART-1"),
+            now: Self.now
+        )
         #expect(result.outcome == .partial)
         #expect(result.events.map(\.event.eventId) == ["PART-1"])
         let letter = try #require(result.deadLetter)
@@ -160,7 +204,9 @@ struct IngestProcessorTests {
     @Test("a message type ToxWatch does not map is skipped: nothing published, nothing dead-lettered")
     func skipped() {
         let result = processor.process(
-            Self.record(ToxWatchTopics.hl7Inbound, Array(IngestFixtures.unmappedORM.utf8)), now: Self.now)
+            Self.record(ToxWatchTopics.hl7Inbound, Array(IngestFixtures.unmappedORM.utf8)),
+            now: Self.now
+        )
         #expect(result.outcome == .skipped)
         #expect(result.records.isEmpty)
         #expect(result.skipped.count == 1)
@@ -179,9 +225,11 @@ struct IngestProcessorTests {
         let outcome = processor.process(batch, now: Self.now)
         #expect(
             outcome.commitOffsets == [
-                TopicPartitionOffset(ToxWatchTopics.fhirInbound, 1, 1), TopicPartitionOffset(ToxWatchTopics.hl7Inbound, 0, 12),
+                TopicPartitionOffset(ToxWatchTopics.fhirInbound, 1, 1),
+                TopicPartitionOffset(ToxWatchTopics.hl7Inbound, 0, 12),
                 TopicPartitionOffset(ToxWatchTopics.hl7Inbound, 1, 4),
-            ])
+            ]
+        )
         #expect(outcome.outcomes[IngestCount(topic: ToxWatchTopics.hl7Inbound, outcome: .decoded)] == 1)
         #expect(outcome.outcomes[IngestCount(topic: ToxWatchTopics.hl7Inbound, outcome: .failed)] == 1)
         #expect(outcome.outcomes[IngestCount(topic: ToxWatchTopics.hl7Inbound, outcome: .skipped)] == 1)
@@ -195,9 +243,14 @@ struct IngestProcessorTests {
 
     @Test("processing the same records again yields byte-identical records (the replay guarantee)")
     func deterministic() throws {
-        let batch = try IngestFixtures.hl7Files.enumerated().map { index, file in
-            Self.record(ToxWatchTopics.hl7Inbound, try IngestFixtures.bytes("hl7/\(file).hl7"), offset: Int64(index))
-        } + [Self.record(ToxWatchTopics.hl7Inbound, Array("garbage".utf8), offset: 99)]
+        let batch =
+            try IngestFixtures.hl7Files.enumerated().map { index, file in
+                Self.record(
+                    ToxWatchTopics.hl7Inbound,
+                    try IngestFixtures.bytes("hl7/\(file).hl7"),
+                    offset: Int64(index)
+                )
+            } + [Self.record(ToxWatchTopics.hl7Inbound, Array("garbage".utf8), offset: 99)]
         #expect(processor.process(batch, now: Self.now).records == processor.process(batch, now: Self.now).records)
     }
 }
@@ -227,7 +280,8 @@ struct IngestConfigurationTests {
             environment: [
                 "TOXD_BROKERS": "env:9092", "TOXD_INGEST_GROUP": "from-env", "TOXD_INGEST_HL7_TOPIC": "raw.hl7",
                 "TOXD_KAFKA_SESSION_TIMEOUT_MS": "6000", "TOXD_INGEST_HTTP_PORT": "0",
-            ])
+            ]
+        )
         #expect(configuration.brokers == "env:9092")
         #expect(configuration.group == "from-flag")
         #expect(configuration.hl7Topic == "raw.hl7")
@@ -241,12 +295,38 @@ struct IngestConfigurationTests {
         "invalid settings are refused, naming the setting",
         arguments: [
             ([String: String](), IngestConfiguration.Flags(), "brokers"),
-            (["TOXD_BROKERS": "b:1"], { var f = IngestConfiguration.Flags(); f.kafkaProperties = ["partitioner=consistent_random"]; return f }(), "partitioner"),
-            (["TOXD_BROKERS": "b:1"], { var f = IngestConfiguration.Flags(); f.assumeOffset = "EST"; return f }(), "assume-offset"),
-            (["TOXD_BROKERS": "b:1"], { var f = IngestConfiguration.Flags(); f.hl7Topic = "cart.vitals.v1"; return f }(), "cart.vitals.v1"),
-            (["TOXD_BROKERS": "b:1"], { var f = IngestConfiguration.Flags(); f.fhirTopic = "hl7.inbound.v1"; return f }(), "must differ"),
-            (["TOXD_BROKERS": "b:1"], { var f = IngestConfiguration.Flags(); f.maxBatchSize = 0; return f }(), "max-batch-size"),
-        ])
+            (
+                ["TOXD_BROKERS": "b:1"],
+                {
+                    var f = IngestConfiguration.Flags(); f.kafkaProperties = ["partitioner=consistent_random"]; return f
+                }(), "partitioner"
+            ),
+            (
+                ["TOXD_BROKERS": "b:1"],
+                {
+                    var f = IngestConfiguration.Flags(); f.assumeOffset = "EST"; return f
+                }(), "assume-offset"
+            ),
+            (
+                ["TOXD_BROKERS": "b:1"],
+                {
+                    var f = IngestConfiguration.Flags(); f.hl7Topic = "cart.vitals.v1"; return f
+                }(), "cart.vitals.v1"
+            ),
+            (
+                ["TOXD_BROKERS": "b:1"],
+                {
+                    var f = IngestConfiguration.Flags(); f.fhirTopic = "hl7.inbound.v1"; return f
+                }(), "must differ"
+            ),
+            (
+                ["TOXD_BROKERS": "b:1"],
+                {
+                    var f = IngestConfiguration.Flags(); f.maxBatchSize = 0; return f
+                }(), "max-batch-size"
+            ),
+        ]
+    )
     func invalid(_ environment: [String: String], _ flags: IngestConfiguration.Flags, _ named: String) {
         #expect {
             try IngestConfiguration.load(flags: flags, environment: environment)
@@ -261,8 +341,14 @@ struct IngestConfigurationTests {
             KafkaClusterMetadata(
                 brokers: [],
                 topics: counts.map { name, count in
-                    KafkaTopicMetadata(name: name, partitions: (0..<count).map { KafkaPartitionMetadata(id: $0, leader: 1, replicas: [1], inSyncReplicas: [1]) })
-                })
+                    KafkaTopicMetadata(
+                        name: name,
+                        partitions: (0..<count).map {
+                            KafkaPartitionMetadata(id: $0, leader: 1, replicas: [1], inSyncReplicas: [1])
+                        }
+                    )
+                }
+            )
         }
         var counts = Dictionary(uniqueKeysWithValues: ToxWatchTopics.patientInputs.map { ($0, 6) })
         counts[ToxWatchTopics.deadLetters] = 6

@@ -32,7 +32,9 @@ package enum AnakinraFHIR {
         /// The resource as JSON (sorted keys; pretty-printed for people).
         package func encoded(pretty: Bool = false) throws -> Data {
             let encoder = JSONEncoder()
-            encoder.outputFormatting = pretty ? [.sortedKeys, .withoutEscapingSlashes, .prettyPrinted] : [.sortedKeys, .withoutEscapingSlashes]
+            encoder.outputFormatting =
+                pretty
+                ? [.sortedKeys, .withoutEscapingSlashes, .prettyPrinted] : [.sortedKeys, .withoutEscapingSlashes]
             switch self {
             case .medicationRequest(let request): return try encoder.encode(request)
             case .noProposal(let outcome): return try encoder.encode(outcome)
@@ -51,7 +53,8 @@ package enum AnakinraFHIR {
     ///     (`maxDosePerPeriod` from its daily cap, `maxDosePerAdministration` from its per-dose cap).
     ///     Without it, only caps that changed the dose (the recommendation's `caps`) are stated.
     package static func proposal(
-        for output: AnakinraRecommendationOutput, protocol anakinraProtocol: AnakinraProtocol? = nil
+        for output: AnakinraRecommendationOutput,
+        protocol anakinraProtocol: AnakinraProtocol? = nil
     ) -> Proposal {
         if let request = medicationRequest(for: output, protocol: anakinraProtocol) {
             return .medicationRequest(request)
@@ -61,7 +64,8 @@ package enum AnakinraFHIR {
 
     /// The `MedicationRequest` proposal, or `nil` when the recommendation proposes no dose.
     package static func medicationRequest(
-        for output: AnakinraRecommendationOutput, protocol anakinraProtocol: AnakinraProtocol? = nil
+        for output: AnakinraRecommendationOutput,
+        protocol anakinraProtocol: AnakinraProtocol? = nil
     ) -> FHIRMedicationRequest? {
         let body = output.body.body
         guard body.action.dosesAnakinra, let dose = body.dose else { return nil }
@@ -80,17 +84,22 @@ package enum AnakinraFHIR {
             FHIRAnnotation(
                 text: "Requires clinician verification: ToxWatch decision support (\(body.action.rawValue), protocol "
                     + "\(protocolName)), not an order. A clinician and a pharmacist must verify the dose, route and "
-                    + "frequency before prescribing."))
+                    + "frequency before prescribing."
+            )
+        )
         notes.append(
             FHIRAnnotation(
                 text: "The RxNorm code \(rxnormCode) for anakinra is unverified (clinical-spec §10, status U); "
-                    + "identify the medication by its text."))
+                    + "identify the medication by its text."
+            )
+        )
 
         let reasons = body.reasons.filter(\.decisive)
         let reasonCodes = (reasons.isEmpty ? Array(body.reasons.prefix(1)) : reasons).map { reason in
             FHIRCodeableConcept(
                 coding: [FHIRCoding(system: FHIRSystems.recommendationReason, code: reason.code.rawValue)],
-                text: reason.code.rawValue)
+                text: reason.code.rawValue
+            )
         }
 
         return FHIRMedicationRequest(
@@ -100,7 +109,13 @@ package enum AnakinraFHIR {
             intent: "proposal",
             category: [
                 FHIRCodeableConcept(
-                    coding: [FHIRCoding(system: FHIRSystems.medicationRequestCategory, code: "inpatient", display: "Inpatient")])
+                    coding: [
+                        FHIRCoding(
+                            system: FHIRSystems.medicationRequestCategory,
+                            code: "inpatient",
+                            display: "Inpatient"
+                        )
+                    ])
             ],
             medicationCodeableConcept: medication,
             subject: FHIRReference(reference: "Patient/\(output.patientId)"),
@@ -109,7 +124,13 @@ package enum AnakinraFHIR {
             requester: FHIRReference(display: "ToxWatch decision support"),
             reasonCode: reasonCodes.isEmpty ? nil : reasonCodes,
             courseOfTherapyType: FHIRCodeableConcept(
-                coding: [FHIRCoding(system: FHIRSystems.courseOfTherapy, code: "acute", display: "Short course (acute) therapy")]),
+                coding: [
+                    FHIRCoding(
+                        system: FHIRSystems.courseOfTherapy,
+                        code: "acute",
+                        display: "Short course (acute) therapy"
+                    )
+                ]),
             note: notes,
             dosageInstruction: [dosage(dose, action: body.action, dailyCap: dailyCap, perDoseCap: perDoseCap)]
         )
@@ -120,12 +141,16 @@ package enum AnakinraFHIR {
         FHIRCodeableConcept(
             coding: [
                 FHIRCoding(
-                    system: FHIRSystems.rxnorm, code: rxnormCode, display: "anakinra",
+                    system: FHIRSystems.rxnorm,
+                    code: rxnormCode,
+                    display: "anakinra",
                     extensions: [
                         FHIRExtension(url: FHIRSystems.codeVerificationExtension, valueCode: rxnormCodeStatus.rawValue)
-                    ])
+                    ]
+                )
             ],
-            text: "anakinra")
+            text: "anakinra"
+        )
     }
 
     /// The route as SNOMED CT and HL7 v2 table 0162 codings.
@@ -141,21 +166,28 @@ package enum AnakinraFHIR {
                 FHIRCoding(system: FHIRSystems.snomed, code: snomed, display: snomedDisplay),
                 FHIRCoding(system: FHIRSystems.v2Route, code: route.rawValue, display: v2Display),
             ],
-            text: route.rawValue)
+            text: route.rawValue
+        )
     }
 
-    static func dosage(_ dose: RecommendedDose, action: RecommendationAction, dailyCap: Int?, perDoseCap: Int?) -> FHIRDosage {
+    static func dosage(_ dose: RecommendedDose, action: RecommendationAction, dailyCap: Int?, perDoseCap: Int?)
+        -> FHIRDosage
+    {
         var dosage = FHIRDosage(sequence: 1, route: route(dose.route))
         var text: String
         if let mg = dose.mg, let frequency = dose.frequency {
             dosage.timing = FHIRTiming(
                 repeatElement: .init(frequency: 1, period: Double(frequency.intervalHours), periodUnit: "h"),
-                code: FHIRCodeableConcept(text: frequency.rawValue))
+                code: FHIRCodeableConcept(text: frequency.rawValue)
+            )
             dosage.doseAndRate = [
                 .init(
                     type: FHIRCodeableConcept(
-                        coding: [FHIRCoding(system: FHIRSystems.doseRateType, code: "calculated", display: "Calculated")]),
-                    doseQuantity: .ucum(Double(mg), "mg"))
+                        coding: [
+                            FHIRCoding(system: FHIRSystems.doseRateType, code: "calculated", display: "Calculated")
+                        ]),
+                    doseQuantity: .ucum(Double(mg), "mg")
+                )
             ]
             text = "\(mg) mg \(dose.route.rawValue) every \(frequency.intervalHours) hours (\(frequency.rawValue))"
             if let perKg = dose.mgPerKg { text += ", \(formatDecimal(perKg)) mg/kg per dose" }
@@ -170,7 +202,9 @@ package enum AnakinraFHIR {
         }
         if let dailyCap {
             dosage.maxDosePerPeriod = FHIRRatio(
-                numerator: .ucum(Double(dailyCap), "mg"), denominator: .ucum(1, "d", unit: "day"))
+                numerator: .ucum(Double(dailyCap), "mg"),
+                denominator: .ucum(1, "d", unit: "day")
+            )
             text += "; max \(dailyCap) mg/day"
         }
         if let perDoseCap {
@@ -203,11 +237,13 @@ package enum AnakinraFHIR {
     static func isFHIRLiteralReference(_ text: String) -> Bool {
         let parts = text.split(separator: "/", omittingEmptySubsequences: false)
         guard parts.count == 2 || (parts.count == 4 && parts[2] == "_history") else { return false }
-        guard let type = parts.first, let first = type.first, first.isUppercase, type.allSatisfy({ $0.isASCII && $0.isLetter })
+        guard let type = parts.first, let first = type.first, first.isUppercase,
+            type.allSatisfy({ $0.isASCII && $0.isLetter })
         else { return false }
         let ids = parts.count == 2 ? [parts[1]] : [parts[1], parts[3]]
         return ids.allSatisfy { id in
-            (1...64).contains(id.count) && id.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == ".") }
+            (1...64).contains(id.count)
+                && id.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == ".") }
         }
     }
 
@@ -233,9 +269,12 @@ package enum AnakinraFHIR {
                         coding: uniqueCodings(coding),
                         text: "No anakinra MedicationRequest proposal for Patient/\(output.patientId): \(why) "
                             + "(action \(body.action.rawValue), protocol \(body.protocolId ?? "none")). "
-                            + "Requires clinician verification."),
-                    diagnostics: body.rationale.isEmpty ? nil : body.rationale.joined(separator: "\n"))
-            ])
+                            + "Requires clinician verification."
+                    ),
+                    diagnostics: body.rationale.isEmpty ? nil : body.rationale.joined(separator: "\n")
+                )
+            ]
+        )
     }
 
     private static func uniqueCodings(_ codings: [FHIRCoding]) -> [FHIRCoding] {

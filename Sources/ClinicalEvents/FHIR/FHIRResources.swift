@@ -52,7 +52,12 @@ package struct FHIRReference: Codable, Sendable, Hashable {
     package var identifier: FHIRIdentifier?
     package var display: String?
 
-    package init(reference: String? = nil, type: String? = nil, identifier: FHIRIdentifier? = nil, display: String? = nil) {
+    package init(
+        reference: String? = nil,
+        type: String? = nil,
+        identifier: FHIRIdentifier? = nil,
+        display: String? = nil
+    ) {
         self.reference = reference
         self.type = type
         self.identifier = identifier
@@ -162,8 +167,12 @@ package struct FHIRDosage: Codable, Sendable, Hashable {
     package var maxDosePerAdministration: FHIRQuantity?
 
     package init(
-        sequence: Int? = nil, text: String? = nil, timing: FHIRTiming? = nil, route: FHIRCodeableConcept? = nil,
-        doseAndRate: [DoseAndRate]? = nil, maxDosePerPeriod: FHIRRatio? = nil,
+        sequence: Int? = nil,
+        text: String? = nil,
+        timing: FHIRTiming? = nil,
+        route: FHIRCodeableConcept? = nil,
+        doseAndRate: [DoseAndRate]? = nil,
+        maxDosePerPeriod: FHIRRatio? = nil,
         maxDosePerAdministration: FHIRQuantity? = nil
     ) {
         self.sequence = sequence
@@ -199,10 +208,19 @@ package struct FHIRMedicationRequest: Codable, Sendable, Hashable {
     package var dosageInstruction: [FHIRDosage]?
 
     package init(
-        extensions: [FHIRExtension]?, identifier: [FHIRIdentifier]?, status: String, intent: String,
-        category: [FHIRCodeableConcept]?, medicationCodeableConcept: FHIRCodeableConcept, subject: FHIRReference,
-        supportingInformation: [FHIRReference]?, authoredOn: String?, requester: FHIRReference?,
-        reasonCode: [FHIRCodeableConcept]?, courseOfTherapyType: FHIRCodeableConcept?, note: [FHIRAnnotation]?,
+        extensions: [FHIRExtension]?,
+        identifier: [FHIRIdentifier]?,
+        status: String,
+        intent: String,
+        category: [FHIRCodeableConcept]?,
+        medicationCodeableConcept: FHIRCodeableConcept,
+        subject: FHIRReference,
+        supportingInformation: [FHIRReference]?,
+        authoredOn: String?,
+        requester: FHIRReference?,
+        reasonCode: [FHIRCodeableConcept]?,
+        courseOfTherapyType: FHIRCodeableConcept?,
+        note: [FHIRAnnotation]?,
         dosageInstruction: [FHIRDosage]?
     ) {
         self.extensions = extensions
@@ -233,7 +251,10 @@ package struct FHIRMedicationRequest: Codable, Sendable, Hashable {
         let type = try c.decode(String.self, forKey: .resourceType)
         guard type == Self.resourceType else {
             throw DecodingError.dataCorruptedError(
-                forKey: .resourceType, in: c, debugDescription: "expected \(Self.resourceType), found \(type)")
+                forKey: .resourceType,
+                in: c,
+                debugDescription: "expected \(Self.resourceType), found \(type)"
+            )
         }
         extensions = try c.decodeIfPresent([FHIRExtension].self, forKey: .extensions)
         identifier = try c.decodeIfPresent([FHIRIdentifier].self, forKey: .identifier)
@@ -311,7 +332,10 @@ package struct FHIROperationOutcome: Codable, Sendable, Hashable {
         let type = try c.decode(String.self, forKey: .resourceType)
         guard type == Self.resourceType else {
             throw DecodingError.dataCorruptedError(
-                forKey: .resourceType, in: c, debugDescription: "expected \(Self.resourceType), found \(type)")
+                forKey: .resourceType,
+                in: c,
+                debugDescription: "expected \(Self.resourceType), found \(type)"
+            )
         }
         extensions = try c.decodeIfPresent([FHIRExtension].self, forKey: .extensions)
         issue = try c.decode([Issue].self, forKey: .issue)

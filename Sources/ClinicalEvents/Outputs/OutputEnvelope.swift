@@ -123,7 +123,13 @@ package struct ToxicityGradesBody: OutputBody, Hashable {
     package var inputEventIds: [String]
     package var alerts: [Alert]
 
-    package init(crs: GradeAssessment, icans: GradeAssessment, iecHs: IECHSAssessment, inputEventIds: [String], alerts: [Alert]) {
+    package init(
+        crs: GradeAssessment,
+        icans: GradeAssessment,
+        iecHs: IECHSAssessment,
+        inputEventIds: [String],
+        alerts: [Alert]
+    ) {
         self.crs = crs
         self.icans = icans
         self.iecHs = iecHs
@@ -134,8 +140,12 @@ package struct ToxicityGradesBody: OutputBody, Hashable {
     /// The body of an assessment's grades (what the worker publishes).
     package init(_ grading: GradingResult) {
         self.init(
-            crs: grading.crs, icans: grading.icans, iecHs: grading.iecHs, inputEventIds: grading.eventIds,
-            alerts: grading.alerts)
+            crs: grading.crs,
+            icans: grading.icans,
+            iecHs: grading.iecHs,
+            inputEventIds: grading.eventIds,
+            alerts: grading.alerts
+        )
     }
 }
 
@@ -231,7 +241,10 @@ package enum OutputCoding {
             case .success(let date): return date
             case .failure(let problem):
                 throw EventDecodingError.invalidTimestamp(
-                    path: jsonPath(decoder.codingPath), value: text, problem: problem.description)
+                    path: jsonPath(decoder.codingPath),
+                    value: text,
+                    problem: problem.description
+                )
             }
         }
         return decoder
