@@ -108,6 +108,18 @@ let package = Package(
             name: "ClinicalEventsTests",
             dependencies: [
                 "ClinicalEvents", "ToxicityRules", .product(name: "PropertyBased", package: "swift-property-based"),
+                // The output contract: the worker's processor and `toxctl evaluate` produce what the schemas say.
+                "ProtocolCatalog", "ToxWorker", "KafkaClient", "ToxTestSupport", "toxctl",
+            ],
+            resources: [.copy("Fixtures")]
+        ),
+        // `toxd ingest`: the raw HL7 v2 / FHIR topics → cart.* (the pure processor, and `toxd ingest`
+        // as a process against the embedded cluster, fed and read by Python confluent-kafka).
+        .testTarget(
+            name: "IngestTests",
+            dependencies: [
+                "ToxWorker", "KafkaClient", "ClinicalEvents", "ToxicityRules", "ToxTestSupport", "toxd",
+                .product(name: "Logging", package: "swift-log"),
             ],
             resources: [.copy("Fixtures")]
         ),

@@ -1,4 +1,4 @@
-import ClinicalEvents
+package import ClinicalEvents
 package import Foundation
 package import KafkaClient
 package import ToxicityRules
@@ -40,6 +40,15 @@ package struct OutputRecord: Sendable, Equatable {
         case deadLetter = "dead-letter"
         case patientState = "patient-state"
         case checkpoint
+
+        /// The kind of an output of the event contract (``OutputType``, `ClinicalEvents`).
+        package init(_ type: OutputType) {
+            switch type {
+            case .toxicityGrades: self = .toxicityGrades
+            case .anakinraRecommendation: self = .anakinraRecommendation
+            case .shortageAlternative: self = .shortageAlternative
+            }
+        }
     }
 
     package var kind: Kind
@@ -341,7 +350,7 @@ package struct PartitionProcessor: Sendable {
         var outputs: [OutputRecord] = []
         var published = state.published
         if state.published.grades == nil || evaluation.summary.grades != state.published.grades {
-            if let record = output(.toxicityGrades, body: evaluation.grades, state: state, cause: cause, at: instant) {
+            if let record = output(evaluation.grades, state: state, cause: cause, at: instant) {
                 outputs.append(record)
                 published.grades = evaluation.summary.grades
             } else {
@@ -349,7 +358,7 @@ package struct PartitionProcessor: Sendable {
             }
         }
         if let recommendation = evaluation.recommendation, evaluation.summary.recommendation != state.published.recommendation {
-            if let record = output(.anakinraRecommendation, body: recommendation, state: state, cause: cause, at: instant) {
+            if let record = output(recommendation, state: state, cause: cause, at: instant) {
                 outputs.append(record)
                 published.recommendation = evaluation.summary.recommendation
                 // The engine reads its own earlier advice (taper position, course boundaries).
@@ -364,7 +373,7 @@ package struct PartitionProcessor: Sendable {
                 evaluator.noLongerNeeded($0, state: state, inventory: inventory)
             }
             let records = (evaluation.alternatives + resolved).enumerated().map { index, body in
-                output(.shortageAlternative, body: body, state: state, cause: cause, at: instant, index: index)
+                output(body, state: state, cause: cause, at: instant, index: index)
             }
             if records.allSatisfy({ $0 != nil }) {
                 outputs += records.compactMap { $0 }
@@ -380,12 +389,12 @@ package struct PartitionProcessor: Sendable {
 
     /// The output record, or `nil` when its body cannot be encoded (a value JSON cannot carry,
     /// such as a non-finite number): nothing half-written reaches the pharmacy.
-    private func output(
-        _ kind: OutputRecord.Kind, body: some Encodable & Sendable, state: PatientState, cause: OutputCause, at instant: Date,
-        index: Int? = nil
+    private func output<Body: OutputBody>(
+        _ body: Body, state: PatientState, cause: OutputCause, at instant: Date, index: Int? = nil
     ) -> OutputRecord? {
+        let kind = OutputRecord.Kind(Body.outputType)
         let id = Self.outputID(kind, patientId: state.patientId, cause: cause, index: index)
-        guard let value = Self.encodeOutput(type: kind.rawValue, id: id, patientId: state.patientId, assessedAt: instant, body: body)
+        guard let value = Self.encodeOutput(OutputEnvelope(id: id, patientId: state.patientId, assessedAt: instant, body: body))
         else { return nil }
         return OutputRecord(
             kind: kind, id: id, topic: Self.topic(of: kind), partition: partition, key: Array(state.patientId.utf8),
@@ -426,8 +435,8 @@ package struct PartitionProcessor: Sendable {
     }
 
     /// An output's bytes (envelope beside the body), or `nil` when the body cannot be encoded.
-    static func encodeOutput(type: String, id: String, patientId: String, assessedAt: Date, body: some Encodable) -> Data? {
-        try? outputEncoder.encode(OutputEnvelope(type: type, id: id, patientId: patientId, assessedAt: assessedAt, body: body))
+    static func encodeOutput<Body: OutputBody>(_ envelope: OutputEnvelope<Body>) -> Data? {
+        try? envelope.encoded()
     }
 
     /// A deterministic id: the output type, the cause, and the patient when a cause has several.
@@ -469,13 +478,6 @@ package struct PartitionProcessor: Sendable {
         }
     }
 
-    private static let outputEncoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        encoder.dateEncodingStrategy = .iso8601
-        return encoder
-    }()
-
     /// Changelog dates are `Date`'s own value (seconds since 2001-01-01 as a Double), so a restored
     /// state equals the one written: ISO-8601 drops the fractions of computed instants such as a
     /// next dose, and seconds since 1970 lose the last bit in the conversion.
@@ -491,27 +493,6 @@ package struct PartitionProcessor: Sendable {
         decoder.dateDecodingStrategy = .deferredToDate
         return decoder
     }()
-}
-
-/// An output's envelope (DESIGN.md §3: `type`, `id`, `patientId`, `assessedAt`) with the body's
-/// fields beside it at the top level.
-struct OutputEnvelope<Body: Encodable>: Encodable {
-    var type: String
-    var id: String
-    var patientId: String
-    var assessedAt: Date
-    var body: Body
-
-    private enum CodingKeys: String, CodingKey { case type, id, patientId, assessedAt }
-
-    func encode(to encoder: any Encoder) throws {
-        try body.encode(to: encoder)
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(type, forKey: .type)
-        try container.encode(id, forKey: .id)
-        try container.encode(patientId, forKey: .patientId)
-        try container.encode(assessedAt, forKey: .assessedAt)
-    }
 }
 
 extension Duration {

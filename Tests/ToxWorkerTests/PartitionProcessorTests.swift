@@ -333,13 +333,19 @@ struct PartitionProcessorTests {
 
     @Test("an output body JSON cannot carry is refused whole, never written half")
     func unencodableOutput() throws {
-        struct Body: Encodable { var mgPerKg: Double }
-        #expect(PartitionProcessor.encodeOutput(type: "x", id: "i", patientId: "P", assessedAt: Self.now, body: Body(mgPerKg: .nan)) == nil)
-        let good = try #require(PartitionProcessor.encodeOutput(type: "x", id: "i", patientId: "P", assessedAt: Self.now, body: Body(mgPerKg: 2)))
+        struct Body: OutputBody {
+            static var outputType: OutputType { .toxicityGrades }
+            var mgPerKg: Double
+        }
+        func envelope(_ value: Double) -> OutputEnvelope<Body> {
+            OutputEnvelope(id: "i", patientId: "P", assessedAt: Self.now, body: Body(mgPerKg: value))
+        }
+        #expect(PartitionProcessor.encodeOutput(envelope(.nan)) == nil)
+        let good = try #require(PartitionProcessor.encodeOutput(envelope(2)))
         let json = try #require(JSONSerialization.jsonObject(with: good) as? [String: Any])
         #expect(json["mgPerKg"] as? Double == 2)
         #expect(json["id"] as? String == "i")
-        #expect(json["type"] as? String == "x")
+        #expect(json["type"] as? String == "toxicity-grades")
     }
 
     @Test("an assignment that splits a partition number between topics is detected")
