@@ -87,7 +87,7 @@ struct LagCommand: AsyncParsableCommand {
             let connection = try self.connection.connection()
             let admin = try connection.makeAdmin(logger: self.connection.logger("toxctl.lag"))
             let topicList = CLI.list(topics).isEmpty ? ToxWatchTopics.patientInputs : CLI.list(topics)
-            let sampler = LagSampler(admin: admin, connection: connection, group: group, topics: topicList)
+            let sampler = await LagSampler.make(admin: admin, connection: connection, group: group, topics: topicList)
             let partitions = try await sampler.partitions()
             var tracker = LagTracker(limits: LagLimits(maxLag: maxLag, maxLagSeconds: maxLagSeconds))
             let palette = CLI.stdoutPalette

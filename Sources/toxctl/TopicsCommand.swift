@@ -39,14 +39,19 @@ struct TopicsCommand: AsyncParsableCommand {
 
         @OptionGroup var connection: ConnectionOptions
 
-        @Option(help: "Partitions of every patient-keyed (co-partitioned) topic.")
-        var partitions: Int = ToxWatchTopics.defaultPartitions
+        @Option(
+            help: ArgumentHelp(
+                "Partitions of every patient-keyed (co-partitioned) topic (default: as the existing ones, else \(ToxWatchTopics.defaultPartitions)).",
+                valueName: "p"))
+        var partitions: Int?
 
         @Option(help: ArgumentHelp("Replication factor (default: 3, or the number of brokers if fewer).", valueName: "r"))
         var replication: Int?
 
         func validate() throws {
-            guard (1...10_000).contains(partitions) else { throw ValidationError("--partitions must be between 1 and 10000") }
+            if let partitions, !(1...10_000).contains(partitions) {
+                throw ValidationError("--partitions must be between 1 and 10000")
+            }
             if let replication, !(1...32).contains(replication) {
                 throw ValidationError("--replication must be between 1 and 32")
             }

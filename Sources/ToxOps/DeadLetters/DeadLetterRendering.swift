@@ -15,13 +15,13 @@ package enum DeadLetterRendering {
         for letter in letters {
             guard let record = letter.record else {
                 table.append([
-                    .init("\(letter.partition)/\(letter.offset)"), .init(letter.timestamp.map(ISO8601Timestamp.format) ?? "-"),
+                    .init("\(letter.partition)/\(letter.offset)"), .init(letter.timestamp.map { ISO8601Timestamp.format($0.roundedToSeconds) } ?? "-"),
                     .init("unreadable", style: .red), "-", "-", "-", .init(truncate(letter.problem ?? "", messageWidth)),
                 ])
                 continue
             }
             table.append([
-                .init("\(letter.partition)/\(letter.offset)"), .init(ISO8601Timestamp.format(record.deadLetteredAt)),
+                .init("\(letter.partition)/\(letter.offset)"), .init(ISO8601Timestamp.format(record.deadLetteredAt.roundedToSeconds)),
                 .init(record.reason.rawValue, style: .yellow), .init(record.error.field ?? "-"),
                 .init("\(record.source.topic)[\(record.source.partition)]@\(record.source.offset)"),
                 .init(showKeys ? record.originalKey.map { String(decoding: $0, as: UTF8.self) } ?? "-" : keyDigest(record.originalKey)),

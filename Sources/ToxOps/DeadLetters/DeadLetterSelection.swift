@@ -134,6 +134,9 @@ package func keyDigest(_ key: Data?) -> String {
         hash ^= UInt64(byte)
         hash = hash &* 0x0000_0100_0000_01b3
     }
+    hash = (hash ^ (hash >> 30)) &* 0xBF58_476D_1CE4_E5B9
+    hash = (hash ^ (hash >> 27)) &* 0x94D0_49BB_1331_11EB
+    hash ^= hash >> 31
     let hex = String(hash >> 32, radix: 16)
     return "key:" + String(repeating: "0", count: max(0, 8 - hex.count)) + hex
 }

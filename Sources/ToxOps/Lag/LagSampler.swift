@@ -9,12 +9,26 @@ package struct LagSampler: Sendable {
     package let connection: BrokerConnection
     package let group: String
     package let topics: [String]
+    /// Whether to ask for the group description: false when the brokers do not advertise
+    /// DescribeGroups (librdkafka 2.0.2 aborts the process if it is sent to such a broker).
+    package var describesGroups: Bool
 
-    package init(admin: KafkaAdminClient, connection: BrokerConnection, group: String, topics: [String]) {
+    package init(admin: KafkaAdminClient, connection: BrokerConnection, group: String, topics: [String], describesGroups: Bool = true) {
         self.admin = admin
         self.connection = connection
         self.group = group
         self.topics = topics
+        self.describesGroups = describesGroups
+    }
+
+    /// A sampler that asks the brokers which APIs they implement first.
+    package static func make(
+        admin: KafkaAdminClient, connection: BrokerConnection, group: String, topics: [String]
+    ) async -> LagSampler {
+        let apis = await admin.advertisedAPIs()
+        return LagSampler(
+            admin: admin, connection: connection, group: group, topics: topics,
+            describesGroups: apis.map { $0[.describeGroups] != nil } ?? true)
     }
 
     /// The partitions of the topics, failing with a usage error for a topic the cluster does not have.
@@ -69,6 +83,7 @@ package struct LagSampler: Sendable {
 
     /// Fills in the owners from DescribeGroups; a broker without it leaves them unknown, nothing else.
     private func owners(into snapshots: inout [PartitionSnapshot]) async -> OwnershipInfo {
+        guard describesGroups else { return .unknown(reason: Self.noDescribeGroups) }
         let answer: KafkaGroupDescriptions
         do {
             answer = try await admin.describeGroups([group])
@@ -77,8 +92,7 @@ package struct LagSampler: Sendable {
         }
         switch answer {
         case .unsupportedByBroker:
-            return .unknown(
-                reason: "the broker does not answer DescribeGroups (librdkafka's 2.0.2 mock cluster, `toxctl dev-broker`, cannot)")
+            return .unknown(reason: Self.noDescribeGroups)
         case .described(let descriptions):
             guard let description = descriptions.first(where: { $0.groupID == group }) else {
                 return .known(groupState: "Dead")
@@ -95,6 +109,9 @@ package struct LagSampler: Sendable {
             return .known(groupState: description.state)
         }
     }
+
+    static let noDescribeGroups =
+        "the brokers do not implement DescribeGroups (librdkafka's 2.0.2 mock cluster, as in `toxctl dev-broker`, does not)"
 
     /// The timestamp of the next message the group has to process, nil if it cannot be read.
     private func nextTimestamp(_ snapshot: PartitionSnapshot) async -> Date? {

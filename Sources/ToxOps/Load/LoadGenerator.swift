@@ -121,7 +121,8 @@ package struct LoadGenerator: Sendable {
         patients[index] = patient
         malformedAccumulator += profile.malformedFraction
         var message: GeneratedMessage
-        if malformedAccumulator >= 1 {
+        // An admission is never replaced (the course would have no patient); the next event is instead.
+        if malformedAccumulator >= 1, event.type != .patient {
             malformedAccumulator -= 1
             malformed += 1
             message = malformedMessage(from: event, patient: patients[index])

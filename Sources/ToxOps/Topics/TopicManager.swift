@@ -79,6 +79,9 @@ package struct TopicManager: Sendable {
         let metadata = try await connection.checkReachable(admin)
         let names = ToxWatchTopics.all.map(\.name).filter { metadata.topic($0) != nil }
         guard !names.isEmpty else { return (metadata, .notReported(reason: "no ToxWatch topic exists")) }
+        if let apis = await admin.advertisedAPIs(), apis[.describeConfigs] == nil {
+            return (metadata, .notReported(reason: "the brokers do not implement DescribeConfigs"))
+        }
         do {
             switch try await admin.describeTopicConfigs(names) {
             case .described(let configs): return (metadata, .reported(configs))
@@ -98,12 +101,24 @@ package struct TopicManager: Sendable {
             expectedPartitions: expectedPartitions, expectedReplication: expectedReplication)
     }
 
+    /// The partition count the existing co-partitioned topics use: that of `cart.patient.v1`, else the most common.
+    static func existingCoPartitionCount(_ metadata: KafkaClusterMetadata) -> Int? {
+        if let patient = metadata.topic(ToxWatchTopics.patient), patient.error == nil { return patient.partitionCount }
+        let counts = ToxWatchTopics.coPartitioned.compactMap { metadata.topic($0.name)?.partitionCount }
+        let histogram = Dictionary(grouping: counts, by: { $0 })
+        return histogram.max { a, b in a.value.count != b.value.count ? a.value.count < b.value.count : a.key > b.key }?.key
+    }
+
     /// Creates the missing ToxWatch topics: co-partitioned ones with `partitions`, the inventory with at
     /// most ``ToxWatchTopics/globalTablePartitions``, each with its configs. Existing topics are left alone
     /// (and reported when their partition count differs).
-    package func create(partitions: Int, replication: Int?) async throws(OpsError) -> TopicCreationReport {
+    ///
+    /// - Parameter partitions: the co-partitioned count; nil: that of the existing co-partitioned topics
+    ///   (``cart.patient.v1`` first), else ``ToxWatchTopics/defaultPartitions``.
+    package func create(partitions requested: Int?, replication: Int?) async throws(OpsError) -> TopicCreationReport {
         let metadata = try await connection.checkReachable(admin)
         let replicationFactor = replication ?? min(3, max(1, metadata.brokers.count))
+        let partitions = requested ?? Self.existingCoPartitionCount(metadata) ?? ToxWatchTopics.defaultPartitions
         var entries: [TopicCreation] = []
         var missing: [KafkaNewTopic] = []
         for topic in ToxWatchTopics.all {
@@ -127,15 +142,13 @@ package struct TopicManager: Sendable {
         var report = TopicCreationReport(topics: entries, brokerCannotCreate: nil)
         guard !missing.isEmpty else { return report }
         let results: [KafkaTopicCreationResult]
+        if let apis = await admin.advertisedAPIs(), apis[.createTopics] == nil {
+            return Self.cannotCreate(report, missing: missing, because: "the brokers do not implement CreateTopics")
+        }
         do {
             results = try await admin.createTopics(missing)
         } catch where error.code == .unsupportedByBroker {
-            report.brokerCannotCreate = error.message
-            for index in report.topics.indices where missing.contains(where: { $0.name == report.topics[index].topic }) {
-                report.topics[index].outcome = .failed("the broker cannot create topics")
-                report.topics[index].problem = "missing, and this broker cannot create it"
-            }
-            return report
+            return Self.cannotCreate(report, missing: missing, because: error.message)
         } catch {
             throw connection.failure(error, while: "creating topics")
         }
@@ -147,6 +160,18 @@ package struct TopicManager: Sendable {
             } else if result.error != nil {
                 report.topics[index].outcome = .existed(partitions: report.topics[index].partitions)
             }
+        }
+        return report
+    }
+
+    private static func cannotCreate(_ report: TopicCreationReport, missing: [KafkaNewTopic], because reason: String)
+        -> TopicCreationReport
+    {
+        var report = report
+        report.brokerCannotCreate = reason
+        for index in report.topics.indices where missing.contains(where: { $0.name == report.topics[index].topic }) {
+            report.topics[index].outcome = .failed("the broker cannot create topics")
+            report.topics[index].problem = "missing, and this broker cannot create it"
         }
         return report
     }
