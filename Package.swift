@@ -106,7 +106,7 @@ let package = Package(
         .testTarget(
             name: "ToxWorkerTests",
             dependencies: [
-                "ToxWorker", "KafkaClient", "ClinicalEvents", "ToxicityRules",
+                "ToxWorker", "KafkaClient", "ClinicalEvents", "ToxicityRules", "ProtocolCatalog",
                 .product(name: "Logging", package: "swift-log"), .product(name: "Yams", package: "Yams"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
@@ -140,6 +140,8 @@ let package = Package(
             name: "ToxicityRulesTests",
             dependencies: ["ToxicityRules", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
+        // Runs the built `toxctl` binary (found next to the test bundle, in .build/<config>/).
+        .testTarget(name: "ToxctlTests", dependencies: ["toxctl", "ToxTestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(
             name: "ProtocolCatalogTests",
             dependencies: [

@@ -129,7 +129,13 @@ package enum ProtocolText {
         add("  rounding", tagged(rounding, p.rounding.status, p.rounding.evidence, p.rounding.note))
         add(
             "  escalation",
-            tagged(p.escalation.rule.rawValue, p.escalation.status, p.escalation.evidence, p.escalation.note)
+            tagged(
+                p.escalation.rule.rawValue
+                    + (p.escalation.maxMgPerKgPerDay.map { ", at most \($0) mg/kg/day" } ?? ""),
+                p.escalation.status,
+                p.escalation.evidence,
+                p.escalation.note
+            )
         )
         add(
             "  reassessment",

@@ -4,7 +4,7 @@ package import ToxicityRules
 /// The pharmacy stock every partition task consults: the latest inventory event per `site/drug`,
 /// filled by the worker's inventory reader from the whole `pharmacy.inventory.v1` topic.
 package final class InventoryView: Sendable {
-    private let entries = Mutex<[String: InventoryEvent]>([:])
+    private let state = Mutex((events: [String: InventoryEvent](), snapshot: InventorySnapshot.empty))
 
     package init() {}
 
@@ -13,16 +13,20 @@ package final class InventoryView: Sendable {
     @discardableResult
     package func apply(_ event: InventoryEvent) -> Bool {
         let key = "\(event.site)/\(event.drug.name)"
-        return entries.withLock { entries in
-            if let current = entries[key], current.occurredAt > event.occurredAt { return false }
-            let changed = entries[key]?.status != event.status
-            entries[key] = event
+        return state.withLock { state in
+            if let current = state.events[key], current.occurredAt > event.occurredAt { return false }
+            let changed = state.events[key]?.status != event.status
+            state.events[key] = event
+            state.snapshot = InventorySnapshot(state.events.keys.sorted().compactMap { state.events[$0] })
             return changed
         }
     }
 
-    /// The current stock, ordered by key so that evaluations are deterministic.
-    package func snapshot() -> [InventoryEvent] {
-        entries.withLock { entries in entries.keys.sorted().compactMap { entries[$0] } }
+    /// The current stock as the engine reads it (rebuilt only when an event arrives).
+    package func snapshot() -> InventorySnapshot {
+        state.withLock { $0.snapshot }
     }
+
+    /// Number of `site/drug` entries known.
+    package var count: Int { state.withLock { $0.events.count } }
 }

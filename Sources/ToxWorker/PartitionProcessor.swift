@@ -17,6 +17,8 @@ package struct BatchOutcome: Sendable {
     /// Dead letters per source topic and reason.
     package var deadLettered: [DeadLetterCount: Int] = [:]
     package var evaluations = 0
+    /// How long each evaluation took (for the evaluation-latency histogram).
+    package var evaluationDurations: [Duration] = []
 
     package var isEmpty: Bool { outputs.isEmpty && changelog.isEmpty && commitOffsets.isEmpty }
 }
@@ -80,6 +82,8 @@ package struct PartitionProcessor: Sendable {
     private let lateEventWindow: TimeInterval
     /// How much of a course is kept in memory and in the changelog.
     private let retention: TimeInterval
+    /// How long the latest evaluation took.
+    private var lastEvaluationDuration: Duration = .zero
     /// Patients as they were before the current batch, for ``rollback()``; `nil` = did not exist.
     private var undo: [String: PatientState?] = [:]
     /// This owner's writer epoch: one more than the highest epoch found in the changelog at restore.
@@ -126,7 +130,9 @@ package struct PartitionProcessor: Sendable {
             return nil
         }
         let record = try Self.stateDecoder.decode(PatientStateRecord.self, from: Data(value))
-        patients[patientId] = record.state()
+        let state = record.state()
+        if let latest = state.latestEventAt, streamTime.map({ latest > $0 }) ?? true { streamTime = latest }
+        patients[patientId] = state
         return nil
     }
 
@@ -141,7 +147,7 @@ package struct PartitionProcessor: Sendable {
     ///   - records: input records of this partition, any patient topic, in arrival order.
     ///   - inventory: the pharmacy stock the evaluations use.
     ///   - now: wall-clock time, written into dead letters.
-    package mutating func process(_ records: [KafkaMessage], inventory: [InventoryEvent], now: Date) -> BatchOutcome {
+    package mutating func process(_ records: [KafkaMessage], inventory: InventorySnapshot, now: Date) -> BatchOutcome {
         undo.removeAll(keepingCapacity: true)
         var outcome = BatchOutcome()
         var changed: [String: OutputCause] = [:]
@@ -176,6 +182,7 @@ package struct PartitionProcessor: Sendable {
                 let isTooLate = state.latestEventAt.map { event.occurredAt < $0.addingTimeInterval(-lateEventWindow) } ?? false
                 state.insert(event)
                 outcome.applied[record.topic, default: 0] += 1
+                if streamTime.map({ event.occurredAt > $0 }) ?? true { streamTime = event.occurredAt }
                 if !isTooLate {
                     if changed[patientId] == nil { order.append(patientId) }
                     changed[patientId] = .input(topic: record.topic, partition: record.partition, offset: record.offset)
@@ -185,10 +192,11 @@ package struct PartitionProcessor: Sendable {
         }
 
         for patientId in order {
-            guard let cause = changed[patientId], var state = patients[patientId], let at = state.latestEventAt else { continue }
+            guard let cause = changed[patientId], var state = patients[patientId], let at = state.evaluationInstant else { continue }
             state.prune(keeping: retention)
             outcome.outputs += evaluate(&state, at: at, cause: cause, inventory: inventory)
             outcome.evaluations += 1
+            outcome.evaluationDurations.append(lastEvaluationDuration)
             patients[patientId] = state
         }
         // Every patient whose offsets moved gets a changelog record, so a replay skips its inputs.
@@ -198,34 +206,52 @@ package struct PartitionProcessor: Sendable {
         return outcome
     }
 
-    /// Evaluates every patient whose next decision instant is due at `instant` (a punctuation).
-    package mutating func punctuate(at instant: Date, inventory: [InventoryEvent]) -> BatchOutcome {
+    /// The latest event time applied in this partition (its stream time).
+    package private(set) var streamTime: Date?
+
+    /// Brings every patient up to `instant` (a punctuation): each decision that falls due at or
+    /// before it, and after the patient's last evaluation, is evaluated at its due instant, in
+    /// order, until none is left (at most ``maxTimerStepsPerPunctuation`` per patient).
+    package mutating func punctuate(at instant: Date, inventory: InventorySnapshot) -> BatchOutcome {
         undo.removeAll(keepingCapacity: true)
         var outcome = BatchOutcome()
         for patientId in patients.keys.sorted() {
-            guard var state = patients[patientId], let due = state.nextDecisionAt, due <= instant else { continue }
-            remember(patientId)
-            outcome.outputs += evaluate(&state, at: due, cause: .timer(at: due), inventory: inventory)
-            outcome.evaluations += 1
-            if state.nextDecisionAt == due { state.nextDecisionAt = nil }
+            guard var state = patients[patientId] else { continue }
+            var fired = 0
+            while fired < Self.maxTimerStepsPerPunctuation, let due = state.nextDecisionAt, due <= instant {
+                guard let evaluated = state.evaluationInstant, due > evaluated else {
+                    state.nextDecisionAt = nil  // superseded by a later evaluation
+                    break
+                }
+                if fired == 0 { remember(patientId) }
+                outcome.outputs += evaluate(&state, at: due, cause: .timer(at: due), inventory: inventory)
+                outcome.evaluations += 1
+                outcome.evaluationDurations.append(lastEvaluationDuration)
+                fired += 1
+            }
+            guard fired > 0 else { continue }
             patients[patientId] = state
             outcome.changelog.append(changelogOutput(state))
         }
         return outcome
     }
 
+    /// A bound on the time-driven evaluations of one patient in one punctuation.
+    static let maxTimerStepsPerPunctuation = 64
+
     /// Re-evaluates the patients of `site` (all patients when `site` is nil) after an inventory change.
     package mutating func inventoryChanged(
-        site: String?, cause: OutputCause, inventory: [InventoryEvent]
+        site: String?, cause: OutputCause, inventory: InventorySnapshot
     ) -> BatchOutcome {
         undo.removeAll(keepingCapacity: true)
         var outcome = BatchOutcome()
         for patientId in patients.keys.sorted() {
-            guard var state = patients[patientId], let at = state.latestEventAt else { continue }
+            guard var state = patients[patientId], let at = state.evaluationInstant else { continue }
             if let site, evaluator.site(of: state) != site { continue }
             let before = state.published
             let outputs = evaluate(&state, at: at, cause: cause, inventory: inventory)
             outcome.evaluations += 1
+            outcome.evaluationDurations.append(lastEvaluationDuration)
             guard state.published != before else { continue }
             remember(patientId)
             outcome.outputs += outputs
@@ -294,17 +320,23 @@ package struct PartitionProcessor: Sendable {
     }
 
     private mutating func evaluate(
-        _ state: inout PatientState, at instant: Date, cause: OutputCause, inventory: [InventoryEvent]
+        _ state: inout PatientState, at instant: Date, cause: OutputCause, inventory: InventorySnapshot
     ) -> [OutputRecord] {
+        let started = ContinuousClock.now
         let evaluation = evaluator.evaluate(state, at: instant, inventory: inventory)
+        lastEvaluationDuration = ContinuousClock.now - started
         state.nextDecisionAt = evaluation.nextDecisionAt
+        state.lastEvaluatedAt = instant
         var outputs: [OutputRecord] = []
         let isFirst = state.published.grades == nil
         if isFirst || evaluation.summary.grades != state.published.grades {
             outputs.append(output(.toxicityGrades, body: evaluation.grades, state: state, cause: cause, at: instant))
         }
         if let recommendation = evaluation.recommendation, evaluation.summary.recommendation != state.published.recommendation {
-            outputs.append(output(.anakinraRecommendation, body: recommendation, state: state, cause: cause, at: instant))
+            let published = output(.anakinraRecommendation, body: recommendation, state: state, cause: cause, at: instant)
+            outputs.append(published)
+            // The engine reads its own earlier advice (taper position, course boundaries).
+            state.recommendations.append(recommendation.prior(id: published.id, issuedAt: instant))
         }
         if evaluation.summary.alternatives != state.published.alternatives {
             for (index, alternative) in evaluation.alternatives.enumerated() {
@@ -406,16 +438,19 @@ package struct PartitionProcessor: Sendable {
         return encoder
     }()
 
+    /// Changelog dates are `Date`'s own value (seconds since 2001-01-01 as a Double), so a restored
+    /// state equals the one written: ISO-8601 drops the fractions of computed instants such as a
+    /// next dose, and seconds since 1970 lose the last bit in the conversion.
     private static let stateEncoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        encoder.dateEncodingStrategy = .iso8601
+        encoder.dateEncodingStrategy = .deferredToDate
         return encoder
     }()
 
-    private static let stateDecoder: JSONDecoder = {
+    package static let stateDecoder: JSONDecoder = {
         let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
+        decoder.dateDecodingStrategy = .deferredToDate
         return decoder
     }()
 }

@@ -105,6 +105,8 @@ package struct PartitionTask {
     private var logger: Logger
     /// Per input topic, the record timestamp of the newest message processed (for time behind).
     private var newestProcessed: [String: Date] = [:]
+    /// The partition's stream time when it last advanced, and the wall-clock time it did.
+    private var streamClock: (streamTime: Date, wallClock: Date)?
 
     package init(runner: PartitionRunner, context: PartitionContext) {
         self.runner = runner
@@ -145,8 +147,9 @@ package struct PartitionTask {
                 switch item {
                 case .message(let message):
                     messages.append(message)
-                case .tick(let instant):
+                case .tick(let now):
                     try await flush(&messages)
+                    let instant = partitionTime(now: now)
                     try await apply { processor, inventory in processor.punctuate(at: instant, inventory: inventory) }
                     reportLag()
                 case .inventoryChanged(let site, let cause):
@@ -160,6 +163,19 @@ package struct PartitionTask {
             try await flush(&messages)
             if isHandingOver { return }
         }
+    }
+
+    /// The instant time-driven rules are checked at: the partition's stream time (its latest event
+    /// time), advancing with the wall clock while the partition receives nothing. In production,
+    /// where events carry current times, this follows the wall clock; a replay of an old course
+    /// fires its rules in event time instead of all at once.
+    private mutating func partitionTime(now: Date) -> Date {
+        guard let streamTime = processor.streamTime else { return .distantPast }
+        if let clock = streamClock, clock.streamTime == streamTime {
+            return streamTime.addingTimeInterval(max(0, now.timeIntervalSince(clock.wallClock)))
+        }
+        streamClock = (streamTime, now)
+        return streamTime
     }
 
     private mutating func flush(_ messages: inout [KafkaMessage]) async throws {
@@ -254,7 +270,7 @@ package struct PartitionTask {
     /// offsets. On failure the unit's state changes are rolled back, the output tails are read again
     /// to learn what did get written, and the unit is applied again.
     private mutating func apply(
-        _ work: (inout PartitionProcessor, [InventoryEvent]) -> BatchOutcome
+        _ work: (inout PartitionProcessor, InventorySnapshot) -> BatchOutcome
     ) async throws {
         var attempt = 0
         while true {
@@ -365,6 +381,7 @@ package struct PartitionTask {
         for (topic, count) in outcome.applied { metrics.eventsApplied(topic: topic, count: count) }
         for (reason, count) in outcome.skipped { metrics.eventsSkipped(reason: reason, count: count) }
         for (key, count) in outcome.deadLettered { metrics.deadLettered(topic: key.topic, reason: key.reason, count: count) }
+        for duration in outcome.evaluationDurations { metrics.evaluated(in: duration) }
         for output in outcome.outputs {
             switch output.kind {
             case .toxicityGrades, .anakinraRecommendation, .shortageAlternative:

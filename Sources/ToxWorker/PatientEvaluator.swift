@@ -5,14 +5,16 @@ package import ToxicityRules
 /// Runs the rules engine for one patient and reduces the result to what the worker publishes.
 package struct PatientEvaluator: Sendable {
     private let engine: ToxicityEngine
-    /// Protocols by id: the shipped ones and the site's own.
-    private let protocols: [String: AnakinraProtocol]
+    /// Protocols by id, prepared once: the shipped ones and the site's own.
+    private let protocols: [String: PreparedProtocol]
     /// For patients whose admission names no protocol.
     private let defaultProtocol: String?
 
     package init(engine: ToxicityEngine = ToxicityEngine(), protocols: [AnakinraProtocol] = [], defaultProtocol: String? = nil) {
         self.engine = engine
-        self.protocols = Dictionary(protocols.map { ($0.id, $0) }, uniquingKeysWith: { _, site in site })
+        var prepared: [String: PreparedProtocol] = [:]
+        for anakinraProtocol in protocols { prepared[anakinraProtocol.id] = PreparedProtocol(anakinraProtocol) }
+        self.protocols = prepared
         self.defaultProtocol = defaultProtocol
     }
 
@@ -29,31 +31,63 @@ package struct PatientEvaluator: Sendable {
     /// One evaluation: the output bodies and the summary used to decide whether to publish them.
     package struct Evaluation: Sendable {
         package var grades: ToxicityGradesBody
-        package var recommendation: (any Encodable & Sendable)?
-        package var alternatives: [any Encodable & Sendable]
+        package var recommendation: AnakinraRecommendation?
+        package var alternatives: [ShortageAlternative]
         package var summary: PublishedSummary
         package var nextDecisionAt: Date?
     }
 
     /// The treating site of a patient (latest admission event that names one).
     package func site(of state: PatientState) -> String? {
+        latestPatientField(state) { $0.site }
+    }
+
+    /// The patient's protocol id (latest admission event that names one), else the default.
+    package func protocolId(of state: PatientState) -> String? {
+        latestPatientField(state) { $0.protocolId } ?? defaultProtocol
+    }
+
+    private func latestPatientField(_ state: PatientState, _ field: (PatientEvent) -> String?) -> String? {
         for event in state.events.reversed() {
-            if case .patient(let patient) = event, let site = patient.site { return site }
+            if case .patient(let patient) = event, let value = field(patient) { return value }
         }
         return nil
     }
 
-    package func evaluate(_ state: PatientState, at instant: Date, inventory: [InventoryEvent]) -> Evaluation {
-        let timeline = engine.timeline(state.events)
-        let result = engine.grade(timeline, at: instant)
-        let grades = result.grades
+    package func evaluate(_ state: PatientState, at instant: Date, inventory: InventorySnapshot) -> Evaluation {
+        let timeline = engine.timeline(state.events, recommendations: state.recommendations)
+        // An unknown protocol id gives no protocol: the engine answers `none` with `protocol-required`.
+        let rules = protocolId(of: state).flatMap { protocols[$0] }
+        let assessment = engine.assess(timeline, at: instant, prepared: rules, inventory: inventory)
+        let grades = assessment.grades
         let body = ToxicityGradesBody(
             crs: grades.crs, icans: grades.icans, iecHs: grades.iecHs, inputEventIds: grades.eventIds,
-            alerts: result.alerts)
+            alerts: assessment.grading?.alerts ?? [])
+        let recommendation = assessment.recommendation
+        let alternatives = assessment.alternatives
         let summary = PublishedSummary(
             grades: "crs=\(grades.crs.grade)/\(grades.crs.maxGrade);icans=\(grades.icans.grade)/\(grades.icans.maxGrade);"
-                + "iechs=\(grades.iecHs.present)/\(grades.iecHs.grade)/\(grades.iecHs.maxGrade)")
-        return Evaluation(grades: body, recommendation: nil, alternatives: [], summary: summary, nextDecisionAt: nil)
+                + "iechs=\(grades.iecHs.present)/\(grades.iecHs.grade)/\(grades.iecHs.maxGrade)",
+            recommendation: recommendation.map(Self.summary),
+            alternatives: alternatives.isEmpty ? nil : alternatives.map(Self.summary).joined(separator: ";"))
+        return Evaluation(
+            grades: body, recommendation: recommendation, alternatives: alternatives, summary: summary,
+            nextDecisionAt: assessment.nextDecisionAt)
+    }
+
+    /// What makes a recommendation new for the pharmacy: its action and its dose.
+    private static func summary(_ recommendation: AnakinraRecommendation) -> String {
+        let dose = recommendation.dose
+        return [
+            recommendation.action.rawValue, recommendation.protocolId ?? "", dose?.mg.map(String.init) ?? "",
+            dose?.dailyMg.map(String.init) ?? "", dose?.route.rawValue ?? "", dose?.frequency?.rawValue ?? "",
+        ].joined(separator: "|")
+    }
+
+    /// What makes shortage advice new: the short drug, its status and the alternatives offered.
+    private static func summary(_ alternative: ShortageAlternative) -> String {
+        let options = alternative.alternatives.map { "\($0.rank):\($0.drug)" }.joined(separator: ",")
+        return "\(alternative.shortDrug)@\(alternative.site ?? "*")=\(alternative.status?.rawValue ?? "")[\(options)]"
     }
 }
 

@@ -12,15 +12,27 @@ package struct PatientState: Sendable, Equatable {
     package var appliedOffsets: [String: Int64] = [:]
     /// What was last published for this patient, for change detection.
     package var published = PublishedSummary()
+    /// The anakinra recommendations published for this patient (the engine reads its earlier advice).
+    package var recommendations: [PriorRecommendation] = []
     /// The next instant at which the assessment may change with no new event (punctuation).
     package var nextDecisionAt: Date?
+    /// The latest instant the patient was evaluated at (an event time or a timer's due instant).
+    /// Evaluations never go back before it, so a patient's outputs move forward in time.
+    package var lastEvaluatedAt: Date?
 
     package init(patientId: String) {
         self.patientId = patientId
     }
 
-    /// Latest event time of the course (the instant the patient is evaluated at).
+    /// Latest event time of the course.
     package var latestEventAt: Date? { events.last?.occurredAt }
+
+    /// The instant an input-driven evaluation uses: the latest event time, or a later instant a
+    /// timer already evaluated at.
+    package var evaluationInstant: Date? {
+        guard let latest = latestEventAt else { return nil }
+        return lastEvaluatedAt.map { max($0, latest) } ?? latest
+    }
 
     /// Whether the state already reflects this input record.
     package func hasApplied(topic: String, offset: Int64) -> Bool {
@@ -61,6 +73,7 @@ package struct PatientState: Sendable, Equatable {
             }
         }
         events = keptPatientEvents + kept
+        recommendations.removeAll { $0.issuedAt < cutoff }
     }
 }
 
@@ -102,7 +115,9 @@ package struct PatientStateRecord: Codable, Sendable {
     package var events: [EventEnvelope]
     package var appliedOffsets: [String: Int64]
     package var published: PublishedSummary
+    package var recommendations: [PriorRecommendation]?
     package var nextDecisionAt: Date?
+    package var lastEvaluatedAt: Date?
 
     package init(_ state: PatientState) {
         formatVersion = Self.formatVersion
@@ -110,7 +125,9 @@ package struct PatientStateRecord: Codable, Sendable {
         events = state.events.map { EventEnvelope($0) }
         appliedOffsets = state.appliedOffsets
         published = state.published
+        recommendations = state.recommendations
         nextDecisionAt = state.nextDecisionAt
+        lastEvaluatedAt = state.lastEvaluatedAt
     }
 
     /// Rebuilds the state; events are re-sorted in case a future writer did not keep them in order.
@@ -121,7 +138,9 @@ package struct PatientStateRecord: Codable, Sendable {
         }
         state.appliedOffsets = appliedOffsets
         state.published = published
+        state.recommendations = recommendations ?? []
         state.nextDecisionAt = nextDecisionAt
+        state.lastEvaluatedAt = lastEvaluatedAt
         return state
     }
 }

@@ -181,7 +181,7 @@ package final class WorkerPipeline: Service {
             case .caughtUp:
                 loaded = true
                 inventoryLoaded.withLock { $0 = true }
-                logger.info("inventory loaded", metadata: ["entries": "\(inventory.snapshot().count)"])
+                logger.info("inventory loaded", metadata: ["entries": "\(inventory.count)"])
             case .rebalance:
                 continue
             }

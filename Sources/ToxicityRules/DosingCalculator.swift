@@ -147,7 +147,13 @@ package enum AnakinraDosing {
     /// - Returns: The dose with every cap applied, or `.noDose` with `weight-required`
     ///   (missing or outside 0.3–350 kg), `renal-override-required` (Q48H without a renal
     ///   override), `unknown-regimen`, or `dose-below-1-mg`.
-    package static func calculate(_ anakinraProtocol: AnakinraProtocol, _ request: DoseRequest) -> DosingOutcome {
+    ///   - explain: `false` computes the same numbers without building the steps, the caps
+    ///     applied or the flags' text (the assessment's decisions); `true` for anything shown.
+    package static func calculate(
+        _ anakinraProtocol: AnakinraProtocol,
+        _ request: DoseRequest,
+        explain: Bool = true
+    ) -> DosingOutcome {
         let p = anakinraProtocol
         guard let regimen = p.regimen(id: request.regimenId) else {
             return .noDose([unknownRegimen(p, request.regimenId ?? "")])
@@ -163,38 +169,42 @@ package enum AnakinraDosing {
         if let requested = request.frequency {
             if requested == .q48h {
                 guard request.renalOverride else { return .noDose([renalOverrideRequired()]) }
-                flags.append(
-                    DosingFlag(
-                        .renalFrequencyOverride,
-                        .reason,
-                        values: [DosingValue("frequency", "Q48H")],
-                        source: "clinician override",
-                        message:
-                            "Q48H by a clinician's renal override (label: consider every other day when CrCl < 30 mL/min)."
+                if explain {
+                    flags.append(
+                        DosingFlag(
+                            .renalFrequencyOverride,
+                            .reason,
+                            values: [DosingValue("frequency", "Q48H")],
+                            source: "clinician override",
+                            message:
+                                "Q48H by a clinician's renal override (label: consider every other day when CrCl < 30 mL/min)."
+                        )
                     )
-                )
+                }
             } else if !regimen.frequency.allowed.contains(requested) {
                 offProtocolFrequency = true
-                flags.append(
-                    DosingFlag(
-                        .frequencyOutsideProtocol,
-                        .warning,
-                        values: [
-                            DosingValue("frequency", requested.rawValue),
-                            DosingValue(
-                                "protocolFrequencies",
-                                regimen.frequency.allowed.map(\.rawValue).joined(separator: ",")
-                            ),
-                        ],
-                        source: p.sourceTag(regimen.frequency.status, evidence: regimen.frequency.evidence),
-                        message:
-                            "\(requested.rawValue) is not a frequency of \(p.shortName) (\(regimen.frequency.allowed.map(\.rawValue).joined(separator: ", ")))."
+                if explain {
+                    flags.append(
+                        DosingFlag(
+                            .frequencyOutsideProtocol,
+                            .warning,
+                            values: [
+                                DosingValue("frequency", requested.rawValue),
+                                DosingValue(
+                                    "protocolFrequencies",
+                                    regimen.frequency.allowed.map(\.rawValue).joined(separator: ",")
+                                ),
+                            ],
+                            source: p.sourceTag(regimen.frequency.status, evidence: regimen.frequency.evidence),
+                            message:
+                                "\(requested.rawValue) is not a frequency of \(p.shortName) (\(regimen.frequency.allowed.map(\.rawValue).joined(separator: ", ")))."
+                        )
                     )
-                )
+                }
             }
         } else if let protocolDefault = regimen.frequency.default {
             frequency = protocolDefault
-            if regimen.frequency.status == .policy {
+            if explain, regimen.frequency.status == .policy {
                 flags.append(
                     DosingFlag(
                         .policyDefault,
@@ -210,7 +220,7 @@ package enum AnakinraDosing {
 
         // Route.
         let route = request.route ?? p.routes.preferred
-        if !p.routes.allowed.contains(route) {
+        if explain, !p.routes.allowed.contains(route) {
             flags.append(
                 DosingFlag(
                     .routeOutsideProtocol,
@@ -233,7 +243,7 @@ package enum AnakinraDosing {
         {
             return .noDose(flags + [invalidPrescribed(p, value: value, basis: regimen.dose.basis)])
         }
-        flags += levelFlags(p, regimen: regimen, level: request.level, amount: amount)
+        if explain { flags += levelFlags(p, regimen: regimen, level: request.level, amount: amount) }
 
         guard let frequency else {
             return .dose(
@@ -244,12 +254,13 @@ package enum AnakinraDosing {
                     amount: amount,
                     level: request.level,
                     route: route,
-                    flags: flags
+                    flags: flags,
+                    explain: explain
                 )
             )
         }
 
-        let core = compute(p, regimen: regimen, weight: weight, amount: amount, frequency: frequency)
+        let core = compute(p, regimen: regimen, weight: weight, amount: amount, frequency: frequency, explain: explain)
         guard core.mg >= 1 else { return .noDose(flags + [doseBelowOneMg(core)]) }
         var calculation = makeCalculation(
             p,
@@ -259,10 +270,18 @@ package enum AnakinraDosing {
             level: request.level,
             route: route,
             core: core,
-            flags: flags
+            flags: flags,
+            explain: explain
         )
         if offProtocolFrequency, let protocolDefault = regimen.frequency.default {
-            let option = compute(p, regimen: regimen, weight: weight, amount: amount, frequency: protocolDefault)
+            let option = compute(
+                p,
+                regimen: regimen,
+                weight: weight,
+                amount: amount,
+                frequency: protocolDefault,
+                explain: explain
+            )
             calculation.options.append(option.option)
         }
         return .dose(calculation)
@@ -288,22 +307,46 @@ package enum AnakinraDosing {
     struct DailyLimit {
         var mg: ExactAmount
         var kind: AppliedCap.Kind
-        var stated: String
+        /// The mg/kg/day ceiling and the weight, for the text of a ceiling.
+        var ceiling: (perKg: ExactAmount, weight: ExactAmount)?
+
+        /// The limit as the protocol states it (built only when explaining).
+        var stated: String {
+            guard let ceiling else { return "\(mg) mg/day" }
+            return "\(ceiling.perKg) mg/kg/day × \(ceiling.weight) kg = \(mg) mg/day"
+        }
+    }
+
+    /// Collects steps, caps and flags only when explaining: the text is built lazily, so the
+    /// arithmetic can run without it (the assessment's decisions) and give the same numbers.
+    struct Explainer {
+        let on: Bool
+        var steps: [DoseStep] = []
+        var caps: [AppliedCap] = []
+        var flags: [DosingFlag] = []
+
+        init(_ on: Bool) { self.on = on }
+
+        mutating func step(_ kind: DoseStep.Kind, _ text: @autoclosure () -> String) {
+            if on { steps.append(DoseStep(kind, text())) }
+        }
+
+        mutating func cap(_ make: @autoclosure () -> AppliedCap) {
+            if on { caps.append(make()) }
+        }
+
+        mutating func flag(_ make: @autoclosure () -> DosingFlag) {
+            if on { flags.append(make()) }
+        }
     }
 
     static func dailyLimit(_ p: AnakinraProtocol, weight: ExactAmount) -> DailyLimit? {
         var limits: [DailyLimit] = []
         if let daily = p.caps.dailyMg {
-            limits.append(DailyLimit(mg: ExactAmount(daily), kind: .dailyCap, stated: "\(daily) mg/day"))
+            limits.append(DailyLimit(mg: ExactAmount(daily), kind: .dailyCap, ceiling: nil))
         }
         if let ceiling = p.caps.mgPerKgPerDay {
-            limits.append(
-                DailyLimit(
-                    mg: ceiling * weight,
-                    kind: .mgPerKgDayCeiling,
-                    stated: "\(ceiling) mg/kg/day × \(weight) kg = \(ceiling * weight) mg/day"
-                )
-            )
+            limits.append(DailyLimit(mg: ceiling * weight, kind: .mgPerKgDayCeiling, ceiling: (ceiling, weight)))
         }
         // The lower limit binds; on a tie the stated daily cap is reported.
         return limits.min { $0.mg < $1.mg }
@@ -315,43 +358,32 @@ package enum AnakinraDosing {
         regimen: DosingRegimen,
         weight: ExactAmount,
         amount: ExactAmount,
-        frequency: DoseFrequency
+        frequency: DoseFrequency,
+        explain: Bool = true
     ) -> Core {
         let basis = regimen.dose.basis
         let n = frequency.dosesPer24Hours
         let capSource = p.sourceTag(p.caps.status, evidence: p.caps.evidence)
-        var steps: [DoseStep] = []
-        var caps: [AppliedCap] = []
-        var flags: [DosingFlag] = []
+        var ex = Explainer(explain)
 
         // 1. Weight-based or fixed amount, then divided for per-day doses.
         let base: ExactAmount
         if basis.isWeightBased {
             base = amount * weight
-            steps.append(
-                DoseStep(
-                    .weightBased,
-                    "\(amount) \(basis.unit) × \(weight) kg = \(base) mg\(basis.isPerDay ? "/day" : "")"
-                )
-            )
+            ex.step(.weightBased, "\(amount) \(basis.unit) × \(weight) kg = \(base) mg\(basis.isPerDay ? "/day" : "")")
         } else {
             base = amount
-            steps.append(DoseStep(.fixedAmount, "fixed \(amount) \(basis.unit)"))
+            ex.step(.fixedAmount, "fixed \(amount) \(basis.unit)")
         }
         var dose = base
         if basis.isPerDay {
             dose = base / n
-            steps.append(
-                DoseStep(
-                    .divided,
-                    "\(base) mg/day ÷ \(n) dose\(n == 1 ? "" : "s") (\(frequency.rawValue)) = \(dose) mg"
-                )
-            )
+            ex.step(.divided, "\(base) mg/day ÷ \(n) dose\(n == 1 ? "" : "s") (\(frequency.rawValue)) = \(dose) mg")
         }
 
         // 2. Per-dose cap.
         if let cap = p.caps.perDoseMg, dose > cap {
-            caps.append(
+            ex.cap(
                 AppliedCap(
                     kind: .perDoseCap,
                     limitMg: ExactAmount(cap),
@@ -361,7 +393,7 @@ package enum AnakinraDosing {
                     source: capSource
                 )
             )
-            steps.append(DoseStep(.perDoseCap, "per-dose cap \(cap) mg: \(dose) mg → \(cap) mg"))
+            ex.step(.perDoseCap, "per-dose cap \(cap) mg: \(dose) mg → \(cap) mg")
             dose = ExactAmount(cap)
         }
 
@@ -371,7 +403,7 @@ package enum AnakinraDosing {
             let day = dose * n
             if day > limit.mg {
                 let capped = Int((limit.mg / n).floor)
-                caps.append(
+                ex.cap(
                     AppliedCap(
                         kind: limit.kind,
                         limitMg: limit.mg,
@@ -382,11 +414,9 @@ package enum AnakinraDosing {
                     )
                 )
                 let name = limit.kind == .dailyCap ? "daily cap" : "mg/kg/day ceiling"
-                steps.append(
-                    DoseStep(
-                        limit.kind == .dailyCap ? .dailyCap : .mgPerKgDayCeiling,
-                        "\(name) \(limit.stated): \(n) × \(dose) mg = \(day) mg > \(limit.mg) mg → floor(\(limit.mg) ÷ \(n)) = \(capped) mg"
-                    )
+                ex.step(
+                    limit.kind == .dailyCap ? .dailyCap : .mgPerKgDayCeiling,
+                    "\(name) \(limit.stated): \(n) × \(dose) mg = \(day) mg > \(limit.mg) mg → floor(\(limit.mg) ÷ \(n)) = \(capped) mg"
                 )
                 dose = ExactAmount(capped)
             }
@@ -398,7 +428,7 @@ package enum AnakinraDosing {
         case .nearestMg:
             mg = Int(dose.roundedHalfUp)
             if !dose.isWhole {
-                steps.append(DoseStep(.rounding, "rounded to the nearest 1 mg (half up): \(dose) mg → \(mg) mg"))
+                ex.step(.rounding, "rounded to the nearest 1 mg (half up): \(dose) mg → \(mg) mg")
             }
         case .wholeSyringe:
             let syringeMg = p.rounding.syringeMg ?? AnakinraProduct.syringeMg
@@ -414,13 +444,11 @@ package enum AnakinraDosing {
             ) {
                 mg = whole
                 if ExactAmount(whole) != dose {
-                    steps.append(
-                        DoseStep(
-                            .rounding,
-                            "rounded to \(whole / syringeMg) × \(syringeMg) mg syringe\(whole == syringeMg ? "" : "s"): \(dose) mg → \(whole) mg (within \(tolerance) %)"
-                        )
+                    ex.step(
+                        .rounding,
+                        "rounded to \(whole / syringeMg) × \(syringeMg) mg syringe\(whole == syringeMg ? "" : "s"): \(dose) mg → \(whole) mg (within \(tolerance) %)"
                     )
-                    flags.append(
+                    ex.flag(
                         DosingFlag(
                             .roundedToWholeSyringe,
                             .reason,
@@ -438,9 +466,9 @@ package enum AnakinraDosing {
             } else {
                 mg = Int(dose.roundedHalfUp)
                 if !dose.isWhole {
-                    steps.append(DoseStep(.rounding, "rounded to the nearest 1 mg (half up): \(dose) mg → \(mg) mg"))
+                    ex.step(.rounding, "rounded to the nearest 1 mg (half up): \(dose) mg → \(mg) mg")
                 }
-                flags.append(
+                ex.flag(
                     DosingFlag(
                         .roundingConfirmationRequired,
                         .alert,
@@ -458,26 +486,24 @@ package enum AnakinraDosing {
 
         // 5. Never above any cap.
         if let cap = p.caps.perDoseMg, mg > cap {
-            steps.append(DoseStep(.capAfterRounding, "\(mg) mg is above the per-dose cap \(cap) mg → \(cap) mg"))
-            flags.append(roundedDown(from: mg, to: cap, cap: "\(cap) mg/dose", source: capSource))
+            ex.step(.capAfterRounding, "\(mg) mg is above the per-dose cap \(cap) mg → \(cap) mg")
+            ex.flag(roundedDown(from: mg, to: cap, cap: "\(cap) mg/dose", source: capSource))
             mg = cap
         }
         if let limit, ExactAmount(mg * n) > limit.mg {
             let capped = Int((limit.mg / n).floor)
-            steps.append(
-                DoseStep(
-                    .capAfterRounding,
-                    "\(n) × \(mg) mg = \(mg * n) mg is above \(limit.stated) → floor(\(limit.mg) ÷ \(n)) = \(capped) mg"
-                )
+            ex.step(
+                .capAfterRounding,
+                "\(n) × \(mg) mg = \(mg * n) mg is above \(limit.stated) → floor(\(limit.mg) ÷ \(n)) = \(capped) mg"
             )
-            flags.append(roundedDown(from: mg, to: capped, cap: limit.stated, source: capSource))
+            ex.flag(roundedDown(from: mg, to: capped, cap: limit.stated, source: capSource))
             mg = capped
         }
 
         let daily = mg * n
-        steps.append(DoseStep(.daily, "\(n) × \(mg) mg (\(frequency.rawValue)) = \(daily) mg/day"))
-        flags += commonCapWarnings(p, mg: mg, daily: daily, frequency: frequency)
-        return Core(frequency: frequency, mg: mg, dailyMg: daily, caps: caps, flags: flags, steps: steps)
+        ex.step(.daily, "\(n) × \(mg) mg (\(frequency.rawValue)) = \(daily) mg/day")
+        if explain { ex.flags += commonCapWarnings(p, mg: mg, daily: daily, frequency: frequency) }
+        return Core(frequency: frequency, mg: mg, dailyMg: daily, caps: ex.caps, flags: ex.flags, steps: ex.steps)
     }
 
     /// The whole-syringe dose nearest to `dose` within the tolerance and under every cap.
@@ -516,10 +542,11 @@ package enum AnakinraDosing {
         level: DoseLevel,
         route: Route,
         core: Core,
-        flags: [DosingFlag]
+        flags: [DosingFlag],
+        explain: Bool = true
     ) -> DoseCalculation {
         var allFlags = flags + core.flags
-        if let lowVolume = lowVolume(weight: weight, mg: core.mg) { allFlags.append(lowVolume) }
+        if explain, let lowVolume = lowVolume(weight: weight, mg: core.mg) { allFlags.append(lowVolume) }
         return DoseCalculation(
             protocolId: p.id,
             regimenId: regimen.id,
@@ -551,7 +578,8 @@ package enum AnakinraDosing {
         amount: ExactAmount,
         level: DoseLevel,
         route: Route,
-        flags: [DosingFlag]
+        flags: [DosingFlag],
+        explain: Bool = true
     ) -> DoseCalculation {
         let basis = regimen.dose.basis
         var steps: [DoseStep] = []
@@ -592,7 +620,7 @@ package enum AnakinraDosing {
             dailyMg = rounded
         }
         let options = regimen.frequency.options.map {
-            compute(p, regimen: regimen, weight: weight, amount: amount, frequency: $0).option
+            compute(p, regimen: regimen, weight: weight, amount: amount, frequency: $0, explain: explain).option
         }
         let listed = options.map(\.description).joined(separator: "; ")
         var allFlags = flags

@@ -100,7 +100,8 @@ extension AnakinraDosing {
         _ anakinraProtocol: AnakinraProtocol,
         from current: CurrentDose,
         weightKg: Double?,
-        regimenId: String? = nil
+        regimenId: String? = nil,
+        explain: Bool = true
     ) -> EscalationOutcome {
         let p = anakinraProtocol
         guard let regimen = p.regimen(id: regimenId) else { return .noDose([unknownRegimen(p, regimenId ?? "")]) }
@@ -110,22 +111,27 @@ extension AnakinraDosing {
         let source = p.sourceTag(p.escalation.status, evidence: p.escalation.evidence)
 
         var target: ExactAmount
-        let description: String
+        var description: String { explain ? describe() : "" }
+        var describe: () -> String = { "" }
+        func ceiling(_ reason: @autoclosure () -> String) -> EscalationOutcome {
+            guard explain else { return .atCeiling(DosingFlag(.atProtocolCeiling, .alert, source: "", message: "")) }
+            return .atCeiling(atProtocolCeiling(p, current: current, reason: reason()))
+        }
         switch p.escalation.rule {
         case .none:
-            return .atCeiling(atProtocolCeiling(p, current: current, reason: "\(p.shortName) states no escalation"))
+            return ceiling("\(p.shortName) states no escalation")
         case .toRangeHigh:
             guard regimen.dose.amount.isRange else {
-                return .atCeiling(atProtocolCeiling(p, current: current, reason: "\(p.shortName) states a single dose"))
+                return ceiling("\(p.shortName) states a single dose")
             }
             target = regimen.dose.amount.high
-            description = "to the high end of the range: \(target) \(basis.unit)"
+            if explain { describe = { [target] in "to the high end of the range: \(target) \(basis.unit)" } }
         case .toPerDoseCap:
             guard let cap = p.caps.perDoseMg, let frequency else {
-                return .atCeiling(atProtocolCeiling(p, current: current, reason: "no per-dose cap or frequency"))
+                return ceiling("no per-dose cap or frequency")
             }
             target = amountInBasis(mgPerDose: ExactAmount(cap), frequency: frequency, basis: basis, weight: weight)
-            description = "to the per-dose cap \(cap) mg at \(frequency.rawValue)"
+            if explain { describe = { "to the per-dose cap \(cap) mg at \(frequency.rawValue)" } }
         case .doubleDailyDose:
             let currentAmount: ExactAmount
             if let mg = current.mg, let frequency {
@@ -142,8 +148,11 @@ extension AnakinraDosing {
                 return .noDose([frequencyNeeded(p)])
             }
             target = ExactAmount.min(currentAmount * 2, regimen.dose.amount.high)
-            description =
-                "double the daily dose: \(current.dailyMg) → \(current.dailyMg * 2) mg/day, ceiling \(regimen.dose.amount.high) \(basis.unit)"
+            if explain {
+                describe = {
+                    "double the daily dose: \(current.dailyMg) → \(current.dailyMg * 2) mg/day, ceiling \(regimen.dose.amount.high) \(basis.unit)"
+                }
+            }
         }
 
         // A site's optional escalation bound (mg/kg/day), applied to the target.
@@ -170,13 +179,14 @@ extension AnakinraDosing {
             regimenId: regimenId
         )
         request.renalOverride = current.frequency == .q48h
-        let outcome = calculate(p, request)
+        let outcome = calculate(p, request, explain: explain)
         guard case .dose(var calculation) = outcome else { return .noDose(outcome.flags) }
         // Escalation targets are the protocol's own ceilings, not prescriptions outside it.
         calculation.flags.removeAll { $0.code == .doseOutsideProtocol }
         let newDaily = calculation.dailyMg ?? 0
         let raisesDose = newDaily > current.dailyMg && (calculation.mg ?? 0) >= (current.mg ?? 0)
         guard raisesDose else {
+            guard explain else { return .atCeiling(DosingFlag(.atProtocolCeiling, .alert, source: "", message: "")) }
             return .atCeiling(
                 atProtocolCeiling(
                     p,
@@ -185,6 +195,7 @@ extension AnakinraDosing {
                 )
             )
         }
+        guard explain else { return .escalated(calculation) }
         if bounded, let bound = p.escalation.maxMgPerKgPerDay {
             calculation.steps.insert(
                 DoseStep(.escalation, "escalation bound \(bound) mg/kg/day × \(weight) kg = \(bound * weight) mg/day"),
@@ -241,7 +252,8 @@ extension AnakinraDosing {
         _ anakinraProtocol: AnakinraProtocol,
         from current: CurrentDose,
         weightKg: Double?,
-        regimenId: String? = nil
+        regimenId: String? = nil,
+        explain: Bool = true
     ) -> TaperOutcome {
         let p = anakinraProtocol
         guard let regimen = p.regimen(id: regimenId) else { return .noDose([unknownRegimen(p, regimenId ?? "")]) }
@@ -259,11 +271,17 @@ extension AnakinraDosing {
         var pendingFlags: [DosingFlag] = []
 
         /// Appends a step; returns `false` (and appends nothing) when the caps leave less than 1 mg.
-        func emit(mg: Int, frequency: DoseFrequency, hours: HoursRange, note: String, extraFlags: [DosingFlag]) -> Bool
-        {
+        func emit(
+            mg: Int,
+            frequency: DoseFrequency,
+            hours: HoursRange,
+            note: @autoclosure () -> String,
+            extraFlags: [DosingFlag]
+        ) -> Bool {
             var mg = mg
-            let capped = capForTaper(p, mg: mg, frequency: frequency, weight: weight)
+            let capped = capForTaper(p, mg: mg, frequency: frequency, weight: weight, explain: explain)
             guard capped.mg >= 1 else {
+                guard explain else { return false }
                 pendingFlags.append(
                     DosingFlag(
                         .doseBelowOneMg,
@@ -275,9 +293,27 @@ extension AnakinraDosing {
                 )
                 return false
             }
+            guard explain else {
+                let mg = min(mg, capped.mg)
+                let daily = mg * frequency.dosesPer24Hours
+                schedule.append(
+                    TaperStep(
+                        number: schedule.count + 1,
+                        mg: mg,
+                        frequency: frequency,
+                        dailyMg: daily,
+                        hours: hours,
+                        capsApplied: [],
+                        flags: [],
+                        steps: []
+                    )
+                )
+                previous = (mg, frequency, daily)
+                return true
+            }
             var flags = pendingFlags + extraFlags
             pendingFlags = []
-            var steps = [DoseStep(.taper, note)]
+            var steps = [DoseStep(.taper, note())]
             var caps: [AppliedCap] = []
             if capped.mg < mg {
                 caps = capped.caps
@@ -354,37 +390,43 @@ extension AnakinraDosing {
                     regimen: stepRegimen,
                     weight: stepWeight,
                     amount: step.amount,
-                    frequency: step.frequency
+                    frequency: step.frequency,
+                    explain: explain
                 )
                 var mg = core.mg
                 var extra = core.flags.filter { $0.code != .aboveCommonCap }
                 if mg > previous.mg {
-                    extra.append(
-                        DosingFlag(
-                            .taperStepClamped,
-                            .reason,
-                            values: [DosingValue("stepMg", "\(mg)"), DosingValue("mg", "\(previous.mg)")],
-                            source: "clinical-spec A7",
-                            message: "The taper step (\(mg) mg) would raise the dose; it stays at \(previous.mg) mg."
+                    if explain {
+                        extra.append(
+                            DosingFlag(
+                                .taperStepClamped,
+                                .reason,
+                                values: [DosingValue("stepMg", "\(mg)"), DosingValue("mg", "\(previous.mg)")],
+                                source: "clinical-spec A7",
+                                message:
+                                    "The taper step (\(mg) mg) would raise the dose; it stays at \(previous.mg) mg."
+                            )
                         )
-                    )
+                    }
                     mg = previous.mg
                 }
                 let daily = mg * step.frequency.dosesPer24Hours
                 guard daily < previous.daily, mg >= 1 else {
-                    pendingFlags.append(
-                        DosingFlag(
-                            .taperStepSkipped,
-                            .reason,
-                            values: [
-                                DosingValue("step", "\(step.amount) \(step.basis.unit) \(step.frequency.rawValue)"),
-                                DosingValue("dailyMg", "\(daily)"),
-                            ],
-                            source: "clinical-spec A7",
-                            message:
-                                "Skipped taper step \(step.amount) \(step.basis.unit) \(step.frequency.rawValue): \(daily) mg/day does not lower \(previous.daily) mg/day."
+                    if explain {
+                        pendingFlags.append(
+                            DosingFlag(
+                                .taperStepSkipped,
+                                .reason,
+                                values: [
+                                    DosingValue("step", "\(step.amount) \(step.basis.unit) \(step.frequency.rawValue)"),
+                                    DosingValue("dailyMg", "\(daily)"),
+                                ],
+                                source: "clinical-spec A7",
+                                message:
+                                    "Skipped taper step \(step.amount) \(step.basis.unit) \(step.frequency.rawValue): \(daily) mg/day does not lower \(previous.daily) mg/day."
+                            )
                         )
-                    )
+                    }
                     continue
                 }
                 let arithmetic = core.steps.first.map { " (\($0.text))" } ?? ""
@@ -401,6 +443,21 @@ extension AnakinraDosing {
             break
         }
 
+        guard explain else {
+            schedule.append(
+                TaperStep(
+                    number: schedule.count + 1,
+                    mg: nil,
+                    frequency: nil,
+                    dailyMg: 0,
+                    hours: nil,
+                    capsApplied: [],
+                    flags: [],
+                    steps: []
+                )
+            )
+            return .schedule(schedule)
+        }
         schedule.append(
             TaperStep(
                 number: schedule.count + 1,
@@ -452,25 +509,31 @@ extension AnakinraDosing {
     }
 
     /// Brings a taper dose under the per-dose cap and the daily limit (never raises it).
-    static func capForTaper(_ p: AnakinraProtocol, mg: Int, frequency: DoseFrequency, weight: ExactAmount?)
-        -> (mg: Int, caps: [AppliedCap], steps: [DoseStep])
-    {
+    static func capForTaper(
+        _ p: AnakinraProtocol,
+        mg: Int,
+        frequency: DoseFrequency,
+        weight: ExactAmount?,
+        explain: Bool = true
+    ) -> (mg: Int, caps: [AppliedCap], steps: [DoseStep]) {
         var mg = mg
         var caps: [AppliedCap] = []
         var steps: [DoseStep] = []
         let source = p.sourceTag(p.caps.status, evidence: p.caps.evidence)
         if let cap = p.caps.perDoseMg, mg > cap {
-            caps.append(
-                AppliedCap(
-                    kind: .perDoseCap,
-                    limitMg: ExactAmount(cap),
-                    beforeMg: ExactAmount(mg),
-                    afterMg: cap,
-                    stated: "\(cap) mg/dose",
-                    source: source
+            if explain {
+                caps.append(
+                    AppliedCap(
+                        kind: .perDoseCap,
+                        limitMg: ExactAmount(cap),
+                        beforeMg: ExactAmount(mg),
+                        afterMg: cap,
+                        stated: "\(cap) mg/dose",
+                        source: source
+                    )
                 )
-            )
-            steps.append(DoseStep(.perDoseCap, "per-dose cap \(cap) mg: \(mg) mg → \(cap) mg"))
+                steps.append(DoseStep(.perDoseCap, "per-dose cap \(cap) mg: \(mg) mg → \(cap) mg"))
+            }
             mg = cap
         }
         let n = frequency.dosesPer24Hours
@@ -478,26 +541,28 @@ extension AnakinraDosing {
         if let weight {
             limit = dailyLimit(p, weight: weight)
         } else if let daily = p.caps.dailyMg {
-            limit = DailyLimit(mg: ExactAmount(daily), kind: .dailyCap, stated: "\(daily) mg/day")
+            limit = DailyLimit(mg: ExactAmount(daily), kind: .dailyCap, ceiling: nil)
         }
         if let limit, ExactAmount(mg * n) > limit.mg {
             let capped = Int((limit.mg / n).floor)
-            caps.append(
-                AppliedCap(
-                    kind: limit.kind,
-                    limitMg: limit.mg,
-                    beforeMg: ExactAmount(mg),
-                    afterMg: capped,
-                    stated: limit.stated,
-                    source: source
+            if explain {
+                caps.append(
+                    AppliedCap(
+                        kind: limit.kind,
+                        limitMg: limit.mg,
+                        beforeMg: ExactAmount(mg),
+                        afterMg: capped,
+                        stated: limit.stated,
+                        source: source
+                    )
                 )
-            )
-            steps.append(
-                DoseStep(
-                    limit.kind == .dailyCap ? .dailyCap : .mgPerKgDayCeiling,
-                    "\(limit.stated): \(n) × \(mg) mg > \(limit.mg) mg → \(capped) mg"
+                steps.append(
+                    DoseStep(
+                        limit.kind == .dailyCap ? .dailyCap : .mgPerKgDayCeiling,
+                        "\(limit.stated): \(n) × \(mg) mg > \(limit.mg) mg → \(capped) mg"
+                    )
                 )
-            )
+            }
             mg = capped
         }
         return (mg, caps, steps)

@@ -56,6 +56,27 @@ package struct ExactAmount: Sendable, Hashable, Comparable, CustomStringConverti
     ///
     /// - Returns: `nil` when `value` is not finite or too large to hold.
     package init?(measured value: Double, places: Int) {
+        guard (0...6).contains(places) else { return nil }
+        // Away from a half-way point, the binary value and its shortest decimal round to the same
+        // integer of `places` decimals, so no text is needed (the assessment path reads weights
+        // and creatinine this way). Near a half-way point the decimal text decides.
+        if value.isFinite {
+            let scaled = value * Double(Self.powerOfTen(places))
+            if Swift.abs(scaled) < 1e9 {
+                let lower = scaled.rounded(.down)
+                let fraction = scaled - lower
+                if Swift.abs(fraction - 0.5) > 1e-6 {
+                    self.init(Int64(fraction > 0.5 ? lower + 1 : lower), over: Self.powerOfTen(places))
+                    return
+                }
+            }
+        }
+        self.init(measuredViaText: value, places: places)
+    }
+
+    /// ``init(measured:places:)`` through the shortest round-trip decimal text (the reference the
+    /// fast path must agree with).
+    init?(measuredViaText value: Double, places: Int) {
         guard (0...6).contains(places), let (numerator, decimals) = Self.shortestDecimal(of: value) else { return nil }
         guard decimals > places else {
             self.init(numerator, over: Self.powerOfTen(decimals))

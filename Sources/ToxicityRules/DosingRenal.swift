@@ -82,7 +82,7 @@ package enum RenalFunction {
                     missing(.heightRequired, "Height (20–250 cm) is needed for the bedside Schwartz estimate.")
                 ])
             }
-            let k = ExactAmount(thousandths: 413)
+            let k = schwartzConstant
             let value = k * height / scr
             let steps = [
                 DoseStep(.weightBased, "bedside Schwartz: \(k) × \(height) cm ÷ \(scr) mg/dL = \(value) mL/min/1.73m2")
@@ -93,17 +93,17 @@ package enum RenalFunction {
             return .missingInputs([AnakinraDosing.weightRequired(weightKg)])
         }
         let age = Int(ageYears.rounded(.down))
-        var value = ExactAmount(140 - age) * weight / (scr * 72)
+        var value = cockcroftGault(age: age, weight: weight, creatinine: scr)
         var text = "Cockcroft-Gault: (140 − \(age)) × \(weight) kg ÷ (72 × \(scr) mg/dL) = \(value) mL/min"
         var flags: [DosingFlag] = []
         switch sex {
         case .female?:
-            value = value * ExactAmount(thousandths: 850)
+            value = value * femaleFactor
             text += " × 0.85 (female) = \(value) mL/min"
         case .male?:
             break
         case .other?, .unknown?, nil:
-            value = value * ExactAmount(thousandths: 850)
+            value = value * femaleFactor
             text += " × 0.85 (sex unknown: lower estimate) = \(value) mL/min"
             flags.append(
                 DosingFlag(
@@ -117,6 +117,41 @@ package enum RenalFunction {
         return .estimate(
             make(.cockcroftGault, value: value, unit: "mL/min", flags: flags, steps: [DoseStep(.weightBased, text)])
         )
+    }
+
+    /// Bedside Schwartz constant (mL/min/1.73 m² per cm per mg/dL).
+    static let schwartzConstant = ExactAmount(thousandths: 413)
+    /// Cockcroft-Gault factor for women (also used when the sex is unknown: the lower estimate).
+    static let femaleFactor = ExactAmount(thousandths: 850)
+
+    static func cockcroftGault(age: Int, weight: ExactAmount, creatinine: ExactAmount) -> ExactAmount {
+        ExactAmount(140 - age) * weight / (creatinine * 72)
+    }
+
+    /// The clearance value alone, with the same inputs, formulas and validation as
+    /// ``estimateCreatinineClearance(ageYears:sex:weightKg:heightCm:serumCreatinineMgPerDL:)``
+    /// but no explanation (allocation-free): `nil` when an input is missing.
+    package static func clearance(
+        ageYears: Double?,
+        sex: Sex?,
+        weightKg: Double?,
+        heightCm: Double?,
+        serumCreatinineMgPerDL: Double?
+    ) -> (method: CreatinineClearanceEstimate.Method, value: ExactAmount)? {
+        guard let ageYears, ageYears.isFinite, (0...130).contains(ageYears),
+            let scrValue = serumCreatinineMgPerDL, scrValue.isFinite, scrValue > 0, scrValue <= 30,
+            let scr = ExactAmount(measured: scrValue, places: 2), scr > 0
+        else { return nil }
+        if ageYears < SupportingAgentDosing.adultAgeYears {
+            guard let heightValue = heightCm, heightValue.isFinite, (20...250).contains(heightValue),
+                let height = ExactAmount(measured: heightValue, places: 1)
+            else { return nil }
+            return (.bedsideSchwartz, schwartzConstant * height / scr)
+        }
+        guard let weight = AnakinraDosing.validatedWeight(weightKg) else { return nil }
+        var value = cockcroftGault(age: Int(ageYears.rounded(.down)), weight: weight, creatinine: scr)
+        if sex != .male { value = value * femaleFactor }
+        return (.cockcroftGault, value)
     }
 
     static func make(

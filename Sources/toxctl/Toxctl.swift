@@ -8,8 +8,8 @@ struct Toxctl: AsyncParsableCommand {
         commandName: "toxctl",
         abstract: "Operate ToxWatch: evaluate patients offline, watch consumer lag, manage topics and dead letters.",
         subcommands: [
-            DevBrokerCommand.self, DecodeCommand.self, ProtocolsCommand.self, LagCommand.self, TopicsCommand.self,
-            DeadLetterCommand.self, LoadCommand.self,
+            DevBrokerCommand.self, DecodeCommand.self, EvaluateCommand.self, ProtocolsCommand.self, LagCommand.self,
+            TopicsCommand.self, DeadLetterCommand.self, LoadCommand.self,
         ]
     )
 

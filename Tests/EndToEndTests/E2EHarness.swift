@@ -128,6 +128,31 @@ final class E2EHarness: @unchecked Sendable {
         }
     }
 
+    /// Waits until no output or changelog record has been written for `quiet` (time-driven rules
+    /// keep firing for a moment after the last input is consumed).
+    func waitUntilQuiet(_ quiet: Duration = .seconds(3), timeout: Duration = .seconds(60)) async throws {
+        let admin = try KafkaAdminClient(configuration: .init(bootstrapServers: cluster.bootstrapServerList), logger: Self.logger)
+        let outputs = [
+            ToxWatchTopics.toxicityGrades, ToxWatchTopics.anakinraRecommendations, ToxWatchTopics.shortageAlternatives,
+            ToxWatchTopics.deadLetters, ToxWatchTopics.patientStateChangelog,
+        ].flatMap { topic in (0..<partitions).map { TopicPartition(topic, $0) } }
+        let deadline = ContinuousClock.now + timeout
+        var last: [Int64] = []
+        var stableSince = ContinuousClock.now
+        while ContinuousClock.now < deadline {
+            var ends: [Int64] = []
+            for partition in outputs { ends.append(try await admin.watermarks(partition).high) }
+            if ends != last {
+                last = ends
+                stableSince = ContinuousClock.now
+            } else if ContinuousClock.now - stableSince >= quiet {
+                break
+            }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        await admin.close()
+    }
+
     /// Records of `partitions` not yet committed by the group.
     private func lag(_ admin: KafkaAdminClient, _ partitions: [TopicPartition]) async throws -> Int64 {
         var remaining: Int64 = 0
@@ -177,7 +202,7 @@ struct OutputAudit {
         for record in records.sorted(by: { ($0.topic, $0.partition, $0.offset) < ($1.topic, $1.partition, $1.offset) }) {
             if record.topic == ToxWatchTopics.patientStateChangelog {
                 guard record.kind == "patient-state", let key = record.key, let value = record.value else { continue }
-                states[key] = try JSONDecoder.iso8601.decode(PatientStateRecord.self, from: Data(value.utf8))
+                states[key] = try PartitionProcessor.stateDecoder.decode(PatientStateRecord.self, from: Data(value.utf8))
                 continue
             }
             guard let id = record.outputID else { continue }
@@ -193,13 +218,5 @@ struct OutputAudit {
             if let key = record.key, let json = record.json() { result[key] = json }
         }
         return result
-    }
-}
-
-extension JSONDecoder {
-    static var iso8601: JSONDecoder {
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
-        return decoder
     }
 }

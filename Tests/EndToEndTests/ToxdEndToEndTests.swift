@@ -29,7 +29,7 @@ struct ToxdEndToEndTests {
                     topic: $0.topic, partition: $0.partition, offset: $0.offset, key: $0.key.map { Array($0.utf8) },
                     value: $0.value.map { Array($0.utf8) })
             }
-            _ = processor.process(records, inventory: [], now: Date())
+            _ = processor.process(records, inventory: .empty, now: Date())
             states.merge(processor.patients) { current, _ in current }
         }
         return states
@@ -37,6 +37,7 @@ struct ToxdEndToEndTests {
 
     /// The exactly-once checks shared by the crash and fault tests.
     static func audit(_ harness: E2EHarness, generated: [InputLine]) async throws -> OutputAudit {
+        try await harness.waitUntilQuiet()
         let audit = try OutputAudit(try await harness.collect(outputTopics))
         #expect(audit.duplicates.isEmpty, "output ids written twice: \(audit.duplicates.prefix(5))")
         // Every poison record has exactly one dead letter, nothing else has one.
@@ -87,6 +88,18 @@ struct ToxdEndToEndTests {
             if summary != state.published.grades { unpublished.append(patientId) }
         }
         #expect(unpublished.isEmpty, "published state without its output in the log: \(unpublished.prefix(5))")
+        if let debug = ProcessInfo.processInfo.environment["E2E_DEBUG"], let patientId = unpublished.first {
+            let outputs = audit.outputs.filter { $0.key == patientId }.map { "\($0.topic)@\($0.offset) \($0.outputID ?? "") \(Self.gradeSummary($0.json() ?? [:]) ?? "")" }
+            let changelog = try await harness.collect([ToxWatchTopics.patientStateChangelog]).filter {
+                $0.key == patientId || $0.kind == "checkpoint"
+            }.map { record -> String in
+                let published = (record.json()?["published"] as? [String: Any])?["grades"] as? String ?? ""
+                return "changelog@\(record.partition)/\(record.offset) \(record.kind ?? "") epoch=\(record.headers["toxwatch-epoch"].flatMap { $0 } ?? "") \(published)"
+            }
+            let text = "published=\(audit.states[patientId]?.published as Any)\n" + outputs.joined(separator: "\n") + "\n" + changelog.joined(separator: "\n")
+                + "\n" + harness.workers.map { "=== \($0.key)\n\($0.value.standardError)" }.joined(separator: "\n")
+            try? text.write(toFile: debug + ".unpublished", atomically: true, encoding: .utf8)
+        }
         return audit
     }
 

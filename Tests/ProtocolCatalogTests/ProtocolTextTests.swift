@@ -46,7 +46,7 @@ import Testing
             "IV (preferred IV)",
             "100 mg/dose, 400 mg/day  [V; seed Table 1 row CNH]",
             "nearest-mg  [IMPL; clinical-spec A5]",
-            "to-per-dose-cap  [IMPL; clinical-spec A7]",
+            "to-per-dose-cap, at most 10 mg/kg/day  [IMPL; clinical-spec A7]",
             "crs-and-icans ≤ grade 2, held 24 h",
             "same mg per dose, intervals Q6H → Q8H → Q12H → Q24H → stop, 24 h per step; taper length 3–7 d",
             "total up to 14 d",

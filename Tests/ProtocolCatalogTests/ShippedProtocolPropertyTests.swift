@@ -104,4 +104,51 @@ import Testing
             }
         }
     }
+
+    /// The assessment decides with `explain: false` (no text); the explanation recomputes with
+    /// `explain: true`. Both must give the same numbers and outcomes.
+    @Test func arithmeticWithoutTextGivesTheSameNumbers() async throws {
+        let catalog = try Shipped.catalog.get()
+        await propertyCheck(
+            count: 2000,
+            input: Gen.element(of: Self.ids),
+            Gen.double(in: 0.3...350),
+            Gen.element(of: DoseFrequency.standard).optional,
+            Gen.element(of: Self.levels),
+            Gen.int(in: 1...400)
+        ) { id, weight, frequency, level, currentMg in
+            let p = try #require(catalog[id ?? ""])
+            let request = DoseRequest(weightKg: weight, level: level ?? .lessIll, frequency: frequency ?? nil)
+            let explained = AnakinraDosing.calculate(p, request)
+            let bare = AnakinraDosing.calculate(p, request, explain: false)
+            #expect(explained.calculation?.mg == bare.calculation?.mg)
+            #expect(explained.calculation?.dailyMg == bare.calculation?.dailyMg)
+            #expect(explained.calculation?.frequency == bare.calculation?.frequency)
+            #expect(explained.calculation?.options.map(\.mg) == bare.calculation?.options.map(\.mg))
+            #expect((explained.calculation == nil) == (bare.calculation == nil))
+
+            let current = CurrentDose(
+                mg: currentMg,
+                frequency: (frequency ?? nil) ?? p.frequency.default ?? .q6h,
+                route: .iv
+            )
+            switch (
+                AnakinraDosing.escalate(p, from: current, weightKg: weight),
+                AnakinraDosing.escalate(p, from: current, weightKg: weight, explain: false)
+            ) {
+            case (.escalated(let a), .escalated(let b)):
+                #expect(a.mg == b.mg && a.dailyMg == b.dailyMg && a.frequency == b.frequency)
+            case (.atCeiling, .atCeiling), (.noDose, .noDose):
+                break
+            default:
+                Issue.record("escalation outcomes differ for \(id ?? "") \(weight) kg from \(currentMg) mg")
+            }
+            let full = AnakinraDosing.taperSchedule(p, from: current, weightKg: weight).steps
+            let quick = AnakinraDosing.taperSchedule(p, from: current, weightKg: weight, explain: false).steps
+            #expect(full?.map(\.mg) == quick?.map(\.mg))
+            #expect(full?.map(\.frequency) == quick?.map(\.frequency))
+            #expect(full?.map(\.dailyMg) == quick?.map(\.dailyMg))
+            #expect(full?.map(\.hours) == quick?.map(\.hours))
+        }
+    }
 }

@@ -359,20 +359,52 @@ enum DoseInvariantsForShipped {
         #expect(doses == [30, 60, 75])  // 120, 240, 300 mg/day (10 mg/kg/day × 30 kg)
     }
 
-    @Test func cnhEscalationMovesToThePerDoseCap() throws {
+    /// Lead decision: CNH/Seattle `to-per-dose-cap` escalation ships bounded at 10 mg/kg/day (the
+    /// seed's highest weight-based dose), so a child below 40 kg never reaches the 100 mg cap.
+    @Test(arguments: [
+        // (protocol, kg, current mg, escalated mg, escalated daily mg)
+        ("childrens-national", 28.0, 56, 70, 280),
+        ("childrens-national", 10.0, 20, 25, 100),
+        ("childrens-national", 45.0, 90, 100, 400),
+        ("seattle-childrens", 18.0, 36, 45, 180),
+        ("seattle-childrens", 40.0, 80, 100, 400),
+    ])
+    func cnhAndSeattleEscalationIsBoundedAt10MgPerKgPerDay(
+        id: String,
+        kg: Double,
+        current: Int,
+        mg: Int,
+        daily: Int
+    ) throws {
+        let p = try Shipped.protocolNamed(id)
+        #expect(p.escalation.maxMgPerKgPerDay == ExactAmount(10))
         guard
             case .escalated(let dose) = AnakinraDosing.escalate(
-                try Shipped.protocolNamed("childrens-national"),
-                from: CurrentDose(mg: 56, frequency: .q6h, route: .iv),
-                weightKg: 28
+                p,
+                from: CurrentDose(mg: current, frequency: .q6h, route: .iv),
+                weightKg: kg
             )
         else {
-            Issue.record("CNH should escalate to the per-dose cap")
+            Issue.record("\(id) should escalate from \(current) mg at \(kg) kg")
             return
         }
-        #expect(dose.mg == 100 && dose.dailyMg == 400)
-        // 400 mg/day at 28 kg is 14.3 mg/kg/day: above anything in the seed, so it is flagged.
-        #expect(dose.has(.escalationAboveSeedMaximum))
+        #expect(dose.mg == mg && dose.dailyMg == daily)
+        #expect(dose.mgPerKgPerDay.map { $0 <= ExactAmount(10) } == true)
+        #expect(!dose.has(.escalationAboveSeedMaximum))
+    }
+
+    @Test func cnhAtTheCapAndTheBoundHasNoHeadroom() throws {
+        guard
+            case .atCeiling(let flag) = AnakinraDosing.escalate(
+                try Shipped.protocolNamed("childrens-national"),
+                from: CurrentDose(mg: 25, frequency: .q6h, route: .iv),
+                weightKg: 10
+            )
+        else {
+            Issue.record("a 10 kg child on 25 mg Q6H is at 10 mg/kg/day already")
+            return
+        }
+        #expect(flag.code == .atProtocolCeiling)
     }
 
     @Test func stJudeAndMUSCHoldAtTheirCeiling() throws {

@@ -2,6 +2,7 @@ import ClinicalEvents
 import Foundation
 import KafkaClient
 import Testing
+import ProtocolCatalog
 import ToxicityRules
 
 @testable import ToxWorker
@@ -51,8 +52,12 @@ struct PartitionProcessorTests {
         var processor = Self.processor()
         let outcome = processor.process(
             [try Self.message(Self.admission("P1"), offset: 10), try Self.message(Self.vitals("P1", "v1", hours: 20, temperature: 38.4), offset: 40)],
-            inventory: [], now: Self.now)
-        #expect(outcome.outputs.map(\.kind) == [.toxicityGrades])
+            inventory: .empty, now: Self.now)
+        // No protocol named: the recommendation is published once, as `none` asking for one.
+        #expect(outcome.outputs.map(\.kind) == [.toxicityGrades, .anakinraRecommendation])
+        let recommendation = try Self.json(outcome.outputs[1])
+        #expect(recommendation["action"] as? String == "none")
+        #expect("\(recommendation)".contains("protocol-required"))
         let grades = try #require(outcome.outputs.first)
         #expect(grades.id == "toxicity-grades/cart.vitals.v1/3/40")
         #expect(grades.partition == 3)
@@ -72,9 +77,9 @@ struct PartitionProcessorTests {
     func replaySkipped() throws {
         var processor = Self.processor()
         let batch = [try Self.message(Self.admission("P1"), offset: 10), try Self.message(Self.vitals("P1", "v1", hours: 20, temperature: 38.4), offset: 40)]
-        _ = processor.process(batch, inventory: [], now: Self.now)
+        _ = processor.process(batch, inventory: .empty, now: Self.now)
         processor.commit(handledInputOffsets: [:])
-        let replay = processor.process(batch, inventory: [], now: Self.now)
+        let replay = processor.process(batch, inventory: .empty, now: Self.now)
         #expect(replay.outputs.isEmpty)
         #expect(replay.changelog.isEmpty)
         #expect(replay.skipped == ["already-applied": 2])
@@ -85,8 +90,8 @@ struct PartitionProcessorTests {
     func duplicateEventId() throws {
         var processor = Self.processor()
         let vitals = Self.vitals("P1", "v1", hours: 20, temperature: 38.4)
-        _ = processor.process([try Self.message(Self.admission("P1"), offset: 10), try Self.message(vitals, offset: 40)], inventory: [], now: Self.now)
-        let resend = processor.process([try Self.message(vitals, offset: 41)], inventory: [], now: Self.now)
+        _ = processor.process([try Self.message(Self.admission("P1"), offset: 10), try Self.message(vitals, offset: 40)], inventory: .empty, now: Self.now)
+        let resend = processor.process([try Self.message(vitals, offset: 41)], inventory: .empty, now: Self.now)
         #expect(resend.skipped == ["duplicate-event-id": 1])
         #expect(resend.outputs.isEmpty)
         #expect(resend.changelog.count == 1, "the new offset must be recorded")
@@ -103,7 +108,7 @@ struct PartitionProcessorTests {
         let wrongKey = try Self.message(Self.vitals("P2", "v", hours: 1, temperature: 37), offset: 8, key: "someone-else")
         let wrongTopic = try Self.message(Self.vitals("P2", "w", hours: 1, temperature: 37), offset: 3, topic: "cart.labs.v1")
         let good = try Self.message(Self.vitals("P2", "v2", hours: 2, temperature: 37), offset: 9)
-        let outcome = processor.process([poison, wrongKey, wrongTopic, good], inventory: [], now: Self.now)
+        let outcome = processor.process([poison, wrongKey, wrongTopic, good], inventory: .empty, now: Self.now)
         let letters = outcome.outputs.filter { $0.kind == .deadLetter }
         #expect(letters.map(\.id) == ["cart.vitals.v1/3/7", "cart.vitals.v1/3/8", "cart.labs.v1/3/3"])
         #expect(letters.allSatisfy { $0.topic == "cart.dlq.v1" && $0.partition == 3 })
@@ -130,16 +135,16 @@ struct PartitionProcessorTests {
         var processor = Self.processor()
         _ = processor.process(
             [try Self.message(Self.admission("P1"), offset: 1), try Self.message(Self.vitals("P1", "v1", hours: 20, temperature: 38.4), offset: 2)],
-            inventory: [], now: Self.now)
-        let unchanged = processor.process([try Self.message(Self.vitals("P1", "v2", hours: 21, temperature: 38.9), offset: 3)], inventory: [], now: Self.now)
+            inventory: .empty, now: Self.now)
+        let unchanged = processor.process([try Self.message(Self.vitals("P1", "v2", hours: 21, temperature: 38.9), offset: 3)], inventory: .empty, now: Self.now)
         #expect(unchanged.outputs.isEmpty, "still CRS 1: nothing new to publish")
         #expect(unchanged.changelog.count == 1)
         // An earlier reading arrives late (within the window) and is placed in event time.
-        let late = processor.process([try Self.message(Self.vitals("P1", "v0", hours: 18, temperature: 37.0), offset: 4)], inventory: [], now: Self.now)
+        let late = processor.process([try Self.message(Self.vitals("P1", "v0", hours: 18, temperature: 37.0), offset: 4)], inventory: .empty, now: Self.now)
         #expect(late.outputs.isEmpty)
         let ids = processor.patients["P1"]?.events.map(\.eventId)
         #expect(ids == ["P1-adm", "P1-v0", "P1-v1", "P1-v2"])
-        let worse = processor.process([try Self.message(Self.vitals("P1", "v3", hours: 22, temperature: 38.9, flow: 3), offset: 5)], inventory: [], now: Self.now)
+        let worse = processor.process([try Self.message(Self.vitals("P1", "v3", hours: 22, temperature: 38.9, flow: 3), offset: 5)], inventory: .empty, now: Self.now)
         #expect(worse.outputs.map(\.kind) == [.toxicityGrades])
         #expect((try Self.json(worse.outputs[0])["crs"] as? [String: Any])?["grade"] as? Int == 2)
     }
@@ -149,8 +154,8 @@ struct PartitionProcessorTests {
         var processor = Self.processor()
         _ = processor.process(
             [try Self.message(Self.admission("P1"), offset: 1), try Self.message(Self.vitals("P1", "v1", hours: 20, temperature: 37), offset: 2)],
-            inventory: [], now: Self.now)
-        let outcome = processor.process([try Self.message(Self.vitals("P1", "old", hours: 10, temperature: 39.5), offset: 3)], inventory: [], now: Self.now)
+            inventory: .empty, now: Self.now)
+        let outcome = processor.process([try Self.message(Self.vitals("P1", "old", hours: 10, temperature: 39.5), offset: 3)], inventory: .empty, now: Self.now)
         #expect(outcome.evaluations == 0)
         #expect(outcome.outputs.isEmpty)
         #expect(outcome.applied == ["cart.vitals.v1": 1])
@@ -160,12 +165,12 @@ struct PartitionProcessorTests {
     @Test("rollback undoes every change of the failed batch, including patients it created")
     func rollback() throws {
         var processor = Self.processor()
-        _ = processor.process([try Self.message(Self.admission("P1"), offset: 1)], inventory: [], now: Self.now)
+        _ = processor.process([try Self.message(Self.admission("P1"), offset: 1)], inventory: .empty, now: Self.now)
         processor.commit(handledInputOffsets: [:])
         let before = processor.patients
         _ = processor.process(
             [try Self.message(Self.vitals("P1", "v1", hours: 20, temperature: 39), offset: 2), try Self.message(Self.admission("P2"), offset: 3)],
-            inventory: [], now: Self.now)
+            inventory: .empty, now: Self.now)
         #expect(processor.patients != before)
         processor.rollback()
         #expect(processor.patients == before)
@@ -176,7 +181,7 @@ struct PartitionProcessorTests {
         var original = Self.processor()
         let outcome = original.process(
             [try Self.message(Self.admission("P1"), offset: 1), try Self.message(Self.vitals("P1", "v1", hours: 20, temperature: 38.4), offset: 2)],
-            inventory: [], now: Self.now)
+            inventory: .empty, now: Self.now)
         var restored = Self.processor()
         for record in outcome.changelog {
             #expect(try restored.restore(key: record.key, value: record.value, headers: record.headers) == nil)
@@ -201,8 +206,8 @@ struct PartitionProcessorTests {
         ]
         var first = Self.processor()
         var second = Self.processor()
-        let a = first.process(batch, inventory: [], now: Self.now)
-        let b = second.process(batch, inventory: [], now: Self.now)
+        let a = first.process(batch, inventory: .empty, now: Self.now)
+        let b = second.process(batch, inventory: .empty, now: Self.now)
         #expect(a.outputs == b.outputs)
         #expect(a.changelog == b.changelog)
     }
@@ -211,12 +216,12 @@ struct PartitionProcessorTests {
     func epochFencing() throws {
         var oldOwner = Self.processor()
         oldOwner.epoch = 1
-        let stale = oldOwner.process([try Self.message(Self.admission("P1"), offset: 1)], inventory: [], now: Self.now)
+        let stale = oldOwner.process([try Self.message(Self.admission("P1"), offset: 1)], inventory: .empty, now: Self.now)
         var newOwner = Self.processor()
         newOwner.epoch = 2
         let fresh = newOwner.process(
             [try Self.message(Self.admission("P1"), offset: 1), try Self.message(Self.vitals("P1", "v1", hours: 20, temperature: 38.4), offset: 2)],
-            inventory: [], now: Self.now)
+            inventory: .empty, now: Self.now)
         let fence = newOwner.checkpointOutput(PartitionCheckpoint(partition: 3, outputEndOffsets: [:], handledInputOffsets: [:]))
         // Log order: the new owner's fence and state, then the old owner's late write.
         var restored = Self.processor()
@@ -232,7 +237,7 @@ struct PartitionProcessorTests {
     func handledInputsSkipPoison() throws {
         var processor = Self.processor()
         let poison = KafkaMessage(topic: "cart.vitals.v1", partition: 3, offset: 5, key: Array("P1".utf8), value: Array("{".utf8))
-        let first = processor.process([poison], inventory: [], now: Self.now)
+        let first = processor.process([poison], inventory: .empty, now: Self.now)
         #expect(first.outputs.map(\.kind) == [.deadLetter])
         let handled = processor.handledInputOffsets(after: first)
         #expect(handled == ["cart.vitals.v1": 6])
@@ -240,8 +245,54 @@ struct PartitionProcessorTests {
         let checkpoint = processor.checkpointOutput(PartitionCheckpoint(partition: 3, outputEndOffsets: [:], handledInputOffsets: handled))
         var restored = Self.processor()
         _ = try restored.restore(key: checkpoint.key, value: checkpoint.value, headers: checkpoint.headers)
-        let replay = restored.process([poison], inventory: [], now: Self.now)
+        let replay = restored.process([poison], inventory: .empty, now: Self.now)
         #expect(replay.outputs.isEmpty)
         #expect(replay.skipped == ["already-applied": 1])
+    }
+
+    /// TC01 as a course: CNH, 70 kg, CRS 3 not improving 26 h after the first corticosteroid, then
+    /// the first anakinra dose given.
+    static func refractoryCourse(_ id: String) -> [ClinicalEvent] {
+        func at(_ hours: Double) -> Date { Self.at(hours: hours) }
+        return [
+            .patient(
+                PatientEvent(
+                    eventId: "\(id)-adm", patientId: id, occurredAt: at(-1), ageYears: 16, weightKg: 70, allergies: [],
+                    infusion: Infusion(product: "tisagenlecleucel", target: "CD19", infusedAt: infusedAt),
+                    protocolId: "childrens-national")),
+            .vitals(VitalsEvent(eventId: "\(id)-v1", patientId: id, occurredAt: at(72), temperatureC: 39.2, systolicBP: 95, oxygen: OxygenSupport(device: .lowFlowNasalCannula, flowLPerMin: 4))),
+            .medication(MedicationEvent(eventId: "\(id)-m1", patientId: id, occurredAt: at(73), drug: .tocilizumab, action: .administered, doseMg: 560, route: .iv)),
+            .medication(MedicationEvent(eventId: "\(id)-m2", patientId: id, occurredAt: at(82), drug: .dexamethasone, action: .administered, doseMg: 10, route: .iv)),
+            .medication(MedicationEvent(eventId: "\(id)-m3", patientId: id, occurredAt: at(84), drug: .norepinephrine, action: .infusionStarted, route: .iv)),
+            .vitals(VitalsEvent(eventId: "\(id)-v2", patientId: id, occurredAt: at(108), temperatureC: 39.0, systolicBP: 85, oxygen: OxygenSupport(device: .lowFlowNasalCannula, flowLPerMin: 4))),
+            .medication(MedicationEvent(eventId: "\(id)-m4", patientId: id, occurredAt: at(108.5), drug: .anakinra, action: .administered, doseMg: 100, route: .iv)),
+        ]
+    }
+
+    @Test("a time-driven rule fires once, at its due instant, in partition time, with a timer id")
+    func punctuation() throws {
+        var processor = PartitionProcessor(
+            partition: 3, evaluator: PatientEvaluator(protocols: try Self.catalogProtocols()), lateEventWindow: .seconds(6 * 3600))
+        let course = Self.refractoryCourse("P7")
+        let first = processor.process(
+            try course.enumerated().map { try Self.message($0.element, offset: Int64($0.offset)) }, inventory: .empty, now: Self.now)
+        let started = try #require(first.outputs.first { $0.kind == .anakinraRecommendation })
+        #expect(try Self.json(started)["action"] as? String == "continue")
+        let due = try #require(processor.patients["P7"]?.nextDecisionAt)
+        #expect(due > Self.at(hours: 108.5))
+        #expect(processor.punctuate(at: due.addingTimeInterval(-1), inventory: .empty).outputs.isEmpty)
+        let fired = processor.punctuate(at: due.addingTimeInterval(3600), inventory: .empty)
+        #expect(fired.evaluations == 1)
+        #expect(fired.changelog.count == 1)
+        for output in fired.outputs {
+            #expect(output.id.hasSuffix("/timer/P7/\(Int64(due.timeIntervalSince1970))"))
+            #expect(try Self.json(output)["assessedAt"] as? String != nil)
+        }
+        let again = processor.punctuate(at: due.addingTimeInterval(3600), inventory: .empty)
+        #expect(again.outputs.allSatisfy { !$0.id.hasSuffix("/\(Int64(due.timeIntervalSince1970))") })
+    }
+
+    static func catalogProtocols() throws -> [AnakinraProtocol] {
+        try AnakinraProtocolCatalog.load(protocolsDirectory: nil, environment: [:]).protocols
     }
 }

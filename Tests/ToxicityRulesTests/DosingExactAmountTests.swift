@@ -1,3 +1,4 @@
+import Foundation
 import PropertyBased
 import Testing
 
@@ -80,6 +81,32 @@ import Testing
             let rounded = ExactAmount(dose.roundedHalfUp, over: 1)
             #expect(ExactAmount.max(rounded - dose, dose - rounded) <= ExactAmount(1, over: 2))
             #expect(dose.floor <= dose.roundedHalfUp && dose.roundedHalfUp <= dose.ceiling)
+        }
+    }
+
+    /// The text-free fast path of `init(measured:places:)` agrees with the decimal-text reference,
+    /// including values written with exactly `places` decimals and half-way points.
+    @Test func measuredFastPathAgreesWithTheDecimalText() async {
+        await propertyCheck(
+            count: 5000,
+            input: Gen.int(in: 0...400_000_000),
+            Gen.int(in: 0...6),
+            Gen.int(in: 0...3)
+        ) { raw, places, shape in
+            let value: Double =
+                switch shape {
+                case 0: Double(raw) / 1_000_000  // up to 6 decimals
+                case 1: (Double(raw % 100_000) + 0.5) / pow(10, Double(places))  // half-way points
+                case 2: Double(raw) * 0.000_123_456_7  // no short decimal
+                default: Double(raw % 1_000) / 10  // one decimal, e.g. 49.9
+                }
+            #expect(
+                ExactAmount(measured: value, places: places) == ExactAmount(measuredViaText: value, places: places),
+                "\(value) at \(places) places"
+            )
+        }
+        for (value, places) in [(2.065, 2), (0.3, 3), (349.9995, 3), (1.005, 2), (4.0, 2), (26.85, 1)] {
+            #expect(ExactAmount(measured: value, places: places) == ExactAmount(measuredViaText: value, places: places))
         }
     }
 }

@@ -1,0 +1,278 @@
+package import Foundation
+
+// The anakinra recommendation as the pharmacy sees it (DESIGN.md §3 `anakinra-recommendation`,
+// clinical-spec A11). The assessment decides with plain values; the dose, reasons, warnings,
+// alerts, caps, rationale and evidence are built from that decision only when read or encoded.
+
+/// The dose of a recommendation.
+package struct RecommendedDose: Hashable, Sendable, Codable {
+    /// Whole mg per dose; `nil` only when the protocol states no frequency (CHOP: see `options`).
+    package var mg: Int?
+    /// mg per kg per dose actually given, to 3 decimals.
+    package var mgPerKg: Double?
+    package var route: Route
+    /// `nil` when the protocol states no frequency (alert `frequency-required`).
+    package var frequency: DoseFrequency?
+    /// Whole mg per 24 h.
+    package var dailyMg: Int?
+    /// The doses at the frequencies a prescriber may choose (CHOP), or the protocol's own
+    /// frequency when another was given.
+    package var options: [RecommendedDoseOption]
+    /// 100 mg prefilled syringes per dose (each dose uses its own).
+    package var syringesPerDose: Int?
+    /// Volume per dose at 150 mg/mL, to 3 decimals (what an SC injection would be).
+    package var volumePerDoseML: Double?
+
+    package init(
+        mg: Int?,
+        mgPerKg: Double?,
+        route: Route,
+        frequency: DoseFrequency?,
+        dailyMg: Int?,
+        options: [RecommendedDoseOption] = [],
+        syringesPerDose: Int? = nil,
+        volumePerDoseML: Double? = nil
+    ) {
+        self.mg = mg
+        self.mgPerKg = mgPerKg
+        self.route = route
+        self.frequency = frequency
+        self.dailyMg = dailyMg
+        self.options = options
+        self.syringesPerDose = syringesPerDose
+        self.volumePerDoseML = volumePerDoseML
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case mg, mgPerKg, route, frequency, dailyMg, options, syringesPerDose, volumePerDoseML
+    }
+
+    package init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        mg = try c.decodeIfPresent(Int.self, forKey: .mg)
+        mgPerKg = try c.decodeIfPresent(Double.self, forKey: .mgPerKg)
+        let routeText = try c.decode(String.self, forKey: .route)
+        guard let route = Route(rawValue: routeText) else {
+            throw DecodingError.dataCorruptedError(
+                forKey: .route,
+                in: c,
+                debugDescription: "unknown route \(routeText)"
+            )
+        }
+        self.route = route
+        frequency = try c.decodeIfPresent(DoseFrequency.self, forKey: .frequency)
+        dailyMg = try c.decodeIfPresent(Int.self, forKey: .dailyMg)
+        options = try c.decodeIfPresent([RecommendedDoseOption].self, forKey: .options) ?? []
+        syringesPerDose = try c.decodeIfPresent(Int.self, forKey: .syringesPerDose)
+        volumePerDoseML = try c.decodeIfPresent(Double.self, forKey: .volumePerDoseML)
+    }
+
+    package func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(mg, forKey: .mg)
+        try c.encode(mgPerKg, forKey: .mgPerKg)
+        try c.encode(route.rawValue, forKey: .route)
+        try c.encode(frequency, forKey: .frequency)
+        try c.encode(dailyMg, forKey: .dailyMg)
+        if !options.isEmpty { try c.encode(options, forKey: .options) }
+        try c.encodeIfPresent(syringesPerDose, forKey: .syringesPerDose)
+        try c.encodeIfPresent(volumePerDoseML, forKey: .volumePerDoseML)
+    }
+}
+
+/// A dose at one frequency, offered beside the main dose.
+package struct RecommendedDoseOption: Hashable, Sendable, Codable {
+    package var frequency: DoseFrequency
+    package var mg: Int
+    package var dailyMg: Int
+}
+
+/// Where a part of a recommendation comes from: a table row of the seed, a spec section, a label.
+package struct EvidenceItem: Hashable, Sendable, Codable {
+    /// What the evidence is for: `indication`, `dose`, `frequency`, `caps`, `route`, `course`,
+    /// `escalation`, `taper`, `safety`, `rounding`.
+    package var about: String
+    /// `seed Table 1 row CNH`, `clinical-spec A6`, `Kineret label`, `policy` …
+    package var source: String
+    /// V, C, U or IMPL.
+    package var status: EvidenceStatus?
+
+    package init(about: String, source: String, status: EvidenceStatus? = nil) {
+        self.about = about
+        self.source = source
+        self.status = status
+    }
+}
+
+/// Every field of a recommendation (the explained form; what is encoded).
+package struct RecommendationBody: Hashable, Sendable, Codable {
+    package var action: RecommendationAction
+    /// `nil` when no dose is given (none, stop, a hold for hypersensitivity, missing weight);
+    /// a hold for TNF blockade shows the computed dose for a documented override.
+    package var dose: RecommendedDose?
+    package var nextDoseDueAt: Date?
+    /// The caps that changed the dose.
+    package var caps: [Reason]
+    /// Readable sentences: the decision, then the arithmetic.
+    package var rationale: [String]
+    /// Why the action (indication, course, route, safety), as codes.
+    package var reasons: [Reason]
+    package var warnings: [Reason]
+    package var alerts: [Alert]
+    /// The protocol id.
+    package var protocolId: String?
+    package var evidence: [EvidenceItem]
+    /// Every input event id the recommendation used, sorted.
+    package var inputEventIds: [String]
+
+    private enum CodingKeys: String, CodingKey {
+        case action, dose, nextDoseDueAt, caps, rationale, reasons, warnings, alerts
+        case protocolId = "protocol"
+        case evidence, requiresClinicianVerification, inputEventIds
+    }
+
+    package init(
+        action: RecommendationAction,
+        dose: RecommendedDose?,
+        nextDoseDueAt: Date?,
+        caps: [Reason],
+        rationale: [String],
+        reasons: [Reason],
+        warnings: [Reason],
+        alerts: [Alert],
+        protocolId: String?,
+        evidence: [EvidenceItem],
+        inputEventIds: [String]
+    ) {
+        self.action = action
+        self.dose = dose
+        self.nextDoseDueAt = nextDoseDueAt
+        self.caps = caps
+        self.rationale = rationale
+        self.reasons = reasons
+        self.warnings = warnings
+        self.alerts = alerts
+        self.protocolId = protocolId
+        self.evidence = evidence
+        self.inputEventIds = inputEventIds
+    }
+
+    package init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        action = try c.decode(RecommendationAction.self, forKey: .action)
+        dose = try c.decodeIfPresent(RecommendedDose.self, forKey: .dose)
+        nextDoseDueAt = try c.decodeIfPresent(Date.self, forKey: .nextDoseDueAt)
+        caps = try c.decodeIfPresent([Reason].self, forKey: .caps) ?? []
+        rationale = try c.decodeIfPresent([String].self, forKey: .rationale) ?? []
+        reasons = try c.decodeIfPresent([Reason].self, forKey: .reasons) ?? []
+        warnings = try c.decodeIfPresent([Reason].self, forKey: .warnings) ?? []
+        alerts = try c.decodeIfPresent([Alert].self, forKey: .alerts) ?? []
+        protocolId = try c.decodeIfPresent(String.self, forKey: .protocolId)
+        evidence = try c.decodeIfPresent([EvidenceItem].self, forKey: .evidence) ?? []
+        inputEventIds = try c.decodeIfPresent([String].self, forKey: .inputEventIds) ?? []
+    }
+
+    package func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(action, forKey: .action)
+        try c.encode(dose, forKey: .dose)
+        try c.encode(nextDoseDueAt, forKey: .nextDoseDueAt)
+        try c.encode(caps, forKey: .caps)
+        try c.encode(rationale, forKey: .rationale)
+        try c.encode(reasons, forKey: .reasons)
+        try c.encode(warnings, forKey: .warnings)
+        try c.encode(alerts, forKey: .alerts)
+        try c.encode(protocolId, forKey: .protocolId)
+        try c.encode(evidence, forKey: .evidence)
+        try c.encode(true, forKey: .requiresClinicianVerification)
+        try c.encode(inputEventIds, forKey: .inputEventIds)
+    }
+}
+
+/// The anakinra recommendation at an instant. Reading ``action`` or ``nextDoseDueAt`` costs
+/// nothing; ``body`` (and the accessors built on it) computes the dose and the explanation.
+package struct AnakinraRecommendation: Hashable, Sendable, Codable {
+    package let action: RecommendationAction
+    package let protocolId: String?
+    package let nextDoseDueAt: Date?
+    let content: Content
+
+    enum Content: Sendable {
+        case evaluated(AssessmentContext)
+        case explained(RecommendationBody)
+    }
+
+    init(context: AssessmentContext) {
+        action = context.decision.action
+        protocolId = context.rules?.id
+        nextDoseDueAt = context.decision.nextDoseDueAt.map { Date(timeIntervalSinceReferenceDate: $0) }
+        content = .evaluated(context)
+    }
+
+    package init(body: RecommendationBody) {
+        action = body.action
+        protocolId = body.protocolId
+        nextDoseDueAt = body.nextDoseDueAt
+        content = .explained(body)
+    }
+
+    /// Every field, explained.
+    package var body: RecommendationBody {
+        switch content {
+        case .evaluated(let context): context.recommendationBody()
+        case .explained(let body): body
+        }
+    }
+
+    package var dose: RecommendedDose? { body.dose }
+    package var reasons: [Reason] { body.reasons }
+    package var warnings: [Reason] { body.warnings }
+    package var alerts: [Alert] { body.alerts }
+    package var caps: [Reason] { body.caps }
+    package var rationale: [String] { body.rationale }
+    package var evidence: [EvidenceItem] { body.evidence }
+
+    /// Whether a reason or a warning has this code.
+    package func has(_ code: ReasonCode) -> Bool {
+        let body = self.body
+        return body.reasons.contains { $0.code == code } || body.warnings.contains { $0.code == code }
+    }
+
+    /// Whether an alert has this code.
+    package func hasAlert(_ code: AlertCode) -> Bool { body.alerts.contains { $0.code == code } }
+
+    /// The form the engine takes back as an earlier recommendation (``PriorRecommendation``).
+    package func prior(id: String, issuedAt: Date) -> PriorRecommendation {
+        let dose = action == .hold ? nil : body.dose
+        return PriorRecommendation(
+            id: id,
+            issuedAt: issuedAt,
+            action: action.rawValue,
+            doseMg: dose?.mg.map(Double.init),
+            intervalHours: dose?.frequency.map { Double($0.intervalHours) },
+            route: dose?.route.rawValue,
+            protocolId: protocolId
+        )
+    }
+
+    package static func == (lhs: AnakinraRecommendation, rhs: AnakinraRecommendation) -> Bool {
+        guard lhs.action == rhs.action, lhs.protocolId == rhs.protocolId, lhs.nextDoseDueAt == rhs.nextDoseDueAt
+        else { return false }
+        if case .evaluated(let l) = lhs.content, case .evaluated(let r) = rhs.content, l === r { return true }
+        return lhs.body == rhs.body
+    }
+
+    package func hash(into hasher: inout Hasher) {
+        hasher.combine(action)
+        hasher.combine(protocolId)
+        hasher.combine(nextDoseDueAt)
+    }
+
+    package init(from decoder: any Decoder) throws {
+        self.init(body: try RecommendationBody(from: decoder))
+    }
+
+    package func encode(to encoder: any Encoder) throws {
+        try body.encode(to: encoder)
+    }
+}

@@ -1,0 +1,209 @@
+import ArgumentParser
+import ClinicalEvents
+import Foundation
+import ProtocolCatalog
+import ToxicityRules
+
+/// `toxctl evaluate`: one patient, offline, through the same engine as `toxd`.
+struct EvaluateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "evaluate",
+        abstract: "Grade one patient and recommend anakinra offline (same engine as toxd, no Kafka).",
+        discussion: """
+            Input: one JSON document {"patient": {…}, "events": […], "inventory": […]?} (Schemas/evaluate-input.schema.json). \
+            Output: one JSON document {"grades", "recommendation", "alternatives", "alerts"} \
+            (Schemas/assessment.schema.json). Only events at or before --at count; --at defaults to the latest \
+            event time (inventory included). The protocol is --protocol, else the patient's own `protocol`.
+
+            With --compare-protocols, every protocol of the catalog is applied to the patient and the \
+            recommendations are printed side by side (a table; --json for a JSON document).
+
+            Everything printed is decision support for a clinician and a pharmacist to verify, never an order.
+
+            Exit status: 0 on success; 2 when the input, a protocol file, --at or the protocol is invalid (the \
+            message names the field).
+
+            Examples:
+              toxctl evaluate --protocol childrens-national patient.json
+              toxctl evaluate --at 2026-03-03T18:00:00Z - < patient.json
+              toxctl evaluate --compare-protocols patient.json
+            """
+    )
+
+    @Option(name: .customLong("protocol"), help: "The protocol id (see `toxctl protocols list`).")
+    var protocolId: String?
+
+    @Option(name: .long, help: "The instant to evaluate at (ISO-8601 with a UTC offset).")
+    var at: String?
+
+    @Flag(name: .customLong("compare-protocols"), help: "Apply every protocol of the catalog, side by side.")
+    var compareProtocols = false
+
+    @Flag(help: "With --compare-protocols: print JSON instead of a table.")
+    var json = false
+
+    @OptionGroup var catalog: ProtocolsCommand.CatalogOptions
+
+    @Argument(help: "The input file, or - for standard input (the default).")
+    var file: String = "-"
+
+    func run() throws {
+        let name = file == "-" ? "standard input" : file
+        let data: Data
+        do {
+            data =
+                try file == "-"
+                ? FileHandle.standardInput.readDataToEndOfFile() : Data(contentsOf: URL(fileURLWithPath: file))
+        } catch {
+            throw fail("cannot read \(name): \(error.localizedDescription)")
+        }
+        let input: EvaluationInput
+        do {
+            input = try EvaluationInput.decode(data)
+        } catch {
+            throw fail("invalid input (\(name)): \(error)")
+        }
+        let loaded = try catalog.loadCatalog()
+
+        let instant: Date
+        if let at {
+            guard let parsed = Self.parseInstant(at) else {
+                throw fail("--at: '\(at)' is not an ISO-8601 date-time with a UTC offset (e.g. 2026-03-03T18:00:00Z)")
+            }
+            instant = parsed
+        } else {
+            let times = input.timeline.map(\.occurredAt) + input.inventory.map(\.occurredAt)
+            instant = times.max() ?? input.patient.occurredAt
+        }
+        let inventory = InventorySnapshot(input.inventory.filter { $0.occurredAt <= instant })
+        let engine = ToxicityEngine()
+
+        if compareProtocols {
+            let timeline = engine.timeline(input.timeline)
+            var rows: [(AnakinraProtocol, Assessment)] = []
+            for anakinraProtocol in loaded.protocols {
+                let prepared = PreparedProtocol(anakinraProtocol)
+                rows.append(
+                    (anakinraProtocol, engine.assess(timeline, at: instant, prepared: prepared, inventory: inventory))
+                )
+            }
+            if json {
+                try printJSON(ProtocolComparison(rows: rows.map { ($0.0.id, $0.1) }))
+            } else {
+                print(ComparisonTable.render(patientId: input.patient.patientId, at: instant, rows: rows))
+            }
+            return
+        }
+
+        guard let id = protocolId ?? input.patient.protocolId else {
+            throw fail(
+                "no protocol: give --protocol ID or set patient.protocol (known: \(loaded.ids.joined(separator: ", ")))"
+            )
+        }
+        guard let anakinraProtocol = loaded[id] else {
+            let field = protocolId == nil ? "patient.protocol" : "--protocol"
+            throw fail("\(field): unknown protocol \"\(id)\"; known protocols: \(loaded.ids.joined(separator: ", "))")
+        }
+        var policy = engine.policy
+        policy.iecHsCriteria = anakinraProtocol.iecHsCriteria
+        let timeline = PatientTimeline(events: input.timeline, policy: policy)
+        let assessment = ToxicityEngine(policy: policy).assess(
+            timeline,
+            at: instant,
+            prepared: PreparedProtocol(anakinraProtocol),
+            inventory: inventory
+        )
+        try printJSON(assessment)
+    }
+
+    /// ISO-8601 with a UTC offset, with or without fractional seconds.
+    static func parseInstant(_ text: String) -> Date? {
+        let plain = ISO8601DateFormatter()
+        plain.formatOptions = [.withInternetDateTime]
+        if let date = plain.date(from: text) { return date }
+        let fractional = ISO8601DateFormatter()
+        fractional.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return fractional.date(from: text)
+    }
+
+    private func printJSON(_ value: some Encodable) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
+        let data = try encoder.encode(value)
+        print(String(decoding: data, as: UTF8.self))
+    }
+
+    /// Prints the message on standard error; the caller throws the returned exit code (2).
+    private func fail(_ message: String) -> ExitCode {
+        FileHandle.standardError.write(Data(("toxctl evaluate: " + message + "\n").utf8))
+        return ExitCode(2)
+    }
+}
+
+/// `--compare-protocols --json`: the grades once, then each protocol's recommendation.
+struct ProtocolComparison: Encodable {
+    var rows: [(id: String, assessment: Assessment)]
+
+    private enum CodingKeys: String, CodingKey { case grades, protocols, alerts }
+    private enum RowKeys: String, CodingKey { case protocolId = "protocol", recommendation, alternatives }
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        if let first = rows.first { try c.encode(first.assessment.grades, forKey: .grades) }
+        var list = c.nestedUnkeyedContainer(forKey: .protocols)
+        for row in rows {
+            var item = list.nestedContainer(keyedBy: RowKeys.self)
+            try item.encode(row.id, forKey: .protocolId)
+            try item.encode(row.assessment.recommendation, forKey: .recommendation)
+            try item.encode(row.assessment.alternatives, forKey: .alternatives)
+        }
+        try c.encode(rows.first?.assessment.grading?.alerts ?? [], forKey: .alerts)
+    }
+}
+
+/// The readable side-by-side table of `--compare-protocols`.
+enum ComparisonTable {
+    static func render(patientId: String, at instant: Date, rows: [(AnakinraProtocol, Assessment)]) -> String {
+        let formatter = ISO8601DateFormatter()
+        var lines: [String] = []
+        if let first = rows.first?.1 {
+            let g = first.grades
+            lines.append(
+                "Patient \(patientId) at \(formatter.string(from: instant)): CRS \(g.crs.grade) (max \(g.crs.maxGrade)), "
+                    + "ICANS \(g.icans.grade) (max \(g.icans.maxGrade)), IEC-HS \(g.iecHs.present ? "present" : "absent")"
+                    + (g.iecHs.present ? " grade \(g.iecHs.grade)" : "")
+            )
+            lines.append("")
+        }
+        let header = ["PROTOCOL", "ACTION", "DOSE", "ROUTE", "FREQ", "DAILY", "WHY", "ALERTS / WARNINGS"]
+        var table: [[String]] = [header]
+        for (anakinraProtocol, assessment) in rows {
+            guard let recommendation = assessment.recommendation else { continue }
+            let body = recommendation.body
+            let dose = body.dose
+            let why = body.reasons.first(where: \.decisive)?.code.rawValue ?? body.reasons.first?.code.rawValue ?? ""
+            table.append([
+                anakinraProtocol.id,
+                body.action.rawValue,
+                dose.map { $0.mg.map { "\($0) mg" } ?? "see options" } ?? "-",
+                dose?.route.rawValue ?? "-",
+                dose?.frequency?.rawValue ?? (dose == nil ? "-" : "none"),
+                dose?.dailyMg.map { "\($0) mg" } ?? "-",
+                why,
+                (body.alerts.map(\.code.rawValue) + body.warnings.map(\.code.rawValue)).joined(separator: ","),
+            ])
+        }
+        var widths = [Int](repeating: 0, count: header.count)
+        for row in table { for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.count) } }
+        for row in table {
+            let cells = row.enumerated().map { i, cell in
+                i == row.count - 1 ? cell : cell + String(repeating: " ", count: widths[i] - cell.count)
+            }
+            lines.append(cells.joined(separator: "  ").trimmingCharacters(in: .whitespaces))
+        }
+        lines.append("")
+        lines.append("Decision support only: every recommendation is for a clinician and a pharmacist to verify.")
+        return lines.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,201 @@
+import Foundation
+import Testing
+import ToxTestSupport
+
+/// Runs the built `toxctl` (next to the test bundle: `.build/<config>/toxctl`; `Scripts/test`
+/// runs `swift build` before `swift test`).
+enum Toxctl {
+    struct Result {
+        var status: Int32
+        var stdout: Data
+        var stderr: String
+        var text: String { String(decoding: stdout, as: UTF8.self) }
+    }
+
+    /// The binary (`ToxTestSupport.BuildProducts`: next to the test executable, or
+    /// `TOXWATCH_BIN_DIR`); the error says to run `swift build` first.
+    static let binary = Swift.Result<URL, ProcessError> { () throws(ProcessError) in
+        do {
+            return try BuildProducts.url("toxctl")
+        } catch let error as ProcessError {
+            throw error
+        } catch {
+            throw ProcessError("\(error)")
+        }
+    }
+
+    static func run(_ arguments: [String], stdin: Data? = nil) throws -> Result {
+        let process = Process()
+        process.executableURL = try binary.get()
+        process.arguments = arguments
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        let input = Pipe()
+        process.standardInput = input
+        try process.run()
+        if let stdin { input.fileHandleForWriting.write(stdin) }
+        try input.fileHandleForWriting.close()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Result(
+            status: process.terminationStatus,
+            stdout: stdout,
+            stderr: String(decoding: stderr, as: UTF8.self)
+        )
+    }
+
+    static func fixture(_ name: String) throws -> URL {
+        try #require(Bundle.module.url(forResource: name, withExtension: "json", subdirectory: "Fixtures/evaluate"))
+    }
+}
+
+/// `expected` is a subset of `actual`: every key of an expected object is in the actual object
+/// with a matching value; arrays and scalars compare whole. Returns the mismatching paths.
+func subsetMismatches(_ expected: Any, _ actual: Any?, path: String = "") -> [String] {
+    switch expected {
+    case let object as [String: Any]:
+        guard let actual = actual as? [String: Any] else { return ["\(path): expected an object"] }
+        return object.keys.sorted().flatMap { key in
+            actual.keys.contains(key)
+                ? subsetMismatches(object[key] as Any, actual[key], path: path + "." + key)
+                : ["\(path).\(key): missing"]
+        }
+    default:
+        guard let actual else { return ["\(path): missing"] }
+        let a = try? JSONSerialization.data(withJSONObject: [expected], options: [.sortedKeys])
+        let b = try? JSONSerialization.data(withJSONObject: [actual], options: [.sortedKeys])
+        return a == b ? [] : ["\(path): expected \(expected), got \(actual)"]
+    }
+}
+
+@Suite struct EvaluateCommandTests {
+    static let pinned = [
+        "tc01-cnh-70kg-refractory-crs3", "tc07-masked-fever-crs2", "tc09-seattle-capd10", "tc17-st-jude-40kg-carhlh",
+        "tc23-ecoli-hold",
+        // Spec cases beyond the pinned five: St. Jude carHLH during CRS (TC27), St. Jude rounding
+        // (TC18), tocilizumab shortage with the protocol named by the patient (A12 TC24).
+        "tc27-st-jude-carhlh-during-crs", "tc18-st-jude-22kg-rounding", "tc24-tocilizumab-shortage",
+    ]
+
+    @Test func theBinaryIsBuilt() throws {
+        _ = try Toxctl.binary.get()
+    }
+
+    /// Each example: input file → `toxctl evaluate` (the example's own command line) → the
+    /// expected subset matches, exit 0.
+    @Test(arguments: pinned)
+    func examplesMatchTheirExpectedSubset(name: String) throws {
+        let expectedFile = try Toxctl.fixture(name + ".expected")
+        let example = try #require(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: expectedFile)) as? [String: Any]
+        )
+        let command = try #require(example["command"] as? String)
+        var arguments = command.split(separator: " ").map(String.init).dropFirst()  // "toxctl"
+        #expect(arguments.last == name + ".input.json")
+        arguments.removeLast()
+        let result = try Toxctl.run(Array(arguments) + [try Toxctl.fixture(name + ".input").path])
+        #expect(result.status == 0, "\(result.stderr)")
+        let output = try JSONSerialization.jsonObject(with: result.stdout)
+        let mismatches = subsetMismatches(example["expected"] as Any, output)
+        #expect(mismatches.isEmpty, "\(name): \(mismatches)")
+        if let alerts = example["expectedAlerts"] as? [String] {
+            let codes = ((output as? [String: Any])?["alerts"] as? [[String: Any]])?.compactMap {
+                $0["code"] as? String
+            }
+            for code in alerts { #expect(codes?.contains(code) == true, "\(name): alert \(code)") }
+        }
+        let keys = (output as? [String: Any]).map { Set($0.keys) }
+        #expect(keys == ["grades", "recommendation", "alternatives", "alerts"])
+    }
+
+    @Test func tc24ShortageAlternativesComeFromTheInventoryInTheInput() throws {
+        let result = try Toxctl.run(["evaluate", try Toxctl.fixture("tc24-tocilizumab-shortage.input").path])
+        #expect(result.status == 0)
+        let output = try #require(try JSONSerialization.jsonObject(with: result.stdout) as? [String: Any])
+        let shortage = try #require((output["alternatives"] as? [[String: Any]])?.first)
+        #expect(shortage["shortDrug"] as? String == "tocilizumab" && shortage["site"] as? String == "cnh")
+        let options = try #require(shortage["alternatives"] as? [[String: Any]])
+        #expect(options.compactMap { $0["drug"] as? String } == ["anakinra", "dexamethasone", "siltuximab"])
+        #expect((options.first?["dose"] as? [String: Any])?["mg"] as? Double == 56)
+        #expect(options.first?["label"] as? String == "shortage-mode: outside usual line")
+        #expect(((shortage["excluded"] as? [[String: Any]])?.first)?["drug"] as? String == "ruxolitinib")
+        // 336 mg of tocilizumab in 80 mg vials.
+        #expect((shortage["need24h"] as? [String: Any])?["units"] as? Int == 5)
+    }
+
+    @Test func standardInputAndAnEarlierInstant() throws {
+        let input = try Data(contentsOf: try Toxctl.fixture("tc01-cnh-70kg-refractory-crs3.input"))
+        let later = try Toxctl.run(["evaluate", "--protocol", "childrens-national", "-"], stdin: input)
+        #expect(later.status == 0)
+        let early = try Toxctl.run(
+            ["evaluate", "--protocol", "childrens-national", "--at", "2026-03-02T12:00:00Z", "-"],
+            stdin: input
+        )
+        #expect(early.status == 0, "\(early.stderr)")
+        let before = try #require(try JSONSerialization.jsonObject(with: early.stdout) as? [String: Any])
+        #expect((before["recommendation"] as? [String: Any])?["action"] as? String == "none")
+        let after = try #require(try JSONSerialization.jsonObject(with: later.stdout) as? [String: Any])
+        #expect((after["recommendation"] as? [String: Any])?["action"] as? String == "start")
+    }
+
+    @Test(arguments: [
+        // (arguments, input mutation, text the message must contain)
+        (["--protocol", "childrens-national"], "temperature", "events[0].temperatureC"),
+        (["--protocol", "childrens-national"], "not-json", "invalid input"),
+        ([], "", "--protocol"),
+        (["--protocol", "no-such-protocol"], "", "no-such-protocol"),
+        (["--protocol", "childrens-national", "--at", "yesterday"], "", "--at"),
+    ])
+    func invalidInputExits2NamingTheField(arguments: [String], mutation: String, message: String) throws {
+        var text = String(
+            decoding: try Data(contentsOf: try Toxctl.fixture("tc01-cnh-70kg-refractory-crs3.input")),
+            as: UTF8.self
+        )
+        switch mutation {
+        case "temperature": text = text.replacingOccurrences(of: "\"temperatureC\": 39.2", with: "\"temperatureC\": 60")
+        case "not-json": text = "{\"patient\": "
+        default: break
+        }
+        let result = try Toxctl.run(["evaluate"] + arguments + ["-"], stdin: Data(text.utf8))
+        #expect(result.status == 2)
+        #expect(result.stderr.contains(message), "\(result.stderr)")
+        #expect(result.stdout.isEmpty)
+    }
+
+    @Test func compareProtocolsTable() throws {
+        let result = try Toxctl.run(
+            ["evaluate", "--compare-protocols", try Toxctl.fixture("tc01-cnh-70kg-refractory-crs3.input").path])
+        #expect(result.status == 0, "\(result.stderr)")
+        let lines = result.text.split(separator: "\n").map(String.init)
+        #expect(lines.first?.contains("CRS 3") == true)
+        let header = try #require(lines.first { $0.hasPrefix("PROTOCOL") })
+        #expect(header.contains("ACTION") && header.contains("DOSE") && header.contains("ROUTE"))
+        let cnh = try #require(lines.first { $0.hasPrefix("childrens-national") })
+        #expect(cnh.contains("start") && cnh.contains("100 mg") && cnh.contains("IV") && cnh.contains("Q6H"))
+        let seattle = try #require(lines.first { $0.hasPrefix("seattle-childrens") })
+        // CRS ≥ 2 persisting ≥ 8 h after the only tocilizumab dose, dexamethasone given (A6).
+        #expect(seattle.contains("start") && seattle.contains("persisting-after-tocilizumab"))
+        let nih = try #require(lines.first { $0.hasPrefix("nih-cc") })
+        #expect(nih.contains("none") && nih.contains("no-active-toxicity"))
+        for id in ["chop", "musc", "nih-cc", "st-jude", "oliai", "park-prophylaxis", "dreyzin", "wehrli"] {
+            #expect(lines.contains { $0.hasPrefix(id + " ") }, "\(id)")
+        }
+    }
+
+    @Test func compareProtocolsJSON() throws {
+        let result = try Toxctl.run(
+            ["evaluate", "--compare-protocols", "--json", try Toxctl.fixture("tc09-seattle-capd10.input").path])
+        #expect(result.status == 0, "\(result.stderr)")
+        let output = try #require(try JSONSerialization.jsonObject(with: result.stdout) as? [String: Any])
+        let rows = try #require(output["protocols"] as? [[String: Any]])
+        #expect(rows.count == 14)
+        let seattle = try #require(rows.first { $0["protocol"] as? String == "seattle-childrens" })
+        let recommendation = try #require(seattle["recommendation"] as? [String: Any])
+        #expect(recommendation["action"] as? String == "start")
+        #expect((recommendation["dose"] as? [String: Any])?["mg"] as? Int == 36)
+        #expect(((output["grades"] as? [String: Any])?["icans"] as? [String: Any])?["grade"] as? Int == 3)
+    }
+}
