@@ -9,7 +9,7 @@ struct Toxctl: AsyncParsableCommand {
         abstract: "Operate ToxWatch: evaluate patients offline, watch consumer lag, manage topics and dead letters.",
         subcommands: [
             DevBrokerCommand.self, DecodeCommand.self, EvaluateCommand.self, ProtocolsCommand.self, LagCommand.self,
-            TopicsCommand.self, DeadLetterCommand.self, LoadCommand.self,
+            TopicsCommand.self, DeadLetterCommand.self, LoadCommand.self, ShortageCommand.self,
         ]
     )
 

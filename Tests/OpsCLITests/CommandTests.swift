@@ -180,6 +180,7 @@ struct CommandTests {
 
     @Test("every command has --help with an example", arguments: [
         ["lag"], ["topics"], ["topics", "create"], ["topics", "verify"], ["dlq"], ["dlq", "list"], ["dlq", "redrive"], ["load"],
+        ["shortage"],
     ])
     func help(_ command: [String]) async throws {
         let result = try await Ops.toxctl(command + ["--help"])
