@@ -139,7 +139,7 @@ struct LagCommandTests {
         let result = try await Ops.toxctl(["lag", "--brokers", "127.0.0.1:1", "--timeout", "2"], timeout: .seconds(30))
         #expect(result.status == 2)
         #expect(result.stderr.contains("cannot reach the brokers at 127.0.0.1:1"))
-        #expect(result.elapsed < .seconds(15))
+        #expect(result.elapsed < .seconds(20), "--timeout 2: reported within seconds, not after a hang")
     }
 
     @Test("bad usage exits 2 with a message", arguments: [

@@ -157,3 +157,23 @@ struct ShortageTests {
         withExtendedLifetime(cluster) {}
     }
 }
+
+@Suite("ApiVersions probe")
+struct APIVersionsProbeTests {
+    @Test("the 2.0.2 mock advertises metadata and offsets but neither DescribeGroups, DescribeConfigs nor CreateTopics")
+    func mock() throws {
+        let apis = try #require(KafkaAPIVersionsProbe.advertisedAPIs(servers: Ops.shared.bootstrapServerList, timeout: .seconds(10)))
+        #expect(apis[.metadata] != nil)
+        #expect(apis[.offsetFetch] != nil)
+        #expect(apis[.apiVersions] != nil)
+        #expect(apis[.describeGroups] == nil)
+        #expect(apis[.describeConfigs] == nil)
+        #expect(apis[.createTopics] == nil)
+        #expect(apis[.listGroups] == nil)
+    }
+
+    @Test("nobody listening: nil, not a hang")
+    func unreachable() {
+        #expect(KafkaAPIVersionsProbe.advertisedAPIs(servers: ["127.0.0.1:1", "not-a-server"], timeout: .seconds(2)) == nil)
+    }
+}
