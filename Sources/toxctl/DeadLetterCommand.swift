@@ -46,7 +46,8 @@ struct DeadLetterCommand: AsyncParsableCommand {
 
             Examples:
               toxctl dlq list --brokers kafka-1:9092 --since 6h --reason unknown-unit
-              toxctl dlq redrive --brokers kafka-1:9092 --reason unknown-unit --since 2026-03-02T06:00:00Z --dry-run
+              toxctl dlq redrive --brokers kafka-1:9092 --reason unknown-unit \\
+                --since 2026-03-02T06:00:00Z --dry-run
             """,
         subcommands: [List.self, Redrive.self])
 
@@ -63,7 +64,8 @@ struct DeadLetterCommand: AsyncParsableCommand {
 
                 Examples:
                   toxctl dlq list --brokers kafka-1:9092 --since 24h
-                  toxctl dlq list --brokers kafka-1:9092 --source-topic cart.labs.v1 --json | jq -r .record.error.message
+                  toxctl dlq list --brokers kafka-1:9092 --source-topic cart.labs.v1 --json \\
+                    | jq -r .record.error.message
                 """)
 
         @OptionGroup var connection: ConnectionOptions
@@ -113,7 +115,8 @@ struct DeadLetterCommand: AsyncParsableCommand {
                 or were skipped; 2 for bad usage or unreachable brokers.
 
                 Examples:
-                  toxctl dlq redrive --brokers kafka-1:9092 --reason unknown-unit --since 24h --dry-run
+                  toxctl dlq redrive --brokers kafka-1:9092 --reason unknown-unit \\
+                    --since 24h --dry-run
                   toxctl dlq redrive --brokers kafka-1:9092 --id cart.labs.v1/3/1187
                 """)
 

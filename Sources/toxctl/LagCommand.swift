@@ -17,21 +17,25 @@ struct LagCommand: AsyncParsableCommand {
             follow the partitions. The librdkafka 2.0.2 mock (`toxctl dev-broker`) does not describe groups: \
             owners then show as 'unknown' and nothing else changes.
 
-            Status (LinkedIn Burrow's rules, over the last 10 samples of each partition, oldest first):
-              OK      the lag is 0 now or was 0 in some sample of the window (rule 1), or none of the rules below applies
+            Status (LinkedIn Burrow's rules, over each partition's last 10 samples):
+              OK      lag is 0 now or in some sample of the window (rule 1), or
+                      none of the rules below applies
               REWIND  the committed offset went down between two samples (rule 2)
-              STOP    the time since the last observed commit is longer than the time between the first and the \
-            last observed commit of the window (rule 3): the consumer stopped committing
-              STALL   the committed offset is the same in every sample while a live member owns the partition \
-            (rule 4): the consumer is there but does not move
-              WARN    the committed offset moves but the lag never decreased between two samples (rule 5): too slow
-            Rules apply in that order, and only while the lag is above 0 in every sample. Burrow sees every commit \
-            with its time; OffsetFetch gives no times, so a sample counts as an observed commit when the offset \
-            changed since the previous sample or a live member owns the partition; the first sample counts too. \
-            Without group descriptions an offset that never moves is therefore STOP rather than STALL. The group \
-            status is the worst partition status, with STOP, STALL and REWIND reported as ERR; NOTFOUND when \
-            the group committed nothing on these topics. Without --watch the status is evaluated on one sample: \
-            OK when the lag is 0, WARN otherwise (the report says so).
+              STOP    the time since the last observed commit is longer than the
+                      time between the first and the last observed commits of
+                      the window (rule 3): the consumer stopped committing
+              STALL   the committed offset is the same in every sample while a
+                      live member owns the partition (rule 4): present, stuck
+              WARN    the committed offset moves but the lag never decreased
+                      between two samples (rule 5): the consumer is too slow
+            Rules 2-5 apply in that order, only while the lag is above 0 in every sample. \
+            Burrow sees every commit with its time; OffsetFetch gives no times, so a sample counts as an \
+            observed commit when the offset changed since the previous sample or a live member owns the \
+            partition; the first sample counts too. Without group descriptions an offset that never moves is \
+            therefore STOP rather than STALL. The group status is the worst partition status, with STOP, \
+            STALL and REWIND reported as ERR; NOTFOUND when the group committed nothing on these topics. \
+            Without --watch the status is evaluated on one sample: OK when the lag is 0, WARN otherwise (the \
+            report says so).
 
             Exit status: 0 within the limits; 1 when the total lag exceeds --max-lag or some partition is more \
             than --max-lag-seconds behind (with --watch: in the last sample); 2 for bad usage, a missing topic or \
@@ -39,8 +43,9 @@ struct LagCommand: AsyncParsableCommand {
 
             Examples:
               toxctl lag --brokers kafka-1:9092 --group toxd
-              toxctl lag --brokers 127.0.0.1:40155 --watch 10 --samples 6 --max-lag 5000 --max-lag-seconds 300
-              toxctl lag --brokers kafka-1:9092 --topics cart.vitals.v1 --json | jq .totalLag
+              toxctl lag --brokers 127.0.0.1:40155 --watch 10 --samples 6 \\
+                --max-lag 5000 --max-lag-seconds 300
+              toxctl lag --brokers kafka-1:9092 --json | jq .totalLag
             """)
 
     @OptionGroup var connection: ConnectionOptions

@@ -32,8 +32,10 @@ struct LoadCommand: AsyncParsableCommand {
             unreachable brokers.
 
             Examples:
-              toxctl load --brokers 127.0.0.1:40155 --patients 200 --rate 2000 --duration 60 --malformed 0.01
-              toxctl load --patients 1000 --rate 100000 --duration 10 --seed 7 --start 2026-03-01T00:00:00Z --output load.jsonl
+              toxctl load --brokers 127.0.0.1:40155 --patients 200 --rate 2000 \\
+                --duration 60 --malformed 0.01
+              toxctl load --patients 1000 --rate 100000 --duration 10 --seed 7 \\
+                --start 2026-03-01T00:00:00Z --output load.jsonl
             """)
 
     @OptionGroup var connection: ConnectionOptions

@@ -23,7 +23,8 @@ struct ShortageCommand: AsyncParsableCommand {
 
             Examples:
               toxctl shortage --brokers kafka-1:9092 --site cnh
-              toxctl shortage --brokers kafka-1:9092 --site cnh --json | jq '.drugs[] | select(.shortfall > 0)'
+              toxctl shortage --brokers kafka-1:9092 --site cnh --json \\
+                | jq '.drugs[] | select(.shortfall > 0)'
             """)
 
     @OptionGroup var connection: ConnectionOptions

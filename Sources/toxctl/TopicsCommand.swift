@@ -34,7 +34,8 @@ struct TopicsCommand: AsyncParsableCommand {
                 dev-broker creates them all when it starts, so `create` against it reports that they exist.
 
                 Example:
-                  toxctl topics create --brokers kafka-1:9092,kafka-2:9092 --partitions 24 --replication 3
+                  toxctl topics create --brokers kafka-1:9092,kafka-2:9092 \\
+                    --partitions 24 --replication 3
                 """)
 
         @OptionGroup var connection: ConnectionOptions
