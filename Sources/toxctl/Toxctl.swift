@@ -7,6 +7,16 @@ struct Toxctl: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "toxctl",
         abstract: "Operate ToxWatch: evaluate patients offline, watch consumer lag, manage topics and dead letters.",
+        discussion: """
+            Commands that talk to Kafka take --brokers HOST:PORT[,…] (or $TOXCTL_BROKERS). Exit status: 0 when \
+            all is well, 1 when a command found problems, 2 for bad usage or unreachable brokers. Colour only on \
+            a terminal, never with NO_COLOR.
+
+            Examples:
+              toxctl dev-broker &
+              toxctl lag --brokers 127.0.0.1:40155 --watch 10
+              toxctl dlq list --brokers 127.0.0.1:40155 --since 6h
+            """,
         subcommands: [
             DevBrokerCommand.self, DecodeCommand.self, EvaluateCommand.self, ProtocolsCommand.self, LagCommand.self,
             TopicsCommand.self, DeadLetterCommand.self, LoadCommand.self, ShortageCommand.self,

@@ -141,4 +141,20 @@ struct LoadGeneratorTests {
         }
         #expect(summary.render().contains("malformed \(summary.malformed)"))
     }
+
+    @Test("JSON lines escape any bytes: quotes, backslashes, control characters, non-ASCII")
+    func escaping() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent(Ops.unique("escape") + ".jsonl").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let values = ["plain", "{\"a\":\"b\\c\"}", "line\nbreak\ttab\u{01}\u{1F}end", "Zürich \u{1F489}", ""]
+        let sink = try JSONLinesLoadSink(path: path)
+        _ = try await sink.send(values.map { GeneratedMessage(topic: "t", key: "k\"1", value: Array($0.utf8)) })
+        try await sink.finish()
+        let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
+        #expect(lines.count == values.count + 1 && lines.last == "")
+        for (line, value) in zip(lines, values) {
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: String])
+            #expect(object == ["topic": "t", "key": "k\"1", "value": value])
+        }
+    }
 }

@@ -11,6 +11,11 @@ struct JSONBytes {
         bytes.reserveCapacity(capacity)
     }
 
+    /// Appends to an existing buffer (take it back from ``bytes``).
+    init(appendingTo buffer: [UInt8]) {
+        bytes = buffer
+    }
+
     mutating func open() {
         bytes.append(UInt8(ascii: "{"))
         needsComma = false
@@ -34,6 +39,14 @@ struct JSONBytes {
         guard let value else { return }
         key(name)
         appendString(value)
+    }
+
+    /// Raw bytes (any, e.g. a malformed message) as a JSON string.
+    mutating func valueString(_ name: StaticString, _ value: [UInt8]) {
+        key(name)
+        bytes.append(UInt8(ascii: "\""))
+        appendEscaped(value)
+        bytes.append(UInt8(ascii: "\""))
     }
 
     mutating func number(_ name: StaticString, _ value: Double?) {
@@ -93,20 +106,57 @@ struct JSONBytes {
 
     private mutating func appendString(_ value: String) {
         bytes.append(UInt8(ascii: "\""))
-        for byte in value.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
-            case UInt8(ascii: "\\"): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
-            case 0..<0x20:
-                let hex = Array("0123456789abcdef".utf8)
-                bytes.append(contentsOf: [
-                    UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hex[Int(byte >> 4)],
-                    hex[Int(byte & 0xF)],
-                ])
-            default: bytes.append(byte)
-            }
-        }
+        appendEscaped(value.utf8)
         bytes.append(UInt8(ascii: "\""))
+    }
+
+    /// Appends bytes escaped for the inside of a JSON string; runs that need no escape are copied at once.
+    mutating func appendEscaped(_ source: String.UTF8View) {
+        if let done: Void = source.withContiguousStorageIfAvailable({ appendEscaped($0) }) { return done }
+        appendEscaped(Array(source))
+    }
+
+    mutating func appendEscaped(_ source: [UInt8]) {
+        source.withUnsafeBufferPointer { appendEscaped($0) }
+    }
+
+    mutating func appendEscaped(_ source: UnsafeBufferPointer<UInt8>) {
+        // First pass: the escaped length; second: write it in one go.
+        var length = source.count
+        for byte in source where Self.needsEscape(byte) { length += byte < 0x20 ? 5 : 1 }
+        guard length != source.count else {
+            bytes.append(contentsOf: source)
+            return
+        }
+        let escaped = [UInt8](unsafeUninitializedCapacity: length) { buffer, initialized in
+            var out = 0
+            for byte in source {
+                if !Self.needsEscape(byte) {
+                    buffer[out] = byte
+                    out += 1
+                } else if byte >= 0x20 {
+                    buffer[out] = UInt8(ascii: "\\")
+                    buffer[out + 1] = byte
+                    out += 2
+                } else {
+                    buffer[out] = UInt8(ascii: "\\")
+                    buffer[out + 1] = UInt8(ascii: "u")
+                    buffer[out + 2] = UInt8(ascii: "0")
+                    buffer[out + 3] = UInt8(ascii: "0")
+                    buffer[out + 4] = Self.hexDigits[Int(byte >> 4)]
+                    buffer[out + 5] = Self.hexDigits[Int(byte & 0xF)]
+                    out += 6
+                }
+            }
+            initialized = out
+        }
+        bytes.append(contentsOf: escaped)
+    }
+
+    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+
+    static func needsEscape(_ byte: UInt8) -> Bool {
+        byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\")
     }
 
     private mutating func appendNumber(_ value: Double) {

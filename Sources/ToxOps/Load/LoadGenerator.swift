@@ -64,6 +64,14 @@ package struct GeneratedMessage: Sendable {
     /// The event the value encodes; nil for a malformed message.
     package var event: ClinicalEvent?
     package var malformation: Malformation?
+
+    package init(topic: String, key: String, value: [UInt8], event: ClinicalEvent? = nil, malformation: Malformation? = nil) {
+        self.topic = topic
+        self.key = key
+        self.value = value
+        self.event = event
+        self.malformation = malformation
+    }
 }
 
 /// Generates realistic CAR T-cell patient courses as contract events, keyed by patient id, to the

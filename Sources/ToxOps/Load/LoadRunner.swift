@@ -76,25 +76,15 @@ package struct JSONLinesLoadSink: LoadSink {
 
     /// One JSON line; the value (any bytes, malformed ones included) becomes a JSON string.
     static func appendLine(_ message: GeneratedMessage, to bytes: inout [UInt8]) {
-        bytes.append(contentsOf: "{\"topic\":".utf8)
-        bytes.append(contentsOf: jsonString(message.topic).utf8)
-        bytes.append(contentsOf: ",\"key\":".utf8)
-        bytes.append(contentsOf: jsonString(message.key).utf8)
-        bytes.append(contentsOf: ",\"value\":\"".utf8)
-        for byte in message.value {
-            switch byte {
-            case UInt8(ascii: "\""): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
-            case UInt8(ascii: "\\"): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
-            case 0..<0x20:
-                let hex = Array("0123456789abcdef".utf8)
-                bytes.append(contentsOf: [
-                    UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hex[Int(byte >> 4)],
-                    hex[Int(byte & 0xF)],
-                ])
-            default: bytes.append(byte)
-            }
-        }
-        bytes.append(contentsOf: "\"}\n".utf8)
+        var line = JSONBytes(appendingTo: bytes)
+        bytes = []  // `line` owns the buffer now: no copy on write
+        line.open()
+        line.string("topic", message.topic)
+        line.string("key", message.key)
+        line.valueString("value", message.value)
+        line.close()
+        line.bytes.append(UInt8(ascii: "\n"))
+        bytes = line.bytes
     }
 }
 
