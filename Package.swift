@@ -69,10 +69,18 @@ let package = Package(
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
+        // The logic behind toxctl's operations commands (lag, topics, dlq, load, shortage), testable in-process.
+        .target(
+            name: "ToxOps",
+            dependencies: [
+                "KafkaClient", "ClinicalEvents", "ToxicityRules",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "toxctl",
             dependencies: [
-                "ToxWorker", "KafkaClient", "ClinicalEvents", "ToxicityRules", "ProtocolCatalog",
+                "ToxWorker", "KafkaClient", "ClinicalEvents", "ToxicityRules", "ProtocolCatalog", "ToxOps",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -130,6 +138,15 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             exclude: ["Fixtures"]
+        ),
+        // toxctl's operations commands: ToxOps in-process and the toxctl binary against the embedded cluster.
+        .testTarget(
+            name: "OpsCLITests",
+            dependencies: [
+                "toxctl", "ToxOps", "ToxTestSupport", "KafkaClient", "ClinicalEvents", "ToxicityRules", "ProtocolCatalog",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ]
         ),
         .testTarget(
             name: "ToxicityRulesTests",
