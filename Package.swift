@@ -71,10 +71,18 @@ let package = Package(
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
+        // The logic behind toxctl's operations commands (lag, topics, dlq, load, shortage), testable in-process.
+        .target(
+            name: "ToxOps",
+            dependencies: [
+                "KafkaClient", "ClinicalEvents", "ToxicityRules",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "toxctl",
             dependencies: [
-                "ToxWorker", "KafkaClient", "ClinicalEvents", "ToxicityRules", "ProtocolCatalog",
+                "ToxWorker", "KafkaClient", "ClinicalEvents", "ToxicityRules", "ProtocolCatalog", "ToxOps",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -115,6 +123,18 @@ let package = Package(
             name: "ClinicalEventsTests",
             dependencies: [
                 "ClinicalEvents", "ToxicityRules", .product(name: "PropertyBased", package: "swift-property-based"),
+                // The output contract: the worker's processor and `toxctl evaluate` produce what the schemas say.
+                "ProtocolCatalog", "ToxWorker", "KafkaClient", "ToxTestSupport", "toxctl",
+            ],
+            resources: [.copy("Fixtures")]
+        ),
+        // `toxd ingest`: the raw HL7 v2 / FHIR topics → cart.* (the pure processor, and `toxd ingest`
+        // as a process against the embedded cluster, fed and read by Python confluent-kafka).
+        .testTarget(
+            name: "IngestTests",
+            dependencies: [
+                "ToxWorker", "KafkaClient", "ClinicalEvents", "ToxicityRules", "ToxTestSupport", "toxd",
+                .product(name: "Logging", package: "swift-log"),
             ],
             resources: [.copy("Fixtures")]
         ),
@@ -125,6 +145,15 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             exclude: ["Fixtures"]
+        ),
+        // toxctl's operations commands: ToxOps in-process and the toxctl binary against the embedded cluster.
+        .testTarget(
+            name: "OpsCLITests",
+            dependencies: [
+                "toxctl", "ToxOps", "ToxTestSupport", "KafkaClient", "ClinicalEvents", "ToxicityRules", "ProtocolCatalog",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ]
         ),
         .testTarget(
             name: "ToxicityRulesTests",

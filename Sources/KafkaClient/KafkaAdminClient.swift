@@ -91,6 +91,13 @@ package enum KafkaGroupListing: Sendable {
     case unsupportedByBroker(KafkaError)
 }
 
+/// The answer to ``KafkaAdminClient/describeTopicConfigs(_:)``: each topic's configs (name → value,
+/// defaults included), or a broker that cannot describe configs (librdkafka 2.0.2's mock cluster).
+package enum KafkaTopicConfigs: Sendable {
+    case described([String: [String: String]])
+    case unsupportedByBroker(KafkaError)
+}
+
 /// Cluster administration for `toxctl`: metadata, topic creation, watermarks, committed offsets of any
 /// group (without joining it), group descriptions and reading single messages.
 ///
@@ -390,6 +397,64 @@ package final class KafkaAdminClient: Sendable {
             state: String(cString: rd_kafka_consumer_group_state_name(rd_kafka_ConsumerGroupDescription_state(description))),
             partitionAssignor: String(cString: rd_kafka_ConsumerGroupDescription_partition_assignor(description)),
             coordinator: coordinator, members: members)
+    }
+
+    /// Describes the configs of topics (DescribeConfigs): every config with its effective value.
+    /// - Returns: ``KafkaTopicConfigs/unsupportedByBroker(_:)`` when the broker does not implement
+    ///   DescribeConfigs; throws other errors (a topic-level error, e.g. an unknown topic, included).
+    package func describeTopicConfigs(_ topics: [String]) async throws(KafkaError) -> KafkaTopicConfigs {
+        if let known = cachedUnsupported("DescribeConfigs") { return .unsupportedByBroker(known) }
+        let timeout = timeoutMilliseconds
+        let reachable = (try? await metadata(topics: [])) != nil
+        do throws(KafkaError) {
+            let configs = try await run(isolated: true) { handle throws(KafkaError) -> [String: [String: String]] in
+                var resources: [OpaquePointer?] = []
+                defer { for resource in resources { rd_kafka_ConfigResource_destroy(resource) } }
+                for topic in topics {
+                    guard let resource = rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, topic) else {
+                        throw KafkaError(code: .invalidArgument, message: "invalid topic \(topic)")
+                    }
+                    resources.append(resource)
+                }
+                let event = try Self.adminRequest(handle, RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS, timeout: timeout) {
+                    options, queue in
+                    resources.withUnsafeMutableBufferPointer { buffer in
+                        rd_kafka_DescribeConfigs(handle.pointer, buffer.baseAddress, buffer.count, options, queue)
+                    }
+                }
+                defer { rd_kafka_event_destroy(event) }
+                guard let result = rd_kafka_event_DescribeConfigs_result(event) else {
+                    throw KafkaError(code: .other, message: "DescribeConfigs returned no result")
+                }
+                var count = 0
+                guard let described = rd_kafka_DescribeConfigs_result_resources(result, &count) else { return [:] }
+                var configs: [String: [String: String]] = [:]
+                for index in 0..<count {
+                    guard let resource = described[index] else { continue }
+                    let name = String(cString: rd_kafka_ConfigResource_name(resource))
+                    let err = rd_kafka_ConfigResource_error(resource)
+                    if err != RD_KAFKA_RESP_ERR_NO_ERROR {
+                        let text = rd_kafka_ConfigResource_error_string(resource).map { String(cString: $0) } ?? ""
+                        throw KafkaError(rdKafkaError: err, context: "configs of \(name): \(text)")
+                    }
+                    var entryCount = 0
+                    var entries: [String: String] = [:]
+                    if let list = rd_kafka_ConfigResource_configs(resource, &entryCount) {
+                        for entryIndex in 0..<entryCount {
+                            guard let entry = list[entryIndex] else { continue }
+                            let key = String(cString: rd_kafka_ConfigEntry_name(entry))
+                            entries[key] = rd_kafka_ConfigEntry_value(entry).map { String(cString: $0) } ?? ""
+                        }
+                    }
+                    configs[name] = entries
+                }
+                return configs
+            }
+            return .described(configs)
+        } catch {
+            let error = try unsupported(error, request: "DescribeConfigs", reachable: reachable)
+            return .unsupportedByBroker(remember(error, unsupported: "DescribeConfigs"))
+        }
     }
 
     /// Lists consumer group ids (ListGroups).

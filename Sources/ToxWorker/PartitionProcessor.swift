@@ -1,4 +1,4 @@
-import ClinicalEvents
+package import ClinicalEvents
 package import Foundation
 package import KafkaClient
 package import ToxicityRules
@@ -17,6 +17,8 @@ package struct BatchOutcome: Sendable {
     /// Dead letters per source topic and reason.
     package var deadLettered: [DeadLetterCount: Int] = [:]
     package var evaluations = 0
+    /// Outputs that could not be encoded (the patient's other outputs and other patients go on).
+    package var failedOutputs = 0
     /// How long each evaluation took (for the evaluation-latency histogram).
     package var evaluationDurations: [Duration] = []
 
@@ -38,6 +40,15 @@ package struct OutputRecord: Sendable, Equatable {
         case deadLetter = "dead-letter"
         case patientState = "patient-state"
         case checkpoint
+
+        /// The kind of an output of the event contract (``OutputType``, `ClinicalEvents`).
+        package init(_ type: OutputType) {
+            switch type {
+            case .toxicityGrades: self = .toxicityGrades
+            case .anakinraRecommendation: self = .anakinraRecommendation
+            case .shortageAlternative: self = .shortageAlternative
+            }
+        }
     }
 
     package var kind: Kind
@@ -84,6 +95,8 @@ package struct PartitionProcessor: Sendable {
     private let retention: TimeInterval
     /// How long the latest evaluation took.
     private var lastEvaluationDuration: Duration = .zero
+    /// Outputs of the latest evaluation that could not be encoded.
+    private var lastFailedOutputs = 0
     /// Patients as they were before the current batch, for ``rollback()``; `nil` = did not exist.
     private var undo: [String: PatientState?] = [:]
     /// This owner's writer epoch: one more than the highest epoch found in the changelog at restore.
@@ -197,6 +210,7 @@ package struct PartitionProcessor: Sendable {
             outcome.outputs += evaluate(&state, at: at, cause: cause, inventory: inventory)
             outcome.evaluations += 1
             outcome.evaluationDurations.append(lastEvaluationDuration)
+            outcome.failedOutputs += lastFailedOutputs
             patients[patientId] = state
         }
         // Every patient whose offsets moved gets a changelog record, so a replay skips its inputs.
@@ -227,6 +241,7 @@ package struct PartitionProcessor: Sendable {
                 outcome.outputs += evaluate(&state, at: due, cause: .timer(at: due), inventory: inventory)
                 outcome.evaluations += 1
                 outcome.evaluationDurations.append(lastEvaluationDuration)
+                outcome.failedOutputs += lastFailedOutputs
                 fired += 1
             }
             guard fired > 0 else { continue }
@@ -252,6 +267,7 @@ package struct PartitionProcessor: Sendable {
             let outputs = evaluate(&state, at: at, cause: cause, inventory: inventory)
             outcome.evaluations += 1
             outcome.evaluationDurations.append(lastEvaluationDuration)
+            outcome.failedOutputs += lastFailedOutputs
             guard state.published != before else { continue }
             remember(patientId)
             outcome.outputs += outputs
@@ -319,51 +335,70 @@ package struct PartitionProcessor: Sendable {
         return .event(event)
     }
 
+    /// Evaluates the patient and returns the outputs that changed. An output that cannot be
+    /// encoded is left out and counted in ``lastFailedOutputs``; its part of the published summary
+    /// keeps the old value, so the next evaluation tries again.
     private mutating func evaluate(
         _ state: inout PatientState, at instant: Date, cause: OutputCause, inventory: InventorySnapshot
     ) -> [OutputRecord] {
         let started = ContinuousClock.now
         let evaluation = evaluator.evaluate(state, at: instant, inventory: inventory)
         lastEvaluationDuration = ContinuousClock.now - started
+        lastFailedOutputs = 0
         state.nextDecisionAt = evaluation.nextDecisionAt
         state.lastEvaluatedAt = instant
         var outputs: [OutputRecord] = []
-        let isFirst = state.published.grades == nil
-        if isFirst || evaluation.summary.grades != state.published.grades {
-            outputs.append(output(.toxicityGrades, body: evaluation.grades, state: state, cause: cause, at: instant))
+        var published = state.published
+        if state.published.grades == nil || evaluation.summary.grades != state.published.grades {
+            if let record = output(evaluation.grades, state: state, cause: cause, at: instant) {
+                outputs.append(record)
+                published.grades = evaluation.summary.grades
+            } else {
+                lastFailedOutputs += 1
+            }
         }
         if let recommendation = evaluation.recommendation, evaluation.summary.recommendation != state.published.recommendation {
-            let published = output(.anakinraRecommendation, body: recommendation, state: state, cause: cause, at: instant)
-            outputs.append(published)
-            // The engine reads its own earlier advice (taper position, course boundaries).
-            state.recommendations.append(recommendation.prior(id: published.id, issuedAt: instant))
+            if let record = output(recommendation, state: state, cause: cause, at: instant) {
+                outputs.append(record)
+                published.recommendation = evaluation.summary.recommendation
+                // The engine reads its own earlier advice (taper position, course boundaries).
+                state.recommendations.append(recommendation.prior(id: record.id, issuedAt: instant))
+            } else {
+                lastFailedOutputs += 1
+            }
         }
         if evaluation.summary.alternatives != state.published.alternatives {
-            for (index, alternative) in evaluation.alternatives.enumerated() {
-                outputs.append(output(.shortageAlternative, body: alternative, state: state, cause: cause, at: instant, index: index))
-            }
             let current = Set(evaluation.alternatives.map(\.shortDrug))
-            var index = evaluation.alternatives.count
-            for drug in state.published.alternativeDrugs ?? [] where !current.contains(drug) {
-                let resolved = evaluator.noLongerNeeded(drug, state: state, inventory: inventory)
-                outputs.append(output(.shortageAlternative, body: resolved, state: state, cause: cause, at: instant, index: index))
-                index += 1
+            let resolved = (state.published.alternativeDrugs ?? []).filter { !current.contains($0) }.map {
+                evaluator.noLongerNeeded($0, state: state, inventory: inventory)
+            }
+            let records = (evaluation.alternatives + resolved).enumerated().map { index, body in
+                output(body, state: state, cause: cause, at: instant, index: index)
+            }
+            if records.allSatisfy({ $0 != nil }) {
+                outputs += records.compactMap { $0 }
+                published.alternatives = evaluation.summary.alternatives
+                published.alternativeDrugs = evaluation.summary.alternativeDrugs
+            } else {
+                lastFailedOutputs += records.filter { $0 == nil }.count
             }
         }
-        state.published = evaluation.summary
+        state.published = published
         return outputs
     }
 
-    private func output(
-        _ kind: OutputRecord.Kind, body: some Encodable & Sendable, state: PatientState, cause: OutputCause, at instant: Date,
-        index: Int? = nil
-    ) -> OutputRecord {
+    /// The output record, or `nil` when its body cannot be encoded (a value JSON cannot carry,
+    /// such as a non-finite number): nothing half-written reaches the pharmacy.
+    private func output<Body: OutputBody>(
+        _ body: Body, state: PatientState, cause: OutputCause, at instant: Date, index: Int? = nil
+    ) -> OutputRecord? {
+        let kind = OutputRecord.Kind(Body.outputType)
         let id = Self.outputID(kind, patientId: state.patientId, cause: cause, index: index)
-        let envelope = OutputEnvelope(type: kind.rawValue, id: id, patientId: state.patientId, assessedAt: instant, body: body)
-        let value = (try? Self.outputEncoder.encode(envelope)).map { Array($0) } ?? []
+        guard let value = Self.encodeOutput(OutputEnvelope(id: id, patientId: state.patientId, assessedAt: instant, body: body))
+        else { return nil }
         return OutputRecord(
             kind: kind, id: id, topic: Self.topic(of: kind), partition: partition, key: Array(state.patientId.utf8),
-            value: value, headers: Self.headers(kind: kind, id: id, cause: cause))
+            value: Array(value), headers: Self.headers(kind: kind, id: id, cause: cause))
     }
 
     private func deadLetterOutput(_ record: DeadLetterRecord) -> OutputRecord {
@@ -402,6 +437,11 @@ package struct PartitionProcessor: Sendable {
                 KafkaHeader(name: OutputHeader.kind, string: OutputRecord.Kind.checkpoint.rawValue),
                 KafkaHeader(name: OutputHeader.epoch, string: String(epoch)),
             ])
+    }
+
+    /// An output's bytes (envelope beside the body), or `nil` when the body cannot be encoded.
+    static func encodeOutput<Body: OutputBody>(_ envelope: OutputEnvelope<Body>) -> Data? {
+        try? envelope.encoded()
     }
 
     /// A deterministic id: the output type, the cause, and the patient when a cause has several.
@@ -443,13 +483,6 @@ package struct PartitionProcessor: Sendable {
         }
     }
 
-    private static let outputEncoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        encoder.dateEncodingStrategy = .iso8601
-        return encoder
-    }()
-
     /// Changelog dates are `Date`'s own value (seconds since 2001-01-01 as a Double), so a restored
     /// state equals the one written: ISO-8601 drops the fractions of computed instants such as a
     /// next dose, and seconds since 1970 lose the last bit in the conversion.
@@ -465,27 +498,6 @@ package struct PartitionProcessor: Sendable {
         decoder.dateDecodingStrategy = .deferredToDate
         return decoder
     }()
-}
-
-/// An output's envelope (DESIGN.md §3: `type`, `id`, `patientId`, `assessedAt`) with the body's
-/// fields beside it at the top level.
-struct OutputEnvelope<Body: Encodable>: Encodable {
-    var type: String
-    var id: String
-    var patientId: String
-    var assessedAt: Date
-    var body: Body
-
-    private enum CodingKeys: String, CodingKey { case type, id, patientId, assessedAt }
-
-    func encode(to encoder: any Encoder) throws {
-        try body.encode(to: encoder)
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(type, forKey: .type)
-        try container.encode(id, forKey: .id)
-        try container.encode(patientId, forKey: .patientId)
-        try container.encode(assessedAt, forKey: .assessedAt)
-    }
 }
 
 extension Duration {

@@ -382,6 +382,10 @@ package struct PartitionTask {
         for (reason, count) in outcome.skipped { metrics.eventsSkipped(reason: reason, count: count) }
         for (key, count) in outcome.deadLettered { metrics.deadLettered(topic: key.topic, reason: key.reason, count: count) }
         for duration in outcome.evaluationDurations { metrics.evaluated(in: duration) }
+        if outcome.failedOutputs > 0 {
+            metrics.outputsFailed(outcome.failedOutputs)
+            logger.error("outputs could not be encoded and were not published", metadata: ["outputs": "\(outcome.failedOutputs)"])
+        }
         for output in outcome.outputs {
             switch output.kind {
             case .toxicityGrades, .anakinraRecommendation, .shortageAlternative:

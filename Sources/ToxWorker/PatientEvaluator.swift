@@ -1,3 +1,4 @@
+package import ClinicalEvents
 package import Foundation
 import ProtocolCatalog
 package import ToxicityRules
@@ -100,13 +101,4 @@ package struct PatientEvaluator: Sendable {
         let options = alternative.alternatives.map { "\($0.rank):\($0.drug)" }.joined(separator: ",")
         return "\(alternative.shortDrug)@\(alternative.site ?? "*")=\(alternative.status?.rawValue ?? "")[\(options)]"
     }
-}
-
-/// The body of a `toxicity-grades` output (`Schemas/toxicity-grades.schema.json`).
-package struct ToxicityGradesBody: Encodable, Sendable {
-    package var crs: GradeAssessment
-    package var icans: GradeAssessment
-    package var iecHs: IECHSAssessment
-    package var inputEventIds: [String]
-    package var alerts: [Alert]
 }

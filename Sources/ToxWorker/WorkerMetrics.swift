@@ -18,6 +18,7 @@ package final class WorkerMetrics: Sendable {
         "toxd_consumer_lag",
         "toxd_consumer_lag_seconds",
         "toxd_evaluation_duration_seconds",
+        "toxd_output_failures_total",
         "toxd_batch_commit_duration_seconds",
         "toxd_transactions_total",
         "toxd_rewinds_total",
@@ -100,6 +101,11 @@ package final class WorkerMetrics: Sendable {
         }
     }
 
+    /// Outputs left out because they could not be encoded (the patient's evaluation failed).
+    package func outputsFailed(_ count: Int) {
+        registry.makeCounter(descriptor: Self.outputFailures).increment(by: Int64(count))
+    }
+
     package func evaluated(in duration: Duration) {
         evaluationDuration.record(duration)
     }
@@ -142,6 +148,9 @@ package final class WorkerMetrics: Sendable {
     private static var consumerLagSeconds: MetricNameDescriptor {
         descriptor(
         "consumer_lag", "seconds", "Age of the oldest unprocessed message's timestamp")
+    }
+    private static var outputFailures: MetricNameDescriptor {
+        descriptor("output_failures", "total", "Outputs that could not be encoded and were not published")
     }
     private static var transactions: MetricNameDescriptor {
         descriptor(

@@ -97,6 +97,11 @@ package final class WorkerPipeline: Service {
             case .rebalance(let change):
                 switch change.kind {
                 case .assigned:
+                    if let split = Self.splitPartitions(change.partitions, rebalanceProtocol: change.rebalanceProtocol) {
+                        throw WorkerStartupError(
+                            description: "the group assigned partition \(split) of some patient topics but not of the others; "
+                                + "a worker must own partition p of every patient topic (use the range assignor)")
+                    }
                     for partition in Set(change.partitions.map(\.partition)).sorted() {
                         start(partition, consumer: consumer, context: context, group: &group)
                     }
@@ -162,6 +167,19 @@ package final class WorkerPipeline: Service {
         metrics.assignedPartitions.set(Double(runners.withLock { $0.count }))
     }
 
+    /// A partition number assigned for some patient topics but not all of them, if any: the
+    /// worker would then share patients with another member. Eager (range) assignments list the
+    /// whole assignment, so each number must come with every patient topic.
+    static func splitPartitions(_ assigned: [TopicPartition], rebalanceProtocol: KafkaRebalanceEvent.RebalanceProtocol) -> Int? {
+        guard rebalanceProtocol == .eager else { return nil }
+        let inputs = Set(ToxWatchTopics.patientInputs)
+        var topicsByPartition: [Int: Set<String>] = [:]
+        for topicPartition in assigned where inputs.contains(topicPartition.topic) {
+            topicsByPartition[topicPartition.partition, default: []].insert(topicPartition.topic)
+        }
+        return topicsByPartition.keys.sorted().first { topicsByPartition[$0] != inputs }
+    }
+
     static func inputPartitions(_ partition: Int) -> [TopicPartition] {
         ToxWatchTopics.patientInputs.map { TopicPartition($0, partition) }
     }
@@ -219,7 +237,11 @@ package final class WorkerPipeline: Service {
         consumer.assignmentStrategy = .range
         consumer.isolationLevel = .readCommitted
         consumer.maxBatchSize = configuration.maxBatchSize
-        consumer.additionalConfig = configuration.kafka
+        // The assignment strategy is not negotiable: any other would split patients between workers.
+        consumer.additionalConfig = configuration.kafka.filter { $0.key != "partition.assignment.strategy" }
+        if configuration.kafka["partition.assignment.strategy"] != nil {
+            logger.warning("ignoring kafka partition.assignment.strategy: toxd always uses range (co-partitioning)")
+        }
         return consumer
     }
 

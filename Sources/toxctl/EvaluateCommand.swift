@@ -15,6 +15,14 @@ struct EvaluateCommand: ParsableCommand {
             (Schemas/assessment.schema.json). Only events at or before --at count; --at defaults to the latest \
             event time (inventory included). The protocol is --protocol, else the patient's own `protocol`.
 
+            With --format fhir, the recommendation is printed as one FHIR R4 resource instead: a MedicationRequest \
+            (status draft, intent proposal: anakinra by RxNorm code (unverified) and text, the dose, route, timing, \
+            the protocol's caps as maxDosePerPeriod/maxDosePerAdministration, the rationale and "requires clinician \
+            verification" as notes, the ToxWatch output id as identifier and extension) when the recommendation \
+            proposes a dose (start, continue, escalate, taper); otherwise (none, hold, stop, or no dose because the \
+            weight is missing) an OperationOutcome of severity information naming the action and its reasons. \
+            Exit status 0 in both cases.
+
             With --compare-protocols, every protocol of the catalog is applied to the patient and the \
             recommendations are printed side by side (a table; --json for a JSON document).
 
@@ -27,6 +35,7 @@ struct EvaluateCommand: ParsableCommand {
               toxctl evaluate --protocol childrens-national patient.json
               toxctl evaluate --at 2026-03-03T18:00:00Z - < patient.json
               toxctl evaluate --compare-protocols patient.json
+              toxctl evaluate --protocol st-jude --format fhir patient.json
             """
     )
 
@@ -41,6 +50,17 @@ struct EvaluateCommand: ParsableCommand {
 
     @Flag(help: "With --compare-protocols: print JSON instead of a table.")
     var json = false
+
+    /// What `toxctl evaluate` prints.
+    enum Format: String, ExpressibleByArgument, CaseIterable {
+        /// The assessment (Schemas/assessment.schema.json).
+        case json
+        /// The recommendation as a FHIR R4 MedicationRequest proposal, or an OperationOutcome.
+        case fhir
+    }
+
+    @Option(help: "json (the assessment, default) or fhir (the recommendation as one FHIR R4 resource).")
+    var format: Format = .json
 
     @OptionGroup var catalog: ProtocolsCommand.CatalogOptions
 
@@ -79,6 +99,7 @@ struct EvaluateCommand: ParsableCommand {
         let engine = ToxicityEngine()
 
         if compareProtocols {
+            guard format == .json else { throw fail("--format fhir cannot be combined with --compare-protocols") }
             let timeline = engine.timeline(input.timeline)
             var rows: [(AnakinraProtocol, Assessment)] = []
             for anakinraProtocol in loaded.protocols {
@@ -113,6 +134,18 @@ struct EvaluateCommand: ParsableCommand {
             prepared: PreparedProtocol(anakinraProtocol),
             inventory: inventory
         )
+        if format == .fhir {
+            guard let recommendation = assessment.recommendation else {
+                throw fail("no recommendation to express as FHIR")
+            }
+            // The id a worker would give a timer-driven output at this instant.
+            let output = AnakinraRecommendationOutput(
+                id: "anakinra-recommendation/evaluate/\(input.patient.patientId)/\(Int64(instant.timeIntervalSince1970))",
+                patientId: input.patient.patientId, assessedAt: instant, body: recommendation)
+            let data = try AnakinraFHIR.proposal(for: output, protocol: anakinraProtocol).encoded(pretty: true)
+            print(String(decoding: data, as: UTF8.self))
+            return
+        }
         try printJSON(assessment)
     }
 

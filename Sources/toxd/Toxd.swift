@@ -5,30 +5,62 @@ import ServiceLifecycle
 import ToxWorker
 import UnixSignals
 
-/// `toxd`: the ToxWatch worker.
+/// `toxd`: the ToxWatch worker (the default subcommand, so `toxd --brokers …` runs it) and the
+/// HL7 v2 / FHIR ingest stage (`toxd ingest`).
 @main
 struct Toxd: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "toxd",
-        abstract: "The ToxWatch worker: grades CRS, ICANS and IEC-HS from Kafka events and publishes recommendations.",
+        abstract: WorkerCommand.configuration.abstract,
         discussion: """
-            Joins the consumer group, restores the patients of its partitions from toxd.patient-state.v1,
-            and publishes toxicity grades, anakinra recommendations, shortage alternatives and dead
+            \(WorkerCommand.discussion)
+
+            `toxd [worker] …` runs the worker (the default: every worker flag works without the word \
+            `worker`); `toxd ingest …` runs the HL7 v2 / FHIR ingest stage. `toxd worker --help` and \
+            `toxd ingest --help` list each one's flags.
+
+            \(WorkerCommand.optionSummary)
+            """,
+        subcommands: [WorkerCommand.self, IngestCommand.self],
+        defaultSubcommand: WorkerCommand.self
+    )
+}
+
+/// `toxd [worker]`: the worker.
+struct WorkerCommand: AsyncParsableCommand {
+    static let discussion = """
+            Joins the consumer group, restores the patients of its partitions from toxd.patient-state.v1, \
+            and publishes toxicity grades, anakinra recommendations, shortage alternatives and dead \
             letters. Run several with the same --group to spread the patients.
 
             Settings come from --config (YAML), then TOXD_* environment variables, then flags:
               brokers, group, httpPort, processingGuarantee (exactly-once | transactions),
-              lateEventWindowHours, maxBatchSize, partitionBufferSize, punctuationIntervalSeconds,
-              defaultProtocol, protocolsDirectory, shutdownGraceSeconds, kafka: {librdkafka property: value}
+              lateEventWindowHours, maxBatchSize, partitionBufferSize,
+              punctuationIntervalSeconds, defaultProtocol, protocolsDirectory,
+              shutdownGraceSeconds, kafka: {librdkafka property: value}
             e.g. TOXD_BROKERS=kafka:9092, TOXD_KAFKA_SASL_PASSWORD=… for kafka sasl.password.
 
-            SIGTERM or SIGINT finishes the in-flight batches, commits and leaves the group; a second
-            signal exits at once. /health answers 200 once the assigned partitions are restored;
+            SIGTERM or SIGINT finishes the in-flight batches, commits and leaves the group; a second \
+            signal exits at once. /health answers 200 once the assigned partitions are restored; \
             /metrics serves Prometheus series.
 
             Example:
-              toxd --brokers localhost:9092 --http-port 9464 --kafka security.protocol=SASL_SSL
+              toxd --brokers localhost:9092 --http-port 9464 \\
+                --kafka security.protocol=SASL_SSL
             """
+
+    /// The worker's flags, for the root command's help (`toxd --help`).
+    static var optionSummary: String {
+        let help = WorkerCommand.helpMessage(columns: 78)
+        guard let range = help.range(of: "OPTIONS:") else { return "" }
+        return "WORKER OPTIONS (toxd [worker] …):" + help[range.upperBound...].trimmingCharacters(in: .newlines)
+            .split(separator: "\n", omittingEmptySubsequences: false).map { "\n" + $0 }.joined()
+    }
+
+    static let configuration = CommandConfiguration(
+        commandName: "worker",
+        abstract: "The ToxWatch worker: grades CRS, ICANS and IEC-HS from Kafka events and publishes recommendations.",
+        discussion: discussion
     )
 
     @Option(help: "Bootstrap servers, HOST:PORT[,HOST:PORT…].")
@@ -134,7 +166,7 @@ struct Toxd: AsyncParsableCommand {
 
     /// The first SIGTERM/SIGINT starts a graceful shutdown (the service group's); a second one
     /// means the operator does not want to wait.
-    private static func exitOnSecondSignal(logger: Logger) async {
+    static func exitOnSecondSignal(logger: Logger) async {
         var seen = 0
         for await signal in await UnixSignalsSequence(trapping: .sigterm, .sigint) {
             seen += 1

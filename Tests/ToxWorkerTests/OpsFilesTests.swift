@@ -82,6 +82,7 @@ struct OpsFilesTests {
         metrics.deadLettered(topic: "cart.vitals.v1", reason: "invalid-field", count: 1)
         metrics.lag(topic: "cart.vitals.v1", partition: 0, messages: 5, seconds: 1.5)
         metrics.evaluated(in: .microseconds(3))
+        metrics.outputsFailed(1)
         metrics.batchFinished(in: .milliseconds(4), outcome: "committed")
         metrics.rewound(reason: "produce-failed")
         metrics.restored(patients: 7, in: .milliseconds(20))

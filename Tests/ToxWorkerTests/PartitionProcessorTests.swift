@@ -330,4 +330,29 @@ struct PartitionProcessorTests {
             [try Self.message(Self.vitals("P8", "v3", hours: 44, temperature: 36.9), offset: 4)], inventory: shortage, now: Self.now)
         #expect(!later.outputs.contains { $0.kind == .shortageAlternative })
     }
+
+    @Test("an output body JSON cannot carry is refused whole, never written half")
+    func unencodableOutput() throws {
+        struct Body: OutputBody {
+            static var outputType: OutputType { .toxicityGrades }
+            var mgPerKg: Double
+        }
+        func envelope(_ value: Double) -> OutputEnvelope<Body> {
+            OutputEnvelope(id: "i", patientId: "P", assessedAt: Self.now, body: Body(mgPerKg: value))
+        }
+        #expect(PartitionProcessor.encodeOutput(envelope(.nan)) == nil)
+        let good = try #require(PartitionProcessor.encodeOutput(envelope(2)))
+        let json = try #require(JSONSerialization.jsonObject(with: good) as? [String: Any])
+        #expect(json["mgPerKg"] as? Double == 2)
+        #expect(json["id"] as? String == "i")
+        #expect(json["type"] as? String == "toxicity-grades")
+    }
+
+    @Test("an assignment that splits a partition number between topics is detected")
+    func splitAssignment() {
+        let whole = ToxWatchTopics.patientInputs.flatMap { topic in [TopicPartition(topic, 0), TopicPartition(topic, 1)] }
+        #expect(WorkerPipeline.splitPartitions(whole, rebalanceProtocol: .eager) == nil)
+        let split = whole.filter { !($0.topic == ToxWatchTopics.labs && $0.partition == 1) }
+        #expect(WorkerPipeline.splitPartitions(split, rebalanceProtocol: .eager) == 1)
+    }
 }

@@ -1,0 +1,77 @@
+package import Prometheus
+
+/// The Prometheus series `toxd ingest` exports on `/metrics` (own registry, bounded labels: topic,
+/// outcome, reason; never message or patient ids).
+package final class IngestMetrics: Sendable {
+    package let registry: PrometheusCollectorRegistry
+
+    package static let seriesNames: [String] = [
+        "toxd_ingest_records_total",
+        "toxd_ingest_events_total",
+        "toxd_ingest_dlq_total",
+        "toxd_ingest_batch_duration_seconds",
+        "toxd_ingest_assigned_partitions",
+    ]
+
+    private let batchDuration: DurationHistogram
+    package let assignedPartitions: Gauge
+
+    package init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
+        self.registry = registry
+        batchDuration = registry.makeDurationHistogram(
+            descriptor: Self.descriptor(
+                "ingest_batch_duration",
+                "seconds",
+                "Time from a batch's first produce to its committed offsets"
+            ),
+            buckets: [
+                .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
+                .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(5),
+            ]
+        )
+        assignedPartitions = registry.makeGauge(
+            descriptor: Self.descriptor("ingest_assigned_partitions", nil, "Raw HL7/FHIR partitions assigned")
+        )
+    }
+
+    /// One batch made durable: its records by outcome, its events by topic, its dead letters by reason.
+    package func record(_ batch: IngestBatch, duration: Duration) {
+        for (key, count) in batch.outcomes {
+            registry.makeCounter(
+                descriptor: Self.records,
+                labels: [("topic", key.topic), ("outcome", key.outcome.rawValue)]
+            ).increment(by: Int64(count))
+        }
+        for (topic, count) in batch.events {
+            registry.makeCounter(descriptor: Self.events, labels: [("topic", topic)]).increment(by: Int64(count))
+        }
+        for (key, count) in batch.deadLetters {
+            registry.makeCounter(descriptor: Self.deadLetters, labels: [("topic", key.topic), ("reason", key.reason)])
+                .increment(by: Int64(count))
+        }
+        batchDuration.record(duration)
+    }
+
+    private static var records: MetricNameDescriptor {
+        descriptor(
+            "ingest_records",
+            "total",
+            "Raw records consumed, by topic and outcome (decoded, partial, failed, skipped)"
+        )
+    }
+    private static var events: MetricNameDescriptor {
+        descriptor("ingest_events", "total", "Canonical events published, by patient topic")
+    }
+    private static var deadLetters: MetricNameDescriptor {
+        descriptor("ingest_dlq", "total", "Raw records sent to the dead-letter topic, by raw topic and reason")
+    }
+
+    private static func descriptor(_ name: String, _ unit: String?, _ help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(namespace: "toxd", metricName: name, unitName: unit ?? "", helpText: help)
+    }
+
+    /// The Prometheus text exposition of every series.
+    package func exposition() -> [UInt8] {
+        registry.emitToBuffer()
+    }
+}
