@@ -80,13 +80,16 @@ public struct RulesWorkload: Sendable {
     }
 
     /// The full assessment on a timeline built beforehand (the engine alone).
+    /// Reads what the worker reads: the grading (grades, their event ids and alerts), the
+    /// recommendation's explained body, the alternatives and the next decision instant.
     public func assessPrebuilt() -> Int {
         let assessment = engine.assess(timeline, at: instant, prepared: prepared, inventory: inventory)
-        let grades = assessment.grades
-        let recommendation = assessment.recommendation
+        let grading = assessment.grading
+        let grades = grading?.grades ?? assessment.grades
+        let recommendation = assessment.recommendation?.body
         let alternatives = assessment.alternatives
-        let alerts = assessment.grading?.alerts.count ?? 0
-        return grades.crs.grade &+ grades.icans.grade &+ (recommendation?.dose?.mg.map { Int($0) } ?? 0)
+        let alerts = grading?.alerts.count ?? 0
+        return grades.crs.grade &+ grades.icans.grade &+ grades.eventIds.count &+ (recommendation?.dose?.mg ?? 0)
             &+ alternatives.count &+ alerts &+ (assessment.nextDecisionAt == nil ? 0 : 1)
     }
 

@@ -412,7 +412,7 @@ package struct PartitionProcessor: Sendable {
 
     /// The changelog value of a patient: its `PatientStateRecord`.
     package static func changelogValue(_ state: PatientState) -> [UInt8] {
-        (try? stateEncoder.encode(PatientStateRecord(state))).map { Array($0) } ?? []
+        PatientStateRecord.encode(state)
     }
 
     private func changelogOutput(_ state: PatientState) -> OutputRecord {
@@ -483,15 +483,7 @@ package struct PartitionProcessor: Sendable {
         }
     }
 
-    /// Changelog dates are `Date`'s own value (seconds since 2001-01-01 as a Double), so a restored
-    /// state equals the one written: ISO-8601 drops the fractions of computed instants such as a
-    /// next dose, and seconds since 1970 lose the last bit in the conversion.
-    private static let stateEncoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        encoder.dateEncodingStrategy = .deferredToDate
-        return encoder
-    }()
+    private static var stateEncoder: JSONEncoder { PatientStateRecord.encoder }
 
     package static let stateDecoder: JSONDecoder = {
         let decoder = JSONDecoder()

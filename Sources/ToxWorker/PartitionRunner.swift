@@ -63,6 +63,8 @@ package final class PartitionRunner: Sendable {
 package struct PartitionContext: Sendable {
     package var configuration: WorkerConfiguration
     package var consumer: KafkaConsumer
+    /// Phase 3 for every task, off the critical path (see ``OffsetCommitter``).
+    package var committer: OffsetCommitter
     package var producer: KafkaProducer
     package var transactions: TransactionGate?
     package var evaluator: PatientEvaluator
@@ -129,7 +131,15 @@ package struct PartitionTask {
         do {
             try await restore()
             try await process()
+            // Revoked or shutting down: the offsets handed to the committer are committed before
+            // the partition is handed back.
+            if runner.isLost {
+                await context.committer.discard(partition: runner.partition)
+            } else if let error = await context.committer.flush() {
+                logger.warning("final offset commit failed; the next owner skips the handled inputs", metadata: ["error": "\(error)"])
+            }
         } catch is PartitionHandOver {
+            await context.committer.discard(partition: runner.partition)
             logger.info("partition handed over with its last batch uncommitted; the next owner reprocesses it")
         }
     }
@@ -314,6 +324,13 @@ package struct PartitionTask {
             }
             return
         }
+        let clock = ContinuousClock()
+        var phaseStart = clock.now
+        func phaseDone(_ phase: String) {
+            let now = clock.now
+            context.metrics.batchPhase(phase, in: now - phaseStart)
+            phaseStart = now
+        }
         // Phase 1: outputs and dead letters.
         if !outputs.isEmpty {
             let reports = try await context.producer.produce(outputs.map(\.producerRecord))
@@ -327,6 +344,7 @@ package struct PartitionTask {
                 }
             }
             if let failure { throw failure }
+            phaseDone("outputs")
         }
         // Phase 2: changelog records and the checkpoint: where the outputs end, which inputs are done.
         var changelog = outcome.changelog
@@ -335,10 +353,12 @@ package struct PartitionTask {
         }
         if !changelog.isEmpty {
             _ = try await context.producer.send(changelog.map(\.producerRecord))
+            phaseDone("changelog")
         }
-        // Phase 3: the input offsets.
+        // Phase 3: the input offsets, committed by the worker's committer without holding up the
+        // next batch (the checkpoint already records the inputs handled).
         if !offsets.isEmpty {
-            try await context.consumer.commit(offsets)
+            await context.committer.submit(offsets)
         }
         // Everything of this unit is durable; its ids can no longer be produced again.
         for output in outputs { written.remove(output.id) }

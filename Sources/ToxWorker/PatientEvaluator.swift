@@ -60,11 +60,14 @@ package struct PatientEvaluator: Sendable {
         // An unknown protocol id gives no protocol: the engine answers `none` with `protocol-required`.
         let rules = protocolId(of: state).flatMap { protocols[$0] }
         let assessment = engine.assess(timeline, at: instant, prepared: rules, inventory: inventory)
-        let grades = assessment.grades
+        // Each of these is computed when read: read each once.
+        let grading = assessment.grading
+        let grades = grading?.grades ?? assessment.grades
         let body = ToxicityGradesBody(
             crs: grades.crs, icans: grades.icans, iecHs: grades.iecHs, inputEventIds: grades.eventIds,
-            alerts: assessment.grading?.alerts ?? [])
-        let recommendation = assessment.recommendation
+            alerts: grading?.alerts ?? [])
+        // The explained body, built once: the summary, the output and the prior all read it.
+        let recommendation = assessment.recommendation.map { AnakinraRecommendation(body: $0.body) }
         let alternatives = assessment.alternatives
         let summary = PublishedSummary(
             grades: "crs=\(grades.crs.grade)/\(grades.crs.maxGrade);icans=\(grades.icans.grade)/\(grades.icans.maxGrade);"

@@ -8,6 +8,10 @@ package struct PatientState: Sendable, Equatable {
     package let patientId: String
     /// The course, ordered by `occurredAt` (ties keep arrival order), pruned to what rules need.
     package private(set) var events: [ClinicalEvent] = []
+    /// Each event's JSON as the changelog record holds it, in the order of ``events``: encoded
+    /// once, when the event is inserted, so that writing the record after every change costs a
+    /// copy of these bytes instead of encoding the whole course again.
+    package private(set) var encodedEvents: [[UInt8]] = []
     /// Per input topic, the highest offset (in this patient's partition) already applied.
     package var appliedOffsets: [String: Int64] = [:]
     /// What was last published for this patient, for change detection.
@@ -48,12 +52,28 @@ package struct PatientState: Sendable, Equatable {
     /// Inserts an event in event time; an event with the same instant as others goes after them.
     package mutating func insert(_ event: ClinicalEvent) {
         let time = event.occurredAt
+        let encoded = Self.changelogJSON(event)
         if let last = events.last, last.occurredAt > time {
             let index = events.partitionPoint { $0.occurredAt > time }
             events.insert(event, at: index)
+            encodedEvents.insert(encoded, at: index)
         } else {
             events.append(event)
+            encodedEvents.append(encoded)
         }
+    }
+
+    /// An event as an element of the changelog record's `events` (empty if it cannot be encoded,
+    /// which makes the whole record unwritable, as encoding the record would).
+    static func changelogJSON(_ event: ClinicalEvent) -> [UInt8] {
+        (try? PatientStateRecord.encoder.encode(EventEnvelope(event))).map { Array($0) } ?? []
+    }
+
+    /// States are equal when their content is: ``encodedEvents`` follows from ``events``.
+    package static func == (lhs: PatientState, rhs: PatientState) -> Bool {
+        lhs.patientId == rhs.patientId && lhs.events == rhs.events && lhs.appliedOffsets == rhs.appliedOffsets
+            && lhs.published == rhs.published && lhs.recommendations == rhs.recommendations
+            && lhs.nextDecisionAt == rhs.nextDecisionAt && lhs.lastEvaluatedAt == rhs.lastEvaluatedAt
     }
 
     /// Drops events no rule can need any more: everything older than `horizon` before the latest
@@ -63,16 +83,22 @@ package struct PatientState: Sendable, Equatable {
         let cutoff = latest.addingTimeInterval(-horizon)
         guard let first = events.first, first.occurredAt < cutoff else { return }
         var keptPatientEvents: [ClinicalEvent] = []
+        var keptPatientJSON: [[UInt8]] = []
         var kept: [ClinicalEvent] = []
+        var keptJSON: [[UInt8]] = []
         kept.reserveCapacity(events.count)
-        for event in events {
+        keptJSON.reserveCapacity(events.count)
+        for (event, json) in zip(events, encodedEvents) {
             if event.occurredAt >= cutoff {
                 kept.append(event)
+                keptJSON.append(json)
             } else if case .patient = event {
                 keptPatientEvents.append(event)
+                keptPatientJSON.append(json)
             }
         }
         events = keptPatientEvents + kept
+        encodedEvents = keptPatientJSON + keptJSON
         recommendations.removeAll { $0.issuedAt < cutoff }
     }
 }
@@ -133,6 +159,57 @@ package struct PatientStateRecord: Codable, Sendable {
         nextDecisionAt = state.nextDecisionAt
         lastEvaluatedAt = state.lastEvaluatedAt
     }
+
+    /// The record's JSON: ``PatientStateRecord`` with the events the state holds already encoded
+    /// (``PatientState/encodedEvents``) spliced in. Decodes to the same record as encoding
+    /// `PatientStateRecord(state)` whole (only the order of the top-level keys differs: `events`
+    /// comes first). Empty if an event could not be encoded.
+    package static func encode(_ state: PatientState) -> [UInt8] {
+        guard !state.encodedEvents.contains(where: \.isEmpty),
+            let head = try? encoder.encode(Head(state)), head.count > 2, head.first == UInt8(ascii: "{")
+        else { return [] }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(head.count + 16 + state.encodedEvents.reduce(0) { $0 + $1.count + 1 })
+        bytes.append(contentsOf: #"{"events":["#.utf8)
+        for (index, event) in state.encodedEvents.enumerated() {
+            if index > 0 { bytes.append(UInt8(ascii: ",")) }
+            bytes.append(contentsOf: event)
+        }
+        bytes.append(contentsOf: "],".utf8)
+        bytes.append(contentsOf: head.dropFirst())
+        return bytes
+    }
+
+    /// Every field of the record but `events`, with the same keys.
+    private struct Head: Encodable {
+        var formatVersion: Int
+        var patientId: String
+        var appliedOffsets: [String: Int64]
+        var published: PublishedSummary
+        var recommendations: [PriorRecommendation]?
+        var nextDecisionAt: Date?
+        var lastEvaluatedAt: Date?
+
+        init(_ state: PatientState) {
+            formatVersion = PatientStateRecord.formatVersion
+            patientId = state.patientId
+            appliedOffsets = state.appliedOffsets
+            published = state.published
+            recommendations = state.recommendations
+            nextDecisionAt = state.nextDecisionAt
+            lastEvaluatedAt = state.lastEvaluatedAt
+        }
+    }
+
+    /// Changelog dates are `Date`'s own value (seconds since 2001-01-01 as a Double), so a restored
+    /// state equals the one written: ISO-8601 drops the fractions of computed instants such as a
+    /// next dose, and seconds since 1970 lose the last bit in the conversion.
+    package static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        encoder.dateEncodingStrategy = .deferredToDate
+        return encoder
+    }()
 
     /// Rebuilds the state; events are re-sorted in case a future writer did not keep them in order.
     package func state() -> PatientState {

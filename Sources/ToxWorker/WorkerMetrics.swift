@@ -20,6 +20,7 @@ package final class WorkerMetrics: Sendable {
         "toxd_evaluation_duration_seconds",
         "toxd_output_failures_total",
         "toxd_batch_commit_duration_seconds",
+        "toxd_batch_phase_duration_seconds",
         "toxd_transactions_total",
         "toxd_rewinds_total",
         "toxd_restore_duration_seconds",
@@ -32,6 +33,7 @@ package final class WorkerMetrics: Sendable {
     private let evaluationDuration: DurationHistogram
     private let commitDuration: DurationHistogram
     private let restoreDuration: DurationHistogram
+    private let phaseDurations: [String: DurationHistogram]
     package let activePatients: Gauge
     package let assignedPartitions: Gauge
     package let ready: Gauge
@@ -55,6 +57,15 @@ package final class WorkerMetrics: Sendable {
                 "batch_commit_duration", "seconds",
                 "Time from a batch's first produce to its committed offsets (or committed transaction)"),
             buckets: slow)
+        var phases: [String: DurationHistogram] = [:]
+        for phase in ["outputs", "changelog"] {
+            phases[phase] = registry.makeDurationHistogram(
+                descriptor: Self.descriptor(
+                    "batch_phase_duration", "seconds",
+                    "Time a batch waits for one phase of the batch protocol: its outputs, then its changelog acknowledged"),
+                labels: [("phase", phase)], buckets: fast + slow.filter { $0 > .milliseconds(50) })
+        }
+        phaseDurations = phases
         restoreDuration = registry.makeDurationHistogram(
             descriptor: Self.descriptor(
                 "restore_duration", "seconds", "Time to restore a partition's patients from the changelog"),
@@ -119,6 +130,11 @@ package final class WorkerMetrics: Sendable {
     /// A partition was rewound to its committed offsets after a failed produce or commit.
     package func rewound(reason: String) {
         registry.makeCounter(descriptor: Self.rewinds, labels: [("reason", reason)]).increment()
+    }
+
+    /// One phase of a batch (exactly-once mode): `outputs` or `changelog`.
+    package func batchPhase(_ phase: String, in duration: Duration) {
+        phaseDurations[phase]?.record(duration)
     }
 
     package func restored(patients: Int, in duration: Duration) {

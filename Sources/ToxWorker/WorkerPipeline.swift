@@ -53,7 +53,8 @@ package final class WorkerPipeline: Service {
             throw WorkerStartupError(description: "cannot start against \(configuration.brokers): \(error)")
         }
         let context = PartitionContext(
-            configuration: configuration, consumer: consumer, producer: producer, transactions: transactions,
+            configuration: configuration, consumer: consumer, committer: OffsetCommitter(consumer: consumer, logger: logger),
+            producer: producer, transactions: transactions,
             evaluator: evaluator, inventory: inventory, metrics: metrics, logger: logger)
         logger.info("toxd started", metadata: ["config": "\(configuration.redactedSummary)"])
 

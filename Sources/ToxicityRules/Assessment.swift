@@ -47,7 +47,8 @@ final class AssessmentContext: Sendable {
     var grades: GradeSnapshot { timeline.gradeSnapshot(at: time) }
 
     var grading: GradingResult {
-        GradingResult(
+        let grades = self.grades  // evaluated once, not once per toxicity
+        return GradingResult(
             assessedAt: Date(timeIntervalSinceReferenceDate: time),
             crs: GradeAssessment(grades.crs, storage: storage),
             icans: GradeAssessment(grades.icans, storage: storage),

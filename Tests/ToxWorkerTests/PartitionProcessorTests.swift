@@ -356,3 +356,53 @@ struct PartitionProcessorTests {
         #expect(WorkerPipeline.splitPartitions(split, rebalanceProtocol: .eager) == 1)
     }
 }
+
+/// The changelog record is assembled from each event's JSON, encoded once when the event arrived.
+@Suite("Changelog record")
+struct ChangelogRecordTests {
+    typealias Fixtures = PartitionProcessorTests
+
+    static func state(outOfOrder: Bool) -> PatientState {
+        var state = PatientState(patientId: "P9")
+        let events = [
+            Fixtures.admission("P9"), Fixtures.vitals("P9", "v1", hours: 10, temperature: 38.6, flow: 2),
+            Fixtures.vitals("P9", "v2", hours: 14, temperature: 37.1), Fixtures.vitals("P9", "v3", hours: 12, temperature: 39.2),
+        ]
+        for event in outOfOrder ? events : events.sorted(by: { $0.occurredAt < $1.occurredAt }) { state.insert(event) }
+        state.appliedOffsets = [ToxWatchTopics.vitals: 41, ToxWatchTopics.patient: 7]
+        state.published = PublishedSummary(grades: "crs=1/1", recommendation: "none|||||")
+        state.recommendations = [
+            PriorRecommendation(
+                id: "r/1", issuedAt: Fixtures.at(hours: 10.25), action: "start", doseMg: 56, intervalHours: 6, route: "IV",
+                protocolId: "childrens-national")
+        ]
+        state.nextDecisionAt = Fixtures.at(hours: 16.123456789)
+        state.lastEvaluatedAt = Fixtures.at(hours: 14)
+        return state
+    }
+
+    @Test("decodes to the same record as encoding the whole record, and restores the same state", arguments: [false, true])
+    func splicedEqualsWhole(outOfOrder: Bool) throws {
+        let state = Self.state(outOfOrder: outOfOrder)
+        let spliced = PartitionProcessor.changelogValue(state)
+        let whole = try PatientStateRecord.encoder.encode(PatientStateRecord(state))
+        let splicedObject = try #require(JSONSerialization.jsonObject(with: Data(spliced)) as? NSDictionary)
+        let wholeObject = try #require(JSONSerialization.jsonObject(with: whole) as? NSDictionary)
+        #expect(splicedObject == wholeObject)
+        let restored = try PartitionProcessor.stateDecoder.decode(PatientStateRecord.self, from: Data(spliced)).state()
+        #expect(restored == state)
+        #expect(restored.encodedEvents == state.encodedEvents)
+    }
+
+    @Test("pruning keeps each event's JSON with its event")
+    func pruneKeepsJSON() throws {
+        var state = Self.state(outOfOrder: true)
+        state.prune(keeping: 3 * 3600)
+        #expect(state.events.count == 3)  // the admission and the two latest vitals
+        #expect(state.encodedEvents == state.events.map(PatientState.changelogJSON))
+        let restored = try PartitionProcessor.stateDecoder.decode(
+            PatientStateRecord.self, from: Data(PartitionProcessor.changelogValue(state))
+        ).state()
+        #expect(restored == state)
+    }
+}
