@@ -175,6 +175,15 @@ package final class KafkaAdminClient: Sendable {
         unsupportedOperations.withLock { $0[operation] }
     }
 
+    /// The typed "unsupported" answer when the brokers' ApiVersions reply lacks `key` (remembered).
+    /// The request is then never sent: librdkafka 2.0.2 aborts the process some time after a
+    /// DescribeGroups to a broker without it (the 2.0.2 mock), and waits out the timeout for the others.
+    private func unadvertised(_ key: KafkaAPIKey, _ operation: String) async -> KafkaError? {
+        guard let apis = await advertisedAPIs(), apis[key] == nil else { return nil }
+        let error = KafkaError(code: .unsupportedByBroker, message: "the brokers do not advertise \(operation) (ApiVersions)")
+        return remember(error, unsupported: operation)
+    }
+
     private func remember(_ error: KafkaError, unsupported operation: String) -> KafkaError {
         unsupportedOperations.withLock { $0[operation] = error }
         return error
@@ -230,6 +239,7 @@ package final class KafkaAdminClient: Sendable {
     ///   librdkafka 2.0.2 mock cluster: create its topics with ``EmbeddedKafkaCluster/createTopic(_:partitions:replicationFactor:)``).
     package func createTopics(_ topics: [KafkaNewTopic]) async throws(KafkaError) -> [KafkaTopicCreationResult] {
         if let known = cachedUnsupported("CreateTopics") { throw known }
+        if let missing = await unadvertised(.createTopics, "CreateTopics") { throw missing }
         let reachable = (try? await metadata(topics: [])) != nil
         do {
             return try await createTopicsRequest(topics)
@@ -339,6 +349,7 @@ package final class KafkaAdminClient: Sendable {
     ///   DescribeGroups; throws other errors.
     package func describeGroups(_ groups: [String]) async throws(KafkaError) -> KafkaGroupDescriptions {
         if let known = cachedUnsupported("DescribeGroups") { return .unsupportedByBroker(known) }
+        if let missing = await unadvertised(.describeGroups, "DescribeGroups") { return .unsupportedByBroker(missing) }
         let timeout = timeoutMilliseconds
         let reachable = (try? await metadata(topics: [])) != nil
         do throws(KafkaError) {
@@ -404,6 +415,7 @@ package final class KafkaAdminClient: Sendable {
     ///   DescribeConfigs; throws other errors (a topic-level error, e.g. an unknown topic, included).
     package func describeTopicConfigs(_ topics: [String]) async throws(KafkaError) -> KafkaTopicConfigs {
         if let known = cachedUnsupported("DescribeConfigs") { return .unsupportedByBroker(known) }
+        if let missing = await unadvertised(.describeConfigs, "DescribeConfigs") { return .unsupportedByBroker(missing) }
         let timeout = timeoutMilliseconds
         let reachable = (try? await metadata(topics: [])) != nil
         do throws(KafkaError) {
@@ -460,6 +472,7 @@ package final class KafkaAdminClient: Sendable {
     /// Lists consumer group ids (ListGroups).
     package func listGroups() async throws(KafkaError) -> KafkaGroupListing {
         if let known = cachedUnsupported("ListGroups") { return .unsupportedByBroker(known) }
+        if let missing = await unadvertised(.listGroups, "ListGroups") { return .unsupportedByBroker(missing) }
         let timeout = timeoutMilliseconds
         let reachable = (try? await metadata(topics: [])) != nil
         do throws(KafkaError) {

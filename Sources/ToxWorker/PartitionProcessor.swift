@@ -207,6 +207,10 @@ package struct PartitionProcessor: Sendable {
         for patientId in order {
             guard let cause = changed[patientId], var state = patients[patientId], let at = state.evaluationInstant else { continue }
             state.prune(keeping: retention)
+            // Decisions that fell due before the new events (a taper's stop, a reassessment) are
+            // evaluated at their own instants first, so no recommendation is skipped because its
+            // punctuation had not run before the next event arrived.
+            fireDueDecisions(&state, through: at, inclusive: false, inventory: inventory, outcome: &outcome)
             outcome.outputs += evaluate(&state, at: at, cause: cause, inventory: inventory)
             outcome.evaluations += 1
             outcome.evaluationDurations.append(lastEvaluationDuration)
@@ -230,28 +234,40 @@ package struct PartitionProcessor: Sendable {
         undo.removeAll(keepingCapacity: true)
         var outcome = BatchOutcome()
         for patientId in patients.keys.sorted() {
-            guard var state = patients[patientId] else { continue }
-            var fired = 0
-            while fired < Self.maxTimerStepsPerPunctuation, let due = state.nextDecisionAt, due <= instant {
-                guard let evaluated = state.evaluationInstant, due > evaluated else {
-                    state.nextDecisionAt = nil  // superseded by a later evaluation
-                    break
-                }
-                if fired == 0 { remember(patientId) }
-                outcome.outputs += evaluate(&state, at: due, cause: .timer(at: due), inventory: inventory)
-                outcome.evaluations += 1
-                outcome.evaluationDurations.append(lastEvaluationDuration)
-                outcome.failedOutputs += lastFailedOutputs
-                fired += 1
-            }
-            guard fired > 0 else { continue }
+            guard var state = patients[patientId], state.nextDecisionAt.map({ $0 <= instant }) ?? false else { continue }
+            remember(patientId)
+            let fired = fireDueDecisions(&state, through: instant, inclusive: true, inventory: inventory, outcome: &outcome)
             patients[patientId] = state
-            outcome.changelog.append(changelogOutput(state))
+            if fired > 0 { outcome.changelog.append(changelogOutput(state)) }
         }
         return outcome
     }
 
-    /// A bound on the time-driven evaluations of one patient in one punctuation.
+    /// Evaluates `state` at each decision instant that falls due up to `instant` (at it too when
+    /// `inclusive`) and after its last evaluation, in order, at most ``maxTimerStepsPerPunctuation``
+    /// times; a due instant at or before the last evaluation is dropped as superseded.
+    /// - Returns: how many evaluations ran.
+    @discardableResult
+    private mutating func fireDueDecisions(
+        _ state: inout PatientState, through instant: Date, inclusive: Bool, inventory: InventorySnapshot,
+        outcome: inout BatchOutcome
+    ) -> Int {
+        var fired = 0
+        while fired < Self.maxTimerStepsPerPunctuation, let due = state.nextDecisionAt, inclusive ? due <= instant : due < instant {
+            guard let evaluated = state.lastEvaluatedAt, due > evaluated else {
+                state.nextDecisionAt = nil  // superseded by a later evaluation
+                break
+            }
+            outcome.outputs += evaluate(&state, at: due, cause: .timer(at: due), inventory: inventory)
+            outcome.evaluations += 1
+            outcome.evaluationDurations.append(lastEvaluationDuration)
+            outcome.failedOutputs += lastFailedOutputs
+            fired += 1
+        }
+        return fired
+    }
+
+    /// A bound on the time-driven evaluations of one patient in one punctuation or batch.
     static let maxTimerStepsPerPunctuation = 64
 
     /// Re-evaluates the patients of `site` (all patients when `site` is nil) after an inventory change.

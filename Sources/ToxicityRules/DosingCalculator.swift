@@ -502,7 +502,7 @@ package enum AnakinraDosing {
 
         let daily = mg * n
         ex.step(.daily, "\(n) × \(mg) mg (\(frequency.rawValue)) = \(daily) mg/day")
-        if explain { ex.flags += commonCapWarnings(p, mg: mg, daily: daily, frequency: frequency) }
+        if explain { ex.flags += commonCapWarnings(p, mg: mg, daily: daily, frequency: frequency, weight: weight) }
         return Core(frequency: frequency, mg: mg, dailyMg: daily, caps: ex.caps, flags: ex.flags, steps: ex.steps)
     }
 
@@ -731,9 +731,30 @@ package enum AnakinraDosing {
         }
     }
 
-    static func commonCapWarnings(_ p: AnakinraProtocol, mg: Int, daily: Int, frequency: DoseFrequency) -> [DosingFlag]
-    {
+    /// Warnings for a dose above the seed letter's general limits that the protocol does not cap
+    /// itself: 100 mg per dose, 400 mg per day (A5), and 10 mg/kg/day, the highest weight-based dose
+    /// the letter reports (a fixed adult regimen can reach it in a child; IMPL).
+    static func commonCapWarnings(
+        _ p: AnakinraProtocol, mg: Int, daily: Int, frequency: DoseFrequency, weight: ExactAmount?
+    ) -> [DosingFlag] {
         var flags: [DosingFlag] = []
+        let maximum = seedMaximumMgPerKgPerDay
+        if p.caps.mgPerKgPerDay == nil, let weight, ExactAmount(daily) > weight * maximum {
+            let perKg = ExactAmount(daily) / weight
+            flags.append(
+                DosingFlag(
+                    .aboveWeightBasedMaximum,
+                    .warning,
+                    values: [
+                        DosingValue("mgPerKgPerDay", perKg.decimalText(places: 1)),
+                        DosingValue("seedMaximumMgPerKgPerDay", "\(maximum)"),
+                    ],
+                    source: "policy",
+                    message:
+                        "\(daily) mg/day is \(perKg.decimalText(places: 1)) mg/kg/day, above 10 mg/kg/day, the highest weight-based dose in the seed letter (the NOMID label's maximum is 8 mg/kg/day); \(p.shortName) states no mg/kg ceiling."
+                )
+            )
+        }
         if p.caps.perDoseMg == nil, mg > AnakinraProduct.commonPerDoseCapMg {
             flags.append(
                 DosingFlag(

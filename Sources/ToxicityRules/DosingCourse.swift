@@ -334,7 +334,7 @@ extension AnakinraDosing {
             steps.append(
                 DoseStep(.daily, "\(frequency.dosesPer24Hours) × \(mg) mg (\(frequency.rawValue)) = \(daily) mg/day")
             )
-            flags += commonCapWarnings(p, mg: mg, daily: daily, frequency: frequency)
+            flags += commonCapWarnings(p, mg: mg, daily: daily, frequency: frequency, weight: weight)
             flags.insert(
                 DosingFlag(
                     .taperStep,

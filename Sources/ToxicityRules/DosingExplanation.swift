@@ -29,6 +29,8 @@ package struct DosingFlag: Sendable, Hashable, CustomStringConvertible {
         case frequencyRequired = "frequency-required"
         /// No protocol cap of this kind, and the dose or day is above the seed's 100 mg / 400 mg (A5).
         case aboveCommonCap = "above-common-cap"
+        /// No protocol mg/kg ceiling, and the day is above 10 mg/kg, the seed's highest weight-based dose.
+        case aboveWeightBasedMaximum = "above-weight-based-maximum"
         /// St. Jude: rounded to a whole number of 100 mg syringes (A5).
         case roundedToWholeSyringe = "rounded-to-whole-syringe"
         /// St. Jude: no whole number of syringes within 10 %: confirm the 1 mg-rounded dose (A5).

@@ -69,6 +69,8 @@ extension ReasonCode {
     // A10 shortages
     package static let shortageModeOutsideUsualLine: ReasonCode = "shortage-mode-outside-usual-line"
     package static let stockLow: ReasonCode = "stock-low"
+    /// An adult regimen (Table 2) applied to a patient under 18: its fixed doses are not weight-based.
+    package static let adultRegimenInChild: ReasonCode = "adult-regimen-in-child"
     package static let stockShortage: ReasonCode = "stock-shortage"
     package static let ageBelowLabel: ReasonCode = "age-below-label"
     package static let offLabel: ReasonCode = "off-label"

@@ -333,6 +333,13 @@ extension AssessmentContext {
             )
         }
 
+        if p.population == .adult, let age = profile.age?.age, age.completedYears < 18, dose != nil || d.action.dosesAnakinra {
+            warnings.append(Reason(code: .adultRegimenInChild, rule: .indication, source: .policy))
+            rationale.append(
+                "\(p.shortName) is a regimen reported in adults (\(p.evidence)); this patient is \(age.completedYears) years old: check the dose against a paediatric protocol."
+            )
+        }
+
         if dose != nil || d.action.dosesAnakinra {
             rationale.append("Decision support only: to be verified by a clinician and a pharmacist.")
         }

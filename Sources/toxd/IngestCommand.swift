@@ -1,9 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
-import ServiceLifecycle
 import ToxWorker
-import UnixSignals
 
 /// `toxd ingest`: HL7 v2 and FHIR R4 from the integration bus → the contract's events.
 struct IngestCommand: AsyncParsableCommand {
@@ -84,79 +82,16 @@ struct IngestCommand: AsyncParsableCommand {
         do {
             configuration = try IngestConfiguration.load(flags: flags, environment: ProcessInfo.processInfo.environment)
         } catch {
-            printError("toxd ingest: \(error)")
-            throw ExitCode(2)
+            throw ServiceRunner.usageFailure("toxd ingest: \(error)")
         }
-        guard let level = Logger.Level(rawValue: logLevel) else {
-            printError(
-                "toxd ingest: --log-level: '\(logLevel)' is not one of trace, debug, info, notice, warning, error, critical"
-            )
-            throw ExitCode(2)
-        }
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        try ServiceRunner.bootstrapLogging(logLevel, command: "toxd ingest")
         let logger = Logger(label: "toxd-ingest")
         let metrics = IngestMetrics()
         let pipeline = IngestPipeline(configuration: configuration, metrics: metrics, logger: logger)
-        let http = OpsHTTPServer(host: configuration.httpHost, port: configuration.httpPort, logger: logger) {
-            method,
-            path in
-            guard method == "GET" else { return .text(405, "only GET\n") }
-            switch path {
-            case "/metrics":
-                return OpsHTTPServer.Response(
-                    status: 200,
-                    contentType: "text/plain; version=0.0.4; charset=utf-8",
-                    body: metrics.exposition()
-                )
-            case "/health":
-                let ready = pipeline.isReady
-                let body =
-                    #"{"status":"\#(ready ? "ready" : "starting")","partitions":\#(pipeline.assignedPartitions.count)}"#
-                return OpsHTTPServer.Response(
-                    status: ready ? 200 : 503,
-                    contentType: "application/json",
-                    body: Array((body + "\n").utf8)
-                )
-            case "/health/live":
-                return .text(200, "alive\n")
-            default:
-                return .text(404, "not found: try /metrics, /health or /health/live\n")
-            }
-        }
-        do {
-            let port = try http.bind()
-            logger.info("serving /metrics and /health", metadata: ["http.port": "\(port)"])
-        } catch {
-            printError("toxd ingest: \(error)")
-            throw ExitCode(2)
-        }
-        let group = ServiceGroup(
-            configuration: ServiceGroupConfiguration(
-                services: [
-                    .init(service: http),
-                    .init(
-                        service: pipeline,
-                        successTerminationBehavior: .gracefullyShutdownGroup,
-                        failureTerminationBehavior: .gracefullyShutdownGroup
-                    ),
-                ],
-                gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: logger
-            )
-        )
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
-            tasks.addTask { await WorkerCommand.exitOnSecondSignal(logger: logger) }
-            try await tasks.next()
-            tasks.cancelAll()
-        }
+        try await ServiceRunner.run(
+            "toxd ingest", pipeline: pipeline, host: configuration.httpHost, port: configuration.httpPort, logger: logger,
+            metrics: { metrics.exposition() }, isReady: { pipeline.isReady },
+            healthFields: { #""partitions":\#(pipeline.assignedPartitions.count)"# })
     }
 
-    private func printError(_ message: String) {
-        FileHandle.standardError.write(Data((message + "\n").utf8))
-    }
 }

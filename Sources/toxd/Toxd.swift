@@ -1,9 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
-import ServiceLifecycle
 import ToxWorker
-import UnixSignals
 
 /// `toxd`: the ToxWatch worker (the default subcommand, so `toxd --brokers …` runs it) and the
 /// HL7 v2 / FHIR ingest stage (`toxd ingest`).
@@ -94,87 +92,21 @@ struct WorkerCommand: AsyncParsableCommand {
 
     func run() async throws {
         let configuration: WorkerConfiguration
-        do {
-            configuration = try loadConfiguration()
-        } catch {
-            printError("toxd: \(error)")
-            throw ExitCode(2)
-        }
-        guard let level = Logger.Level(rawValue: logLevel) else {
-            printError("toxd: --log-level: '\(logLevel)' is not one of trace, debug, info, notice, warning, error, critical")
-            throw ExitCode(2)
-        }
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
-        let logger = Logger(label: "toxd")
         let evaluator: PatientEvaluator
         do {
+            configuration = try loadConfiguration()
             evaluator = try PatientEvaluator.load(configuration: configuration)
         } catch {
-            printError("toxd: \(error)")
-            throw ExitCode(2)
+            throw ServiceRunner.usageFailure("toxd: \(error)")
         }
+        try ServiceRunner.bootstrapLogging(logLevel, command: "toxd")
+        let logger = Logger(label: "toxd")
         let metrics = WorkerMetrics()
         let pipeline = WorkerPipeline(configuration: configuration, evaluator: evaluator, metrics: metrics, logger: logger)
-        let http = OpsHTTPServer(host: configuration.httpHost, port: configuration.httpPort, logger: logger) { method, path in
-            guard method == "GET" else { return .text(405, "only GET\n") }
-            switch path {
-            case "/metrics":
-                return OpsHTTPServer.Response(
-                    status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8", body: metrics.exposition())
-            case "/health":
-                let ready = pipeline.isReady
-                let body = #"{"status":"\#(ready ? "ready" : "restoring")","partitions":[\#(pipeline.assignedPartitions.map(String.init).joined(separator: ","))]}"#
-                return OpsHTTPServer.Response(
-                    status: ready ? 200 : 503, contentType: "application/json", body: Array((body + "\n").utf8))
-            case "/health/live":
-                return .text(200, "alive\n")
-            default:
-                return .text(404, "not found: try /metrics, /health or /health/live\n")
-            }
-        }
-        do {
-            let port = try http.bind()
-            logger.info("serving /metrics and /health", metadata: ["http.port": "\(port)"])
-        } catch {
-            printError("toxd: \(error)")
-            throw ExitCode(2)
-        }
-        let group = ServiceGroup(
-            configuration: ServiceGroupConfiguration(
-                services: [
-                    .init(service: http),
-                    .init(service: pipeline, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup),
-                ],
-                gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: logger))
-        do {
-            try await withThrowingTaskGroup(of: Void.self) { tasks in
-                tasks.addTask { try await group.run() }
-                tasks.addTask { await Self.exitOnSecondSignal(logger: logger) }
-                try await tasks.next()
-                tasks.cancelAll()
-            }
-        } catch let error as WorkerStartupError {
-            printError("toxd: \(error)")
-            throw ExitCode(2)
-        }
-    }
-
-    /// The first SIGTERM/SIGINT starts a graceful shutdown (the service group's); a second one
-    /// means the operator does not want to wait.
-    static func exitOnSecondSignal(logger: Logger) async {
-        var seen = 0
-        for await signal in await UnixSignalsSequence(trapping: .sigterm, .sigint) {
-            seen += 1
-            if seen >= 2 {
-                logger.warning("second \(signal) received: exiting without waiting for in-flight batches")
-                Foundation.exit(130)
-            }
-        }
+        try await ServiceRunner.run(
+            "toxd", pipeline: pipeline, host: configuration.httpHost, port: configuration.httpPort, logger: logger,
+            metrics: { metrics.exposition() }, isReady: { pipeline.isReady },
+            healthFields: { #""partitions":[\#(pipeline.assignedPartitions.map(String.init).joined(separator: ","))]"# })
     }
 
     private func loadConfiguration() throws -> WorkerConfiguration {
@@ -197,9 +129,5 @@ struct WorkerCommand: AsyncParsableCommand {
         loader.add("protocolsDirectory", protocolsDir, flag: "--protocols-dir")
         try loader.addKafkaProperties(kafkaProperties)
         return try loader.configuration()
-    }
-
-    private func printError(_ message: String) {
-        FileHandle.standardError.write(Data((message + "\n").utf8))
     }
 }

@@ -37,6 +37,21 @@ final class E2EHarness: @unchecked Sendable {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     }
 
+    /// Runs `body` with a new harness and always tears it down, also when `body` throws.
+    static func with<T>(
+        partitions: Int = 12, brokers: Int = 1, _ body: (E2EHarness) async throws -> T
+    ) async throws -> T {
+        let harness = try E2EHarness(partitions: partitions, brokers: brokers)
+        do {
+            let result = try await body(harness)
+            await harness.shutdown()
+            return result
+        } catch {
+            await harness.shutdown()
+            throw error
+        }
+    }
+
     /// Stops every worker (SIGKILL) and the cluster.
     func shutdown() async {
         for worker in workers.values where worker.isRunning {

@@ -119,56 +119,51 @@ struct ToxdEndToEndTests {
 
     @Test("(a) the sample course yields the expected grades and recommendation sequence")
     func sampleCourse() async throws {
-        let harness = try E2EHarness(partitions: 4)
-        do {
-            try await harness.startWorker("w1")
-            try await harness.startWorker("w2")
-            let feeder = BuildProducts.repositoryRoot.appendingPathComponent("Scripts/demo-data/feed.py").path
-            let course = BuildProducts.repositoryRoot.appendingPathComponent("Scripts/demo-data/course.json").path
-            let fed = try await runCommand(
-                "python3", [feeder, "feed", "--bootstrap", harness.cluster.bootstrapServers, "--course", course, "--delay", "0.05"])
-            #expect(fed.status == 0, "\(fed.stderr)")
-            try await harness.waitUntilConsumed()
-            try await harness.waitUntilQuiet()
-            let report = try await runCommand(
-                "python3", [feeder, "report", "--bootstrap", harness.cluster.bootstrapServers, "--patient", "DEMO-0001", "--json", "--quiet", "2"])
-            let outputs = try #require(JSONSerialization.jsonObject(with: Data(report.stdout.utf8)) as? [[String: Any]])
-            let bodies = { (topic: String) in outputs.filter { $0["topic"] as? String == topic }.compactMap { $0["body"] as? [String: Any] } }
-            let recommendations = bodies(ToxWatchTopics.anakinraRecommendations)
-            let grades = bodies(ToxWatchTopics.toxicityGrades)
-            let alternatives = bodies(ToxWatchTopics.shortageAlternatives)
-            // Grades: the first evaluation, then CRS up to 3, then back down to 0.
-            let crs = grades.compactMap { ($0["crs"] as? [String: Any])?["grade"] as? Int }
-            #expect(crs.first == 0)
-            #expect(crs.max() == 3)
-            #expect(crs.last == 0)
-            // Recommendations: not yet refractory, start when CRS rises to 3 after tocilizumab and
-            // dexamethasone, continue, weaned Q8H → Q12H → Q24H, stop.
-            var actions: [String] = []
-            for action in recommendations.compactMap({ $0["action"] as? String }) where actions.last != action {
-                actions.append(action)
-            }
-            #expect(Self.isSubsequence(["none", "start", "continue", "taper", "stop"], of: actions), "\(actions)")
-            let start = try #require(recommendations.first { $0["action"] as? String == "start" })
-            let dose = try #require(start["dose"] as? [String: Any])
-            #expect(dose["mg"] as? Int == 56)
-            #expect(dose["route"] as? String == "IV")
-            #expect(dose["frequency"] as? String == "Q6H")
-            #expect(dose["dailyMg"] as? Int == 224)
-            let tapers = recommendations.filter { $0["action"] as? String == "taper" }.compactMap { $0["dose"] as? [String: Any] }
-            #expect(tapers.compactMap { $0["frequency"] as? String } == ["Q8H", "Q12H", "Q24H"])
-            #expect(tapers.allSatisfy { ($0["mg"] as? Int ?? 0) <= 56 })
-            #expect(recommendations.allSatisfy { $0["requiresClinicianVerification"] as? Bool == true })
-            // The tocilizumab shortage at the patient's site: ranked alternatives with doses.
-            let advice = try #require(alternatives.first { $0["shortDrug"] as? String == "tocilizumab" })
-            #expect(advice["site"] as? String == "main")
-            let options = (advice["alternatives"] as? [[String: Any]] ?? []).compactMap { $0["drug"] as? String }
-            #expect(options.prefix(3) == ["anakinra", "dexamethasone", "siltuximab"])
-        } catch {
-            await harness.shutdown()
-            throw error
+        try await E2EHarness.with(partitions: 4) { harness in
+                try await harness.startWorker("w1")
+                try await harness.startWorker("w2")
+                let feeder = BuildProducts.repositoryRoot.appendingPathComponent("Scripts/demo-data/feed.py").path
+                let course = BuildProducts.repositoryRoot.appendingPathComponent("Scripts/demo-data/course.json").path
+                let fed = try await runCommand(
+                    "python3", [feeder, "feed", "--bootstrap", harness.cluster.bootstrapServers, "--course", course, "--delay", "0.05"])
+                #expect(fed.status == 0, "\(fed.stderr)")
+                try await harness.waitUntilConsumed()
+                try await harness.waitUntilQuiet()
+                let report = try await runCommand(
+                    "python3", [feeder, "report", "--bootstrap", harness.cluster.bootstrapServers, "--patient", "DEMO-0001", "--json", "--quiet", "2"])
+                let outputs = try #require(JSONSerialization.jsonObject(with: Data(report.stdout.utf8)) as? [[String: Any]])
+                let bodies = { (topic: String) in outputs.filter { $0["topic"] as? String == topic }.compactMap { $0["body"] as? [String: Any] } }
+                let recommendations = bodies(ToxWatchTopics.anakinraRecommendations)
+                let grades = bodies(ToxWatchTopics.toxicityGrades)
+                let alternatives = bodies(ToxWatchTopics.shortageAlternatives)
+                // Grades: the first evaluation, then CRS up to 3, then back down to 0.
+                let crs = grades.compactMap { ($0["crs"] as? [String: Any])?["grade"] as? Int }
+                #expect(crs.first == 0)
+                #expect(crs.max() == 3)
+                #expect(crs.last == 0)
+                // Recommendations: not yet refractory, start when CRS rises to 3 after tocilizumab and
+                // dexamethasone, continue, weaned Q8H → Q12H → Q24H, stop.
+                var actions: [String] = []
+                for action in recommendations.compactMap({ $0["action"] as? String }) where actions.last != action {
+                    actions.append(action)
+                }
+                #expect(Self.isSubsequence(["none", "start", "continue", "taper", "stop"], of: actions), "\(actions)")
+                let start = try #require(recommendations.first { $0["action"] as? String == "start" })
+                let dose = try #require(start["dose"] as? [String: Any])
+                #expect(dose["mg"] as? Int == 56)
+                #expect(dose["route"] as? String == "IV")
+                #expect(dose["frequency"] as? String == "Q6H")
+                #expect(dose["dailyMg"] as? Int == 224)
+                let tapers = recommendations.filter { $0["action"] as? String == "taper" }.compactMap { $0["dose"] as? [String: Any] }
+                #expect(tapers.compactMap { $0["frequency"] as? String } == ["Q8H", "Q12H", "Q24H"])
+                #expect(tapers.allSatisfy { ($0["mg"] as? Int ?? 0) <= 56 })
+                #expect(recommendations.allSatisfy { $0["requiresClinicianVerification"] as? Bool == true })
+                // The tocilizumab shortage at the patient's site: ranked alternatives with doses.
+                let advice = try #require(alternatives.first { $0["shortDrug"] as? String == "tocilizumab" })
+                #expect(advice["site"] as? String == "main")
+                let options = (advice["alternatives"] as? [[String: Any]] ?? []).compactMap { $0["drug"] as? String }
+                #expect(options.prefix(3) == ["anakinra", "dexamethasone", "siltuximab"])
         }
-        await harness.shutdown()
     }
 
     static func isSubsequence(_ expected: [String], of actual: [String]) -> Bool {
@@ -179,84 +174,69 @@ struct ToxdEndToEndTests {
 
     @Test("(b) three workers, 12 partitions, 500 patients; one killed with SIGKILL and restarted: every output exactly once")
     func crashAndRestart() async throws {
-        let harness = try E2EHarness(partitions: 12)
-        do {
-            let (file, generated) = try await harness.generate(patients: 500, eventsPerPatient: 20, poison: 30, seed: 11)
-            #expect(generated.count >= 10_000)
-            for name in ["w1", "w2", "w3"] { try await harness.startWorker(name) }
-            async let produced: Void = harness.produce(file, rate: 2500)
-            // Let the workers process part of the stream, then crash one mid-batch.
-            let victim = try #require(harness.workers["w2"])
-            try await victim.waitForLog(timeout: .seconds(60)) { $0.contains("partition restored") }
-            try await Task.sleep(for: .seconds(2))
-            victim.send(SIGKILL)
-            #expect(try await victim.waitForExit(timeout: .seconds(20)) != 0)
-            try await Task.sleep(for: .seconds(1))
-            try await harness.startWorker("w2-restarted")
-            try await produced
-            try await harness.waitUntilConsumed()
-            let audit = try await Self.audit(harness, generated: generated)
-            try await Self.compareWithReference(harness, audit: audit)
-        } catch {
-            await harness.shutdown()
-            throw error
+        try await E2EHarness.with(partitions: 12) { harness in
+                let (file, generated) = try await harness.generate(patients: 500, eventsPerPatient: 20, poison: 30, seed: 11)
+                #expect(generated.count >= 10_000)
+                for name in ["w1", "w2", "w3"] { try await harness.startWorker(name) }
+                async let produced: Void = harness.produce(file, rate: 2500)
+                // Let the workers process part of the stream, then crash one mid-batch.
+                let victim = try #require(harness.workers["w2"])
+                try await victim.waitForLog(timeout: .seconds(60)) { $0.contains("partition restored") }
+                try await Task.sleep(for: .seconds(2))
+                victim.send(SIGKILL)
+                #expect(try await victim.waitForExit(timeout: .seconds(20)) != 0)
+                try await Task.sleep(for: .seconds(1))
+                try await harness.startWorker("w2-restarted")
+                try await produced
+                try await harness.waitUntilConsumed()
+                let audit = try await Self.audit(harness, generated: generated)
+                try await Self.compareWithReference(harness, audit: audit)
         }
-        await harness.shutdown()
     }
 
     @Test("(c) poison messages go to the dead-letter topic with reasons; everything else is processed")
     func poisonMessages() async throws {
-        let harness = try E2EHarness(partitions: 4)
-        do {
-            let (file, generated) = try await harness.generate(patients: 20, eventsPerPatient: 10, poison: 12, seed: 5)
-            try await harness.startWorker("w1")
-            try await harness.produce(file)
-            try await harness.waitUntilConsumed()
-            let audit = try await Self.audit(harness, generated: generated)
-            let reasons = audit.deadLetters.compactMap { $0.json()?["reason"] as? String }
-            #expect(Set(reasons) == ["malformed-json", "out-of-range", "unknown-unit"])
-            for letter in audit.deadLetters {
-                let record = try DeadLetterRecord.decode(Data((letter.value ?? "").utf8))
-                #expect(record.id == letter.outputID)
-                #expect(record.originalValue != nil)
-                #expect(record.source.topic.hasPrefix("cart."))
-            }
-        } catch {
-            await harness.shutdown()
-            throw error
+        try await E2EHarness.with(partitions: 4) { harness in
+                let (file, generated) = try await harness.generate(patients: 20, eventsPerPatient: 10, poison: 12, seed: 5)
+                try await harness.startWorker("w1")
+                try await harness.produce(file)
+                try await harness.waitUntilConsumed()
+                let audit = try await Self.audit(harness, generated: generated)
+                let reasons = audit.deadLetters.compactMap { $0.json()?["reason"] as? String }
+                #expect(Set(reasons) == ["malformed-json", "out-of-range", "unknown-unit"])
+                for letter in audit.deadLetters {
+                    let record = try DeadLetterRecord.decode(Data((letter.value ?? "").utf8))
+                    #expect(record.id == letter.outputID)
+                    #expect(record.originalValue != nil)
+                    #expect(record.source.topic.hasPrefix("cart."))
+                }
         }
-        await harness.shutdown()
     }
 
     @Test("(e) SIGTERM finishes the in-flight batch, commits and exits 0")
     func gracefulShutdown() async throws {
-        let harness = try E2EHarness(partitions: 4)
-        do {
-            let (file, _) = try await harness.generate(patients: 40, eventsPerPatient: 10, poison: 0, seed: 3)
-            let worker = try await harness.startWorker("w1")
-            try await harness.produce(file)
-            try await harness.waitUntilConsumed()
-            // The operational endpoints of the running worker.
-            let port = try #require(worker.standardError.firstMatch(of: /http.port=(\d+)/).map { String($0.1) })
-            let fetch = "import urllib.request,sys\ntry:\n r=urllib.request.urlopen('http://127.0.0.1:'+sys.argv[1]+sys.argv[2]); print(r.status); print(r.read().decode())\nexcept urllib.error.HTTPError as e: print(e.code)"
-            let health = try await runCommand("python3", ["-c", fetch, port, "/health"])
-            #expect(health.stdout.hasPrefix("200\n"))
-            #expect(health.stdout.contains(#""status":"ready""#))
-            let metrics = try await runCommand("python3", ["-c", fetch, port, "/metrics"])
-            for series in ["toxd_events_consumed_total", "toxd_outputs_total", "toxd_ready 1", "toxd_evaluation_duration_seconds_bucket", "toxd_batch_commit_duration_seconds_count"] {
-                #expect(metrics.stdout.contains(series), "\(series) missing from /metrics")
-            }
-            #expect(!metrics.stdout.contains("E2E-3-"), "no patient id in metrics")
-            worker.send(SIGTERM)
-            #expect(try await worker.waitForExit(timeout: .seconds(45)) == 0)
-            #expect(worker.standardError.contains("toxd stopped"))
-            // Committed offsets survive the exit: a new worker has nothing left to do.
-            try await harness.waitUntilConsumed(timeout: .seconds(5))
-        } catch {
-            await harness.shutdown()
-            throw error
+        try await E2EHarness.with(partitions: 4) { harness in
+                let (file, _) = try await harness.generate(patients: 40, eventsPerPatient: 10, poison: 0, seed: 3)
+                let worker = try await harness.startWorker("w1")
+                try await harness.produce(file)
+                try await harness.waitUntilConsumed()
+                // The operational endpoints of the running worker.
+                let port = try #require(worker.standardError.firstMatch(of: /http.port=(\d+)/).map { String($0.1) })
+                let fetch = "import urllib.request,sys\ntry:\n r=urllib.request.urlopen('http://127.0.0.1:'+sys.argv[1]+sys.argv[2]); print(r.status); print(r.read().decode())\nexcept urllib.error.HTTPError as e: print(e.code)"
+                let health = try await runCommand("python3", ["-c", fetch, port, "/health"])
+                #expect(health.stdout.hasPrefix("200\n"))
+                #expect(health.stdout.contains(#""status":"ready""#))
+                let metrics = try await runCommand("python3", ["-c", fetch, port, "/metrics"])
+                for series in ["toxd_events_consumed_total", "toxd_outputs_total", "toxd_ready 1", "toxd_evaluation_duration_seconds_bucket", "toxd_batch_commit_duration_seconds_count"] {
+                    #expect(metrics.stdout.contains(series), "\(series) missing from /metrics")
+                }
+                #expect(!metrics.stdout.contains("E2E-3-"), "no patient id in metrics")
+                worker.send(SIGTERM)
+                #expect(try await worker.waitForExit(timeout: .seconds(45)) == 0)
+                #expect(worker.standardError.contains("toxd stopped"))
+                // Committed offsets survive the exit: a new worker has nothing left to do.
+                try await harness.waitUntilConsumed(timeout: .seconds(5))
         }
-        await harness.shutdown()
     }
 
     @Test("toxd refuses bad settings and missing or mismatched topics with exit status 2 and a clear message")
@@ -289,65 +269,55 @@ struct ToxdEndToEndTests {
 
     @Test("(f) a worker added to a running group takes over partitions and restores their patients")
     func scaleOut() async throws {
-        let harness = try E2EHarness(partitions: 6)
-        do {
-            let (first, firstLines) = try await harness.generate(patients: 60, eventsPerPatient: 8, poison: 0, seed: 21)
-            try await harness.startWorker("w1")
-            try await harness.produce(first)
-            try await harness.waitUntilConsumed()
-            let second = try await harness.startWorker("w2")
-            try await second.waitForLog(timeout: .seconds(60)) { log in
-                log.split(separator: "\n").contains { $0.contains("partition restored") && !$0.contains("patients=0 ") }
-            }
-            // The same patients carry on: more events, now split over both workers.
-            let more = firstLines.map { line -> InputLine in
-                var line = line
-                line.value = line.value.replacingOccurrences(of: "\"eventId\": \"", with: "\"eventId\": \"later-")
-                    .replacingOccurrences(of: "2026-03-0", with: "2026-03-1")
-                return line
-            }
-            let moreFile = harness.directory.appendingPathComponent("more.jsonl")
-            try more.map { line -> String in
-                let data = try JSONSerialization.data(withJSONObject: ["topic": line.topic, "key": line.key, "value": line.value])
-                return String(decoding: data, as: UTF8.self)
-            }.joined(separator: "\n").write(to: moreFile, atomically: true, encoding: .utf8)
-            try await harness.produce(moreFile)
-            try await harness.waitUntilConsumed()
-            let audit = try await Self.audit(harness, generated: firstLines + more)
-            #expect(audit.states.values.allSatisfy { $0.events.count == 16 })
-        } catch {
-            await harness.shutdown()
-            throw error
+        try await E2EHarness.with(partitions: 6) { harness in
+                let (first, firstLines) = try await harness.generate(patients: 60, eventsPerPatient: 8, poison: 0, seed: 21)
+                try await harness.startWorker("w1")
+                try await harness.produce(first)
+                try await harness.waitUntilConsumed()
+                let second = try await harness.startWorker("w2")
+                try await second.waitForLog(timeout: .seconds(60)) { log in
+                    log.split(separator: "\n").contains { $0.contains("partition restored") && !$0.contains("patients=0 ") }
+                }
+                // The same patients carry on: more events, now split over both workers.
+                let more = firstLines.map { line -> InputLine in
+                    var line = line
+                    line.value = line.value.replacingOccurrences(of: "\"eventId\": \"", with: "\"eventId\": \"later-")
+                        .replacingOccurrences(of: "2026-03-0", with: "2026-03-1")
+                    return line
+                }
+                let moreFile = harness.directory.appendingPathComponent("more.jsonl")
+                try more.map { line -> String in
+                    let data = try JSONSerialization.data(withJSONObject: ["topic": line.topic, "key": line.key, "value": line.value])
+                    return String(decoding: data, as: UTF8.self)
+                }.joined(separator: "\n").write(to: moreFile, atomically: true, encoding: .utf8)
+                try await harness.produce(moreFile)
+                try await harness.waitUntilConsumed()
+                let audit = try await Self.audit(harness, generated: firstLines + more)
+                #expect(audit.states.values.allSatisfy { $0.events.count == 16 })
         }
-        await harness.shutdown()
     }
 
     @Test("(d) broker faults (produce, commit and fetch errors, a broker down, a coordinator move) lose and duplicate nothing")
     func brokerFaults() async throws {
-        let harness = try E2EHarness(partitions: 4, brokers: 3)
-        do {
-            let (file, generated) = try await harness.generate(patients: 80, eventsPerPatient: 12, poison: 6, seed: 33)
-            try await harness.startWorker("w1")
-            try await harness.startWorker("w2")
-            async let produced: Void = harness.produce(file, rate: 400)
-            try await Task.sleep(for: .seconds(1))
-            harness.cluster.pushRequestErrors(apiKey: .produce, errors: Array(repeating: .notLeaderForPartition, count: 5))
-            harness.cluster.pushRequestErrors(apiKey: .offsetCommit, errors: Array(repeating: .rebalanceInProgress, count: 3))
-            harness.cluster.pushRequestErrors(apiKey: .fetch, errors: Array(repeating: .notLeaderForPartition, count: 3))
-            try await Task.sleep(for: .seconds(1))
-            try harness.cluster.setCoordinator(.group, key: harness.group, broker: 2)
-            try await Task.sleep(for: .seconds(1))
-            try harness.cluster.setBrokerDown(3)
-            try await Task.sleep(for: .seconds(3))
-            try harness.cluster.setBrokerUp(3)
-            try await produced
-            try await harness.waitUntilConsumed()
-            let audit = try await Self.audit(harness, generated: generated)
-            try await Self.compareWithReference(harness, audit: audit)
-        } catch {
-            await harness.shutdown()
-            throw error
+        try await E2EHarness.with(partitions: 4, brokers: 3) { harness in
+                let (file, generated) = try await harness.generate(patients: 80, eventsPerPatient: 12, poison: 6, seed: 33)
+                try await harness.startWorker("w1")
+                try await harness.startWorker("w2")
+                async let produced: Void = harness.produce(file, rate: 400)
+                try await Task.sleep(for: .seconds(1))
+                harness.cluster.pushRequestErrors(apiKey: .produce, errors: Array(repeating: .notLeaderForPartition, count: 5))
+                harness.cluster.pushRequestErrors(apiKey: .offsetCommit, errors: Array(repeating: .rebalanceInProgress, count: 3))
+                harness.cluster.pushRequestErrors(apiKey: .fetch, errors: Array(repeating: .notLeaderForPartition, count: 3))
+                try await Task.sleep(for: .seconds(1))
+                try harness.cluster.setCoordinator(.group, key: harness.group, broker: 2)
+                try await Task.sleep(for: .seconds(1))
+                try harness.cluster.setBrokerDown(3)
+                try await Task.sleep(for: .seconds(3))
+                try harness.cluster.setBrokerUp(3)
+                try await produced
+                try await harness.waitUntilConsumed()
+                let audit = try await Self.audit(harness, generated: generated)
+                try await Self.compareWithReference(harness, audit: audit)
         }
-        await harness.shutdown()
     }
 }

@@ -84,7 +84,10 @@ struct AdminTests {
             ])
         }
         #expect(creation?.code == .unsupportedByBroker)
-        // The admin client still works afterwards.
+        // Answered from the brokers' ApiVersions: DescribeGroups is never sent (librdkafka 2.0.2
+        // aborts the process a little after sending it to the mock), so the client still works later.
+        #expect(reason.message.contains("ApiVersions"))
+        try await Task.sleep(for: .seconds(2))
         #expect(try await admin.metadata().brokers.count == 1)
         await admin.close()
         await cluster.close()

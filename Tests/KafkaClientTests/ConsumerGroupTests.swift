@@ -245,7 +245,10 @@ struct ConsumerGroupTests {
         let producer = try TestSupport.producer(cluster)
         let total = 6000
         _ = try await producer.send((0..<total).map { TestSupport.record(topic, partition: $0 % 2, key: nil, value: "v\($0)") })
-        var configuration = TestSupport.groupConsumer(cluster, group: TestSupport.uniqueName("g"), topics: [topic])
+        // Assign mode: no group, so no rebalance (which waits for the reader's acknowledgement) can
+        // stall the flow while the test is not reading.
+        var configuration = KafkaConsumerConfiguration(
+            bootstrapServers: cluster.bootstrapServerList, strategy: .allPartitions(topics: [topic]))
         configuration.bufferCapacity = 500
         configuration.maxBatchSize = 100
         let consumer = try KafkaConsumer(configuration: configuration, logger: logger)

@@ -292,6 +292,37 @@ struct PartitionProcessorTests {
         #expect(again.outputs.allSatisfy { !$0.id.hasSuffix("/\(Int64(due.timeIntervalSince1970))") })
     }
 
+    @Test("a decision due before a new event is evaluated at its own instant, as if its punctuation had run")
+    func dueDecisionBeforeNextEvent() throws {
+        func course() throws -> PartitionProcessor {
+            var processor = PartitionProcessor(
+                partition: 3, evaluator: PatientEvaluator(protocols: try Self.catalogProtocols()), lateEventWindow: .seconds(6 * 3600))
+            let events = Self.refractoryCourse("P9")
+            _ = processor.process(
+                try events.enumerated().map { try Self.message($0.element, offset: Int64($0.offset)) }, inventory: .empty, now: Self.now)
+            return processor
+        }
+        var punctuated = try course()
+        var direct = try course()
+        let due = try #require(direct.patients["P9"]?.nextDecisionAt)
+        let after = due.addingTimeInterval(3600)
+        let later = ClinicalEvent.vitals(
+            VitalsEvent(eventId: "P9-v3", patientId: "P9", occurredAt: after, temperatureC: 38.6, systolicBP: 90,
+                        oxygen: OxygenSupport(device: .lowFlowNasalCannula, flowLPerMin: 4)))
+        let next = try Self.message(later, offset: 20)
+
+        let timer = punctuated.punctuate(at: due, inventory: .empty)
+        let batch = punctuated.process([next], inventory: .empty, now: Self.now)
+        let caughtUp = direct.process([next], inventory: .empty, now: Self.now)
+
+        #expect(timer.evaluations == 1)
+        #expect(caughtUp.evaluations == 2)
+        #expect(caughtUp.outputs.map(\.id) == (timer.outputs + batch.outputs).map(\.id))
+        #expect(caughtUp.outputs.map(\.value) == (timer.outputs + batch.outputs).map(\.value))
+        #expect(direct.patients["P9"] == punctuated.patients["P9"])
+        #expect(caughtUp.changelog.count == 1)
+    }
+
     static func catalogProtocols() throws -> [AnakinraProtocol] {
         try AnakinraProtocolCatalog.load(protocolsDirectory: nil, environment: [:]).protocols
     }

@@ -107,7 +107,9 @@ def generate(args):
 
 
 def produce(args):
-    producer = Producer({"bootstrap.servers": args.bootstrap, "enable.idempotence": True, "linger.ms": 5})
+    # murmur2_random: Kafka's Java default, which every producer to the patient topics must use.
+    producer = Producer({"bootstrap.servers": args.bootstrap, "enable.idempotence": True, "linger.ms": 5,
+                         "partitioner": "murmur2_random"})
     failures = []
     count = 0
     started = time.monotonic()

@@ -1,0 +1,96 @@
+import ArgumentParser
+import Foundation
+import Logging
+import ServiceLifecycle
+import ToxWorker
+import UnixSignals
+
+/// What `toxd`'s commands share: logging, the operational endpoints, the service group, signals
+/// and exit statuses (2 for anything a person has to fix before a restart can help).
+enum ServiceRunner {
+    /// Prints `message` to standard error and returns exit status 2.
+    static func usageFailure(_ message: String) -> ExitCode {
+        FileHandle.standardError.write(Data((message + "\n").utf8))
+        return ExitCode(2)
+    }
+
+    /// Parses `--log-level` and bootstraps logging to standard error.
+    static func bootstrapLogging(_ level: String, command: String) throws {
+        guard let parsed = Logger.Level(rawValue: level) else {
+            throw usageFailure(
+                "\(command): --log-level: '\(level)' is not one of trace, debug, info, notice, warning, error, critical")
+        }
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = parsed
+            return handler
+        }
+    }
+
+    /// Serves `/metrics`, `/health` (200 once `isReady`, else 503, with `healthFields` in the JSON
+    /// body) and `/health/live`, and runs `pipeline` until SIGTERM/SIGINT; a second signal exits at
+    /// once. A ``WorkerStartupError`` or ``ConfigurationError`` exits with status 2.
+    static func run(
+        _ command: String, pipeline: some Service, host: String, port: Int, logger: Logger,
+        metrics: @escaping @Sendable () -> [UInt8], isReady: @escaping @Sendable () -> Bool,
+        healthFields: @escaping @Sendable () -> String
+    ) async throws {
+        let http = OpsHTTPServer(host: host, port: port, logger: logger) { method, path in
+            guard method == "GET" else { return .text(405, "only GET\n") }
+            switch path {
+            case "/metrics":
+                return OpsHTTPServer.Response(
+                    status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8", body: metrics())
+            case "/health":
+                let ready = isReady()
+                let body = #"{"status":"\#(ready ? "ready" : "starting")",\#(healthFields())}"# + "\n"
+                return OpsHTTPServer.Response(status: ready ? 200 : 503, contentType: "application/json", body: Array(body.utf8))
+            case "/health/live":
+                return .text(200, "alive\n")
+            default:
+                return .text(404, "not found: try /metrics, /health or /health/live\n")
+            }
+        }
+        do {
+            let bound = try http.bind()
+            logger.info("serving /metrics and /health", metadata: ["http.port": "\(bound)"])
+        } catch {
+            throw usageFailure("\(command): \(error)")
+        }
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: [
+                    .init(service: http),
+                    .init(
+                        service: pipeline, successTerminationBehavior: .gracefullyShutdownGroup,
+                        failureTerminationBehavior: .gracefullyShutdownGroup),
+                ],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
+        do {
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask { try await group.run() }
+                tasks.addTask { await exitOnSecondSignal(logger: logger) }
+                try await tasks.next()
+                tasks.cancelAll()
+            }
+        } catch let error as WorkerStartupError {
+            throw usageFailure("\(command): \(error)")
+        } catch let error as ConfigurationError {
+            throw usageFailure("\(command): \(error)")
+        }
+    }
+
+    /// The first SIGTERM/SIGINT starts a graceful shutdown (the service group's); a second one
+    /// means the operator does not want to wait.
+    private static func exitOnSecondSignal(logger: Logger) async {
+        var seen = 0
+        for await signal in await UnixSignalsSequence(trapping: .sigterm, .sigint) {
+            seen += 1
+            if seen >= 2 {
+                logger.warning("second \(signal) received: exiting without waiting for in-flight batches")
+                Foundation.exit(130)
+            }
+        }
+    }
+}
