@@ -185,7 +185,8 @@ struct PipelineIntegrationTests {
         }
         #expect(afterRun[0].count >= 3)
         #expect(Set(afterRun[0]).count == afterRun[0].count, "no output written twice")
-        #expect(afterRun[1] == afterRun[0], "the second run re-read every input and published nothing again")
+        // Partitions are read in no fixed order: compare the ids, each as often as it occurs.
+        #expect(afterRun[1].sorted() == afterRun[0].sorted(), "the second run re-read every input and published nothing again")
         await producer.close()
         await cluster.close()
     }
