@@ -193,7 +193,7 @@ package struct PartitionProcessor: Sendable {
                 outcome.skipped["duplicate-event-id", default: 0] += 1
             } else {
                 let isTooLate = state.latestEventAt.map { event.occurredAt < $0.addingTimeInterval(-lateEventWindow) } ?? false
-                state.insert(event)
+                state.insert(event, json: record.value)
                 outcome.applied[record.topic, default: 0] += 1
                 if streamTime.map({ event.occurredAt > $0 }) ?? true { streamTime = event.occurredAt }
                 if !isTooLate {

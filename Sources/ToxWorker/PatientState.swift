@@ -50,9 +50,11 @@ package struct PatientState: Sendable, Equatable {
     }
 
     /// Inserts an event in event time; an event with the same instant as others goes after them.
-    package mutating func insert(_ event: ClinicalEvent) {
+    /// - Parameter json: the event's contract JSON as received, when it can stand in the changelog
+    ///   record as it is (``changelogJSON(_:received:)``); otherwise the event is encoded.
+    package mutating func insert(_ event: ClinicalEvent, json: [UInt8]? = nil) {
         let time = event.occurredAt
-        let encoded = Self.changelogJSON(event)
+        let encoded = Self.changelogJSON(event, received: json)
         if let last = events.last, last.occurredAt > time {
             let index = events.partitionPoint { $0.occurredAt > time }
             events.insert(event, at: index)
@@ -65,8 +67,15 @@ package struct PatientState: Sendable, Equatable {
 
     /// An event as an element of the changelog record's `events` (empty if it cannot be encoded,
     /// which makes the whole record unwritable, as encoding the record would).
-    static func changelogJSON(_ event: ClinicalEvent) -> [UInt8] {
-        (try? PatientStateRecord.encoder.encode(EventEnvelope(event))).map { Array($0) } ?? []
+    ///
+    /// The bytes an input record carried are used as they are when they are one UTF-8 JSON object
+    /// (they decoded to `event` with the same decoder the restore uses, so they restore to exactly
+    /// that event); encoding every event again cost the worker a tenth of its time.
+    static func changelogJSON(_ event: ClinicalEvent, received json: [UInt8]? = nil) -> [UInt8] {
+        if let json, json.first == UInt8(ascii: "{"), json.last == UInt8(ascii: "}"), !json.contains(0) {
+            return json
+        }
+        return (try? PatientStateRecord.encoder.encode(EventEnvelope(event))).map { Array($0) } ?? []
     }
 
     /// States are equal when their content is: ``encodedEvents`` follows from ``events``.

@@ -425,12 +425,37 @@ struct ChangelogRecordTests {
         #expect(restored.encodedEvents == state.encodedEvents)
     }
 
+    @Test("an input's own bytes stand in the record when they are one JSON object; others are encoded")
+    func receivedBytes() throws {
+        // Not the canonical encoding: spaces, another key order, a fraction of a second.
+        let vitals = Array(
+            """
+            { "temperatureC": 38.7, "type": "vitals", "patientId": "P9", "eventId": "P9-raw",
+              "occurredAt": "2026-02-26T10:15:30.125Z", "oxygen": {"device": "room-air"} }
+            """.utf8)
+        let event = try #require({ if case .clinical(let e) = try decodeEvent(vitals) { e } else { nil } }())
+        let withNewline = vitals + Array("\n".utf8)
+        var state = PatientState(patientId: "P9")
+        state.insert(Fixtures.admission("P9"), json: Array(try encodeEvent(.clinical(Fixtures.admission("P9")))))
+        state.insert(event, json: vitals)
+        #expect(state.encodedEvents.last == vitals)
+        var encoded = PatientState(patientId: "P9")
+        encoded.insert(event, json: withNewline)
+        #expect(encoded.encodedEvents == [PatientState.changelogJSON(event)])
+        for candidate in [state, encoded] {
+            let restored = try PartitionProcessor.stateDecoder.decode(
+                PatientStateRecord.self, from: Data(PartitionProcessor.changelogValue(candidate))
+            ).state()
+            #expect(restored == candidate)
+        }
+    }
+
     @Test("pruning keeps each event's JSON with its event")
     func pruneKeepsJSON() throws {
         var state = Self.state(outOfOrder: true)
         state.prune(keeping: 3 * 3600)
         #expect(state.events.count == 3)  // the admission and the two latest vitals
-        #expect(state.encodedEvents == state.events.map(PatientState.changelogJSON))
+        #expect(state.encodedEvents == state.events.map { PatientState.changelogJSON($0) })
         let restored = try PartitionProcessor.stateDecoder.decode(
             PatientStateRecord.self, from: Data(PartitionProcessor.changelogValue(state))
         ).state()

@@ -85,7 +85,7 @@ struct FieldReader {
 
     func optionalString(_ key: String) throws -> String? {
         guard let value = try decode(String.self, key, expected: "a string") else { return nil }
-        guard !value.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+        guard !value.isBlank else {
             throw EventDecodingError.invalidValue(path: path(key), value: value, problem: "is empty")
         }
         return value
@@ -173,7 +173,7 @@ struct FieldReader {
 
     func optionalStrings(_ key: String) throws -> [String]? {
         guard let values = try decode([String].self, key, expected: "an array of strings") else { return nil }
-        for (index, value) in values.enumerated() where value.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+        for (index, value) in values.enumerated() where value.isBlank {
             throw EventDecodingError.invalidValue(path: path(key) + "[\(index)]", value: value, problem: "is empty")
         }
         return values
@@ -224,7 +224,7 @@ struct FieldWriter {
 
     mutating func string(_ key: String, _ value: String?) throws {
         guard let value else { return }
-        guard !value.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+        guard !value.isBlank else {
             throw EventDecodingError.invalidValue(path: path(key), value: value, problem: "is empty")
         }
         try container.encode(value, forKey: AnyCodingKey(key))
@@ -261,7 +261,7 @@ struct FieldWriter {
     }
 
     mutating func strings(_ key: String, _ values: [String]) throws {
-        for (index, value) in values.enumerated() where value.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+        for (index, value) in values.enumerated() where value.isBlank {
             throw EventDecodingError.invalidValue(path: path(key) + "[\(index)]", value: value, problem: "is empty")
         }
         try container.encode(values, forKey: AnyCodingKey(key))
@@ -283,4 +283,10 @@ struct FieldWriter {
         )
         try body(&nested)
     }
+}
+
+extension String {
+    /// Whether the string is empty or only white space (checked without Foundation's bridging,
+    /// which cost a tenth of the worker's time on every decoded and encoded string field).
+    var isBlank: Bool { unicodeScalars.allSatisfy(\.properties.isWhitespace) }
 }
