@@ -34,10 +34,9 @@ final class Ledger: Sendable {
     func revocations(of member: String) -> [KafkaRebalanceEvent] { state.withLock { $0.revocations[member] ?? [] } }
 }
 
-/// A group member that processes every delivered batch and commits what it processed when its
-/// partitions are revoked, before acknowledging the revocation; with `commitEachBatch` it also commits
-/// after every batch (what the worker does), so the revocation commit has only the remainder to do.
-func runMember(_ name: String, _ consumer: KafkaConsumer, _ ledger: Ledger, commitEachBatch: Bool) async throws {
+/// A group member that processes every delivered batch and commits it (what the worker does), and
+/// commits any remainder when its partitions are revoked, before acknowledging the revocation.
+func runMember(_ name: String, _ consumer: KafkaConsumer, _ ledger: Ledger) async throws {
     var next: [TopicPartition: Int64] = [:]
     var committed: [TopicPartition: Int64] = [:]
     func uncommitted(_ partitions: [TopicPartition]) -> [TopicPartitionOffset] {
@@ -51,12 +50,10 @@ func runMember(_ name: String, _ consumer: KafkaConsumer, _ ledger: Ledger, comm
         case .messages(let batch):
             ledger.add(name, batch)
             for message in batch { next[message.topicPartition] = message.offset + 1 }
-            if commitEachBatch {
-                let offsets = uncommitted(Array(Set(batch.map(\.topicPartition))))
-                try await consumer.commit(offsets)
-                for offset in offsets { committed[offset.topicPartition] = offset.offset.rawValue }
-                ledger.committed(offsets.count)
-            }
+            let offsets = uncommitted(Array(Set(batch.map(\.topicPartition))))
+            try await consumer.commit(offsets)
+            for offset in offsets { committed[offset.topicPartition] = offset.offset.rawValue }
+            ledger.committed(offsets.count)
         case .rebalance(let change):
             switch change.kind {
             case .assigned: break
@@ -97,11 +94,9 @@ struct ConsumerGroupTests {
         arguments: [KafkaConsumerConfiguration.AssignmentStrategy.range, .cooperativeSticky])
     func membersSplitAndRebalance(strategy: KafkaConsumerConfiguration.AssignmentStrategy) async throws {
         // librdkafka 2.0.2's mock rejects OffsetCommit with REBALANCE_IN_PROGRESS while the group is
-        // JOINING, which is exactly when an eager (range) member is revoked; real Kafka accepts commits of
-        // the current generation during PreparingRebalance. So the eager member commits after every batch
-        // (as the worker does) and its revocation commit has nothing left; the cooperative member commits
-        // only on revocation (the mock group is Up then, and accepts it).
-        let commitEachBatch = strategy != .cooperativeSticky
+        // JOINING, which is when a member is revoked (eagerly or, under load, cooperatively too); real
+        // Kafka accepts commits of the current generation during PreparingRebalance. So members commit
+        // after every batch (as the worker does), and a revocation has nothing left to commit.
         let logger = TestSupport.logger()
         let cluster = try EmbeddedKafkaCluster(brokers: 2, logger: logger)
         let topic = TestSupport.uniqueName("labs")
@@ -115,14 +110,12 @@ struct ConsumerGroupTests {
 
         try await Self.produceWave(producer, topic, partitions: partitions, wave: 1, count: 300)
         let first = try KafkaConsumer(configuration: configuration, logger: logger)
-        let firstTask = Task { try await runMember("A", first, ledger, commitEachBatch: commitEachBatch) }
+        let firstTask = Task { try await runMember("A", first, ledger) }
         try await eventually(30, "A reads wave 1") { ledger.count >= 300 }
-        if commitEachBatch {
-            try await eventually(30, "A commits wave 1") { try await Self.committedTotal(first, all) == 300 }
-        }
+        try await eventually(30, "A commits wave 1") { try await Self.committedTotal(first, all) == 300 }
 
         let second = try KafkaConsumer(configuration: configuration, logger: logger)
-        let secondTask = Task { try await runMember("B", second, ledger, commitEachBatch: commitEachBatch) }
+        let secondTask = Task { try await runMember("B", second, ledger) }
         try await eventually(45, "the partitions are split between A and B") {
             let a = Set(try first.assignment())
             let b = Set(try second.assignment())
@@ -143,9 +136,7 @@ struct ConsumerGroupTests {
 
         try await Self.produceWave(producer, topic, partitions: partitions, wave: 2, count: 300)
         try await eventually(30, "A and B read wave 2") { ledger.count >= 600 }
-        if commitEachBatch {
-            try await eventually(30, "A and B commit wave 2") { try await Self.committedTotal(first, all) == 600 }
-        }
+        try await eventually(30, "A and B commit wave 2") { try await Self.committedTotal(first, all) == 600 }
         let bRead = Set(ledger.entries.filter { $0.member == "B" }.map(\.partition))
         #expect(!bRead.isEmpty && bRead.isDisjoint(with: aPartitions))
 
