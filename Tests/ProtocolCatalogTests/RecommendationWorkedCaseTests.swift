@@ -446,6 +446,19 @@ import Testing
         #expect(alternatives.excluded.map(\.drug) == ["emapalumab"])
     }
 
+    /// A later patient event (an ORU weight, a standalone AllergyIntolerance) carries `allergies: []`
+    /// for "none reported in this message": it must not clear the hypersensitivity.
+    @Test(arguments: ["e-coli-derived-protein", "anakinra", "kineret"])
+    func contraindicatingAllergySurvivesALaterEmptyAllergyList(_ code: String) throws {
+        var c = Self.refractoryCRS3(ageYears: 16, weightKg: 60)
+        c.patient(at: -50, ageYears: 16, weightKg: 60, allergies: [code])
+        c.patient(at: 20, ageYears: 16, weightKg: 61, infusedAtHours: nil, allergies: [])
+        let a = try c.assess(at: 36, "childrens-national")
+        #expect(a.action == .hold && a.decisiveReason == .eColiHypersensitivity)
+        #expect(a.dose == nil)
+        #expect(a.alertCodes.contains(.anakinraContraindicated))
+    }
+
     // MARK: TC24 (tocilizumab shortage)
 
     @Test func tc24TocilizumabShortageOffersAnakinraDexamethasoneAndSiltuximab() throws {

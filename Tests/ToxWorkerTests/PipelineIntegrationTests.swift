@@ -108,11 +108,18 @@ struct PipelineIntegrationTests {
         try await testGracefulShutdown { trigger in
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await pipeline.run() }
-                let grades = try await Self.readUntil(cluster, topic: ToxWatchTopics.toxicityGrades) { $0.count >= 6 }
+                // The admission and the vitals may be evaluated in one batch or in two (grade 0 on
+                // the admission alone first): every patient ends at CRS 1 (fever alone).
+                func crsGrade(_ message: KafkaMessage) -> Int? {
+                    let body = try? JSONSerialization.jsonObject(with: Data(message.value ?? [])) as? [String: Any]
+                    return (body?["crs"] as? [String: Any])?["grade"] as? Int
+                }
+                let grades = try await Self.readUntil(cluster, topic: ToxWatchTopics.toxicityGrades) { messages in
+                    Set(messages.filter { crsGrade($0) == 1 }.compactMap(\.key)).count == 6
+                }
                 #expect(Set(grades.compactMap { $0.key.map { String(decoding: $0, as: UTF8.self) } }) == Set(patientIds))
                 for message in grades {
-                    let body = try #require(JSONSerialization.jsonObject(with: Data(message.value ?? [])) as? [String: Any])
-                    #expect((body["crs"] as? [String: Any])?["grade"] as? Int == 1)
+                    #expect([0, 1].contains(crsGrade(message)))
                     #expect(message.header(OutputHeader.outputID) != nil)
                 }
                 let letters = try await Self.readUntil(cluster, topic: ToxWatchTopics.deadLetters) { $0.count >= 1 }
