@@ -80,7 +80,9 @@ def describe(topic, body):
     if topic == "pharmacy.anakinra-recommendations.v1":
         dose = body.get("dose") or {}
         amount = f"{dose.get('mg')} mg {dose.get('route')} {dose.get('frequency')} ({dose.get('dailyMg')} mg/day)" if dose.get("mg") else ""
-        reasons = [reason.get("code") for reason in body.get("reasons", [])][:2]
+        # The decisive reason first (why this action), then the next one for context.
+        ordered = sorted(body.get("reasons", []), key=lambda reason: not reason.get("decisive"))
+        reasons = list(dict.fromkeys(reason.get("code") for reason in ordered))[:2]
         return f"{when}  anakinra        {body['action'].upper():9} {amount}  [{', '.join(reasons)}]"
     if body.get("cause") == "no-longer-needed":
         return f"{when}  shortage        {body['shortDrug']} no longer needed (24 h need 0)"
