@@ -57,8 +57,8 @@ struct DeadLetterCommand: AsyncParsableCommand {
             discussion: """
                 Filters combine with AND; repeated values of one filter with OR. --since compares with the time \
                 toxd dead-lettered the record. Keys are patient identifiers and are shown as digests (key:1f3a9c2e) \
-                unless --show-keys; payloads are never printed (--json includes the stored record, base64 bytes \
-                included, for tools).
+                unless --show-keys; payloads are never printed (--json gives the stored record without its \
+                payload, with originalValueBytes and originalKeyDigest beside it).
 
                 Exit status: 0 (also when nothing matches); 2 for bad usage or unreachable brokers.
 
@@ -71,7 +71,7 @@ struct DeadLetterCommand: AsyncParsableCommand {
         @OptionGroup var connection: ConnectionOptions
         @OptionGroup var filters: DeadLetterFilterOptions
 
-        @Flag(help: "Print one JSON document per dead letter: {dlq: {topic, partition, offset, timestamp}, problem, record}.")
+        @Flag(help: "Print one JSON document per dead letter: {dlq: {topic, partition, offset, timestamp}, problem, record (without the payload), originalKeyDigest, originalValueBytes}.")
         var json = false
 
         @Flag(name: .customLong("show-keys"), help: "Print the original record keys (patient ids) instead of digests.")
@@ -87,7 +87,7 @@ struct DeadLetterCommand: AsyncParsableCommand {
                 await admin.close()
                 let matching = letters.filter(filter.matches)
                 if json {
-                    for letter in matching { CLI.out(letter.jsonLine()) }
+                    for letter in matching { CLI.out(letter.jsonLine(showKeys: showKeys)) }
                 } else {
                     CLI.out(
                         DeadLetterRendering.list(matching, scanned: letters.count, showKeys: showKeys, palette: CLI.stdoutPalette))

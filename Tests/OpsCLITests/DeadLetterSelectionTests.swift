@@ -126,5 +126,11 @@ struct DeadLetterSelectionTests {
         let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
         #expect((object?["dlq"] as? [String: Any])?["offset"] as? Int == 0)
         #expect((object?["record"] as? [String: Any])?["reason"] as? String == "unknown-unit")
+        // No patient data in the JSON either: no payload, the key only as a digest unless asked for.
+        let payload = Data("{\"type\":\"lab\"}".utf8).base64EncodedString()
+        #expect(!line.contains(payload) && !line.contains(Data("MRN001".utf8).base64EncodedString()))
+        #expect(object?["originalValueBytes"] as? Int == 14)
+        #expect(object?["originalKeyDigest"] as? String == keyDigest(Data("MRN001".utf8)))
+        #expect(Self.letters[0].jsonLine(showKeys: true).contains(Data("MRN001".utf8).base64EncodedString()))
     }
 }

@@ -129,18 +129,23 @@ package struct DeadLetterQueue: Sendable {
 }
 
 extension StoredDeadLetter {
-    /// The `--json` line of a dead letter: its DLQ coordinates and the record as stored.
-    package func jsonLine() -> String {
-        let recordJSON: String
-        if let record, let data = try? record.encoded() {
-            recordJSON = String(decoding: data, as: UTF8.self)
-        } else {
-            recordJSON = "null"
+    /// The `--json` line of a dead letter: its DLQ coordinates and the record as stored, without
+    /// patient data: the original payload is left out (`originalValueBytes` gives its size) and the
+    /// original key (a patient id) appears only as `originalKeyDigest`, unless `showKeys`.
+    package func jsonLine(showKeys: Bool = false) -> String {
+        var recordJSON = "null"
+        var redaction = ""
+        if var shown = record {
+            redaction = ",\"originalKeyDigest\":\(jsonString(keyDigest(shown.originalKey)))"
+                + ",\"originalValueBytes\":\(shown.originalValue?.count ?? 0)"
+            shown.originalValue = nil
+            if !showKeys { shown.originalKey = nil }
+            if let data = try? shown.encoded() { recordJSON = String(decoding: data, as: UTF8.self) }
         }
         let problemJSON = problem.map { jsonString($0) } ?? "null"
         let timestampJSON = timestamp.map { jsonString(ISO8601Timestamp.format($0)) } ?? "null"
         return "{\"dlq\":{\"topic\":\"\(DeadLetterRecord.topic)\",\"partition\":\(partition),\"offset\":\(offset),"
-            + "\"timestamp\":\(timestampJSON)},\"problem\":\(problemJSON),\"record\":\(recordJSON)}"
+            + "\"timestamp\":\(timestampJSON)},\"problem\":\(problemJSON),\"record\":\(recordJSON)\(redaction)}"
     }
 }
 
