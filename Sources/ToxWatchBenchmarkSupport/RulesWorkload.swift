@@ -84,13 +84,12 @@ public struct RulesWorkload: Sendable {
     /// recommendation's explained body, the alternatives and the next decision instant.
     public func assessPrebuilt() -> Int {
         let assessment = engine.assess(timeline, at: instant, prepared: prepared, inventory: inventory)
-        let grading = assessment.grading
-        let grades = grading?.grades ?? assessment.grades
+        let grades = assessment.grading.map(ToxicityGradesBody.init)
         let recommendation = assessment.recommendation?.body
         let alternatives = assessment.alternatives
-        let alerts = grading?.alerts.count ?? 0
-        return grades.crs.grade &+ grades.icans.grade &+ grades.eventIds.count &+ (recommendation?.dose?.mg ?? 0)
-            &+ alternatives.count &+ alerts &+ (assessment.nextDecisionAt == nil ? 0 : 1)
+        return (grades?.crs.grade ?? 0) &+ (grades?.icans.grade ?? 0) &+ (grades?.inputEventIds.count ?? 0)
+            &+ (recommendation?.dose?.mg ?? 0) &+ alternatives.count &+ (grades?.alerts.count ?? 0)
+            &+ (assessment.nextDecisionAt == nil ? 0 : 1)
     }
 
     /// Building the patient's timeline (every index and grade history) from its events.

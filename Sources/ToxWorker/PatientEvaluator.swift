@@ -60,18 +60,21 @@ package struct PatientEvaluator: Sendable {
         // An unknown protocol id gives no protocol: the engine answers `none` with `protocol-required`.
         let rules = protocolId(of: state).flatMap { protocols[$0] }
         let assessment = engine.assess(timeline, at: instant, prepared: rules, inventory: inventory)
-        // Each of these is computed when read: read each once.
-        let grading = assessment.grading
-        let grades = grading?.grades ?? assessment.grades
-        let body = ToxicityGradesBody(
-            crs: grades.crs, icans: grades.icans, iecHs: grades.iecHs, inputEventIds: grades.eventIds,
-            alerts: grading?.alerts ?? [])
+        // The grading's alerts and event ids are derived when read: the body reads each once.
+        let body: ToxicityGradesBody
+        if let grading = assessment.grading {
+            body = ToxicityGradesBody(grading)
+        } else {
+            let grades = assessment.grades
+            body = ToxicityGradesBody(
+                crs: grades.crs, icans: grades.icans, iecHs: grades.iecHs, inputEventIds: grades.eventIds, alerts: [])
+        }
         // The explained body, built once: the summary, the output and the prior all read it.
         let recommendation = assessment.recommendation.map { AnakinraRecommendation(body: $0.body) }
         let alternatives = assessment.alternatives
         let summary = PublishedSummary(
-            grades: "crs=\(grades.crs.grade)/\(grades.crs.maxGrade);icans=\(grades.icans.grade)/\(grades.icans.maxGrade);"
-                + "iechs=\(grades.iecHs.present)/\(grades.iecHs.grade)/\(grades.iecHs.maxGrade)",
+            grades: "crs=\(body.crs.grade)/\(body.crs.maxGrade);icans=\(body.icans.grade)/\(body.icans.maxGrade);"
+                + "iechs=\(body.iecHs.present)/\(body.iecHs.grade)/\(body.iecHs.maxGrade)",
             recommendation: recommendation.map(Self.summary),
             alternatives: alternatives.isEmpty ? nil : alternatives.map(Self.summary).joined(separator: ";"),
             alternativeDrugs: alternatives.isEmpty ? nil : alternatives.map(\.shortDrug))

@@ -286,7 +286,10 @@ package struct GradingResult: Hashable, Sendable, Codable {
     }
 
     /// Every input event id a reason or an alert used, sorted.
-    package var eventIds: [String] {
+    package var eventIds: [String] { eventIds(alerts: alerts) }
+
+    /// ``eventIds`` for a caller that already read ``alerts`` (they are derived when read).
+    package func eventIds(alerts: [Alert]) -> [String] {
         var ids = Set<String>()
         for reason in crs.reasons + icans.reasons + iecHs.reasons {
             for value in reason.observed { ids.insert(value.eventId) }
@@ -339,8 +342,9 @@ package struct GradingResult: Hashable, Sendable, Codable {
         try container.encode(crs, forKey: .crs)
         try container.encode(icans, forKey: .icans)
         try container.encode(iecHs, forKey: .iecHs)
+        let alerts = self.alerts
         try container.encode(alerts, forKey: .alerts)
-        try container.encode(eventIds, forKey: .eventIds)
+        try container.encode(eventIds(alerts: alerts), forKey: .eventIds)
     }
 }
 

@@ -139,12 +139,13 @@ package struct ToxicityGradesBody: OutputBody, Hashable {
 
     /// The body of an assessment's grades (what the worker publishes).
     package init(_ grading: GradingResult) {
+        let alerts = grading.alerts
         self.init(
             crs: grading.crs,
             icans: grading.icans,
             iecHs: grading.iecHs,
-            inputEventIds: grading.eventIds,
-            alerts: grading.alerts
+            inputEventIds: grading.eventIds(alerts: alerts),
+            alerts: alerts
         )
     }
 }
