@@ -1,0 +1,68 @@
+import ClinicalEvents
+import Foundation
+import KafkaClient
+import ToxWorker
+import ToxicityRules
+
+/// The outputs the worker would publish for a course given as `toxctl evaluate` input: what
+/// `toxctl chart FILE` draws.
+///
+/// The one place the file form of `toxctl chart` gets its outputs, so that it can switch to
+/// `toxctl evaluate --timeline` (issue 12) when that exists. Until then it runs the worker's own
+/// ``PartitionProcessor`` over the course in this process, as `toxd` would see it fed by
+/// `Scripts/demo-data/feed.py`: the admission, the inventory and the events in event-time order
+/// (ties keep that order), each as a record of its topic in partition 0, inventory changes
+/// re-evaluating the site's patients, and one punctuation at `instant` after the last record, so
+/// time-driven decisions due by then fire. The outputs are therefore the coalesced ones (published
+/// on change) with the worker's deterministic ids, for partition 0.
+enum CourseTimeline {
+    /// The record values (the output topics' JSON) in the order the worker would write them.
+    /// - Parameters:
+    ///   - input: the course; only its records at or before `instant` count.
+    ///   - protocolId: replaces the admission's protocol (as `toxctl evaluate --protocol` does).
+    ///   - protocols: the catalogue the worker would load.
+    static func outputs(
+        for input: EvaluationInput, protocolId: String, protocols: [AnakinraProtocol], through instant: Date
+    ) -> [[UInt8]] {
+        var processor = PartitionProcessor(
+            partition: 0, evaluator: PatientEvaluator(protocols: protocols, defaultProtocol: protocolId),
+            lateEventWindow: .seconds(6 * 3600))
+        let stock = InventoryView()
+        var offsets: [String: Int64] = [:]
+        var values: [[UInt8]] = []
+        func collect(_ outcome: BatchOutcome) {
+            processor.commit(handledInputOffsets: processor.handledInputOffsets(after: outcome))
+            values += outcome.outputs.filter { $0.kind != .deadLetter }.map(\.value)
+        }
+        func nextOffset(_ topic: String) -> Int64 {
+            defer { offsets[topic, default: 0] += 1 }
+            return offsets[topic, default: 0]
+        }
+
+        var patient = input.patient
+        patient.protocolId = protocolId
+        let records: [InputEvent] = [.clinical(.patient(patient))] + input.inventory.map { .inventory($0) }
+            + input.events.map { .clinical($0) }
+        let ordered = records.enumerated().filter { $0.element.occurredAt <= instant }
+            .sorted { ($0.element.occurredAt, $0.offset) < ($1.element.occurredAt, $1.offset) }.map(\.element)
+        for record in ordered {
+            switch record {
+            case .inventory(let event):
+                let offset = nextOffset(ToxWatchTopics.inventory)
+                guard stock.apply(event) else { continue }
+                collect(
+                    processor.inventoryChanged(
+                        site: event.site, cause: .inventory(topic: ToxWatchTopics.inventory, partition: 0, offset: offset),
+                        inventory: stock.snapshot()))
+            case .clinical(let event):
+                guard let value = try? encodeEvent(record) else { continue }
+                let topic = record.type.topic
+                let message = KafkaMessage(
+                    topic: topic, partition: 0, offset: nextOffset(topic), key: Array(event.patientId.utf8), value: Array(value))
+                collect(processor.process([message], inventory: stock.snapshot(), now: event.occurredAt))
+            }
+        }
+        collect(processor.punctuate(at: instant, inventory: stock.snapshot()))
+        return values
+    }
+}
