@@ -17,9 +17,9 @@ struct ChartCommand: AsyncParsableCommand {
             for it (the worker's processing run in this process: grades when they change, each recommendation and \
             shortage advice, time-driven decisions due by --at).
               --brokers B --patient ID: a live patient: its course from the worker's changelog \
-            (\(ToxWatchTopics.patientStateChangelog)) and every output published for it on \
+            (\(ToxWatchTopics.patientStateChangelog)), every output published for it on \
             \(ToxWatchTopics.toxicityGrades), \(ToxWatchTopics.anakinraRecommendations) and \
-            \(ToxWatchTopics.shortageAlternatives).
+            \(ToxWatchTopics.shortageAlternatives), and the stock records of its site (\(ToxWatchTopics.inventory)).
 
             The chart has one time axis (hours since the infusion and UTC clock time) shared by: temperature with the \
             38.0 °C fever line; systolic blood pressure with the hypotension threshold for the patient's age (and the \
@@ -151,6 +151,7 @@ struct ChartCommand: AsyncParsableCommand {
         if let instant {
             course = ChartCourse(
                 patientId: course.patientId, events: course.events.filter { $0.occurredAt <= instant },
+                inventory: course.inventory.filter { $0.occurredAt <= instant },
                 outputs: course.outputs.filter { $0.assessedAt <= instant }, through: instant, protocolId: course.protocolId,
                 origin: course.origin)
         }

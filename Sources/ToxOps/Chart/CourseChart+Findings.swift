@@ -101,6 +101,18 @@ extension CourseChart {
                     title: "\(ChartTimeScale.fullClock(event.occurredAt)) mean arterial pressure \(number(value)) mmHg")
             }
         }
+        // Vital signs with none of the charted values (heart rate, SpO2 … only): a tick at the bottom.
+        for event in vitals
+        where event.temperatureC == nil && event.systolicBP == nil && event.meanArterialPressure == nil && event.oxygen == nil {
+            let values = [
+                event.heartRate.map { "heart rate \(number($0))" }, event.respiratoryRate.map { "respiratory rate \(number($0))" },
+                event.spo2.map { "SpO2 \(number($0)) %" }, event.diastolicBP.map { "diastolic \(number($0)) mmHg" },
+            ].compactMap { $0 }
+            svg.mark(
+                .event(event.eventId, event.occurredAt, kind: "vitals", series: "other-vitals"), x: scale.x(event.occurredAt),
+                y: range.bottom + 2, shape: .bar, size: 2, color: ChartColors.grey,
+                title: "\(ChartTimeScale.fullClock(event.occurredAt)) vital signs: \(values.isEmpty ? "none charted" : values.joined(separator: ", "))")
+        }
     }
 
     /// The systolic hypotension threshold for the patient's age over the chart (it steps on a
@@ -123,6 +135,8 @@ extension CourseChart {
             }
             t = t.addingTimeInterval(3600)
         }
+        // Before the first admission the age is unknown: the line starts where it becomes known.
+        if let known = steps.firstIndex(where: { $0.ageYears != nil }) { steps.removeFirst(known) }
         for (index, step) in steps.enumerated() {
             let x0 = scale.x(step.start)
             let x1 = index + 1 < steps.count ? scale.x(steps[index + 1].start) : scale.x1

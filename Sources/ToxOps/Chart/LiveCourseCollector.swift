@@ -1,10 +1,11 @@
 import ClinicalEvents
 import Foundation
 import KafkaClient
+import ToxicityRules
 
 /// Reads a live patient's course for `toxctl chart --brokers B --patient ID`: the events from the
-/// changelog (``PatientChangelog``) and every output published for the patient on the grades,
-/// recommendation and shortage topics.
+/// changelog (``PatientChangelog``), every output published for the patient on the grades,
+/// recommendation and shortage topics, and the stock records (drawn for the patient's site).
 package struct LiveCourseCollector: Sendable {
     package let reader: TopicReader
 
@@ -15,7 +16,7 @@ package struct LiveCourseCollector: Sendable {
     /// The topics read.
     package static let topics = [
         ToxWatchTopics.patientStateChangelog, ToxWatchTopics.toxicityGrades, ToxWatchTopics.anakinraRecommendations,
-        ToxWatchTopics.shortageAlternatives,
+        ToxWatchTopics.shortageAlternatives, ToxWatchTopics.inventory,
     ]
 
     /// The patient's course; a usage error when the changelog does not hold the patient.
@@ -24,12 +25,23 @@ package struct LiveCourseCollector: Sendable {
             var changelog: PatientChangelog
             var outputs: [CourseOutput] = []
             var seen: Set<String> = []
+            var inventory: [InventoryEvent] = []
         }
         let changelogTopic = ToxWatchTopics.patientStateChangelog
+        let inventoryTopic = ToxWatchTopics.inventory
         let collected = try await reader.read(Self.topics, into: Collected(changelog: PatientChangelog(patientId: patientId))) {
             state, message in
             if message.topic == changelogTopic {
                 state.changelog.apply(message)
+                return
+            }
+            if message.topic == inventoryTopic {
+                guard let value = message.value else {
+                    let key = message.key.map { String(decoding: $0, as: UTF8.self) } ?? ""
+                    state.inventory.removeAll { $0.key == key }  // a tombstone deletes its key
+                    return
+                }
+                if case .inventory(let event)? = try? decodeEvent(value) { state.inventory.append(event) }
                 return
             }
             // Outputs are keyed by patient id; the body says it again.
@@ -48,7 +60,7 @@ package struct LiveCourseCollector: Sendable {
             return nil
         }.last
         return ChartCourse(
-            patientId: patientId, events: events, outputs: collected.outputs, protocolId: protocolId,
+            patientId: patientId, events: events, inventory: collected.inventory, outputs: collected.outputs, protocolId: protocolId,
             origin: "live: \(changelogTopic) and the output topics")
     }
 }
