@@ -20,6 +20,7 @@ struct Toxctl: AsyncParsableCommand {
         subcommands: [
             DevBrokerCommand.self, DecodeCommand.self, EvaluateCommand.self, ProtocolsCommand.self, LagCommand.self,
             TopicsCommand.self, DeadLetterCommand.self, LoadCommand.self, ShortageCommand.self, ChartCommand.self,
+            PharmacyCommand.self,
         ]
     )
 

@@ -101,13 +101,13 @@ package enum ShortageTotals {
     /// Totals the needs of the latest advice per patient and drug at `site` against the latest
     /// inventory record per `site/drug`. Advice whose cause is not a shortage (a contraindication,
     /// TNF blockade) draws on no stock and is left out; a later record without need (the patient no
-    /// longer needs the drug) replaces an earlier one.
+    /// longer needs the drug: cause `no-longer-needed`) replaces an earlier one.
     package static func compute(
         site: String, advice: [ShortageAdvice], inventory: [InventoryEvent], unreadable: Int = 0
     ) -> ShortageReport {
         var latest: [String: ShortageAdvice] = [:]
         var atSite = 0
-        for record in advice where record.site == site && record.cause == "shortage" {
+        for record in advice where record.site == site && (record.cause == "shortage" || record.cause == "no-longer-needed") {
             atSite += 1
             let key = "\(record.patientId)\u{0}\(record.shortDrug)"
             if let previous = latest[key], previous.assessedAt > record.assessedAt { continue }
