@@ -31,10 +31,17 @@ extension CourseChart {
                 let changed = previous.map { $0.grade != state.grade || $0.isIncomplete != state.isIncomplete } ?? true
                 let text = Self.gradeText(state, width: x1 - x0)
                 if changed, Self.textWidth(text, fontSize: 8.5) + 2 <= x1 - x0 {
+                    if state.grade == nil || state.isIncomplete {
+                        // A white ground keeps the label readable over the hatching.
+                        svg.element(
+                            "rect",
+                            ["x": (x0 + 1).svg, "y": (top + 2).svg, "width": (Self.textWidth(text, fontSize: 8.5) + 2).svg, "height": "9",
+                             "fill": "#fff", "opacity": "0.85"])
+                    }
                     svg.element(
                         "text",
                         ["class": "strong", "x": (x0 + 2).svg, "y": (top + 9.5).svg, "font-size": "8.5px",
-                         "fill": state.grade.map(ChartColors.gradeText) ?? "#000"],
+                         "fill": state.isIncomplete ? "#000" : state.grade.map(ChartColors.gradeText) ?? "#000"],
                         text: text)
                 }
                 previous = state
