@@ -113,6 +113,10 @@ struct ShortageTests {
         #expect(advice.assessedAt == Self.t0)
         #expect(ShortageAdvice.decode(Array("{\"type\":\"toxicity-grades\"}".utf8)) == nil)
         #expect(ShortageAdvice.decode(Array("nonsense".utf8)) == nil)
+        // Needs past any patient's 24 hours are not advice: two of them would overflow the totals.
+        for need in ["{\"units\":9223372036854775807}", "{\"doses\":-1}", "{\"mg\":1e300}"] {
+            #expect(ShortageAdvice.decode(try Self.record("P9", site: "cnh", need: need, at: Self.t0)) == nil, "\(need)")
+        }
     }
 
     @Test("against the embedded cluster: totals, JSON, exit 1 on a shortfall")

@@ -40,11 +40,22 @@ package struct ShortageAdvice: Sendable, Hashable {
         var need24h: ShortageNeed?
     }
 
-    /// Reads a record as `toxd` writes it; nil for anything else (another type, unreadable JSON).
+    /// The largest need one record may state (doses, units; mg a thousand times that): far above
+    /// any patient's 24 hours, so that the site's totals can never overflow.
+    static let maximumNeed = 1_000_000
+
+    /// Reads a record as `toxd` writes it; nil for anything else (another type, unreadable JSON, a
+    /// need that is negative or past ``maximumNeed``).
     package static func decode(_ value: [UInt8]) -> ShortageAdvice? {
         guard let wire = try? JSONDecoder().decode(Wire.self, from: Data(value)), wire.type == "shortage-alternative",
             case .success(let assessedAt) = ISO8601Timestamp.parse(wire.assessedAt)
         else { return nil }
+        if let need = wire.need24h {
+            let counts = [need.doses, need.units].compactMap { $0 }
+            guard counts.allSatisfy({ (0...maximumNeed).contains($0) }),
+                need.mg.map({ $0.isFinite && $0 >= 0 && $0 <= Double(maximumNeed) * 1000 }) ?? true
+            else { return nil }
+        }
         return ShortageAdvice(
             patientId: wire.patientId, assessedAt: assessedAt, shortDrug: Drug(name: wire.shortDrug).name, site: wire.site,
             status: wire.status.flatMap(StockStatus.init(rawValue:)), cause: wire.cause ?? "shortage", need: wire.need24h)
