@@ -17,7 +17,8 @@ package enum InputFormat: String, Sendable, Hashable, CaseIterable {
 package struct InputDecodingReport: Sendable {
     /// The format actually decoded (never `auto`).
     package var format: InputFormat
-    /// Messages (HL7), documents (FHIR) or lines (JSON) found.
+    /// Messages (HL7), documents (FHIR; the lines of NDJSON) or lines (JSON) found. NDJSON problems
+    /// carry the line number in the file (a patient group's, its first line's).
     package var units = 0
     package var events: [EventEnvelope] = []
     /// What was skipped, with the 1-based number of its message or document.
