@@ -92,6 +92,9 @@ let package = Package(
             name: "ToxWatchBenchmarkSupport",
             dependencies: ["ToxWorker", "ClinicalEvents", "ToxicityRules", "ProtocolCatalog"]
         ),
+        // The decoders of every byte read from Kafka as a fuzz target: Scripts/fuzz builds it with
+        // -sanitize=fuzzer (libFuzzer); a plain build replays inputs given as arguments.
+        .executableTarget(name: "toxfuzz", dependencies: ["ClinicalEvents"], path: "Fuzz/toxfuzz"),
         // Process and fixture helpers shared by the CLI and end-to-end test targets.
         .target(name: "ToxTestSupport", path: "Tests/ToxTestSupport"),
         .testTarget(

@@ -2,10 +2,11 @@
 /// contract (JSON), the HL7 v2 adapter and the FHIR R4 adapter.
 ///
 /// Every case names the field (a JSON path such as `events[3].temperatureC`, an HL7 position such
-/// as `OBX-6 (segment 5)`, or a FHIR path such as `entry[2].resource.valueQuantity`), the offending
-/// value and what is allowed. ``description`` is a sentence for people and dead-letter records;
-/// ``reason`` and ``field`` are stable and safe to log (the message may quote patient data, so it
-/// never goes to logs).
+/// as `OBX-6 (segment 5)`, or a FHIR path such as `entry[2].resource.valueQuantity`) and what is
+/// allowed. The offending value is kept in the case for callers that hold the input anyway, but
+/// ``description`` (the sentence for people and dead-letter records) never quotes it: it gives the
+/// value only as its length and digest (``ValueDigest``), so no patient data and no terminal escape
+/// reaches a dead letter, a listing or a log through an error. ``reason`` and ``field`` are stable.
 package enum EventDecodingError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The bytes are not JSON, or not a JSON object where one is required.
     case malformedJSON(path: String, problem: String)
@@ -68,21 +69,27 @@ package enum EventDecodingError: Error, Sendable, Hashable, CustomStringConverti
         case .missingOneOf(let path, let fields):
             "\(path.isEmpty ? "event" : path): at least one of \(fields.joined(separator: ", ")) is required"
         case .wrongType(let path, let expected, let found):
-            "\(path.isEmpty ? "document" : path): expected \(expected), found \(found)"
+            "\(path.isEmpty ? "document" : path): wrong type: expected \(expected), found \(found)"
         case .unknownValue(let path, let value, let allowed):
-            "\(path): '\(value)' is not one of \(allowed.joined(separator: ", "))"
+            "\(path): unknown value: expected one of \(allowed.joined(separator: ", "))\(withheld(value))"
         case .unknownUnit(let path, let unit, let allowed):
-            "\(path): unit '\(unit)' is not accepted here (accepted: \(allowed.joined(separator: ", ")))"
+            "\(path): unit not accepted here: expected one of \(allowed.joined(separator: ", "))\(withheld(unit))"
         case .outOfRange(let path, let value, let range):
-            "\(path): \(formatNumber(value)) is outside \(range)"
+            "\(path): out of range: expected \(range)"
+                + (value.isFinite ? withheld(formatNumber(value)) : " [value: past what a 64-bit float holds]")
         case .invalidTimestamp(let path, let value, let problem):
-            "\(path): '\(value)' \(problem)"
+            "\(path): \(problem)\(withheld(value))"
         case .invalidValue(let path, let value, let problem):
-            "\(path): '\(value)' \(problem)"
+            "\(path.isEmpty ? "value" : path): \(problem)\(withheld(value))"
         case .malformedHL7(let segment, let segmentID, let field, let problem):
             "malformed HL7 at \(HL7Location(segment: segment, segmentID: segmentID, field: field)): \(problem)"
         }
     }
+}
+
+/// ` [value: 5 bytes, sha256:…]`, or nothing for an empty value.
+private func withheld(_ value: String) -> String {
+    value.isEmpty ? "" : " [value: \(ValueDigest(value))]"
 }
 
 /// A position in an HL7 v2 message, printed as `OBX-6 (segment 5)`.
@@ -92,7 +99,12 @@ struct HL7Location: CustomStringConvertible {
     var field: Int?
 
     var description: String {
-        if let field { "\(segmentID)-\(field) (segment \(segment))" } else { "\(segmentID) (segment \(segment))" }
+        // An identifier that is not one (junk where a segment should start) is not quoted.
+        let bytes = Array(segmentID.utf8)
+        guard bytes.count == 3, bytes.allSatisfy({ isUpperLetter($0) || isDigit($0) }) else {
+            return field.map { "field \($0) of segment \(segment)" } ?? "segment \(segment)"
+        }
+        return field.map { "\(segmentID)-\($0) (segment \(segment))" } ?? "\(segmentID) (segment \(segment))"
     }
 }
 

@@ -4,7 +4,8 @@ import Foundation
 package enum InputFormat: String, Sendable, Hashable, CaseIterable {
     /// HL7 v2 ER7, one or more messages, MLLP-framed or not, batch envelopes allowed.
     case hl7
-    /// FHIR R4 JSON: one resource or Bundle, or NDJSON (one per line).
+    /// FHIR R4 JSON: one resource or Bundle, or NDJSON (one resource per line, as `$export`
+    /// writes it: decoded as one bundle per patient, ``FHIRBulkData``).
     case fhir
     /// Contract JSON events, one per line (validates what the bus produces).
     case json
@@ -16,7 +17,8 @@ package enum InputFormat: String, Sendable, Hashable, CaseIterable {
 package struct InputDecodingReport: Sendable {
     /// The format actually decoded (never `auto`).
     package var format: InputFormat
-    /// Messages (HL7), documents (FHIR) or lines (JSON) found.
+    /// Messages (HL7), documents (FHIR; the lines of NDJSON) or lines (JSON) found. NDJSON problems
+    /// carry the line number in the file (a patient group's, its first line's).
     package var units = 0
     package var events: [EventEnvelope] = []
     /// What was skipped, with the 1-based number of its message or document.
@@ -54,6 +56,9 @@ package enum InputDecoder {
         format: InputFormat = .auto,
         hl7Options: HL7DecodingOptions = .init()
     ) throws(InputError) -> InputDecodingReport {
+        // Nothing but white space is "empty" whatever the format, as `detect` says for `auto`.
+        let body = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? bytes.dropFirst(3) : bytes[...]
+        guard body.contains(where: { !isHL7Whitespace($0) }) else { throw .empty }
         let resolved = format == .auto ? try detect(bytes) : format
         var report = InputDecodingReport(format: resolved)
         switch resolved {
@@ -69,6 +74,13 @@ package enum InputDecoder {
             }
         case .fhir:
             let documents = jsonDocuments(bytes)
+            if documents.count > 1 {
+                let outcome = FHIRBulkData.decode(lines: numberedLines(bytes))
+                report.units = documents.count
+                report.failed = outcome.failed.map { ($0.line, $0.error) }
+                for group in outcome.groups { report.add(group.result, unit: group.firstLine) }
+                return report
+            }
             for (index, document) in documents.enumerated() {
                 report.units += 1
                 do throws(EventDecodingError) {
@@ -117,5 +129,12 @@ package enum InputDecoder {
     /// Non-blank lines.
     static func lines(_ bytes: [UInt8]) -> [ArraySlice<UInt8>] {
         bytes.split(whereSeparator: isSegmentTerminator).filter { $0.contains { !isHL7Whitespace($0) } }
+    }
+
+    /// Non-blank lines with their 1-based line numbers (`\n` or `\r\n` endings).
+    static func numberedLines(_ bytes: [UInt8]) -> [(number: Int, bytes: ArraySlice<UInt8>)] {
+        bytes.split(separator: 0x0A, omittingEmptySubsequences: false).enumerated().compactMap { index, line in
+            line.contains { !isHL7Whitespace($0) } ? (index + 1, line) : nil
+        }
     }
 }

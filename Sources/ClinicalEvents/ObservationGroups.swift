@@ -20,8 +20,7 @@ struct VitalsGroup {
                 throw .invalidValue(
                     path: path,
                     value: formatNumber(value),
-                    problem:
-                        "conflicts with \(formatNumber(existing.value)) at \(existing.at) for \(field.jsonField) at the same time"
+                    problem: "conflicts with the \(field.jsonField) observed at \(existing.at) at the same time"
                 )
             }
             return
@@ -33,16 +32,17 @@ struct VitalsGroup {
         if let device, device.device != newDevice {
             throw .invalidValue(
                 path: path,
-                value: newDevice.rawValue,
-                problem: "conflicts with \(device.device.rawValue) at \(device.at)"
+                value: "",
+                problem: "device \(newDevice.rawValue) conflicts with \(device.device.rawValue) at \(device.at)"
             )
         }
         device = (newDevice, path)
     }
 
     /// The event (`nil` when nothing is left) and the observations rejected while assembling
-    /// it: an oxygen flow or FiO2 without a device (the other vitals are kept), or oxygen values
-    /// contradicting the device.
+    /// it: an FiO2 without a device or a flow (the other vitals are kept), or oxygen values
+    /// contradicting the device. A flow charted without a device is supplemental oxygen from an
+    /// unknown device (`oxygen.device: "unknown"`, the flow kept), as real feeds often chart it.
     func event(patientId: String) -> (VitalsEvent?, [EventDecodingError]) {
         var oxygen: OxygenSupport?
         var rejected: [EventDecodingError] = []
@@ -56,23 +56,25 @@ struct VitalsGroup {
                 rejected.append(
                     .invalidValue(
                         path: flow?.at ?? fio2?.at ?? device.at,
-                        value: device.device.rawValue,
-                        problem: "\(error)"
+                        value: "",
+                        problem: device.device == .unknown
+                            ? "an oxygen device charted as unknown needs an oxygen flow observed at the same time"
+                            : "contradicts the oxygen device \(device.device.rawValue) observed at \(device.at)"
                     )
                 )
                 oxygen = nil
             }
-        } else {
-            for orphan in [flow, fio2].compactMap({ $0 }) {
-                rejected.append(
-                    .invalidValue(
-                        path: orphan.at,
-                        value: formatNumber(orphan.value),
-                        problem:
-                            "is an oxygen flow or FiO2 without a delivery device observed at the same time (code o2-device)"
-                    )
+        } else if let flow {
+            oxygen = OxygenSupport(device: .unknown, flowLPerMin: flow.value, fio2: fio2?.value)
+        } else if let fio2 {
+            rejected.append(
+                .invalidValue(
+                    path: fio2.at,
+                    value: formatNumber(fio2.value),
+                    problem:
+                        "is an FiO2 without an oxygen flow or a delivery device observed at the same time (code o2-device)"
                 )
-            }
+            )
         }
         let event = VitalsEvent(
             eventId: "",
@@ -101,8 +103,8 @@ struct NeuroGroup {
         if let earlier = setBy[field], field != .raisedIcpSign, updated != event {
             throw .invalidValue(
                 path: path,
-                value: field.rawValue,
-                problem: "conflicts with \(earlier) at the same time"
+                value: "",
+                problem: "\(field.rawValue) conflicts with \(earlier) at the same time"
             )
         }
         setBy[field] = setBy[field] ?? path
@@ -124,7 +126,7 @@ struct BodyGroup {
             throw .invalidValue(
                 path: path,
                 value: formatNumber(value),
-                problem: "conflicts with \(formatNumber(existing)) at \(earlier)"
+                problem: "conflicts with the \(measure == .weight ? "weight" : "height") observed at \(earlier)"
             )
         }
         if measure == .weight { weightKg = value } else { heightCm = value }

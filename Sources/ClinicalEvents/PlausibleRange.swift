@@ -39,6 +39,7 @@ package struct PlausibleRange: Sendable, Hashable, CustomStringConvertible {
     }
 
     package var description: String {
+        if self == .finiteNumber { return "a number a 64-bit float holds (magnitude below 1.8e308)" }
         let unitSuffix = unit.isEmpty ? "" : " \(unit)"
         let kind = integral ? "whole numbers " : ""
         if let upper {
@@ -64,20 +65,31 @@ extension PlausibleRange {
     package static let weightKg = PlausibleRange(0.3, 350, unit: "kg")
     package static let heightCm = PlausibleRange(20, 250, unit: "cm")
     package static let ageYears = PlausibleRange(0, 130, unit: "years")
-    package static let ferritin = PlausibleRange(0, nil, unit: "ng/mL")
+    package static let ferritin = PlausibleRange(0, 10_000_000, unit: "ng/mL")
 
     // Neuro.
     package static let iceScore = PlausibleRange(0, 10, integral: true)
     package static let capdScore = PlausibleRange(0, 32, integral: true)
 
     // Medication and inventory.
-    package static let doseMg = PlausibleRange(0, nil, unit: "mg")
-    package static let rate = PlausibleRange(0, nil)
-    package static let unitsOnHand = PlausibleRange(0, nil, integral: true)
-    package static let unitMg = PlausibleRange(0, nil, unit: "mg", lowerExclusive: true)
+    /// Upper bounds far above any dose or rate (1 kg; 100,000 of whatever unit the rate is
+    /// charted in), so that sums and conversions of them stay far from every numeric limit.
+    package static let doseMg = PlausibleRange(0, 1_000_000, unit: "mg")
+    package static let rate = PlausibleRange(0, 100_000)
+    /// A site's stock of one drug, in whole units (a bound keeps every count far from `Int`'s limits).
+    package static let unitsOnHand = PlausibleRange(0, 1_000_000, integral: true)
+    /// One stock unit: a microgram vial to a 100 g container (a need divided by it stays countable).
+    package static let unitMg = PlausibleRange(0.001, 100_000, unit: "mg")
 
-    /// Laboratory values: never negative, in the test's canonical unit.
+    /// Any number a 64-bit float holds: the bound of a JSON number past it (`1e400`), whatever its field.
+    package static let finiteNumber = PlausibleRange(-Double.greatestFiniteMagnitude, Double.greatestFiniteMagnitude)
+
+    /// Laboratory values: never negative, at most 10,000,000 (a ferritin of 1,000,000 ng/mL is
+    /// seen in HLH), in the test's canonical unit.
     package static func lab(_ test: LabTest) -> PlausibleRange {
-        PlausibleRange(0, nil, unit: test.canonicalUnit)
+        PlausibleRange(0, labMaximum, unit: test.canonicalUnit)
     }
+
+    /// The upper bound of every lab value, in whatever unit it is given or converted to.
+    package static let labMaximum: Double = 10_000_000
 }

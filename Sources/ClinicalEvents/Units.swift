@@ -18,6 +18,20 @@ package enum UnitConversion: Sendable, Hashable {
     }
 }
 
+extension UnitConversion {
+    /// The value in the field's unit, a converted one rounded to `decimals` places: a conversion by
+    /// a factor leaves binary noise (55 lb is 24.947580350000003 kg), which would otherwise reach the
+    /// events and every output quoting them. A value already in the field's unit is kept as given.
+    package func apply(_ value: Double, decimals: Int) -> Double {
+        let converted = apply(value)
+        guard self != .identity, converted.isFinite else { return converted }
+        var scale = 1.0
+        for _ in 0..<decimals { scale *= 10 }
+        let rounded = (converted * scale).rounded() / scale
+        return rounded.isFinite ? rounded : converted
+    }
+}
+
 /// One accepted unit of a quantity: the spellings the JSON contract accepts exactly, further
 /// spellings the HL7/FHIR adapters accept, and the conversion to the canonical unit.
 struct AcceptedUnit: Sendable {
@@ -52,6 +66,9 @@ extension String {
 /// Units of laboratory tests: the canonical unit of each ``LabTest`` and the few units that
 /// convert to it exactly (DESIGN.md §3).
 package enum LabUnits {
+    /// Decimal places a converted lab value keeps (µmol/L → mg/dL, ng/mL → mg/L …).
+    package static let decimals = 3
+
     static func accepted(for test: LabTest) -> [AcceptedUnit] {
         let micromolar = ["umol/L", "µmol/L"]
         switch test {
@@ -192,6 +209,16 @@ package enum VitalQuantity: String, Sendable, Hashable, CaseIterable {
         }
     }
 
+    /// Decimal places a converted value keeps: 0.01 °C, 0.01 kg, 0.1 cm, 0.001 L/min, 0.001 FiO2.
+    package var decimals: Int {
+        switch self {
+        case .temperature, .weight: 2
+        case .height: 1
+        case .pressure, .rate, .saturation: 1
+        case .fio2, .oxygenFlow: 3
+        }
+    }
+
     /// Every spelling accepted for this quantity (for error messages).
     var acceptedSpellings: [String] { accepted.flatMap { $0.json + $0.aliases } }
 
@@ -208,6 +235,9 @@ package enum VitalQuantity: String, Sendable, Hashable, CaseIterable {
 
 /// Mass units of medication doses, to milligrams.
 package enum DoseUnits {
+    /// Decimal places a converted dose keeps (1 µg = 0.001 mg).
+    package static let decimals = 3
+
     static let accepted: [AcceptedUnit] = [
         .init(json: ["mg"], aliases: ["milligram", "milligrams"], conversion: .identity),
         .init(json: ["g"], aliases: ["gram", "grams"], conversion: .multiply(1000)),

@@ -7,12 +7,51 @@ package enum KafkaSecurityProtocol: String, Sendable, Hashable, CaseIterable {
     case saslSSL = "sasl_ssl"
 }
 
-/// librdkafka property names whose values must never be logged.
+/// Which librdkafka property values may be printed (start-up logs, `--verbose`, configuration
+/// errors): an allow-list of properties known to be harmless. Every other value, whatever its name
+/// (`sasl.password`, `sasl.oauthbearer.config`, `ssl.keystore.password`, `ssl.key.pem`, a property
+/// librdkafka adds later), is printed as `<redacted>`.
+package enum KafkaPropertyRedaction {
+    /// What stands for a value that is not printed.
+    package static let redacted = "<redacted>"
+
+    /// Properties whose values say nothing secret: addresses, mechanisms, ids, modes and sizes.
+    package static let harmless: Set<String> = [
+        "bootstrap.servers", "metadata.broker.list", "security.protocol", "sasl.mechanism", "sasl.mechanisms",
+        "client.id", "group.id", "group.instance.id", "client.rack", "debug", "log_level",
+        "acks", "request.required.acks", "enable.idempotence", "compression.codec", "compression.type",
+        "partitioner", "partition.assignment.strategy", "isolation.level", "auto.offset.reset",
+        "enable.auto.commit", "enable.auto.offset.store", "enable.partition.eof", "allow.auto.create.topics",
+        "api.version.request", "broker.version.fallback", "broker.address.family",
+        "batch.num.messages", "batch.size", "queue.buffering.max.messages", "queue.buffering.max.kbytes",
+        "message.max.bytes", "fetch.min.bytes", "fetch.max.bytes", "max.partition.fetch.bytes",
+        "queued.min.messages", "queued.max.messages.kbytes", "message.send.max.retries", "retries",
+        "ssl.endpoint.identification.algorithm", "test.mock.num.brokers",
+    ]
+
+    /// Whether the value of `name` may be printed: an allow-listed property, or a duration
+    /// (`….ms`, every timeout and interval) whose value is a whole number.
+    package static func isHarmless(_ name: String, value: String) -> Bool {
+        if harmless.contains(name) { return true }
+        return name.hasSuffix(".ms") && !value.isEmpty && value.utf8.allSatisfy { $0 >= 0x30 && $0 <= 0x39 }
+    }
+
+    /// The value to print for property `name`: `value` itself when harmless, else `<redacted>`.
+    package static func displayValue(_ name: String, _ value: String) -> String {
+        isHarmless(name, value: value) ? value : redacted
+    }
+
+    /// `key=value` for every property, sorted by key, values redacted as ``displayValue(_:_:)`` says.
+    package static func describe(_ properties: [String: String]) -> [String] {
+        properties.keys.sorted().map { "\($0)=\(displayValue($0, properties[$0] ?? ""))" }
+    }
+}
+
+/// librdkafka property names whose values must never be printed: every one but the harmless ones
+/// (``KafkaPropertyRedaction``).
 package enum KafkaSecretProperties {
-    package static func isSecret(_ name: String) -> Bool {
-        let lowered = name.lowercased()
-        return lowered.contains("password") || lowered.contains("secret") || lowered.hasSuffix(".key.pem")
-            || lowered.contains("sasl.oauthbearer.config") || lowered == "ssl.key.pem"
+    package static func isSecret(_ name: String, value: String = "") -> Bool {
+        !KafkaPropertyRedaction.isHarmless(name, value: value)
     }
 }
 
@@ -30,7 +69,7 @@ package enum KafkaSecretProperties {
 /// - `compression` (`compression.codec`): default `none`.
 /// - `securityProtocol` (`security.protocol`): default nil (librdkafka's `plaintext`).
 /// - `additionalConfig`: any other librdkafka property, applied last (it overrides the typed keys).
-///   Values whose names contain `password` or `secret` are never logged.
+///   Only the values of harmless properties are ever printed (``KafkaPropertyRedaction``).
 package struct KafkaProducerConfiguration: Sendable {
     package enum Compression: String, Sendable, Hashable, CaseIterable {
         case none, gzip, snappy, lz4, zstd

@@ -47,9 +47,7 @@ package struct IngestConfiguration: Sendable, Equatable {
 
     /// A one-line description for the start-up log, with secrets redacted.
     package var redactedSummary: String {
-        let kafkaKeys = kafka.keys.sorted().map { key in
-            KafkaSecretProperties.isSecret(key) ? "\(key)=<redacted>" : "\(key)=\(kafka[key] ?? "")"
-        }
+        let kafkaKeys = KafkaPropertyRedaction.describe(kafka)
         return "brokers=\(brokers) group=\(group) hl7=\(hl7Topic) fhir=\(fhirTopic) http=\(httpHost):\(httpPort) "
             + "kafka=[\(kafkaKeys.joined(separator: ","))]"
     }

@@ -131,7 +131,7 @@ package struct IngestProcessor: Sendable {
             }
             for bytes in messages {
                 do throws(EventDecodingError) {
-                    let parsed = try HL7Message(parsing: bytes)
+                    let parsed = try HL7Message(parsing: bytes, limits: hl7Options.limits)
                     let controlID = try? parsed.header.text(10)
                     let result = try HL7Adapter.map(parsed, options: hl7Options)
                     decoded += result.events.map { ($0, controlID ?? nil) }
@@ -150,11 +150,9 @@ package struct IngestProcessor: Sendable {
             do throws(EventDecodingError) {
                 let result = try FHIRAdapter.decode(Data(value))
                 // The document's own id, else the key the integration engine gave the record.
-                let sourceID =
-                    Self.fhirSourceID(value)
-                    ?? message.key.flatMap { String(bytes: $0, encoding: .utf8) }.flatMap {
-                        $0.isEmpty ? nil : $0
-                    }
+                // Only an identifier (1–128 bytes, no control characters) goes into a header.
+                let sourceID = [Self.fhirSourceID(value), message.key.flatMap { String(bytes: $0, encoding: .utf8) }]
+                    .compactMap { $0 }.first { InputIdentifier.problem($0) == nil }
                 decoded += result.events.map { ($0, sourceID) }
                 problems += result.rejected
                 skipped += result.skipped

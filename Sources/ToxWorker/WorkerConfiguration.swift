@@ -1,4 +1,5 @@
 import Foundation
+import KafkaClient
 import Yams
 
 /// Everything `toxd` can be told, with the defaults of DESIGN.md.
@@ -52,17 +53,9 @@ package struct WorkerConfiguration: Sendable, Equatable {
         self.brokers = brokers
     }
 
-    /// The librdkafka properties whose values are secrets and must never be printed.
-    package static let secretKafkaProperties: Set<String> = [
-        "sasl.password", "ssl.key.password", "ssl.keystore.password", "sasl.oauthbearer.client.secret",
-        "ssl.key.pem", "ssl_key",
-    ]
-
     /// A one-line description for the start-up log, with secrets redacted.
     package var redactedSummary: String {
-        let kafkaKeys = kafka.keys.sorted().map { key in
-            Self.secretKafkaProperties.contains(key) ? "\(key)=<redacted>" : "\(key)=\(kafka[key] ?? "")"
-        }
+        let kafkaKeys = KafkaPropertyRedaction.describe(kafka)
         return "brokers=\(brokers) group=\(group) guarantee=\(processingGuarantee.rawValue) "
             + "http=\(httpHost):\(httpPort) kafka=[\(kafkaKeys.joined(separator: ","))]"
     }

@@ -188,17 +188,14 @@ package final class WorkerPipeline: Service {
     // MARK: Inventory and time
 
     private func readInventory(_ reader: KafkaConsumer) async throws {
+        let records = InventoryRecordReader(configuration: configuration, metrics: metrics, logger: logger)
         var loaded = false
         for try await event in reader.events {
             switch event {
             case .messages(let batch):
                 for message in batch {
-                    guard let value = message.value, case .inventory(let item) = try? decodeEvent(value) else {
-                        logger.warning(
-                            "inventory record ignored: not a valid inventory event",
-                            metadata: ["kafka.topic": "\(message.topic)", "kafka.partition": "\(message.partition)", "kafka.offset": "\(message.offset)"])
-                        continue
-                    }
+                    // Invalid records are dead-lettered there (a tombstone is nil too).
+                    guard let item = await records.read(message) else { continue }
                     guard inventory.apply(item), loaded else { continue }
                     let cause = OutputCause.inventory(topic: message.topic, partition: message.partition, offset: message.offset)
                     for runner in runners.withLock({ Array($0.values) }) {
@@ -213,6 +210,7 @@ package final class WorkerPipeline: Service {
                 continue
             }
         }
+        await records.close()
     }
 
     /// Punctuation: every interval, each partition task checks its time-driven rules.

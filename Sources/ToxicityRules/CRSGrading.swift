@@ -9,6 +9,8 @@ struct OxygenClassification: Hashable, Sendable {
     var isMask: Bool
     var deviceFlowConflict: Bool
     var flowMissing: Bool
+    /// The device was not charted (`unknown`): the flow alone decided the tier.
+    var deviceUnknown = false
     /// Whether the classification compared the flow with the low-flow maximum.
     var comparedFlow: Bool
 
@@ -40,6 +42,16 @@ struct OxygenClassification: Hashable, Sendable {
             isMask = true
         case .cpap, .bipap, .mechanicalVentilation:
             tier = 4
+        case .unknown:
+            // Graded as a cannula would be: ≤ 6 L/min low flow, above high flow; no flow, no oxygen.
+            deviceUnknown = true
+            if let flow = support.flowLPerMin {
+                comparedFlow = true
+                tier = flow > Self.lowFlowMaximum ? 3 : flow > 0 ? 2 : 1
+            } else {
+                flowMissing = true
+                tier = 2
+            }
         }
     }
 
@@ -225,6 +237,7 @@ extension TimelineIndex {
                 flags.insert(.deviceFlowConflict)
             }
             if counted < oxygenClass.tier { flags.insert(.baselineOxygenExcluded) }
+            if oxygenClass.deviceUnknown, oxygenClass.tier > 1 { flags.insert(.oxygenDeviceUnknown) }
         } else {
             hypoxiaKnown = false
         }

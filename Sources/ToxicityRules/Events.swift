@@ -127,6 +127,8 @@ package enum OxygenDevice: String, Sendable, Hashable, CaseIterable {
     case cpap
     case bipap
     case mechanicalVentilation = "mechanical-ventilation"
+    /// Supplemental oxygen charted as a flow without its device: classified by the flow.
+    case unknown
 }
 
 /// A neurological assessment: ICE or CAPD and the other ICANS domains.

@@ -136,6 +136,8 @@ package struct GradeFlags: OptionSet, Hashable, Sendable {
     package static let developmentalDelay = GradeFlags(rawValue: 1 << 13)
     /// No infusion date: CRS onset taken from the first fever.
     package static let infusionUnknown = GradeFlags(rawValue: 1 << 14)
+    /// Oxygen flow charted without its device: classified by the flow alone (R-CRS-5, policy).
+    package static let oxygenDeviceUnknown = GradeFlags(rawValue: 1 << 15)
 
     static let names: [(GradeFlags, String)] = [
         (.feverWaived, "fever-waived"),
@@ -153,6 +155,7 @@ package struct GradeFlags: OptionSet, Hashable, Sendable {
         (.feverBeforeInfusion, "fever-before-infusion"),
         (.developmentalDelay, "developmental-delay"),
         (.infusionUnknown, "infusion-unknown"),
+        (.oxygenDeviceUnknown, "oxygen-device-unknown"),
     ]
 
     /// The kebab-case names of the flags set, in declaration order.

@@ -36,10 +36,17 @@ struct ConnectionOptions: ParsableArguments {
             throw .usage("--brokers HOST:PORT is required (or set TOXCTL_BROKERS)")
         }
         guard timeout > 0, timeout <= 600 else { throw .usage("--timeout must be between 0 and 600 seconds") }
-        return BrokerConnection(
+        let connection = BrokerConnection(
             bootstrapServers: try BrokerConnection.parseServers(text),
             requestTimeout: .milliseconds(Int64(timeout * 1000)),
             additionalConfig: try BrokerConnection.parseProperties(kafkaProperties))
+        if verbose {
+            // Only harmless property values are printed; every other one is <redacted>.
+            var properties = connection.additionalConfig
+            properties["bootstrap.servers"] = connection.bootstrapServers.joined(separator: ",")
+            CLI.err("toxctl: kafka " + KafkaPropertyRedaction.describe(properties).joined(separator: " "))
+        }
+        return connection
     }
 
     /// librdkafka's own log lines go to standard error only with `--verbose`.

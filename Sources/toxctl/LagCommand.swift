@@ -38,8 +38,8 @@ struct LagCommand: AsyncParsableCommand {
             report says so).
 
             Exit status: 0 within the limits; 1 when the total lag exceeds --max-lag or some partition is more \
-            than --max-lag-seconds behind (with --watch: in the last sample); 2 for bad usage, a missing topic or \
-            unreachable brokers (reported within --timeout seconds).
+            than --max-lag-seconds behind (with --watch: in the last sample); 2 for bad usage, a missing topic, a \
+            group without committed offsets (NOTFOUND) or unreachable brokers (reported within --timeout seconds).
 
             Examples:
               toxctl lag --brokers kafka-1:9092 --group toxd
@@ -119,6 +119,9 @@ struct LagCommand: AsyncParsableCommand {
                 if next > clock.now { try await Task.sleep(until: next, clock: clock) }
             }
             await admin.close()
+            if let last, last.status == .notFound {
+                throw OpsError.usage("group \(group) has committed no offset on these topics (NOTFOUND)")
+            }
             if let last, last.exceedsLimits {
                 throw OpsError.problems(last.limitViolations.joined(separator: "; "))
             }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ToxWorker
 
 /// `toxctl`: the ToxWatch operations command line.
 @main
@@ -17,6 +18,7 @@ struct Toxctl: AsyncParsableCommand {
               toxctl lag --brokers 127.0.0.1:40155 --watch 10
               toxctl dlq list --brokers 127.0.0.1:40155 --since 6h
             """,
+        version: ToxWatchVersion.line(command: "toxctl"),
         subcommands: [
             DevBrokerCommand.self, DecodeCommand.self, EvaluateCommand.self, ProtocolsCommand.self, LagCommand.self,
             TopicsCommand.self, DeadLetterCommand.self, LoadCommand.self, ShortageCommand.self, ChartCommand.self,

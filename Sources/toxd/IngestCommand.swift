@@ -27,7 +27,8 @@ struct IngestCommand: AsyncParsableCommand {
             second signal exits at once. /health and /metrics on --http-port.
 
             Example:
-              toxd ingest --brokers localhost:9092 --hl7-topic hl7.inbound.v1 --fhir-topic fhir.inbound.v1
+              toxd ingest --brokers localhost:9092 \\
+                --hl7-topic hl7.inbound.v1 --fhir-topic fhir.inbound.v1
             """
     )
 

@@ -19,6 +19,7 @@ struct Toxd: AsyncParsableCommand {
 
             \(WorkerCommand.optionSummary)
             """,
+        version: ToxWatchVersion.line(command: "toxd"),
         subcommands: [WorkerCommand.self, IngestCommand.self],
         defaultSubcommand: WorkerCommand.self
     )

@@ -29,7 +29,11 @@ struct DeadLetterTests {
     @Test func recordCarriesReasonFieldAndCoordinates() throws {
         let record = try Self.sample()
         #expect(record.reason == .outOfRange)
-        #expect(record.error == .init(field: "temperatureC", message: "temperatureC: 60 is outside 25–45 °C"))
+        #expect(
+            record.error
+                == .init(
+                    field: "temperatureC",
+                    message: "temperatureC: out of range: expected 25–45 °C [value: 2 bytes, sha256:39fa9ec190eee7b6]"))
         #expect(record.id == "cart.vitals.v1/3/1042")
         #expect(DeadLetterRecord.topic == "cart.dlq.v1")
     }

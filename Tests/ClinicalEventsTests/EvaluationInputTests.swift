@@ -67,14 +67,19 @@ struct EvaluationInputTests {
     @Test(
         "invalid inputs name the bad field by JSON path",
         arguments: [
-            Invalid(file: "invalid-temperature", message: "events[3].temperatureC: 60 is outside 25–45 °C"),
+            Invalid(
+                file: "invalid-temperature",
+                message: "events[3].temperatureC: out of range: expected 25–45 °C [value: 2 bytes, sha256:39fa9ec190eee7b6]"
+            ),
             Invalid(
                 file: "invalid-patient-mismatch",
-                message: "events[1].patientId: 'someone-else' is not the patient's id (patient.patientId)"
+                message:
+                    "events[1].patientId: is not the patient's id (patient.patientId) [value: 12 bytes, sha256:2cd7e476b240e946]"
             ),
             Invalid(
                 file: "invalid-inventory-in-events",
-                message: "events[4].type: 'inventory' is not one of patient, vitals, neuro, lab, finding, medication"
+                message: "events[4].type: unknown value: expected one of patient, vitals, neuro, lab, finding, medication "
+                    + "[value: 9 bytes, sha256:b11a85b296a90afc]"
             ),
         ]
     )
@@ -104,7 +109,7 @@ struct EvaluationInputTests {
         )
         #expect(
             decodingError { () throws(EventDecodingError) in try EvaluationInput.decode(wrongPatient) }?.description
-                == "patient.type: 'vitals' is not one of patient"
+                == "patient.type: unknown value: expected one of patient [value: 6 bytes, sha256:e6978aa4de206ac1]"
         )
         let eventsNotArray = Data(
             #"{"patient": {"type": "patient", "eventId": "a", "patientId": "p", "occurredAt": "2026-03-02T06:00:00Z", "allergies": []}, "events": {}}"#

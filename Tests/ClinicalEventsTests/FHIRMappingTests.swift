@@ -168,7 +168,7 @@ struct FHIRMappingTests {
                     eventId: "Observation/wt-1",
                     patientId: "MRN00123",
                     occurredAt: try utc("2026-03-01T15:00:00Z"),
-                    weightKg: 71.4 * 0.45359237
+                    weightKg: 32.39  // 71.4 lb, rounded to 0.01 kg
                 ),
             ]
         )
@@ -253,8 +253,9 @@ struct FHIRMappingTests {
         #expect(result.events.isEmpty)
         #expect(
             result.rejected.map(\.description) == [
-                "entry[0].resource.medicationCodeableConcept.coding: '61x865' is not an RxNorm RXCUI (digits)",
-                "entry[1].resource.birthDate: '2027-01-01' is after the time of the record",
+                "entry[0].resource.medicationCodeableConcept.coding: is not an RxNorm RXCUI (digits) "
+                    + "[value: 6 bytes, sha256:7cb90b9eeb8d0093]",
+                "entry[1].resource.birthDate: is after the time of the record [value: 10 bytes, sha256:56bb7ffbcf7166a9]",
                 "entry[2].resource.id: required field is missing",
             ]
         )
@@ -284,9 +285,12 @@ struct FHIRMappingTests {
         #expect(result.vitals.map(\.heartRate) == [90])
         #expect(
             result.rejected.map(\.description) == [
-                "entry[0].resource.effectiveDateTime: '2026-03-02T06:00:00' has no UTC offset (add Z or ±hh:mm)",
-                "entry[1].resource.valueQuantity.value: 60 is outside 25–45 °C",
-                "entry[3].resource.valueQuantity.comparator: '<' is a bound, not a value (not representable)",
+                "entry[0].resource.effectiveDateTime: has no UTC offset (add Z or ±hh:mm) "
+                    + "[value: 19 bytes, sha256:b298d9bd0d953a9e]",
+                "entry[1].resource.valueQuantity.value: out of range: expected 25–45 °C "
+                    + "[value: 2 bytes, sha256:39fa9ec190eee7b6]",
+                "entry[3].resource.valueQuantity.comparator: is a bound, not a value (not representable) "
+                    + "[value: 1 byte, sha256:dabd3aff769f07eb]",
                 "entry[4].resource.subject: required field is missing",
             ]
         )

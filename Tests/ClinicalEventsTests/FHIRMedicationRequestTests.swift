@@ -89,7 +89,11 @@ enum FHIRShape {
         if (json["medicationCodeableConcept"] == nil) == (json["medicationReference"] == nil) {
             found.append("exactly one medication[x]")
         }
-        if (json["subject"] as? [String: Any])?["reference"] == nil { found.append("subject.reference (1..1)") }
+        // subject is 1..1; a Reference is literal (`reference`) or logical (`identifier`).
+        let subject = json["subject"] as? [String: Any]
+        if subject?["reference"] == nil, (subject?["identifier"] as? [String: Any])?["value"] == nil {
+            found.append("subject.reference (1..1)")
+        }
         for dosage in json["dosageInstruction"] as? [[String: Any]] ?? [] {
             if let repeatElement = (dosage["timing"] as? [String: Any])?["repeat"] as? [String: Any] {
                 if !periodUnits.contains(repeatElement["periodUnit"] as? String ?? "") {
@@ -196,6 +200,15 @@ struct FHIRMedicationRequestTests {
 
         let json = try Self.json(.medicationRequest(request))
         #expect(FHIRShape.medicationRequestProblems(json).isEmpty, "\(FHIRShape.medicationRequestProblems(json))")
+
+        // Issue 15.15: a patient id that is not a FHIR id would make `Patient/<id>` invalid R4.
+        var other = output
+        other.patientId = "MRN 00123/45_ü"
+        let logical = try #require(AnakinraFHIR.medicationRequest(for: other, protocol: anakinraProtocol))
+        #expect(logical.subject.reference == nil)
+        #expect(logical.subject.identifier?.value == "MRN 00123/45_ü")
+        let logicalJSON = try Self.json(.medicationRequest(logical))
+        #expect(FHIRShape.medicationRequestProblems(logicalJSON).isEmpty)
         // Reads back as written.
         #expect(
             try JSONDecoder().decode(

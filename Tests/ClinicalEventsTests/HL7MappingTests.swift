@@ -101,7 +101,8 @@ struct HL7MappingTests {
         #expect(labs[3] == lab(4, .platelets, "777-3", 80, 400))
         #expect(labs[4].test == .bilirubin)
         #expect(abs(labs[4].value - 2.0) < 1e-12)
-        #expect(abs((labs[4].upperLimitOfNormal ?? 0) - 20.5 / 17.1) < 1e-12)
+        // Converted values keep 0.001 of the unit: 20.5 µmol/L / 17.1 = 1.19883… → 1.199 mg/dL.
+        #expect(labs[4].upperLimitOfNormal == 1.199)
         #expect(labs[5].test == .creatinine)
         #expect(abs(labs[5].value - 1.0) < 1e-12)
         #expect(labs[6] == lab(7, .alt, "1742-6", 320, 40))
@@ -116,7 +117,9 @@ struct HL7MappingTests {
         // AST in µkat/L: unknown unit, rejected alone; CRP ">300": a bound, rejected alone.
         #expect(result.rejected.map(\.reason) == [.unknownUnit, .invalidValue])
         #expect(result.rejected.first?.field == "OBX-6 (segment 15)")
-        #expect(result.rejected.first?.description.contains("'ukat/L'") == true)
+        // The unit is named by its length and digest, never quoted.
+        #expect(result.rejected.first?.description.contains("ukat") == false)
+        #expect(result.rejected.first?.description.contains("[value: 6 bytes, sha256:") == true)
         #expect(result.rejected.last?.field == "OBX-5 (segment 16)")
     }
 
@@ -151,7 +154,7 @@ struct HL7MappingTests {
         #expect(patient.occurredAt == (try utc("2026-03-02T11:00:00Z")))
         #expect(patient.birthDate == (try utc("2015-06-30T00:00:00Z")))
         #expect(patient.sex == .female)
-        #expect(abs((patient.weightKg ?? 0) - 32.386495218) < 1e-9)
+        #expect(patient.weightKg == 32.39)  // 71.4 lb, rounded to 0.01 kg
         #expect(patient.heightCm == 139)
         #expect(patient.allergies == ["e-coli-derived-protein", "anakinra"])
         #expect(patient.site == "CNH")
@@ -175,7 +178,7 @@ struct HL7MappingTests {
                     eventId: "ADT0002#2",
                     patientId: "MRN00999",
                     occurredAt: try utc("2026-03-08T12:00:00Z"),
-                    weightKg: 112 * 0.028349523125
+                    weightKg: 3.18  // 112 oz = 3.175146… kg, rounded to 0.01 kg
                 ),
             ]
         )
@@ -347,10 +350,24 @@ struct HL7MappingTests {
         #expect(result.skipped.count == (c.used ? 0 : 1))
     }
 
-    @Test func oxygenFlowWithoutDeviceIsRejectedButTheRestOfTheVitalsKept() throws {
+    /// Issue 15.13: real feeds chart an O2 flow without the device; it is supplemental oxygen of
+    /// unknown device, the flow kept (it was rejected).
+    @Test func oxygenFlowWithoutDeviceIsSupplementalOxygenOfUnknownDevice() throws {
         let t = "|||||F|||20260302080000+0100"
         let result = try HL7Adapter.decode(
             message: message(msh, pid, "OBX|1|NM|8867-4^HR^LN||90|/min" + t, "OBX|2|NM|3151-8^O2 flow^LN||6|L/min" + t)
+        )
+        #expect(result.rejected.isEmpty, "\(result.rejected)")
+        #expect(result.vitals.map(\.heartRate) == [90])
+        #expect(result.vitals.first?.oxygen == OxygenSupport(device: .unknown, flowLPerMin: 6))
+        let json = String(decoding: try #require(result.events.first).encoded(), as: UTF8.self)
+        #expect(json.contains(#""oxygen":{"device":"unknown","flowLPerMin":6}"#))
+    }
+
+    @Test func fio2WithoutDeviceOrFlowIsRejectedButTheRestOfTheVitalsKept() throws {
+        let t = "|||||F|||20260302080000+0100"
+        let result = try HL7Adapter.decode(
+            message: message(msh, pid, "OBX|1|NM|8867-4^HR^LN||90|/min" + t, "OBX|2|NM|3150-0^FiO2^LN||40|%" + t)
         )
         #expect(result.vitals.map(\.heartRate) == [90])
         #expect(result.vitals.first?.oxygen == nil)
@@ -375,7 +392,10 @@ struct HL7MappingTests {
     @Test func impossibleValuesNameFieldValueAndRange() throws {
         let t = "|||||F|||20260302080000+0100"
         let result = try HL7Adapter.decode(message: message(msh, pid, "OBX|1|NM|8310-5^Temp^LN||140|[degF]" + t))
-        #expect(result.rejected.map(\.description) == ["OBX-5 (segment 3): 60 is outside 25–45 °C"])
+        #expect(
+            result.rejected.map(\.description) == [
+                "OBX-5 (segment 3): out of range: expected 25–45 °C [value: 2 bytes, sha256:39fa9ec190eee7b6]"
+            ])
     }
 
     @Test func fio2PercentBecomesAFractionAndDeviceSynonymsAreRead() throws {

@@ -55,8 +55,10 @@ struct InputDecoderTests {
         let report = try InputDecoder.decode(Array(one) + [0x0A] + Array(two) + [0x0A, 0x0A, 0x7B, 0x0A])
         #expect(report.format == .fhir)
         #expect(report.units == 3)
-        #expect(report.events.count == 2)
-        #expect(report.failed.map(\.unit) == [3])
+        // One patient, one time: the two lines are one bundle, so one vitals event (temperature and
+        // blood pressure together, as in a Bundle); the bad line is named by its line number.
+        #expect(report.events.count == 1)
+        #expect(report.failed.map(\.unit) == [4])
     }
 
     @Test func contractJSONLines() throws {
@@ -71,6 +73,9 @@ struct InputDecoderTests {
         let report = try InputDecoder.decode(Array((lines + [bad]).joined(separator: Data([0x0A]))))
         #expect(report.format == .json)
         #expect(report.events.count == lines.count)
-        #expect(report.failed.map(\.error.description) == ["temperatureC: 60 is outside 25–45 °C"])
+        #expect(
+            report.failed.map(\.error.description) == [
+                "temperatureC: out of range: expected 25–45 °C [value: 2 bytes, sha256:39fa9ec190eee7b6]"
+            ])
     }
 }

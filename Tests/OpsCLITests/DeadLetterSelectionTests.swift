@@ -134,3 +134,56 @@ struct DeadLetterSelectionTests {
         #expect(Self.letters[0].jsonLine(showKeys: true).contains(Data("MRN001".utf8).base64EncodedString()))
     }
 }
+
+/// Issue 18.10: `toxctl dlq list` prints what records hold with control characters escaped, and
+/// each dead letter once (copies share its id).
+@Suite("Dead-letter listings: escapes and copies")
+struct DeadLetterListingTests {
+    static func stored(offset: Int64, field: String, message: String, key: String, topic: String = "cart.vitals.v1")
+        -> StoredDeadLetter
+    {
+        let record = DeadLetterRecord(
+            reason: .wrongType, error: .init(field: field, message: message),
+            source: .init(topic: topic, partition: 0, offset: 9), originalKey: Data(key.utf8),
+            originalValue: Data("{}".utf8), originalHeaders: [], deadLetteredAt: Date(timeIntervalSince1970: 1_772_438_400))
+        return StoredDeadLetter(partition: 0, offset: offset, timestamp: nil, value: Array((try? record.encoded()) ?? Data()))
+    }
+
+    /// What a record written by an older toxd, or another writer, may hold.
+    static let hostile = stored(
+        offset: 0, field: "temperatureC\u{1B}[2J", message: "temperatureC: expected a number, found \"\u{1B}]0;owned\u{07}\u{9B}31m\u{202E}\"",
+        key: "MRN\u{0}1\u{1B}[31m")
+
+    @Test("the table escapes control characters in every cell, keys included")
+    func tableEscapes() {
+        for showKeys in [false, true] {
+            let text = DeadLetterRendering.list([Self.hostile], scanned: 1, showKeys: showKeys, messageWidth: 200)
+            #expect(!text.unicodeScalars.contains { $0.value < 0x20 && $0 != "\n" }, "\(text.debugDescription)")
+            #expect(!text.unicodeScalars.contains { (0x7F...0x9F).contains($0.value) || $0.value == 0x202E })
+            #expect(text.contains("temperatureC\\x1B[2J"))
+            #expect(text.contains("\\x9B31m\\u{202E}"))
+            if showKeys { #expect(text.contains("MRN\\x001\\x1B[31m")) }
+        }
+    }
+
+    @Test("--json lines escape them as \\uXXXX: the same JSON value, safe on a terminal")
+    func jsonEscapes() throws {
+        let line = Self.hostile.jsonLine(showKeys: true)
+        #expect(!line.unicodeScalars.contains { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) || $0.value == 0x202E })
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        let record = try #require(object["record"] as? [String: Any])
+        #expect((record["error"] as? [String: Any])?["field"] as? String == "temperatureC\u{1B}[2J")
+    }
+
+    @Test("copies of one dead letter (same id) are listed once and counted")
+    func copiesListedOnce() {
+        let copy = { (offset: Int64) in
+            Self.stored(offset: offset, field: "unitsOnHand", message: "unitsOnHand: out of range", key: "cnh/anakinra",
+                topic: "pharmacy.inventory.v1")
+        }
+        let text = DeadLetterRendering.list([copy(0), copy(1), copy(2)], scanned: 3)
+        #expect(text.components(separatedBy: "pharmacy.inventory.v1[0]@9").count == 2, "\(text)")
+        #expect(text.contains("1 of 3 dead letter(s) shown"))
+        #expect(text.contains("2 more record(s) are copies of a dead letter shown"))
+    }
+}

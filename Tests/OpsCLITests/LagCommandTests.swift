@@ -162,10 +162,23 @@ struct LagCommandTests {
         #expect(missing.status == 2)
         #expect(missing.stderr.contains("--brokers HOST:PORT is required"))
         let cluster = Ops.shared
-        let fromEnvironment = try await Ops.toxctl(["lag"], environment: ["TOXCTL_BROKERS": cluster.bootstrapServers])
-        #expect(fromEnvironment.status == 0, "\(fromEnvironment.stderr)")
-        #expect(fromEnvironment.stdout.contains("cart.patient.v1"))
+        let fromEnvironment = try await Ops.toxctl(
+            ["lag", "--group", Ops.unique("nosuchgroup")], environment: ["TOXCTL_BROKERS": cluster.bootstrapServers])
+        #expect(fromEnvironment.stdout.contains("cart.patient.v1"), "\(fromEnvironment.stderr)")
         #expect(fromEnvironment.stdout.contains("NOTFOUND"))
+    }
+
+    /// Issue 15.12: a group that committed nothing (a misspelt --group) said NOTFOUND and exited 0.
+    @Test("a group without committed offsets is NOTFOUND and exits 2, also as JSON")
+    func notFoundExitsTwo() async throws {
+        let cluster = Ops.shared
+        let group = Ops.unique("nosuchgroup")
+        for extra in [[], ["--json"]] {
+            let result = try await Ops.toxctl(["lag", "--brokers", cluster.bootstrapServers, "--group", group] + extra)
+            #expect(result.status == 2, "\(result.stderr)")
+            #expect(result.stdout.contains("NOTFOUND"))
+            #expect(result.stderr.contains("group \(group) has committed no offset on these topics (NOTFOUND)"))
+        }
     }
 
     @Test("colour only when asked on a pipe (FORCE_COLOR), never with NO_COLOR")

@@ -113,6 +113,10 @@ struct ShortageTests {
         #expect(advice.assessedAt == Self.t0)
         #expect(ShortageAdvice.decode(Array("{\"type\":\"toxicity-grades\"}".utf8)) == nil)
         #expect(ShortageAdvice.decode(Array("nonsense".utf8)) == nil)
+        // Needs past any patient's 24 hours are not advice: two of them would overflow the totals.
+        for need in ["{\"units\":9223372036854775807}", "{\"doses\":-1}", "{\"mg\":1e300}"] {
+            #expect(ShortageAdvice.decode(try Self.record("P9", site: "cnh", need: need, at: Self.t0)) == nil, "\(need)")
+        }
     }
 
     @Test("against the embedded cluster: totals, JSON, exit 1 on a shortfall")
@@ -135,6 +139,13 @@ struct ShortageTests {
             ProducerRecord(topic: topic, key: Array("P2".utf8), value: try Self.record("P2", site: "cnh", need: "{\"mg\":300,\"doses\":3}", at: Self.t0)),
             ProducerRecord(topic: topic, key: Array("P3".utf8), value: try Self.record("P3", site: "chop", need: "{\"mg\":100,\"doses\":1,\"units\":1}", at: Self.t0)),
             ProducerRecord(topic: topic, key: Array("P4".utf8), value: Array("not advice".utf8)),
+            // Issue 18.5: inventory records that are not inventory events (no status; not JSON at all)
+            // were skipped silently; they are counted (toxd dead-letters them). The second is the
+            // latest record of cnh/anakinra: its line uses the one before, and says so.
+            ProducerRecord(
+                topic: ToxWatchTopics.inventory, key: Array("cnh/tocilizumab".utf8),
+                value: Array(#"{"type":"inventory","eventId":"x","occurredAt":"2026-03-02T07:00:00Z","site":"cnh","drug":"tocilizumab"}"#.utf8)),
+            ProducerRecord(topic: ToxWatchTopics.inventory, key: Array("cnh/anakinra".utf8), value: Array("anakinra: 1 box".utf8)),
         ])
         await producer.close()
         let json = try await Ops.toxctl(["shortage", "--brokers", cluster.bootstrapServers, "--site", "cnh", "--json"])
@@ -150,9 +161,15 @@ struct ShortageTests {
         #expect(line["unitsOnHand"] as? Int == 3)
         #expect(line["shortfall"] as? Int == 2)
         #expect(document["unreadable"] as? Int == 1)
+        #expect(document["unreadableInventory"] as? Int == 2)
+        #expect(document["staleInventoryKeys"] as? [String] == ["cnh/anakinra"])
+        let table = try await Ops.toxctl(["shortage", "--brokers", cluster.bootstrapServers, "--site", "cnh"])
+        #expect(table.stdout.contains("2 inventory records could not be read"), "\(table.stdout)")
+        #expect(table.stdout.contains("The latest inventory record of cnh/anakinra could not be read"))
         let chop = try await Ops.toxctl(["shortage", "--brokers", cluster.bootstrapServers, "--site", "chop"])
         #expect(chop.status == 0, "\(chop.stderr)")
         #expect(chop.stdout.contains("anakinra"))
+        #expect(!chop.stdout.contains("The latest inventory record"))
         #expect(try await Ops.toxctl(["shortage", "--help"]).stdout.contains("Example"))
         withExtendedLifetime(cluster) {}
     }

@@ -12,6 +12,9 @@ import ToxWatchBenchmarkSupport
 //       evaluations per second of every run, their median and spread (min, max), as JSON.
 //   toxbench loop COURSE --what W --iterations N
 //       Runs W N times and exits (for profilers: valgrind --tool=callgrind toxbench loop …).
+//   toxbench hl7 SHAPE SIZE [--runs N] [--seconds S]
+//       The HL7 v2 decoder on one large message (SHAPE repetitions: PID-3 repeated SIZE times;
+//       observations: SIZE OBX): decodes per second and MB/s of every run, their median, as JSON.
 
 func fail(_ message: String) -> Never {
     FileHandle.standardError.write(Data("toxbench: \(message)\n".utf8))
@@ -102,6 +105,43 @@ case "rules":
         "minPerSec": (sorted.first ?? 0).rounded(), "maxPerSec": (sorted.last ?? 0).rounded(),
         "spreadPercent": ((((sorted.last ?? 0) - (sorted.first ?? 0)) / median) * 1000).rounded() / 10,
         "checksum": sink & 0xffff,
+    ]))
+
+case "hl7":
+    guard arguments.count >= 3, let shape = HL7Workload.Shape(rawValue: arguments[1]), let size = Int(arguments[2]),
+        size > 0
+    else { fail("usage: toxbench hl7 repetitions|observations SIZE [--runs N] [--seconds S]") }
+    let workload: HL7Workload
+    do {
+        workload = try HL7Workload(shape: shape, size: size)
+    } catch {
+        fail("\(error)")
+    }
+    let runs = Int(option("--runs", in: arguments) ?? "5") ?? 5
+    let seconds = Double(option("--seconds", in: arguments) ?? "1") ?? 1
+    let clock = ContinuousClock()
+    var sink = 0
+    var rates: [Double] = []
+    for _ in 0..<(runs + 1) {
+        var count = 0
+        let start = clock.now
+        let end = start + .milliseconds(Int(seconds * 1000))
+        var now = start
+        repeat {
+            sink &+= (try? workload.decode()) ?? 0
+            count += 1
+            now = clock.now
+        } while now < end
+        let elapsed = now - start
+        rates.append(Double(count) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18))
+    }
+    rates.removeFirst()  // the first run warms up
+    let median = rates.sorted()[rates.count / 2]
+    print(json([
+        "shape": shape.rawValue, "size": size, "bytes": workload.message.count,
+        "decodesPerSec": (median * 10).rounded() / 10,
+        "mbPerSec": (median * Double(workload.message.count) / 1e6 * 100).rounded() / 100,
+        "runs": rates.map { ($0 * 10).rounded() / 10 }, "checksum": sink & 0xffff,
     ]))
 
 case "loop":

@@ -47,8 +47,8 @@ package enum AnakinraFHIR {
     ///
     /// - Parameters:
     ///   - output: The recommendation with its envelope (its `id` becomes the resource's identifier
-    ///     and the `output-id` extension; `patientId` the subject `Patient/<id>`; `assessedAt`
-    ///     `authoredOn`).
+    ///     and the `output-id` extension; `patientId` the subject `Patient/<id>`, or the subject's
+    ///     `identifier` when it is not a FHIR id; `assessedAt` `authoredOn`).
     ///   - anakinraProtocol: The protocol the recommendation used, for the caps
     ///     (`maxDosePerPeriod` from its daily cap, `maxDosePerAdministration` from its per-dose cap).
     ///     Without it, only caps that changed the dose (the recommendation's `caps`) are stated.
@@ -118,7 +118,7 @@ package enum AnakinraFHIR {
                     ])
             ],
             medicationCodeableConcept: medication,
-            subject: FHIRReference(reference: "Patient/\(output.patientId)"),
+            subject: patientReference(output.patientId),
             supportingInformation: supportingInformation(body.inputEventIds),
             authoredOn: ISO8601Timestamp.format(output.assessedAt),
             requester: FHIRReference(display: "ToxWatch decision support"),
@@ -233,6 +233,24 @@ package enum AnakinraFHIR {
         }
     }
 
+    /// The subject: `Patient/<id>` when the patient id is a FHIR id, else a logical reference by
+    /// identifier (`MRN 00123/45_ü` in a literal reference would make the resource invalid R4).
+    static func patientReference(_ patientId: String) -> FHIRReference {
+        if isFHIRId(patientId) { return FHIRReference(reference: "Patient/\(patientId)") }
+        return FHIRReference(
+            type: "Patient",
+            identifier: FHIRIdentifier(system: FHIRSystems.patientIdentifier, value: patientId)
+        )
+    }
+
+    /// FHIR's id syntax: `[A-Za-z0-9\-\.]{1,64}`.
+    static func isFHIRId(_ id: some StringProtocol) -> Bool {
+        (1...64).contains(id.utf8.count)
+            && id.utf8.allSatisfy { b in
+                (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == 0x2D || b == 0x2E
+            }
+    }
+
     /// `Type/id` or `Type/id/_history/v` with FHIR's id syntax (`[A-Za-z0-9-.]{1,64}`).
     static func isFHIRLiteralReference(_ text: String) -> Bool {
         let parts = text.split(separator: "/", omittingEmptySubsequences: false)
@@ -241,10 +259,7 @@ package enum AnakinraFHIR {
             type.allSatisfy({ $0.isASCII && $0.isLetter })
         else { return false }
         let ids = parts.count == 2 ? [parts[1]] : [parts[1], parts[3]]
-        return ids.allSatisfy { id in
-            (1...64).contains(id.count)
-                && id.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == ".") }
-        }
+        return ids.allSatisfy { isFHIRId($0) }
     }
 
     static func noProposalOutcome(for output: AnakinraRecommendationOutput) -> FHIROperationOutcome {

@@ -14,20 +14,22 @@ package enum FHIRAdapter {
     ///
     /// - Throws: ``EventDecodingError`` when the bytes are not a JSON object with `resourceType`.
     package static func decode(_ json: Data) throws(EventDecodingError) -> AdapterResult {
+        try checkJSONKeysAreUnique(json)
         let root: JSONValue
         do {
             root = try JSONDecoder().decode(JSONValue.self, from: json)
         } catch {
-            throw EventDecodingError(decoding: error)
+            throw EventDecodingError(decoding: error, json: json)
         }
         var mapper = try FHIRMapper(root: JSONNode(value: root, path: ""))
         return mapper.run()
     }
 }
 
-private struct FHIRMapper {
+/// Maps the resources of one document (or one NDJSON group, ``FHIRBulkData``) to events.
+struct FHIRMapper {
     /// Resources in document order, with the entry's fullUrl.
-    var resources: [(node: JSONNode, fullUrl: String?)] = []
+    let resources: [(node: JSONNode, fullUrl: String?)]
     let bundleTimestamp: Date?
     var result = AdapterResult()
 
@@ -35,9 +37,22 @@ private struct FHIRMapper {
     var vitalsGroups: [(group: VitalsGroup, patientId: String, eventId: String)] = []
     var neuroGroups: [(group: NeuroGroup, eventId: String)] = []
     var bodyGroups: [(group: BodyGroup, patientId: String, eventId: String)] = []
+    /// Where each (patient, time) group is in the arrays above: one lookup per observation.
+    var groupIndex: [GroupKey: Int] = [:]
+    /// Lookups by reference, built once, so that resolving a reference never scans the document.
+    let resourceByFullUrl: [String: Int]
+    let fullUrlByPath: [String: String]
+    let medicationByReference: [String: Int]
 
     enum Slot {
         case vitals(Int), neuro(Int), body(Int), event(ClinicalEvent)
+    }
+
+    struct GroupKey: Hashable {
+        enum Kind: Hashable { case vitals, neuro, body }
+        var kind: Kind
+        var patientId: String
+        var time: Date
     }
 
     init(root: JSONNode) throws(EventDecodingError) {
@@ -46,15 +61,41 @@ private struct FHIRMapper {
         }
         guard let type = try root.string("resourceType") else { throw .missingField(path: "resourceType") }
         if type == "Bundle" {
-            bundleTimestamp = try Self.optionalTime(root, "timestamp")
+            var resources: [(node: JSONNode, fullUrl: String?)] = []
             for entry in try root.array("entry") {
                 guard let resource = try entry.object("resource") else { continue }
                 resources.append((resource, try entry.string("fullUrl")))
             }
+            self.init(resources: resources, bundleTimestamp: try Self.optionalTime(root, "timestamp"))
         } else {
-            bundleTimestamp = nil
-            resources = [(root, nil)]
+            self.init(resources: [(root, nil)], bundleTimestamp: nil)
         }
+    }
+
+    /// A mapper over resources gathered from elsewhere (the lines of an NDJSON export).
+    init(resources: [(node: JSONNode, fullUrl: String?)], bundleTimestamp: Date?) {
+        self.resources = resources
+        self.bundleTimestamp = bundleTimestamp
+        var byFullUrl: [String: Int] = [:]
+        var fullUrlByPath: [String: String] = [:]
+        var medications: [String: Int] = [:]
+        for (index, (node, fullUrl)) in resources.enumerated() {
+            if let fullUrl {
+                if byFullUrl[fullUrl] == nil { byFullUrl[fullUrl] = index }
+                fullUrlByPath[node.path] = fullUrl
+            }
+            if (try? node.string("resourceType")) == "Medication" {
+                if let fullUrl, medications[fullUrl] == nil { medications[fullUrl] = index }
+                if let id = try? node.string("id"), medications["Medication/" + id] == nil {
+                    medications["Medication/" + id] = index
+                }
+            } else if let fullUrl, medications[fullUrl] == nil {
+                medications[fullUrl] = index
+            }
+        }
+        resourceByFullUrl = byFullUrl
+        self.fullUrlByPath = fullUrlByPath
+        medicationByReference = medications
     }
 
     mutating func run() -> AdapterResult {
@@ -112,12 +153,20 @@ private struct FHIRMapper {
     /// its id, so the version tells the engine it is a new event).
     func eventId(_ node: JSONNode) throws(EventDecodingError) -> String {
         let type = try node.string("resourceType") ?? "Resource"
-        guard let id = try node.string("id") else {
-            if let fullUrl = resources.first(where: { $0.node.path == node.path })?.fullUrl { return fullUrl }
+        let eventId: String
+        if let id = try node.string("id") {
+            if let version = try node.object("meta")?.string("versionId") {
+                eventId = "\(type)/\(id)/_history/\(version)"
+            } else {
+                eventId = "\(type)/\(id)"
+            }
+        } else if let fullUrl = fullUrlByPath[node.path] {
+            eventId = fullUrl
+        } else {
             throw .missingField(path: node.path("id"))
         }
-        if let version = try node.object("meta")?.string("versionId") { return "\(type)/\(id)/_history/\(version)" }
-        return "\(type)/\(id)"
+        try InputIdentifier.check(eventId, path: node.path("id"))
+        return eventId
     }
 
     func patientResourceId(_ node: JSONNode) throws(EventDecodingError) -> String? {
@@ -129,8 +178,14 @@ private struct FHIRMapper {
     /// `urn:uuid:` reference resolved through the entry's Patient, or `identifier.value`.
     func patientId(_ node: JSONNode, field: String) throws(EventDecodingError) -> String {
         guard let reference = try node.object(field) else { throw .missingField(path: node.path(field)) }
+        let id = try referencedPatientId(reference)
+        try InputIdentifier.check(id, path: reference.path)
+        return id
+    }
+
+    private func referencedPatientId(_ reference: JSONNode) throws(EventDecodingError) -> String {
         if let text = try reference.string("reference") {
-            if let entry = resources.first(where: { $0.fullUrl == text }), let id = try patientResourceId(entry.node) {
+            if let index = resourceByFullUrl[text], let id = try patientResourceId(resources[index].node) {
                 return id
             }
             let parts = text.split(separator: "/")
@@ -282,7 +337,7 @@ private struct FHIRMapper {
         let (raw, conversion, path) = try quantityValue(node, accepted: quantity.acceptedSpellings) {
             quantity.conversion(for: $0)
         }
-        let value = conversion.apply(raw)
+        let value = conversion.apply(raw, decimals: quantity.decimals)
         guard range.contains(value) else { throw .outOfRange(path: path, value: value, range: range) }
         return (value, path)
     }
@@ -355,7 +410,7 @@ private struct FHIRMapper {
         let (raw, conversion, path) = try quantityValue(node, accepted: accepted) {
             LabUnits.lenientConversion(for: test, unit: $0)
         }
-        let value = conversion.apply(raw)
+        let value = conversion.apply(raw, decimals: LabUnits.decimals)
         guard PlausibleRange.lab(test).contains(value) else {
             throw .outOfRange(path: path, value: value, range: .lab(test))
         }
@@ -365,9 +420,9 @@ private struct FHIRMapper {
         {
             let unit = try high.firstString("code", "unit") ?? ""
             if let highConversion = LabUnits.lenientConversion(for: test, unit: unit),
-                PlausibleRange.lab(test).contains(highConversion.apply(number))
+                PlausibleRange.lab(test).contains(highConversion.apply(number, decimals: LabUnits.decimals))
             {
-                upper = highConversion.apply(number)
+                upper = highConversion.apply(number, decimals: LabUnits.decimals)
             } else {
                 result.skip(high.path, "reference range high \(formatNumber(number)) \(unit) cannot be read")
             }
@@ -390,20 +445,18 @@ private struct FHIRMapper {
     }
 
     mutating func vitalsGroupIndex(patientId: String, at date: Date, eventId: String) -> Int {
-        if let index = vitalsGroups.firstIndex(where: { $0.patientId == patientId && $0.group.occurredAt == date }) {
-            return index
-        }
+        let key = GroupKey(kind: .vitals, patientId: patientId, time: date)
+        if let index = groupIndex[key] { return index }
+        groupIndex[key] = vitalsGroups.count
         vitalsGroups.append((VitalsGroup(group: patientId, occurredAt: date), patientId, eventId))
         slots.append(.vitals(vitalsGroups.count - 1))
         return vitalsGroups.count - 1
     }
 
     mutating func neuroGroupIndex(patientId: String, at date: Date, eventId: String) -> Int {
-        if let index = neuroGroups.firstIndex(where: {
-            $0.group.event.patientId == patientId && $0.group.event.occurredAt == date
-        }) {
-            return index
-        }
+        let key = GroupKey(kind: .neuro, patientId: patientId, time: date)
+        if let index = groupIndex[key] { return index }
+        groupIndex[key] = neuroGroups.count
         neuroGroups.append(
             (
                 NeuroGroup(
@@ -417,196 +470,12 @@ private struct FHIRMapper {
     }
 
     mutating func bodyGroupIndex(patientId: String, at date: Date, eventId: String) -> Int {
-        if let index = bodyGroups.firstIndex(where: { $0.patientId == patientId && $0.group.occurredAt == date }) {
-            return index
-        }
+        let key = GroupKey(kind: .body, patientId: patientId, time: date)
+        if let index = groupIndex[key] { return index }
+        groupIndex[key] = bodyGroups.count
         bodyGroups.append((BodyGroup(group: patientId, occurredAt: date), patientId, eventId))
         slots.append(.body(bodyGroups.count - 1))
         return bodyGroups.count - 1
-    }
-
-    // MARK: MedicationAdministration
-
-    mutating func administration(_ node: JSONNode) throws(EventDecodingError) {
-        let status = try node.string("status") ?? "(none)"
-        let action: MedicationAction
-        switch status {
-        case "completed": action = .administered
-        case "in-progress": action = .infusionStarted
-        case "stopped": action = .infusionStopped
-        default:
-            result.skip(node.path("status"), "status \(status) is not an administration")
-            return
-        }
-        let (drug, rxnorm) = try medication(node)
-        var occurredAt: Date
-        if action == .infusionStopped, let period = try node.object("effectivePeriod"),
-            let end = try Self.optionalTime(period, "end")
-        {
-            occurredAt = end
-        } else {
-            occurredAt = try effectiveTime(node)
-        }
-        var doseMg: Double?
-        var route: Route?
-        var rate: Double?
-        if let dosage = try node.object("dosage") {
-            if let dose = try dosage.object("dose") {
-                guard let amount = try dose.number("value") else { throw .missingField(path: dose.path("value")) }
-                let unit = try dose.firstString("code", "unit") ?? ""
-                guard let conversion = DoseUnits.conversion(for: unit) else {
-                    throw .unknownUnit(path: dose.path("code"), unit: unit, allowed: DoseUnits.acceptedSpellings)
-                }
-                let mg = conversion.apply(amount)
-                guard PlausibleRange.doseMg.contains(mg) else {
-                    throw .outOfRange(path: dose.path("value"), value: mg, range: .doseMg)
-                }
-                doseMg = mg
-            }
-            if let routeNode = try dosage.object("route") {
-                let candidates =
-                    try codings(routeNode).compactMap(\.code) + [try routeNode.string("text")].compactMap { $0 }
-                route = candidates.lazy.compactMap(ClinicalVocabulary.route).first
-                if route == nil { result.skip(routeNode.path, "route \(candidates.first ?? "") is not IV, SC or PO") }
-            }
-            if let rateQuantity = try dosage.object("rateQuantity") {
-                rate = try rateQuantity.number("value")
-            } else if let ratio = try dosage.object("rateRatio") {
-                rate = try ratio.object("numerator")?.number("value")
-            }
-            if let rate, !PlausibleRange.rate.contains(rate) {
-                throw .outOfRange(path: dosage.path("rate[x]"), value: rate, range: .rate)
-            }
-        }
-        slots.append(
-            .event(
-                .medication(
-                    MedicationEvent(
-                        eventId: try eventId(node),
-                        patientId: try patientId(node, field: "subject"),
-                        occurredAt: occurredAt,
-                        drug: drug,
-                        rxnorm: rxnorm,
-                        action: action,
-                        doseMg: action == .infusionStopped ? nil : doseMg,
-                        route: route,
-                        rate: action == .infusionStopped ? nil : rate
-                    )
-                )
-            )
-        )
-    }
-
-    /// medicationCodeableConcept, or medicationReference to a contained or bundled Medication.
-    func medication(_ node: JSONNode) throws(EventDecodingError) -> (Drug, String?) {
-        var concept = try node.object("medicationCodeableConcept")
-        if concept == nil, let reference = try node.object("medicationReference")?.string("reference") {
-            let contained = try node.array("contained").first { (try? $0.string("id")).map { "#" + $0 } == reference }
-            let bundled = resources.first { entry in
-                entry.fullUrl == reference
-                    || ((try? entry.node.string("resourceType")) == "Medication"
-                        && (try? entry.node.string("id")).map { "Medication/" + $0 } == reference)
-            }?.node
-            guard let medication = contained ?? bundled else {
-                throw .invalidValue(
-                    path: node.path("medicationReference.reference"),
-                    value: reference,
-                    problem: "is not a Medication in this document"
-                )
-            }
-            concept = try medication.object("code")
-        }
-        guard let concept else { throw .missingField(path: node.path("medication[x]")) }
-        let codings = try codings(concept)
-        for coding in codings where ClinicalVocabulary.isRxNormSystem(coding.system) {
-            if let code = coding.code, let known = ObservationCodes.rxnorm[code] { return (known, code) }
-        }
-        let rxnorm = codings.first { ClinicalVocabulary.isRxNormSystem($0.system) }?.code
-        if let rxnorm, !rxnorm.allSatisfy({ $0.isASCII && $0.isNumber }) {
-            throw .invalidValue(path: concept.path("coding"), value: rxnorm, problem: "is not an RxNorm RXCUI (digits)")
-        }
-        guard let text = try concept.string("text") ?? codings.lazy.compactMap(\.display).first else {
-            throw .missingField(path: concept.path("text"))
-        }
-        return (ObservationCodes.drug(fromText: text), rxnorm)
-    }
-
-    // MARK: Patient and AllergyIntolerance
-
-    mutating func patient(_ node: JSONNode, allergies: [String: [(code: String, node: JSONNode)]])
-        throws(EventDecodingError)
-    {
-        guard let id = try node.string("id") else { throw .missingField(path: node.path("id")) }
-        let occurredAt = try time(of: node, fields: [])
-        var birthDate: Date?
-        if let text = try node.string("birthDate") {
-            guard let date = ISO8601Date.parse(text) else {
-                throw .invalidTimestamp(
-                    path: node.path("birthDate"),
-                    value: text,
-                    problem: "is not a full date (YYYY-MM-DD)"
-                )
-            }
-            guard date <= occurredAt else {
-                throw .invalidValue(
-                    path: node.path("birthDate"),
-                    value: text,
-                    problem: "is after the time of the record"
-                )
-            }
-            birthDate = date
-        }
-        var sex: Sex?
-        if let gender = try node.string("gender") {
-            guard let value = Sex(rawValue: gender) else {
-                throw .unknownValue(path: node.path("gender"), value: gender, allowed: Sex.allCases.map(\.rawValue))
-            }
-            sex = value
-        }
-        var codes: [String] = []
-        for allergy in allergies[id] ?? [] where !codes.contains(allergy.code) { codes.append(allergy.code) }
-        slots.append(
-            .event(
-                .patient(
-                    PatientEvent(
-                        eventId: try eventId(node),
-                        patientId: id,
-                        occurredAt: occurredAt,
-                        birthDate: birthDate,
-                        sex: sex,
-                        allergies: codes
-                    )
-                )
-            )
-        )
-    }
-
-    /// The patient and allergy code of an active, not refuted AllergyIntolerance; `nil` (and a
-    /// skip note) for one the rules do not use.
-    mutating func allergy(_ node: JSONNode) throws(EventDecodingError) -> (String, String)? {
-        if let clinical = try codings(node.object("clinicalStatus")).first?.code, clinical != "active" {
-            result.skip(node.path("clinicalStatus"), "allergy status \(clinical) is not active")
-            return nil
-        }
-        if let verification = try codings(node.object("verificationStatus")).first?.code,
-            ["refuted", "entered-in-error"].contains(verification)
-        {
-            result.skip(node.path("verificationStatus"), "allergy is \(verification)")
-            return nil
-        }
-        let concept = try node.object("code")
-        let text = try concept?.string("text")
-        var code: String?
-        for coding in try codings(concept) {
-            code = ClinicalVocabulary.allergyCode(code: coding.code, text: coding.display, system: coding.system)
-            if code != nil { break }
-        }
-        if code == nil { code = ClinicalVocabulary.allergyCode(code: nil, text: text, system: nil) }
-        guard let code else {
-            result.skip(node.path("code"), "allergen is not one the rules use")
-            return nil
-        }
-        return (try patientId(node, field: "patient"), code)
     }
 
     // MARK: Assembly

@@ -365,6 +365,8 @@ package enum FHIRSystems {
     package static let outputIdentifier = "https://toxwatch.example/fhir/NamingSystem/output-id"
     /// The id of a ToxWatch input event (`MSH-10#n`, `Observation/abc` …).
     package static let eventIdentifier = "https://toxwatch.example/fhir/NamingSystem/event-id"
+    /// Patient ids as ToxWatch received them (PID-3, FHIR Patient ids), for subjects that are not FHIR ids.
+    package static let patientIdentifier = "https://toxwatch.example/fhir/NamingSystem/patient-id"
     /// Extension carrying the ToxWatch output id (valueString).
     package static let outputIdExtension = "https://toxwatch.example/fhir/StructureDefinition/output-id"
     /// Extension on a Coding: the verification status of the code (clinical-spec V/C/U/IMPL, valueCode).

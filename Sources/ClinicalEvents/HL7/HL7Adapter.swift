@@ -6,9 +6,12 @@ package struct HL7DecodingOptions: Sendable, Hashable {
     /// Offset (seconds east of UTC) assumed for a timestamp that has none, when MSH-7 has none
     /// either. `nil` (the default): such a timestamp is an error, never a guess.
     package var defaultUTCOffsetSeconds: Int?
+    /// Bounds on a message's segments, repetitions and field lengths (over one: `malformed-hl7`).
+    package var limits: HL7Limits
 
-    package init(defaultUTCOffsetSeconds: Int? = nil) {
+    package init(defaultUTCOffsetSeconds: Int? = nil, limits: HL7Limits = .init()) {
         self.defaultUTCOffsetSeconds = defaultUTCOffsetSeconds
+        self.limits = limits
     }
 }
 
@@ -33,7 +36,7 @@ package enum HL7Adapter {
         message bytes: some Collection<UInt8>,
         options: HL7DecodingOptions = .init()
     ) throws(EventDecodingError) -> AdapterResult {
-        try map(HL7Message(parsing: bytes), options: options)
+        try map(HL7Message(parsing: bytes, limits: options.limits), options: options)
     }
 
     /// Maps one parsed message.
@@ -53,7 +56,7 @@ private let structuralSegments: Set<String> = [
     "RXE", "RXC", "TIM", "BPO", "RXO", "RXD", "CDO", "FT1", "UB1", "UB2", "DRG", "OH1", "OH2", "OH3", "OH4",
 ]
 
-private struct HL7Mapper {
+struct HL7Mapper {
     let message: HL7Message
     let options: HL7DecodingOptions
     let messageType: String
@@ -67,7 +70,16 @@ private struct HL7Mapper {
     var vitalsGroups: [VitalsGroup] = []
     var neuroGroups: [NeuroGroup] = []
     var bodyGroups: [BodyGroup] = []
+    /// Where each (OBR group, time) is in the arrays above: one lookup per OBX, whatever their number.
+    var vitalsIndex: [GroupKey: Int] = [:]
+    var neuroIndex: [GroupKey: Int] = [:]
+    var bodyIndex: [GroupKey: Int] = [:]
     var patientId = ""
+
+    struct GroupKey: Hashable {
+        var group: Int
+        var time: Date
+    }
 
     enum Slot {
         case vitals(Int), neuro(Int), body(Int), event(ClinicalEvent)
@@ -81,6 +93,15 @@ private struct HL7Mapper {
         let trigger = try msh.text(9, component: 2)
         messageType = trigger.map { type + "^" + $0 } ?? type
         guard let control = try msh.text(10) else { throw .missingField(path: location(msh, 10)) }
+        // Event ids are MSH-10 or MSH-10#n: room is left for the longest suffix a message can need.
+        try InputIdentifier.check(control, path: location(msh, 10))
+        guard control.utf8.count <= InputIdentifier.maxBytes - 6 else {
+            throw .invalidValue(
+                path: location(msh, 10),
+                value: control,
+                problem: "is longer than \(InputIdentifier.maxBytes - 6) bytes (event ids MSH-10#n must fit \(InputIdentifier.maxBytes))"
+            )
+        }
         controlID = control
         source = EventSource(system: try msh.text(3) ?? "hl7", messageType: messageType)
         mshOffset = try msh.text(7).flatMap(HL7Timestamp.parse)?.offsetSeconds
@@ -109,16 +130,22 @@ private struct HL7Mapper {
         return result
     }
 
-    /// PID-3: the repetition whose identifier type (CX-5) is MR, else the first.
+    /// PID-3: the repetition whose identifier type (CX-5) is MR, else the first; an identifier
+    /// (``InputIdentifier``).
     static func patientIdentifier(_ pid: HL7Segment) throws(EventDecodingError) -> String {
         var first: String?
+        var chosen: String?
         for repetition in 1...max(1, pid.repetitionCount(3)) {
             guard let id = try pid.text(3, component: 1, repetition: repetition) else { continue }
-            if try pid.text(3, component: 5, repetition: repetition)?.uppercased() == "MR" { return id }
+            if try pid.text(3, component: 5, repetition: repetition)?.uppercased() == "MR" {
+                chosen = id
+                break
+            }
             if first == nil { first = id }
         }
-        guard let first else { throw .missingField(path: location(pid, 3)) }
-        return first
+        guard let id = chosen ?? first else { throw .missingField(path: location(pid, 3)) }
+        try InputIdentifier.check(id, path: location(pid, 3))
+        return id
     }
 
     // MARK: Time
@@ -230,9 +257,18 @@ private struct HL7Mapper {
 
     // MARK: Values
 
-    /// OBX-5 as a number: NM, or SN without comparator, or a plain decimal in ST/TX.
+    /// OBX-5 as a number: NM, or SN without comparator, or a plain decimal in ST/TX; one value
+    /// (a repeated OBX-5 such as `120~130` is two values, not a number).
     func number(_ obx: HL7Segment) throws(EventDecodingError) -> Double {
         let path = location(obx, 5)
+        let repetitions = obx.repetitionCount(5)
+        guard repetitions <= 1 else {
+            throw .invalidValue(
+                path: path,
+                value: "",
+                problem: "has \(repetitions) repetitions; a numeric observation has one value"
+            )
+        }
         let valueType = try obx.text(2)?.uppercased()
         var text = try obx.text(5, component: 1)
         if valueType == "SN" {
@@ -268,7 +304,7 @@ private struct HL7Mapper {
     {
         let raw = try number(obx)
         let conversion = try unitConversion(obx, allowed: quantity.acceptedSpellings) { quantity.conversion(for: $0) }
-        let value = conversion.apply(raw)
+        let value = conversion.apply(raw, decimals: quantity.decimals)
         guard range.contains(value) else { throw .outOfRange(path: location(obx, 5), value: value, range: range) }
         return value
     }
@@ -351,26 +387,24 @@ private struct HL7Mapper {
         }
         let index = vitalsGroupIndex(group: group, at: date)
         for (field, raw) in [(VitalField.systolic, systolic), (.diastolic, diastolic)] {
-            let value = conversion.apply(raw)
+            let value = conversion.apply(raw, decimals: VitalQuantity.pressure.decimals)
             guard field.range.contains(value) else { throw .outOfRange(path: path, value: value, range: field.range) }
             try vitalsGroups[index].set(field, value, at: path)
         }
     }
 
     mutating func vitalsGroupIndex(group: Int, at date: Date) -> Int {
-        if let index = vitalsGroups.firstIndex(where: { $0.group == String(group) && $0.occurredAt == date }) {
-            return index
-        }
+        if let index = vitalsIndex[GroupKey(group: group, time: date)] { return index }
         vitalsGroups.append(VitalsGroup(group: String(group), occurredAt: date))
+        vitalsIndex[GroupKey(group: group, time: date)] = vitalsGroups.count - 1
         slots.append(.vitals(vitalsGroups.count - 1))
         return vitalsGroups.count - 1
     }
 
     mutating func bodyGroupIndex(group: Int, at date: Date, admission: Bool) -> Int {
-        if let index = bodyGroups.firstIndex(where: { $0.group == String(group) && $0.occurredAt == date }) {
-            return index
-        }
+        if let index = bodyIndex[GroupKey(group: group, time: date)] { return index }
         bodyGroups.append(BodyGroup(group: String(group), occurredAt: date))
+        bodyIndex[GroupKey(group: group, time: date)] = bodyGroups.count - 1
         if !admission { slots.append(.body(bodyGroups.count - 1)) }
         return bodyGroups.count - 1
     }
@@ -383,16 +417,16 @@ private struct HL7Mapper {
         {
             LabUnits.lenientConversion(for: test, unit: $0)
         }
-        let value = conversion.apply(raw)
+        let value = conversion.apply(raw, decimals: LabUnits.decimals)
         guard PlausibleRange.lab(test).contains(value) else {
             throw .outOfRange(path: location(obx, 5), value: value, range: .lab(test))
         }
         var upper: Double?
         if let range = try obx.text(7) {
             if let bound = upperBound(ofReferenceRange: range),
-                PlausibleRange.lab(test).contains(conversion.apply(bound))
+                PlausibleRange.lab(test).contains(conversion.apply(bound, decimals: LabUnits.decimals))
             {
-                upper = conversion.apply(bound)
+                upper = conversion.apply(bound, decimals: LabUnits.decimals)
             } else {
                 result.skip(location(obx, 7), "reference range '\(range)' has no upper limit that can be read")
             }
@@ -418,14 +452,15 @@ private struct HL7Mapper {
 
     mutating func neuro(_ obx: HL7Segment, field: NeuroField, group: Int, at date: Date) throws(EventDecodingError) {
         let index: Int
-        if let existing = neuroGroups.firstIndex(where: { $0.group == String(group) && $0.event.occurredAt == date }) {
+        if let existing = neuroIndex[GroupKey(group: group, time: date)] {
             index = existing
         } else {
             neuroGroups.append(
                 NeuroGroup(group: String(group), event: NeuroEvent(eventId: "", patientId: patientId, occurredAt: date))
             )
-            slots.append(.neuro(neuroGroups.count - 1))
             index = neuroGroups.count - 1
+            neuroIndex[GroupKey(group: group, time: date)] = index
+            slots.append(.neuro(index))
         }
         let path = location(obx, 5)
         let value: NeuroValue =
@@ -433,260 +468,6 @@ private struct HL7Mapper {
         var event = neuroGroups[index].event
         try event.apply(field, value, at: path)
         try neuroGroups[index].replace(with: event, field: field, at: path)
-    }
-
-    // MARK: ADT^A01 / A08
-
-    mutating func mapAdmission(pid: HL7Segment) throws(EventDecodingError) {
-        let evn = message.segments.first { $0.id == "EVN" }
-        var occurredAt: Date?
-        do throws(EventDecodingError) {
-            if let evn { occurredAt = try time(evn, 6) }
-            if occurredAt == nil, let evn { occurredAt = try time(evn, 2) }
-            if occurredAt == nil { occurredAt = try time(message.header, 7) }
-        } catch {
-            result.rejected.append(error)
-            return
-        }
-        guard let occurredAt else {
-            result.rejected.append(.missingField(path: "EVN-6, EVN-2 and MSH-7 (event time)"))
-            return
-        }
-        var patient = PatientEvent(eventId: "", patientId: patientId, occurredAt: occurredAt)
-        do throws(EventDecodingError) {
-            if let text = try pid.text(7) {
-                guard let birth = HL7Timestamp.parse(text)?.day0 else {
-                    throw .invalidTimestamp(
-                        path: location(pid, 7),
-                        value: text,
-                        problem: TimestampProblem.notHL7DTM.description
-                    )
-                }
-                guard birth <= occurredAt else {
-                    throw .invalidValue(path: location(pid, 7), value: text, problem: "is after the event time")
-                }
-                patient.birthDate = birth
-            }
-        } catch {
-            result.rejected.append(error)
-        }
-        if let sex = try pid.text(8) {
-            switch sex.uppercased() {
-            case "F": patient.sex = .female
-            case "M": patient.sex = .male
-            case "O", "A": patient.sex = .other
-            case "U", "N": patient.sex = .unknown
-            default: result.skip(location(pid, 8), "administrative sex \(sex) is not mapped")
-            }
-        }
-        if let pv1 = message.segments.first(where: { $0.id == "PV1" }) {
-            patient.site = try pv1.text(3, component: 4)
-            if patient.site == nil { patient.site = try pv1.text(39) }
-        }
-        for segment in message.segments {
-            switch segment.id {
-            case "OBX": observation(segment, group: 0, requestTime: .success(occurredAt), admission: true)
-            case "AL1": try allergy(segment, into: &patient)
-            default: break
-            }
-        }
-        // Body measurements taken at the event time belong to it; older ones become patient
-        // events of their own, so that the engine ages the weight from when it was measured.
-        for (index, body) in bodyGroups.enumerated() {
-            if body.occurredAt == occurredAt {
-                patient.weightKg = body.weightKg ?? patient.weightKg
-                patient.heightCm = body.heightCm ?? patient.heightCm
-            } else {
-                slots.append(.body(index))
-            }
-        }
-        slots.insert(.event(.patient(patient)), at: 0)
-    }
-
-    mutating func allergy(_ al1: HL7Segment, into patient: inout PatientEvent) throws(EventDecodingError) {
-        let code = try al1.text(3, component: 1)
-        let text = try al1.text(3, component: 2)
-        let system = try al1.text(3, component: 3)
-        guard let mapped = ClinicalVocabulary.allergyCode(code: code, text: text, system: system) else {
-            result.skip(location(al1, 3), "allergen \(text ?? code ?? "(empty)") is not one the rules use")
-            return
-        }
-        if !patient.allergies.contains(mapped) { patient.allergies.append(mapped) }
-    }
-
-    // MARK: RAS^O17
-
-    mutating func mapAdministrations() throws(EventDecodingError) {
-        let segments = message.segments
-        for (index, rxa) in segments.enumerated() where rxa.id == "RXA" {
-            let following = segments[(index + 1)...].prefix { $0.id != "RXA" && $0.id != "ORC" }
-            do throws(EventDecodingError) {
-                if let status = try rxa.text(20)?.uppercased(), !["CP", "PA"].contains(status) {
-                    result.skip(location(rxa, 20), "completion status \(status): not administered")
-                    continue
-                }
-                if let action = try rxa.text(21)?.uppercased(), action == "D" {
-                    result.skip(location(rxa, 21), "action code D (delete) is not supported")
-                    continue
-                }
-                guard let start = try time(rxa, 3) else { throw .missingField(path: location(rxa, 3)) }
-                let (drug, rxnorm) = try drug(rxa, 5)
-                let dose = try dose(rxa, amountField: 6, unitField: 7)
-                let route = try route(in: following)
-                let rate = try rxa.text(12).flatMap { leadingNumber($0) }
-                var actions: [(MedicationAction, Date)] = [(.administered, start)]
-                if rate != nil {
-                    if try rxa.text(21)?.uppercased() == "U" {
-                        actions = [(.infusionRateChanged, start)]
-                    } else {
-                        actions = [(.infusionStarted, start)]
-                        if let end = try time(rxa, 4), end > start { actions.append((.infusionStopped, end)) }
-                    }
-                }
-                for (action, date) in actions {
-                    slots.append(
-                        .event(
-                            .medication(
-                                MedicationEvent(
-                                    eventId: "",
-                                    patientId: patientId,
-                                    occurredAt: date,
-                                    drug: drug,
-                                    rxnorm: rxnorm,
-                                    action: action,
-                                    doseMg: action == .infusionStopped ? nil : dose,
-                                    route: route,
-                                    rate: action == .infusionStopped ? nil : rate
-                                )
-                            )
-                        )
-                    )
-                }
-            } catch {
-                result.rejected.append(error)
-            }
-        }
-    }
-
-    // MARK: RDE^O11
-
-    mutating func mapOrders() throws(EventDecodingError) {
-        let segments = message.segments
-        var orc: HL7Segment?
-        for (index, segment) in segments.enumerated() {
-            if segment.id == "ORC" { orc = segment }
-            guard segment.id == "RXE" else { continue }
-            let following = segments[(index + 1)...].prefix { $0.id != "RXE" && $0.id != "ORC" }
-            do throws(EventDecodingError) {
-                let control = try orc?.text(1)?.uppercased() ?? "NW"
-                let action: MedicationAction
-                switch control {
-                case "NW", "XO", "RO", "SN", "OK", "SC": action = .ordered
-                case "DC", "OD", "CA", "OC", "CR", "DR": action = .discontinued
-                default:
-                    if let orc { result.skip(location(orc, 1), "order control \(control) is not mapped") }
-                    continue
-                }
-                var occurredAt: Date?
-                if let orc { occurredAt = try time(orc, 9) }
-                if occurredAt == nil { occurredAt = try time(message.header, 7) }
-                guard let occurredAt else { throw .missingField(path: "ORC-9 and MSH-7 (order time)") }
-                let (drug, rxnorm) = try drug(segment, 2)
-                let dose = try dose(segment, amountField: 3, unitField: 5)
-                let rate = try segment.text(23).flatMap(parseDecimal)
-                if let rate, !PlausibleRange.rate.contains(rate) {
-                    throw .outOfRange(path: location(segment, 23), value: rate, range: .rate)
-                }
-                slots.append(
-                    .event(
-                        .medication(
-                            MedicationEvent(
-                                eventId: "",
-                                patientId: patientId,
-                                occurredAt: occurredAt,
-                                drug: drug,
-                                rxnorm: rxnorm,
-                                action: action,
-                                doseMg: dose,
-                                route: try route(in: following),
-                                rate: rate
-                            )
-                        )
-                    )
-                )
-            } catch {
-                result.rejected.append(error)
-            }
-        }
-    }
-
-    // MARK: Medication fields
-
-    /// A CWE drug code: RxNorm code when known, else the text (or identifier) as a name.
-    func drug(_ segment: HL7Segment, _ field: Int) throws(EventDecodingError) -> (Drug, String?) {
-        let code = try segment.text(field, component: 1)
-        let text = try segment.text(field, component: 2)
-        let system = try segment.text(field, component: 3)
-        var rxnorm: String?
-        if ClinicalVocabulary.isRxNormSystem(system), let code {
-            guard code.allSatisfy({ $0.isASCII && $0.isNumber }) else {
-                throw .invalidValue(
-                    path: location(segment, field),
-                    value: code,
-                    problem: "is not an RxNorm RXCUI (digits)"
-                )
-            }
-            rxnorm = code
-            if let known = ObservationCodes.rxnorm[code] {
-                if let text, case let named = ObservationCodes.drug(fromText: text), Drug.known.contains(named),
-                    named != known
-                {
-                    throw .invalidValue(
-                        path: location(segment, field),
-                        value: code,
-                        problem: "denotes \(known.name) but the text names \(named.name)"
-                    )
-                }
-                return (known, rxnorm)
-            }
-        }
-        guard let name = text ?? (rxnorm == nil ? code : nil) else {
-            throw .missingField(path: location(segment, field))
-        }
-        return (ObservationCodes.drug(fromText: name), rxnorm)
-    }
-
-    /// A dose amount and its unit, in mg; `nil` when no amount is given.
-    func dose(_ segment: HL7Segment, amountField: Int, unitField: Int) throws(EventDecodingError) -> Double? {
-        guard let text = try segment.text(amountField) else { return nil }
-        guard let amount = parseDecimal(text) else {
-            throw .invalidValue(path: location(segment, amountField), value: text, problem: "is not a number")
-        }
-        var unit = try segment.text(unitField, component: 1)
-        if unit == nil { unit = try segment.text(unitField, component: 2) }
-        let unitText = unit ?? ""
-        guard let conversion = DoseUnits.conversion(for: unitText) else {
-            throw .unknownUnit(path: location(segment, unitField), unit: unitText, allowed: DoseUnits.acceptedSpellings)
-        }
-        let mg = conversion.apply(amount)
-        guard PlausibleRange.doseMg.contains(mg) else {
-            throw .outOfRange(path: location(segment, amountField), value: mg, range: .doseMg)
-        }
-        return mg
-    }
-
-    /// RXR-1 of the first RXR among `segments`; an unknown route is skipped (the route is optional).
-    mutating func route(in segments: ArraySlice<HL7Segment>) throws(EventDecodingError) -> Route? {
-        guard let rxr = segments.first(where: { $0.id == "RXR" }) else { return nil }
-        let code = try rxr.text(1, component: 1)
-        let text = try rxr.text(1, component: 2)
-        for candidate in [code, text].compactMap({ $0 }) {
-            if let route = ClinicalVocabulary.route(candidate) { return route }
-        }
-        if code != nil || text != nil {
-            result.skip(location(rxr, 1), "route \(code ?? text ?? "") is not IV, SC or PO")
-        }
-        return nil
     }
 
     // MARK: Assembly
@@ -731,7 +512,7 @@ private struct HL7Mapper {
 
 // MARK: Helpers
 
-private func location(_ segment: HL7Segment, _ field: Int?) -> String {
+func location(_ segment: HL7Segment, _ field: Int?) -> String {
     HL7Location(segment: segment.position, segmentID: segment.id, field: field).description
 }
 
@@ -753,7 +534,7 @@ func parseDecimal(_ text: String) -> Double? {
 }
 
 /// The number a free-text rate starts with (`10 mL/h` → 10).
-private func leadingNumber(_ text: String) -> Double? {
+func leadingNumber(_ text: String) -> Double? {
     parseDecimal(String(text.trimmingWhitespace().prefix { $0.isNumber || $0 == "." }))
 }
 

@@ -19,12 +19,30 @@ package struct HL7Delimiters: Sendable, Hashable {
     )
 }
 
+/// How large an HL7 v2 message may be: bounds checked while parsing, so that one message cannot
+/// hold a partition for long (parsing is linear in the message's size; these bound the size).
+package struct HL7Limits: Sendable, Hashable {
+    /// Segments in one message (an ORU with monitor data has hundreds).
+    package var maxSegments: Int
+    /// Repetitions of one field (PID-3 lists a few identifiers, OBX-5 a few codes).
+    package var maxRepetitions: Int
+    /// Bytes of one field, all repetitions included (reports and embedded documents are long).
+    package var maxFieldBytes: Int
+
+    package init(maxSegments: Int = 10_000, maxRepetitions: Int = 1_000, maxFieldBytes: Int = 262_144) {
+        self.maxSegments = maxSegments
+        self.maxRepetitions = maxRepetitions
+        self.maxFieldBytes = maxFieldBytes
+    }
+}
+
 /// A parsed HL7 v2 message in ER7 ("pipe") encoding.
 ///
 /// Parsing honours the delimiters declared in MSH-1/MSH-2, accepts `\r`, `\n` or `\r\n` segment
-/// endings, and checks every segment identifier. Field values are split (repetitions, components,
-/// subcomponents) and unescaped (`\F\ \S\ \T\ \R\ \E\ \Xhh…\`, formatting escapes dropped) only
-/// when read, so a bad escape in a segment nobody reads does not reject the message.
+/// endings, checks every segment identifier and the ``HL7Limits``, and splits each field into its
+/// repetitions once. Components and subcomponents are split, and values unescaped
+/// (`\F\ \S\ \T\ \R\ \E\ \Xhh…\`, formatting escapes dropped), only when read, so a bad escape in
+/// a segment nobody reads does not reject the message. Every step is linear in the message's size.
 package struct HL7Message: Sendable {
     package let delimiters: HL7Delimiters
     package let segments: [HL7Segment]
@@ -34,8 +52,8 @@ package struct HL7Message: Sendable {
     /// Parses one message (MLLP framing bytes and surrounding whitespace are ignored).
     ///
     /// - Throws: ``EventDecodingError/malformedHL7(segment:segmentID:field:problem:)`` naming the
-    ///   segment and field.
-    package init(parsing input: some Collection<UInt8>) throws(EventDecodingError) {
+    ///   segment and field, also for a message over one of `limits`.
+    package init(parsing input: some Collection<UInt8>, limits: HL7Limits = .init()) throws(EventDecodingError) {
         var bytes = ArraySlice(input)
         if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes = bytes.dropFirst(3) }
         while let first = bytes.first, first == 0x0B || isHL7Whitespace(first) { bytes.removeFirst() }
@@ -100,7 +118,15 @@ package struct HL7Message: Sendable {
         func addSegment(_ line: ArraySlice<UInt8>) throws(EventDecodingError) {
             guard line.contains(where: { !isHL7Whitespace($0) }) else { return }
             position += 1
-            let segment = try HL7Segment(line: line, position: position, delimiters: delimiters)
+            guard position <= limits.maxSegments else {
+                throw .malformedHL7(
+                    segment: position,
+                    segmentID: "",
+                    field: nil,
+                    problem: "the message has more than \(limits.maxSegments) segments (the limit)"
+                )
+            }
+            let segment = try HL7Segment(line: line, position: position, delimiters: delimiters, limits: limits)
             if position > 1, segment.id == "MSH" {
                 throw .malformedHL7(
                     segment: position,
@@ -135,10 +161,15 @@ package struct HL7Segment: Sendable {
     /// Raw field bytes indexed by HL7 field number; index 0 holds the identifier. For MSH, index 1
     /// is the field separator and index 2 the encoding characters, as HL7 numbers them.
     let fields: [ArraySlice<UInt8>]
+    /// The repetitions of each field (indexed as ``fields``), split once when the segment is parsed:
+    /// reading repetition n never splits the field again.
+    private let fieldRepetitions: [[ArraySlice<UInt8>]]
     let delimiters: HL7Delimiters
     var latin1 = false
 
-    init(line: ArraySlice<UInt8>, position: Int, delimiters: HL7Delimiters) throws(EventDecodingError) {
+    init(
+        line: ArraySlice<UInt8>, position: Int, delimiters: HL7Delimiters, limits: HL7Limits = .init()
+    ) throws(EventDecodingError) {
         var parts = line.split(separator: delimiters.field, omittingEmptySubsequences: false)
         let rawID = parts.first ?? []
         guard rawID.count == 3, let first = rawID.first, isUpperLetter(first),
@@ -146,17 +177,46 @@ package struct HL7Segment: Sendable {
         else {
             throw .malformedHL7(
                 segment: position,
-                segmentID: printableID(rawID),
+                segmentID: "",
                 field: nil,
-                problem: "'\(printableID(rawID))' is not a segment identifier (three upper-case letters or digits)"
+                problem: "the segment does not start with an identifier (three upper-case letters or digits)"
             )
         }
-        id = String(decoding: rawID, as: UTF8.self)
+        let id = String(decoding: rawID, as: UTF8.self)
         if id == "MSH" {
             // MSH-1 is the separator itself: insert it so that field numbers match HL7's.
             parts.insert(ArraySlice([delimiters.field]), at: 1)
         }
+        var repetitions: [[ArraySlice<UInt8>]] = []
+        repetitions.reserveCapacity(parts.count)
+        for (number, field) in parts.enumerated() {
+            guard field.count <= limits.maxFieldBytes else {
+                throw .malformedHL7(
+                    segment: position,
+                    segmentID: id,
+                    field: number,
+                    problem: "the field is longer than \(limits.maxFieldBytes) bytes (the limit)"
+                )
+            }
+            guard let separator = delimiters.repetition, !(id == "MSH" && number <= 2), field.contains(separator)
+            else {
+                repetitions.append([field])
+                continue
+            }
+            let split = field.split(separator: separator, omittingEmptySubsequences: false)
+            guard split.count <= limits.maxRepetitions else {
+                throw .malformedHL7(
+                    segment: position,
+                    segmentID: id,
+                    field: number,
+                    problem: "the field has more than \(limits.maxRepetitions) repetitions (the limit)"
+                )
+            }
+            repetitions.append(split)
+        }
+        self.id = id
         fields = parts
+        fieldRepetitions = repetitions
         self.position = position
         self.delimiters = delimiters
     }
@@ -168,9 +228,7 @@ package struct HL7Segment: Sendable {
 
     /// The repetitions of field `number` (MSH-1 and MSH-2 are never split).
     func repetitions(_ number: Int) -> [ArraySlice<UInt8>] {
-        let field = raw(number)
-        guard let repetition = delimiters.repetition, !(id == "MSH" && number <= 2) else { return [field] }
-        return field.split(separator: repetition, omittingEmptySubsequences: false)
+        number >= 0 && number < fieldRepetitions.count ? fieldRepetitions[number] : [[]]
     }
 
     /// Number of repetitions of field `number` (0 when empty).
@@ -190,12 +248,32 @@ package struct HL7Segment: Sendable {
     ) throws(EventDecodingError) -> String? {
         let reps = repetitions(number)
         guard repetition >= 1, repetition <= reps.count else { return nil }
-        var value = reps[repetition - 1]
+        let value = reps[repetition - 1]
         if id == "MSH" && number <= 2 {
             // MSH-1 and MSH-2 are the delimiters themselves: never split nor unescaped.
             return component == 1 && subcomponent == 1 && !value.isEmpty ? decode(value) : nil
         }
-        value = nth(value, separator: delimiters.component, component)
+        return try self.value(nth(value, separator: delimiters.component, component), subcomponent, field: number)
+    }
+
+    /// All components (1-based positions preserved; empty ones are `nil`) of one repetition,
+    /// taking the first subcomponent of each (the repetition is split once).
+    package func components(_ number: Int, repetition: Int = 1) throws(EventDecodingError) -> [String?] {
+        let reps = repetitions(number)
+        guard repetition >= 1, repetition <= reps.count else { return [] }
+        if id == "MSH" && number <= 2 { return [try text(number, repetition: repetition)] }
+        var result: [String?] = []
+        for part in reps[repetition - 1].split(separator: delimiters.component, omittingEmptySubsequences: false) {
+            result.append(try value(part, 1, field: number))
+        }
+        return result.isEmpty ? [nil] : result
+    }
+
+    /// Subcomponent `subcomponent` of one component, unescaped and trimmed; `nil` when empty or `""`.
+    private func value(_ component: ArraySlice<UInt8>, _ subcomponent: Int, field: Int) throws(EventDecodingError)
+        -> String?
+    {
+        var value = component
         if let sub = delimiters.subcomponent {
             value = nth(value, separator: sub, subcomponent)
         } else if subcomponent != 1 {
@@ -203,19 +281,8 @@ package struct HL7Segment: Sendable {
         }
         guard !value.isEmpty, !(value.count == 2 && value.allSatisfy { $0 == UInt8(ascii: "\"") }) else { return nil }
         // Padding around values carries no meaning in HL7; a blank value is an empty one.
-        let text = try unescape(value, field: number).trimmingWhitespace()
+        let text = try unescape(value, field: field).trimmingWhitespace()
         return text.isEmpty ? nil : text
-    }
-
-    /// All components (1-based positions preserved; empty ones are `nil`) of one repetition,
-    /// taking the first subcomponent of each.
-    package func components(_ number: Int, repetition: Int = 1) throws(EventDecodingError) -> [String?] {
-        let reps = repetitions(number)
-        guard repetition >= 1, repetition <= reps.count else { return [] }
-        let count = reps[repetition - 1].split(separator: delimiters.component, omittingEmptySubsequences: false).count
-        var result: [String?] = []
-        for c in 1...max(1, count) { result.append(try text(number, component: c, repetition: repetition)) }
-        return result
     }
 
     private func nth(_ bytes: ArraySlice<UInt8>, separator: UInt8, _ n: Int) -> ArraySlice<UInt8> {
@@ -297,7 +364,7 @@ package struct HL7Segment: Sendable {
                         segment: position,
                         segmentID: id,
                         field: field,
-                        problem: "unknown escape sequence '\(printableID(sequence.prefix(8)))'"
+                        problem: "unknown escape sequence (\\F\\ \\S\\ \\T\\ \\R\\ \\E\\ \\X…\\ and formatting escapes are known)"
                     )
                 }
             }

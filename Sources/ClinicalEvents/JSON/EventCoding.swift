@@ -52,8 +52,8 @@ struct CommonFields {
     var occurredAt: Date
 
     init(_ r: FieldReader) throws {
-        eventId = try r.string("eventId")
-        patientId = try r.string("patientId")
+        eventId = try r.identifier("eventId")
+        patientId = try r.identifier("patientId")
         occurredAt = try r.timestamp("occurredAt")
     }
 }
@@ -61,8 +61,8 @@ struct CommonFields {
 extension FieldWriter {
     mutating func common(_ type: EventType, eventId: String, patientId: String?, occurredAt: Date) throws {
         try string("type", type.rawValue)
-        try string("eventId", eventId)
-        try string("patientId", patientId)
+        try identifier("eventId", eventId)
+        try identifier("patientId", patientId)
         try timestamp("occurredAt", occurredAt)
     }
 }
@@ -109,7 +109,7 @@ extension PatientEvent: Codable {
             allergies: allergies.map { $0.trimmingWhitespace().lowercased() },
             infusion: infusion,
             protocolId: try r.optionalString("protocol"),
-            site: try r.optionalString("site"),
+            site: try r.optionalIdentifier("site"),
             baselineFerritin: try r.optionalNumber("baselineFerritin", in: .ferritin)
         )
     }
@@ -135,7 +135,7 @@ extension PatientEvent: Codable {
             }
         }
         try w.string("protocol", protocolId)
-        try w.string("site", site)
+        try w.identifier("site", site)
         try w.number("baselineFerritin", baselineFerritin, in: .ferritin)
     }
 }
@@ -216,21 +216,23 @@ extension VitalsEvent: Codable {
 }
 
 extension OxygenSupport {
-    /// Room air with a flow or an FiO2 above 0.21 is a contradiction the engine must not grade.
+    /// Room air with a flow or an FiO2 above 0.21 is a contradiction the engine must not grade; an
+    /// `unknown` device is graded by its flow, so it needs one.
     func checkConsistency(path: String) throws(EventDecodingError) {
+        if device == .unknown, flowLPerMin == nil { throw .missingField(path: path + ".flowLPerMin") }
         guard device == .roomAir else { return }
         if let flow = flowLPerMin, flow > 0 {
             throw .invalidValue(
                 path: path + ".flowLPerMin",
                 value: formatNumber(flow),
-                problem: "L/min contradicts device room-air"
+                problem: "is a flow, which contradicts device room-air"
             )
         }
         if let fio2, fio2 > 0.21 {
             throw .invalidValue(
                 path: path + ".fio2",
                 value: formatNumber(fio2),
-                problem: "contradicts device room-air (FiO2 0.21)"
+                problem: "is above 0.21, which contradicts device room-air"
             )
         }
     }
@@ -316,17 +318,25 @@ extension LabEvent: Codable {
                 allowed: LabUnits.jsonUnits(for: test)
             )
         }
-        let inGivenUnit = PlausibleRange(0, nil, unit: unit)
+        let inGivenUnit = PlausibleRange(0, PlausibleRange.labMaximum, unit: unit)
         let value = try r.number("value", in: inGivenUnit)
         let uln = try r.optionalNumber("upperLimitOfNormal", in: inGivenUnit)
+        // A conversion by a factor (mmol/L → mg/dL) must not carry a value past the test's range.
+        for (key, given) in [("value", value), ("upperLimitOfNormal", uln)] {
+            guard let given else { continue }
+            let converted = conversion.apply(given, decimals: LabUnits.decimals)
+            guard PlausibleRange.lab(test).contains(converted) else {
+                throw EventDecodingError.outOfRange(path: r.path(key), value: converted, range: .lab(test))
+            }
+        }
         self.init(
             eventId: common.eventId,
             patientId: common.patientId,
             occurredAt: common.occurredAt,
             test: test,
             loinc: loinc,
-            value: conversion.apply(value),
-            upperLimitOfNormal: uln.map(conversion.apply)
+            value: conversion.apply(value, decimals: LabUnits.decimals),
+            upperLimitOfNormal: uln.map { conversion.apply($0, decimals: LabUnits.decimals) }
         )
     }
 
@@ -400,7 +410,7 @@ extension MedicationEvent: Codable {
 
     init(reading r: FieldReader) throws {
         let common = try CommonFields(r)
-        let drug = Drug(name: try r.string("drug").trimmingWhitespace())
+        let drug = Drug(name: try r.identifier("drug").trimmingWhitespace())
         let rxnorm = try r.optionalString("rxnorm")
         if let rxnorm { try Self.checkRxNorm(rxnorm, drug: drug, path: r.path("rxnorm")) }
         self.init(
@@ -422,7 +432,7 @@ extension MedicationEvent: Codable {
             throw .invalidValue(path: path, value: rxnorm, problem: "is not an RxNorm RXCUI (digits)")
         }
         if let known = ObservationCodes.rxnorm[rxnorm], known != drug {
-            throw .invalidValue(path: path, value: rxnorm, problem: "denotes \(known.name), not \(drug.name)")
+            throw .invalidValue(path: path, value: rxnorm, problem: "denotes \(known.name), not the drug named in drug")
         }
     }
 
@@ -433,7 +443,7 @@ extension MedicationEvent: Codable {
 
     func write(_ w: inout FieldWriter) throws {
         try w.common(.medication, eventId: eventId, patientId: patientId, occurredAt: occurredAt)
-        try w.string("drug", drug.name)
+        try w.identifier("drug", drug.name)
         if let rxnorm { try Self.checkRxNorm(rxnorm, drug: drug, path: "rxnorm") }
         try w.string("rxnorm", rxnorm)
         try w.raw("action", action)
@@ -454,10 +464,10 @@ extension InventoryEvent: Codable {
 
     init(reading r: FieldReader) throws {
         self.init(
-            eventId: try r.string("eventId"),
+            eventId: try r.identifier("eventId"),
             occurredAt: try r.timestamp("occurredAt"),
-            site: try r.string("site"),
-            drug: Drug(name: try r.string("drug").trimmingWhitespace()),
+            site: try r.identifier("site"),
+            drug: Drug(name: try r.identifier("drug").trimmingWhitespace()),
             status: try r.enumValue("status", StockStatus.self),
             unitsOnHand: try r.optionalInteger("unitsOnHand", in: .unitsOnHand),
             unitMg: try r.optionalNumber("unitMg", in: .unitMg)
@@ -471,8 +481,8 @@ extension InventoryEvent: Codable {
 
     func write(_ w: inout FieldWriter) throws {
         try w.common(.inventory, eventId: eventId, patientId: nil, occurredAt: occurredAt)
-        try w.string("site", site)
-        try w.string("drug", drug.name)
+        try w.identifier("site", site)
+        try w.identifier("drug", drug.name)
         try w.raw("status", status)
         try w.integer("unitsOnHand", unitsOnHand, in: .unitsOnHand)
         try w.number("unitMg", unitMg, in: .unitMg)

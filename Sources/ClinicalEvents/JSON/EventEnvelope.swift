@@ -146,12 +146,21 @@ package func encodeEvent(_ event: InputEvent, source: EventSource? = nil) throws
 }
 
 /// Decodes any contract type from JSON, converting Foundation's errors into
-/// ``EventDecodingError`` with a JSON path.
+/// ``EventDecodingError`` with a JSON path. A key that appears twice in one object, at any depth,
+/// is `malformed-json` naming it (``JSONDuplicateKeys``): readers must never disagree on a record.
 package func decodeJSON<T: Decodable>(_ type: T.Type, from json: Data) throws(EventDecodingError) -> T {
+    try checkJSONKeysAreUnique(json)
     do {
         return try sharedDecoder.decode(type, from: json)
     } catch {
-        throw EventDecodingError(decoding: error)
+        throw EventDecodingError(decoding: error, json: json)
+    }
+}
+
+/// Throws `malformed-json` naming the first key that appears twice in one object.
+func checkJSONKeysAreUnique(_ json: Data) throws(EventDecodingError) {
+    if let path = JSONDuplicateKeys.firstDuplicate(in: json) {
+        throw .malformedJSON(path: path, problem: "duplicate key (a key may appear once per object)")
     }
 }
 
@@ -176,6 +185,18 @@ package func encodeJSON<T: Encodable>(_ value: T) throws(EventDecodingError) -> 
 }
 
 extension EventDecodingError {
+    /// Maps any error thrown while decoding `json` to the contract's error, keeping the JSON path;
+    /// bytes that are not JSON because they are not UTF-8 say so.
+    init(decoding error: any Error, json: Data) {
+        self.init(decoding: error)
+        guard case .malformedJSON(let path, _) = self, path.isEmpty else { return }
+        if String(validating: json, as: UTF8.self) == nil {
+            self = .malformedJSON(path: "", problem: "not valid UTF-8")
+        } else if let number = JSONDuplicateKeys.firstNumberPastDouble(in: json) {
+            self = .outOfRange(path: number, value: .infinity, range: .finiteNumber)
+        }
+    }
+
     /// Maps any error thrown while decoding to the contract's error, keeping the JSON path.
     init(decoding error: any Error) {
         switch error {
@@ -196,10 +217,14 @@ extension EventDecodingError {
                 found: found ?? "another JSON type"
             )
         case DecodingError.dataCorrupted(let context):
-            let underlying = context.underlyingError.map { " (\($0))" } ?? ""
-            self = .malformedJSON(path: jsonPath(context.codingPath), problem: context.debugDescription + underlying)
+            // Foundation's own text may quote the input; the problem is said without it.
+            self = .malformedJSON(
+                path: jsonPath(context.codingPath),
+                problem: context.codingPath.isEmpty
+                    ? "not valid JSON (or a number past what a 64-bit float holds)" : "a value that cannot be read"
+            )
         default:
-            self = .malformedJSON(path: "", problem: String(describing: error))
+            self = .malformedJSON(path: "", problem: "cannot be decoded")
         }
     }
 }

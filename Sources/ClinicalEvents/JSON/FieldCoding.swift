@@ -63,12 +63,15 @@ struct FieldReader {
 
     // MARK: Primitive reads
 
-    /// What the field holds, for "expected X, found Y" messages.
+    /// What the field holds, for "expected X, found Y" messages: its JSON type, and for a string
+    /// or a number its length and digest (never the value: it may be patient data or escapes).
     private func found(_ key: AnyCodingKey) -> String {
         if (try? container.decodeNil(forKey: key)) == true { return "null" }
-        if let s = try? container.decode(String.self, forKey: key) { return "the string \"\(s)\"" }
-        if let b = try? container.decode(Bool.self, forKey: key) { return "the boolean \(b)" }
-        if let d = try? container.decode(Double.self, forKey: key) { return "the number \(formatNumber(d))" }
+        if let s = try? container.decode(String.self, forKey: key) { return "a string [value: \(ValueDigest(s))]" }
+        if (try? container.decode(Bool.self, forKey: key)) != nil { return "a boolean" }
+        if let d = try? container.decode(Double.self, forKey: key) {
+            return "a number [value: \(ValueDigest(formatNumber(d)))]"
+        }
         if (try? container.nestedUnkeyedContainer(forKey: key)) != nil { return "an array" }
         return "an object"
     }
@@ -96,6 +99,18 @@ struct FieldReader {
         return value
     }
 
+    /// An identifier (``InputIdentifier``): 1–128 bytes of UTF-8 without control characters.
+    func optionalIdentifier(_ key: String) throws -> String? {
+        guard let value = try decode(String.self, key, expected: "a string") else { return nil }
+        try InputIdentifier.check(value, path: path(key))
+        return value
+    }
+
+    func identifier(_ key: String) throws -> String {
+        guard let value = try optionalIdentifier(key) else { throw EventDecodingError.missingField(path: path(key)) }
+        return value
+    }
+
     func optionalNumber(_ key: String, in range: PlausibleRange) throws -> Double? {
         guard let value = try decode(Double.self, key, expected: "a number") else { return nil }
         guard range.contains(value) else {
@@ -111,9 +126,14 @@ struct FieldReader {
         return value
     }
 
+    /// A whole number in `range`, which must also fit an `Int` (a value past what the type holds
+    /// is out of range, never a trap).
     func optionalInteger(_ key: String, in range: PlausibleRange) throws -> Int? {
         guard let value = try optionalNumber(key, in: range) else { return nil }
-        return Int(value)
+        guard let integer = Int(exactly: value) else {
+            throw EventDecodingError.outOfRange(path: path(key), value: value, range: range)
+        }
+        return integer
     }
 
     func optionalBool(_ key: String) throws -> Bool? {
@@ -227,6 +247,13 @@ struct FieldWriter {
         guard !value.isBlank else {
             throw EventDecodingError.invalidValue(path: path(key), value: value, problem: "is empty")
         }
+        try container.encode(value, forKey: AnyCodingKey(key))
+    }
+
+    /// Writes an identifier, refusing one the decoder would refuse (``InputIdentifier``).
+    mutating func identifier(_ key: String, _ value: String?) throws {
+        guard let value else { return }
+        try InputIdentifier.check(value, path: path(key))
         try container.encode(value, forKey: AnyCodingKey(key))
     }
 

@@ -131,7 +131,8 @@ package struct DeadLetterQueue: Sendable {
 extension StoredDeadLetter {
     /// The `--json` line of a dead letter: its DLQ coordinates and the record as stored, without
     /// patient data: the original payload is left out (`originalValueBytes` gives its size) and the
-    /// original key (a patient id) appears only as `originalKeyDigest`, unless `showKeys`.
+    /// original key (a patient id) appears only as `originalKeyDigest`, unless `showKeys`; control
+    /// characters are `\uXXXX` escapes (the same JSON value, safe on a terminal).
     package func jsonLine(showKeys: Bool = false) -> String {
         var recordJSON = "null"
         var redaction = ""
@@ -144,8 +145,9 @@ extension StoredDeadLetter {
         }
         let problemJSON = problem.map { jsonString($0) } ?? "null"
         let timestampJSON = timestamp.map { jsonString(ISO8601Timestamp.format($0)) } ?? "null"
-        return "{\"dlq\":{\"topic\":\"\(DeadLetterRecord.topic)\",\"partition\":\(partition),\"offset\":\(offset),"
-            + "\"timestamp\":\(timestampJSON)},\"problem\":\(problemJSON),\"record\":\(recordJSON)\(redaction)}"
+        return escapingControlCharacters(
+            inJSON: "{\"dlq\":{\"topic\":\"\(DeadLetterRecord.topic)\",\"partition\":\(partition),\"offset\":\(offset),"
+                + "\"timestamp\":\(timestampJSON)},\"problem\":\(problemJSON),\"record\":\(recordJSON)\(redaction)}")
     }
 }
 

@@ -3,16 +3,22 @@ import Foundation
 import KafkaClient
 
 /// Tables for `toxctl dlq list` and `toxctl dlq redrive`. Keys are shown as digests unless asked
-/// (they are patient identifiers); payloads are never printed.
+/// (they are patient identifiers); payloads are never printed; control characters in anything a
+/// record holds are printed as escapes (``escapingControlCharacters(_:)``), never raw.
 package enum DeadLetterRendering {
+    /// The dead letters, each id once (copies of one dead letter, written again by another worker
+    /// or after a restart, share its id and are counted instead), in DLQ order.
     package static func list(
         _ letters: [StoredDeadLetter], scanned: Int, showKeys: Bool = false, palette: Palette = .plain, messageWidth: Int = 60
     ) -> String {
+        var seen = Set<String>()
+        let unique = letters.filter { letter in letter.record.map { seen.insert($0.id).inserted } ?? true }
+        let copies = letters.count - unique.count
         var table = TextTable(columns: [
             .init("DLQ"), .init("DEAD-LETTERED AT"), .init("REASON"), .init("FIELD"), .init("SOURCE"), .init("KEY"),
             .init("ERROR"),
         ])
-        for letter in letters {
+        for letter in unique {
             guard let record = letter.record else {
                 table.append([
                     .init("\(letter.partition)/\(letter.offset)"), .init(letter.timestamp.map { ISO8601Timestamp.format($0.roundedToSeconds) } ?? "-"),
@@ -22,9 +28,12 @@ package enum DeadLetterRendering {
             }
             table.append([
                 .init("\(letter.partition)/\(letter.offset)"), .init(ISO8601Timestamp.format(record.deadLetteredAt.roundedToSeconds)),
-                .init(record.reason.rawValue, style: .yellow), .init(record.error.field ?? "-"),
-                .init("\(record.source.topic)[\(record.source.partition)]@\(record.source.offset)"),
-                .init(showKeys ? record.originalKey.map { String(decoding: $0, as: UTF8.self) } ?? "-" : keyDigest(record.originalKey)),
+                .init(record.reason.rawValue, style: .yellow), .init(escapingControlCharacters(record.error.field ?? "-")),
+                .init(escapingControlCharacters("\(record.source.topic)[\(record.source.partition)]@\(record.source.offset)")),
+                .init(
+                    showKeys
+                        ? escapingControlCharacters(record.originalKey.map { String(decoding: $0, as: UTF8.self) } ?? "-")
+                        : keyDigest(record.originalKey)),
                 .init(truncate(record.error.message, messageWidth)),
             ])
         }
@@ -35,10 +44,15 @@ package enum DeadLetterRendering {
         }
         lines.append(table.render(palette: palette))
         var counts: [String: Int] = [:]
-        for letter in letters { counts[letter.record?.reason.rawValue ?? "unreadable", default: 0] += 1 }
+        for letter in unique { counts[letter.record?.reason.rawValue ?? "unreadable", default: 0] += 1 }
         let byReason = counts.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
             .map { "\($0.key) \($0.value)" }.joined(separator: ", ")
-        lines.append("\(letters.count) of \(scanned) dead letter(s) shown; by reason: \(byReason).")
+        lines.append("\(unique.count) of \(scanned) dead letter(s) shown; by reason: \(byReason).")
+        if copies > 0 {
+            lines.append(
+                "\(copies) more record(s) are copies of a dead letter shown (same id: written again by another worker "
+                    + "or after a restart).")
+        }
         return lines.joined(separator: "\n")
     }
 
@@ -71,7 +85,7 @@ package enum DeadLetterRendering {
                     result = .init("would send", style: .cyan)
                 }
                 table.append([
-                    .init("\(item.deadLetter.partition)/\(item.deadLetter.offset)"), .init(record?.id ?? "-"),
+                    .init("\(item.deadLetter.partition)/\(item.deadLetter.offset)"), .init(escapingControlCharacters(record?.id ?? "-")),
                     .init(record?.reason.rawValue ?? "-"), .init(target), .init(keyDigest(item.record.key.map { Data($0) })),
                     .init(String(item.record.value?.count ?? 0)), result,
                 ])
@@ -82,7 +96,7 @@ package enum DeadLetterRendering {
                     + "topic/partition/offset), \(Redrive.atHeader); the original key, value and headers are kept.")
         }
         for skip in skipped {
-            lines.append(palette.apply(.yellow, "skipped \(skip.deadLetter.coordinates): \(skip.reason)"))
+            lines.append(palette.apply(.yellow, "skipped \(skip.deadLetter.coordinates): \(escapingControlCharacters(skip.reason))"))
         }
         if let results {
             let failed = results.filter { $0.error != nil }.count
@@ -98,8 +112,9 @@ package enum DeadLetterRendering {
         return lines.joined(separator: "\n")
     }
 
+    /// One line of at most `width` characters, control characters escaped.
     static func truncate(_ text: String, _ width: Int) -> String {
-        let single = text.replacingOccurrences(of: "\n", with: " ")
+        let single = escapingControlCharacters(text.replacingOccurrences(of: "\n", with: " "))
         return single.count <= width ? single : String(single.prefix(max(1, width - 1))) + "…"
     }
 }

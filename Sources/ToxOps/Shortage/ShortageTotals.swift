@@ -40,11 +40,22 @@ package struct ShortageAdvice: Sendable, Hashable {
         var need24h: ShortageNeed?
     }
 
-    /// Reads a record as `toxd` writes it; nil for anything else (another type, unreadable JSON).
+    /// The largest need one record may state (doses, units; mg a thousand times that): far above
+    /// any patient's 24 hours, so that the site's totals can never overflow.
+    static let maximumNeed = 1_000_000
+
+    /// Reads a record as `toxd` writes it; nil for anything else (another type, unreadable JSON, a
+    /// need that is negative or past ``maximumNeed``).
     package static func decode(_ value: [UInt8]) -> ShortageAdvice? {
         guard let wire = try? JSONDecoder().decode(Wire.self, from: Data(value)), wire.type == "shortage-alternative",
             case .success(let assessedAt) = ISO8601Timestamp.parse(wire.assessedAt)
         else { return nil }
+        if let need = wire.need24h {
+            let counts = [need.doses, need.units].compactMap { $0 }
+            guard counts.allSatisfy({ (0...maximumNeed).contains($0) }),
+                need.mg.map({ $0.isFinite && $0 >= 0 && $0 <= Double(maximumNeed) * 1000 }) ?? true
+            else { return nil }
+        }
         return ShortageAdvice(
             patientId: wire.patientId, assessedAt: assessedAt, shortDrug: Drug(name: wire.shortDrug).name, site: wire.site,
             status: wire.status.flatMap(StockStatus.init(rawValue:)), cause: wire.cause ?? "shortage", need: wire.need24h)
@@ -90,6 +101,11 @@ package struct ShortageReport: Sendable, Hashable {
     package var superseded: Int
     /// Records on the topic that could not be read as shortage advice.
     package var unreadable: Int
+    /// Records of `pharmacy.inventory.v1` that are not valid inventory events (toxd dead-letters them).
+    package var unreadableInventory = 0
+    /// Inventory keys of the site (`site/drug`) whose latest record could not be read: their line
+    /// uses the record before it.
+    package var staleInventoryKeys: [String] = []
 
     package var hasShortfall: Bool { lines.contains { ($0.shortfall ?? 0) > 0 } }
 }
@@ -103,7 +119,8 @@ package enum ShortageTotals {
     /// TNF blockade) draws on no stock and is left out; a later record without need (the patient no
     /// longer needs the drug: cause `no-longer-needed`) replaces an earlier one.
     package static func compute(
-        site: String, advice: [ShortageAdvice], inventory: [InventoryEvent], unreadable: Int = 0
+        site: String, advice: [ShortageAdvice], inventory: [InventoryEvent], unreadable: Int = 0,
+        unreadableInventory: Int = 0, staleInventoryKeys: Set<String> = []
     ) -> ShortageReport {
         var latest: [String: ShortageAdvice] = [:]
         var atSite = 0
@@ -141,7 +158,10 @@ package enum ShortageTotals {
                     mg: needs.reduce(0) { $0 + ($1.mg ?? 0) }, unitsNeeded: units, unitMg: unitMg, unitsOnHand: entry?.unitsOnHand,
                     shortfall: shortfall))
         }
-        return ShortageReport(site: site, lines: lines, superseded: atSite - latest.count, unreadable: unreadable)
+        return ShortageReport(
+            site: site, lines: lines, superseded: atSite - latest.count, unreadable: unreadable,
+            unreadableInventory: unreadableInventory,
+            staleInventoryKeys: staleInventoryKeys.filter { $0.hasPrefix(site + "/") }.sorted())
     }
 
     private static func hasNeed(_ need: ShortageNeed) -> Bool {
@@ -187,6 +207,19 @@ extension ShortageReport {
         }
         if superseded > 0 { lines.append(palette.apply(.dim, "\(superseded) earlier advice record(s) superseded by a later one.")) }
         if unreadable > 0 { lines.append(palette.apply(.yellow, "\(unreadable) record(s) could not be read as shortage advice.")) }
+        if unreadableInventory > 0 {
+            lines.append(
+                palette.apply(
+                    .yellow,
+                    "\(unreadableInventory) inventory record\(unreadableInventory == 1 ? "" : "s") could not be read "
+                        + "(toxctl dlq list --source-topic \(ToxWatchTopics.inventory) says why)."))
+        }
+        for key in staleInventoryKeys {
+            lines.append(
+                palette.apply(
+                    .yellow,
+                    "The latest inventory record of \(escapingControlCharacters(key)) could not be read: its line uses the one before it."))
+        }
         lines.append(palette.apply(.dim, "Decision support: a pharmacist verifies every figure before acting on it."))
         return lines.joined(separator: "\n")
     }
@@ -197,11 +230,16 @@ extension ShortageReport {
             var drugs: [ShortageLine]
             var superseded: Int
             var unreadable: Int
+            var unreadableInventory: Int
+            var staleInventoryKeys: [String]
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return String(
-            decoding: try encoder.encode(Document(site: site, drugs: lines, superseded: superseded, unreadable: unreadable)),
+            decoding: try encoder.encode(
+                Document(
+                    site: site, drugs: lines, superseded: superseded, unreadable: unreadable,
+                    unreadableInventory: unreadableInventory, staleInventoryKeys: staleInventoryKeys)),
             as: UTF8.self)
     }
 }
@@ -219,6 +257,9 @@ package struct ShortageCollector: Sendable {
             var advice: [ShortageAdvice] = []
             var inventory: [String: InventoryEvent] = [:]
             var unreadable = 0
+            var unreadableInventory = 0
+            /// Keys whose latest record could not be read.
+            var staleKeys: Set<String> = []
         }
         let adviceTopic = ToxWatchTopics.shortageAlternatives
         let inventoryTopic = ToxWatchTopics.inventory
@@ -227,9 +268,17 @@ package struct ShortageCollector: Sendable {
                 let key = message.key.map { String(decoding: $0, as: UTF8.self) } ?? ""
                 guard let value = message.value else {
                     state.inventory[key] = nil  // a tombstone deletes the key
+                    state.staleKeys.remove(key)
                     return
                 }
-                if case .inventory(let event)? = try? decodeEvent(value) { state.inventory[event.key] = event }
+                if case .inventory(let event)? = try? decodeEvent(value) {
+                    state.inventory[event.key] = event
+                    state.staleKeys.remove(event.key)
+                } else {
+                    // As toxd does: not an inventory event, so dead-lettered, and counted here.
+                    state.unreadableInventory += 1
+                    if state.inventory[key] != nil { state.staleKeys.insert(key) }
+                }
             } else if let value = message.value, let advice = ShortageAdvice.decode(value) {
                 state.advice.append(advice)
             } else if message.value != nil {
@@ -237,6 +286,7 @@ package struct ShortageCollector: Sendable {
             }
         }
         return ShortageTotals.compute(
-            site: site, advice: collected.advice, inventory: Array(collected.inventory.values), unreadable: collected.unreadable)
+            site: site, advice: collected.advice, inventory: Array(collected.inventory.values), unreadable: collected.unreadable,
+            unreadableInventory: collected.unreadableInventory, staleInventoryKeys: collected.staleKeys)
     }
 }

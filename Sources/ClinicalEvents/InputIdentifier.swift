@@ -1,0 +1,27 @@
+/// The rule for identifiers read from Kafka (DESIGN.md §3, "Edges"): `eventId`, `patientId`,
+/// `site`, `drug` and record keys, and what the HL7/FHIR adapters map to them (MSH-10, PID-3, FHIR
+/// ids and references) are 1–128 bytes of UTF-8, not blank, without control characters.
+///
+/// An identifier keys a patient, a stock entry or an output; a NUL or an escape in one, or a
+/// megabyte-long one, would reach keys, logs and every output built from it.
+package enum InputIdentifier {
+    /// The longest identifier, in bytes of UTF-8.
+    package static let maxBytes = 128
+
+    /// Why `value` is not an identifier (a phrase completing "`field` …"), or `nil` when it is one.
+    package static func problem(_ value: String) -> String? {
+        if value.isBlank { return "is empty" }
+        if value.utf8.count > maxBytes {
+            return "is longer than \(maxBytes) bytes (an identifier is 1–\(maxBytes) bytes of UTF-8)"
+        }
+        if value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+            return "contains a control character (an identifier is 1–\(maxBytes) bytes of UTF-8 without control characters)"
+        }
+        return nil
+    }
+
+    /// Throws `invalid-value` naming `path` when `value` is not an identifier.
+    package static func check(_ value: String, path: String) throws(EventDecodingError) {
+        if let problem = problem(value) { throw .invalidValue(path: path, value: value, problem: problem) }
+    }
+}
