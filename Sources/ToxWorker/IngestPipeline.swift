@@ -41,6 +41,14 @@ package final class IngestPipeline: Service {
     /// Raw partitions currently assigned.
     package var assignedPartitions: [TopicPartition] { state.withLock { $0.partitions.sorted() } }
 
+    /// What `/health` reports (the worker's shape: ``HealthReport``).
+    package func health() -> HealthReport {
+        let (started, partitions) = state.withLock { ($0.started, $0.partitions.sorted()) }
+        return HealthReport(
+            starting: !started,
+            partitions: partitions.map { HealthReport.Partition(topic: $0.topic, partition: $0.partition, state: .serving) })
+    }
+
     package func run() async throws {
         let deadLetterPartitions = try await IngestTopicLayout.verify(configuration: configuration, logger: logger)
         let processor = IngestProcessor(

@@ -16,22 +16,31 @@ package enum PartitionWork: Sendable {
     case inventoryChanged(site: String?, cause: OutputCause)
 }
 
-/// What the poll loop and one partition task share: the inbox and the task's lifecycle flags.
+/// What the poll loop and one partition task share: the inbox, the task's lifecycle flags and
+/// its progress.
 package final class PartitionRunner: Sendable {
     package let partition: Int
     package let inbox: PartitionInbox<PartitionWork>
     private let flags = Mutex((restored: false, lost: false, finished: false))
     private let finishWaiters = Mutex<[CheckedContinuation<Void, Never>]>([])
+    package let progress = PartitionProgress()
 
-    package init(partition: Int, bufferSize: Int, resume: @escaping @Sendable () -> Void) {
+    /// - Parameter flowControl: pauses or resumes fetching the partition (see ``PartitionInbox``).
+    package init(
+        partition: Int, bufferSize: Int,
+        flowControl: @escaping @Sendable (PartitionInbox<PartitionWork>.FlowControl) -> Void
+    ) {
         self.partition = partition
-        self.inbox = PartitionInbox(highWaterMark: bufferSize, lowWaterMark: max(1, bufferSize / 4), resumeHandler: resume)
+        self.inbox = PartitionInbox(highWaterMark: bufferSize, lowWaterMark: max(1, bufferSize / 4), flowControl: flowControl)
     }
 
     package var isRestored: Bool { flags.withLock { $0.restored } }
     package var isLost: Bool { flags.withLock { $0.lost } }
 
-    func markRestored() { flags.withLock { $0.restored = true } }
+    func markRestored() {
+        flags.withLock { $0.restored = true }
+        progress.noteProgress()
+    }
 
     /// The partition was taken away without a chance to commit: stop without retrying.
     package func markLost() { flags.withLock { $0.lost = true } }
@@ -127,7 +136,10 @@ package struct PartitionTask {
 
     /// Runs until the inbox is finished (revocation or shutdown) or the task is cancelled.
     package mutating func run() async throws {
-        defer { runner.markFinished() }
+        defer {
+            context.metrics.partitionReleased(runner.partition, topics: ToxWatchTopics.patientInputs)
+            runner.markFinished()
+        }
         do {
             try await restore()
             try await process()
@@ -196,6 +208,7 @@ package struct PartitionTask {
             if let timestamp = message.timestamp?.date { newestProcessed[message.topic] = timestamp }
         }
         try await apply { processor, inventory in processor.process(batch, inventory: inventory, now: Date()) }
+        runner.progress.noteProgress()
     }
 
     // MARK: Restore
@@ -225,7 +238,7 @@ package struct PartitionTask {
         try await send([fence])
         let elapsed = ContinuousClock.now - started
         context.metrics.restored(patients: processor.patients.count, in: elapsed)
-        context.metrics.activePatients.increment(by: Double(processor.patients.count))
+        context.metrics.setActivePatients(partition: runner.partition, count: processor.patients.count)
         logger.info(
             "partition restored",
             metadata: [
@@ -291,6 +304,7 @@ package struct PartitionTask {
                 try await write(outcome)
                 processor.commit(handledInputOffsets: processor.handledInputOffsets(after: outcome))
                 context.metrics.batchFinished(in: ContinuousClock.now - started, outcome: "committed")
+                context.metrics.setActivePatients(partition: runner.partition, count: processor.patients.count)
                 record(outcome)
                 return
             } catch {

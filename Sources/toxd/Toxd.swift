@@ -105,8 +105,7 @@ struct WorkerCommand: AsyncParsableCommand {
         let pipeline = WorkerPipeline(configuration: configuration, evaluator: evaluator, metrics: metrics, logger: logger)
         try await ServiceRunner.run(
             "toxd", pipeline: pipeline, host: configuration.httpHost, port: configuration.httpPort, logger: logger,
-            metrics: { metrics.exposition() }, isReady: { pipeline.isReady },
-            healthFields: { #""partitions":[\#(pipeline.assignedPartitions.map(String.init).joined(separator: ","))]"# })
+            metrics: { metrics.exposition() }, health: { pipeline.health() })
     }
 
     private func loadConfiguration() throws -> WorkerConfiguration {
