@@ -122,11 +122,18 @@ package struct PartitionTask {
     package init(runner: PartitionRunner, context: PartitionContext) {
         self.runner = runner
         self.context = context
-        self.processor = PartitionProcessor(
-            partition: runner.partition, evaluator: context.evaluator, lateEventWindow: context.configuration.lateEventWindow)
+        self.processor = Self.makeProcessor(partition: runner.partition, context: context)
         var logger = context.logger
         logger[metadataKey: "kafka.partition"] = "\(runner.partition)"
         self.logger = logger
+    }
+
+    static func makeProcessor(partition: Int, context: PartitionContext) -> PartitionProcessor {
+        var processor = PartitionProcessor(
+            partition: partition, evaluator: context.evaluator, lateEventWindow: context.configuration.lateEventWindow)
+        processor.admission = InputAdmission(
+            maxInputBytes: context.configuration.maxInputBytes, maxClockSkew: context.configuration.maxClockSkew.timeInterval)
+        return processor
     }
 
     static let outputTopics = [
@@ -224,9 +231,7 @@ package struct PartitionTask {
                 if isHandingOver { throw PartitionHandOver() }
                 attempt += 1
                 logger.warning("restore failed, retrying", metadata: ["error": "\(error)", "attempt": "\(attempt)"])
-                processor = PartitionProcessor(
-                    partition: runner.partition, evaluator: context.evaluator,
-                    lateEventWindow: context.configuration.lateEventWindow)
+                processor = Self.makeProcessor(partition: runner.partition, context: context)
                 try await Task.sleep(for: Self.backoff(attempt))
             }
         }
@@ -258,7 +263,9 @@ package struct PartitionTask {
             configuration: context.configuration, logger: logger
         ) { message in
             do {
-                if let found = try processor.restore(key: message.key, value: message.value, headers: message.headers) {
+                if let found = try processor.restore(
+                    key: message.key, value: message.value, headers: message.headers, timestamp: message.timestamp?.date)
+                {
                     checkpoint = found
                 }
             } catch {
