@@ -356,15 +356,17 @@ package struct PartitionTask {
         if !outputs.isEmpty {
             let reports = try await context.producer.produce(outputs.map(\.producerRecord))
             var failure: KafkaError?
+            var refused: [(OutputRecord, KafkaError)] = []
             for (output, report) in zip(outputs, reports) {
                 if let error = report.error {
-                    failure = failure ?? error
+                    if error.rejectsRecord { refused.append((output, error)) } else { failure = failure ?? error }
                 } else if let offset = report.offset {
                     written.insert(output.id)
                     outputEnd[output.topic] = max(outputEnd[output.topic] ?? 0, offset + 1)
                 }
             }
             if let failure { throw failure }
+            if !refused.isEmpty { try await replaceRefused(refused) }
             phaseDone("outputs")
         }
         // Phase 2: changelog records and the checkpoint: where the outputs end, which inputs are done.
@@ -383,6 +385,47 @@ package struct PartitionTask {
         }
         // Everything of this unit is durable; its ids can no longer be produced again.
         for output in outputs { written.remove(output.id) }
+    }
+
+    /// Outputs the broker refused for what they are (too large, invalid) are never retried as
+    /// they are: a dead letter is replaced by a bounded one (``OversizedRecords``); any other output,
+    /// which cannot be cut, is given up, counted as an output failure and named in the log.
+    private mutating func replaceRefused(_ refused: [(OutputRecord, KafkaError)]) async throws(KafkaError) {
+        var replacements: [OutputRecord] = []
+        for (output, error) in refused {
+            let digest = OversizedRecords.describe(output.producerRecord)
+            if output.kind == .deadLetter, let reduced = OversizedRecords.reducedDeadLetter(output.value, refusedWith: error) {
+                var replacement = output
+                replacement.value = reduced
+                replacement.headers = output.headers.filter { $0.name.hasPrefix("toxwatch-") }
+                replacements.append(replacement)
+                context.metrics.oversized(kind: "dead-letter")
+                logger.error(
+                    "dead letter refused by the broker; writing a reduced one",
+                    metadata: ["output.id": "\(output.id)", "error": "\(error)", "record": "\(digest)"])
+            } else {
+                written.insert(output.id)
+                context.metrics.oversized(kind: "output")
+                context.metrics.outputsFailed(1)
+                logger.error(
+                    "output refused by the broker and given up (it cannot be cut without changing its meaning)",
+                    metadata: ["output.id": "\(output.id)", "error": "\(error)", "record": "\(digest)"])
+            }
+        }
+        guard !replacements.isEmpty else { return }
+        let reports = try await context.producer.produce(replacements.map(\.producerRecord))
+        for (replacement, report) in zip(replacements, reports) {
+            if let error = report.error {
+                if !error.rejectsRecord { throw error }
+                written.insert(replacement.id)
+                context.metrics.outputsFailed(1)
+                logger.error(
+                    "reduced dead letter refused too; given up", metadata: ["output.id": "\(replacement.id)", "error": "\(error)"])
+            } else if let offset = report.offset {
+                written.insert(replacement.id)
+                outputEnd[replacement.topic] = max(outputEnd[replacement.topic] ?? 0, offset + 1)
+            }
+        }
     }
 
     private mutating func writeInTransaction(
