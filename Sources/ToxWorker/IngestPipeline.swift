@@ -50,7 +50,11 @@ package final class IngestPipeline: Service {
     }
 
     package func run() async throws {
-        let deadLetterPartitions = try await IngestTopicLayout.verify(configuration: configuration, logger: logger)
+        guard
+            let deadLetterPartitions = try await BrokerRetry.untilReachable(logger: logger, {
+                try await IngestTopicLayout.verify(configuration: self.configuration, logger: self.logger)
+            })
+        else { return }
         let processor = IngestProcessor(
             hl7Topic: configuration.hl7Topic,
             fhirTopic: configuration.fhirTopic,

@@ -54,7 +54,10 @@ package final class WorkerPipeline: Service {
         let consumer: KafkaConsumer
         var transactions: TransactionGate?
         do {
-            try await TopicLayout.verify(configuration: configuration, logger: logger)
+            // Unreachable brokers are waited for (not ready meanwhile); anything else is for a person.
+            guard try await BrokerRetry.untilReachable(logger: logger, {
+                try await TopicLayout.verify(configuration: self.configuration, logger: self.logger)
+            }) != nil else { return }
             producer = try KafkaProducer(configuration: producerConfiguration(), logger: logger)
             if configuration.processingGuarantee == .transactions {
                 try await producer.initTransactions()
@@ -327,8 +330,10 @@ package final class WorkerPipeline: Service {
     }
 }
 
-/// The worker could not start: bad topics, unreachable or incompatible brokers. `toxd` exits
-/// with status 2 (systemd's unit does not restart on it: a person has to act).
+/// The worker could not start for a reason a person has to fix: bad settings or topics, an
+/// incompatible broker, failed authentication. `toxd` exits with status 2 (systemd's unit does not
+/// restart on it). Unreachable brokers are not such a reason: start-up waits for them
+/// (``BrokerRetry``).
 package struct WorkerStartupError: Error, CustomStringConvertible {
     package var description: String
 }

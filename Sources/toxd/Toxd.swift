@@ -22,6 +22,26 @@ struct Toxd: AsyncParsableCommand {
         subcommands: [WorkerCommand.self, IngestCommand.self],
         defaultSubcommand: WorkerCommand.self
     )
+
+    /// Runs the command; a usage error (unknown flag, bad value) exits with status 2 like every
+    /// other error a person has to fix (ArgumentParser's own code for it is 64), so that systemd's
+    /// `RestartPreventExitStatus=2` never restart-loops a misconfigured worker.
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            if exitCode(for: error) == .validationFailure {
+                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                Foundation.exit(2)
+            }
+            exit(withError: error)
+        }
+    }
 }
 
 /// `toxd [worker]`: the worker.
