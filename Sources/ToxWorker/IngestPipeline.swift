@@ -44,9 +44,11 @@ package final class IngestPipeline: Service {
     /// What `/health` reports (the worker's shape: ``HealthReport``).
     package func health() -> HealthReport {
         let (started, partitions) = state.withLock { ($0.started, $0.partitions.sorted()) }
-        return HealthReport(
+        let report = HealthReport(
             starting: !started,
             partitions: partitions.map { HealthReport.Partition(topic: $0.topic, partition: $0.partition, state: .serving) })
+        metrics.ready.set(report.ready ? 1.0 : 0.0)
+        return report
     }
 
     package func run() async throws {
