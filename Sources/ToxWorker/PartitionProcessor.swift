@@ -192,12 +192,14 @@ package struct PartitionProcessor: Sendable {
                 event = decoded
             }
             let patientId = event.patientId
-            var state = patients[patientId] ?? PatientState(patientId: patientId)
-            if state.hasApplied(topic: record.topic, offset: record.offset) {
+            if patients[patientId]?.hasApplied(topic: record.topic, offset: record.offset) == true {
                 outcome.skipped["already-applied", default: 0] += 1
                 continue
             }
             remember(patientId)
+            // Out of the dictionary while it changes: inserting an event then copies a long course
+            // once per batch (for rollback), not once per event.
+            var state = patients.removeValue(forKey: patientId) ?? PatientState(patientId: patientId)
             state.appliedOffsets[record.topic] = record.offset
             if state.contains(eventId: event.eventId) {
                 outcome.skipped["duplicate-event-id", default: 0] += 1

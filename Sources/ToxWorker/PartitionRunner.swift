@@ -118,6 +118,8 @@ package struct PartitionTask {
     private var newestProcessed: [String: Date] = [:]
     /// The partition's stream time when it last advanced, and the wall-clock time it did.
     private var streamClock: (streamTime: Date, wallClock: Date)?
+    /// Large patient states as bounded changelog fragments (what the log holds, per patient).
+    private var fragments = ChangelogFragments()
 
     package init(runner: PartitionRunner, context: PartitionContext) {
         self.runner = runner
@@ -258,13 +260,16 @@ package struct PartitionTask {
         var checkpoint: PartitionCheckpoint?
         var corrupt = 0
         var processor = self.processor
+        var fragments = ChangelogFragments()
         try await PartitionReader.read(
             [TopicPartitionOffset(ToxWatchTopics.patientStateChangelog, runner.partition, KafkaOffset.beginning.rawValue)],
             configuration: context.configuration, logger: logger
         ) { message in
             do {
+                // Fragments are kept until their manifest comes; a manifest becomes the whole record.
+                guard let record = try fragments.restore(message) else { return }
                 if let found = try processor.restore(
-                    key: message.key, value: message.value, headers: message.headers, timestamp: message.timestamp?.date)
+                    key: record.key, value: record.value, headers: record.headers, timestamp: record.timestamp?.date)
                 {
                     checkpoint = found
                 }
@@ -272,6 +277,8 @@ package struct PartitionTask {
                 corrupt += 1
             }
         }
+        fragments.finishRestore()
+        self.fragments = fragments
         if corrupt > 0 {
             logger.error("changelog records could not be read and were skipped", metadata: ["records": "\(corrupt)"])
         }
@@ -375,7 +382,9 @@ package struct PartitionTask {
             changelog.append(processor.checkpointOutput(checkpoint(after: outcome)))
         }
         if !changelog.isEmpty {
-            _ = try await context.producer.send(changelog.map(\.producerRecord))
+            let (records, live) = fragments.expand(changelog)
+            _ = try await context.producer.send(records)
+            fragments.commit(live)
             phaseDone("changelog")
         }
         // Phase 3: the input offsets, committed by the worker's committer without holding up the
@@ -434,18 +443,20 @@ package struct PartitionTask {
         let producer = context.producer
         try producer.beginTransaction()
         do {
-            var records = outputs + outcome.changelog
+            var changelog = outcome.changelog
             if !outcome.outputs.isEmpty || !outcome.changelog.isEmpty {
                 // Output offsets are not known before the commit: the checkpoint keeps the previous
                 // ends, so a restore scans this batch's outputs too (harmless).
-                records.append(processor.checkpointOutput(checkpoint(after: outcome)))
+                changelog.append(processor.checkpointOutput(checkpoint(after: outcome)))
             }
-            let reports = try await producer.send(records.map(\.producerRecord))
+            let (changelogRecords, live) = fragments.expand(changelog)
+            let reports = try await producer.send(outputs.map(\.producerRecord) + changelogRecords)
             if !offsets.isEmpty {
                 try await producer.sendOffsetsToTransaction(offsets, groupMetadata: try context.consumer.groupMetadata())
             }
             try await producer.commitTransaction()
-            for (record, report) in zip(records, reports) where record.kind != .patientState && record.kind != .checkpoint {
+            fragments.commit(live)
+            for (record, report) in zip(outputs, reports) {
                 if let offset = report.offset { outputEnd[record.topic] = max(outputEnd[record.topic] ?? 0, offset + 1) }
             }
         } catch {

@@ -74,7 +74,8 @@ struct RebalanceServingTests {
 
     /// Waits until the group has committed every input record, then until every patient has grades.
     static func waitUntilServed(
-        _ cluster: EmbeddedKafkaCluster, group: String, patients: Set<String>, timeout: Duration = .seconds(120)
+        _ cluster: EmbeddedKafkaCluster, group: String, patients: Set<String>, timeout: Duration = .seconds(120),
+        partitions: Int = partitions
     ) async throws {
         let admin = try KafkaAdminClient(configuration: .init(bootstrapServers: cluster.bootstrapServerList), logger: logger)
         let inputs = ToxWatchTopics.patientInputs.flatMap { topic in (0..<partitions).map { TopicPartition(topic, $0) } }
