@@ -38,6 +38,7 @@ struct JoinLeaveTests {
             let (file, generated) = try await harness.generate(patients: 120, eventsPerPatient: 25, poison: 5, seed: Int(seed))
             var running: [String] = []
             var started = 0
+            var leaves = 0
             func start() async throws {
                 started += 1
                 let name = "w\(started)"
@@ -53,7 +54,9 @@ struct JoinLeaveTests {
                     print("join/leave step \(step): \(running.last ?? "") joined; running \(running)")
                 } else {
                     let victim = running.remove(at: Int.random(in: 0..<running.count, using: &random))
-                    let signal = Bool.random(using: &random) ? SIGTERM : SIGKILL
+                    // The first departure is a crash; later ones either way.
+                    let signal = leaves == 0 || Bool.random(using: &random) ? SIGKILL : SIGTERM
+                    leaves += 1
                     let worker = try #require(harness.workers[victim])
                     worker.send(signal)
                     _ = try await worker.waitForExit(timeout: .seconds(60))
