@@ -43,8 +43,9 @@ package final class IngestMetrics: Sendable {
 
     /// A raw record above maxInputBytes was dead-lettered by digest, or the broker refused a record
     /// for its size (replaced by a bounded dead letter).
-    package func oversized() {
-        registry.makeCounter(descriptor: Self.oversized).increment()
+    package func oversized(count: Int = 1) {
+        guard count > 0 else { return }
+        registry.makeCounter(descriptor: Self.oversized).increment(by: Int64(count))
     }
 
     private static var oversized: MetricNameDescriptor {

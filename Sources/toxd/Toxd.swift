@@ -55,12 +55,15 @@ struct WorkerCommand: AsyncParsableCommand {
               brokers, group, httpPort, processingGuarantee (exactly-once | transactions),
               lateEventWindowHours, maxBatchSize, partitionBufferSize,
               punctuationIntervalSeconds, defaultProtocol, protocolsDirectory,
-              shutdownGraceSeconds, kafka: {librdkafka property: value}
+              shutdownGraceSeconds, stallTimeoutSeconds (120), maxClockSkewSeconds (3600),
+              maxInputBytes (1048576), kafka: {librdkafka property: value}
             e.g. TOXD_BROKERS=kafka:9092, TOXD_KAFKA_SASL_PASSWORD=… for kafka sasl.password.
 
             SIGTERM or SIGINT finishes the in-flight batches, commits and leaves the group; a second \
-            signal exits at once. /health answers 200 once the assigned partitions are restored; \
-            /metrics serves Prometheus series.
+            signal exits at once. /health answers 200 once the assigned partitions are restored and \
+            none is stalled (503 while starting, waiting for unreachable brokers, restoring or stalled); \
+            /metrics serves Prometheus series. Exit status 2: settings, flags or topics a person must fix; \
+            unreachable brokers are retried, not an exit.
 
             Example:
               toxd --brokers localhost:9092 --http-port 9464 \\

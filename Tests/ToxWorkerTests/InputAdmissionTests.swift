@@ -116,6 +116,25 @@ struct InputAdmissionTests {
         #expect(outcome.commitOffsets == [ToxWatchTopics.vitals: 8])
     }
 
+    @Test("toxd ingest: a raw record above maxInputBytes becomes one small dead letter with its size and digest")
+    func oversizedRawRecord() throws {
+        var processor = IngestProcessor(deadLetterPartitions: 4)
+        processor.maxInputBytes = 4096
+        let message = [UInt8]("MSH|^~\\&|".utf8) + [UInt8](repeating: UInt8(ascii: "A"), count: 20_000)
+        let result = processor.process(
+            KafkaMessage(topic: ToxWatchTopics.hl7Inbound, partition: 6, offset: 3, key: Array("MSG1".utf8), value: message),
+            now: Course.now)
+        #expect(result.outcome == .failed)
+        #expect(result.records.count == 1)
+        let record = try #require(result.records.first)
+        #expect(record.topic == ToxWatchTopics.deadLetters && record.partitioning == .partition(2))
+        #expect((record.value?.count ?? 0) < 2048)
+        let letter = try DeadLetterRecord.decode(Data(record.value ?? []))
+        #expect(letter.originalValue == nil)
+        #expect(letter.error.message.contains("\(message.count) bytes, sha256 \(RecordDigest(message).sha256)"))
+        #expect(letter.id == "\(ToxWatchTopics.hl7Inbound)/6/3")
+    }
+
     @Test("SHA-256 matches the FIPS 180-4 test vectors")
     func sha256() {
         #expect(RecordDigest(Array("abc".utf8)).sha256 == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
