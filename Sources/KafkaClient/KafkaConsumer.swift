@@ -65,6 +65,11 @@ package final class KafkaConsumer: Sendable {
     package var name: String { core.handle.name }
 
     /// Stops fetching from these partitions (messages already buffered are still delivered).
+    ///
+    /// A pause lasts until ``resume(_:)`` or until the partition is revoked or lost: the consumer
+    /// resumes a partition before handing it back to the group, and every newly assigned partition
+    /// starts unpaused (librdkafka 2.0.2 would otherwise keep the pause across unassign/assign, and a
+    /// partition paused when it was revoked would never be fetched again when it came back).
     package func pause(_ partitions: [TopicPartition]) throws(KafkaError) {
         let list = PartitionList.make(partitions)
         defer { rd_kafka_topic_partition_list_destroy(list) }
@@ -653,6 +658,8 @@ private final class ConsumerPollLoop {
                     logAssignmentFailure(KafkaError(rdKafkaError: result, context: "assign"))
                 }
             }
+            // A partition comes to the application unpaused, whatever happened to it before.
+            clearApplicationPause(list)
             logger.debug("kafka.consumer.assigned", metadata: ["kafka.partitions": "\(partitions.count)"])
             flushPending()
             core.buffer.append(
@@ -670,6 +677,10 @@ private final class ConsumerPollLoop {
                         kind: lost ? .lost : .revoked, partitions: partitions, rebalanceProtocol: rebalanceProtocol,
                         acknowledgement: acknowledgement)))
             waitForAcknowledgement(acknowledgement, partitionCount: partitions.count)
+            // librdkafka 2.0.2 keeps an application pause across unassign/assign: a partition paused
+            // when it was taken away would stay paused when it comes back. Resume it while it is
+            // still assigned.
+            clearApplicationPause(list)
             if cooperative {
                 if let error = rd_kafka_incremental_unassign(rk, list) {
                     logAssignmentFailure(KafkaError(consuming: error, context: "incremental unassign"))
@@ -684,11 +695,32 @@ private final class ConsumerPollLoop {
             logger.warning(
                 "kafka.consumer.rebalance.error",
                 metadata: ["kafka.error": "\(KafkaError(rdKafkaError: err, context: "rebalance"))"])
+            // The partitions are unassigned without a revocation of their own: tell the application
+            // they are lost, so that it never keeps working on an assignment it no longer has.
+            flushPending()
+            core.buffer.purge(Set(partitions))
+            let acknowledgement = RebalanceAcknowledgement(pipe: core.pipe)
+            core.buffer.append(
+                .rebalance(
+                    .init(kind: .lost, partitions: partitions, rebalanceProtocol: rebalanceProtocol, acknowledgement: acknowledgement)))
+            waitForAcknowledgement(acknowledgement, partitionCount: partitions.count)
+            clearApplicationPause(list)
             if cooperative {
                 if let error = rd_kafka_incremental_unassign(rk, list) { rd_kafka_error_destroy(error) }
             } else {
                 _ = rd_kafka_assign(rk, nil)
             }
+        }
+    }
+
+    /// Resumes partitions the application paused (``KafkaConsumer/pause(_:)``); a partition that is
+    /// not paused is left as it is.
+    private func clearApplicationPause(_ list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>) {
+        guard list.pointee.cnt > 0 else { return }
+        let err = rd_kafka_resume_partitions(rk, list)
+        if err != RD_KAFKA_RESP_ERR_NO_ERROR {
+            logger.warning(
+                "kafka.consumer.resume.failed", metadata: ["kafka.error": "\(KafkaError(rdKafkaError: err, context: "resume"))"])
         }
     }
 

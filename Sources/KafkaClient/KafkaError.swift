@@ -66,6 +66,9 @@ package struct KafkaError: Error, Sendable, CustomStringConvertible {
         package static let leaderNotAvailable = Code(rawValue: "leaderNotAvailable")
         /// A message could not be converted (e.g. a header name that is not UTF-8).
         package static let malformedMessage = Code(rawValue: "malformedMessage")
+        /// The broker refused the record itself (`INVALID_RECORD`, `INVALID_TIMESTAMP`): sending the
+        /// same bytes again is refused again.
+        package static let invalidRecord = Code(rawValue: "invalidRecord")
         /// Any other librdkafka or broker error; see ``KafkaError/rdKafkaCode`` and ``KafkaError/name``.
         package static let other = Code(rawValue: "other")
     }
@@ -99,6 +102,12 @@ package struct KafkaError: Error, Sendable, CustomStringConvertible {
         self.isTransactionAbortable = isTransactionAbortable
         self.file = file
         self.line = line
+    }
+
+    /// The broker or the client refused this record for what it is (too large, invalid): no retry
+    /// of the same bytes can succeed, so a caller must change the record or give it up, never loop.
+    package var rejectsRecord: Bool {
+        code == .messageTooLarge || code == .invalidRecord
     }
 
     package var description: String {
@@ -209,6 +218,7 @@ extension KafkaError.Code {
         put(.malformedMessage, RD_KAFKA_RESP_ERR__BAD_MSG, RD_KAFKA_RESP_ERR_INVALID_MSG,
             RD_KAFKA_RESP_ERR__BAD_COMPRESSION)
         put(.brokerProtocolIncompatible, RD_KAFKA_RESP_ERR__UNDERFLOW)
+        put(.invalidRecord, RD_KAFKA_RESP_ERR_INVALID_RECORD, RD_KAFKA_RESP_ERR_INVALID_TIMESTAMP)
         return map
     }()
 }

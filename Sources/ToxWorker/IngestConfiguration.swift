@@ -17,6 +17,8 @@ import KafkaClient
 ///   rejected, never guessed).
 /// - `--max-batch-size` / `TOXD_INGEST_MAX_BATCH_SIZE` (int, default 500, 1–100,000): raw records per
 ///   produce-then-commit cycle.
+/// - `TOXD_INGEST_MAX_INPUT_BYTES` (int, default 1048576, 1024–104857600): a larger raw record is
+///   dead-lettered at once with its size and SHA-256 instead of its bytes.
 /// - `--kafka key=value` / `TOXD_KAFKA_<PROPERTY>`: librdkafka properties for both clients, as for the
 ///   worker (secrets such as `sasl.password` are never logged). `partitioner` cannot be overridden: the
 ///   ingest producer always uses `murmur2_random` (Java's default), so that a patient lands in the
@@ -30,6 +32,7 @@ package struct IngestConfiguration: Sendable, Equatable {
     package var httpPort = 9465
     package var defaultUTCOffsetSeconds: Int?
     package var maxBatchSize = 500
+    package var maxInputBytes = 1 << 20
     package var kafka: [String: String] = [:]
 
     package init(brokers: String) {
@@ -128,6 +131,12 @@ package struct IngestConfiguration: Sendable, Equatable {
                 throw ConfigurationError("environment TOXD_INGEST_MAX_BATCH_SIZE: '\(text)' is not 1-100000")
             }
             configuration.maxBatchSize = size
+        }
+        if let text = environment["TOXD_INGEST_MAX_INPUT_BYTES"] {
+            guard let bytes = Int(text), (1024...104_857_600).contains(bytes) else {
+                throw ConfigurationError("environment TOXD_INGEST_MAX_INPUT_BYTES: '\(text)' is not 1024-104857600")
+            }
+            configuration.maxInputBytes = bytes
         }
         // librdkafka properties: environment first, flags win.
         for (name, value) in environment where name.hasPrefix("TOXD_KAFKA_") {

@@ -11,10 +11,14 @@ package final class IngestMetrics: Sendable {
         "toxd_ingest_dlq_total",
         "toxd_ingest_batch_duration_seconds",
         "toxd_ingest_assigned_partitions",
+        "toxd_ingest_ready",
+        "toxd_ingest_oversized_records_total",
     ]
 
     private let batchDuration: DurationHistogram
     package let assignedPartitions: Gauge
+    /// 1 while `/health` reports ready (set with it).
+    package let ready: Gauge
 
     package init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
@@ -32,6 +36,22 @@ package final class IngestMetrics: Sendable {
         assignedPartitions = registry.makeGauge(
             descriptor: Self.descriptor("ingest_assigned_partitions", nil, "Raw HL7/FHIR partitions assigned")
         )
+        ready = registry.makeGauge(descriptor: Self.descriptor("ingest_ready", nil, "1 while /health reports ready"))
+        ready.set(0.0)
+        _ = registry.makeCounter(descriptor: Self.oversized)
+    }
+
+    /// A raw record above maxInputBytes was dead-lettered by digest, or the broker refused a record
+    /// for its size (replaced by a bounded dead letter).
+    package func oversized(count: Int = 1) {
+        guard count > 0 else { return }
+        registry.makeCounter(descriptor: Self.oversized).increment(by: Int64(count))
+    }
+
+    private static var oversized: MetricNameDescriptor {
+        descriptor(
+            "ingest_oversized_records", "total",
+            "Raw records over maxInputBytes, or records the broker refused as too large, dead-lettered by digest")
     }
 
     /// One batch made durable: its records by outcome, its events by topic, its dead letters by reason.

@@ -41,14 +41,29 @@ package final class IngestPipeline: Service {
     /// Raw partitions currently assigned.
     package var assignedPartitions: [TopicPartition] { state.withLock { $0.partitions.sorted() } }
 
+    /// What `/health` reports (the worker's shape: ``HealthReport``).
+    package func health() -> HealthReport {
+        let (started, partitions) = state.withLock { ($0.started, $0.partitions.sorted()) }
+        let report = HealthReport(
+            starting: !started,
+            partitions: partitions.map { HealthReport.Partition(topic: $0.topic, partition: $0.partition, state: .serving) })
+        metrics.ready.set(report.ready ? 1.0 : 0.0)
+        return report
+    }
+
     package func run() async throws {
-        let deadLetterPartitions = try await IngestTopicLayout.verify(configuration: configuration, logger: logger)
-        let processor = IngestProcessor(
+        guard
+            let deadLetterPartitions = try await BrokerRetry.untilReachable(logger: logger, {
+                try await IngestTopicLayout.verify(configuration: self.configuration, logger: self.logger)
+            })
+        else { return }
+        var processor = IngestProcessor(
             hl7Topic: configuration.hl7Topic,
             fhirTopic: configuration.fhirTopic,
             deadLetterPartitions: deadLetterPartitions,
             hl7Options: HL7DecodingOptions(defaultUTCOffsetSeconds: configuration.defaultUTCOffsetSeconds)
         )
+        processor.maxInputBytes = configuration.maxInputBytes
         let producer = try KafkaProducer(configuration: producerConfiguration(), logger: logger)
         let consumer: KafkaConsumer
         do {
@@ -114,11 +129,40 @@ package final class IngestPipeline: Service {
     ) async throws {
         let started = ContinuousClock.now
         let outcome = processor.process(batch, now: Date())
+        metrics.oversized(
+            count: batch.filter { ($0.value?.count ?? 0) + ($0.key?.count ?? 0) > configuration.maxInputBytes }.count)
         var attempt = 0
-        while !outcome.records.isEmpty {
-            do {
-                _ = try await producer.send(outcome.records)
-                break
+        var pending = outcome.records
+        while !pending.isEmpty {
+            do throws(KafkaError) {
+                // Records the broker refuses for what they are are replaced or given up, never retried.
+                let reports = try await producer.produce(pending)
+                var retry: [ProducerRecord] = []
+                var failure: KafkaError?
+                for (record, report) in zip(pending, reports) {
+                    guard let error = report.error else { continue }
+                    if !error.rejectsRecord {
+                        retry.append(record)
+                        failure = failure ?? error
+                    } else if record.topic == ToxWatchTopics.deadLetters,
+                        let reduced = OversizedRecords.reducedDeadLetter(record.value ?? [], refusedWith: error)
+                    {
+                        var replacement = record
+                        replacement.value = reduced
+                        retry.append(replacement)
+                        metrics.oversized()
+                        logger.error(
+                            "dead letter refused by the broker; writing a reduced one",
+                            metadata: ["error": "\(error)", "record": "\(OversizedRecords.describe(record))"])
+                    } else {
+                        metrics.oversized()
+                        logger.error(
+                            "record refused by the broker and given up",
+                            metadata: ["error": "\(error)", "record": "\(OversizedRecords.describe(record))"])
+                    }
+                }
+                pending = retry
+                if let failure { throw failure }
             } catch {
                 if error.isFatal { throw error }
                 attempt += 1

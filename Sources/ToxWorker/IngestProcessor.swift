@@ -73,6 +73,8 @@ package struct IngestProcessor: Sendable {
     package var fhirTopic: String
     package var deadLetterPartitions: Int
     package var hl7Options: HL7DecodingOptions
+    /// A raw record larger than this is dead-lettered at once, by size and digest (``InputAdmission``).
+    package var maxInputBytes = 1 << 20
 
     package init(
         hl7Topic: String = ToxWatchTopics.hl7Inbound,
@@ -109,6 +111,11 @@ package struct IngestProcessor: Sendable {
 
     /// Decodes one raw record.
     package func process(_ message: KafkaMessage, now: Date) -> IngestResult {
+        if let oversized = InputAdmission(maxInputBytes: maxInputBytes).oversized(message, now: now) {
+            var result = IngestResult(outcome: .failed, deadLetter: oversized)
+            result.records = [deadLetterRecord(oversized, message: message, outcome: .failed, format: message.topic == fhirTopic ? "fhir" : "hl7")]
+            return result
+        }
         var decoded: [(envelope: EventEnvelope, sourceID: String?)] = []
         var problems: [EventDecodingError] = []
         var skipped: [AdapterNote] = []
@@ -206,22 +213,26 @@ package struct IngestProcessor: Sendable {
                 now: now
             )
             result.deadLetter = letter
-            let value = (try? letter.encoded()).map { Array($0) } ?? []
-            result.records.append(
-                ProducerRecord(
-                    topic: ToxWatchTopics.deadLetters,
-                    partition: message.partition % deadLetterPartitions,
-                    key: message.key,
-                    value: value,
-                    headers: [
-                        KafkaHeader(name: OutputHeader.outputID, string: letter.id),
-                        KafkaHeader(name: IngestHeader.outcome, string: result.outcome.rawValue),
-                        KafkaHeader(name: IngestHeader.sourceFormat, string: format),
-                    ] + Self.sourceHeaders(message)
-                )
-            )
+            result.records.append(deadLetterRecord(letter, message: message, outcome: result.outcome, format: format))
         }
         return result
+    }
+
+    /// The dead letter of a raw record, in dead-letter partition `raw partition mod deadLetterPartitions`.
+    private func deadLetterRecord(
+        _ letter: DeadLetterRecord, message: KafkaMessage, outcome: IngestOutcome, format: String
+    ) -> ProducerRecord {
+        ProducerRecord(
+            topic: ToxWatchTopics.deadLetters,
+            partition: message.partition % deadLetterPartitions,
+            key: letter.originalKey.map { Array($0) },
+            value: (try? letter.encoded()).map { Array($0) } ?? [],
+            headers: [
+                KafkaHeader(name: OutputHeader.outputID, string: letter.id),
+                KafkaHeader(name: IngestHeader.outcome, string: outcome.rawValue),
+                KafkaHeader(name: IngestHeader.sourceFormat, string: format),
+            ] + Self.sourceHeaders(message)
+        )
     }
 
     private func deadLetter(

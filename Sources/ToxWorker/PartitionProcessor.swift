@@ -110,6 +110,8 @@ package struct PartitionProcessor: Sendable {
     package private(set) var highestRestoredEpoch = 0
     /// Changelog records ignored during restore because an older owner wrote them.
     package private(set) var fencedRecords = 0
+    /// The size and clock-skew bounds inputs are checked against (``InputAdmission``).
+    package var admission = InputAdmission()
 
     package init(partition: Int, evaluator: PatientEvaluator, lateEventWindow: Duration, retention: Duration = .seconds(30 * 86_400)) {
         self.partition = partition
@@ -122,7 +124,11 @@ package struct PartitionProcessor: Sendable {
 
     /// Applies one changelog record read during restore (later records of a patient win).
     /// - Returns: the checkpoint, when the record is one.
-    package mutating func restore(key: [UInt8]?, value: [UInt8]?, headers: [KafkaHeader]) throws -> PartitionCheckpoint? {
+    /// - Parameter timestamp: the changelog record's Kafka timestamp: a course whose latest event lies
+    ///   more than the clock-skew bound after it does not move partition time (``InputAdmission``).
+    package mutating func restore(
+        key: [UInt8]?, value: [UInt8]?, headers: [KafkaHeader], timestamp: Date? = nil
+    ) throws -> PartitionCheckpoint? {
         let recordEpoch = Self.header(OutputHeader.epoch, in: headers).flatMap { Int($0) } ?? 0
         guard recordEpoch >= highestRestoredEpoch else {
             fencedRecords += 1
@@ -144,7 +150,11 @@ package struct PartitionProcessor: Sendable {
         }
         let record = try Self.stateDecoder.decode(PatientStateRecord.self, from: Data(value))
         let state = record.state()
-        if let latest = state.latestEventAt, streamTime.map({ latest > $0 }) ?? true { streamTime = latest }
+        if let latest = state.latestEventAt, streamTime.map({ latest > $0 }) ?? true,
+            admission.admitsRestoredTime(latest, writtenAt: timestamp)
+        {
+            streamTime = latest
+        }
         patients[patientId] = state
         return nil
     }
@@ -182,12 +192,14 @@ package struct PartitionProcessor: Sendable {
                 event = decoded
             }
             let patientId = event.patientId
-            var state = patients[patientId] ?? PatientState(patientId: patientId)
-            if state.hasApplied(topic: record.topic, offset: record.offset) {
+            if patients[patientId]?.hasApplied(topic: record.topic, offset: record.offset) == true {
                 outcome.skipped["already-applied", default: 0] += 1
                 continue
             }
             remember(patientId)
+            // Out of the dictionary while it changes: inserting an event then copies a long course
+            // once per batch (for rollback), not once per event.
+            var state = patients.removeValue(forKey: patientId) ?? PatientState(patientId: patientId)
             state.appliedOffsets[record.topic] = record.offset
             if state.contains(eventId: event.eventId) {
                 outcome.skipped["duplicate-event-id", default: 0] += 1
@@ -323,6 +335,7 @@ package struct PartitionProcessor: Sendable {
     }
 
     private func decode(_ record: KafkaMessage, now: Date) -> Decoded {
+        if let oversized = admission.oversized(record, now: now) { return .deadLetter(oversized) }
         let source = DeadLetterRecord.Source(
             topic: record.topic, partition: Int32(record.partition), offset: record.offset,
             timestamp: record.timestamp?.date)
@@ -347,6 +360,9 @@ package struct PartitionProcessor: Sendable {
         }
         guard record.key.map({ $0.elementsEqual(event.patientId.utf8) }) ?? false else {
             return .deadLetter(deadLetter(.keyMismatch, field: "patientId", "the record key is not the event's patientId"))
+        }
+        if let problem = admission.clockSkewProblem(occurredAt: event.occurredAt, recordTimestamp: record.timestamp?.date ?? now) {
+            return .deadLetter(deadLetter(.invalidTimestamp, field: "occurredAt", problem))
         }
         return .event(event)
     }

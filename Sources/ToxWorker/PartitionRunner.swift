@@ -16,22 +16,31 @@ package enum PartitionWork: Sendable {
     case inventoryChanged(site: String?, cause: OutputCause)
 }
 
-/// What the poll loop and one partition task share: the inbox and the task's lifecycle flags.
+/// What the poll loop and one partition task share: the inbox, the task's lifecycle flags and
+/// its progress.
 package final class PartitionRunner: Sendable {
     package let partition: Int
     package let inbox: PartitionInbox<PartitionWork>
     private let flags = Mutex((restored: false, lost: false, finished: false))
     private let finishWaiters = Mutex<[CheckedContinuation<Void, Never>]>([])
+    package let progress = PartitionProgress()
 
-    package init(partition: Int, bufferSize: Int, resume: @escaping @Sendable () -> Void) {
+    /// - Parameter flowControl: pauses or resumes fetching the partition (see ``PartitionInbox``).
+    package init(
+        partition: Int, bufferSize: Int,
+        flowControl: @escaping @Sendable (PartitionInbox<PartitionWork>.FlowControl) -> Void
+    ) {
         self.partition = partition
-        self.inbox = PartitionInbox(highWaterMark: bufferSize, lowWaterMark: max(1, bufferSize / 4), resumeHandler: resume)
+        self.inbox = PartitionInbox(highWaterMark: bufferSize, lowWaterMark: max(1, bufferSize / 4), flowControl: flowControl)
     }
 
     package var isRestored: Bool { flags.withLock { $0.restored } }
     package var isLost: Bool { flags.withLock { $0.lost } }
 
-    func markRestored() { flags.withLock { $0.restored = true } }
+    func markRestored() {
+        flags.withLock { $0.restored = true }
+        progress.noteProgress()
+    }
 
     /// The partition was taken away without a chance to commit: stop without retrying.
     package func markLost() { flags.withLock { $0.lost = true } }
@@ -109,15 +118,24 @@ package struct PartitionTask {
     private var newestProcessed: [String: Date] = [:]
     /// The partition's stream time when it last advanced, and the wall-clock time it did.
     private var streamClock: (streamTime: Date, wallClock: Date)?
+    /// Large patient states as bounded changelog fragments (what the log holds, per patient).
+    private var fragments = ChangelogFragments()
 
     package init(runner: PartitionRunner, context: PartitionContext) {
         self.runner = runner
         self.context = context
-        self.processor = PartitionProcessor(
-            partition: runner.partition, evaluator: context.evaluator, lateEventWindow: context.configuration.lateEventWindow)
+        self.processor = Self.makeProcessor(partition: runner.partition, context: context)
         var logger = context.logger
         logger[metadataKey: "kafka.partition"] = "\(runner.partition)"
         self.logger = logger
+    }
+
+    static func makeProcessor(partition: Int, context: PartitionContext) -> PartitionProcessor {
+        var processor = PartitionProcessor(
+            partition: partition, evaluator: context.evaluator, lateEventWindow: context.configuration.lateEventWindow)
+        processor.admission = InputAdmission(
+            maxInputBytes: context.configuration.maxInputBytes, maxClockSkew: context.configuration.maxClockSkew.timeInterval)
+        return processor
     }
 
     static let outputTopics = [
@@ -127,7 +145,10 @@ package struct PartitionTask {
 
     /// Runs until the inbox is finished (revocation or shutdown) or the task is cancelled.
     package mutating func run() async throws {
-        defer { runner.markFinished() }
+        defer {
+            context.metrics.partitionReleased(runner.partition, topics: ToxWatchTopics.patientInputs)
+            runner.markFinished()
+        }
         do {
             try await restore()
             try await process()
@@ -196,6 +217,7 @@ package struct PartitionTask {
             if let timestamp = message.timestamp?.date { newestProcessed[message.topic] = timestamp }
         }
         try await apply { processor, inventory in processor.process(batch, inventory: inventory, now: Date()) }
+        runner.progress.noteProgress()
     }
 
     // MARK: Restore
@@ -211,9 +233,7 @@ package struct PartitionTask {
                 if isHandingOver { throw PartitionHandOver() }
                 attempt += 1
                 logger.warning("restore failed, retrying", metadata: ["error": "\(error)", "attempt": "\(attempt)"])
-                processor = PartitionProcessor(
-                    partition: runner.partition, evaluator: context.evaluator,
-                    lateEventWindow: context.configuration.lateEventWindow)
+                processor = Self.makeProcessor(partition: runner.partition, context: context)
                 try await Task.sleep(for: Self.backoff(attempt))
             }
         }
@@ -225,7 +245,7 @@ package struct PartitionTask {
         try await send([fence])
         let elapsed = ContinuousClock.now - started
         context.metrics.restored(patients: processor.patients.count, in: elapsed)
-        context.metrics.activePatients.increment(by: Double(processor.patients.count))
+        context.metrics.setActivePatients(partition: runner.partition, count: processor.patients.count)
         logger.info(
             "partition restored",
             metadata: [
@@ -240,18 +260,25 @@ package struct PartitionTask {
         var checkpoint: PartitionCheckpoint?
         var corrupt = 0
         var processor = self.processor
+        var fragments = ChangelogFragments()
         try await PartitionReader.read(
             [TopicPartitionOffset(ToxWatchTopics.patientStateChangelog, runner.partition, KafkaOffset.beginning.rawValue)],
             configuration: context.configuration, logger: logger
         ) { message in
             do {
-                if let found = try processor.restore(key: message.key, value: message.value, headers: message.headers) {
+                // Fragments are kept until their manifest comes; a manifest becomes the whole record.
+                guard let record = try fragments.restore(message) else { return }
+                if let found = try processor.restore(
+                    key: record.key, value: record.value, headers: record.headers, timestamp: record.timestamp?.date)
+                {
                     checkpoint = found
                 }
             } catch {
                 corrupt += 1
             }
         }
+        fragments.finishRestore()
+        self.fragments = fragments
         if corrupt > 0 {
             logger.error("changelog records could not be read and were skipped", metadata: ["records": "\(corrupt)"])
         }
@@ -291,6 +318,7 @@ package struct PartitionTask {
                 try await write(outcome)
                 processor.commit(handledInputOffsets: processor.handledInputOffsets(after: outcome))
                 context.metrics.batchFinished(in: ContinuousClock.now - started, outcome: "committed")
+                context.metrics.setActivePatients(partition: runner.partition, count: processor.patients.count)
                 record(outcome)
                 return
             } catch {
@@ -335,15 +363,17 @@ package struct PartitionTask {
         if !outputs.isEmpty {
             let reports = try await context.producer.produce(outputs.map(\.producerRecord))
             var failure: KafkaError?
+            var refused: [(OutputRecord, KafkaError)] = []
             for (output, report) in zip(outputs, reports) {
                 if let error = report.error {
-                    failure = failure ?? error
+                    if error.rejectsRecord { refused.append((output, error)) } else { failure = failure ?? error }
                 } else if let offset = report.offset {
                     written.insert(output.id)
                     outputEnd[output.topic] = max(outputEnd[output.topic] ?? 0, offset + 1)
                 }
             }
             if let failure { throw failure }
+            if !refused.isEmpty { try await replaceRefused(refused) }
             phaseDone("outputs")
         }
         // Phase 2: changelog records and the checkpoint: where the outputs end, which inputs are done.
@@ -352,7 +382,9 @@ package struct PartitionTask {
             changelog.append(processor.checkpointOutput(checkpoint(after: outcome)))
         }
         if !changelog.isEmpty {
-            _ = try await context.producer.send(changelog.map(\.producerRecord))
+            let (records, live) = fragments.expand(changelog)
+            _ = try await context.producer.send(records)
+            fragments.commit(live)
             phaseDone("changelog")
         }
         // Phase 3: the input offsets, committed by the worker's committer without holding up the
@@ -364,24 +396,67 @@ package struct PartitionTask {
         for output in outputs { written.remove(output.id) }
     }
 
+    /// Outputs the broker refused for what they are (too large, invalid) are never retried as
+    /// they are: a dead letter is replaced by a bounded one (``OversizedRecords``); any other output,
+    /// which cannot be cut, is given up, counted as an output failure and named in the log.
+    private mutating func replaceRefused(_ refused: [(OutputRecord, KafkaError)]) async throws(KafkaError) {
+        var replacements: [OutputRecord] = []
+        for (output, error) in refused {
+            let digest = OversizedRecords.describe(output.producerRecord)
+            if output.kind == .deadLetter, let reduced = OversizedRecords.reducedDeadLetter(output.value, refusedWith: error) {
+                var replacement = output
+                replacement.value = reduced
+                replacement.headers = output.headers.filter { $0.name.hasPrefix("toxwatch-") }
+                replacements.append(replacement)
+                context.metrics.oversized(kind: "dead-letter")
+                logger.error(
+                    "dead letter refused by the broker; writing a reduced one",
+                    metadata: ["output.id": "\(output.id)", "error": "\(error)", "record": "\(digest)"])
+            } else {
+                written.insert(output.id)
+                context.metrics.oversized(kind: "output")
+                context.metrics.outputsFailed(1)
+                logger.error(
+                    "output refused by the broker and given up (it cannot be cut without changing its meaning)",
+                    metadata: ["output.id": "\(output.id)", "error": "\(error)", "record": "\(digest)"])
+            }
+        }
+        guard !replacements.isEmpty else { return }
+        let reports = try await context.producer.produce(replacements.map(\.producerRecord))
+        for (replacement, report) in zip(replacements, reports) {
+            if let error = report.error {
+                if !error.rejectsRecord { throw error }
+                written.insert(replacement.id)
+                context.metrics.outputsFailed(1)
+                logger.error(
+                    "reduced dead letter refused too; given up", metadata: ["output.id": "\(replacement.id)", "error": "\(error)"])
+            } else if let offset = report.offset {
+                written.insert(replacement.id)
+                outputEnd[replacement.topic] = max(outputEnd[replacement.topic] ?? 0, offset + 1)
+            }
+        }
+    }
+
     private mutating func writeInTransaction(
         outputs: [OutputRecord], outcome: BatchOutcome, offsets: [TopicPartitionOffset]
     ) async throws(KafkaError) {
         let producer = context.producer
         try producer.beginTransaction()
         do {
-            var records = outputs + outcome.changelog
+            var changelog = outcome.changelog
             if !outcome.outputs.isEmpty || !outcome.changelog.isEmpty {
                 // Output offsets are not known before the commit: the checkpoint keeps the previous
                 // ends, so a restore scans this batch's outputs too (harmless).
-                records.append(processor.checkpointOutput(checkpoint(after: outcome)))
+                changelog.append(processor.checkpointOutput(checkpoint(after: outcome)))
             }
-            let reports = try await producer.send(records.map(\.producerRecord))
+            let (changelogRecords, live) = fragments.expand(changelog)
+            let reports = try await producer.send(outputs.map(\.producerRecord) + changelogRecords)
             if !offsets.isEmpty {
                 try await producer.sendOffsetsToTransaction(offsets, groupMetadata: try context.consumer.groupMetadata())
             }
             try await producer.commitTransaction()
-            for (record, report) in zip(records, reports) where record.kind != .patientState && record.kind != .checkpoint {
+            fragments.commit(live)
+            for (record, report) in zip(outputs, reports) {
                 if let offset = report.offset { outputEnd[record.topic] = max(outputEnd[record.topic] ?? 0, offset + 1) }
             }
         } catch {

@@ -23,6 +23,8 @@ package struct PatientState: Sendable, Equatable {
     /// The latest instant the patient was evaluated at (an event time or a timer's due instant).
     /// Evaluations never go back before it, so a patient's outputs move forward in time.
     package var lastEvaluatedAt: Date?
+    /// The event ids of ``events`` (derived, built when first needed on a long course).
+    private var eventIds: Set<String>?
 
     package init(patientId: String) {
         self.patientId = patientId
@@ -45,9 +47,15 @@ package struct PatientState: Sendable, Equatable {
     }
 
     /// Whether an event with this id is already part of the course (an HL7 resend, a replay).
-    package func contains(eventId: String) -> Bool {
-        events.contains { $0.eventId == eventId }
+    package mutating func contains(eventId: String) -> Bool {
+        if eventIds == nil, events.count >= Self.indexedCourseLength { eventIds = Set(events.map(\.eventId)) }
+        if let eventIds { return eventIds.contains(eventId) }
+        return events.contains { $0.eventId == eventId }
     }
+
+    /// From this many events on, ``contains(eventId:)`` keeps a set of the ids (a linear search per
+    /// event would make a long course quadratic).
+    static let indexedCourseLength = 256
 
     /// Inserts an event in event time; an event with the same instant as others goes after them.
     /// - Parameter json: the event's contract JSON as received, when it can stand in the changelog
@@ -63,6 +71,7 @@ package struct PatientState: Sendable, Equatable {
             events.append(event)
             encodedEvents.append(encoded)
         }
+        eventIds?.insert(event.eventId)
     }
 
     /// An event as an element of the changelog record's `events` (empty if it cannot be encoded,
@@ -108,6 +117,7 @@ package struct PatientState: Sendable, Equatable {
         }
         events = keptPatientEvents + kept
         encodedEvents = keptPatientJSON + keptJSON
+        eventIds = nil
         recommendations.removeAll { $0.issuedAt < cutoff }
     }
 }

@@ -23,6 +23,13 @@ import Yams
 /// - `protocolsDirectory` / `TOXD_PROTOCOLS_DIR` (path, optional): site protocol files added to the
 ///   shipped ones.
 /// - `shutdownGraceSeconds` / `TOXD_SHUTDOWN_GRACE_SECONDS` (number, default 30).
+/// - `stallTimeoutSeconds` / `TOXD_STALL_TIMEOUT_SECONDS` (number, default 120, 1–86400): an owned
+///   partition with lag and no progress for this long is stalled, and `/health` reports not ready.
+/// - `maxClockSkewSeconds` / `TOXD_MAX_CLOCK_SKEW_SECONDS` (number, default 3600, 0–604800): how far an
+///   event's `occurredAt` may lie ahead of its Kafka record's timestamp; a later one is dead-lettered
+///   (`invalid-timestamp`) and never moves partition time.
+/// - `maxInputBytes` / `TOXD_MAX_INPUT_BYTES` (int, default 1048576, 1024–104857600): a larger input
+///   record is dead-lettered with its size and digest instead of its bytes.
 /// - `kafka` (map) / `TOXD_KAFKA_<PROPERTY>` (e.g. `TOXD_KAFKA_SECURITY_PROTOCOL=SASL_SSL`): librdkafka
 ///   properties passed through unchanged (secrets such as `sasl.password` are never logged).
 package struct WorkerConfiguration: Sendable, Equatable {
@@ -46,6 +53,9 @@ package struct WorkerConfiguration: Sendable, Equatable {
     package var defaultProtocol: String?
     package var protocolsDirectory: String?
     package var shutdownGrace: Duration = .seconds(30)
+    package var stallTimeout: Duration = .seconds(120)
+    package var maxClockSkew: Duration = .seconds(3600)
+    package var maxInputBytes: Int = 1 << 20
     /// librdkafka properties passed through unchanged.
     package var kafka: [String: String] = [:]
 
@@ -148,7 +158,7 @@ package struct WorkerConfigurationLoader {
     private static let knownKeys: Set<String> = [
         "brokers", "group", "httpHost", "httpPort", "processingGuarantee", "lateEventWindowHours", "maxBatchSize",
         "partitionBufferSize", "punctuationIntervalSeconds", "defaultProtocol", "protocolsDirectory",
-        "shutdownGraceSeconds",
+        "shutdownGraceSeconds", "stallTimeoutSeconds", "maxClockSkewSeconds", "maxInputBytes",
     ]
 
     /// Validates every value and builds the configuration.
@@ -186,6 +196,13 @@ package struct WorkerConfigurationLoader {
         if let grace = try number("shutdownGraceSeconds", in: 1...600) {
             configuration.shutdownGrace = .seconds(grace)
         }
+        if let seconds = try number("stallTimeoutSeconds", in: 1...86_400) {
+            configuration.stallTimeout = .seconds(seconds)
+        }
+        if let seconds = try number("maxClockSkewSeconds", in: 0...604_800) {
+            configuration.maxClockSkew = .seconds(seconds)
+        }
+        configuration.maxInputBytes = try integer("maxInputBytes", in: 1024...104_857_600) ?? configuration.maxInputBytes
         configuration.defaultProtocol = values["defaultProtocol"]?.value
         configuration.protocolsDirectory = values["protocolsDirectory"]?.value
         for (key, entry) in values where key.hasPrefix("kafka.") {

@@ -1,4 +1,5 @@
 package import Prometheus
+import Synchronization
 
 /// Every Prometheus series `toxd` exports on `/metrics`.
 ///
@@ -28,16 +29,27 @@ package final class WorkerMetrics: Sendable {
         "toxd_active_patients",
         "toxd_assigned_partitions",
         "toxd_ready",
+        "toxd_stalled_partitions",
+        "toxd_backpressure_pauses_total",
+        "toxd_oversized_records_total",
     ]
+
+    /// Label values of the alerted counters, created at 0 so that `increase(…)` sees the first one.
+    package static let skipReasons = ["already-applied", "duplicate-event-id"]
+    package static let rewindReasons = ["retriable-error", "error"]
+    package static let oversizedKinds = ["input", "dead-letter", "output"]
 
     private let evaluationDuration: DurationHistogram
     private let commitDuration: DurationHistogram
     private let restoreDuration: DurationHistogram
     private let phaseDurations: [String: DurationHistogram]
-    package let activePatients: Gauge
+    private let activePatients: Gauge
     package let assignedPartitions: Gauge
     package let ready: Gauge
+    package let stalledPartitions: Gauge
     private let restoredPatients: Counter
+    /// Patients held per owned partition (``toxd_active_patients`` is their sum).
+    private let patientsByPartition = Mutex<[Int: Int]>([:])
 
     package init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
@@ -78,6 +90,50 @@ package final class WorkerMetrics: Sendable {
             descriptor: Self.descriptor("ready", nil, "1 once every assigned partition is restored and processing"))
         restoredPatients = registry.makeCounter(
             descriptor: Self.descriptor("restored_patients", "total", "Patient states restored from the changelog"))
+        stalledPartitions = registry.makeGauge(
+            descriptor: Self.descriptor(
+                "stalled_partitions", nil, "Owned partitions with lag and no progress for longer than the stall timeout"))
+        ready.set(0.0)
+        // Counters that alerts take `increase` of exist from the start, at 0.
+        _ = registry.makeCounter(descriptor: Self.outputFailures)
+        _ = registry.makeCounter(descriptor: Self.backPressurePauses)
+        for reason in Self.rewindReasons { _ = registry.makeCounter(descriptor: Self.rewinds, labels: [("reason", reason)]) }
+        for reason in Self.skipReasons { _ = registry.makeCounter(descriptor: Self.eventsSkipped, labels: [("reason", reason)]) }
+        for kind in Self.oversizedKinds { _ = registry.makeCounter(descriptor: Self.oversized, labels: [("kind", kind)]) }
+    }
+
+    /// The patients a partition task holds now (after restore and after every change).
+    package func setActivePatients(partition: Int, count: Int) {
+        let total = patientsByPartition.withLock { counts in
+            counts[partition] = count
+            return counts.values.reduce(0, +)
+        }
+        activePatients.set(Double(total))
+    }
+
+    /// A partition was handed back: its patients leave memory and its lag series disappear.
+    package func partitionReleased(_ partition: Int, topics: [String]) {
+        let total = patientsByPartition.withLock { counts in
+            counts[partition] = nil
+            return counts.values.reduce(0, +)
+        }
+        activePatients.set(Double(total))
+        for topic in topics {
+            let labels = [("topic", topic), ("partition", String(partition))]
+            registry.unregisterGauge(registry.makeGauge(descriptor: Self.consumerLag, labels: labels))
+            registry.unregisterGauge(registry.makeGauge(descriptor: Self.consumerLagSeconds, labels: labels))
+        }
+    }
+
+    /// Back-pressure paused fetching a partition (its inbox reached the high-water mark).
+    package func backPressurePaused(partition: Int) {
+        registry.makeCounter(descriptor: Self.backPressurePauses).increment()
+    }
+
+    /// A record too large to write or to read as it is: `input` (dead-lettered with its digest),
+    /// `dead-letter` or `output` (replaced by a bounded record naming the error).
+    package func oversized(kind: String) {
+        registry.makeCounter(descriptor: Self.oversized, labels: [("kind", kind)]).increment()
     }
 
     package func eventsConsumed(topic: String, count: Int) {
@@ -171,6 +227,15 @@ package final class WorkerMetrics: Sendable {
     private static var transactions: MetricNameDescriptor {
         descriptor(
         "transactions", "total", "Batches finished, by outcome (committed or aborted)")
+    }
+    private static var backPressurePauses: MetricNameDescriptor {
+        descriptor(
+            "backpressure_pauses", "total", "Times a partition's inbox reached its high-water mark and fetching paused")
+    }
+    private static var oversized: MetricNameDescriptor {
+        descriptor(
+            "oversized_records", "total",
+            "Records over the size limits: inputs dead-lettered by digest, dead letters and outputs replaced by bounded ones")
     }
     private static var rewinds: MetricNameDescriptor {
         descriptor(

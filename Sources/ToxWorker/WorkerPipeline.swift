@@ -27,20 +27,37 @@ package final class WorkerPipeline: Service {
     }
 
     /// Whether the worker serves its assignment: the inventory is loaded and every assigned
-    /// partition has restored its patients (`/health`).
-    package var isReady: Bool {
-        inventoryLoaded.withLock { $0 } && runners.withLock { $0.values.allSatisfy(\.isRestored) }
-    }
+    /// partition has restored its patients and is not stalled (`/health` and `toxd_ready`).
+    package var isReady: Bool { health().ready }
 
     /// Patient partitions currently owned.
     package var assignedPartitions: [Int] { runners.withLock { $0.keys.sorted() } }
+
+    /// What `/health` reports: ready or not, and the state of every owned partition. Also sets
+    /// `toxd_ready`, so the gauge and the endpoint never disagree.
+    package func health() -> HealthReport {
+        let loaded = inventoryLoaded.withLock { $0 }
+        let owned = runners.withLock { $0.values.sorted { $0.partition < $1.partition } }
+        let partitions = owned.map { runner -> HealthReport.Partition in
+            let state: HealthReport.PartitionState =
+                !runner.isRestored ? .restoring : runner.progress.isStalled ? .stalled : .serving
+            return HealthReport.Partition(partition: runner.partition, state: state, lag: runner.progress.lag)
+        }
+        let report = HealthReport(starting: !loaded, partitions: partitions)
+        metrics.ready.set(report.ready ? 1.0 : 0.0)
+        metrics.stalledPartitions.set(Double(partitions.filter { $0.state == .stalled }.count))
+        return report
+    }
 
     package func run() async throws {
         let producer: KafkaProducer
         let consumer: KafkaConsumer
         var transactions: TransactionGate?
         do {
-            try await TopicLayout.verify(configuration: configuration, logger: logger)
+            // Unreachable brokers are waited for (not ready meanwhile); anything else is for a person.
+            guard try await BrokerRetry.untilReachable(logger: logger, {
+                try await TopicLayout.verify(configuration: self.configuration, logger: self.logger)
+            }) != nil else { return }
             producer = try KafkaProducer(configuration: producerConfiguration(), logger: logger)
             if configuration.processingGuarantee == .transactions {
                 try await producer.initTransactions()
@@ -63,6 +80,7 @@ package final class WorkerPipeline: Service {
                 let inventoryReader = try KafkaConsumer(configuration: inventoryConfiguration(), logger: logger)
                 group.addTask { try await self.readInventory(inventoryReader) }
                 group.addTask { await self.tick() }
+                group.addTask { await self.watchProgress(consumer) }
                 try await withGracefulShutdownHandler {
                     try await self.consume(consumer, context: context, group: &group)
                 } onGracefulShutdown: {
@@ -104,7 +122,7 @@ package final class WorkerPipeline: Service {
                                 + "a worker must own partition p of every patient topic (use the range assignor)")
                     }
                     for partition in Set(change.partitions.map(\.partition)).sorted() {
-                        start(partition, consumer: consumer, context: context, group: &group)
+                        await start(partition, consumer: consumer, context: context, group: &group)
                     }
                 case .revoked, .lost:
                     await stop(Set(change.partitions.map(\.partition)), lost: change.kind == .lost)
@@ -112,7 +130,11 @@ package final class WorkerPipeline: Service {
                 }
                 logger.info(
                     "assignment changed",
-                    metadata: ["change": "\(change.kind)", "partitions": "\(assignedPartitions.map(String.init).joined(separator: ","))"])
+                    metadata: [
+                        "change": "\(change.kind)",
+                        "partitions": "\(Set(change.partitions.map(\.partition)).sorted().map(String.init).joined(separator: ","))",
+                        "assigned": "\(assignedPartitions.map(String.init).joined(separator: ","))",
+                    ])
             case .caughtUp:
                 continue
             }
@@ -133,19 +155,36 @@ package final class WorkerPipeline: Service {
         for (partition, work) in byPartition {
             // Messages of a partition just revoked are dropped: its next owner reads them again.
             guard let runner = current[partition] else { continue }
-            if runner.inbox.deliver(work) {
-                try? consumer.pause(Self.inputPartitions(partition))
-            }
+            // At the high-water mark the inbox pauses the partition itself (see `start`).
+            runner.inbox.deliver(work)
         }
     }
 
     private func start(
         _ partition: Int, consumer: KafkaConsumer, context: PartitionContext,
         group: inout ThrowingDiscardingTaskGroup<any Error>
-    ) {
-        guard runners.withLock({ $0[partition] }) == nil else { return }
-        let runner = PartitionRunner(partition: partition, bufferSize: configuration.partitionBufferSize) {
-            try? consumer.resume(Self.inputPartitions(partition))
+    ) async {
+        if runners.withLock({ $0[partition] }) != nil {
+            // Assigned again without a revocation in between: the old task's state may be stale
+            // (another member may have owned the partition meanwhile), so it ends and a new one restores.
+            logger.warning("partition assigned while still owned: restarting its task", metadata: ["kafka.partition": "\(partition)"])
+            await stop([partition], lost: true)
+        }
+        let logger = self.logger
+        let metrics = self.metrics
+        let runner = PartitionRunner(partition: partition, bufferSize: configuration.partitionBufferSize) { flow in
+            do {
+                switch flow {
+                case .pause:
+                    try consumer.pause(Self.inputPartitions(partition))
+                    metrics.backPressurePaused(partition: partition)
+                case .resume:
+                    try consumer.resume(Self.inputPartitions(partition))
+                }
+            } catch {
+                logger.warning(
+                    "cannot \(flow) fetching the partition", metadata: ["kafka.partition": "\(partition)", "error": "\(error)"])
+            }
         }
         runners.withLock { $0[partition] = runner }
         metrics.assignedPartitions.set(Double(runners.withLock { $0.count }))
@@ -156,7 +195,8 @@ package final class WorkerPipeline: Service {
     }
 
     /// Ends the tasks of revoked partitions: each finishes its in-flight batch and commits (unless
-    /// the partition was lost), then its patients leave memory.
+    /// the partition was lost), then its patients leave memory. Finishing an inbox resumes its
+    /// partition if back-pressure had paused it, before the partition goes back to the group.
     private func stop(_ partitions: Set<Int>, lost: Bool) async {
         let stopping = runners.withLock { runners in partitions.compactMap { runners[$0] } }
         for runner in stopping {
@@ -221,7 +261,32 @@ package final class WorkerPipeline: Service {
             for runner in runners.withLock({ Array($0.values) }) where runner.isRestored {
                 runner.inbox.deliver([.tick(now)])
             }
-            metrics.ready.set(isReady ? 1.0 : 0.0)
+        }
+    }
+
+    /// Every second, measures each owned partition's lag and whether it is stalled (lag and no
+    /// progress for `stallTimeoutSeconds`), logs a partition that becomes stalled, and refreshes
+    /// readiness.
+    private func watchProgress(_ consumer: KafkaConsumer) async {
+        let watch = LagWatch(consumer: consumer)
+        var reported: Set<Int> = []
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .seconds(1))
+            for runner in runners.withLock({ Array($0.values) }) where runner.isRestored {
+                let lag = await watch.lag(of: runner)
+                let stalled = runner.progress.observe(lag: lag, stallTimeout: configuration.stallTimeout)
+                if stalled, reported.insert(runner.partition).inserted {
+                    logger.error(
+                        "partition stalled: lag without progress",
+                        metadata: [
+                            "kafka.partition": "\(runner.partition)", "lag": "\(lag)",
+                            "seconds": "\(runner.progress.sinceLastProgress().timeInterval)",
+                        ])
+                } else if !stalled {
+                    reported.remove(runner.partition)
+                }
+            }
+            _ = health()
         }
     }
 
@@ -263,8 +328,10 @@ package final class WorkerPipeline: Service {
     }
 }
 
-/// The worker could not start: bad topics, unreachable or incompatible brokers. `toxd` exits
-/// with status 2 (systemd's unit does not restart on it: a person has to act).
+/// The worker could not start for a reason a person has to fix: bad settings or topics, an
+/// incompatible broker, failed authentication. `toxd` exits with status 2 (systemd's unit does not
+/// restart on it). Unreachable brokers are not such a reason: start-up waits for them
+/// (``BrokerRetry``).
 package struct WorkerStartupError: Error, CustomStringConvertible {
     package var description: String
 }

@@ -28,6 +28,12 @@ struct LagCommand: AsyncParsableCommand {
                       live member owns the partition (rule 4): present, stuck
               WARN    the committed offset moves but the lag never decreased
                       between two samples (rule 5): the consumer is too slow
+            With --stall-seconds S (default 120), a partition whose committed offset has not moved \
+            for S seconds of samples while it had lag is STALL whatever the window says. When the broker \
+            describes the group and its state is PreparingRebalance or CompletingRebalance, a partition \
+            that would be STOP or STALL is REBALANCING instead, and so is the group (a rebalance holds \
+            every partition still for a moment; a stall does not end by itself). The librdkafka 2.0.2 mock \
+            does not describe groups: there a rebalance cannot be told from a stall.
             Rules 2-5 apply in that order, only while the lag is above 0 in every sample. \
             Burrow sees every commit with its time; OffsetFetch gives no times, so a sample counts as an \
             observed commit when the offset changed since the previous sample or a live member owns the \
@@ -68,6 +74,13 @@ struct LagCommand: AsyncParsableCommand {
     @Flag(help: "Print each report as one line of JSON.")
     var json = false
 
+    @Option(
+        name: .customLong("stall-seconds"),
+        help: ArgumentHelp(
+            "With --watch: a partition with lag whose committed offset has not moved for S seconds is STALL.",
+            valueName: "s"))
+    var stallSeconds: Double = 120
+
     @Option(name: .customLong("max-lag"), help: ArgumentHelp("Exit 1 when the group's total lag is above N.", valueName: "n"))
     var maxLag: Int64?
 
@@ -85,6 +98,7 @@ struct LagCommand: AsyncParsableCommand {
         if let maxLag, maxLag < 0 { throw ValidationError("--max-lag must not be negative") }
         if let maxLagSeconds, !(maxLagSeconds >= 0) { throw ValidationError("--max-lag-seconds must not be negative") }
         if group.isEmpty { throw ValidationError("--group must not be empty") }
+        if !(stallSeconds > 0) { throw ValidationError("--stall-seconds needs a positive number of seconds") }
     }
 
     func run() async throws {
@@ -94,7 +108,7 @@ struct LagCommand: AsyncParsableCommand {
             let topicList = CLI.list(topics).isEmpty ? ToxWatchTopics.patientInputs : CLI.list(topics)
             let sampler = await LagSampler.make(admin: admin, connection: connection, group: group, topics: topicList)
             let partitions = try await sampler.partitions()
-            var tracker = LagTracker(limits: LagLimits(maxLag: maxLag, maxLagSeconds: maxLagSeconds))
+            var tracker = LagTracker(limits: LagLimits(maxLag: maxLag, maxLagSeconds: maxLagSeconds), stallSeconds: stallSeconds)
             let palette = CLI.stdoutPalette
             let clearScreen = watch != nil && !json && CLI.stdoutIsTerminal
             var taken = 0

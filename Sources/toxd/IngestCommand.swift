@@ -91,8 +91,7 @@ struct IngestCommand: AsyncParsableCommand {
         let pipeline = IngestPipeline(configuration: configuration, metrics: metrics, logger: logger)
         try await ServiceRunner.run(
             "toxd ingest", pipeline: pipeline, host: configuration.httpHost, port: configuration.httpPort, logger: logger,
-            metrics: { metrics.exposition() }, isReady: { pipeline.isReady },
-            healthFields: { #""partitions":\#(pipeline.assignedPartitions.count)"# })
+            metrics: { metrics.exposition() }, health: { pipeline.health() })
     }
 
 }

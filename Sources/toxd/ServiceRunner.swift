@@ -32,8 +32,7 @@ enum ServiceRunner {
     /// once. A ``WorkerStartupError`` or ``ConfigurationError`` exits with status 2.
     static func run(
         _ command: String, pipeline: some Service, host: String, port: Int, logger: Logger,
-        metrics: @escaping @Sendable () -> [UInt8], isReady: @escaping @Sendable () -> Bool,
-        healthFields: @escaping @Sendable () -> String
+        metrics: @escaping @Sendable () -> [UInt8], health: @escaping @Sendable () -> HealthReport
     ) async throws {
         let http = OpsHTTPServer(host: host, port: port, logger: logger) { method, path in
             guard method == "GET" else { return .text(405, "only GET\n") }
@@ -42,9 +41,9 @@ enum ServiceRunner {
                 return OpsHTTPServer.Response(
                     status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8", body: metrics())
             case "/health":
-                let ready = isReady()
-                let body = #"{"status":"\#(ready ? "ready" : "starting")",\#(healthFields())}"# + "\n"
-                return OpsHTTPServer.Response(status: ready ? 200 : 503, contentType: "application/json", body: Array(body.utf8))
+                let report = health()
+                return OpsHTTPServer.Response(
+                    status: report.ready ? 200 : 503, contentType: "application/json", body: report.json())
             case "/health/live":
                 return .text(200, "alive\n")
             default:

@@ -23,6 +23,26 @@ struct Toxd: AsyncParsableCommand {
         subcommands: [WorkerCommand.self, IngestCommand.self],
         defaultSubcommand: WorkerCommand.self
     )
+
+    /// Runs the command; a usage error (unknown flag, bad value) exits with status 2 like every
+    /// other error a person has to fix (ArgumentParser's own code for it is 64), so that systemd's
+    /// `RestartPreventExitStatus=2` never restart-loops a misconfigured worker.
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            if exitCode(for: error) == .validationFailure {
+                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                Foundation.exit(2)
+            }
+            exit(withError: error)
+        }
+    }
 }
 
 /// `toxd [worker]`: the worker.
@@ -36,12 +56,15 @@ struct WorkerCommand: AsyncParsableCommand {
               brokers, group, httpPort, processingGuarantee (exactly-once | transactions),
               lateEventWindowHours, maxBatchSize, partitionBufferSize,
               punctuationIntervalSeconds, defaultProtocol, protocolsDirectory,
-              shutdownGraceSeconds, kafka: {librdkafka property: value}
+              shutdownGraceSeconds, stallTimeoutSeconds (120), maxClockSkewSeconds (3600),
+              maxInputBytes (1048576), kafka: {librdkafka property: value}
             e.g. TOXD_BROKERS=kafka:9092, TOXD_KAFKA_SASL_PASSWORD=… for kafka sasl.password.
 
             SIGTERM or SIGINT finishes the in-flight batches, commits and leaves the group; a second \
-            signal exits at once. /health answers 200 once the assigned partitions are restored; \
-            /metrics serves Prometheus series.
+            signal exits at once. /health answers 200 once the assigned partitions are restored and \
+            none is stalled (503 while starting, waiting for unreachable brokers, restoring or stalled); \
+            /metrics serves Prometheus series. Exit status 2: settings, flags or topics a person must fix; \
+            unreachable brokers are retried, not an exit.
 
             Example:
               toxd --brokers localhost:9092 --http-port 9464 \\
@@ -106,8 +129,7 @@ struct WorkerCommand: AsyncParsableCommand {
         let pipeline = WorkerPipeline(configuration: configuration, evaluator: evaluator, metrics: metrics, logger: logger)
         try await ServiceRunner.run(
             "toxd", pipeline: pipeline, host: configuration.httpHost, port: configuration.httpPort, logger: logger,
-            metrics: { metrics.exposition() }, isReady: { pipeline.isReady },
-            healthFields: { #""partitions":[\#(pipeline.assignedPartitions.map(String.init).joined(separator: ","))]"# })
+            metrics: { metrics.exposition() }, health: { pipeline.health() })
     }
 
     private func loadConfiguration() throws -> WorkerConfiguration {

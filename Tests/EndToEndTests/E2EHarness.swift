@@ -66,7 +66,9 @@ final class E2EHarness: @unchecked Sendable {
 
     /// Starts a `toxd` process in the group and waits until it has joined (its first assignment).
     @discardableResult
-    func startWorker(_ name: String, extraArguments: [String] = []) async throws -> ManagedProcess {
+    func startWorker(
+        _ name: String, extraArguments: [String] = [], environment: [String: String] = [:]
+    ) async throws -> ManagedProcess {
         let worker = ManagedProcess(
             name, executable: try BuildProducts.url("toxd"),
             arguments: ["--brokers", cluster.bootstrapServers, "--group", group, "--http-port", "0", "--log-level", "info"]
@@ -77,7 +79,7 @@ final class E2EHarness: @unchecked Sendable {
             environment: [
                 "TOXD_PUNCTUATION_INTERVAL_SECONDS": "1", "TOXD_KAFKA_SESSION_TIMEOUT_MS": "6000",
                 "TOXD_KAFKA_HEARTBEAT_INTERVAL_MS": "1000",
-            ])
+            ].merging(environment) { _, given in given })
         try worker.start()
         workers[name] = worker
         try await worker.waitForLog(timeout: .seconds(60)) { $0.contains("assignment changed") }

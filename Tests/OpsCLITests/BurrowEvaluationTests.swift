@@ -77,7 +77,7 @@ struct BurrowEvaluationTests {
             #expect(error.isError)
         }
         #expect(!PartitionLagStatus.warn.isError)
-        #expect(PartitionLagStatus.allCases.sorted() == [.ok, .warn, .stop, .stall, .rewind])
+        #expect(PartitionLagStatus.allCases.sorted() == [.ok, .warn, .rebalancing, .stop, .stall, .rewind])
     }
 
     @Test("properties: any zero lag gives OK; non-decreasing offsets never give REWIND")

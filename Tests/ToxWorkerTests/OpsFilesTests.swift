@@ -44,12 +44,73 @@ struct OpsFilesTests {
         let text = try String(contentsOf: Self.opsDirectory.appendingPathComponent("kubernetes/toxd.yaml"), encoding: .utf8)
         let documents = try Yams.load_all(yaml: text).compactMap { $0 as? [String: Any] }
         let kinds = documents.compactMap { $0["kind"] as? String }
-        #expect(kinds.sorted() == ["ConfigMap", "Deployment", "PodDisruptionBudget", "ScaledObject", "Service"])
+        #expect(
+            kinds.sorted() == [
+                "ConfigMap", "Deployment", "Deployment", "PodDisruptionBudget", "ScaledObject", "Service", "Service",
+                "TriggerAuthentication",
+            ])
+        // The ConfigMap's SASL_SSL + SCRAM: KEDA needs the same credentials to read the lag.
+        #expect(text.contains("security.protocol: SASL_SSL"))
+        let triggers = try #require((documents.first { $0["kind"] as? String == "ScaledObject" }?["spec"] as? [String: Any])?["triggers"] as? [[String: Any]])
+        for trigger in triggers {
+            #expect((trigger["authenticationRef"] as? [String: Any])?["name"] as? String == "toxd-kafka")
+        }
+        #expect(documents.contains { $0["kind"] as? String == "TriggerAuthentication" && ($0["metadata"] as? [String: Any])?["name"] as? String == "toxd-kafka" })
+        #expect(!text.contains(":latest"), "images are pinned to a version")
+        #expect(text.contains("image: registry.example.org/toxwatch/toxd:1.0.0"))
         let scaledObject = try #require(documents.first { $0["kind"] as? String == "ScaledObject" })
         let spec = try #require(scaledObject["spec"] as? [String: Any])
         #expect(spec["maxReplicaCount"] as? Int == 12)
         let deployment = try #require(documents.first { $0["kind"] as? String == "Deployment" })
         #expect("\(deployment)".contains("/health"))
+    }
+
+    @Test("every Kubernetes manifest validates offline: core kinds with kubernetes-validate --strict, KEDA kinds with its CRD schema")
+    func manifestsValidate() async throws {
+        let script = Self.opsDirectory.appendingPathComponent("validate-manifests.py").path
+        let (status, output) = try Self.run("/usr/bin/env", ["python3", script])
+        #expect(status == 0, "\(output)")
+        #expect(output.contains("ScaledObject/toxd (KEDA schema)"))
+        #expect(output.contains("TriggerAuthentication/toxd-kafka (KEDA schema)"))
+        #expect(output.contains("kubernetes-validate --strict"))
+    }
+
+    @Test("systemd: the start limit is in [Unit], and systemd-analyze verify accepts the unit when it is available")
+    func systemdUnit() throws {
+        let unit = try String(contentsOf: Self.opsDirectory.appendingPathComponent("systemd/toxd.service"), encoding: .utf8)
+        var section = ""
+        var keys: [String: String] = [:]
+        for line in unit.split(separator: "\n") where !line.hasPrefix("#") {
+            if line.hasPrefix("[") { section = String(line) } else if let equals = line.firstIndex(of: "=") {
+                keys[String(line[..<equals])] = section
+            }
+        }
+        #expect(keys["StartLimitIntervalSec"] == "[Unit]")
+        #expect(keys["StartLimitBurst"] == "[Unit]")
+        #expect(keys["RestartPreventExitStatus"] == "[Service]")
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/systemd-analyze") else { return }
+        // Verify a copy whose ExecStart points at an existing executable (the unit names the install path).
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("toxd-unit-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let copy = directory.appendingPathComponent("toxd.service")
+        try unit.replacingOccurrences(of: "/usr/local/bin/toxd", with: "/bin/true").write(to: copy, atomically: true, encoding: .utf8)
+        let (status, output) = try Self.run("/usr/bin/systemd-analyze", ["verify", copy.path])
+        #expect(status == 0 && !output.contains("Unknown key"), "\(output)")
+    }
+
+    /// Runs a program and returns its status and its combined output.
+    static func run(_ executable: String, _ arguments: [String]) throws -> (Int32, String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 
     @Test("every JSON file parses")
@@ -63,7 +124,7 @@ struct OpsFilesTests {
 
     @Test("alerts and the dashboard only use series toxd exports")
     func metricNamesExist() throws {
-        let exported = Set(WorkerMetrics.seriesNames)
+        let exported = Set(WorkerMetrics.seriesNames + IngestMetrics.seriesNames)
         var used: Set<String> = []
         for file in try Self.files(withExtension: "yaml") + Self.files(withExtension: "json") {
             used.formUnion(Self.seriesNames(in: try String(contentsOf: file, encoding: .utf8)))

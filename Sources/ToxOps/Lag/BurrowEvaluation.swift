@@ -7,7 +7,11 @@ package enum PartitionLagStatus: String, Sendable, Hashable, CaseIterable, Codab
     case warn = "WARN"
     /// No commit was observed for longer than the span over which commits were observed: the consumer stopped.
     case stop = "STOP"
-    /// The consumer is present and committing, but its committed offset never moved over the window.
+    /// No progress while the group rebalances (its description says so): expected for a moment,
+    /// not a stall of the consumer.
+    case rebalancing = "REBALANCING"
+    /// The consumer is present and committing, but its committed offset never moved over the window
+    /// (or, with a stall time, not for that long while there was lag).
     case stall = "STALL"
     /// The committed offset went backwards between two samples.
     case rewind = "REWIND"
@@ -16,9 +20,10 @@ package enum PartitionLagStatus: String, Sendable, Hashable, CaseIterable, Codab
         switch self {
         case .ok: 0
         case .warn: 1
-        case .stop: 2
-        case .stall: 3
-        case .rewind: 4
+        case .rebalancing: 2
+        case .stop: 3
+        case .stall: 4
+        case .rewind: 5
         }
     }
 
@@ -36,6 +41,8 @@ package enum GroupLagStatus: String, Sendable, Hashable, CaseIterable, Codable {
     case ok = "OK"
     /// The worst partition is WARN.
     case warn = "WARN"
+    /// The group is rebalancing (its description says so), and no partition went backwards.
+    case rebalancing = "REBALANCING"
     /// Some partition is STOP, STALL or REWIND.
     case error = "ERR"
 
@@ -45,6 +52,7 @@ package enum GroupLagStatus: String, Sendable, Hashable, CaseIterable, Codable {
         switch worst {
         case .ok: self = .ok
         case .warn: self = .warn
+        case .rebalancing: self = .rebalancing
         case .stop, .stall, .rewind: self = .error
         }
     }

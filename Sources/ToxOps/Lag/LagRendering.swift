@@ -93,7 +93,7 @@ extension LagReport {
     static func style(of status: PartitionLagStatus) -> Palette.Style {
         switch status {
         case .ok: .green
-        case .warn: .yellow
+        case .warn, .rebalancing: .yellow
         case .stop, .stall, .rewind: .red
         }
     }
@@ -101,7 +101,7 @@ extension LagReport {
     static func style(of status: GroupLagStatus) -> Palette.Style {
         switch status {
         case .ok: .green
-        case .warn, .notFound: .yellow
+        case .warn, .notFound, .rebalancing: .yellow
         case .error: .red
         }
     }

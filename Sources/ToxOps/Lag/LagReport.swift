@@ -138,22 +138,37 @@ package struct LagReport: Sendable, Hashable {
 package struct LagTracker: Sendable {
     package let limits: LagLimits
     package let window: Int
+    /// A partition with lag whose committed offset has not moved for this long is STALL (or
+    /// REBALANCING while the group rebalances); nil: Burrow's window rules only.
+    package let stallSeconds: Double?
     private var history: [String: [OffsetObservation]] = [:]
+    /// Per partition, since when its committed offset has stood still with lag.
+    private var stillSince: [String: (offset: Int64, time: Double)] = [:]
     private var samples = 0
     private let origin: Date
 
-    package init(limits: LagLimits = LagLimits(), window: Int = BurrowEvaluator.defaultWindow, origin: Date = Date(timeIntervalSince1970: 0)) {
+    package init(
+        limits: LagLimits = LagLimits(), window: Int = BurrowEvaluator.defaultWindow, stallSeconds: Double? = nil,
+        origin: Date = Date(timeIntervalSince1970: 0)
+    ) {
         self.limits = limits
         self.window = window
+        self.stallSeconds = stallSeconds
         self.origin = origin
     }
+
+    /// Group states in which partitions are expected not to move for a moment (Kafka's names).
+    static let rebalancingStates: Set<String> = ["PreparingRebalance", "CompletingRebalance"]
 
     /// Adds a sample and returns the report evaluated over the window that ends with it.
     package mutating func add(_ snapshot: LagSnapshot) -> LagReport {
         samples += 1
         let ownershipKnown: Bool
+        var rebalancingState: String?
         switch snapshot.ownership {
-        case .known: ownershipKnown = true
+        case .known(let state):
+            ownershipKnown = true
+            rebalancingState = Self.rebalancingStates.contains(state) ? state : nil
         case .unknown: ownershipKnown = false
         }
         var rows: [PartitionLagRow] = []
@@ -174,8 +189,22 @@ package struct LagTracker: Sendable {
             series.append(observation)
             if series.count > window { series.removeFirst(series.count - window) }
             history[key] = series
-            let evaluation = BurrowEvaluator.evaluate(series, window: window)
+            var evaluation = BurrowEvaluator.evaluate(series, window: window)
             windowSamples = max(windowSamples, evaluation.samples)
+            if partition.lag > 0, let still = stillSince[key], still.offset == observation.offset {
+                let idle = observation.time - still.time
+                if let stallSeconds, idle >= stallSeconds, evaluation.status != .rewind {
+                    evaluation.status = .stall
+                    evaluation.reason =
+                        "no progress for \(formatDuration(idle)) with lag \(partition.lag) (--stall-seconds \(formatNumber(stallSeconds)))"
+                }
+            } else {
+                stillSince[key] = partition.lag > 0 ? (observation.offset, observation.time) : nil
+            }
+            if let rebalancingState, [.stop, .stall].contains(evaluation.status) {
+                evaluation.status = .rebalancing
+                evaluation.reason = "no progress while the group rebalances (state \(rebalancingState)): " + evaluation.reason
+            }
             let behind: Double? =
                 partition.lag == 0 ? 0 : partition.nextMessageTimestamp.map { max(0, snapshot.time.timeIntervalSince($0)) }
             rows.append(
