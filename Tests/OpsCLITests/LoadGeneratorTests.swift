@@ -86,6 +86,20 @@ struct LoadGeneratorTests {
         #expect(Set(messages.map(\.topic)) == Set(EventType.allCases.filter { $0 != .inventory }.map(\.topic)))
     }
 
+    @Test("courses that end at now never date an event after now, however unevenly patients are drawn")
+    func noEventAfterNow() throws {
+        // Few events per patient on average, so the most-drawn patients run far ahead of the mean.
+        var generator = LoadGenerator(
+            profile: LoadProfile(patients: 500, totalEvents: 5000, seed: 7, protocolIds: Self.protocolIds), now: Self.start)
+        var latest = Date.distantPast
+        while let message = generator.next() {
+            let event = try #require(message.event)
+            latest = max(latest, event.occurredAt)
+        }
+        #expect(latest <= Self.start)
+        #expect(latest > Self.start.addingTimeInterval(-86_400), "the courses still end near now")
+    }
+
     @Test("the malformed fraction is honoured, every malformed message fails decoding with the reason it is built for",
           arguments: [0.0, 0.013, 0.1, 0.5, 1.0])
     func malformed(_ fraction: Double) {

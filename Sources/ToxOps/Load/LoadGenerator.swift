@@ -91,6 +91,10 @@ package struct LoadGenerator: Sendable {
     package private(set) var perTopic: [String: Int] = [:]
     /// The simulated time between two events of one patient.
     package let stepSeconds: Double
+    /// The latest event time generated when the courses end at `now` (no start given): a patient
+    /// drawn more often than the average never dates an event after its record is produced, which
+    /// the worker would dead-letter as `invalid-timestamp` beyond its clock-skew bound.
+    private let latestEventTime: Int64?
 
     package init(profile: LoadProfile, now: Date = Date()) {
         precondition(profile.patients > 0 && !profile.sites.isEmpty, "a load needs patients and sites")
@@ -101,6 +105,7 @@ package struct LoadGenerator: Sendable {
         stepSeconds = step
         let start = Int64(
             (profile.start ?? now.addingTimeInterval(-(perPatient * step + 4 * 3600))).timeIntervalSince1970.rounded(.down))
+        latestEventTime = profile.start == nil ? Int64(now.timeIntervalSince1970.rounded(.down)) : nil
         let tag = String(profile.seed % 100_000)
         patients = (0..<profile.patients).map { index in
             let scenario = PatientScenario.make(&random, protocolIds: profile.protocolIds, sites: profile.sites)
@@ -151,6 +156,7 @@ package struct LoadGenerator: Sendable {
             return .patient(admission(&patient))
         }
         patient.clock += Int64((stepSeconds * random.uniform(0.7...1.3)).rounded())
+        if let latestEventTime { patient.clock = min(patient.clock, latestEventTime) }
         let hours = patient.hoursSinceInfusion
         let crs = patient.scenario.crs(at: hours)
         let icans = patient.scenario.icans(at: hours)
