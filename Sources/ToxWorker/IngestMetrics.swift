@@ -1,3 +1,4 @@
+package import KafkaClient
 package import Prometheus
 
 /// The Prometheus series `toxd ingest` exports on `/metrics` (own registry, bounded labels: topic,
@@ -13,6 +14,7 @@ package final class IngestMetrics: Sendable {
         "toxd_ingest_assigned_partitions",
         "toxd_ingest_ready",
         "toxd_ingest_oversized_records_total",
+        "toxd_ingest_consumer_lag",
     ]
 
     private let batchDuration: DurationHistogram
@@ -46,6 +48,24 @@ package final class IngestMetrics: Sendable {
     package func oversized(count: Int = 1) {
         guard count > 0 else { return }
         registry.makeCounter(descriptor: Self.oversized).increment(by: Int64(count))
+    }
+
+    /// An assigned raw partition's lag: the log end librdkafka last saw minus the fetch position.
+    package func lag(_ partition: TopicPartition, messages: Int64) {
+        registry.makeGauge(descriptor: Self.consumerLag, labels: Self.labels(partition)).set(Double(messages))
+    }
+
+    /// A raw partition was revoked or lost: its lag series disappears, so sums do not count it twice.
+    package func partitionReleased(_ partition: TopicPartition) {
+        registry.unregisterGauge(registry.makeGauge(descriptor: Self.consumerLag, labels: Self.labels(partition)))
+    }
+
+    private static func labels(_ partition: TopicPartition) -> [(String, String)] {
+        [("topic", partition.topic), ("partition", String(partition.partition))]
+    }
+
+    private static var consumerLag: MetricNameDescriptor {
+        descriptor("ingest_consumer_lag", nil, "Raw HL7/FHIR messages between the fetch position and the log end")
     }
 
     private static var oversized: MetricNameDescriptor {

@@ -64,6 +64,7 @@ package final class IngestPipeline: Service {
             hl7Options: HL7DecodingOptions(defaultUTCOffsetSeconds: configuration.defaultUTCOffsetSeconds)
         )
         processor.maxInputBytes = configuration.maxInputBytes
+        let configuredProcessor = processor
         let producer = try KafkaProducer(configuration: producerConfiguration(), logger: logger)
         let consumer: KafkaConsumer
         do {
@@ -76,7 +77,13 @@ package final class IngestPipeline: Service {
         logger.info("toxd ingest started", metadata: ["config": "\(configuration.redactedSummary)"])
         do {
             try await withGracefulShutdownHandler {
-                try await self.consume(consumer, producer: producer, processor: processor)
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask { try await self.consume(consumer, producer: producer, processor: configuredProcessor) }
+                    group.addTask { try await self.measureLag(consumer) }
+                    // Consuming ends at shutdown or with an error; the lag measurement ends with it.
+                    try await group.next()
+                    group.cancelAll()
+                }
             } onGracefulShutdown: {
                 self.logger.info("shutting down: finishing the in-flight batch")
                 consumer.shutdown()
@@ -104,6 +111,9 @@ package final class IngestPipeline: Service {
                     case .revoked, .lost: state.partitions.subtract(change.partitions)
                     }
                 }
+                if change.kind != .assigned {
+                    for partition in change.partitions { metrics.partitionReleased(partition) }
+                }
                 change.acknowledge()
                 let assigned = assignedPartitions
                 metrics.assignedPartitions.set(Double(assigned.count))
@@ -119,6 +129,25 @@ package final class IngestPipeline: Service {
             }
         }
     }
+
+    /// Every `lagInterval`, exports each assigned raw partition's lag from what librdkafka last saw
+    /// (no round trip): a partition that stops moving while its log end grows shows in
+    /// `toxd_ingest_consumer_lag` even when no batch completes.
+    private func measureLag(_ consumer: KafkaConsumer) async throws {
+        while !Task.isCancelled {
+            let partitions = assignedPartitions
+            if !partitions.isEmpty, let positions = try? consumer.position(partitions) {
+                for position in positions {
+                    guard let watermarks = consumer.cachedWatermarks(position.topicPartition) else { continue }
+                    let from = position.offset.isAbsolute ? position.offset.rawValue : watermarks.low
+                    metrics.lag(position.topicPartition, messages: max(0, watermarks.high - from))
+                }
+            }
+            try await Task.sleep(for: Self.lagInterval)
+        }
+    }
+
+    private static let lagInterval = Duration.seconds(5)
 
     /// Produces a batch's events and dead letters, waits for every acknowledgement, then commits.
     private func handle(
