@@ -88,7 +88,9 @@ struct LagCommandTests {
         #expect(lines.contains { Array($0.prefix(5)) == [topic, "0", "4", "10", "6"] })
         #expect(lines.contains { Array($0.prefix(5)) == [topic, "1", "7", "7", "0"] })
         #expect(lines.contains { Array($0.prefix(5)) == [topic, "2", "-", "5", "5"] })
-        #expect(lines.contains { Array($0.prefix(4)) == [topic, "total", "11", "2"] })
+        // The total row: lag 11, at most as far behind as partition 0 (stamped two minutes before the
+        // setup finished; how much longer the run took depends on the machine, so only the floor is fixed).
+        #expect(lines.contains { $0.count > 4 && Array($0.prefix(3)) == [topic, "total", "11"] && (Int($0[3]) ?? 0) >= 2 && $0[4] == "min" })
         #expect(table.stdout.contains("Owners unknown"))
         #expect(table.stdout.contains("total lag 11 over 3 partitions"))
         #expect(!table.stdout.contains("\u{1B}["), "no colour in a pipe")
@@ -100,7 +102,8 @@ struct LagCommandTests {
         #expect(over.stderr.contains("total lag 11 is above --max-lag 10"))
         let late = try await Ops.toxctl(base + ["--max-lag-seconds", "60"])
         #expect(late.status == 1)
-        #expect(late.stderr.contains("\(topic)[0] is 2 min"))
+        #expect(late.stderr.contains("\(topic)[0] is "), "\(late.stderr)")
+        #expect(late.stderr.contains("behind, above --max-lag-seconds 60"), "\(late.stderr)")
         #expect(try await Ops.toxctl(base + ["--max-lag-seconds", "3600", "--max-lag", "100"]).status == 0)
     }
 
