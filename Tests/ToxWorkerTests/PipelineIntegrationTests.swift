@@ -177,13 +177,23 @@ struct PipelineIntegrationTests {
         // transaction, so the second run reads every input again and must recognise it.
         var afterRun: [[String]] = []
         for _ in 0..<2 {
-            let pipeline = WorkerPipeline(configuration: configuration, evaluator: PatientEvaluator(), metrics: WorkerMetrics(), logger: Self.logger)
+            let metrics = WorkerMetrics()
+            let pipeline = WorkerPipeline(configuration: configuration, evaluator: PatientEvaluator(), metrics: metrics, logger: Self.logger)
             try await testGracefulShutdown { trigger in
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask { try await pipeline.run() }
                     _ = try await Self.readUntil(cluster, topic: ToxWatchTopics.toxicityGrades) { Set($0.compactMap(\.key)).count >= 3 }
-                    // Let the (second) run read, and skip, everything it finds.
-                    try await Task.sleep(for: .seconds(3))
+                    // Each run handles every input: the first applies it, the second skips it as applied.
+                    func handled() -> Double {
+                        RebalanceServingTests.counter("toxd_events_applied_total", in: metrics)
+                            + RebalanceServingTests.counter("toxd_events_skipped_total", in: metrics)
+                    }
+                    // On the mock the first run commits its first batch only after about 45 s.
+                    let deadline = ContinuousClock.now + .seconds(120)
+                    while handled() < Double(records.count), ContinuousClock.now < deadline {
+                        try await Task.sleep(for: .milliseconds(50))
+                    }
+                    #expect(handled() >= Double(records.count), "the run handled every input before it stopped")
                     trigger.triggerGracefulShutdown()
                     try await group.waitForAll()
                 }
