@@ -3,7 +3,8 @@ import Testing
 
 @testable import ToxicityRules
 
-/// Clinical-spec §A13 amendments to grading: cytopenia against the pre-infusion baseline (§A13.5).
+/// Clinical-spec §A13 amendments to grading: cytopenia against the pre-infusion baseline (§A13.5),
+/// an order discontinuation ends an infusion (§A13.13).
 @Suite struct GradingAmendmentTests {
     // MARK: §A13.5 cytopenia is new only against the pre-infusion baseline
 
@@ -70,5 +71,61 @@ import Testing
         let worsening = Self.resolvingCRS(preInfusion: nil, postInfusion: [(6, 0.45, 150), (12, 0.4, 150)])
             .grade(at: 12)
         #expect(worsening.iecHs.codes.contains(.cytopenia) && worsening.iecHs.present)
+    }
+
+    // MARK: §A13.13 order discontinuation ends an infusion
+
+    /// 30 y, febrile and hypotensive on norepinephrine from 0 h (CRS 3); the order is discontinued
+    /// at 4 h with no `infusion-stopped` event; at 5 h 39 °C, SBP 110, room air.
+    static func discontinuedVasopressor() -> CourseBuilder {
+        var course = CourseBuilder()
+        course.patient(ageYears: 30, weightKg: 70)
+        course.vitals(at: 0, temp: 39.0, sbp: 80, oxygen: .roomAir)
+        course.med(at: 0, .norepinephrine, .infusionStarted)
+        course.med(at: 4, id: "dc", .norepinephrine, .discontinued)
+        course.vitals(at: 5, temp: 39.0, sbp: 110, oxygen: .roomAir)
+        return course
+    }
+
+    @Test("§A13.13: a discontinued vasopressor order without infusion-stopped ends the infusion: CRS 3 → 1")
+    func discontinuedVasopressorOrderEndsTheInfusion() throws {
+        let course = Self.discontinuedVasopressor()
+        #expect(course.grade(at: 3).crs.grade == 3)
+        let result = course.grade(at: 5)
+        #expect(result.crs.grade == 1)
+        #expect(result.crs.maxGrade == 3)
+        let alert = try #require(result.alerts.first { $0.code == .infusionEndAssumed })
+        #expect(alert.eventIds == ["dc"])
+        #expect(course.timeline().activeVasopressors(at: CourseBuilder.at(4)).isEmpty)
+    }
+
+    @Test("§A13.13: an infusion-stopped event after the discontinuation replaces the assumption")
+    func stoppedAfterDiscontinuationNeedsNoAssumption() {
+        var course = Self.discontinuedVasopressor()
+        course.med(at: 4.5, .norepinephrine, .infusionStopped)
+        let result = course.grade(at: 5)
+        #expect(result.crs.grade == 1)
+        #expect(!result.alertCodes.contains(.infusionEndAssumed))
+    }
+
+    @Test("§A13.13: a discontinued order with no running infusion assumes nothing")
+    func discontinuedOrderWithoutARunningInfusion() {
+        var course = CourseBuilder()
+        course.patient(ageYears: 30, weightKg: 70)
+        course.med(at: 0, .norepinephrine, .infusionStarted)
+        course.med(at: 1, .norepinephrine, .infusionStopped)
+        course.med(at: 2, .norepinephrine, .discontinued)
+        course.vitals(at: 3, temp: 39.0, sbp: 110, oxygen: .roomAir)
+        #expect(!course.grade(at: 3).alertCodes.contains(.infusionEndAssumed))
+    }
+
+    @Test("§A13.13: any infusion, tracked or not, ends at its order's discontinuation")
+    func discontinuedOrderEndsAnUntrackedInfusion() {
+        var course = CourseBuilder()
+        course.med(at: 1, .other("heparin"), .infusionStarted)
+        course.med(at: 3, .other("heparin"), .discontinued)
+        let timeline = course.timeline()
+        #expect(timeline.isInfusionActive(.other("heparin"), at: CourseBuilder.at(2)))
+        #expect(!timeline.isInfusionActive(.other("heparin"), at: CourseBuilder.at(3)))
     }
 }
