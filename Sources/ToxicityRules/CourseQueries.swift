@@ -104,7 +104,7 @@ extension PatientTimeline {
     }
 
     /// Whether an infusion of `drug` is running at `date`: its latest start or rate change is later
-    /// than its latest stop.
+    /// than its latest stop or order discontinuation (§A13.13).
     package func isInfusionActive(_ drug: Drug, at date: Date) -> Bool {
         let t = date.timeIntervalSinceReferenceDate
         if let bit = TrackedInfusion.bit(drug) {
@@ -115,8 +115,8 @@ extension PatientTimeline {
             if case .medication(let m) = events[Int(index.medicationEvents.values[k])], m.drug == drug {
                 switch m.action {
                 case .infusionStarted, .infusionRateChanged: return true
-                case .infusionStopped: return false
-                case .administered, .ordered, .discontinued: break
+                case .infusionStopped, .discontinued: return false
+                case .administered, .ordered: break
                 }
             }
             k -= 1

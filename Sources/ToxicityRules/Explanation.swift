@@ -293,6 +293,7 @@ extension AlertCode {
     package static let hypotensionWithoutFever: AlertCode = "hypotension-without-fever"
     package static let hypoxiaWithoutFever: AlertCode = "hypoxia-without-fever"
     package static let feverBeforeInfusion: AlertCode = "fever-before-infusion"
+    package static let infusionEndAssumed: AlertCode = "infusion-end-assumed"
 
     /// Messages for the codes above; other modules may pass codes without an entry (the code is
     /// then its own message).
@@ -314,5 +315,7 @@ extension AlertCode {
         .hypotensionWithoutFever: "Hypotension without fever: consider causes other than CRS",
         .hypoxiaWithoutFever: "Oxygen need without fever: consider causes other than CRS",
         .feverBeforeInfusion: "Fever recorded before the CAR T-cell infusion is not CRS",
+        .infusionEndAssumed:
+            "An infusion's order was discontinued without an infusion-stopped event: taken as stopped at the discontinuation",
     ]
 }

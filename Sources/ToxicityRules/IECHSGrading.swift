@@ -228,20 +228,40 @@ extension TimelineIndex {
         return nil
     }
 
-    /// A new or worsening cytopenia: below the HLH-2004 threshold, and either the first value since
-    /// infusion or lower than the previous one.
+    /// A new cytopenia (§A13.5): below the HLH-2004 threshold and lower than the last pre-infusion
+    /// (post-lymphodepletion) value, or at least ``cytopeniaFall`` below the previous post-infusion
+    /// value; with no pre-infusion value, lower than the previous post-infusion value. A first
+    /// post-infusion count with nothing to compare it with is not new. The comparison's `reference`
+    /// is the value it fell from.
     func cytopenia(_ test: LabTest, threshold: Double, at t: Double, window: Double, infusedAt: Double?)
         -> LabComparison?
     {
         guard let (i, lab) = self.lab(test, at: t, window: window), lab.value < threshold else { return nil }
         let series = labs[test.ordinal]
-        var previous: Int?
-        if i > 0, series.times[i - 1] >= (infusedAt ?? -.infinity) { previous = i - 1 }
-        if let previous, series.values[previous].value <= lab.value { return nil }
+        let infused = infusedAt ?? -.infinity
+        guard series.times[i] > infused else { return nil }
+        let previous = i > 0 && series.times[i - 1] > infused ? i - 1 : nil
+        let preInfusion = baselineLab(test, infusedAt: infusedAt)
+        let reference: Int?
+        if let b = preInfusion, lab.value < series.values[b].value {
+            reference = b
+        } else if let previous,
+            preInfusion == nil
+                ? lab.value < series.values[previous].value
+                : lab.value <= (1 - Self.cytopeniaFall) * series.values[previous].value
+        {
+            reference = previous
+        } else {
+            reference = nil
+        }
+        guard let reference else { return nil }
         return LabComparison(
             test: test, index: i, value: lab.value, threshold: threshold, comparator: .lessThan,
-            kind: .fixed, source: .hlh2004, thresholdFromPolicy: true, reference: previous)
+            kind: .fixed, source: .hlh2004, thresholdFromPolicy: true, reference: reference)
     }
+
+    /// The fall between post-infusion counts that makes a cytopenia new (§A13.5).
+    static let cytopeniaFall = 0.25
 
     func iecHsTiming(at t: Double, crs: GradeCourse) -> IECHSTiming {
         guard let status = crs.status(at: t) else { return .notMet }

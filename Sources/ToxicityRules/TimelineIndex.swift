@@ -316,6 +316,11 @@ enum TrackedInfusion {
     }
 }
 
+extension MedicationAction {
+    /// Whether an infusion is running after this change: a start or a rate change.
+    var isRunning: Bool { self == .infusionStarted || self == .infusionRateChanged }
+}
+
 /// Every per-kind series of a timeline.
 struct TimelineIndex: Sendable {
     // Profile (from patient events)
@@ -467,7 +472,12 @@ struct TimelineIndex: Sendable {
                     if let bit = TrackedInfusion.bit(m.drug) {
                         infusionChanges[bit].append(t, m.action, event: position)
                     }
-                case .administered, .ordered, .discontinued:
+                case .discontinued:
+                    // §A13.13: the order's discontinuation ends a running infusion (assumed end).
+                    if let bit = TrackedInfusion.bit(m.drug), infusionChanges[bit].values.last?.isRunning == true {
+                        infusionChanges[bit].append(t, m.action, event: position)
+                    }
+                case .administered, .ordered:
                     break
                 }
             }
@@ -475,7 +485,7 @@ struct TimelineIndex: Sendable {
     }
 
     /// Bit set of tracked infusions active at `t` (A1: the latest start or rate change is later
-    /// than the latest stop).
+    /// than the latest stop or, §A13.13, the latest discontinuation of its order).
     @inline(__always)
     func activeInfusions(at t: Double, mask: UInt16 = 0x7FF) -> UInt16 {
         var active: UInt16 = 0
@@ -483,13 +493,25 @@ struct TimelineIndex: Sendable {
         while bit < infusionChanges.count {
             if mask & (1 << bit) != 0, !infusionChanges[bit].isEmpty,
                 let i = infusionChanges[bit].latest(atOrBefore: t),
-                infusionChanges[bit].values[i] != .infusionStopped
+                infusionChanges[bit].values[i].isRunning
             {
                 active |= 1 << bit
             }
             bit += 1
         }
         return active
+    }
+
+    /// Tracked infusions whose end at or before `t` is assumed from a discontinued order (§A13.13),
+    /// discontinued no longer than `window` ago: (bit, event of the discontinuation).
+    func assumedInfusionEnds(at t: Double, window: Double) -> [(bit: Int, event: Int32)] {
+        infusionChanges.indices.compactMap { bit in
+            let series = infusionChanges[bit]
+            guard let i = series.latest(atOrBefore: t), series.values[i] == .discontinued,
+                t - series.times[i] <= window
+            else { return nil }
+            return (bit, series.events[i])
+        }
     }
 
     /// The latest age source at or before `t`, with its event.

@@ -410,6 +410,9 @@ extension PatientTimeline {
         _ = explainICANS(evaluateICANS(at: t), alerts: &alerts)
         _ = explainIECHS(evaluateIECHS(at: t), alerts: &alerts)
         profileAlerts(at: t, alerts: &alerts)
+        for end in index.assumedInfusionEnds(at: t, window: policy.episodeCloseWindow) {
+            alerts.add(.infusionEndAssumed, fields: [.drug], events: [end.event], self)
+        }
         return alerts.alerts
     }
 

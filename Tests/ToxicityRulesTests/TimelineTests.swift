@@ -37,7 +37,7 @@ struct TimelineTests {
         #expect(course.grade(at: 2 - 1 / 3600.0).crs.grade == 0)
     }
 
-    @Test("Vasopressor active: latest start or rate change later than the latest stop")
+    @Test("Vasopressor active: latest start or rate change later than the latest stop or discontinuation")
     func vasopressorActive() {
         var course = CourseBuilder()
         course.patient(ageYears: 30, weightKg: 70)
@@ -51,7 +51,8 @@ struct TimelineTests {
         #expect(timeline.activeVasopressors(at: CourseBuilder.at(2.5)).isEmpty)
         #expect(timeline.activeVasopressors(at: CourseBuilder.at(3)) == [.norepinephrine])
         #expect(timeline.activeVasopressors(at: CourseBuilder.at(4)) == [.norepinephrine, .phenylephrine])
-        #expect(timeline.activeVasopressors(at: CourseBuilder.at(6)) == [.norepinephrine, .phenylephrine])
+        // §A13.13: the discontinued norepinephrine order ends its infusion.
+        #expect(timeline.activeVasopressors(at: CourseBuilder.at(6)) == [.phenylephrine])
         #expect(timeline.isInfusionActive(.phenylephrine, at: CourseBuilder.at(4)))
     }
 

@@ -1,0 +1,35 @@
+import Foundation
+import Testing
+
+@testable import ProtocolCatalog
+@testable import ToxicityRules
+
+/// Clinical-spec §A13 grading amendments seen through a protocol's recommendation.
+@Suite struct GradingAmendmentRecommendationTests {
+    /// §A13.5 reproducer: routine grade-2 CRS (13 y, 40 kg: 39 °C, SBP 80) resolving after one
+    /// tocilizumab dose; at 12 h ferritin 3 × ULN, ANC 0.4 and platelets 55, both higher than before
+    /// infusion (ANC 0.2, platelets 30).
+    static func resolvingCRSWithImprovedCounts() -> PatientCourse {
+        var c = PatientCourse()
+        c.patient(ageYears: 13, weightKg: 40)
+        c.lab(at: -100, .anc, 0.2)
+        c.lab(at: -100, .platelets, 30)
+        c.vitals(at: 0, temp: 39.0, sbp: 80, oxygen: .roomAir)
+        c.med(at: 2, .tocilizumab, doseMg: 320)
+        c.vitals(at: 12, temp: 37.0, sbp: 110, oxygen: .roomAir)
+        c.neuro(at: 12, ice: 10)
+        c.lab(at: 12, .ferritin, 900, uln: 300)
+        c.lab(at: 12, .anc, 0.4)
+        c.lab(at: 12, .platelets, 55)
+        return c
+    }
+
+    @Test("§A13.5: St. Jude does not start anakinra for counts that improved since before infusion")
+    func stJudeDoesNotStartForImprovedCounts() throws {
+        let a = try Self.resolvingCRSWithImprovedCounts().assess(at: 12, "st-jude")
+        #expect(a.grades.crs.maxGrade == 2)
+        #expect(!a.grades.iecHs.present)
+        #expect(a.action != .start)
+        #expect(a.dose == nil)
+    }
+}
