@@ -60,7 +60,8 @@ package struct IngestBatch: Sendable {
 /// the dead letters' wall-clock time is an argument).
 ///
 /// - The format comes from the topic: ``hl7Topic`` records are HL7 v2 (MLLP framing and several
-///   messages per record accepted), ``fhirTopic`` records one FHIR R4 JSON resource or Bundle.
+///   messages per record accepted), ``fhirTopic`` records one FHIR R4 JSON resource or Bundle, or
+///   Bulk Data NDJSON lines (decoded as one bundle per patient, ``FHIRBulkData``).
 /// - Events are keyed by patient id (inventory by `site/drug`) and carry the source message id and
 ///   the raw record's coordinates in headers. Their `eventId`s are the adapters' (MSH-10, `MSH-10#n`,
 ///   `Observation/abc`): a replay produces the same ids, which the worker drops.
@@ -155,7 +156,7 @@ package struct IngestProcessor: Sendable {
                 break
             }
             do throws(EventDecodingError) {
-                let result = try FHIRAdapter.decode(Data(value))
+                let result = try FHIRBulkData.decodeDocumentOrLines(value)
                 // The document's own id, else the key the integration engine gave the record.
                 // Only an identifier (1–128 bytes, no control characters) goes into a header.
                 let sourceID = [Self.fhirSourceID(value), message.key.flatMap { String(bytes: $0, encoding: .utf8) }]

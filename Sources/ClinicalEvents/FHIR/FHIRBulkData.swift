@@ -48,6 +48,25 @@ package enum FHIRBulkData {
         return outcome
     }
 
+    /// Decodes one input that is a FHIR document (a resource or a Bundle, however it is laid over
+    /// lines) or, when it holds several lines and is not one document, NDJSON lines: the patient
+    /// groups' events, skipped and rejected notes merged, and every line that is not a FHIR resource
+    /// among the rejected (its path names the line). One Kafka record of `toxd ingest` is one input.
+    ///
+    /// - Throws: ``EventDecodingError`` when the input is one document that is not FHIR JSON.
+    package static func decodeDocumentOrLines(_ bytes: [UInt8]) throws(EventDecodingError) -> AdapterResult {
+        guard InputDecoder.jsonDocuments(bytes).count > 1 else { return try FHIRAdapter.decode(Data(bytes)) }
+        let outcome = decode(lines: InputDecoder.numberedLines(bytes))
+        var result = AdapterResult()
+        for (_, group) in outcome.groups {
+            result.events += group.events
+            result.skipped += group.skipped
+            result.rejected += group.rejected
+        }
+        result.rejected += outcome.failed.map(\.error)
+        return result
+    }
+
     /// One line: a JSON object with `resourceType`, its path `line[n]`.
     private static func resource(_ json: Data, line: Int) throws(EventDecodingError) -> JSONNode {
         try checkJSONKeysAreUnique(json)
@@ -55,7 +74,11 @@ package enum FHIRBulkData {
         do {
             value = try JSONDecoder().decode(JSONValue.self, from: json)
         } catch {
-            throw EventDecodingError(decoding: error, json: json)
+            // A line that is not JSON at all is named by its number.
+            switch EventDecodingError(decoding: error, json: json) {
+            case .malformedJSON("", let problem): throw .malformedJSON(path: "line[\(line)]", problem: problem)
+            case let other: throw other
+            }
         }
         guard case .object = value else {
             throw .wrongType(path: "line[\(line)]", expected: "a FHIR resource (JSON object)", found: value.typeName)
