@@ -50,6 +50,13 @@ struct TherapyCourse: Hashable, Sendable {
     var taperFromRecommendations = false
     /// The frequency in force when the latest dose was given (duplicate detection).
     var frequencyAtLastDose: DoseFrequency?
+    /// The mg of the latest administration, when recorded.
+    var lastGivenMg: Int?
+    /// Whether the regimen and full dose were read from the administrations (no earlier
+    /// recommendation gave them): §A13.1–2 then match them against the protocol's doses.
+    var regimenFromAdministrations = false
+    /// The per-dose mg the engine had recommended when the latest dose was given (§A13.2).
+    var recommendedMgAtLastDose: Int?
 
     var isOnTherapy: Bool { state == .onTherapy }
 }
@@ -145,13 +152,34 @@ extension PatientTimeline {
     }
 
     /// The dose of an earlier recommendation, when it had one.
+    /// A daily dose without a frequency (CHOP's `start`) is a dose too (§A13.1).
     func dose(of recommendation: PriorRecommendation, fallbackRoute: Route) -> CurrentDose? {
-        guard let mg = recommendation.doseMg, mg >= 1, mg.isFinite else { return nil }
         let route = recommendation.route.flatMap { Route(rawValue: $0) } ?? fallbackRoute
-        guard let hours = recommendation.intervalHours, let frequency = DoseFrequency(intervalHours: hours) else {
-            return nil
+        if let mg = recommendation.doseMg, mg >= 1, mg.isFinite, let hours = recommendation.intervalHours,
+            let frequency = DoseFrequency(intervalHours: hours)
+        {
+            return CurrentDose(mg: Int(mg.rounded()), frequency: frequency, route: route)
         }
-        return CurrentDose(mg: Int(mg.rounded()), frequency: frequency, route: route)
+        guard recommendation.intervalHours == nil, let daily = recommendation.dailyMg, daily >= 1, daily.isFinite
+        else { return nil }
+        return CurrentDose(dailyMg: Int(daily.rounded()), route: route)
+    }
+
+    /// The per-dose mg of the latest dosing recommendation issued at or before `time` in the
+    /// current course (after `courseStart`).
+    func recommendedMg(atOrBefore time: Double, after courseStart: Double, protocolId: String) -> Int? {
+        let recs = recommendations
+        var k = recommendations(atOrBefore: Date(timeIntervalSinceReferenceDate: time)).endIndex - 1
+        while k >= 0 {
+            let r = recs[k]
+            if r.issuedAt.timeIntervalSinceReferenceDate <= courseStart { return nil }
+            k -= 1
+            guard r.drug == "anakinra", r.protocolId == nil || r.protocolId == protocolId,
+                DosingAction.isDosing(r.action), r.action != "stop"
+            else { continue }
+            return r.doseMg.flatMap { $0 >= 1 && $0.isFinite ? Int($0.rounded()) : nil }
+        }
+        return nil
     }
 
     /// The anakinra course at `t` under protocol `p`.
@@ -208,8 +236,17 @@ extension PatientTimeline {
             course.regimen = recommended
         } else {
             course.regimen = full ?? adminRegimen
+            course.regimenFromAdministrations = full == nil
         }
         course.fullDose = full ?? adminRegimen
+        course.lastGivenMg = lastMg
+        if history.latestDosing != nil {
+            course.recommendedMgAtLastDose = recommendedMg(
+                atOrBefore: lastTime,
+                after: previousCourseEnd,
+                protocolId: p.id
+            )
+        }
         course.frequencyAtLastDose = frequencyInForce(
             at: lastTime,
             history: history,

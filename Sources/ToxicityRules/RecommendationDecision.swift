@@ -126,6 +126,10 @@ struct RecommendationDecision: Hashable, Sendable {
     var nextDoseDueAt: Double?
     var stockLow = false
     var antigenMismatch = false
+    /// §A13.2: the latest administration is far from the dose computed for its step.
+    var doseDeviation: DoseDeviation?
+    /// §A13.4: a fixed-dose regimen above 10 mg/kg/day for the weight (the daily mg, when held).
+    var weightBasedMaximumExceeded = false
 }
 
 extension PatientTimeline {
@@ -186,6 +190,12 @@ extension PatientTimeline {
         } else if d.safety.tnfIndex != nil, d.action.dosesAnakinra {
             d.action = .hold
             d.primary = .tnfBlockade
+            d.nextDoseDueAt = nil
+        }
+        if d.action.dosesAnakinra, exceedsWeightBasedMaximum(p, plan: d.plan, weight: weightKg(profile)) {
+            d.action = .hold
+            d.primary = .weightBasedMaximumExceeded
+            d.weightBasedMaximumExceeded = true
             d.nextDoseDueAt = nil
         }
         if let target = profile.antigenTarget, let i = d.indication?.index, i >= 0, i < p.indications.count {
@@ -300,8 +310,9 @@ extension PatientTimeline {
         let firstTime = series.times[first]
         let indicating = indicatingToxicities(p, course: d.course, grades: grades)
         d.indicating = indicating
-        let regimen = d.course.regimen
         let weight = weightKg(profile)
+        settleCourseDose(p, weight: weight, severe: grades.worst(indicating) >= 3, decision: &d)
+        let regimen = d.course.regimen
         let currentPlan: DosePlan =
             regimen.map { .regimen($0) } ?? .protocolDose(grades.worst(indicating) >= 3 ? .severe : .lessIll)
         d.plan = currentPlan
