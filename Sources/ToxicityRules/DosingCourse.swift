@@ -493,7 +493,8 @@ extension AnakinraDosing {
                         .reason,
                         values: [DosingValue("method", taper.method.rawValue)],
                         source: source,
-                        message: "End of the taper: stop anakinra."
+                        message: taper.method == .stopWithoutTaper
+                            ? "\(p.shortName) states no taper: stop anakinra." : "End of the taper: stop anakinra."
                     )
                 ],
                 steps: [DoseStep(.taper, "stop")]

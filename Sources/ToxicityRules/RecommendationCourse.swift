@@ -124,6 +124,7 @@ extension PatientTimeline {
         let date = Date(timeIntervalSinceReferenceDate: t)
         var k = recommendations(atOrBefore: date).endIndex - 1
         var inTrailingRun = true
+        var fullSinceTaper: Int?
         while k >= 0 {
             let r = all[k]
             let issued = r.issuedAt.timeIntervalSinceReferenceDate
@@ -146,6 +147,11 @@ extension PatientTimeline {
             if history.latestDoseChange == nil, r.action == "start" || r.action == "escalate" {
                 history.latestDoseChange = k + 1
             }
+            // Back to the full dose after a taper (recurrence, §A13.9): the dose changed there.
+            if history.latestDoseChange == nil, r.action == "taper", let restart = fullSinceTaper {
+                history.latestDoseChange = restart
+            }
+            if r.action != "taper", r.action != "stop" { fullSinceTaper = k + 1 }
             if history.latestFull != nil, history.latestDoseChange != nil { break }
         }
         return history
@@ -387,7 +393,8 @@ extension PatientTimeline {
             // The current step began with the dose before the first interval at the current frequency.
             var stepStart = last
             while stepStart - 1 >= runStart, gap(stepStart - 1) == current { stepStart -= 1 }
-            course.taperStart = series.times[stepStart - 1]
+            // §A13.9: the step began at its first administration on the new interval.
+            course.taperStart = series.times[stepStart]
             course.taperFirstStep = position + 1
             if let mg = series.values[runStart - 1].doseMg, mg >= 1 {
                 course.fullDose = CurrentDose(

@@ -323,23 +323,19 @@ extension PatientTimeline {
 
         let trigger = p.trigger
         var taperStart = d.course.taperStart
-        if taperStart != nil, !d.course.taperFromRecommendations,
-            recurredDuringTaper(
-                p,
-                trigger: trigger,
-                indicating: indicating,
-                taperStart: taperStart ?? t,
-                grades: grades
-            )
+        if let detected = taperStart, !d.course.taperFromRecommendations, trigger.kind == .gradeAtMost,
+            (documentedWorst(triggerScope(trigger, indicating: indicating, p: p), at: detected) ?? 0)
+                > (trigger.grade ?? 2)
         {
-            // Longer intervals while the trigger does not hold are late doses, not a taper.
+            // Longer intervals that began while the trigger did not hold are late doses, not a taper.
             taperStart = nil
         }
         if let taperStart, let full = d.course.fullDose {
             // A taper is in progress.
             if recurredDuringTaper(p, trigger: trigger, indicating: indicating, taperStart: taperStart, grades: grades)
             {
-                d.action = .escalate
+                // §A13.9: back to the last full dose, never an escalation.
+                d.action = .continue
                 d.primary = .recurrence
                 d.plan = .regimen(full)
                 d.frequency = full.frequency
@@ -445,15 +441,29 @@ extension PatientTimeline {
             // No schedule (no frequency, no weight for mg/kg steps): stay on the dose.
             return
         }
+        // §A13.9: a step begins at its first administration (or, before one, when it became due)
+        // and lasts its hours: it is over once its doses cover them (3 × Q8H, 2 × Q12H, 1 × Q24H
+        // for 24 h) or its hours have passed.
+        let series = index.given[Self.anakinraSlot]
+        let through = series.countAtOrBefore(t)
+        var k = series.countBefore(start)
+        var nominal = start
         var step = min(max(1, firstStep), schedule.count)
-        var boundary = start
-        while step < schedule.count, let hours = schedule[step - 1].hours {
-            let end = boundary + Double(hours.min) * 3600
-            if t < end {
+        while step < schedule.count, let hours = schedule[step - 1].hours, let frequency = schedule[step - 1].frequency {
+            let needed = max(1, hours.min / frequency.intervalHours)
+            let stepStart = k < through ? series.times[k] : nominal
+            let end = stepStart + Double(hours.min) * 3600
+            if through - k >= needed {
+                let last = k + needed - 1
+                nominal = series.times[last] + Double(frequency.intervalHours) * 3600
+                k = last + 1
+            } else if t >= end {
+                nominal = end
+                k = max(k, series.countBefore(end))
+            } else {
                 next.consider(end)
                 break
             }
-            boundary = end
             step += 1
         }
         let current = schedule[step - 1]
@@ -521,8 +531,13 @@ extension PatientTimeline {
         case .notStated:
             return .notStated
         case .gradeAtMost:
-            let limit = trigger.grade ?? 2
             let scope = triggerScope(trigger, indicating: indicating, p: p)
+            // §A13.10–11: started at a grade already within the trigger, the trigger needs a fall of
+            // at least one grade (Oliai started at ICANS 1 stops after ICANS 0 held 24 h).
+            var limit = trigger.grade ?? 2
+            if let atStart = documentedWorst(scope, at: courseStart), atStart >= 1, atStart <= limit {
+                limit = atStart - 1
+            }
             if t - hold < courseStart {
                 next.consider(courseStart + hold)
                 return .tooEarly(until: courseStart + hold)

@@ -409,6 +409,9 @@ extension AssessmentContext {
         case .taper:
             return "Taper anakinra, step \(d.taperStep ?? 1): \(triggerText(p))."
         case .stop:
+            if p.taper.method == .stopWithoutTaper {
+                return "Stop anakinra (\(name) states no taper): \(triggerText(p))."
+            }
             return "Stop anakinra: end of the taper."
         case .hold:
             if d.primary == .eColiHypersensitivity {
