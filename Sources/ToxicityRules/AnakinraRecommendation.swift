@@ -251,7 +251,8 @@ package struct AnakinraRecommendation: Hashable, Sendable, Codable {
             doseMg: dose?.mg.map(Double.init),
             intervalHours: dose?.frequency.map { Double($0.intervalHours) },
             route: dose?.route.rawValue,
-            protocolId: protocolId
+            protocolId: protocolId,
+            dailyMg: dose?.dailyMg.map(Double.init)
         )
     }
 

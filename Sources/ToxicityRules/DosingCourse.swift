@@ -155,9 +155,10 @@ extension AnakinraDosing {
             }
         }
 
-        // A site's optional escalation bound (mg/kg/day), applied to the target.
+        // The escalation bound (mg/kg/day), applied to the target: the protocol's own, else the
+        // seed's 10 mg/kg/day for a protocol without a mg/kg ceiling (§A13.3).
         var bounded = false
-        if let bound = p.escalation.maxMgPerKgPerDay {
+        if let bound = escalationBound(p) {
             let boundInBasis: ExactAmount
             switch basis {
             case .perDayMgPerKg: boundInBasis = bound
@@ -179,7 +180,20 @@ extension AnakinraDosing {
             regimenId: regimenId
         )
         request.renalOverride = current.frequency == .q48h
-        let outcome = calculate(p, request, explain: explain)
+        var outcome = calculate(p, request, explain: explain)
+        // The bound is a cap: per-dose rounding never crosses it (8.6 kg → 21 mg Q6H, not 22).
+        if let bound = escalationBound(p), let calculation = outcome.calculation, let mg = calculation.mg,
+            let dosesPerDay = calculation.frequency?.dosesPer24Hours,
+            ExactAmount(mg * dosesPerDay) > bound * weight
+        {
+            let boundedMg = Int((bound * weight / dosesPerDay).floor)
+            guard boundedMg >= 1 else { return ceiling("the escalation bound \(bound) mg/kg/day") }
+            request.level = .prescribed(
+                amountInBasis(mgPerDose: ExactAmount(boundedMg), frequency: calculation.frequency ?? .q6h, basis: basis, weight: weight)
+            )
+            outcome = calculate(p, request, explain: explain)
+            bounded = true
+        }
         guard case .dose(var calculation) = outcome else { return .noDose(outcome.flags) }
         // Escalation targets are the protocol's own ceilings, not prescriptions outside it.
         calculation.flags.removeAll { $0.code == .doseOutsideProtocol }
@@ -196,7 +210,7 @@ extension AnakinraDosing {
             )
         }
         guard explain else { return .escalated(calculation) }
-        if bounded, let bound = p.escalation.maxMgPerKgPerDay {
+        if bounded, let bound = escalationBound(p) {
             calculation.steps.insert(
                 DoseStep(.escalation, "escalation bound \(bound) mg/kg/day × \(weight) kg = \(bound * weight) mg/day"),
                 at: 0
@@ -235,6 +249,13 @@ extension AnakinraDosing {
             at: 0
         )
         return .escalated(calculation)
+    }
+
+    /// The mg/kg/day bound of an escalation (§A13.3): the protocol's `escalation.maxMgPerKgPerDay`,
+    /// else the seed's 10 mg/kg/day when the protocol states no mg/kg/day ceiling of its own.
+    static func escalationBound(_ p: AnakinraProtocol) -> ExactAmount? {
+        if let bound = p.escalation.maxMgPerKgPerDay { return bound }
+        return p.caps.mgPerKgPerDay == nil ? ExactAmount(seedMaximumMgPerKgPerDay) : nil
     }
 
     /// The taper from `current` to stop (A7). No step ever raises the dose or the daily total,
@@ -472,7 +493,8 @@ extension AnakinraDosing {
                         .reason,
                         values: [DosingValue("method", taper.method.rawValue)],
                         source: source,
-                        message: "End of the taper: stop anakinra."
+                        message: taper.method == .stopWithoutTaper
+                            ? "\(p.shortName) states no taper: stop anakinra." : "End of the taper: stop anakinra."
                     )
                 ],
                 steps: [DoseStep(.taper, "stop")]

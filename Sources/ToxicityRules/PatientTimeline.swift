@@ -11,6 +11,9 @@ package struct PriorRecommendation: Hashable, Sendable, Codable {
     package var action: String
     package var drug: String
     package var doseMg: Double?
+    /// The course's daily dose (mg per 24 h), also when no frequency was chosen yet (CHOP's
+    /// `start` gives a daily dose with options): §A13.1. Optional, so earlier changelogs decode.
+    package var dailyMg: Double?
     /// Dosing interval in hours (6 for Q6H …), when there was one.
     package var intervalHours: Double?
     package var route: String?
@@ -18,13 +21,14 @@ package struct PriorRecommendation: Hashable, Sendable, Codable {
 
     package init(
         id: String, issuedAt: Date, action: String, drug: String = "anakinra", doseMg: Double? = nil,
-        intervalHours: Double? = nil, route: String? = nil, protocolId: String? = nil
+        intervalHours: Double? = nil, route: String? = nil, protocolId: String? = nil, dailyMg: Double? = nil
     ) {
         self.id = id
         self.issuedAt = issuedAt
         self.action = action
         self.drug = drug
         self.doseMg = doseMg
+        self.dailyMg = dailyMg
         self.intervalHours = intervalHours
         self.route = route
         self.protocolId = protocolId

@@ -50,6 +50,13 @@ struct TherapyCourse: Hashable, Sendable {
     var taperFromRecommendations = false
     /// The frequency in force when the latest dose was given (duplicate detection).
     var frequencyAtLastDose: DoseFrequency?
+    /// The mg of the latest administration, when recorded.
+    var lastGivenMg: Int?
+    /// Whether the regimen and full dose were read from the administrations (no earlier
+    /// recommendation gave them): §A13.1–2 then match them against the protocol's doses.
+    var regimenFromAdministrations = false
+    /// The per-dose mg the engine had recommended when the latest dose was given (§A13.2).
+    var recommendedMgAtLastDose: Int?
 
     var isOnTherapy: Bool { state == .onTherapy }
 }
@@ -117,6 +124,7 @@ extension PatientTimeline {
         let date = Date(timeIntervalSinceReferenceDate: t)
         var k = recommendations(atOrBefore: date).endIndex - 1
         var inTrailingRun = true
+        var fullSinceTaper: Int?
         while k >= 0 {
             let r = all[k]
             let issued = r.issuedAt.timeIntervalSinceReferenceDate
@@ -139,19 +147,45 @@ extension PatientTimeline {
             if history.latestDoseChange == nil, r.action == "start" || r.action == "escalate" {
                 history.latestDoseChange = k + 1
             }
+            // Back to the full dose after a taper (recurrence, §A13.9): the dose changed there.
+            if history.latestDoseChange == nil, r.action == "taper", let restart = fullSinceTaper {
+                history.latestDoseChange = restart
+            }
+            if r.action != "taper", r.action != "stop" { fullSinceTaper = k + 1 }
             if history.latestFull != nil, history.latestDoseChange != nil { break }
         }
         return history
     }
 
     /// The dose of an earlier recommendation, when it had one.
+    /// A daily dose without a frequency (CHOP's `start`) is a dose too (§A13.1).
     func dose(of recommendation: PriorRecommendation, fallbackRoute: Route) -> CurrentDose? {
-        guard let mg = recommendation.doseMg, mg >= 1, mg.isFinite else { return nil }
         let route = recommendation.route.flatMap { Route(rawValue: $0) } ?? fallbackRoute
-        guard let hours = recommendation.intervalHours, let frequency = DoseFrequency(intervalHours: hours) else {
-            return nil
+        if let mg = recommendation.doseMg, mg >= 1, mg.isFinite, let hours = recommendation.intervalHours,
+            let frequency = DoseFrequency(intervalHours: hours)
+        {
+            return CurrentDose(mg: Int(mg.rounded()), frequency: frequency, route: route)
         }
-        return CurrentDose(mg: Int(mg.rounded()), frequency: frequency, route: route)
+        guard recommendation.intervalHours == nil, let daily = recommendation.dailyMg, daily >= 1, daily.isFinite
+        else { return nil }
+        return CurrentDose(dailyMg: Int(daily.rounded()), route: route)
+    }
+
+    /// The per-dose mg of the latest dosing recommendation issued at or before `time` in the
+    /// current course (after `courseStart`).
+    func recommendedMg(atOrBefore time: Double, after courseStart: Double, protocolId: String) -> Int? {
+        let recs = recommendations
+        var k = recommendations(atOrBefore: Date(timeIntervalSinceReferenceDate: time)).endIndex - 1
+        while k >= 0 {
+            let r = recs[k]
+            if r.issuedAt.timeIntervalSinceReferenceDate <= courseStart { return nil }
+            k -= 1
+            guard r.drug == "anakinra", r.protocolId == nil || r.protocolId == protocolId,
+                DosingAction.isDosing(r.action), r.action != "stop"
+            else { continue }
+            return r.doseMg.flatMap { $0 >= 1 && $0.isFinite ? Int($0.rounded()) : nil }
+        }
+        return nil
     }
 
     /// The anakinra course at `t` under protocol `p`.
@@ -208,8 +242,17 @@ extension PatientTimeline {
             course.regimen = recommended
         } else {
             course.regimen = full ?? adminRegimen
+            course.regimenFromAdministrations = full == nil
         }
         course.fullDose = full ?? adminRegimen
+        course.lastGivenMg = lastMg
+        if history.latestDosing != nil {
+            course.recommendedMgAtLastDose = recommendedMg(
+                atOrBefore: lastTime,
+                after: previousCourseEnd,
+                protocolId: p.id
+            )
+        }
         course.frequencyAtLastDose = frequencyInForce(
             at: lastTime,
             history: history,
@@ -350,7 +393,8 @@ extension PatientTimeline {
             // The current step began with the dose before the first interval at the current frequency.
             var stepStart = last
             while stepStart - 1 >= runStart, gap(stepStart - 1) == current { stepStart -= 1 }
-            course.taperStart = series.times[stepStart - 1]
+            // §A13.9: the step began at its first administration on the new interval.
+            course.taperStart = series.times[stepStart]
             course.taperFirstStep = position + 1
             if let mg = series.values[runStart - 1].doseMg, mg >= 1 {
                 course.fullDose = CurrentDose(

@@ -126,6 +126,10 @@ struct RecommendationDecision: Hashable, Sendable {
     var nextDoseDueAt: Double?
     var stockLow = false
     var antigenMismatch = false
+    /// §A13.2: the latest administration is far from the dose computed for its step.
+    var doseDeviation: DoseDeviation?
+    /// §A13.4: a fixed-dose regimen above 10 mg/kg/day for the weight (the daily mg, when held).
+    var weightBasedMaximumExceeded = false
 }
 
 extension PatientTimeline {
@@ -186,6 +190,12 @@ extension PatientTimeline {
         } else if d.safety.tnfIndex != nil, d.action.dosesAnakinra {
             d.action = .hold
             d.primary = .tnfBlockade
+            d.nextDoseDueAt = nil
+        }
+        if d.action.dosesAnakinra, exceedsWeightBasedMaximum(p, plan: d.plan, weight: weightKg(profile)) {
+            d.action = .hold
+            d.primary = .weightBasedMaximumExceeded
+            d.weightBasedMaximumExceeded = true
             d.nextDoseDueAt = nil
         }
         if let target = profile.antigenTarget, let i = d.indication?.index, i >= 0, i < p.indications.count {
@@ -300,8 +310,9 @@ extension PatientTimeline {
         let firstTime = series.times[first]
         let indicating = indicatingToxicities(p, course: d.course, grades: grades)
         d.indicating = indicating
-        let regimen = d.course.regimen
         let weight = weightKg(profile)
+        settleCourseDose(p, weight: weight, severe: grades.worst(indicating) >= 3, decision: &d)
+        let regimen = d.course.regimen
         let currentPlan: DosePlan =
             regimen.map { .regimen($0) } ?? .protocolDose(grades.worst(indicating) >= 3 ? .severe : .lessIll)
         d.plan = currentPlan
@@ -312,23 +323,19 @@ extension PatientTimeline {
 
         let trigger = p.trigger
         var taperStart = d.course.taperStart
-        if taperStart != nil, !d.course.taperFromRecommendations,
-            recurredDuringTaper(
-                p,
-                trigger: trigger,
-                indicating: indicating,
-                taperStart: taperStart ?? t,
-                grades: grades
-            )
+        if let detected = taperStart, !d.course.taperFromRecommendations, trigger.kind == .gradeAtMost,
+            (documentedWorst(triggerScope(trigger, indicating: indicating, p: p), at: detected) ?? 0)
+                > (trigger.grade ?? 2)
         {
-            // Longer intervals while the trigger does not hold are late doses, not a taper.
+            // Longer intervals that began while the trigger did not hold are late doses, not a taper.
             taperStart = nil
         }
         if let taperStart, let full = d.course.fullDose {
             // A taper is in progress.
             if recurredDuringTaper(p, trigger: trigger, indicating: indicating, taperStart: taperStart, grades: grades)
             {
-                d.action = .escalate
+                // §A13.9: back to the last full dose, never an escalation.
+                d.action = .continue
                 d.primary = .recurrence
                 d.plan = .regimen(full)
                 d.frequency = full.frequency
@@ -434,15 +441,29 @@ extension PatientTimeline {
             // No schedule (no frequency, no weight for mg/kg steps): stay on the dose.
             return
         }
+        // §A13.9: a step begins at its first administration (or, before one, when it became due)
+        // and lasts its hours: it is over once its doses cover them (3 × Q8H, 2 × Q12H, 1 × Q24H
+        // for 24 h) or its hours have passed.
+        let series = index.given[Self.anakinraSlot]
+        let through = series.countAtOrBefore(t)
+        var k = series.countBefore(start)
+        var nominal = start
         var step = min(max(1, firstStep), schedule.count)
-        var boundary = start
-        while step < schedule.count, let hours = schedule[step - 1].hours {
-            let end = boundary + Double(hours.min) * 3600
-            if t < end {
+        while step < schedule.count, let hours = schedule[step - 1].hours, let frequency = schedule[step - 1].frequency {
+            let needed = max(1, hours.min / frequency.intervalHours)
+            let stepStart = k < through ? series.times[k] : nominal
+            let end = stepStart + Double(hours.min) * 3600
+            if through - k >= needed {
+                let last = k + needed - 1
+                nominal = series.times[last] + Double(frequency.intervalHours) * 3600
+                k = last + 1
+            } else if t >= end {
+                nominal = end
+                k = max(k, series.countBefore(end))
+            } else {
                 next.consider(end)
                 break
             }
-            boundary = end
             step += 1
         }
         let current = schedule[step - 1]
@@ -510,8 +531,13 @@ extension PatientTimeline {
         case .notStated:
             return .notStated
         case .gradeAtMost:
-            let limit = trigger.grade ?? 2
             let scope = triggerScope(trigger, indicating: indicating, p: p)
+            // §A13.10–11: started at a grade already within the trigger, the trigger needs a fall of
+            // at least one grade (Oliai started at ICANS 1 stops after ICANS 0 held 24 h).
+            var limit = trigger.grade ?? 2
+            if let atStart = documentedWorst(scope, at: courseStart), atStart >= 1, atStart <= limit {
+                limit = atStart - 1
+            }
             if t - hold < courseStart {
                 next.consider(courseStart + hold)
                 return .tooEarly(until: courseStart + hold)

@@ -313,6 +313,8 @@ extension AssessmentContext {
             dose: dose
         )
 
+        courseSafety(p, dose: dose, reasons: &reasons, alerts: &alerts, rationale: &rationale)
+
         // Stock (A10).
         if d.stockLow, d.action.dosesAnakinra || d.action == .hold {
             warnings.append(
@@ -407,11 +409,18 @@ extension AssessmentContext {
         case .taper:
             return "Taper anakinra, step \(d.taperStep ?? 1): \(triggerText(p))."
         case .stop:
+            if p.taper.method == .stopWithoutTaper {
+                return "Stop anakinra (\(name) states no taper): \(triggerText(p))."
+            }
             return "Stop anakinra: end of the taper."
         case .hold:
             if d.primary == .eColiHypersensitivity {
                 return
                     "Hold: anakinra is contraindicated (hypersensitivity to E. coli-derived proteins); no dose. See the alternatives."
+            }
+            if d.primary == .weightBasedMaximumExceeded {
+                return
+                    "Hold: \(name)'s fixed dose is above 10 mg/kg/day for this patient's weight. The dose shown is for a documented override only."
             }
             return
                 "Hold: a TNF blocker was given in the last 14 days (serious infections with the combination; the seed discourages it). The dose shown is for a documented override only."

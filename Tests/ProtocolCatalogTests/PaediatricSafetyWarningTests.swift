@@ -6,14 +6,16 @@ import Testing
 /// Fixed-dose adult regimens (seed Table 2) can give a child far more per kilogram than any
 /// paediatric protocol: the recommendation must say so.
 @Suite struct PaediatricSafetyWarningTests {
-    /// Oliai starts 100 mg SC Q6H (400 mg/day) for any ICANS.
+    /// Oliai starts 100 mg SC Q6H (400 mg/day) for any ICANS; below 40 kg that is above
+    /// 10 mg/kg/day, so it holds with the dose shown (§A13.4).
     func oliaiWithICANS(ageYears: Double, weightKg: Double) throws -> Assessment {
         var c = PatientCourse()
         c.patient(ageYears: ageYears, weightKg: weightKg)
         c.vitals(at: 0, temp: 37.0, sbp: 120, oxygen: .roomAir)
         if ageYears >= 12 { c.neuro(at: 0, ice: 8) } else { c.neuro(at: 0, capd: 4) }
         let assessment = try c.assess(at: 0, "oliai")
-        #expect(assessment.action == .start)
+        #expect(assessment.action == (weightKg < 40 ? .hold : .start))
+        #expect(assessment.reasonCodes.contains(.weightBasedMaximumExceeded) == (weightKg < 40))
         #expect(assessment.dose?.dailyMg == 400)
         return assessment
     }

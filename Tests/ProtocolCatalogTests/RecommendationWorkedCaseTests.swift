@@ -315,7 +315,9 @@ import Testing
         c.record(taper, at: 76)
         c.anakinra(from: 87, through: 111, every: 12, mg: 50, route: .sc)
         #expect(try c.assess(at: 112, "musc").action == .taper)
-        let stop = try c.assess(at: 124.5, "musc")  // 48 h on the 2 mg/kg step
+        // §A13.9: the step runs 48 h from its first dose (87 h): four Q12H doses.
+        c.med(at: 123, .anakinra, doseMg: 50, route: .sc)
+        let stop = try c.assess(at: 124.5, "musc")
         #expect(stop.action == .stop && stop.dose == nil)
     }
 
@@ -611,14 +613,15 @@ import Testing
         #expect(a.nextDecisionAt.map { $0 <= PatientCourse.at(6) } == true)
     }
 
-    /// A12: Q6H → Q8H → Q12H → Q24H → stop, one step per 24 h, from the engine's own recommendations
-    /// (the worker loop) or, without them, from the recorded administrations.
+    /// A12: Q6H → Q8H → Q12H → Q24H → stop, one step per 24 h timed from the step's first dose
+    /// (§A13.9: 3 × Q8H, 2 × Q12H, 1 × Q24H), from the engine's own recommendations (the worker
+    /// loop) or, without them, from the recorded administrations.
     @Test(arguments: [true, false])
     func a12CNH45kgTaperSequence(recordRecommendations: Bool) throws {
         var c = Self.cnhOnAnakinra(lastSteroid: -30)
         var seen: [(RecommendationAction, Int?, DoseFrequency?)] = []
         var lastDose = 0.0
-        for (at, interval) in [(0.5, 8.0), (24.5, 12), (48.5, 24), (72.5, 0)] {
+        for (at, interval) in [(0.5, 8.0), (30.5, 12), (54.5, 24), (78.5, 0)] {
             let a = try c.assess(at: at, "childrens-national")
             seen.append((a.action, a.dose?.mg, a.dose?.frequency))
             if recordRecommendations { c.record(a, at: at) }
@@ -657,7 +660,8 @@ import Testing
         c.vitals(at: 10, temp: 38.9, sbp: 80, oxygen: .nasalCannula(4))
         let a = try c.assess(at: 10, "childrens-national")
         #expect(a.grades.crs.grade == 3)
-        #expect(a.action == .escalate && a.decisiveReason == .recurrence)
+        // §A13.9: back to the last full dose (continue), never an escalation.
+        #expect(a.action == .continue && a.decisiveReason == .recurrence)
         #expect(a.dose?.mg == 90 && a.dose?.frequency == .q6h)
     }
 

@@ -19,7 +19,8 @@ import Testing
         #expect(result.steps.first?.kind == .escalation)
     }
 
-    @Test func perDoseCapEscalationInASmallChildIsWarnedAboveTenMgPerKgPerDay() throws {
+    /// §A13.3: a protocol without a mg/kg/day ceiling escalates within the seed's 10 mg/kg/day.
+    @Test func perDoseCapEscalationInASmallChildStopsAtTenMgPerKgPerDay() throws {
         let p = try ProtocolFixture.perDoseCapped()
         guard
             case .escalated(let result) = AnakinraDosing.escalate(
@@ -31,10 +32,9 @@ import Testing
             Issue.record("expected an escalation")
             return
         }
-        // 100 mg Q6H = 400 mg/day = 14.3 mg/kg/day at 28 kg.
-        #expect(result.mg == 100)
-        let flag = try #require(result.flags.first { $0.code == .escalationAboveSeedMaximum })
-        #expect(flag.kind == .warning && flag.values.first == DosingValue("mgPerKgPerDay", "14.3"))
+        // Not 100 mg Q6H (14.3 mg/kg/day at 28 kg): 10 mg/kg/day × 28 kg = 280 mg/day = 70 mg Q6H.
+        #expect(result.mg == 70 && result.dailyMg == 280)
+        #expect(!result.flags.contains { $0.code == .escalationAboveSeedMaximum })
     }
 
     @Test func siteEscalationBoundLimitsTheEscalation() throws {

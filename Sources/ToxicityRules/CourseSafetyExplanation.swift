@@ -1,0 +1,52 @@
+// How the course-safety amendments (clinical-spec §A13) explain themselves in a recommendation:
+// reasons, alerts and rationale sentences with the values behind them.
+
+extension AssessmentContext {
+    /// Adds the §A13 reasons, alerts and rationale of the decision.
+    func courseSafety(
+        _ p: AnakinraProtocol,
+        dose: RecommendedDose?,
+        reasons: inout [Reason],
+        alerts: inout [Alert],
+        rationale: inout [String]
+    ) {
+        let d = decision
+        if d.weightBasedMaximumExceeded, let w = AnakinraDosing.validatedWeight(weightKg) {
+            let daily = dose?.dailyMg ?? 0
+            let perKg = ExactAmount(daily) / w
+            reasons.append(
+                Reason(
+                    code: .weightBasedMaximumExceeded,
+                    rule: .safety,
+                    source: "clinical-spec A13.4",
+                    decisive: true,
+                    observed: CompactList([observedWeight()].compactMap { $0 }),
+                    thresholds: [
+                        Threshold(
+                            field: "mgPerKgPerDay",
+                            comparator: .greaterThan,
+                            value: Double(AnakinraDosing.seedMaximumMgPerKgPerDay)
+                        )
+                    ]
+                )
+            )
+            alerts.append(Alert(code: .weightBasedMaximumExceeded, fields: [.doseMg, .weightKg]))
+            rationale.append(
+                "\(p.shortName)'s fixed dose is \(daily) mg/day, \(perKg.decimalText(places: 1)) mg/kg/day for \(w) kg, above 10 mg/kg/day: held; the dose is shown for a documented override only."
+            )
+        }
+        if let deviation = d.doseDeviation, d.action.dosesAnakinra || d.action == .hold {
+            let series = timeline.index.given[PatientTimeline.anakinraSlot]
+            let eventId = timeline.eventIds[Int(series.events[deviation.given])]
+            alerts.append(Alert(code: .administeredDoseDeviation, fields: [.doseMg], eventIds: [eventId]))
+            let perKg = AnakinraDosing.validatedWeight(weightKg).map {
+                " (\((ExactAmount(deviation.givenMg) / $0).decimalText(places: 1)) mg/kg)"
+            } ?? ""
+            let expected = deviation.expectedMg ?? dose?.mg
+            let computed = expected.map { "\($0) mg" } ?? dose.flatMap { $0.dailyMg.map { "\($0) mg/day" } } ?? "—"
+            rationale.append(
+                "The last dose given, \(deviation.givenMg) mg\(perKg), differs by more than 10 % from the dose computed for this step, \(computed): the protocol dose is recommended, not the administered one."
+            )
+        }
+    }
+}

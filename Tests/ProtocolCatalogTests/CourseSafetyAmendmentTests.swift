@@ -1,0 +1,121 @@
+import Foundation
+import Testing
+
+@testable import ProtocolCatalog
+@testable import ToxicityRules
+
+/// clinical-spec §A13.6–11 and §A13.14: when a course may taper and stop, how a taper is timed,
+/// recurrence, non-response and stock.
+@Suite struct CourseSafetyAmendmentTests {
+    // MARK: §A13.9 taper steps timed from the step's start
+
+    @Test(
+        "§A13.9 CNH taper 90 mg: Q8H × 3, Q12H × 2, Q24H × 1 (72 h), then stop, with or without stored history",
+        arguments: [true, false])
+    func cnhTaperLastsSeventyTwoHours(recorded: Bool) throws {
+        var loop = SimulatedPharmacy(
+            RecommendationWorkedCaseTests.cnhOnAnakinra(lastSteroid: -30),
+            protocolId: "childrens-national",
+            recordsRecommendations: recorded
+        )
+        var stoppedAt: Double?
+        try loop.run(from: 1, through: 120) { turn in
+            if stoppedAt == nil, turn.assessment.action == .stop { stoppedAt = turn.at }
+        }
+        let taperDoses = loop.doses
+        #expect(taperDoses.map(\.at) == [8, 16, 24, 36, 48, 72])
+        #expect(taperDoses.allSatisfy { $0.mg == 90 })
+        // Each step covers 24 h: 3 × 8 h + 2 × 12 h + 1 × 24 h = 72 h.
+        #expect(stoppedAt == 73)
+        #expect(loop.turns.filter { $0.at < 73 }.allSatisfy { $0.assessment.action == .taper })
+    }
+
+    @Test("§A13.9 recurrence during the taper: continue at the last full dose with code recurrence", arguments: [true, false])
+    func recurrenceDuringTheTaperContinuesTheFullDose(recorded: Bool) throws {
+        var c = RecommendationWorkedCaseTests.cnhOnAnakinra(lastSteroid: -30)
+        if recorded { c.record(try c.assess(at: 0.5, "childrens-national"), at: 0.5) }
+        c.anakinra(from: 8, through: 24, every: 8, mg: 90)
+        c.med(at: 25, .norepinephrine, .infusionStarted)
+        c.vitals(at: 26, temp: 38.9, sbp: 80, oxygen: .nasalCannula(4))
+        let a = try c.assess(at: 26, "childrens-national")
+        #expect(a.grades.crs.grade == 3)
+        #expect(a.action == .continue && a.decisiveReason == .recurrence)
+        #expect(a.dose?.mg == 90 && a.dose?.frequency == .q6h)
+        #expect(!a.reasonCodes.contains(.gradeNotFallen) && !a.reasonCodes.contains(.escalated))
+    }
+
+    // MARK: §A13.10 non-response beats taper when the start was at grade ≤ 2
+
+    /// 9 y, 30 kg on CNH: CRS 2 refractory to tocilizumab and dexamethasone, anakinra started at 26 h
+    /// (60 mg Q6H); from 28 h CRS 2 persists or falls to 1.
+    static func cnhGrade2Start(responding: Bool) throws -> PatientCourse {
+        var c = PatientCourse()
+        c.patient(ageYears: 9, weightKg: 30)
+        c.vitals(at: 0, temp: 39.0, sbp: 80, oxygen: .roomAir)
+        c.med(at: 1, .tocilizumab, doseMg: 360)
+        c.med(at: 2, .dexamethasone, doseMg: 10)
+        c.vitals(from: 4, through: 24, temp: 38.6, sbp: 80, oxygen: .roomAir)
+        c.vitals(from: 28, through: 80, temp: 38.6, sbp: responding ? 110 : 80, oxygen: .roomAir)
+        c.neuro(from: 0, through: 80, capd: 2)
+        let start = try c.assess(at: 26, "childrens-national")
+        #expect(start.grades.crs.grade == 2 && start.action == .start && start.dose?.mg == 60)
+        c.record(start, at: 26)
+        c.anakinra(from: 26, through: 50, every: 6, mg: 60)
+        return c
+    }
+
+    @Test("§A13.10 a grade-2 start that does not respond escalates at 24 h instead of tapering")
+    func grade2StartNotRespondingEscalates() throws {
+        let c = try Self.cnhGrade2Start(responding: false)
+        let a = try c.assess(at: 50.5, "childrens-national")
+        #expect(a.grades.crs.grade == 2)
+        #expect(a.action == .escalate)
+        #expect(a.dose?.mg == 75 && a.dose?.frequency == .q6h && a.dose?.dailyMg == 300)
+    }
+
+    @Test("§A13.10 a grade-2 start that falls to grade 1 for 24 h tapers")
+    func grade2StartThatFallsTapers() throws {
+        let c = try Self.cnhGrade2Start(responding: true)
+        let a = try c.assess(at: 52.5, "childrens-national")
+        #expect(a.grades.crs.grade == 1)
+        #expect(a.action == .taper && a.dose?.frequency == .q8h)
+    }
+
+    // MARK: §A13.11 Oliai
+
+    /// 50 kg adult on Oliai for ICANS 1 (ICE 8) from hour 0: 100 mg SC Q6H.
+    static func oliaiICANS1(persistingThrough end: Double) -> PatientCourse {
+        var c = PatientCourse()
+        c.patient(ageYears: 40, weightKg: 50)
+        c.vitals(from: 0, through: 120, temp: 37.0, sbp: 120, oxygen: .roomAir)
+        c.neuro(from: 0, through: end, every: 4, ice: 8)
+        if end < 120 { c.neuro(from: end + 4, through: 120, every: 4, ice: 10) }
+        return c
+    }
+
+    @Test("§A13.11 Oliai started at ICANS 1 continues while ICANS 1 persists, without stop/start cycling")
+    func oliaiContinuesWhileICANS1Persists() throws {
+        var loop = SimulatedPharmacy(Self.oliaiICANS1(persistingThrough: 120), protocolId: "oliai")
+        try loop.run(from: 0, through: 100)
+        #expect(loop.turns.first?.assessment.action == .start)
+        #expect(loop.turns.dropFirst().allSatisfy { $0.assessment.action == .continue })
+    }
+
+    @Test("§A13.11 Oliai stops only after ICANS 0 held 24 h, and never says 'end of the taper'")
+    func oliaiStopsAfterICANS0Held() throws {
+        var loop = SimulatedPharmacy(Self.oliaiICANS1(persistingThrough: 24), protocolId: "oliai")
+        var stop: Assessment?
+        var stoppedAt: Double?
+        try loop.run(from: 0, through: 100) { turn in
+            if stop == nil, turn.assessment.action == .stop {
+                stop = turn.assessment
+                stoppedAt = turn.at
+            }
+        }
+        // ICANS 0 from 28 h: held 24 h at 52 h (≥ 48 h after the start).
+        #expect(stoppedAt == 52)
+        let text = stop?.recommendation?.rationale.joined(separator: " ") ?? ""
+        #expect(!text.contains("end of the taper") && !text.contains("End of the taper"))
+        #expect(loop.turns.filter { $0.at > 52 }.allSatisfy { $0.assessment.action != .start })
+    }
+}
