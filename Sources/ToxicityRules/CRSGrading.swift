@@ -88,7 +88,9 @@ struct CRSFacts: Sendable {
     var meanArterial: Reading
     var oxygen: Reading
     var oxygenClass: OxygenClassification?
-    var baselineOxygen: (index: Int, tier: Int)?
+    /// The current oxygen support, when current.
+    var oxygenSupport: OxygenSupport?
+    var baselineOxygen: (index: Int, tier: Int, support: OxygenSupport)?
     /// Active tracked infusions (``TrackedInfusion`` bits).
     var activeInfusions: UInt16
 
@@ -131,10 +133,26 @@ struct CRSFacts: Sendable {
         return (mask.nonzeroBitCount, activeInfusions & TrackedInfusion.vasopressinBit != 0)
     }
 
-    /// The hypoxia tier counted for CRS (baseline need excluded), `nil` when unknown.
+    /// Whether the current oxygen is a higher flow than the baseline's on the same device and tier
+    /// (§A13.15; both flows charted).
+    var aboveBaselineFlow: Bool {
+        guard let baselineOxygen, let oxygenClass, oxygenClass.tier == baselineOxygen.tier,
+            let support = oxygenSupport, support.device == baselineOxygen.support.device,
+            let flow = support.flowLPerMin, let baselineFlow = baselineOxygen.support.flowLPerMin
+        else { return false }
+        return flow > baselineFlow
+    }
+
+    /// The hypoxia tier counted for CRS, `nil` when unknown. Oxygen above the pre-infusion baseline
+    /// counts (§A13.15): a higher tier, or a higher flow on the same device; anything else is the
+    /// baseline need and counts as none.
     var countedOxygenTier: Int? {
         guard let oxygenClass else { return nil }
-        if let baselineOxygen, oxygenClass.tier <= baselineOxygen.tier { return 1 }
+        if let baselineOxygen, oxygenClass.tier < baselineOxygen.tier
+            || (oxygenClass.tier == baselineOxygen.tier && !aboveBaselineFlow)
+        {
+            return 1
+        }
         return oxygenClass.tier
     }
 }
@@ -163,11 +181,11 @@ struct CRSCore: Sendable {
 
 extension TimelineIndex {
     /// The oxygen support before the infusion (A2: not counted), within the policy's lookback.
-    func baselineOxygen(infusedAt: Double, policy: GradingPolicy) -> (index: Int, tier: Int)? {
+    func baselineOxygen(infusedAt: Double, policy: GradingPolicy) -> (index: Int, tier: Int, support: OxygenSupport)? {
         guard let i = oxygen.latest(atOrBefore: infusedAt),
             infusedAt - oxygen.times[i] <= policy.baselineOxygenLookback
         else { return nil }
-        return (i, OxygenClassification(oxygen.values[i]).tier)
+        return (i, OxygenClassification(oxygen.values[i]).tier, oxygen.values[i])
     }
 
     func crsFacts(at t: Double, policy: GradingPolicy, window: Double) -> CRSFacts {
@@ -182,6 +200,7 @@ extension TimelineIndex {
             meanArterial: meanArterial.reading(at: t, window: window),
             oxygen: oxygenReading,
             oxygenClass: oxygenReading.current.map { OxygenClassification(oxygen.values[$0]) },
+            oxygenSupport: oxygenReading.current.map { oxygen.values[$0] },
             baselineOxygen: infusion.flatMap { baselineOxygen(infusedAt: $0.time, policy: policy) },
             activeInfusions: activeInfusions(at: t, mask: 0x7F)
         )
@@ -593,8 +612,17 @@ extension PatientTimeline {
         if oxygenClass.flowMissing {
             alerts.add(.missingOxygenFlow, fields: [.oxygenFlow], events: [index.oxygen.events[i]], self)
         }
-        if core.flags.contains(.baselineOxygenExcluded), let baseline = facts.baselineOxygen {
-            let support = index.oxygen.values[baseline.index]
+        if core.flags.contains(.baselineOxygenExcluded) || facts.aboveBaselineFlow,
+            let baseline = facts.baselineOxygen
+        {
+            let support = baseline.support
+            // Counted above the baseline: a higher tier, or (same device) a higher flow.
+            var aboveBaseline: CompactList<Threshold> = [
+                Threshold(field: .oxygenTier, comparator: .greaterThan, value: Double(baseline.tier))
+            ]
+            if let flow = support.flowLPerMin, support.device == facts.oxygenSupport?.device {
+                aboveBaseline.append(Threshold(field: .oxygenFlow, comparator: .greaterThan, value: flow, unit: "L/min"))
+            }
             reasons.append(
                 Reason(
                     code: .baselineOxygen, rule: .baselineOxygen, source: .policy,
@@ -605,10 +633,7 @@ extension PatientTimeline {
                             at: index.oxygen.times[baseline.index]),
                         obs,
                     ],
-                    thresholds: [
-                        Threshold(
-                            field: .oxygenTier, comparator: .greaterThan, value: Double(baseline.tier))
-                    ]))
+                    thresholds: aboveBaseline))
         }
     }
 }

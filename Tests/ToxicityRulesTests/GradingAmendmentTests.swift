@@ -4,7 +4,7 @@ import Testing
 @testable import ToxicityRules
 
 /// Clinical-spec §A13 amendments to grading: cytopenia against the pre-infusion baseline (§A13.5),
-/// an order discontinuation ends an infusion (§A13.13).
+/// an order discontinuation ends an infusion (§A13.13), baseline oxygen counts by flow (§A13.15).
 @Suite struct GradingAmendmentTests {
     // MARK: §A13.5 cytopenia is new only against the pre-infusion baseline
 
@@ -127,5 +127,41 @@ import Testing
         let timeline = course.timeline()
         #expect(timeline.isInfusionActive(.other("heparin"), at: CourseBuilder.at(2)))
         #expect(!timeline.isInfusionActive(.other("heparin"), at: CourseBuilder.at(3)))
+    }
+
+    // MARK: §A13.15 baseline oxygen counts by flow
+
+    /// 30 y on 2 L/min nasal cannula the day before infusion; febrile and normotensive at 1 h on `now`.
+    static func onBaselineOxygen(_ now: OxygenSupport) -> GradingResult {
+        var course = CourseBuilder()
+        course.patient(at: -30, ageYears: 30, weightKg: 70, infusedAtHours: -24)
+        course.vitals(at: -25, temp: 37, sbp: 120, oxygen: .nasalCannula(2))
+        course.vitals(at: 1, temp: 39, sbp: 120, oxygen: now)
+        return course.grade(at: 1)
+    }
+
+    @Test("§A13.15: 2 L NC before infusion and 5 L NC now → CRS 2 (a higher flow on the same device)")
+    func higherFlowThanBaselineCounts() {
+        let result = Self.onBaselineOxygen(.nasalCannula(5))
+        #expect(result.crs.grade == 2)
+        #expect(!result.crs.has(.baselineOxygenExcluded))
+        let baseline = result.crs.reasons.first { $0.code == .baselineOxygen }
+        #expect(baseline?.observed.map(\.value) == [2, 5])
+        #expect(baseline?.thresholds.contains { $0.field == .oxygenFlow && $0.value == 2 } == true)
+    }
+
+    @Test(
+        "§A13.15: a higher tier than baseline counts; the same flow or less does not",
+        arguments: [
+            (OxygenSupport.nasalCannula(2), 1),
+            (OxygenSupport.nasalCannula(1), 1),
+            (OxygenSupport(device: .blowBy), 1),
+            (OxygenSupport(device: .simpleFaceMask, flowLPerMin: 6), 3),
+            (OxygenSupport.highFlow(20), 3),
+        ])
+    func oxygenAgainstBaseline(now: OxygenSupport, expected: Int) {
+        let result = Self.onBaselineOxygen(now)
+        #expect(result.crs.grade == expected)
+        #expect(result.crs.has(.baselineOxygenExcluded) == (expected == 1))
     }
 }
