@@ -1,23 +1,21 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Foundation
+import Hummingbird
 package import Logging
-import ServiceLifecycle
+import NIOCore
+package import ServiceLifecycle
 import Synchronization
 
-/// A minimal HTTP/1.1 responder for the worker's operational endpoints (`/metrics`, `/health`).
+/// The worker's operational endpoints (`/metrics`, `/health`, …) served by Hummingbird.
 ///
-/// Ops endpoints see a scrape every few seconds, so one dedicated thread that accepts and answers
-/// connections one at a time is enough, and keeps the worker free of a networking framework. The
-/// thread blocks in `accept(2)`, never on Swift's cooperative pool.
+/// Each connection is served on its own (an idle or slow client never delays a probe), connections
+/// idle for ``idleTimeout`` are closed, `HEAD` answers like `GET` without the body, and the host may
+/// be IPv4 (`0.0.0.0`) or IPv6 (`::`, which also accepts IPv4 where the system maps it).
 ///
-/// - Important: call ``bind()`` before ``run()`` so that the chosen port (for example with port 0)
-///   is known before the service group starts.
+/// Run it as a service of a `ServiceGroup` and stop it by graceful shutdown (the group's signals):
+/// the server then stops accepting, lets answers in flight finish and closes idle connections.
+/// Cancelling it while connections are open can crash in SwiftNIO (apple/swift-nio#3481).
 package final class OpsHTTPServer: Service {
-    /// An HTTP response produced by the route handler.
+    /// An HTTP response produced by a route.
     package struct Response: Sendable {
         package var status: Int
         package var contentType: String
@@ -34,181 +32,134 @@ package final class OpsHTTPServer: Service {
         }
     }
 
-    /// Answers a request for a path (query string removed). Called on the server's own thread.
-    package typealias Handler = @Sendable (_ method: String, _ path: String) -> Response
+    /// Answers `GET` (and `HEAD`) of one path.
+    package typealias Route = @Sendable () -> Response
 
     private let host: String
     private let requestedPort: Int
-    private let handler: Handler
+    private let routes: [String: Route]
+    private let idleTimeout: Duration
     private let logger: Logger
-    /// The listening socket, or -1 before ``bind()`` and after shutdown.
-    private let listeningSocket = Mutex<Int32>(-1)
+    private let state = Mutex(ListeningState.starting(waiters: []))
+
+    private enum ListeningState {
+        case starting(waiters: [CheckedContinuation<Int, any Error>])
+        case listening(port: Int)
+        case ended(OpsHTTPServerError)
+    }
 
     /// - Parameters:
-    ///   - host: address to listen on, `0.0.0.0` for all IPv4 interfaces.
-    ///   - port: TCP port; `0` picks a free port (read it from ``bind()``).
-    ///   - handler: answers each request.
-    package init(host: String = "0.0.0.0", port: Int, logger: Logger, handler: @escaping Handler) {
+    ///   - host: address to listen on: `0.0.0.0` for every IPv4 interface, `::` for every IPv6 one.
+    ///   - port: TCP port; `0` picks a free port (read it from ``listeningPort()``).
+    ///   - idleTimeout: how long a connection may stay without a request before it is closed.
+    ///   - routes: what each path answers (query strings are ignored).
+    package init(
+        host: String = "0.0.0.0", port: Int, idleTimeout: Duration = .seconds(10), logger: Logger,
+        routes: [String: Route]
+    ) {
         self.host = host
         self.requestedPort = port
-        self.handler = handler
+        self.idleTimeout = idleTimeout
+        self.routes = routes
         self.logger = logger
     }
 
-    /// Opens the listening socket and returns the bound port.
-    /// - Throws: ``OpsHTTPServerError`` when the address is invalid or the port is taken.
-    @discardableResult
-    package func bind() throws(OpsHTTPServerError) -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw .socket(errno: errno) }
-        var reuse: Int32 = 1
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &reuse, socklen_t(MemoryLayout<Int32>.size))
-
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(truncatingIfNeeded: requestedPort).bigEndian)
-        guard inet_pton(AF_INET, host, &address.sin_addr) == 1 else {
-            close(fd)
-            throw .invalidHost(host)
-        }
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                Glibc.bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+    /// The port the server listens on, once it does (the chosen one for port 0).
+    /// - Throws: ``OpsHTTPServerError`` when the server could not listen or has stopped.
+    package func listeningPort() async throws -> Int {
+        try await withCheckedThrowingContinuation { continuation in
+            state.withLock { state in
+                switch state {
+                case .starting(var waiters):
+                    waiters.append(continuation)
+                    state = .starting(waiters: waiters)
+                case .listening(let port): continuation.resume(returning: port)
+                case .ended(let error): continuation.resume(throwing: error)
+                }
             }
         }
-        guard bound == 0 else {
-            let code = errno
-            close(fd)
-            throw .bind(port: requestedPort, errno: code)
-        }
-        guard listen(fd, 16) == 0 else {
-            let code = errno
-            close(fd)
-            throw .socket(errno: code)
-        }
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { _ = getsockname(fd, $0, &length) }
-        }
-        listeningSocket.withLock { $0 = fd }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 
-    /// Serves requests until graceful shutdown or cancellation.
+    /// Serves requests until graceful shutdown.
+    /// - Throws: ``OpsHTTPServerError/listen(host:port:reason:)`` when the address cannot be used.
     package func run() async throws {
-        if listeningSocket.withLock({ $0 }) < 0 { try bind() }
-        let fd = listeningSocket.withLock { $0 }
-        let handler = self.handler
-        let logger = self.logger
-        let thread = Thread {
-            Self.acceptLoop(listeningSocket: fd, handler: handler, logger: logger)
-        }
-        thread.name = "toxd-http"
-        thread.start()
-        // Wait for shutdown; an error here only means the task was cancelled, which ends us too.
-        try? await gracefulShutdown()
-        stop()
-    }
-
-    /// Closes the listening socket, which wakes the accept loop and ends it.
-    package func stop() {
-        listeningSocket.withLock { fd in
-            guard fd >= 0 else { return }
-            shutdown(fd, Int32(SHUT_RDWR))
-            close(fd)
-            fd = -1
+        let application = Application(
+            responder: OpsResponder(routes: routes),
+            server: .http1(configuration: .init(idleTimeout: TimeAmount(idleTimeout))),
+            configuration: ApplicationConfiguration(address: .hostname(host, port: requestedPort)),
+            onServerRunning: { [self] channel in
+                let port = channel.localAddress?.port ?? requestedPort
+                logger.info("serving /metrics and /health", metadata: ["http.port": "\(port)", "http.host": "\(host)"])
+                resumeWaiters(with: .listening(port: port))
+            },
+            logger: logger
+        )
+        do {
+            try await application.run()
+            resumeWaiters(with: .ended(.stopped))
+        } catch {
+            let failure = OpsHTTPServerError.listen(host: host, port: requestedPort, reason: "\(error)")
+            resumeWaiters(with: .ended(failure))
+            throw failure
         }
     }
 
-    private static func acceptLoop(listeningSocket: Int32, handler: Handler, logger: Logger) {
-        while true {
-            let connection = accept(listeningSocket, nil, nil)
-            if connection < 0 {
-                if errno == EINTR { continue }
-                return  // the socket was shut down
+    private func resumeWaiters(with new: ListeningState) {
+        let waiters = state.withLock { state in
+            defer { state = new }
+            guard case .starting(let waiters) = state else { return [CheckedContinuation<Int, any Error>]() }
+            return waiters
+        }
+        for waiter in waiters {
+            switch new {
+            case .listening(let port): waiter.resume(returning: port)
+            case .ended(let error): waiter.resume(throwing: error)
+            case .starting: break
             }
-            serve(connection: connection, handler: handler)
-            close(connection)
-        }
-    }
-
-    /// Reads one request head (up to 8 KiB, 2 s timeout), answers it, and returns.
-    private static func serve(connection: Int32, handler: Handler) {
-        var timeout = timeval(tv_sec: 2, tv_usec: 0)
-        setsockopt(connection, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var request: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 2048)
-        while request.count < 8192, !isHeadComplete(request) {
-            let count = chunk.withUnsafeMutableBytes { recv(connection, $0.baseAddress, $0.count, 0) }
-            if count <= 0 { break }
-            request.append(contentsOf: chunk[0..<count])
-        }
-        let response: Response
-        if let (method, path) = parseRequestLine(request) {
-            response = handler(method, path)
-        } else {
-            response = .text(400, "bad request\n")
-        }
-        write(response, to: connection)
-    }
-
-    /// Whether the bytes hold a whole request head (ended by an empty line).
-    private static func isHeadComplete(_ bytes: [UInt8]) -> Bool {
-        guard bytes.count >= 2 else { return false }
-        for index in 1..<bytes.count where bytes[index] == 10 {
-            if bytes[index - 1] == 10 { return true }
-            if index >= 3, bytes[index - 1] == 13, bytes[index - 2] == 10 { return true }
-        }
-        return false
-    }
-
-    /// Returns the method and the path (without query) of `GET /path?x HTTP/1.1`.
-    static func parseRequestLine(_ request: [UInt8]) -> (String, String)? {
-        guard let lineEnd = request.firstIndex(of: 13) ?? request.firstIndex(of: 10) else { return nil }
-        let parts = request[..<lineEnd].split(separator: 32)
-        guard parts.count == 3 else { return nil }
-        let method = String(decoding: parts[0], as: UTF8.self)
-        var target = String(decoding: parts[1], as: UTF8.self)
-        if let query = target.firstIndex(of: "?") { target = String(target[..<query]) }
-        guard target.hasPrefix("/") else { return nil }
-        return (method, target)
-    }
-
-    private static func write(_ response: Response, to connection: Int32) {
-        let reason =
-            switch response.status {
-            case 200: "OK"
-            case 400: "Bad Request"
-            case 404: "Not Found"
-            case 405: "Method Not Allowed"
-            case 503: "Service Unavailable"
-            default: "Status"
-            }
-        let head =
-            "HTTP/1.1 \(response.status) \(reason)\r\nContent-Type: \(response.contentType)\r\n"
-            + "Content-Length: \(response.body.count)\r\nConnection: close\r\n\r\n"
-        var bytes = Array(head.utf8)
-        bytes.append(contentsOf: response.body)
-        var sent = 0
-        while sent < bytes.count {
-            let count = bytes[sent...].withUnsafeBytes { send(connection, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            if count <= 0 { return }
-            sent += count
         }
     }
 }
 
-/// Why the ops HTTP server could not start.
+/// Routes by path: `GET` and `HEAD` answer, another method is 405 (with `Allow`), an unknown path 404.
+private struct OpsResponder: HTTPResponder {
+    typealias Context = BasicRequestContext
+    let routes: [String: OpsHTTPServer.Route]
+
+    func respond(to request: Request, context: Context) async throws -> Hummingbird.Response {
+        guard let route = routes[request.uri.path] else {
+            let known = routes.keys.sorted().joined(separator: ", ")
+            return Self.response(.text(404, "not found: try \(known)\n"))
+        }
+        switch request.method {
+        case .get: return Self.response(route())
+        case .head: return Self.response(route()).createHeadResponse()
+        default:
+            var response = Self.response(.text(405, "only GET and HEAD\n"))
+            response.headers[.allow] = "GET, HEAD"
+            return response
+        }
+    }
+
+    private static func response(_ response: OpsHTTPServer.Response) -> Hummingbird.Response {
+        Hummingbird.Response(
+            status: .init(code: response.status),
+            headers: [.contentType: response.contentType],
+            body: .init(byteBuffer: ByteBuffer(bytes: response.body))
+        )
+    }
+}
+
+/// Why the ops HTTP server is not serving.
 package enum OpsHTTPServerError: Error, CustomStringConvertible {
-    case socket(errno: Int32)
-    case invalidHost(String)
-    case bind(port: Int, errno: Int32)
+    /// The address could not be listened on (taken, not local, not an address).
+    case listen(host: String, port: Int, reason: String)
+    /// The server has stopped.
+    case stopped
 
     package var description: String {
         switch self {
-        case .socket(let code): "cannot open the HTTP socket: \(String(cString: strerror(code)))"
-        case .invalidHost(let host): "'\(host)' is not an IPv4 address to listen on"
-        case .bind(let port, let code): "cannot listen on port \(port): \(String(cString: strerror(code)))"
+        case .listen(let host, let port, let reason): "cannot listen on \(host) port \(port): \(reason)"
+        case .stopped: "the HTTP server has stopped"
         }
     }
 }

@@ -9,7 +9,7 @@ import Yams
 /// - `brokers` / `TOXD_BROKERS` (string, required): bootstrap servers `HOST:PORT[,…]`.
 /// - `group` / `TOXD_GROUP` (string, default `toxd`): consumer group id.
 /// - `httpPort` / `TOXD_HTTP_PORT` (int, default 9464, 0 picks a free port): `/metrics` and `/health`.
-/// - `httpHost` / `TOXD_HTTP_HOST` (string, default `0.0.0.0`).
+/// - `httpHost` / `TOXD_HTTP_HOST` (string, default `0.0.0.0`; `::` for IPv6).
 /// - `processingGuarantee` / `TOXD_PROCESSING_GUARANTEE` (`exactly-once` default, or `transactions`).
 /// - `lateEventWindowHours` / `TOXD_LATE_EVENT_WINDOW_HOURS` (number, default 6): how late an event
 ///   may arrive and still re-evaluate its patient.

@@ -28,34 +28,28 @@ enum ServiceRunner {
     }
 
     /// Serves `/metrics`, `/health` (200 once `isReady`, else 503, with `healthFields` in the JSON
-    /// body) and `/health/live`, and runs `pipeline` until SIGTERM/SIGINT; a second signal exits at
-    /// once. A ``WorkerStartupError`` or ``ConfigurationError`` exits with status 2.
+    /// body) and `/health/live` (GET and HEAD), and runs `pipeline` until SIGTERM/SIGINT, which
+    /// shut both down gracefully (the pipeline first, the HTTP server last); a second signal exits
+    /// at once. A ``WorkerStartupError``, ``ConfigurationError`` or an address the HTTP server cannot
+    /// listen on exits with status 2.
     static func run(
         _ command: String, pipeline: some Service, host: String, port: Int, logger: Logger,
         metrics: @escaping @Sendable () -> [UInt8], health: @escaping @Sendable () -> HealthReport
     ) async throws {
-        let http = OpsHTTPServer(host: host, port: port, logger: logger) { method, path in
-            guard method == "GET" else { return .text(405, "only GET\n") }
-            switch path {
-            case "/metrics":
-                return OpsHTTPServer.Response(
-                    status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8", body: metrics())
-            case "/health":
-                let report = health()
-                return OpsHTTPServer.Response(
-                    status: report.ready ? 200 : 503, contentType: "application/json", body: report.json())
-            case "/health/live":
-                return .text(200, "alive\n")
-            default:
-                return .text(404, "not found: try /metrics, /health or /health/live\n")
-            }
-        }
-        do {
-            let bound = try http.bind()
-            logger.info("serving /metrics and /health", metadata: ["http.port": "\(bound)"])
-        } catch {
-            throw usageFailure("\(command): \(error)")
-        }
+        let http = OpsHTTPServer(
+            host: host, port: port, logger: logger,
+            routes: [
+                "/metrics": {
+                    OpsHTTPServer.Response(
+                        status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8", body: metrics())
+                },
+                "/health": {
+                    let report = health()
+                    return OpsHTTPServer.Response(
+                        status: report.ready ? 200 : 503, contentType: "application/json", body: report.json())
+                },
+                "/health/live": { .text(200, "alive\n") },
+            ])
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
                 services: [
@@ -76,6 +70,8 @@ enum ServiceRunner {
         } catch let error as WorkerStartupError {
             throw usageFailure("\(command): \(error)")
         } catch let error as ConfigurationError {
+            throw usageFailure("\(command): \(error)")
+        } catch let error as OpsHTTPServerError {
             throw usageFailure("\(command): \(error)")
         }
     }

@@ -245,8 +245,15 @@ struct ToxdEndToEndTests {
                     #expect(metrics.stdout.contains(series), "\(series) missing from /metrics")
                 }
                 #expect(!metrics.stdout.contains("E2E-3-"), "no patient id in metrics")
+                // An HTTP client holding an idle connection does not stop the shutdown (nor crash it).
+                let idleClient = ManagedProcess(
+                    "idle-http-client", executable: URL(fileURLWithPath: "/usr/bin/env"),
+                    arguments: ["python3", "-c", "import socket,sys,time\ns=socket.create_connection(('127.0.0.1',int(sys.argv[1])))\nprint('connected',flush=True)\ntime.sleep(600)", port])
+                try idleClient.start()
+                _ = try await idleClient.waitForLine(startingWith: "connected", timeout: .seconds(30))
                 worker.send(SIGTERM)
                 #expect(try await worker.waitForExit(timeout: .seconds(45)) == 0)
+                idleClient.send(SIGTERM)
                 #expect(worker.standardError.contains("toxd stopped"))
                 // Committed offsets survive the exit: a new worker has nothing left to do.
                 try await harness.waitUntilConsumed(timeout: .seconds(5))
