@@ -21,6 +21,8 @@ package import Foundation
 /// | `ivChildUnderYears` | 12 y (where both routes are allowed) | A8 |
 /// | `tocilizumabNeedGrade` | CRS ≥ 2 in an open episode | A10 |
 /// | `severeIECHSGrade` | IEC-HS grade ≥ 3 is "severe" | A6 NIH / St. Jude |
+/// | `iecHsStability…` | 24 h: ferritin ≤ +20 %, fibrinogen ≥ −20 %, ALT/bilirubin ≤ +50 % | §A13.6 |
+/// | `…ActiveWindow` | tocilizumab, ruxolitinib 24 h; emapalumab, siltuximab 72 h | §A13.8 (IMPL) |
 package struct DosingPolicy: Hashable, Sendable {
     /// A6 (b): refractory when the grade has not fallen this long after the first corticosteroid.
     package var refractoryWindow: TimeInterval = 24 * 3600
@@ -66,6 +68,21 @@ package struct DosingPolicy: Hashable, Sendable {
     package var prophylaxisDayLength: TimeInterval = 86400
     /// Age from which ruxolitinib is within its label (A10).
     package var ruxolitinibMinimumAgeYears: Int = 12
+
+    /// §A13.6: IEC-HS is "stable or improving" over this window …
+    package var iecHsStabilityWindow: TimeInterval = 24 * 3600
+    /// … with ferritin not rising by more than this fraction, …
+    package var iecHsFerritinRise: Double = 0.20
+    /// … fibrinogen not falling by more than this fraction, …
+    package var iecHsFibrinogenFall: Double = 0.20
+    /// … and ALT and bilirubin not rising by more than this fraction.
+    package var iecHsLiverRise: Double = 0.50
+    /// §A13.8: how long after a dose each other CAR T toxicity agent counts as active (blocks the
+    /// "last agent weaned" taper); the corticosteroid's window is the grading policy's.
+    package var tocilizumabActiveWindow: TimeInterval = 24 * 3600
+    package var ruxolitinibActiveWindow: TimeInterval = 24 * 3600
+    package var emapalumabActiveWindow: TimeInterval = 72 * 3600
+    package var siltuximabActiveWindow: TimeInterval = 72 * 3600
 
     /// The clinical spec's defaults.
     package static let `default` = DosingPolicy()

@@ -121,6 +121,10 @@ struct RecommendationDecision: Hashable, Sendable {
     var atCeiling = false
     var lastAgentWeaned = false
     var corticosteroidActive = false
+    /// §A13.8: the other CAR T toxicity agents active (they block a "last agent weaned" taper).
+    var activeAgents: [ActiveAgent] = []
+    /// §A13.6–7: why IEC-HS is not stable or improving (it blocks the taper).
+    var iecHsInstability: [IECHSInstability] = []
     var taperStep: Int?
     var frequency: DoseFrequency?
     var nextDoseDueAt: Double?
@@ -339,6 +343,15 @@ extension PatientTimeline {
                 d.primary = .recurrence
                 d.plan = .regimen(full)
                 d.frequency = full.frequency
+            } else if indicating.contains(.iecHs),
+                case let found = iecHsInstability(at: t, dosing: dosing), !found.isEmpty
+            {
+                // §A13.6–7: IEC-HS no longer stable: back to the full dose.
+                d.iecHsInstability = found
+                d.action = .continue
+                d.primary = .iecHsNotStable
+                d.plan = .regimen(full)
+                d.frequency = full.frequency
             } else {
                 applyTaperStep(
                     p,
@@ -362,7 +375,11 @@ extension PatientTimeline {
                 next: &next
             )
             if case .held = d.trigger {
-                if p.lastAgentWeaned, d.corticosteroidActive {
+                d.activeAgents = p.lastAgentWeaned ? activeAgents(at: t, dosing: dosing, next: &next) : []
+                if indicating.contains(.iecHs) { d.iecHsInstability = iecHsInstability(at: t, dosing: dosing) }
+                if !d.iecHsInstability.isEmpty {
+                    d.primary = .iecHsNotStable
+                } else if !d.activeAgents.isEmpty {
                     d.lastAgentWeaned = true
                     d.primary = .lastAgentWeaned
                 } else if let full = d.course.fullDose ?? regimen {
@@ -532,10 +549,12 @@ extension PatientTimeline {
             return .notStated
         case .gradeAtMost:
             let scope = triggerScope(trigger, indicating: indicating, p: p)
-            // §A13.10–11: started at a grade already within the trigger, the trigger needs a fall of
-            // at least one grade (Oliai started at ICANS 1 stops after ICANS 0 held 24 h).
+            // §A13.10–11: started (for a toxicity the trigger reads) at a grade already within the
+            // trigger, the trigger needs a fall of at least one grade (Oliai started at ICANS 1 stops
+            // after ICANS 0 held 24 h).
             var limit = trigger.grade ?? 2
-            if let atStart = documentedWorst(scope, at: courseStart), atStart >= 1, atStart <= limit {
+            let started = scope.intersection(indicating)
+            if !started.isEmpty, let atStart = documentedWorst(started, at: courseStart), atStart >= 1, atStart <= limit {
                 limit = atStart - 1
             }
             if t - hold < courseStart {

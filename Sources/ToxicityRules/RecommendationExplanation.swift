@@ -393,8 +393,15 @@ extension AssessmentContext {
             return "Start anakinra (\(name)): \(indicationText(p, d.indication))."
         case .continue:
             if d.lastAgentWeaned {
+                let agents = d.activeAgents.map { $0.isCorticosteroid ? "a corticosteroid (\($0.drug.name))" : $0.drug.name }
                 return
-                    "Continue anakinra: the taper trigger has held, but a corticosteroid is still active and \(name) weans anakinra last."
+                    "Continue anakinra: the taper trigger has held, but \(agents.joined(separator: ", ")) \(agents.count == 1 ? "is" : "are") still active and \(name) weans anakinra last."
+            }
+            if d.primary == .iecHsNotStable {
+                return "Continue anakinra: IEC-HS is not stable or improving over the last 24 h (\(iecHsInstabilityText()))."
+            }
+            if d.primary == .recurrence {
+                return "Back to the last full dose: the toxicity recurred during the taper (\(name))."
             }
             if d.primary == .gradeNotFallen {
                 return "Continue anakinra: the grade has not fallen after the reassessment window."
@@ -712,10 +719,13 @@ extension AssessmentContext {
                     status: p.taper.status
                 )
             )
+        case .iecHsNotStable:
+            reasons.append(iecHsNotStableReason())
         case .lastAgentWeaned:
             var observed = grades
-            if let k = index.corticosteroids.latest(atOrBefore: time) {
-                observed.append(observedGiven(index.corticosteroids, k))
+            for agent in d.activeAgents {
+                let series = agent.isCorticosteroid ? index.corticosteroids : index.given[agent.drug.slot ?? 0]
+                observed.append(observedGiven(series, agent.index))
             }
             reasons.append(Reason(code: .taperTriggerHeld, rule: .taper, source: .specA7))
             reasons.append(

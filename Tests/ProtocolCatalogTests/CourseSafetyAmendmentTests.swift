@@ -118,4 +118,91 @@ import Testing
         #expect(!text.contains("end of the taper") && !text.contains("End of the taper"))
         #expect(loop.turns.filter { $0.at > 52 }.allSatisfy { $0.assessment.action != .start })
     }
+
+    // MARK: §A13.6–8 what else blocks a taper
+
+    /// St. Jude, 13 y, 40 kg, on 100 mg SC Q6H for IEC-HS from 111 h; CRS and ICANS quiet, the IEC-HS
+    /// grade stable (the stable-for-24 h case of the rule tests), labs as given.
+    static func stJudeOnAnakinra(
+        ferritin: [(Double, Double)],
+        fibrinogen: [(Double, Double)],
+        mg: Double = 100,
+        lateFever: Bool = true
+    ) -> PatientCourse {
+        var c = RecommendationWorkedCaseTests.iecHs(
+            ageYears: 13,
+            weightKg: 40,
+            target: "CD19",
+            fibrinogen: 200,
+            lateFever: lateFever
+        )
+        c.anakinra(from: 111, through: 170, every: 6, mg: mg, route: .sc)
+        c.vitals(from: 114, through: 170, temp: 37.0, sbp: 110, oxygen: .roomAir)
+        c.neuro(from: 110, through: 170, ice: 10)
+        for (at, value) in ferritin { c.lab(at: at, .ferritin, value, uln: 300) }
+        for (at, value) in fibrinogen { c.lab(at: at, .fibrinogen, value) }
+        c.lab(at: 140, .alt, 250, uln: 40)
+        return c
+    }
+
+    @Test("§A13.6 St. Jude does not taper while ferritin rises 30 % per 12 h and fibrinogen falls")
+    func stJudeDoesNotTaperWhileIECHSWorsensByItsLabs() throws {
+        let c = Self.stJudeOnAnakinra(
+            ferritin: [(122, 49_400), (134, 64_220)],
+            fibrinogen: [(122, 170), (134, 140)]
+        )
+        let a = try c.assess(at: 141, "st-jude")
+        #expect(a.action == .continue && a.decisiveReason == .iecHsNotStable)
+        #expect(a.dose?.mg == 100 && a.dose?.frequency == .q6h)
+        let text = a.recommendation?.rationale.joined(separator: " ") ?? ""
+        #expect(text.contains("ferritin") && text.contains("fibrinogen"))
+        // Falling ferritin and steady fibrinogen: the taper goes ahead.
+        let stable = Self.stJudeOnAnakinra(ferritin: [(140, 30_000)], fibrinogen: [(140, 200)])
+        #expect(try stable.assess(at: 141, "st-jude").action == .taper)
+    }
+
+    @Test(
+        "§A13.8 last agent weaned: any other CAR T toxicity agent still active blocks the taper, named",
+        arguments: [Drug.ruxolitinib, .emapalumab, .siltuximab, .tocilizumab, .dexamethasone])
+    func lastAgentWeanedNamesTheActiveAgents(agent: Drug) throws {
+        var c = Self.stJudeOnAnakinra(ferritin: [(140, 30_000)], fibrinogen: [(140, 200)])
+        c.med(at: 130, agent, doseMg: 10)
+        let a = try c.assess(at: 141, "st-jude")
+        #expect(a.action == .continue && a.decisiveReason == .lastAgentWeaned)
+        #expect(a.recommendation?.rationale.first?.contains(agent.name) == true)
+    }
+
+    @Test("§A13.7 anakinra started for carHLH/IEC-HS on CNH: the taper also needs IEC-HS stable")
+    func cnhStartedForIECHSNeedsIECHSStable() throws {
+        let c = Self.stJudeOnAnakinra(
+            ferritin: [(122, 49_400), (134, 64_220)],
+            fibrinogen: [(122, 170), (134, 140)],
+            mg: 80,
+            lateFever: false
+        )
+        let a = try c.assess(at: 141, "childrens-national")
+        #expect(a.grades.crs.grade <= 2 && a.grades.icans.grade <= 2)
+        #expect(a.action == .continue && a.decisiveReason == .iecHsNotStable)
+        // The same course with stable labs tapers on its CRS/ICANS trigger.
+        let stable = Self.stJudeOnAnakinra(ferritin: [(140, 30_000)], fibrinogen: [(140, 200)], mg: 80, lateFever: false)
+        #expect(try stable.assess(at: 141, "childrens-national").action == .taper)
+    }
+
+    // MARK: §A13.14 stock
+
+    @Test(
+        "§A13.14 start/continue with anakinra unavailable (or short) at the site carries a stock alert",
+        arguments: [(StockStatus.unavailable, AlertCode.anakinraUnavailable), (.shortage, .stockLow)])
+    func anakinraStockAlert(status: StockStatus, alert: AlertCode) throws {
+        var c = RecommendationWorkedCaseTests.refractoryCRS3(through: 50)
+        c.events.removeFirst()
+        c.patient(ageYears: 16, weightKg: 70, site: "north")
+        c.stock(at: 0, site: "north", .anakinra, status, units: 0)
+        let start = try c.assess(at: 36, "childrens-national")
+        #expect(start.action == .start)
+        #expect(start.recommendation?.hasAlert(alert) == true)
+        c.anakinra(from: 36, through: 42, every: 6, mg: 100)
+        let next = try c.assess(at: 42.5, "childrens-national")
+        #expect(next.action == .continue && next.recommendation?.hasAlert(alert) == true)
+    }
 }
