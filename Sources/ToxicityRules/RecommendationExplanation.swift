@@ -55,7 +55,7 @@ extension AssessmentContext {
     func observedGrade(_ toxicity: ToxicitySet) -> ObservedValue? {
         let grading = self.grading
         let field: FieldName
-        let grade: Int
+        let grade: Int?
         let reasons: [Reason]
         switch toxicity {
         case .icans:
@@ -72,7 +72,7 @@ extension AssessmentContext {
             reasons = grading.crs.reasons
         }
         let source = reasons.first(where: \.decisive)?.observed.first ?? reasons.first?.observed.first
-        guard let source else { return nil }
+        guard let source, let grade else { return nil }  // no grade to cite while it cannot be graded (§A13.12)
         return ObservedValue(
             field: field,
             value: Double(grade),
