@@ -96,3 +96,29 @@ extension PatientTimeline {
         return observed(field, value: value(series.values[i]), unit: unit, event: series.events[i], at: series.times[i])
     }
 }
+
+extension AssessmentContext {
+    /// The syndromes that cannot be graded now (§A13.12), with their assessments.
+    var ungradable: [(name: String, assessment: GradeAssessment, window: Double, findings: String)] {
+        let policy = timeline.policy
+        return [
+            ("CRS", grading.crs, policy.vitalsFreshness, "vital signs"),
+            ("ICANS", grading.icans, policy.neuroFreshness, "neurological assessment"),
+        ].filter { $0.assessment.grade == nil }
+    }
+
+    /// One rationale sentence per syndrome that cannot be graded: which, why, and the last grade
+    /// (§A13.12: the recommendation says what cannot be graded and why).
+    func cannotGradeSentences() -> [String] {
+        ungradable.map { name, assessment, window, findings in
+            let stale = assessment.reasons.first { $0.code == .cannotGrade }?.observed ?? []
+            let fields = " (" + stale.map(\.field.rawValue).joined(separator: ", ") + ")"
+            let observedAt = stale.map(\.observedAt).max().map { " (last at \($0.formatted(.iso8601)))" } ?? ""
+            let last =
+                assessment.lastGraded.map { "last graded \(name) \($0.grade) at \($0.at.formatted(.iso8601))" }
+                ?? "no earlier grade on complete data"
+            return
+                "\(name) cannot be graded: its \(findings)\(fields) \(findings.hasSuffix("s") ? "are" : "is") older than the \(Int(window / 3600)) h freshness window\(observedAt); \(last). Record a new assessment: stale findings are never taken as normal."
+        }
+    }
+}

@@ -236,6 +236,7 @@ extension AssessmentContext {
         if d.action == .hold, d.primary == .eColiHypersensitivity { dose = nil }
 
         rationale.append(actionSentence(p))
+        rationale += cannotGradeSentences()
         reasons += actionReasons(p, evidence: &evidence)
 
         // Route (A8).
@@ -441,7 +442,12 @@ extension AssessmentContext {
             case .corticosteroidMissing?: return "\(grade), not yet refractory: no corticosteroid in this episode"
             default: return "\(grade), not yet refractory (the grade has fallen, or the window has not elapsed)"
             }
-        case .noActiveToxicity: return "no toxicity the protocol treats is present"
+        case .noActiveToxicity:
+            let ungradable = ungradable.map(\.name)
+            guard ungradable.isEmpty else {
+                return "\(ungradable.joined(separator: " and ")) cannot be graded from current findings, so no toxicity the protocol treats can be confirmed"
+            }
+            return "no toxicity the protocol treats is present"
         case .belowProtocolTrigger:
             let minimum = p.indications[outcome.index].minimumGrade ?? 1
             return "\(grade) is below the protocol's trigger (grade ≥ \(minimum))"
