@@ -380,7 +380,7 @@ package struct GradeSet: Hashable, Sendable, Codable {
 /// let engine = ToxicityEngine(policy: .default)
 /// let timeline = engine.timeline(events)
 /// let result = engine.grade(timeline, at: instant)
-/// result.crs.grade      // 0–4
+/// result.crs.grade      // 0–4, nil when stale findings leave it ungradable (§A13.12)
 /// result.iecHs.present
 /// ```
 package struct ToxicityEngine: Sendable {
