@@ -635,7 +635,8 @@ extension PatientTimeline {
                 Threshold(field: .oxygenTier, comparator: .greaterThan, value: Double(baseline.tier))
             ]
             if let flow = support.flowLPerMin, support.device == facts.oxygenSupport?.device {
-                aboveBaseline.append(Threshold(field: .oxygenFlow, comparator: .greaterThan, value: flow, unit: "L/min"))
+                aboveBaseline.append(
+                    Threshold(field: .oxygenFlow, comparator: .greaterThan, value: flow, unit: "L/min"))
             }
             reasons.append(
                 Reason(

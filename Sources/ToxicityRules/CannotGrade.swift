@@ -117,8 +117,10 @@ extension AssessmentContext {
             let last =
                 assessment.lastGraded.map { "last graded \(name) \($0.grade) at \($0.at.formatted(.iso8601))" }
                 ?? "no earlier grade on complete data"
-            return
-                "\(name) cannot be graded: its \(findings)\(fields) \(findings.hasSuffix("s") ? "are" : "is") older than the \(Int(window / 3600)) h freshness window\(observedAt); \(last). Record a new assessment: stale findings are never taken as normal."
+            let verb = findings.hasSuffix("s") ? "are" : "is"
+            return "\(name) cannot be graded: its \(findings)\(fields) \(verb) older than the "
+                + "\(Int(window / 3600)) h freshness window\(observedAt); \(last). "
+                + "Record a new assessment: stale findings are never taken as normal."
         }
     }
 }

@@ -445,7 +445,8 @@ extension AssessmentContext {
         case .noActiveToxicity:
             let ungradable = ungradable.map(\.name)
             guard ungradable.isEmpty else {
-                return "\(ungradable.joined(separator: " and ")) cannot be graded from current findings, so no toxicity the protocol treats can be confirmed"
+                return "\(ungradable.joined(separator: " and ")) cannot be graded from current findings, "
+                    + "so no toxicity the protocol treats can be confirmed"
             }
             return "no toxicity the protocol treats is present"
         case .belowProtocolTrigger:
