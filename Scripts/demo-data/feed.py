@@ -71,12 +71,21 @@ def read_outputs(bootstrap, quiet):
     return records
 
 
+def grade_text(assessment):
+    """The grade, or why there is none: a grade of null means stale findings, never grade 0 (clinical-spec A13.12)."""
+    if assessment["grade"] is not None:
+        return str(assessment["grade"])
+    last = assessment.get("lastGraded")
+    when = f" at {last['at'].replace('T', ' ').replace('Z', '')}" if last else ""
+    return "not gradable, stale findings" + (f" (last {last['grade']}{when})" if last else "")
+
+
 def describe(topic, body):
     when = body["assessedAt"].replace("T", " ").replace("Z", "")
     if topic == "cart.toxicity-grades.v1":
         iec = "IEC-HS present" if body["iecHs"]["present"] else "no IEC-HS"
-        return f"{when}  grades          CRS {body['crs']['grade']} (max {body['crs']['maxGrade']}), " \
-               f"ICANS {body['icans']['grade']} (max {body['icans']['maxGrade']}), {iec}"
+        return f"{when}  grades          CRS {grade_text(body['crs'])} (max {body['crs']['maxGrade']}), " \
+               f"ICANS {grade_text(body['icans'])} (max {body['icans']['maxGrade']}), {iec}"
     if topic == "pharmacy.anakinra-recommendations.v1":
         dose = body.get("dose") or {}
         amount = f"{dose.get('mg')} mg {dose.get('route')} {dose.get('frequency')} ({dose.get('dailyMg')} mg/day)" if dose.get("mg") else ""

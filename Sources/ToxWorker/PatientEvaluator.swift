@@ -73,7 +73,8 @@ package struct PatientEvaluator: Sendable {
         let recommendation = assessment.recommendation.map { AnakinraRecommendation(body: $0.body) }
         let alternatives = assessment.alternatives
         let summary = PublishedSummary(
-            grades: "crs=\(body.crs.grade)/\(body.crs.maxGrade);icans=\(body.icans.grade)/\(body.icans.maxGrade);"
+            grades: "crs=\(body.crs.grade.map(String.init) ?? "null")/\(body.crs.maxGrade);"
+                + "icans=\(body.icans.grade.map(String.init) ?? "null")/\(body.icans.maxGrade);"
                 + "iechs=\(body.iecHs.present)/\(body.iecHs.grade)/\(body.iecHs.maxGrade)",
             recommendation: recommendation.map(Self.summary),
             alternatives: alternatives.isEmpty ? nil : alternatives.map(Self.summary).joined(separator: ";"),

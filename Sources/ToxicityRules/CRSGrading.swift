@@ -285,10 +285,12 @@ extension TimelineIndex {
             if hypoxiaGrade >= 2 { flags.insert(.hypoxiaWithoutFever) }
         }
         grade = max(0, min(grade, 4))
-        return CRSCore(
+        var core = CRSCore(
             grade: grade, flags: flags, hypotensionGrade: hypotensionGrade, hypoxiaGrade: hypoxiaGrade,
             fever: fever, hypotensionKnown: hypotensionKnown, hypoxiaKnown: hypoxiaKnown
         )
+        if facts.cannotGrade(core, feverWaived: episodeOpen && feverWaived) { core.flags.insert(.cannotGrade) }
+        return core
     }
 }
 
@@ -436,7 +438,19 @@ extension PatientTimeline {
         if facts.infusion == nil { alerts.add(.missingInfusion, fields: [.infusedAt], events: [], self) }
         if facts.age == nil { alerts.add(.missingAge, fields: [.birthDate, .ageYears], events: [], self) }
 
-        markDecisive(&reasons, grade: core.grade)
+        if core.flags.contains(.cannotGrade) {
+            var stale = CompactList<ObservedValue>()
+            for value in [
+                staleObserved(facts.temperature, .temperatureC, series: index.temperature, value: { $0 }, unit: "°C"),
+                staleObserved(facts.systolic, .systolicBP, series: index.systolic, value: { $0 }, unit: "mmHg"),
+                staleObserved(facts.oxygen, .oxygenDevice, series: index.oxygen, value: { $0.flowLPerMin }),
+            ] {
+                if let value { stale.append(value) }
+            }
+            reasons.append(cannotGradeReason(stale: stale, window: policy.vitalsFreshness))
+        } else {
+            markDecisive(&reasons, grade: core.grade)
+        }
         return reasons
     }
 
@@ -621,7 +635,8 @@ extension PatientTimeline {
                 Threshold(field: .oxygenTier, comparator: .greaterThan, value: Double(baseline.tier))
             ]
             if let flow = support.flowLPerMin, support.device == facts.oxygenSupport?.device {
-                aboveBaseline.append(Threshold(field: .oxygenFlow, comparator: .greaterThan, value: flow, unit: "L/min"))
+                aboveBaseline.append(
+                    Threshold(field: .oxygenFlow, comparator: .greaterThan, value: flow, unit: "L/min"))
             }
             reasons.append(
                 Reason(

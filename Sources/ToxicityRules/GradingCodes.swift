@@ -138,6 +138,8 @@ package struct GradeFlags: OptionSet, Hashable, Sendable {
     package static let infusionUnknown = GradeFlags(rawValue: 1 << 14)
     /// Oxygen flow charted without its device: classified by the flow alone (R-CRS-5, policy).
     package static let oxygenDeviceUnknown = GradeFlags(rawValue: 1 << 15)
+    /// Findings the grade needs are past their freshness window: no grade (§A13.12).
+    package static let cannotGrade = GradeFlags(rawValue: 1 << 16)
 
     static let names: [(GradeFlags, String)] = [
         (.feverWaived, "fever-waived"),
@@ -156,6 +158,7 @@ package struct GradeFlags: OptionSet, Hashable, Sendable {
         (.developmentalDelay, "developmental-delay"),
         (.infusionUnknown, "infusion-unknown"),
         (.oxygenDeviceUnknown, "oxygen-device-unknown"),
+        (.cannotGrade, "cannot-grade"),
     ]
 
     /// The kebab-case names of the flags set, in declaration order.

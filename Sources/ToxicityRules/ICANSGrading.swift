@@ -197,12 +197,14 @@ extension TimelineIndex {
 
         let consciousnessKnown = consciousnessGrade != nil
         if grade < 4, !instrumentKnown || !consciousnessKnown { flags.insert(.incompleteData) }
-        return ICANSCore(
+        var core = ICANSCore(
             grade: grade, flags: flags, instrumentGrade: instrument, iceGrade: ice, capdGrade: capd,
             consciousnessGrade: consciousnessGrade, unarousable: unarousable, instrumentKnown: instrumentKnown,
             consciousnessKnown: consciousnessKnown, iceMismatch: iceMismatch, capdMismatch: capdMismatch,
             iceAcceptable: iceAcceptable, capdAcceptable: capdAcceptable
         )
+        if facts.cannotGrade(core) { core.flags.insert(.cannotGrade) }
+        return core
     }
 
     /// ICANS resolved for closing an episode: cognition and consciousness documented normal on the
@@ -458,7 +460,19 @@ extension PatientTimeline {
         }
         if facts.age == nil { alerts.add(.missingAge, fields: [.birthDate, .ageYears], events: [], self) }
 
-        markDecisive(&reasons, grade: core.grade)
+        if core.flags.contains(.cannotGrade) {
+            var stale = CompactList<ObservedValue>()
+            for value in [
+                staleObserved(facts.ice, .iceScore, series: index.ice, value: { Double($0) }),
+                staleObserved(facts.capd, .capdScore, series: index.capd, value: { Double($0) }),
+                staleObserved(facts.consciousness, .consciousness, series: index.consciousness, value: { _ in nil }),
+            ] {
+                if let value { stale.append(value) }
+            }
+            reasons.append(cannotGradeReason(stale: stale, window: policy.neuroFreshness))
+        } else {
+            markDecisive(&reasons, grade: core.grade)
+        }
         return reasons
     }
 }

@@ -55,7 +55,7 @@ extension AssessmentContext {
     func observedGrade(_ toxicity: ToxicitySet) -> ObservedValue? {
         let grading = self.grading
         let field: FieldName
-        let grade: Int
+        let grade: Int?
         let reasons: [Reason]
         switch toxicity {
         case .icans:
@@ -72,7 +72,7 @@ extension AssessmentContext {
             reasons = grading.crs.reasons
         }
         let source = reasons.first(where: \.decisive)?.observed.first ?? reasons.first?.observed.first
-        guard let source else { return nil }
+        guard let source, let grade else { return nil }  // no grade to cite while it cannot be graded (§A13.12)
         return ObservedValue(
             field: field,
             value: Double(grade),
@@ -236,6 +236,7 @@ extension AssessmentContext {
         if d.action == .hold, d.primary == .eColiHypersensitivity { dose = nil }
 
         rationale.append(actionSentence(p))
+        rationale += cannotGradeSentences()
         reasons += actionReasons(p, evidence: &evidence)
 
         // Route (A8).
@@ -457,7 +458,13 @@ extension AssessmentContext {
             case .corticosteroidMissing?: return "\(grade), not yet refractory: no corticosteroid in this episode"
             default: return "\(grade), not yet refractory (the grade has fallen, or the window has not elapsed)"
             }
-        case .noActiveToxicity: return "no toxicity the protocol treats is present"
+        case .noActiveToxicity:
+            let ungradable = ungradable.map(\.name)
+            guard ungradable.isEmpty else {
+                return "\(ungradable.joined(separator: " and ")) cannot be graded from current findings, "
+                    + "so no toxicity the protocol treats can be confirmed"
+            }
+            return "no toxicity the protocol treats is present"
         case .belowProtocolTrigger:
             let minimum = p.indications[outcome.index].minimumGrade ?? 1
             return "\(grade) is below the protocol's trigger (grade ≥ \(minimum))"

@@ -7,11 +7,14 @@ package import Foundation
 /// when read or encoded, never on the evaluation path.
 package struct GradeAssessment: Hashable, Sendable, Codable {
     /// The grade at the instant assessed, from the current findings (0–5; 5 is death and is never
-    /// inferred).
-    package let grade: Int
+    /// inferred); `nil` when findings the grade needs are past their freshness window (§A13.12,
+    /// flag `cannot-grade`).
+    package let grade: Int?
     /// The worst grade of the current episode (or the latest one, if closed) up to the instant.
     package let maxGrade: Int
     package let flags: GradeFlags
+    /// While the grade is `nil`: the last grade on complete data and when it was given.
+    package let lastGraded: LastGraded?
     let details: Details
 
     enum Details: Sendable {
@@ -20,24 +23,32 @@ package struct GradeAssessment: Hashable, Sendable, Codable {
         case explained(reasons: [Reason], episode: EpisodeSummary?)
     }
 
-    package init(grade: Int, maxGrade: Int, reasons: [Reason], flags: GradeFlags, episode: EpisodeSummary?) {
+    package init(
+        grade: Int?, maxGrade: Int, reasons: [Reason], flags: GradeFlags, episode: EpisodeSummary?,
+        lastGraded: LastGraded? = nil
+    ) {
         self.grade = grade
         self.maxGrade = maxGrade
         self.flags = flags
+        self.lastGraded = lastGraded
         self.details = .explained(reasons: reasons, episode: episode)
     }
 
     init(_ evaluation: CRSEvaluation, storage: PatientTimeline.Storage) {
-        grade = evaluation.core.grade
+        let cannotGrade = evaluation.core.flags.contains(.cannotGrade)
+        grade = cannotGrade ? nil : evaluation.core.grade
         maxGrade = evaluation.maxGrade
         flags = evaluation.core.flags
+        lastGraded = cannotGrade ? storage.crsCourse.lastGraded(atOrBefore: evaluation.time) : nil
         details = .crs(evaluation, storage)
     }
 
     init(_ evaluation: ICANSEvaluation, storage: PatientTimeline.Storage) {
-        grade = evaluation.core.grade
+        let cannotGrade = evaluation.core.flags.contains(.cannotGrade)
+        grade = cannotGrade ? nil : evaluation.core.grade
         maxGrade = evaluation.maxGrade
         flags = evaluation.core.flags
+        lastGraded = cannotGrade ? storage.icansCourse.lastGraded(atOrBefore: evaluation.time) : nil
         details = .icans(evaluation, storage)
     }
 
@@ -82,7 +93,9 @@ package struct GradeAssessment: Hashable, Sendable, Codable {
     }
 
     package static func == (lhs: GradeAssessment, rhs: GradeAssessment) -> Bool {
-        guard lhs.grade == rhs.grade, lhs.maxGrade == rhs.maxGrade, lhs.flags == rhs.flags else { return false }
+        guard lhs.grade == rhs.grade, lhs.maxGrade == rhs.maxGrade, lhs.flags == rhs.flags,
+            lhs.lastGraded == rhs.lastGraded
+        else { return false }
         if let l = lhs.identity, let r = rhs.identity, l == r { return true }
         return lhs.reasons == rhs.reasons && lhs.episode == rhs.episode
     }
@@ -94,23 +107,26 @@ package struct GradeAssessment: Hashable, Sendable, Codable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case grade, maxGrade, reasons, flags, episode, requiresClinicianVerification
+        case grade, maxGrade, lastGraded, reasons, flags, episode, requiresClinicianVerification
     }
 
     package init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         self.init(
-            grade: try container.decode(Int.self, forKey: .grade),
+            grade: try container.decodeIfPresent(Int.self, forKey: .grade),
             maxGrade: try container.decode(Int.self, forKey: .maxGrade),
             reasons: try container.decode([Reason].self, forKey: .reasons),
             flags: try container.decode(GradeFlags.self, forKey: .flags),
-            episode: try container.decodeIfPresent(EpisodeSummary.self, forKey: .episode))
+            episode: try container.decodeIfPresent(EpisodeSummary.self, forKey: .episode),
+            lastGraded: try container.decodeIfPresent(LastGraded.self, forKey: .lastGraded))
     }
 
+    /// `grade` is always written: `null` when the syndrome cannot be graded (§A13.12).
     package func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(grade, forKey: .grade)
+        if let grade { try container.encode(grade, forKey: .grade) } else { try container.encodeNil(forKey: .grade) }
         try container.encode(maxGrade, forKey: .maxGrade)
+        try container.encodeIfPresent(lastGraded, forKey: .lastGraded)
         try container.encode(reasons, forKey: .reasons)
         try container.encode(flags, forKey: .flags)
         try container.encodeIfPresent(episode, forKey: .episode)
@@ -364,7 +380,7 @@ package struct GradeSet: Hashable, Sendable, Codable {
 /// let engine = ToxicityEngine(policy: .default)
 /// let timeline = engine.timeline(events)
 /// let result = engine.grade(timeline, at: instant)
-/// result.crs.grade      // 0–4
+/// result.crs.grade      // 0–4, nil when stale findings leave it ungradable (§A13.12)
 /// result.iecHs.present
 /// ```
 package struct ToxicityEngine: Sendable {

@@ -203,8 +203,9 @@ enum ComparisonTable {
         if let first = rows.first?.1 {
             let g = first.grades
             lines.append(
-                "Patient \(patientId) at \(formatter.string(from: instant)): CRS \(g.crs.grade) (max \(g.crs.maxGrade)), "
-                    + "ICANS \(g.icans.grade) (max \(g.icans.maxGrade)), IEC-HS \(g.iecHs.present ? "present" : "absent")"
+                "Patient \(patientId) at \(formatter.string(from: instant)): "
+                    + "CRS \(g.crs.gradeText) (max \(g.crs.maxGrade)), ICANS \(g.icans.gradeText) (max \(g.icans.maxGrade)), "
+                    + "IEC-HS \(g.iecHs.present ? "present" : "absent")"
                     + (g.iecHs.present ? " grade \(g.iecHs.grade)" : "")
             )
             lines.append("")

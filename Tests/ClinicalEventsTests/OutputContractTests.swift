@@ -212,7 +212,7 @@ struct OutputContractTests {
             try ToxicityGradesOutput.decode(Data($0.record.value)).body
         }
         #expect(
-            grades.contains { $0.crs.grade == 3 } && grades.contains { $0.icans.grade >= 3 }
+            grades.contains { $0.crs.grade == 3 } && grades.contains { ($0.icans.grade ?? 0) >= 3 }
                 && grades.contains { $0.iecHs.present }
         )
     }

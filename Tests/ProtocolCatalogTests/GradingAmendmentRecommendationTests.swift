@@ -32,4 +32,20 @@ import Testing
         #expect(a.action != .start)
         #expect(a.dose == nil)
     }
+
+    @Test("§A13.12: vitals 5 h old after SBP 80 and 39 °C: CRS not graded, the rationale says what and why")
+    func staleVitalsRationaleSaysWhatCannotBeGraded() throws {
+        var c = PatientCourse()
+        c.patient(ageYears: 30, weightKg: 70)
+        c.vitals(at: 0, temp: 39.0, sbp: 80, oxygen: .roomAir)
+        c.neuro(at: 0, ice: 10)
+        let a = try c.assess(at: 5, "childrens-national")
+        #expect(a.grades.crs.grade == nil && a.grades.crs.maxGrade == 2)
+        #expect(a.grades.crs.lastGraded == LastGraded(grade: 2, at: PatientCourse.at(0)))
+        let rationale = try #require(a.body?.rationale)
+        #expect(!rationale.contains { $0.contains("no toxicity the protocol treats is present") })
+        let sentence = try #require(rationale.first { $0.hasPrefix("CRS cannot be graded") })
+        #expect(sentence.contains("4 h freshness window") && sentence.contains("last graded CRS 2"))
+        #expect(sentence.contains("temperatureC, systolicBP"))
+    }
 }

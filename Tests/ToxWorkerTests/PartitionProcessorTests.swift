@@ -149,6 +149,26 @@ struct PartitionProcessorTests {
         #expect((try Self.json(worse.outputs[0])["crs"] as? [String: Any])?["grade"] as? Int == 2)
     }
 
+    @Test("§A13.12: when the vitals go stale the worker publishes CRS grade null with the last grade, never 0")
+    func staleVitalsPublishCannotGrade() throws {
+        var processor = Self.processor()
+        _ = processor.process(
+            [try Self.message(Self.admission("P1"), offset: 1), try Self.message(Self.vitals("P1", "v1", hours: 20, temperature: 38.4), offset: 2)],
+            inventory: .empty, now: Self.now)
+        // The vitals are stale 4 h after 20 h: the timer is due then.
+        let due = try #require(processor.patients["P1"]?.nextDecisionAt)
+        #expect(due > Self.at(hours: 24) && due < Self.at(hours: 24 + 1 / 3600.0))
+        let fired = processor.punctuate(at: due, inventory: .empty)
+        let grades = try #require(fired.outputs.first { $0.kind == .toxicityGrades })
+        let crs = try #require(try Self.json(grades)["crs"] as? [String: Any])
+        #expect(crs["grade"] is NSNull)
+        #expect(crs["maxGrade"] as? Int == 1)
+        let last = try #require(crs["lastGraded"] as? [String: Any])
+        #expect(last["grade"] as? Int == 1 && last["at"] as? String == "2026-02-26T02:13:20Z")
+        #expect((crs["flags"] as? [String])?.contains("cannot-grade") == true)
+        #expect(try ToxicityGradesOutput.decode(Data(grades.value)).body.crs.grade == nil)
+    }
+
     @Test("an event later than the late-event window is kept but does not re-evaluate the patient")
     func tooLate() throws {
         var processor = Self.processor()

@@ -54,7 +54,9 @@ import ToxTestSupport
             guard let id = element["data-output-id"], let time = element["data-time"] else { return nil }
             return (id, time)
         }
-        #expect(Set(outputs.map(\.id)).count == 31, "grades, recommendations and shortage advice the worker publishes")
+        // §A13.12: each stretch of stale vitals or neuro is a grades output with grade null (24 more than before).
+        #expect(Set(outputs.map(\.id)).count == 55, "grades, recommendations and shortage advice the worker publishes")
+        #expect(chart.elements.contains { $0["data-state"] == "cannot-grade" }, "stale stretches drawn as cannot-grade")
         #expect(chart.problems(outputs: outputs).isEmpty, "\(chart.problems(outputs: outputs))")
         // Each grades output is a band in each of the three rows, starting at its time.
         for id in Set(outputs.map(\.id)) where id.hasPrefix("toxicity-grades/") {

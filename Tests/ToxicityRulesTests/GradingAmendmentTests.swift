@@ -4,7 +4,8 @@ import Testing
 @testable import ToxicityRules
 
 /// Clinical-spec §A13 amendments to grading: cytopenia against the pre-infusion baseline (§A13.5),
-/// an order discontinuation ends an infusion (§A13.13), baseline oxygen counts by flow (§A13.15).
+/// an order discontinuation ends an infusion (§A13.13), baseline oxygen counts by flow (§A13.15),
+/// stale is never normal (§A13.12).
 @Suite struct GradingAmendmentTests {
     // MARK: §A13.5 cytopenia is new only against the pre-infusion baseline
 
@@ -163,5 +164,84 @@ import Testing
         let result = Self.onBaselineOxygen(now)
         #expect(result.crs.grade == expected)
         #expect(result.crs.has(.baselineOxygenExcluded) == (expected == 1))
+    }
+
+    // MARK: §A13.12 stale is never normal
+
+    /// 30 y: 39 °C and SBP 80 on room air at 0 h (CRS 2), ICE 10 and awake at 0 h, nothing since.
+    static func staleAfterHypotension() -> CourseBuilder {
+        var course = CourseBuilder()
+        course.patient(ageYears: 30, weightKg: 70)
+        course.vitals(at: 0, temp: 39.0, sbp: 80, oxygen: .roomAir)
+        course.neuro(at: 0, ice: 10, consciousness: .awake)
+        return course
+    }
+
+    @Test("§A13.12: vitals 5 h old after SBP 80 and 39 °C → CRS grade nil, cannot-grade, last graded 2, maxGrade kept")
+    func staleVitalsCannotBeGraded() throws {
+        let result = Self.staleAfterHypotension().grade(at: 5)
+        #expect(result.crs.grade == nil)
+        #expect(result.crs.has(.cannotGrade))
+        #expect(result.crs.maxGrade == 2)
+        #expect(result.crs.lastGraded == LastGraded(grade: 2, at: CourseBuilder.at(0)))
+        let reason = try #require(result.crs.reasons.first { $0.code == .cannotGrade })
+        #expect(reason.decisive && result.crs.reasons.filter(\.decisive).count == 1)
+        #expect(reason.observed.map(\.field) == [.temperatureC, .systolicBP, .oxygenDevice])
+        #expect(reason.thresholds.first?.value == 4)
+        #expect(result.alertCodes.contains(.staleVitals))
+        // ICANS: neuro 5 h old is within its 12 h window.
+        #expect(result.icans.grade == 0 && result.icans.lastGraded == nil)
+    }
+
+    @Test("§A13.12: exactly at the freshness window the grade stands; one second later it cannot be graded")
+    func freshnessWindowBoundary() {
+        let course = Self.staleAfterHypotension()
+        let atWindow = course.grade(at: 4)
+        #expect(atWindow.crs.grade == 2 && !atWindow.crs.has(.cannotGrade) && atWindow.crs.lastGraded == nil)
+        let after = course.grade(at: 4 + 1 / 3600.0)
+        #expect(after.crs.grade == nil && after.crs.lastGraded?.grade == 2)
+        let neuro = course.grade(at: 12 + 1 / 3600.0)
+        #expect(neuro.icans.grade == nil && neuro.icans.has(.cannotGrade))
+        #expect(neuro.icans.lastGraded == LastGraded(grade: 0, at: CourseBuilder.at(0)))
+        #expect(course.grade(at: 12).icans.grade == 0)
+    }
+
+    @Test("§A13.12: a stale domain that cannot change the grade does not stop it; afebrile stays 0")
+    func staleOnlyMattersWhenItCouldChangeTheGrade() {
+        var afebrile = CourseBuilder()
+        afebrile.patient(ageYears: 30, weightKg: 70)
+        afebrile.vitals(at: 0, temp: 39.0, sbp: 80, oxygen: .roomAir)
+        afebrile.vitals(at: 3, temp: 37.0)  // a temperature alone; SBP and oxygen go stale at 4 h
+        #expect(afebrile.grade(at: 5).crs.grade == 0)
+
+        var onTwoPressors = CourseBuilder()
+        onTwoPressors.patient(ageYears: 30, weightKg: 70)
+        onTwoPressors.vitals(at: 0, temp: 39.0, sbp: 70, oxygen: .roomAir)
+        onTwoPressors.med(at: 0, .norepinephrine, .infusionStarted)
+        onTwoPressors.med(at: 0, .epinephrine, .infusionStarted)
+        onTwoPressors.vitals(at: 3, temp: 39.0)  // SBP and oxygen stale at 5 h: grade 4 regardless
+        #expect(onTwoPressors.grade(at: 5).crs.grade == 4)
+
+        var neverMeasured = CourseBuilder()
+        neverMeasured.patient(ageYears: 30, weightKg: 70)
+        neverMeasured.vitals(at: 0, temp: 39.0, sbp: 110, oxygen: .roomAir)
+        // No neuro assessment ever: missing, not stale — ICANS keeps grade 0 with incomplete-data.
+        #expect(neverMeasured.grade(at: 1).icans.grade == 0)
+    }
+
+    @Test("§A13.12: the grades output writes grade null with lastGraded and decodes it back")
+    func cannotGradeRoundTrips() throws {
+        let result = Self.staleAfterHypotension().grade(at: 5)
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        let data = try encoder.encode(result.crs)
+        let object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        #expect(object["grade"] is NSNull)
+        #expect((object["lastGraded"] as? [String: Any])?["grade"] as? Int == 2)
+        #expect((object["flags"] as? [String])?.contains("cannot-grade") == true)
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        let decoded = try decoder.decode(GradeAssessment.self, from: data)
+        #expect(decoded.grade == nil && decoded.lastGraded == result.crs.lastGraded && decoded.maxGrade == 2)
     }
 }

@@ -144,8 +144,8 @@ struct GradingBoundaryTests {
 
     @Test(
         "Vitals freshness: a temperature 4 h old is current, 4 h + 1 s is stale",
-        arguments: [(4.0, 1, false), (4.0 + 1 / 3600.0, 0, true)])
-    func vitalsFreshness(_ age: Double, expected: Int, stale: Bool) {
+        arguments: [(4.0, 1, false), (4.0 + 1 / 3600.0, nil, true)] as [(Double, Int?, Bool)])
+    func vitalsFreshness(_ age: Double, expected: Int?, stale: Bool) {
         var course = CourseBuilder()
         course.patient(ageYears: 30, weightKg: 70)
         course.vitals(at: 1, temp: 39, sbp: 120, oxygen: .roomAir)
@@ -162,7 +162,7 @@ struct GradingBoundaryTests {
         course.neuro(at: 1, ice: 5, consciousness: .awake)
         #expect(course.grade(at: 13).icans.grade == 2)
         let stale = course.grade(at: 13 + 1 / 3600.0)
-        #expect(stale.icans.grade == 0)
+        #expect(stale.icans.grade == nil)  // §A13.12: stale is never normal
         #expect(stale.hasAlert(.staleNeuro))
         #expect(stale.icans.has(.incompleteData))
     }

@@ -88,15 +88,16 @@ struct MissingDataTests {
         #expect(result.crs.codes.contains(.feverUnknown))
     }
 
-    @Test("Stale vitals in an open episode with fever waived: grade from what is known, flagged")
+    @Test("Stale vitals in an open episode with fever waived: cannot be graded (§A13.12), flagged, last grade shown")
     func staleVitalsInEpisode() {
         var course = CourseBuilder()
         course.patient(ageYears: 30, weightKg: 70)
         course.vitals(at: 1, id: "v1", temp: 39, sbp: 85, oxygen: .nasalCannula(3))
         course.med(at: 2, .tocilizumab, doseMg: 560)
         let result = course.grade(at: 6)
-        #expect(result.crs.grade == 1)
-        #expect(result.crs.has(.indeterminateFeverMasked))
+        #expect(result.crs.grade == nil)
+        #expect(result.crs.has(.cannotGrade))
+        #expect(result.crs.lastGraded == LastGraded(grade: 2, at: CourseBuilder.at(1)))
         #expect(result.crs.has(.incompleteData))
         #expect(result.alert(.staleVitals)?.eventIds.contains("v1") == true)
         #expect(result.crs.maxGrade == 2)

@@ -187,6 +187,7 @@ struct TimelineTests {
         course.vitals(at: 1, temp: 39, sbp: 120, oxygen: .roomAir)
         course.med(at: 2, .acetaminophen, doseMg: 1000)
         course.vitals(at: 3, temp: 37, sbp: 120, oxygen: .roomAir)
+        course.vitals(at: 29, temp: 37, sbp: 120, oxygen: .roomAir)  // current at 30 h (§A13.12: stale has no grade)
         let timeline = course.timeline()
         var policy = GradingPolicy()
         policy.episodeCloseWindow = 72 * 3600
