@@ -22,7 +22,8 @@ import Yams
 ///   names none.
 /// - `protocolsDirectory` / `TOXD_PROTOCOLS_DIR` (path, optional): site protocol files added to the
 ///   shipped ones.
-/// - `shutdownGraceSeconds` / `TOXD_SHUTDOWN_GRACE_SECONDS` (number, default 30).
+/// - `shutdownGraceSeconds` / `TOXD_SHUTDOWN_GRACE_SECONDS` (number, default 30, 1–600): how long
+///   SIGTERM/SIGINT waits for the in-flight batches before `toxd` exits anyway (status 130).
 /// - `stallTimeoutSeconds` / `TOXD_STALL_TIMEOUT_SECONDS` (number, default 120, 1–86400): an owned
 ///   partition with lag and no progress for this long is stalled, and `/health` reports not ready.
 /// - `maxClockSkewSeconds` / `TOXD_MAX_CLOCK_SKEW_SECONDS` (number, default 3600, 0–604800): how far an

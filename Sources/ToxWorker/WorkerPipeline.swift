@@ -69,8 +69,9 @@ package final class WorkerPipeline: Service {
         } catch {
             throw WorkerStartupError(description: "cannot start against \(configuration.brokers): \(error)")
         }
+        let committer = OffsetCommitter(consumer: consumer, logger: logger)
         let context = PartitionContext(
-            configuration: configuration, consumer: consumer, committer: OffsetCommitter(consumer: consumer, logger: logger),
+            configuration: configuration, consumer: consumer, committer: committer,
             producer: producer, transactions: transactions,
             evaluator: evaluator, inventory: inventory, metrics: metrics, logger: logger)
         logger.info("toxd started", metadata: ["config": "\(configuration.redactedSummary)"])
@@ -81,6 +82,7 @@ package final class WorkerPipeline: Service {
                 group.addTask { try await self.readInventory(inventoryReader) }
                 group.addTask { await self.tick() }
                 group.addTask { await self.watchProgress(consumer) }
+                group.addTask { await committer.run() }
                 try await withGracefulShutdownHandler {
                     try await self.consume(consumer, context: context, group: &group)
                 } onGracefulShutdown: {

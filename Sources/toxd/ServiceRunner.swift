@@ -32,9 +32,11 @@ enum ServiceRunner {
     /// shut both down gracefully (the pipeline first, the HTTP server last); a second signal exits
     /// at once. A ``WorkerStartupError``, ``ConfigurationError`` or an address the HTTP server cannot
     /// listen on exits with status 2.
+    /// With `shutdownGrace`, a graceful shutdown that has not finished that long after the first
+    /// signal exits at once too (status 130), before a supervisor's kill would.
     static func run(
-        _ command: String, pipeline: some Service, host: String, port: Int, logger: Logger,
-        metrics: @escaping @Sendable () -> [UInt8], health: @escaping @Sendable () -> HealthReport
+        _ command: String, pipeline: some Service, host: String, port: Int, shutdownGrace: Duration? = nil,
+        logger: Logger, metrics: @escaping @Sendable () -> [UInt8], health: @escaping @Sendable () -> HealthReport
     ) async throws {
         let http = OpsHTTPServer(
             host: host, port: port, logger: logger,
@@ -63,7 +65,7 @@ enum ServiceRunner {
         do {
             try await withThrowingTaskGroup(of: Void.self) { tasks in
                 tasks.addTask { try await group.run() }
-                tasks.addTask { await exitOnSecondSignal(logger: logger) }
+                tasks.addTask { await exitOnSecondSignal(shutdownGrace: shutdownGrace, logger: logger) }
                 try await tasks.next()
                 tasks.cancelAll()
             }
@@ -77,14 +79,27 @@ enum ServiceRunner {
     }
 
     /// The first SIGTERM/SIGINT starts a graceful shutdown (the service group's); a second one
-    /// means the operator does not want to wait.
-    private static func exitOnSecondSignal(logger: Logger) async {
-        var seen = 0
-        for await signal in await UnixSignalsSequence(trapping: .sigterm, .sigint) {
-            seen += 1
-            if seen >= 2 {
-                logger.warning("second \(signal) received: exiting without waiting for in-flight batches")
-                Foundation.exit(130)
+    /// means the operator does not want to wait, and so does `shutdownGrace` passing without the
+    /// shutdown having finished (the in-flight batches are abandoned: their inputs are not
+    /// committed, so the partitions' next owners process them).
+    private static func exitOnSecondSignal(shutdownGrace: Duration?, logger: Logger) async {
+        await withTaskGroup(of: Void.self) { tasks in
+            var seen = 0
+            for await signal in await UnixSignalsSequence(trapping: .sigterm, .sigint) {
+                seen += 1
+                if seen == 1, let shutdownGrace {
+                    tasks.addTask {
+                        guard (try? await Task.sleep(for: shutdownGrace)) != nil else { return }
+                        logger.warning(
+                            "graceful shutdown still running after shutdownGraceSeconds: exiting without waiting for in-flight batches",
+                            metadata: ["shutdown.grace": "\(shutdownGrace)"])
+                        Foundation.exit(130)
+                    }
+                }
+                if seen >= 2 {
+                    logger.warning("second \(signal) received: exiting without waiting for in-flight batches")
+                    Foundation.exit(130)
+                }
             }
         }
     }

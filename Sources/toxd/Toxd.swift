@@ -56,7 +56,7 @@ struct WorkerCommand: AsyncParsableCommand {
               brokers, group, httpPort, processingGuarantee (exactly-once | transactions),
               lateEventWindowHours, maxBatchSize, partitionBufferSize,
               punctuationIntervalSeconds, defaultProtocol, protocolsDirectory,
-              shutdownGraceSeconds, stallTimeoutSeconds (120), maxClockSkewSeconds (3600),
+              shutdownGraceSeconds (30), stallTimeoutSeconds (120), maxClockSkewSeconds (3600),
               maxInputBytes (1048576), kafka: {librdkafka property: value}
             e.g. TOXD_BROKERS=kafka:9092, TOXD_KAFKA_SASL_PASSWORD=… for kafka sasl.password.
 
@@ -128,7 +128,8 @@ struct WorkerCommand: AsyncParsableCommand {
         let metrics = WorkerMetrics()
         let pipeline = WorkerPipeline(configuration: configuration, evaluator: evaluator, metrics: metrics, logger: logger)
         try await ServiceRunner.run(
-            "toxd", pipeline: pipeline, host: configuration.httpHost, port: configuration.httpPort, logger: logger,
+            "toxd", pipeline: pipeline, host: configuration.httpHost, port: configuration.httpPort,
+            shutdownGrace: configuration.shutdownGrace, logger: logger,
             metrics: { metrics.exposition() }, health: { pipeline.health() })
     }
 

@@ -267,6 +267,20 @@ struct ToxdEndToEndTests {
         }
     }
 
+    @Test("SIGTERM with a drain that cannot finish exits 130 once shutdownGraceSeconds have passed")
+    func shutdownGrace() async throws {
+        // Before: shutdownGraceSeconds was parsed and never used; the worker waited as long as the
+        // drain took (here: every broker response delayed by 120 s).
+        try await E2EHarness.with(partitions: 2) { harness in
+            let worker = try await harness.startWorker("w1", environment: ["TOXD_SHUTDOWN_GRACE_SECONDS": "2"])
+            try harness.cluster.setRoundTripTime(broker: 1, .seconds(120))
+            worker.send(SIGTERM)
+            #expect(try await worker.waitForExit(timeout: .seconds(60)) == 130)
+            #expect(worker.standardError.contains("graceful shutdown still running after shutdownGraceSeconds"))
+            try harness.cluster.setRoundTripTime(broker: 1, .zero)
+        }
+    }
+
     @Test("toxd refuses bad settings and missing or mismatched topics with exit status 2 and a clear message")
     func startupChecks() async throws {
         let toxd = try BuildProducts.url("toxd").path

@@ -35,6 +35,22 @@ struct LagStallTests {
         #expect(held.status == .rebalancing)
     }
 
+    @Test("without the group's state (no DescribeGroups, the development broker) a STALL says it may be a rebalance")
+    func stallWithUnknownGroupState() {
+        // Before: the reason read as a certain stall although a rebalance on the mock looks the same.
+        var tracker = LagTracker(stallSeconds: 30)
+        func sample(at seconds: Double) -> LagReport {
+            tracker.add(
+                Samples.snapshot(
+                    at: seconds, [Samples.partition("cart.vitals.v1", 9, committed: 16_722, end: 46_000, owner: nil)],
+                    ownership: .unknown(reason: "the broker does not describe groups")))
+        }
+        _ = sample(at: 0)
+        let held = sample(at: 55)
+        #expect(held.partitions[0].status == .stall)
+        #expect(held.partitions[0].statusReason.hasSuffix("; the group's state is unknown, so this may be a rebalance"))
+    }
+
     @Test("a committed offset that moves is never STALL, however long the lag lasts")
     func progressIsNotAStall() {
         var tracker = LagTracker(stallSeconds: 120)

@@ -204,6 +204,10 @@ package struct LagTracker: Sendable {
             if let rebalancingState, [.stop, .stall].contains(evaluation.status) {
                 evaluation.status = .rebalancing
                 evaluation.reason = "no progress while the group rebalances (state \(rebalancingState)): " + evaluation.reason
+            } else if !ownershipKnown, evaluation.status == .stall {
+                // Without the group's state (a broker that does not describe groups, such as the
+                // development broker) a rebalance looks the same: say so rather than guess.
+                evaluation.reason += "; the group's state is unknown, so this may be a rebalance"
             }
             let behind: Double? =
                 partition.lag == 0 ? 0 : partition.nextMessageTimestamp.map { max(0, snapshot.time.timeIntervalSince($0)) }
