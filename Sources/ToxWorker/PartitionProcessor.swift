@@ -112,6 +112,11 @@ package struct PartitionProcessor: Sendable {
     package private(set) var fencedRecords = 0
     /// The size and clock-skew bounds inputs are checked against (``InputAdmission``).
     package var admission = InputAdmission()
+    /// Outputs found in the output partitions after the last checkpoint (id → content digest):
+    /// written by an owner whose state was lost. An id found here with other content is never
+    /// issued again (a consumer that de-duplicates by id would drop the new content); the output
+    /// takes the next revision instead.
+    package var foundOutputs: [String: RecordDigest] = [:]
 
     package init(partition: Int, evaluator: PatientEvaluator, lateEventWindow: Duration, retention: Duration = .seconds(30 * 86_400)) {
         self.partition = partition
@@ -382,7 +387,7 @@ package struct PartitionProcessor: Sendable {
         var outputs: [OutputRecord] = []
         var published = state.published
         if state.published.grades == nil || evaluation.summary.grades != state.published.grades {
-            if let record = output(evaluation.grades, state: state, cause: cause, at: instant) {
+            if let record = output(evaluation.grades, state: &state, cause: cause, at: instant) {
                 outputs.append(record)
                 published.grades = evaluation.summary.grades
             } else {
@@ -390,7 +395,7 @@ package struct PartitionProcessor: Sendable {
             }
         }
         if let recommendation = evaluation.recommendation, evaluation.summary.recommendation != state.published.recommendation {
-            if let record = output(recommendation, state: state, cause: cause, at: instant) {
+            if let record = output(recommendation, state: &state, cause: cause, at: instant) {
                 outputs.append(record)
                 published.recommendation = evaluation.summary.recommendation
                 // The engine reads its own earlier advice (taper position, course boundaries).
@@ -402,13 +407,16 @@ package struct PartitionProcessor: Sendable {
         if evaluation.summary.alternatives != state.published.alternatives {
             let current = Set(evaluation.alternatives.map(\.shortDrug))
             let resolved = (state.published.alternativeDrugs ?? []).filter { !current.contains($0) }.map {
-                evaluator.noLongerNeeded($0, state: state, inventory: inventory)
+                evaluator.noLongerNeeded($0, state: state, at: instant, inventory: inventory)
             }
-            let records = (evaluation.alternatives + resolved).enumerated().map { index, body in
-                output(body, state: state, cause: cause, at: instant, index: index)
+            // All or none: the ids are issued only when every record of the advice can be written.
+            var draft = state
+            let records = (evaluation.alternatives + resolved).map { body in
+                output(body, state: &draft, cause: cause, at: instant, drug: body.shortDrug)
             }
             if records.allSatisfy({ $0 != nil }) {
                 outputs += records.compactMap { $0 }
+                state.issuedOutputs = draft.issuedOutputs
                 published.alternatives = evaluation.summary.alternatives
                 published.alternativeDrugs = evaluation.summary.alternativeDrugs
             } else {
@@ -420,17 +428,27 @@ package struct PartitionProcessor: Sendable {
     }
 
     /// The output record, or `nil` when its body cannot be encoded (a value JSON cannot carry,
-    /// such as a non-finite number): nothing half-written reaches the pharmacy.
+    /// such as a non-finite number): nothing half-written reaches the pharmacy. Its id
+    /// (``OutputID``) is issued in `state`.
     private func output<Body: OutputBody>(
-        _ body: Body, state: PatientState, cause: OutputCause, at instant: Date, index: Int? = nil
+        _ body: Body, state: inout PatientState, cause: OutputCause, at instant: Date, drug: String? = nil
     ) -> OutputRecord? {
+        var id = state.nextOutputID(Body.outputType, at: instant, drug: drug)
+        var value: Data
+        while true {
+            guard let encoded = Self.encodeOutput(OutputEnvelope(id: id.description, patientId: state.patientId, assessedAt: instant, body: body))
+            else { return nil }
+            value = encoded
+            // Found in the log with other content: that id is taken; with the same content the
+            // record is the one already written, and the writer skips it.
+            guard let found = foundOutputs[id.description], found != RecordDigest(Array(encoded)) else { break }
+            id.revision += 1
+        }
+        state.noteIssued(id)
         let kind = OutputRecord.Kind(Body.outputType)
-        let id = Self.outputID(kind, patientId: state.patientId, cause: cause, index: index)
-        guard let value = Self.encodeOutput(OutputEnvelope(id: id, patientId: state.patientId, assessedAt: instant, body: body))
-        else { return nil }
         return OutputRecord(
-            kind: kind, id: id, topic: Self.topic(of: kind), partition: partition, key: Array(state.patientId.utf8),
-            value: Array(value), headers: Self.headers(kind: kind, id: id, cause: cause))
+            kind: kind, id: id.description, topic: Self.topic(of: kind), partition: partition, key: Array(state.patientId.utf8),
+            value: Array(value), headers: Self.headers(kind: kind, id: id.description, cause: cause))
     }
 
     private func deadLetterOutput(_ record: DeadLetterRecord) -> OutputRecord {
@@ -474,19 +492,6 @@ package struct PartitionProcessor: Sendable {
     /// An output's bytes (envelope beside the body), or `nil` when the body cannot be encoded.
     static func encodeOutput<Body: OutputBody>(_ envelope: OutputEnvelope<Body>) -> Data? {
         try? envelope.encoded()
-    }
-
-    /// A deterministic id: the output type, the cause, and the patient when a cause has several.
-    package static func outputID(_ kind: OutputRecord.Kind, patientId: String, cause: OutputCause, index: Int? = nil) -> String {
-        let suffix = index.map { "#\($0)" } ?? ""
-        switch cause {
-        case .input(let topic, let partition, let offset):
-            return "\(kind.rawValue)/\(topic)/\(partition)/\(offset)\(suffix)"
-        case .timer(let instant):
-            return "\(kind.rawValue)/timer/\(patientId)/\(Int64(instant.timeIntervalSince1970))\(suffix)"
-        case .inventory(let topic, let partition, let offset):
-            return "\(kind.rawValue)/\(topic)/\(partition)/\(offset)/\(patientId)\(suffix)"
-        }
     }
 
     private static func headers(kind: OutputRecord.Kind, id: String, cause: OutputCause) -> [KafkaHeader] {

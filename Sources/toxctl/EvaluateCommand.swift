@@ -138,9 +138,9 @@ struct EvaluateCommand: ParsableCommand {
             guard let recommendation = assessment.recommendation else {
                 throw fail("no recommendation to express as FHIR")
             }
-            // The id a worker would give a timer-driven output at this instant.
+            // The id the worker gives the first recommendation it publishes at this instant.
             let output = AnakinraRecommendationOutput(
-                id: "anakinra-recommendation/evaluate/\(input.patient.patientId)/\(Int64(instant.timeIntervalSince1970))",
+                id: OutputID(type: .anakinraRecommendation, patientId: input.patient.patientId, instant: instant).description,
                 patientId: input.patient.patientId, assessedAt: instant, body: recommendation)
             let data = try AnakinraFHIR.proposal(for: output, protocol: anakinraProtocol).encoded(pretty: true)
             print(String(decoding: data, as: UTF8.self))

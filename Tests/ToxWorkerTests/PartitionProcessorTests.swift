@@ -59,7 +59,7 @@ struct PartitionProcessorTests {
         #expect(recommendation["action"] as? String == "none")
         #expect("\(recommendation)".contains("protocol-required"))
         let grades = try #require(outcome.outputs.first)
-        #expect(grades.id == "toxicity-grades/cart.vitals.v1/3/40")
+        #expect(grades.id == "toxicity-grades/P1/\(OutputID.milliseconds(Self.at(hours: 20)))")
         #expect(grades.partition == 3)
         #expect(grades.key == Array("P1".utf8))
         #expect(grades.headers.contains(KafkaHeader(name: OutputHeader.sourceOffset, string: "40")))
@@ -126,7 +126,7 @@ struct PartitionProcessorTests {
                 DeadLetterCount(topic: "cart.vitals.v1", reason: "key-mismatch"): 1,
                 DeadLetterCount(topic: "cart.labs.v1", reason: "wrong-topic"): 1,
             ])
-        #expect(outcome.outputs.contains { $0.kind == .toxicityGrades && $0.id == "toxicity-grades/cart.vitals.v1/3/9" })
+        #expect(outcome.outputs.contains { $0.kind == .toxicityGrades && $0.id == "toxicity-grades/P2/\(OutputID.milliseconds(Self.at(hours: 2)))" })
         #expect(outcome.commitOffsets == ["cart.vitals.v1": 10, "cart.labs.v1": 4])
     }
 
@@ -269,7 +269,7 @@ struct PartitionProcessorTests {
         ]
     }
 
-    @Test("a time-driven rule fires once, at its due instant, in partition time, with a timer id")
+    @Test("a time-driven rule fires once, at its due instant, in partition time, named by that instant")
     func punctuation() throws {
         var processor = PartitionProcessor(
             partition: 3, evaluator: PatientEvaluator(protocols: try Self.catalogProtocols()), lateEventWindow: .seconds(6 * 3600))
@@ -285,11 +285,12 @@ struct PartitionProcessorTests {
         #expect(fired.evaluations == 1)
         #expect(fired.changelog.count == 1)
         for output in fired.outputs {
-            #expect(output.id.hasSuffix("/timer/P7/\(Int64(due.timeIntervalSince1970))"))
+            #expect(output.id == "\(output.kind.rawValue)/P7/\(OutputID.milliseconds(due))")
+            #expect(output.headers.contains(KafkaHeader(name: OutputHeader.sourceTopic, string: "timer")))
             #expect(try Self.json(output)["assessedAt"] as? String != nil)
         }
         let again = processor.punctuate(at: due.addingTimeInterval(3600), inventory: .empty)
-        #expect(again.outputs.allSatisfy { !$0.id.hasSuffix("/\(Int64(due.timeIntervalSince1970))") })
+        #expect(again.outputs.allSatisfy { !$0.id.contains("/P7/\(OutputID.milliseconds(due))") })
     }
 
     @Test("a decision due before a new event is evaluated at its own instant, as if its punctuation had run")

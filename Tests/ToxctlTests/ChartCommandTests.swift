@@ -72,22 +72,25 @@ import ToxTestSupport
     @Test("each grade band is the grade `toxctl evaluate` gives at that instant")
     func gradesAgreeWithEvaluate() throws {
         let chart = try DrawnChart(try Self.demoChart())
-        // The last grades output at each instant (several events can share one). A timer fires just
-        // after a finding goes stale, while `assessedAt` is written to the second: evaluate a second later.
-        var lastAt: [String: (crs: String, icans: String, timer: Bool)] = [:]
+        // The last grades output at each instant (several events can share one). Its id names the
+        // evaluated instant to the millisecond; a timer's due instant falls inside that millisecond
+        // (a finding goes stale just after it), so evaluate one millisecond later.
+        var lastAt: [String: (crs: String, icans: String, milliseconds: Int64)] = [:]
         for band in chart.elements where band["data-kind"] == "toxicity-grades" {
             guard let time = band["data-time"], let value = band["data-value"], let id = band["data-output-id"] else { continue }
-            var entry = lastAt[time] ?? ("", "", false)
-            entry.timer = id.contains("/timer/")
+            var entry = lastAt[time] ?? ("", "", 0)
+            entry.milliseconds = try #require(Int64(id.split(separator: "/")[2]), "\(id)")
             if band["data-series"] == "crs" { entry.crs = value }
             if band["data-series"] == "icans" { entry.icans = value }
             lastAt[time] = entry
         }
         #expect(lastAt.count >= 10)
-        #expect(lastAt.values.contains { $0.timer } && lastAt.values.contains { !$0.timer })
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         for (time, drawn) in lastAt.sorted(by: { $0.key < $1.key }) {
-            let instant = try #require(DrawnChart.date(time)).addingTimeInterval(drawn.timer ? 1 : 0)
-            let at = ISO8601DateFormatter().string(from: instant)
+            let drawnAt = try #require(DrawnChart.date(time))
+            #expect(drawn.milliseconds / 1000 == Int64(drawnAt.timeIntervalSince1970), "the id names the instant drawn")
+            let at = formatter.string(from: Date(timeIntervalSince1970: Double(drawn.milliseconds + 1) / 1000))
             let result = try Toxctl.run(["evaluate", "--protocol", "childrens-national", "--at", at, Self.course.path])
             #expect(result.status == 0, "\(result.stderr)")
             let grades = try #require((try JSONSerialization.jsonObject(with: result.stdout) as? [String: Any])?["grades"] as? [String: Any])
