@@ -93,6 +93,8 @@ package struct PartitionProcessor: Sendable {
     private let lateEventWindow: TimeInterval
     /// How much of a course is kept in memory and in the changelog.
     private let retention: TimeInterval
+    /// Shortage advice ends only after the need has been absent this long (or the course ended).
+    private let shortage: ShortageHysteresis
     /// How long the latest evaluation took.
     private var lastEvaluationDuration: Duration = .zero
     /// Outputs of the latest evaluation that could not be encoded.
@@ -118,11 +120,15 @@ package struct PartitionProcessor: Sendable {
     /// takes the next revision instead.
     package var foundOutputs: [String: RecordDigest] = [:]
 
-    package init(partition: Int, evaluator: PatientEvaluator, lateEventWindow: Duration, retention: Duration = .seconds(30 * 86_400)) {
+    package init(
+        partition: Int, evaluator: PatientEvaluator, lateEventWindow: Duration, retention: Duration = .seconds(30 * 86_400),
+        shortageHold: Duration = WorkerConfiguration.defaultShortageHold
+    ) {
         self.partition = partition
         self.evaluator = evaluator
         self.lateEventWindow = lateEventWindow.timeInterval
         self.retention = retention.timeInterval
+        self.shortage = ShortageHysteresis(hold: shortageHold.timeInterval)
     }
 
     // MARK: Restore
@@ -395,7 +401,10 @@ package struct PartitionProcessor: Sendable {
             }
         }
         if let recommendation = evaluation.recommendation, evaluation.summary.recommendation != state.published.recommendation {
-            if let record = output(recommendation, state: &state, cause: cause, at: instant) {
+            if Self.completesStop(recommendation, after: state.recommendations.last, at: instant) {
+                // The course's completion at the instant of its STOP is what the STOP record says.
+                published.recommendation = evaluation.summary.recommendation
+            } else if let record = output(recommendation, state: &state, cause: cause, at: instant) {
                 outputs.append(record)
                 published.recommendation = evaluation.summary.recommendation
                 // The engine reads its own earlier advice (taper position, course boundaries).
@@ -404,27 +413,48 @@ package struct PartitionProcessor: Sendable {
                 lastFailedOutputs += 1
             }
         }
-        if evaluation.summary.alternatives != state.published.alternatives {
-            let current = Set(evaluation.alternatives.map(\.shortDrug))
-            let resolved = (state.published.alternativeDrugs ?? []).filter { !current.contains($0) }.map {
-                evaluator.noLongerNeeded($0, state: state, at: instant, inventory: inventory)
-            }
+        let before = state.published.adviceState(since: state.lastEvaluatedAt ?? instant)
+        let advice = shortage.step(
+            published: before, current: Array(zip(evaluation.alternatives, evaluation.alternativeSummaries)), at: instant,
+            courseEnded: evaluation.recommendation.map(Self.endsCourse) ?? false)
+        if advice.state != (state.published.shortageAdvice ?? [:]) {
             // All or none: the ids are issued only when every record of the advice can be written.
             var draft = state
-            let records = (evaluation.alternatives + resolved).map { body in
-                output(body, state: &draft, cause: cause, at: instant, drug: body.shortDrug)
+            let records = advice.changes.map { change in
+                switch change {
+                case .needed(let body):
+                    output(body, state: &draft, cause: cause, at: instant, drug: body.shortDrug)
+                case .noLongerNeeded(let drug):
+                    output(
+                        evaluator.noLongerNeeded(drug, state: state, at: instant, inventory: inventory), state: &draft, cause: cause,
+                        at: instant, drug: drug)
+                }
             }
             if records.allSatisfy({ $0 != nil }) {
                 outputs += records.compactMap { $0 }
                 state.issuedOutputs = draft.issuedOutputs
-                published.alternatives = evaluation.summary.alternatives
-                published.alternativeDrugs = evaluation.summary.alternativeDrugs
+                published.setAdvice(advice.state)
             } else {
                 lastFailedOutputs += records.filter { $0 == nil }.count
             }
         }
         state.published = published
         return outputs
+    }
+
+    /// Whether `recommendation` is the completion (`none`, `course-completed`) of a STOP published
+    /// at the same instant: one record, the STOP, says both.
+    static func completesStop(_ recommendation: AnakinraRecommendation, after prior: PriorRecommendation?, at instant: Date) -> Bool {
+        guard recommendation.action == .none, let prior, prior.action == RecommendationAction.stop.rawValue,
+            OutputID.milliseconds(prior.issuedAt) == OutputID.milliseconds(instant)
+        else { return false }
+        return recommendation.has(.courseCompleted)
+    }
+
+    /// Whether the patient's anakinra course ends with `recommendation` (stop, or none because the
+    /// course completed): shortage needs held until then end with it.
+    static func endsCourse(_ recommendation: AnakinraRecommendation) -> Bool {
+        recommendation.action == .stop || recommendation.action == .none && recommendation.has(.courseCompleted)
     }
 
     /// The output record, or `nil` when its body cannot be encoded (a value JSON cannot carry,

@@ -132,7 +132,8 @@ package struct PartitionTask {
 
     static func makeProcessor(partition: Int, context: PartitionContext) -> PartitionProcessor {
         var processor = PartitionProcessor(
-            partition: partition, evaluator: context.evaluator, lateEventWindow: context.configuration.lateEventWindow)
+            partition: partition, evaluator: context.evaluator, lateEventWindow: context.configuration.lateEventWindow,
+            shortageHold: context.configuration.shortageHold)
         processor.admission = InputAdmission(
             maxInputBytes: context.configuration.maxInputBytes, maxClockSkew: context.configuration.maxClockSkew.timeInterval)
         return processor

@@ -34,6 +34,8 @@ package struct PatientEvaluator: Sendable {
         package var grades: ToxicityGradesBody
         package var recommendation: AnakinraRecommendation?
         package var alternatives: [ShortageAlternative]
+        /// What makes each of ``alternatives`` new, in the same order.
+        package var alternativeSummaries: [String]
         package var summary: PublishedSummary
         package var nextDecisionAt: Date?
     }
@@ -79,11 +81,10 @@ package struct PatientEvaluator: Sendable {
         let summary = PublishedSummary(
             grades: "crs=\(body.crs.grade)/\(body.crs.maxGrade);icans=\(body.icans.grade)/\(body.icans.maxGrade);"
                 + "iechs=\(body.iecHs.present)/\(body.iecHs.grade)/\(body.iecHs.maxGrade)",
-            recommendation: recommendation.map(Self.summary),
-            alternatives: alternatives.isEmpty ? nil : alternatives.map(Self.summary).joined(separator: ";"),
-            alternativeDrugs: alternatives.isEmpty ? nil : alternatives.map(\.shortDrug))
+            recommendation: recommendation.map(Self.summary))
         return Evaluation(
-            grades: body, recommendation: recommendation, alternatives: alternatives, summary: summary,
+            grades: body, recommendation: recommendation, alternatives: alternatives,
+            alternativeSummaries: alternatives.map(Self.summary), summary: summary,
             nextDecisionAt: assessment.nextDecisionAt)
     }
 

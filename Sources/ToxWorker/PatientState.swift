@@ -171,6 +171,10 @@ package struct PublishedSummary: Sendable, Equatable, Codable {
     /// The short drugs the latest alternatives were about: when one drops out, the worker
     /// publishes that the patient no longer needs it, so that site totals stop counting it.
     package var alternativeDrugs: [String]?
+    /// Per short drug with published advice: the advice's summary, and the latest evaluated
+    /// instant at which the patient needed the drug (shortage hysteresis). Absent in records
+    /// written before the hysteresis.
+    package var shortageAdvice: [String: ShortageAdviceState]?
 
     package init(grades: String? = nil, recommendation: String? = nil, alternatives: String? = nil, alternativeDrugs: [String]? = nil) {
         self.grades = grades
@@ -178,6 +182,33 @@ package struct PublishedSummary: Sendable, Equatable, Codable {
         self.alternatives = alternatives
         self.alternativeDrugs = alternativeDrugs
     }
+}
+
+extension PublishedSummary {
+    /// The shortage advice state, per short drug; a record written before the hysteresis knows only
+    /// the drugs, needed as of `instant`.
+    func adviceState(since instant: Date) -> [String: ShortageAdviceState] {
+        if let shortageAdvice { return shortageAdvice }
+        var state: [String: ShortageAdviceState] = [:]
+        for drug in alternativeDrugs ?? [] { state[drug] = ShortageAdviceState(summary: "", neededAt: instant) }
+        return state
+    }
+
+    /// Records the advice state (and the drugs and summaries derived from it).
+    mutating func setAdvice(_ state: [String: ShortageAdviceState]) {
+        shortageAdvice = state
+        let drugs = state.keys.sorted()
+        alternativeDrugs = drugs.isEmpty ? nil : drugs
+        alternatives = drugs.isEmpty ? nil : drugs.compactMap { state[$0]?.summary }.joined(separator: ";")
+    }
+}
+
+/// The published shortage advice of one short drug (``PublishedSummary/shortageAdvice``).
+package struct ShortageAdviceState: Sendable, Equatable, Codable {
+    /// What makes the advice new (the drug, site, status and alternatives offered).
+    package var summary: String
+    /// The latest evaluated instant at which the patient would receive the drug.
+    package var neededAt: Date
 }
 
 /// The changelog value of a patient (`toxd.patient-state.v1`, key = patient id).

@@ -147,13 +147,16 @@ struct ReplayHarness {
     private(set) var collisions: [String] = []
     private(set) var changelog: [OutputRecord] = []
 
-    init(evaluator: PatientEvaluator) {
+    let shortageHold: Duration
+
+    init(evaluator: PatientEvaluator, shortageHold: Duration = WorkerConfiguration.defaultShortageHold) {
         self.evaluator = evaluator
-        processor = Self.processor(evaluator)
+        self.shortageHold = shortageHold
+        processor = Self.processor(evaluator, shortageHold: shortageHold)
     }
 
-    static func processor(_ evaluator: PatientEvaluator) -> PartitionProcessor {
-        PartitionProcessor(partition: 0, evaluator: evaluator, lateEventWindow: .seconds(6 * 3600))
+    static func processor(_ evaluator: PatientEvaluator, shortageHold: Duration) -> PartitionProcessor {
+        PartitionProcessor(partition: 0, evaluator: evaluator, lateEventWindow: .seconds(6 * 3600), shortageHold: shortageHold)
     }
 
     static func catalogEvaluator() throws -> PatientEvaluator {
@@ -180,7 +183,7 @@ struct ReplayHarness {
     mutating func crash(during batch: [KafkaMessage]) throws {
         let outcome = processor.process(batch, inventory: inventory, now: Self.now)
         write(outcome.outputs)
-        var restored = Self.processor(evaluator)
+        var restored = Self.processor(evaluator, shortageHold: shortageHold)
         for record in changelog {
             _ = try restored.restore(key: record.key, value: record.value, headers: record.headers)
         }
