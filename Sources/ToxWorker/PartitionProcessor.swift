@@ -93,6 +93,8 @@ package struct PartitionProcessor: Sendable {
     private let lateEventWindow: TimeInterval
     /// How much of a course is kept in memory and in the changelog.
     private let retention: TimeInterval
+    /// Shortage advice ends only after the need has been absent this long (or the course ended).
+    private let shortage: ShortageHysteresis
     /// How long the latest evaluation took.
     private var lastEvaluationDuration: Duration = .zero
     /// Outputs of the latest evaluation that could not be encoded.
@@ -112,12 +114,21 @@ package struct PartitionProcessor: Sendable {
     package private(set) var fencedRecords = 0
     /// The size and clock-skew bounds inputs are checked against (``InputAdmission``).
     package var admission = InputAdmission()
+    /// Outputs found in the output partitions after the last checkpoint (id → content digest):
+    /// written by an owner whose state was lost. An id found here with other content is never
+    /// issued again (a consumer that de-duplicates by id would drop the new content); the output
+    /// takes the next revision instead.
+    package var foundOutputs: [String: RecordDigest] = [:]
 
-    package init(partition: Int, evaluator: PatientEvaluator, lateEventWindow: Duration, retention: Duration = .seconds(30 * 86_400)) {
+    package init(
+        partition: Int, evaluator: PatientEvaluator, lateEventWindow: Duration, retention: Duration = .seconds(30 * 86_400),
+        shortageHold: Duration = WorkerConfiguration.defaultShortageHold
+    ) {
         self.partition = partition
         self.evaluator = evaluator
         self.lateEventWindow = lateEventWindow.timeInterval
         self.retention = retention.timeInterval
+        self.shortage = ShortageHysteresis(hold: shortageHold.timeInterval)
     }
 
     // MARK: Restore
@@ -382,7 +393,7 @@ package struct PartitionProcessor: Sendable {
         var outputs: [OutputRecord] = []
         var published = state.published
         if state.published.grades == nil || evaluation.summary.grades != state.published.grades {
-            if let record = output(evaluation.grades, state: state, cause: cause, at: instant) {
+            if let record = output(evaluation.grades, state: &state, cause: cause, at: instant) {
                 outputs.append(record)
                 published.grades = evaluation.summary.grades
             } else {
@@ -390,7 +401,10 @@ package struct PartitionProcessor: Sendable {
             }
         }
         if let recommendation = evaluation.recommendation, evaluation.summary.recommendation != state.published.recommendation {
-            if let record = output(recommendation, state: state, cause: cause, at: instant) {
+            if Self.completesStop(recommendation, after: state.recommendations.last) {
+                // The course's completion is what the STOP record already says.
+                published.recommendation = evaluation.summary.recommendation
+            } else if let record = output(recommendation, state: &state, cause: cause, at: instant) {
                 outputs.append(record)
                 published.recommendation = evaluation.summary.recommendation
                 // The engine reads its own earlier advice (taper position, course boundaries).
@@ -399,18 +413,27 @@ package struct PartitionProcessor: Sendable {
                 lastFailedOutputs += 1
             }
         }
-        if evaluation.summary.alternatives != state.published.alternatives {
-            let current = Set(evaluation.alternatives.map(\.shortDrug))
-            let resolved = (state.published.alternativeDrugs ?? []).filter { !current.contains($0) }.map {
-                evaluator.noLongerNeeded($0, state: state, inventory: inventory)
-            }
-            let records = (evaluation.alternatives + resolved).enumerated().map { index, body in
-                output(body, state: state, cause: cause, at: instant, index: index)
+        let before = state.published.adviceState(since: state.lastEvaluatedAt ?? instant)
+        let advice = shortage.step(
+            published: before, current: Array(zip(evaluation.alternatives, evaluation.alternativeSummaries)), at: instant,
+            courseEnded: evaluation.recommendation.map(Self.endsCourse) ?? false)
+        if advice.state != (state.published.shortageAdvice ?? [:]) {
+            // All or none: the ids are issued only when every record of the advice can be written.
+            var draft = state
+            let records = advice.changes.map { change in
+                switch change {
+                case .needed(let body):
+                    output(body, state: &draft, cause: cause, at: instant, drug: body.shortDrug)
+                case .noLongerNeeded(let drug):
+                    output(
+                        evaluator.noLongerNeeded(drug, state: state, at: instant, inventory: inventory), state: &draft, cause: cause,
+                        at: instant, drug: drug)
+                }
             }
             if records.allSatisfy({ $0 != nil }) {
                 outputs += records.compactMap { $0 }
-                published.alternatives = evaluation.summary.alternatives
-                published.alternativeDrugs = evaluation.summary.alternativeDrugs
+                state.issuedOutputs = draft.issuedOutputs
+                published.setAdvice(advice.state)
             } else {
                 lastFailedOutputs += records.filter { $0 == nil }.count
             }
@@ -419,18 +442,43 @@ package struct PartitionProcessor: Sendable {
         return outputs
     }
 
+    /// Whether `recommendation` is the completion (`none`, `course-completed`) of the STOP that is
+    /// the patient's latest published recommendation: the STOP already says the course ended, at
+    /// its own instant or at a later one (a due reassessment when the findings go stale), so it
+    /// stays the one record.
+    static func completesStop(_ recommendation: AnakinraRecommendation, after prior: PriorRecommendation?) -> Bool {
+        guard recommendation.action == .none, let prior, prior.action == RecommendationAction.stop.rawValue else { return false }
+        return recommendation.has(.courseCompleted)
+    }
+
+    /// Whether the patient's anakinra course ends with `recommendation` (stop, or none because the
+    /// course completed): shortage needs held until then end with it.
+    static func endsCourse(_ recommendation: AnakinraRecommendation) -> Bool {
+        recommendation.action == .stop || recommendation.action == .none && recommendation.has(.courseCompleted)
+    }
+
     /// The output record, or `nil` when its body cannot be encoded (a value JSON cannot carry,
-    /// such as a non-finite number): nothing half-written reaches the pharmacy.
+    /// such as a non-finite number): nothing half-written reaches the pharmacy. Its id
+    /// (``OutputID``) is issued in `state`.
     private func output<Body: OutputBody>(
-        _ body: Body, state: PatientState, cause: OutputCause, at instant: Date, index: Int? = nil
+        _ body: Body, state: inout PatientState, cause: OutputCause, at instant: Date, drug: String? = nil
     ) -> OutputRecord? {
+        var id = state.nextOutputID(Body.outputType, at: instant, drug: drug)
+        var value: Data
+        while true {
+            guard let encoded = Self.encodeOutput(OutputEnvelope(id: id.description, patientId: state.patientId, assessedAt: instant, body: body))
+            else { return nil }
+            value = encoded
+            // Found in the log with other content: that id is taken; with the same content the
+            // record is the one already written, and the writer skips it.
+            guard let found = foundOutputs[id.description], found != RecordDigest(Array(encoded)) else { break }
+            id.revision += 1
+        }
+        state.noteIssued(id)
         let kind = OutputRecord.Kind(Body.outputType)
-        let id = Self.outputID(kind, patientId: state.patientId, cause: cause, index: index)
-        guard let value = Self.encodeOutput(OutputEnvelope(id: id, patientId: state.patientId, assessedAt: instant, body: body))
-        else { return nil }
         return OutputRecord(
-            kind: kind, id: id, topic: Self.topic(of: kind), partition: partition, key: Array(state.patientId.utf8),
-            value: Array(value), headers: Self.headers(kind: kind, id: id, cause: cause))
+            kind: kind, id: id.description, topic: Self.topic(of: kind), partition: partition, key: Array(state.patientId.utf8),
+            value: Array(value), headers: Self.headers(kind: kind, id: id.description, cause: cause))
     }
 
     private func deadLetterOutput(_ record: DeadLetterRecord) -> OutputRecord {
@@ -474,19 +522,6 @@ package struct PartitionProcessor: Sendable {
     /// An output's bytes (envelope beside the body), or `nil` when the body cannot be encoded.
     static func encodeOutput<Body: OutputBody>(_ envelope: OutputEnvelope<Body>) -> Data? {
         try? envelope.encoded()
-    }
-
-    /// A deterministic id: the output type, the cause, and the patient when a cause has several.
-    package static func outputID(_ kind: OutputRecord.Kind, patientId: String, cause: OutputCause, index: Int? = nil) -> String {
-        let suffix = index.map { "#\($0)" } ?? ""
-        switch cause {
-        case .input(let topic, let partition, let offset):
-            return "\(kind.rawValue)/\(topic)/\(partition)/\(offset)\(suffix)"
-        case .timer(let instant):
-            return "\(kind.rawValue)/timer/\(patientId)/\(Int64(instant.timeIntervalSince1970))\(suffix)"
-        case .inventory(let topic, let partition, let offset):
-            return "\(kind.rawValue)/\(topic)/\(partition)/\(offset)/\(patientId)\(suffix)"
-        }
     }
 
     private static func headers(kind: OutputRecord.Kind, id: String, cause: OutputCause) -> [KafkaHeader] {

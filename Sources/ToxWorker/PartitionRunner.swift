@@ -132,7 +132,8 @@ package struct PartitionTask {
 
     static func makeProcessor(partition: Int, context: PartitionContext) -> PartitionProcessor {
         var processor = PartitionProcessor(
-            partition: partition, evaluator: context.evaluator, lateEventWindow: context.configuration.lateEventWindow)
+            partition: partition, evaluator: context.evaluator, lateEventWindow: context.configuration.lateEventWindow,
+            shortageHold: context.configuration.shortageHold)
         processor.admission = InputAdmission(
             maxInputBytes: context.configuration.maxInputBytes, maxClockSkew: context.configuration.maxClockSkew.timeInterval)
         return processor
@@ -284,21 +285,30 @@ package struct PartitionTask {
         }
         self.processor = processor
         outputEnd = checkpoint?.outputEndOffsets ?? [:]
-        written = try await scanOutputIDs()
+        written = []
+        noteFound(try await scanOutputIDs())
     }
 
-    /// Reads the output partitions after the last checkpoint and returns the ids found there.
-    private func scanOutputIDs() async throws -> Set<String> {
+    /// Reads the output partitions after the last checkpoint and returns the ids found there,
+    /// each with the digest of its record's value.
+    private func scanOutputIDs() async throws -> [String: RecordDigest] {
         let starts = Self.outputTopics.map { topic in
             TopicPartitionOffset(topic, runner.partition, outputEnd[topic] ?? KafkaOffset.beginning.rawValue)
         }
-        var ids: Set<String> = []
+        var ids: [String: RecordDigest] = [:]
         try await PartitionReader.read(starts, configuration: context.configuration, logger: logger) { message in
             if let id = message.header(OutputHeader.outputID)?.value {
-                ids.insert(String(decoding: id, as: UTF8.self))
+                ids[String(decoding: id, as: UTF8.self)] = RecordDigest(message.value ?? [])
             }
         }
         return ids
+    }
+
+    /// Outputs found in the log after the last checkpoint: the writer skips their ids, and the
+    /// processor issues none of them again for other content.
+    private mutating func noteFound(_ found: [String: RecordDigest]) {
+        written.formUnion(found.keys)
+        processor.foundOutputs.merge(found) { _, new in new }
     }
 
     // MARK: The batch protocol
@@ -331,7 +341,7 @@ package struct PartitionTask {
                 attempt += 1
                 logger.warning("batch failed, rewinding", metadata: ["error": "\(error)", "attempt": "\(attempt)"])
                 try await Task.sleep(for: Self.backoff(attempt))
-                written.formUnion(try await scanOutputIDs())
+                noteFound(try await scanOutputIDs())
             }
         }
     }

@@ -34,22 +34,28 @@ package struct PatientEvaluator: Sendable {
         package var grades: ToxicityGradesBody
         package var recommendation: AnakinraRecommendation?
         package var alternatives: [ShortageAlternative]
+        /// What makes each of ``alternatives`` new, in the same order.
+        package var alternativeSummaries: [String]
         package var summary: PublishedSummary
         package var nextDecisionAt: Date?
     }
 
-    /// The treating site of a patient (latest admission event that names one).
-    package func site(of state: PatientState) -> String? {
-        latestPatientField(state) { $0.site }
+    /// The treating site of a patient as of `instant` (latest admission event at or before it that
+    /// names one; the latest of the course when `instant` is nil).
+    package func site(of state: PatientState, at instant: Date? = nil) -> String? {
+        latestPatientField(state, at: instant) { $0.site }
     }
 
-    /// The patient's protocol id (latest admission event that names one), else the default.
-    package func protocolId(of state: PatientState) -> String? {
-        latestPatientField(state) { $0.protocolId } ?? defaultProtocol
+    /// The patient's protocol id as of `instant` (latest admission event at or before it that names
+    /// one), else the default. A due evaluation reads the protocol of its own instant, not one an
+    /// admission event after it names.
+    package func protocolId(of state: PatientState, at instant: Date? = nil) -> String? {
+        latestPatientField(state, at: instant) { $0.protocolId } ?? defaultProtocol
     }
 
-    private func latestPatientField(_ state: PatientState, _ field: (PatientEvent) -> String?) -> String? {
+    private func latestPatientField(_ state: PatientState, at instant: Date?, _ field: (PatientEvent) -> String?) -> String? {
         for event in state.events.reversed() {
+            if let instant, event.occurredAt > instant { continue }
             if case .patient(let patient) = event, let value = field(patient) { return value }
         }
         return nil
@@ -58,7 +64,7 @@ package struct PatientEvaluator: Sendable {
     package func evaluate(_ state: PatientState, at instant: Date, inventory: InventorySnapshot) -> Evaluation {
         let timeline = engine.timeline(state.events, recommendations: state.recommendations)
         // An unknown protocol id gives no protocol: the engine answers `none` with `protocol-required`.
-        let rules = protocolId(of: state).flatMap { protocols[$0] }
+        let rules = protocolId(of: state, at: instant).flatMap { protocols[$0] }
         let assessment = engine.assess(timeline, at: instant, prepared: rules, inventory: inventory)
         // The grading's alerts and event ids are derived when read: the body reads each once.
         let body: ToxicityGradesBody
@@ -76,18 +82,17 @@ package struct PatientEvaluator: Sendable {
             grades: "crs=\(body.crs.grade.map(String.init) ?? "null")/\(body.crs.maxGrade);"
                 + "icans=\(body.icans.grade.map(String.init) ?? "null")/\(body.icans.maxGrade);"
                 + "iechs=\(body.iecHs.present)/\(body.iecHs.grade)/\(body.iecHs.maxGrade)",
-            recommendation: recommendation.map(Self.summary),
-            alternatives: alternatives.isEmpty ? nil : alternatives.map(Self.summary).joined(separator: ";"),
-            alternativeDrugs: alternatives.isEmpty ? nil : alternatives.map(\.shortDrug))
+            recommendation: recommendation.map(Self.summary))
         return Evaluation(
-            grades: body, recommendation: recommendation, alternatives: alternatives, summary: summary,
+            grades: body, recommendation: recommendation, alternatives: alternatives,
+            alternativeSummaries: alternatives.map(Self.summary), summary: summary,
             nextDecisionAt: assessment.nextDecisionAt)
     }
 
     /// The shortage record saying a patient no longer needs `drug` (alternatives empty, need zero),
     /// which replaces the patient's earlier need in site totals (`toxctl shortage`).
-    package func noLongerNeeded(_ drug: String, state: PatientState, inventory: InventorySnapshot) -> ShortageAlternative {
-        let site = site(of: state)
+    package func noLongerNeeded(_ drug: String, state: PatientState, at instant: Date, inventory: InventorySnapshot) -> ShortageAlternative {
+        let site = site(of: state, at: instant)
         return ShortageAlternative(
             shortDrug: drug, site: site, status: inventory.entry(Drug(name: drug), site: site)?.status,
             cause: "no-longer-needed", reasons: [], alternatives: [], excluded: [],

@@ -23,6 +23,9 @@ package struct PatientState: Sendable, Equatable {
     /// The latest instant the patient was evaluated at (an event time or a timer's due instant).
     /// Evaluations never go back before it, so a patient's outputs move forward in time.
     package var lastEvaluatedAt: Date?
+    /// Per output stream (``OutputID/stream``), the instant and revision of the latest id issued:
+    /// a second record of a stream at one instant gets the next revision.
+    package var issuedOutputs: [String: IssuedOutput] = [:]
     /// The event ids of ``events`` (derived, built when first needed on a long course).
     private var eventIds: Set<String>?
 
@@ -92,6 +95,22 @@ package struct PatientState: Sendable, Equatable {
         lhs.patientId == rhs.patientId && lhs.events == rhs.events && lhs.appliedOffsets == rhs.appliedOffsets
             && lhs.published == rhs.published && lhs.recommendations == rhs.recommendations
             && lhs.nextDecisionAt == rhs.nextDecisionAt && lhs.lastEvaluatedAt == rhs.lastEvaluatedAt
+            && lhs.issuedOutputs == rhs.issuedOutputs
+    }
+
+    /// The id the next record of `type` (and `drug`) evaluated at `instant` gets: revision 0 at a
+    /// new instant, one more than the last issued at the same one.
+    package func nextOutputID(_ type: OutputType, at instant: Date, drug: String? = nil) -> OutputID {
+        var id = OutputID(type: type, patientId: patientId, instant: instant, drug: drug)
+        if let last = issuedOutputs[id.stream], last.instantMilliseconds == id.instantMilliseconds {
+            id.revision = last.revision + 1
+        }
+        return id
+    }
+
+    /// Records that `id` was issued, so the stream's next record at the same instant gets the next revision.
+    package mutating func noteIssued(_ id: OutputID) {
+        issuedOutputs[id.stream] = IssuedOutput(instantMilliseconds: id.instantMilliseconds, revision: id.revision)
     }
 
     /// Drops events no rule can need any more: everything older than `horizon` before the latest
@@ -136,6 +155,12 @@ extension Array {
     }
 }
 
+/// The latest id issued in one output stream of a patient (``PatientState/issuedOutputs``).
+package struct IssuedOutput: Sendable, Equatable, Codable {
+    package var instantMilliseconds: Int64
+    package var revision: Int
+}
+
 /// The part of each output that decides whether a new one is published: grades, the
 /// recommendation's action and dose, and the alternatives. Reasons and event ids change with
 /// every observation and do not count.
@@ -146,6 +171,10 @@ package struct PublishedSummary: Sendable, Equatable, Codable {
     /// The short drugs the latest alternatives were about: when one drops out, the worker
     /// publishes that the patient no longer needs it, so that site totals stop counting it.
     package var alternativeDrugs: [String]?
+    /// Per short drug with published advice: the advice's summary, and the latest evaluated
+    /// instant at which the patient needed the drug (shortage hysteresis). Absent in records
+    /// written before the hysteresis.
+    package var shortageAdvice: [String: ShortageAdviceState]?
 
     package init(grades: String? = nil, recommendation: String? = nil, alternatives: String? = nil, alternativeDrugs: [String]? = nil) {
         self.grades = grades
@@ -153,6 +182,33 @@ package struct PublishedSummary: Sendable, Equatable, Codable {
         self.alternatives = alternatives
         self.alternativeDrugs = alternativeDrugs
     }
+}
+
+extension PublishedSummary {
+    /// The shortage advice state, per short drug; a record written before the hysteresis knows only
+    /// the drugs, needed as of `instant`.
+    func adviceState(since instant: Date) -> [String: ShortageAdviceState] {
+        if let shortageAdvice { return shortageAdvice }
+        var state: [String: ShortageAdviceState] = [:]
+        for drug in alternativeDrugs ?? [] { state[drug] = ShortageAdviceState(summary: "", neededAt: instant) }
+        return state
+    }
+
+    /// Records the advice state (and the drugs and summaries derived from it).
+    mutating func setAdvice(_ state: [String: ShortageAdviceState]) {
+        shortageAdvice = state
+        let drugs = state.keys.sorted()
+        alternativeDrugs = drugs.isEmpty ? nil : drugs
+        alternatives = drugs.isEmpty ? nil : drugs.compactMap { state[$0]?.summary }.joined(separator: ";")
+    }
+}
+
+/// The published shortage advice of one short drug (``PublishedSummary/shortageAdvice``).
+package struct ShortageAdviceState: Sendable, Equatable, Codable {
+    /// What makes the advice new (the drug, site, status and alternatives offered).
+    package var summary: String
+    /// The latest evaluated instant at which the patient would receive the drug.
+    package var neededAt: Date
 }
 
 /// The changelog value of a patient (`toxd.patient-state.v1`, key = patient id).
@@ -167,6 +223,8 @@ package struct PatientStateRecord: Codable, Sendable {
     package var recommendations: [PriorRecommendation]?
     package var nextDecisionAt: Date?
     package var lastEvaluatedAt: Date?
+    /// Absent in records written before output ids were content-derived.
+    package var issuedOutputs: [String: IssuedOutput]?
 
     package init(_ state: PatientState) {
         formatVersion = Self.formatVersion
@@ -177,6 +235,7 @@ package struct PatientStateRecord: Codable, Sendable {
         recommendations = state.recommendations
         nextDecisionAt = state.nextDecisionAt
         lastEvaluatedAt = state.lastEvaluatedAt
+        issuedOutputs = state.issuedOutputs.isEmpty ? nil : state.issuedOutputs
     }
 
     /// The record's JSON: ``PatientStateRecord`` with the events the state holds already encoded
@@ -208,6 +267,7 @@ package struct PatientStateRecord: Codable, Sendable {
         var recommendations: [PriorRecommendation]?
         var nextDecisionAt: Date?
         var lastEvaluatedAt: Date?
+        var issuedOutputs: [String: IssuedOutput]?
 
         init(_ state: PatientState) {
             formatVersion = PatientStateRecord.formatVersion
@@ -217,6 +277,7 @@ package struct PatientStateRecord: Codable, Sendable {
             recommendations = state.recommendations
             nextDecisionAt = state.nextDecisionAt
             lastEvaluatedAt = state.lastEvaluatedAt
+            issuedOutputs = state.issuedOutputs.isEmpty ? nil : state.issuedOutputs
         }
     }
 
@@ -241,6 +302,7 @@ package struct PatientStateRecord: Codable, Sendable {
         state.recommendations = recommendations ?? []
         state.nextDecisionAt = nextDecisionAt
         state.lastEvaluatedAt = lastEvaluatedAt
+        state.issuedOutputs = issuedOutputs ?? [:]
         return state
     }
 }

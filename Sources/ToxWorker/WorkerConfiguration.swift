@@ -29,6 +29,9 @@ import Yams
 /// - `maxClockSkewSeconds` / `TOXD_MAX_CLOCK_SKEW_SECONDS` (number, default 3600, 0–604800): how far an
 ///   event's `occurredAt` may lie ahead of its Kafka record's timestamp; a later one is dead-lettered
 ///   (`invalid-timestamp`) and never moves partition time.
+/// - `shortageHoldHours` / `TOXD_SHORTAGE_HOLD_HOURS` (number, default 12, 0–168): how long a patient's
+///   need for a short drug must stay absent before the worker publishes that it is no longer needed
+///   (the end of the anakinra course ends it at once).
 /// - `maxInputBytes` / `TOXD_MAX_INPUT_BYTES` (int, default 1048576, 1024–104857600): a larger input
 ///   record is dead-lettered with its size and digest instead of its bytes.
 /// - `kafka` (map) / `TOXD_KAFKA_<PROPERTY>` (e.g. `TOXD_KAFKA_SECURITY_PROTOCOL=SASL_SSL`): librdkafka
@@ -57,6 +60,9 @@ package struct WorkerConfiguration: Sendable, Equatable {
     package var stallTimeout: Duration = .seconds(120)
     package var maxClockSkew: Duration = .seconds(3600)
     package var maxInputBytes: Int = 1 << 20
+    package var shortageHold: Duration = Self.defaultShortageHold
+    /// Shortage advice ends 12 hours after the need was last seen (issue 12).
+    package static let defaultShortageHold: Duration = .seconds(12 * 3600)
     /// librdkafka properties passed through unchanged.
     package var kafka: [String: String] = [:]
 
@@ -157,7 +163,7 @@ package struct WorkerConfigurationLoader {
     }
 
     private static let knownKeys: Set<String> = [
-        "brokers", "group", "httpHost", "httpPort", "processingGuarantee", "lateEventWindowHours", "maxBatchSize",
+        "brokers", "group", "httpHost", "httpPort", "processingGuarantee", "lateEventWindowHours", "shortageHoldHours", "maxBatchSize",
         "partitionBufferSize", "punctuationIntervalSeconds", "defaultProtocol", "protocolsDirectory",
         "shutdownGraceSeconds", "stallTimeoutSeconds", "maxClockSkewSeconds", "maxInputBytes",
     ]
@@ -187,6 +193,9 @@ package struct WorkerConfigurationLoader {
         }
         if let hours = try number("lateEventWindowHours", in: 0...168) {
             configuration.lateEventWindow = .seconds(hours * 3600)
+        }
+        if let hours = try number("shortageHoldHours", in: 0...168) {
+            configuration.shortageHold = .seconds(hours * 3600)
         }
         configuration.maxBatchSize = try integer("maxBatchSize", in: 1...100_000) ?? configuration.maxBatchSize
         configuration.partitionBufferSize =

@@ -5,10 +5,9 @@ import ToxWorker
 import ToxicityRules
 
 /// The outputs the worker would publish for a course given as `toxctl evaluate` input: what
-/// `toxctl chart FILE` draws.
+/// `toxctl evaluate --timeline` prints and `toxctl chart FILE` draws.
 ///
-/// The one place the file form of `toxctl chart` gets its outputs, so that it can switch to
-/// `toxctl evaluate --timeline` (issue 12) when that exists. Until then it runs the worker's own
+/// It runs the worker's own
 /// ``PartitionProcessor`` over the course in this process, as `toxd` would see it fed by
 /// `Scripts/demo-data/feed.py`: the admission, the inventory and the events in event-time order
 /// (ties keep that order), each as a record of its topic in partition 0, inventory changes

@@ -23,6 +23,11 @@ struct EvaluateCommand: ParsableCommand {
             weight is missing) an OperationOutcome of severity information naming the action and its reasons. \
             Exit status 0 in both cases.
 
+            With --timeline, every output the worker would publish for the course up to --at (default: the \
+            latest event), one JSON object a line in the order toxd writes them, with toxd's output ids \
+            (type/patient/instant-ms, see Docs/worker.md): the course is fed through the worker's own logic, \
+            admission first, then inventory and events in event time, the stock changes re-evaluating the patient.
+
             With --compare-protocols, every protocol of the catalog is applied to the patient and the \
             recommendations are printed side by side (a table; --json for a JSON document).
 
@@ -35,6 +40,7 @@ struct EvaluateCommand: ParsableCommand {
               toxctl evaluate --protocol childrens-national patient.json
               toxctl evaluate --at 2026-03-03T18:00:00Z - < patient.json
               toxctl evaluate --compare-protocols patient.json
+              toxctl evaluate --timeline Scripts/demo-data/course.json
               toxctl evaluate --protocol st-jude --format fhir patient.json
             """
     )
@@ -50,6 +56,9 @@ struct EvaluateCommand: ParsableCommand {
 
     @Flag(help: "With --compare-protocols: print JSON instead of a table.")
     var json = false
+
+    @Flag(help: "Print every output the worker would publish for the course (JSON lines, with the worker's ids).")
+    var timeline = false
 
     /// What `toxctl evaluate` prints.
     enum Format: String, ExpressibleByArgument, CaseIterable {
@@ -98,6 +107,9 @@ struct EvaluateCommand: ParsableCommand {
         let inventory = InventorySnapshot(input.inventory.filter { $0.occurredAt <= instant })
         let engine = ToxicityEngine()
 
+        if timeline, compareProtocols || format != .json {
+            throw fail("--timeline cannot be combined with --compare-protocols or --format fhir")
+        }
         if compareProtocols {
             guard format == .json else { throw fail("--format fhir cannot be combined with --compare-protocols") }
             let timeline = engine.timeline(input.timeline)
@@ -125,6 +137,12 @@ struct EvaluateCommand: ParsableCommand {
             let field = protocolId == nil ? "patient.protocol" : "--protocol"
             throw fail("\(field): unknown protocol \"\(id)\"; known protocols: \(loaded.ids.joined(separator: ", "))")
         }
+        if timeline {
+            for value in CourseTimeline.outputs(for: input, protocolId: id, protocols: loaded.protocols, through: instant) {
+                print(String(decoding: value, as: UTF8.self))
+            }
+            return
+        }
         var policy = engine.policy
         policy.iecHsCriteria = anakinraProtocol.iecHsCriteria
         let timeline = PatientTimeline(events: input.timeline, policy: policy)
@@ -138,9 +156,9 @@ struct EvaluateCommand: ParsableCommand {
             guard let recommendation = assessment.recommendation else {
                 throw fail("no recommendation to express as FHIR")
             }
-            // The id a worker would give a timer-driven output at this instant.
+            // The id the worker gives the first recommendation it publishes at this instant.
             let output = AnakinraRecommendationOutput(
-                id: "anakinra-recommendation/evaluate/\(input.patient.patientId)/\(Int64(instant.timeIntervalSince1970))",
+                id: OutputID(type: .anakinraRecommendation, patientId: input.patient.patientId, instant: instant).description,
                 patientId: input.patient.patientId, assessedAt: instant, body: recommendation)
             let data = try AnakinraFHIR.proposal(for: output, protocol: anakinraProtocol).encoded(pretty: true)
             print(String(decoding: data, as: UTF8.self))

@@ -201,7 +201,9 @@ struct OutputContractTests {
             "a TNF hold shows its dose"
         )
         #expect(recommendations.contains { $0.body.hasAlert("weight-required") })
-        #expect(simulation.outputs.contains { $0.record.id.contains("/timer/") }, "time-driven outputs")
+        #expect(
+            simulation.outputs.contains { $0.record.headers.contains(KafkaHeader(name: OutputHeader.sourceTopic, string: "timer")) },
+            "time-driven outputs")
         let alternatives = simulation.outputs.filter { $0.record.kind == .shortageAlternative }
         let shortDrugs = try Set(
             alternatives.map { try ShortageAlternativeOutput.decode(Data($0.record.value)).body.shortDrug }

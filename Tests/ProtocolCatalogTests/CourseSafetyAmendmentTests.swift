@@ -181,7 +181,9 @@ import Testing
             lateFever: false
         )
         let a = try c.assess(at: 141, "childrens-national")
-        #expect(a.grades.crs.grade <= 2 && a.grades.icans.grade <= 2)
+        let crs = try #require(a.grades.crs.grade, "CRS graded at the reassessment (not stale)")
+        let icans = try #require(a.grades.icans.grade, "ICANS graded at the reassessment (not stale)")
+        #expect(crs <= 2 && icans <= 2)
         #expect(a.action == .continue && a.decisiveReason == .iecHsNotStable)
         // The same course with stable labs tapers on its CRS/ICANS trigger.
         let stable = Self.stJudeOnAnakinra(ferritin: [(140, 30_000)], fibrinogen: [(140, 200)], mg: 80, lateFever: false)

@@ -19,7 +19,7 @@ struct WorkerConfigurationTests {
             """, origin: "toxd.yaml")
         loader.addEnvironment([
             "TOXD_GROUP": "from-env", "TOXD_KAFKA_SASL_USERNAME": "env-user", "PATH": "/bin",
-            "TOXD_PROTOCOLS_DIR": "/etc/toxwatch/protocols",
+            "TOXD_PROTOCOLS_DIR": "/etc/toxwatch/protocols", "TOXD_SHORTAGE_HOLD_HOURS": "2.5",
         ])
         loader.add("group", "from-flag", flag: "--group")
         try loader.addKafkaProperties(["sasl.password=s3cret", "client.id=a=b"])
@@ -28,6 +28,7 @@ struct WorkerConfigurationTests {
         #expect(configuration.group == "from-flag")
         #expect(configuration.httpPort == 9000)
         #expect(configuration.lateEventWindow == .seconds(7200))
+        #expect(configuration.shortageHold == .seconds(9000))
         #expect(configuration.protocolsDirectory == "/etc/toxwatch/protocols")
         #expect(configuration.processingGuarantee == .exactlyOnce)
         #expect(configuration.maxBatchSize == 2000)

@@ -54,8 +54,10 @@ import ToxTestSupport
             guard let id = element["data-output-id"], let time = element["data-time"] else { return nil }
             return (id, time)
         }
-        // §A13.12: each stretch of stale vitals or neuro is a grades output with grade null (24 more than before).
-        #expect(Set(outputs.map(\.id)).count == 55, "grades, recommendations and shortage advice the worker publishes")
+        // Grades, recommendations and shortage advice the worker publishes: the STOP's completion at its
+        // instant is part of the STOP record, the shortage advice holds while CRS moves between 1 and 2, and
+        // (§A13.12) each stretch of stale vitals or neuro is a grades output with grade null.
+        #expect(Set(outputs.map(\.id)).count == 48, "grades, recommendations and shortage advice the worker publishes")
         #expect(chart.elements.contains { $0["data-state"] == "cannot-grade" }, "stale stretches drawn as cannot-grade")
         #expect(chart.problems(outputs: outputs).isEmpty, "\(chart.problems(outputs: outputs))")
         // Each grades output is a band in each of the three rows, starting at its time.
@@ -64,7 +66,7 @@ import ToxTestSupport
         }
         // The recommendations, each with its action and deciding reason.
         let advice = chart.elements.filter { $0["data-kind"] == "anakinra-recommendation" }
-        #expect(advice.compactMap { $0["data-series"] } == ["none", "start", "continue", "taper", "taper", "taper", "stop", "none"])
+        #expect(advice.compactMap { $0["data-series"] } == ["none", "start", "continue", "taper", "taper", "taper", "stop"])
         #expect(advice[1]["data-value"] == "56 mg IV Q6H" && advice[1]["data-reason"] == "refractory-grade-rose")
         let text = chart.root.allText
         #expect(text.contains("START 56 mg IV Q6H · 224 mg/day") && text.contains("why: refractory-grade-rose"))
@@ -74,22 +76,25 @@ import ToxTestSupport
     @Test("each grade band is the grade `toxctl evaluate` gives at that instant")
     func gradesAgreeWithEvaluate() throws {
         let chart = try DrawnChart(try Self.demoChart())
-        // The last grades output at each instant (several events can share one). A timer fires just
-        // after a finding goes stale, while `assessedAt` is written to the second: evaluate a second later.
-        var lastAt: [String: (crs: String, icans: String, timer: Bool)] = [:]
+        // The last grades output at each instant (several events can share one). Its id names the
+        // evaluated instant to the millisecond; a timer's due instant falls inside that millisecond
+        // (a finding goes stale just after it), so evaluate one millisecond later.
+        var lastAt: [String: (crs: String, icans: String, milliseconds: Int64)] = [:]
         for band in chart.elements where band["data-kind"] == "toxicity-grades" {
             guard let time = band["data-time"], let value = band["data-value"], let id = band["data-output-id"] else { continue }
-            var entry = lastAt[time] ?? ("", "", false)
-            entry.timer = id.contains("/timer/")
+            var entry = lastAt[time] ?? ("", "", 0)
+            entry.milliseconds = try #require(Int64(id.split(separator: "/")[2]), "\(id)")
             if band["data-series"] == "crs" { entry.crs = value }
             if band["data-series"] == "icans" { entry.icans = value }
             lastAt[time] = entry
         }
         #expect(lastAt.count >= 10)
-        #expect(lastAt.values.contains { $0.timer } && lastAt.values.contains { !$0.timer })
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         for (time, drawn) in lastAt.sorted(by: { $0.key < $1.key }) {
-            let instant = try #require(DrawnChart.date(time)).addingTimeInterval(drawn.timer ? 1 : 0)
-            let at = ISO8601DateFormatter().string(from: instant)
+            let drawnAt = try #require(DrawnChart.date(time))
+            #expect(drawn.milliseconds / 1000 == Int64(drawnAt.timeIntervalSince1970), "the id names the instant drawn")
+            let at = formatter.string(from: Date(timeIntervalSince1970: Double(drawn.milliseconds + 1) / 1000))
             let result = try Toxctl.run(["evaluate", "--protocol", "childrens-national", "--at", at, Self.course.path])
             #expect(result.status == 0, "\(result.stderr)")
             let grades = try #require((try JSONSerialization.jsonObject(with: result.stdout) as? [String: Any])?["grades"] as? [String: Any])

@@ -201,3 +201,49 @@ func subsetMismatches(_ expected: Any, _ actual: Any?, path: String = "") -> [St
         #expect(((output["grades"] as? [String: Any])?["icans"] as? [String: Any])?["grade"] as? Int == 3)
     }
 }
+
+/// `toxctl evaluate --timeline`: the worker's outputs for a course, with the worker's ids.
+@Suite("toxctl evaluate --timeline")
+struct EvaluateTimelineTests {
+    static let course = BuildProducts.repositoryRoot.appendingPathComponent("Scripts/demo-data/course.json").path
+
+    static func outputs(_ arguments: [String]) throws -> [[String: Any]] {
+        let result = try Toxctl.run(["evaluate", "--timeline"] + arguments + [course])
+        #expect(result.status == 0, "\(result.stderr)")
+        return try result.text.split(separator: "\n").map {
+            try #require(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any], "\($0)")
+        }
+    }
+
+    @Test("the demo course: every output once, named type/patient/instant-ms, recommendations in course order")
+    func demoCourse() throws {
+        let outputs = try Self.outputs([])
+        // 24 grades, recommendations and shortage advice, and 24 grade-null stretches of stale findings (§A13.12).
+        #expect(outputs.count == 48, "the outputs `toxctl chart` draws for the course")
+        let ids = outputs.compactMap { $0["id"] as? String }
+        #expect(Set(ids).count == outputs.count)
+        let formatter = ISO8601DateFormatter()
+        for output in outputs {
+            let id = try #require(output["id"] as? String)
+            let assessedAt = try #require((output["assessedAt"] as? String).flatMap(formatter.date))
+            #expect(id.hasPrefix("\(output["type"] as? String ?? "")/DEMO-0001/\(Int64(assessedAt.timeIntervalSince1970 * 1000))"), "\(id)")
+        }
+        let actions = outputs.filter { $0["type"] as? String == "anakinra-recommendation" }.compactMap { $0["action"] as? String }
+        #expect(actions == ["none", "start", "continue", "taper", "taper", "taper", "stop"])
+    }
+
+    @Test("--at ends the timeline there; --format fhir at the START's instant names the proposal with the timeline's id")
+    func atAndTheOtherReader() throws {
+        let all = try Self.outputs([])
+        let start = try #require(all.first { $0["action"] as? String == "start" })
+        let at = try #require(start["assessedAt"] as? String)
+        let through = try Self.outputs(["--at", at])
+        #expect(through.compactMap { $0["id"] as? String } == all.prefix(through.count).compactMap { $0["id"] as? String })
+        #expect(through.count < all.count && through.contains { $0["id"] as? String == start["id"] as? String })
+        let fhir = try Toxctl.run(["evaluate", "--at", at, "--format", "fhir", Self.course])
+        #expect(fhir.status == 0, "\(fhir.stderr)")
+        #expect(fhir.text.contains("\"\(try #require(start["id"] as? String))\""), "\(fhir.text.prefix(400))")
+        let combined = try Toxctl.run(["evaluate", "--timeline", "--compare-protocols", Self.course])
+        #expect(combined.status == 2 && combined.stderr.contains("--timeline cannot be combined"))
+    }
+}

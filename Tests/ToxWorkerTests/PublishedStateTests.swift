@@ -1,0 +1,103 @@
+import ClinicalEvents
+import Foundation
+import KafkaClient
+import Testing
+import ToxicityRules
+
+@testable import ToxWorker
+
+/// The worker publishes a patient's state, not every wobble of it (issue 12, item 2): a STOP and
+/// its completion at one instant are one record, and shortage advice has hysteresis.
+@Suite("Published state, not a flicker")
+struct PublishedStateTests {
+    static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+
+    /// The outputs of `Scripts/demo-data/course.json` fed live (one record per batch, partition time
+    /// punctuating after each), as `Scripts/demo` feeds `toxd`.
+    static func demoOutputs(shortageHold: Duration) throws -> [OutputRecord] {
+        let input = try EvaluationInput.decode(
+            Data(contentsOf: repositoryRoot.appendingPathComponent("Scripts/demo-data/course.json")))
+        var harness = ReplayHarness(evaluator: try ReplayHarness.catalogEvaluator(), shortageHold: shortageHold)
+        let records: [InputEvent] =
+            [.clinical(.patient(input.patient))] + input.inventory.map { .inventory($0) } + input.events.map { .clinical($0) }
+        let ordered = records.enumerated().sorted { ($0.element.occurredAt, $0.offset) < ($1.element.occurredAt, $1.offset) }
+            .map(\.element)
+        var stock: [InventoryEvent] = []
+        var offsets: [String: Int64] = [:]
+        for record in ordered {
+            switch record {
+            case .inventory(let event):
+                stock.append(event)
+                harness.restock(InventorySnapshot(stock), offset: Int64(stock.count))
+            case .clinical(let event):
+                let topic = record.type.topic
+                defer { offsets[topic, default: 0] += 1 }
+                harness.apply([
+                    KafkaMessage(
+                        topic: topic, partition: 0, offset: offsets[topic, default: 0], key: Array(event.patientId.utf8),
+                        value: Array(try encodeEvent(record)))
+                ])
+            }
+        }
+        #expect(harness.collisions.isEmpty)
+        return harness.log
+    }
+
+    static func json(_ record: OutputRecord) -> [String: Any] {
+        (try? JSONSerialization.jsonObject(with: Data(record.value)) as? [String: Any]) ?? [:]
+    }
+
+    static func instant(_ record: OutputRecord) -> Substring { record.id.split(separator: "/")[2] }
+
+    @Test("the demo course: a STOP and its course completion are one record, the STOP, also when a stale-findings reassessment follows")
+    func stopAndCompletion() throws {
+        let recommendations = try Self.demoOutputs(shortageHold: WorkerConfiguration.defaultShortageHold)
+            .filter { $0.kind == .anakinraRecommendation }
+        let stop = try #require(recommendations.last { Self.json($0)["action"] as? String == "stop" })
+        #expect(!recommendations.contains { $0 != stop && Self.instant($0) == Self.instant(stop) }, "\(recommendations.map(\.id))")
+        // The demo's vitals end at the STOP; the reassessment when they go stale (§A13.12) finds the
+        // course completed, which the STOP already said.
+        #expect(recommendations.last == stop, "nothing after the STOP: \(recommendations.map(\.id))")
+        #expect(Set(recommendations.map(Self.instant)).count == recommendations.count, "one recommendation per instant")
+    }
+
+    @Test("the demo course: shortage advice is needed once and ends once, where a 0 h hold flaps with the grade")
+    func shortageHysteresisOnTheDemoCourse() throws {
+        func advice(_ hold: Duration) throws -> [(instant: Substring, cause: String)] {
+            try Self.demoOutputs(shortageHold: hold).filter { $0.kind == .shortageAlternative }.map {
+                (Self.instant($0), Self.json($0)["cause"] as? String ?? "")
+            }
+        }
+        let flapping = try advice(.zero)
+        let held = try advice(WorkerConfiguration.defaultShortageHold)
+        #expect(flapping.filter { $0.cause == "no-longer-needed" }.count >= 3, "\(flapping)")
+        #expect(held.filter { $0.cause == "no-longer-needed" }.count <= 1, "\(held)")
+        #expect(held.first?.cause == "shortage")
+        #expect(held.map(\.instant).first == flapping.map(\.instant).first, "needed as soon as the patient would receive the drug")
+    }
+
+    static let t0 = Date(timeIntervalSince1970: 1_772_611_200)
+    static let advice = ShortageAlternative(
+        shortDrug: "tocilizumab", site: "main", status: .shortage, cause: "shortage", reasons: [], alternatives: [], excluded: [],
+        need24h: ShortageNeed(mg: 400, doses: 1, units: 1))
+
+    @Test("a need absent for less than the hold is still published as needed; after it, no longer needed")
+    func holdRule() {
+        let hysteresis = ShortageHysteresis(hold: 12 * 3600)
+        let first = hysteresis.step(published: [:], current: [(Self.advice, "s")], at: Self.t0, courseEnded: false)
+        #expect(first.changes == [.needed(Self.advice)])
+        let absent = hysteresis.step(published: first.state, current: [], at: Self.t0.addingTimeInterval(3 * 3600), courseEnded: false)
+        #expect(absent.changes.isEmpty)
+        #expect(absent.state == first.state)
+        let back = hysteresis.step(published: absent.state, current: [(Self.advice, "s")], at: Self.t0.addingTimeInterval(5 * 3600), courseEnded: false)
+        #expect(back.changes.isEmpty, "the same advice again: nothing new")
+        let almost = hysteresis.step(published: back.state, current: [], at: Self.t0.addingTimeInterval(17 * 3600 - 1), courseEnded: false)
+        #expect(almost.changes.isEmpty)
+        let ended = hysteresis.step(published: back.state, current: [], at: Self.t0.addingTimeInterval(17 * 3600), courseEnded: false)
+        #expect(ended.changes == [.noLongerNeeded(drug: "tocilizumab")])
+        #expect(ended.state.isEmpty)
+        let courseOver = hysteresis.step(published: back.state, current: [], at: Self.t0.addingTimeInterval(6 * 3600), courseEnded: true)
+        #expect(courseOver.changes == [.noLongerNeeded(drug: "tocilizumab")], "the course's end ends the need at once")
+    }
+}
