@@ -74,8 +74,8 @@ struct DemoCourseLiveTests {
         #expect(chart.problems(outputs: outputs).isEmpty, "\(chart.problems(outputs: outputs))")
         #expect(Set(chart.elements.compactMap { $0["data-output-id"] }) == Set(outputs.map(\.id)), "nothing drawn that was not published")
 
-        // The pharmacy on day 6: the latest recommendation then, as published.
-        let at = "2026-03-07T12:00:00Z"
+        // The pharmacy on day 5, mid-taper: the latest recommendation then, as published.
+        let at = "2026-03-06T12:00:00Z"
         let latest = try #require(
             published.compactMap { $0["body"] as? [String: Any] }
                 .filter { $0["type"] as? String == "anakinra-recommendation" && ($0["assessedAt"] as? String ?? "") <= at }
