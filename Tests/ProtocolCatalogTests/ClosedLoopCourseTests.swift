@@ -125,11 +125,24 @@ enum CourseInvariants {
                 if let cap = p.caps.dailyMg, let daily = dose.dailyMg {
                     #expect(daily <= cap, "\(at): daily cap", sourceLocation: sourceLocation)
                 }
+                // Per-dose rounding (A5, half up) moves a day by up to 0.5 mg a dose.
+                let doses = dose.frequency?.dosesPer24Hours ?? 4
                 if p.dose.basis.isWeightBased, let daily = dose.dailyMg {
-                    #expect(Double(daily) <= 10 * weightKg + 1e-9, "\(at): 10 mg/kg/day", sourceLocation: sourceLocation)
+                    // A protocol whose own dose is 10 mg/kg/day (St. Jude) rounds it: half up, or to
+                    // whole syringes within 10 % (A5, A12: 38 kg → 100 mg); escalations never cross it.
+                    let syringeTolerance = p.rounding.rule == .wholeSyringe ? Double(p.rounding.tolerancePercent ?? 10) : 0
+                    let rounding = max(
+                        (1 + syringeTolerance / 100) * 10 * weightKg,
+                        10 * weightKg + 0.5 * Double(doses)
+                    )
+                    #expect(Double(daily) <= rounding + 1e-9, "\(at): \(daily) mg/day above 10 mg/kg/day", sourceLocation: sourceLocation)
                 }
                 if a.action != .taper, let daily = dose.dailyMg {
-                    #expect(daily >= startDaily, "\(at): \(daily) mg/day below the start \(startDaily)", sourceLocation: sourceLocation)
+                    #expect(
+                        daily + (doses + 1) / 2 >= startDaily,
+                        "\(at): \(daily) mg/day below the start \(startDaily)",
+                        sourceLocation: sourceLocation
+                    )
                 }
             }
             // Taper.
