@@ -86,9 +86,20 @@ import Testing
             try loop.run(from: scenario.hours.lowerBound, through: scenario.hours.upperBound)
             let label = "\(protocolId) \(weight) kg"
             #expect(loop.turns.contains { $0.assessment.action == .start }, "\(label): anakinra is started")
-            CourseInvariants.check(p, weightKg: weight, turns: loop.turns, label: label)
+            CourseInvariants.check(p, weightKg: weight, turns: loop.turns.map(\.courseTurn), label: label)
         }
     }
+}
+
+/// One turn of a closed loop as the invariants read it: the recommendation (from the engine or
+/// the worker's evaluator) and the dose given after it.
+struct CourseTurn {
+    var at: Double
+    var body: RecommendationBody
+    var givenMg: Int?
+
+    var action: RecommendationAction { body.action }
+    var decisiveReason: ReasonCode? { body.reasons.first(where: \.decisive)?.code }
 }
 
 /// The invariants of a closed-loop course (issue 11).
@@ -104,7 +115,7 @@ enum CourseInvariants {
     static func check(
         _ p: AnakinraProtocol,
         weightKg: Double,
-        turns: [SimulatedPharmacy.Turn],
+        turns: [CourseTurn],
         label: String,
         sourceLocation: SourceLocation = #_sourceLocation
     ) {
@@ -116,7 +127,7 @@ enum CourseInvariants {
         var taperDoses: [(frequency: DoseFrequency, mg: Int)] = []
         var fullMg: Int?
         for turn in turns {
-            let a = turn.assessment
+            let a = turn.body
             let at = "\(label) at \(turn.at) h"
             if let dose = a.dose, a.action.dosesAnakinra {
                 if let cap = p.caps.perDoseMg, let mg = dose.mg {
@@ -177,7 +188,7 @@ enum CourseInvariants {
             // Flips.
             if a.action == .start {
                 if let started = lastStart, let none = lastNoneAfterStart, turn.at - started < reassessment, none > started {
-                    #expect(a.decisiveReason == .recurrence, "\(at): start → none → start without a cause", sourceLocation: sourceLocation)
+                    #expect(turn.decisiveReason == .recurrence, "\(at): start → none → start without a cause", sourceLocation: sourceLocation)
                 }
                 lastStart = turn.at
                 lastNoneAfterStart = nil

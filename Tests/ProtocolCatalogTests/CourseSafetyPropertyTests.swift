@@ -24,14 +24,10 @@ import Testing
             let id = ids[Int.random(in: 0..<ids.count, using: &rng)]
             let p = try #require(catalog[id])
             let random = RecommendationPropertyTests.randomCourse(seed: seed)
-            guard let weight = random.course.events.lazy.compactMap({ event -> Double? in
-                if case .patient(let patient) = event { return patient.weightKg }
-                return nil
-            }).first, weight <= 350
-            else { continue }
+            guard let weight = random.course.weightKg, weight <= 350 else { continue }
             var loop = SimulatedPharmacy(random.course, protocolId: id)
             try loop.run(from: random.at, through: random.at + 6, every: 6, protocol: p)
-            CourseInvariants.check(p, weightKg: weight, turns: loop.turns, label: "seed \(seed) \(id)")
+            CourseInvariants.check(p, weightKg: weight, turns: loop.turns.map(\.courseTurn), label: "seed \(seed) \(id)")
         }
     }
 }

@@ -14,6 +14,11 @@ struct SimulatedPharmacy {
         var at: Double
         var assessment: Assessment
         var givenMg: Int?
+
+        var courseTurn: CourseTurn {
+            guard let body = assessment.recommendation?.body else { preconditionFailure("a protocol gives a body") }
+            return CourseTurn(at: at, body: body, givenMg: givenMg)
+        }
     }
 
     var course: PatientCourse
