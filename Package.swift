@@ -167,7 +167,7 @@ let package = Package(
         .testTarget(
             name: "ProtocolCatalogTests",
             dependencies: [
-                "ProtocolCatalog", "ToxicityRules", .product(name: "PropertyBased", package: "swift-property-based"),
+                "ProtocolCatalog", "ToxicityRules", "ToxWorker", .product(name: "PropertyBased", package: "swift-property-based"),
             ]
         ),
     ]

@@ -288,6 +288,13 @@ extension PatientTimeline {
         }
         d.action = .start
         d.primary = .recurrence
+        // The full dose is the protocol's, never an administered amount (§A13.1–2).
+        settleCourseDose(
+            p,
+            weight: weightKg(profile),
+            severe: grades.worst(indicating) >= 3,
+            decision: &d
+        )
         if let full = d.course.fullDose {
             d.plan = .regimen(full)
             d.frequency = full.frequency

@@ -86,9 +86,20 @@ import Testing
             try loop.run(from: scenario.hours.lowerBound, through: scenario.hours.upperBound)
             let label = "\(protocolId) \(weight) kg"
             #expect(loop.turns.contains { $0.assessment.action == .start }, "\(label): anakinra is started")
-            CourseInvariants.check(p, weightKg: weight, turns: loop.turns, label: label)
+            CourseInvariants.check(p, weightKg: weight, turns: loop.turns.map(\.courseTurn), label: label)
         }
     }
+}
+
+/// One turn of a closed loop as the invariants read it: the recommendation (from the engine or
+/// the worker's evaluator) and the dose given after it.
+struct CourseTurn {
+    var at: Double
+    var body: RecommendationBody
+    var givenMg: Int?
+
+    var action: RecommendationAction { body.action }
+    var decisiveReason: ReasonCode? { body.reasons.first(where: \.decisive)?.code }
 }
 
 /// The invariants of a closed-loop course (issue 11).
@@ -104,7 +115,7 @@ enum CourseInvariants {
     static func check(
         _ p: AnakinraProtocol,
         weightKg: Double,
-        turns: [SimulatedPharmacy.Turn],
+        turns: [CourseTurn],
         label: String,
         sourceLocation: SourceLocation = #_sourceLocation
     ) {
@@ -116,7 +127,7 @@ enum CourseInvariants {
         var taperDoses: [(frequency: DoseFrequency, mg: Int)] = []
         var fullMg: Int?
         for turn in turns {
-            let a = turn.assessment
+            let a = turn.body
             let at = "\(label) at \(turn.at) h"
             if let dose = a.dose, a.action.dosesAnakinra {
                 if let cap = p.caps.perDoseMg, let mg = dose.mg {
@@ -125,11 +136,24 @@ enum CourseInvariants {
                 if let cap = p.caps.dailyMg, let daily = dose.dailyMg {
                     #expect(daily <= cap, "\(at): daily cap", sourceLocation: sourceLocation)
                 }
+                // Per-dose rounding (A5, half up) moves a day by up to 0.5 mg a dose.
+                let doses = dose.frequency?.dosesPer24Hours ?? 4
                 if p.dose.basis.isWeightBased, let daily = dose.dailyMg {
-                    #expect(Double(daily) <= 10 * weightKg + 1e-9, "\(at): 10 mg/kg/day", sourceLocation: sourceLocation)
+                    // A protocol whose own dose is 10 mg/kg/day (St. Jude) rounds it: half up, or to
+                    // whole syringes within 10 % (A5, A12: 38 kg → 100 mg); escalations never cross it.
+                    let syringeTolerance = p.rounding.rule == .wholeSyringe ? Double(p.rounding.tolerancePercent ?? 10) : 0
+                    let rounding = max(
+                        (1 + syringeTolerance / 100) * 10 * weightKg,
+                        10 * weightKg + 0.5 * Double(doses)
+                    )
+                    #expect(Double(daily) <= rounding + 1e-9, "\(at): \(daily) mg/day above 10 mg/kg/day", sourceLocation: sourceLocation)
                 }
                 if a.action != .taper, let daily = dose.dailyMg {
-                    #expect(daily >= startDaily, "\(at): \(daily) mg/day below the start \(startDaily)", sourceLocation: sourceLocation)
+                    #expect(
+                        daily + (doses + 1) / 2 >= startDaily,
+                        "\(at): \(daily) mg/day below the start \(startDaily)",
+                        sourceLocation: sourceLocation
+                    )
                 }
             }
             // Taper.
@@ -164,7 +188,7 @@ enum CourseInvariants {
             // Flips.
             if a.action == .start {
                 if let started = lastStart, let none = lastNoneAfterStart, turn.at - started < reassessment, none > started {
-                    #expect(a.decisiveReason == .recurrence, "\(at): start → none → start without a cause", sourceLocation: sourceLocation)
+                    #expect(turn.decisiveReason == .recurrence, "\(at): start → none → start without a cause", sourceLocation: sourceLocation)
                 }
                 lastStart = turn.at
                 lastNoneAfterStart = nil

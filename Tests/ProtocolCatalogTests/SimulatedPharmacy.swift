@@ -14,6 +14,11 @@ struct SimulatedPharmacy {
         var at: Double
         var assessment: Assessment
         var givenMg: Int?
+
+        var courseTurn: CourseTurn {
+            guard let body = assessment.recommendation?.body else { preconditionFailure("a protocol gives a body") }
+            return CourseTurn(at: at, body: body, givenMg: givenMg)
+        }
     }
 
     var course: PatientCourse
@@ -43,15 +48,17 @@ struct SimulatedPharmacy {
     static func mgToGive(_ dose: RecommendedDose) -> Int? { dose.mg ?? dose.options.first?.mg }
 
     /// Runs the loop over `from...through`, calling `observe` after every assessment.
+    /// - Parameter anakinraProtocol: The protocol when it is not a shipped one (else `protocolId`'s).
     mutating func run(
         from: Double,
         through: Double,
         every step: Double = 1,
+        protocol anakinraProtocol: AnakinraProtocol? = nil,
         observe: (Turn) throws -> Void = { _ in }
     ) throws {
         var t = from
         while t <= through + 1e-9 {
-            let a = try course.assess(at: t, protocolId)
+            let a = try course.assess(at: t, protocolId, anakinraProtocol: anakinraProtocol)
             let summary = Self.summary(a)
             if recordsRecommendations, summary != published {
                 course.record(a, at: t)
