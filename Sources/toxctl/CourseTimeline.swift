@@ -23,6 +23,22 @@ enum CourseTimeline {
     static func outputs(
         for input: EvaluationInput, protocolId: String, protocols: [AnakinraProtocol], through instant: Date
     ) -> [[UInt8]] {
+        replay(input, protocolId: protocolId, protocols: protocols, through: instant).values
+    }
+
+    /// The recommendations the worker would have recorded for the patient before `instant` (what
+    /// the engine reads back as its own earlier advice): `toxctl evaluate --at` assesses with
+    /// them, so it answers what the worker would at that instant (clinical-spec §A13.16).
+    static func recommendations(
+        before instant: Date, for input: EvaluationInput, protocolId: String, protocols: [AnakinraProtocol]
+    ) -> [PriorRecommendation] {
+        let processor = replay(input, protocolId: protocolId, protocols: protocols, through: instant).processor
+        return (processor.patients[input.patient.patientId]?.recommendations ?? []).filter { $0.issuedAt < instant }
+    }
+
+    private static func replay(
+        _ input: EvaluationInput, protocolId: String, protocols: [AnakinraProtocol], through instant: Date
+    ) -> (values: [[UInt8]], processor: PartitionProcessor) {
         var processor = PartitionProcessor(
             partition: 0, evaluator: PatientEvaluator(protocols: protocols, defaultProtocol: protocolId),
             lateEventWindow: .seconds(6 * 3600))
@@ -62,6 +78,6 @@ enum CourseTimeline {
             }
         }
         collect(processor.punctuate(at: instant, inventory: stock.snapshot()))
-        return values
+        return (values, processor)
     }
 }

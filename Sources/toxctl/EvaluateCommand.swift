@@ -13,7 +13,9 @@ struct EvaluateCommand: ParsableCommand {
             Input: one JSON document {"patient": {…}, "events": […], "inventory": […]?} (Schemas/evaluate-input.schema.json). \
             Output: one JSON document {"grades", "recommendation", "alternatives", "alerts"} \
             (Schemas/assessment.schema.json). Only events at or before --at count; --at defaults to the latest \
-            event time (inventory included). The protocol is --protocol, else the patient's own `protocol`.
+            event time (inventory included). The protocol is --protocol, else the patient's own `protocol`. \
+            The course is first replayed through the worker's own logic, so the answer reads the recommendations \
+            toxd would have published before --at (taper steps, course boundaries) and is what toxd would say then.
 
             With --format fhir, the recommendation is printed as one FHIR R4 resource instead: a MedicationRequest \
             (status draft, intent proposal: anakinra by RxNorm code (unverified) and text, the dose, route, timing, \
@@ -145,7 +147,9 @@ struct EvaluateCommand: ParsableCommand {
         }
         var policy = engine.policy
         policy.iecHsCriteria = anakinraProtocol.iecHsCriteria
-        let timeline = PatientTimeline(events: input.timeline, policy: policy)
+        // The worker's own earlier advice, as it would have recorded it by then (§A13.16).
+        let history = CourseTimeline.recommendations(before: instant, for: input, protocolId: id, protocols: loaded.protocols)
+        let timeline = PatientTimeline(events: input.timeline, recommendations: history, policy: policy)
         let assessment = ToxicityEngine(policy: policy).assess(
             timeline,
             at: instant,

@@ -246,4 +246,36 @@ struct EvaluateTimelineTests {
         let combined = try Toxctl.run(["evaluate", "--timeline", "--compare-protocols", Self.course])
         #expect(combined.status == 2 && combined.stderr.contains("--timeline cannot be combined"))
     }
+
+    /// Clinical-spec §A13.16: `evaluate --at T` reads the recommendation history the worker would
+    /// have recorded, so at each instant the worker published a recommendation both say the same
+    /// action and dose, and half an hour later the offline answer is still the worker's state (a
+    /// completed course after the STOP). Before, the offline tool tapered until 03-08 after the
+    /// worker's STOP at 03-07 08:30.
+    @Test("evaluate --at agrees with the worker's recommendation at and after every instant it published one (§A13.16)")
+    func evaluateAtAgreesWithTheTimeline() throws {
+        let formatter = ISO8601DateFormatter()
+        let published = try Self.outputs([]).filter { $0["type"] as? String == "anakinra-recommendation" }.map {
+            (at: try #require(formatter.date(from: $0["assessedAt"] as? String ?? "")), record: $0)
+        }
+        let instants = Set(published.flatMap { [$0.at, $0.at.addingTimeInterval(1800)] }).sorted()
+        for instant in instants {
+            let worker = try #require(published.last { $0.at <= instant }).record
+            let result = try Toxctl.run(["evaluate", "--at", formatter.string(from: instant), Self.course])
+            #expect(result.status == 0, "\(result.stderr)")
+            let offline = try #require(
+                (JSONSerialization.jsonObject(with: Data(result.text.utf8)) as? [String: Any])?["recommendation"] as? [String: Any])
+            let action = offline["action"] as? String
+            if worker["action"] as? String == "stop", worker["assessedAt"] as? String != formatter.string(from: instant) {
+                // After its STOP the worker publishes nothing more: the course is completed.
+                let decisive = (offline["reasons"] as? [[String: Any]])?.first { $0["decisive"] as? Bool == true }
+                #expect(action == "none" && decisive?["code"] as? String == "course-completed", "\(instant)")
+                continue
+            }
+            #expect(action == worker["action"] as? String, "\(instant): \(action ?? "nil") vs \(worker["action"] ?? "nil")")
+            let dose = offline["dose"] as? [String: Any], workerDose = worker["dose"] as? [String: Any]
+            #expect(dose?["mg"] as? Int == workerDose?["mg"] as? Int, "\(instant)")
+            #expect(dose?["frequency"] as? String == workerDose?["frequency"] as? String, "\(instant)")
+        }
+    }
 }
