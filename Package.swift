@@ -116,7 +116,7 @@ let package = Package(
         .testTarget(
             name: "ToxWorkerTests",
             dependencies: [
-                "ToxWorker", "KafkaClient", "ClinicalEvents", "ToxicityRules", "ProtocolCatalog",
+                "ToxWorker", "KafkaClient", "ClinicalEvents", "ToxicityRules", "ProtocolCatalog", "ToxTestSupport",
                 .product(name: "Logging", package: "swift-log"), .product(name: "Yams", package: "Yams"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
@@ -167,7 +167,8 @@ let package = Package(
         .testTarget(
             name: "ProtocolCatalogTests",
             dependencies: [
-                "ProtocolCatalog", "ToxicityRules", "ToxWorker", .product(name: "PropertyBased", package: "swift-property-based"),
+                "ProtocolCatalog", "ToxicityRules", "ToxWorker", "ToxTestSupport",
+                .product(name: "PropertyBased", package: "swift-property-based"),
             ]
         ),
     ]

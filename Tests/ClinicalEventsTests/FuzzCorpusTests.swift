@@ -1,6 +1,7 @@
 @testable import ClinicalEvents
 import Foundation
 import Testing
+import ToxTestSupport
 
 /// The seeded mutation loop over the decoders (issue 15.1): the test fixtures as corpus, mutated
 /// with a fixed seed (reproducible, a few seconds), through ``DecoderFuzzTarget`` — the properties
@@ -27,19 +28,7 @@ struct FuzzCorpusTests {
         "{\"a\":1,\"a\":2}", "[[[[[[[[", "\"patientId\":\"B\",", "120~130", "99999999999999999999", "\r\r\r",
     ].map { Array($0.utf8) }
 
-    /// A deterministic generator (one seed, one sequence).
-    struct SplitMix: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
-    static func mutate(_ input: [UInt8], _ rng: inout SplitMix) -> [UInt8] {
+    static func mutate(_ input: [UInt8], _ rng: inout SplitMix64) -> [UInt8] {
         var bytes = input
         for _ in 0..<Int(1 + rng.next() % 4) where !bytes.isEmpty {
             let position = Int(rng.next() % UInt64(bytes.count))
@@ -75,7 +64,7 @@ struct FuzzCorpusTests {
 
     @Test("2,000 seeded mutations break no property (and trap nowhere)")
     func seededMutations() {
-        var rng = SplitMix(state: 0x7058_5741_5443_4831)
+        var rng = SplitMix64(state: 0x7058_5741_5443_4831)
         var failures: [String] = []
         for iteration in 0..<2_000 {
             let input = Self.mutate(Self.corpus[Int(rng.next() % UInt64(Self.corpus.count))], &rng)

@@ -1,6 +1,7 @@
 import Foundation
 import PropertyBased
 import Testing
+import ToxTestSupport
 
 @testable import ClinicalEvents
 @testable import ToxicityRules
@@ -18,7 +19,7 @@ struct RobustnessTests {
 
     /// Applies `count` mutations chosen from `seed`.
     static func mutate(_ input: [UInt8], seed: UInt64, count: Int) -> [UInt8] {
-        var rng = SplitMix64(seed: seed)
+        var rng = SplitMix64(state: seed)
         var bytes = input
         for _ in 0..<count where !bytes.isEmpty {
             let position = Int(rng.next() % UInt64(bytes.count))
@@ -132,15 +133,3 @@ struct RobustnessTests {
     }
 }
 
-/// A small deterministic generator so that one seed reproduces one mutation sequence.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

@@ -14,17 +14,6 @@ import Glibc
 /// `TOXWATCH_JOIN_LEAVE_SEED` make it longer or different (`Scripts/soak`).
 @Suite("toxd workers joining and leaving", .serialized, .timeLimit(.minutes(30)))
 struct JoinLeaveTests {
-    /// SplitMix64: a seeded generator, so a failing sequence can be replayed.
-    struct SeededGenerator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
 
     @Test("three workers join and leave at random under back-pressure: lag 0 on every partition, every patient served")
     func randomJoinLeave() async throws {
@@ -32,7 +21,7 @@ struct JoinLeaveTests {
         let steps = environment["TOXWATCH_JOIN_LEAVE_STEPS"].flatMap { Int($0) } ?? 6
         let seed = environment["TOXWATCH_JOIN_LEAVE_SEED"].flatMap { UInt64($0) } ?? 18
         print("join/leave: \(steps) steps, seed \(seed) (TOXWATCH_JOIN_LEAVE_SEED replays it)")
-        var random = SeededGenerator(state: seed)
+        var random = SplitMix64(state: seed)
         let backPressure = ["TOXD_PARTITION_BUFFER_SIZE": "100", "TOXD_MAX_BATCH_SIZE": "10", "TOXD_STALL_TIMEOUT_SECONDS": "60"]
         try await E2EHarness.with(partitions: 6) { harness in
             let (file, generated) = try await harness.generate(patients: 120, eventsPerPatient: 25, poison: 5, seed: Int(seed))

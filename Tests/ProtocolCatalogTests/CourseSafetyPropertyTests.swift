@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import ToxTestSupport
 
 @testable import ProtocolCatalog
 @testable import ToxicityRules
@@ -20,7 +21,7 @@ import Testing
         let ids = RecommendationPropertyTests.ids
         let perChunk = Self.courses / Self.chunks
         for seed in chunk * perChunk..<(chunk + 1) * perChunk {
-            var rng = SplitMix(seed &* 7919)
+            var rng = SplitMix64(seed &* 7919)
             let id = ids[Int.random(in: 0..<ids.count, using: &rng)]
             let p = try #require(catalog[id])
             let random = RecommendationPropertyTests.randomCourse(seed: seed)

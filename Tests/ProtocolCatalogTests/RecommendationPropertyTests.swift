@@ -1,21 +1,14 @@
 import Foundation
 import PropertyBased
 import Testing
+import ToxTestSupport
 
 @testable import ProtocolCatalog
 @testable import ToxicityRules
 
-/// A small deterministic generator, so that a failing seed reproduces its course exactly.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    init(_ seed: Int) { state = UInt64(bitPattern: Int64(seed)) &+ 0x9E37_79B9_7F4A_7C15 }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+extension SplitMix64 {
+    /// The property tests' seeding: an `Int` seed, offset so that seed 0 does not start at state 0.
+    init(_ seed: Int) { self.init(state: UInt64(bitPattern: Int64(seed)) &+ 0x9E37_79B9_7F4A_7C15) }
 }
 
 /// Property tests of the recommendation rules over random weights, ages, protocols and courses:
@@ -35,7 +28,7 @@ struct SplitMix: RandomNumberGenerator {
     /// anakinra at random doses and intervals, sometimes a TNF blocker or an E. coli allergy, a
     /// missing or implausible weight.
     static func randomCourse(seed: Int) -> RandomCourse {
-        var rng = SplitMix(seed)
+        var rng = SplitMix64(seed)
         var c = PatientCourse()
         let age =
             [0.5, 3, 8, 11.9, 12, 16, 25, 70][Int.random(in: 0..<8, using: &rng)]

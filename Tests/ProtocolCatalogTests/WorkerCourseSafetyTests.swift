@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import ToxWorker
+import ToxTestSupport
 
 @testable import ProtocolCatalog
 @testable import ToxicityRules
@@ -18,7 +19,7 @@ import ToxWorker
         let ids = RecommendationPropertyTests.ids
         var evaluators: [String: PatientEvaluator] = [:]
         for seed in 0..<Self.sample {
-            var rng = SplitMix(seed &* 7919)
+            var rng = SplitMix64(seed &* 7919)
             let id = ids[Int.random(in: 0..<ids.count, using: &rng)]
             let p = try #require(catalog[id])
             let random = RecommendationPropertyTests.randomCourse(seed: seed)

@@ -3,23 +3,9 @@ import Foundation
 import KafkaClient
 import ProtocolCatalog
 import ToxicityRules
+import ToxTestSupport
 
 @testable import ToxWorker
-
-/// A deterministic generator for property tests (SplitMix64).
-struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// Random CAR-T courses as input records of one partition, in arrival (event-time) order.
 ///
@@ -29,7 +15,7 @@ enum RandomCourses {
     static let infusedAt = Date(timeIntervalSince1970: 1_772_000_000)
     static let protocols = ["childrens-national", "st-jude", "chop"]
 
-    static func events(patientId id: String, using rng: inout SeededGenerator) -> [ClinicalEvent] {
+    static func events(patientId id: String, using rng: inout SplitMix64) -> [ClinicalEvent] {
         func at(_ hours: Double) -> Date { infusedAt.addingTimeInterval(hours * 3600) }
         var events: [ClinicalEvent] = [
             .patient(
@@ -89,7 +75,7 @@ enum RandomCourses {
 
     /// Input records of `patients` random courses on partition 0, interleaved in event time (the
     /// admissions first), with per-topic offsets.
-    static func records(patients: Int, using rng: inout SeededGenerator) throws -> [KafkaMessage] {
+    static func records(patients: Int, using rng: inout SplitMix64) throws -> [KafkaMessage] {
         let all = (0..<patients).flatMap { events(patientId: "P\($0)", using: &rng) }
         return try messages(all.sorted { $0.occurredAt < $1.occurredAt })
     }
@@ -109,7 +95,7 @@ enum RandomCourses {
     /// Cuts `records` into batches of 1 to `maxSize` records; with `atInstants`, only between two
     /// records of different event times.
     static func split(
-        _ records: [KafkaMessage], maxSize: Int, atInstants: Bool = false, using rng: inout SeededGenerator
+        _ records: [KafkaMessage], maxSize: Int, atInstants: Bool = false, using rng: inout SplitMix64
     ) -> [[KafkaMessage]] {
         var batches: [[KafkaMessage]] = []
         var index = 0
