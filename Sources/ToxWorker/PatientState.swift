@@ -319,11 +319,20 @@ package struct PartitionCheckpoint: Codable, Sendable, Equatable {
     /// changelog records) are all written. Inputs below it are skipped even if their offsets were
     /// never committed, which covers poison records that leave no patient state behind.
     package var handledInputOffsets: [String: Int64]
+    /// Outputs an earlier owner wrote after its last checkpoint, found in the output partitions,
+    /// that the patients' states do not reflect yet (id → content digest; `nil` when none). They
+    /// lie before ``outputEndOffsets`` once this owner wrote after them, where the next owner's scan
+    /// does not see them; it learns them here, so it does not write them again.
+    package var foundOutputs: [String: RecordDigest]?
 
-    package init(partition: Int, outputEndOffsets: [String: Int64], handledInputOffsets: [String: Int64]) {
+    package init(
+        partition: Int, outputEndOffsets: [String: Int64], handledInputOffsets: [String: Int64],
+        foundOutputs: [String: RecordDigest]? = nil
+    ) {
         self.partition = partition
         self.outputEndOffsets = outputEndOffsets
         self.handledInputOffsets = handledInputOffsets
+        self.foundOutputs = foundOutputs
     }
 
     /// The changelog key of partition `partition`'s checkpoint. It starts with a control
