@@ -530,7 +530,9 @@ package struct PartitionProcessor: Sendable {
     func reflects(_ id: String) -> Bool {
         guard let output = OutputID(parsing: id) else { return true }
         guard let state = patients[output.patientId] else { return false }
-        if let evaluated = state.lastEvaluatedAt, OutputID.milliseconds(evaluated) > output.instantMilliseconds { return true }
+        if let evaluated = state.lastEvaluatedAt, OutputID.milliseconds(evaluated) > output.instantMilliseconds {
+            return true
+        }
         guard let issued = state.issuedOutputs[output.stream] else { return false }
         return issued.instantMilliseconds > output.instantMilliseconds
             || issued.instantMilliseconds == output.instantMilliseconds && issued.revision >= output.revision

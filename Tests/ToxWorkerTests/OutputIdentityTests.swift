@@ -38,7 +38,8 @@ struct OutputIdentityTests {
             OutputID(type: .toxicityGrades, patientId: "MRN1", instant: Self.instant),
             OutputID(type: .anakinraRecommendation, patientId: "A/r1/2", instant: Self.instant, revision: 3),
             OutputID(type: .shortageAlternative, patientId: "MRN/7", instant: Self.instant, drug: "tocilizumab"),
-            OutputID(type: .shortageAlternative, patientId: "MRN1", instant: Self.instant, drug: "anakinra", revision: 1),
+            OutputID(
+                type: .shortageAlternative, patientId: "MRN1", instant: Self.instant, drug: "anakinra", revision: 1),
         ]
         for id in ids { #expect(OutputID(parsing: id.description) == id) }
         #expect(OutputID(parsing: "dead-letter/cart.vitals.v1/0/17") == nil)

@@ -54,7 +54,8 @@ extension OutputID {
     /// say). Read from the right (revision, drug, instant), so a patient id may contain slashes.
     package init?(parsing text: String) {
         guard let type = OutputType.allCases.first(where: { text.hasPrefix($0.rawValue + "/") }) else { return nil }
-        var parts = text.dropFirst(type.rawValue.count + 1).split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        var parts = text.dropFirst(type.rawValue.count + 1).split(separator: "/", omittingEmptySubsequences: false)
+            .map(String.init)
         let hasDrug = type == .shortageAlternative
         var revision = 0
         if let last = parts.last, last.first == "r", let number = Int(last.dropFirst()), number > 0,
@@ -65,7 +66,9 @@ extension OutputID {
         }
         let drug = hasDrug && parts.count >= 3 ? parts.removeLast() : nil
         guard parts.count >= 2, let milliseconds = Int64(parts.removeLast()) else { return nil }
-        self.init(type: type, patientId: parts.joined(separator: "/"), instant: Date(timeIntervalSince1970: 0), drug: drug, revision: revision)
+        self.init(
+            type: type, patientId: parts.joined(separator: "/"), instant: Date(timeIntervalSince1970: 0), drug: drug,
+            revision: revision)
         instantMilliseconds = milliseconds
         // Any other reading of the text (an ambiguous one) is refused.
         guard description == text else { return nil }
