@@ -115,9 +115,9 @@ package struct PartitionProcessor: Sendable {
     /// The size and clock-skew bounds inputs are checked against (``InputAdmission``).
     package var admission = InputAdmission()
     /// Outputs found in the output partitions after the last checkpoint, or carried by it
-    /// (id → content digest): written by an owner whose state was lost. An id found here with other content is never
-    /// issued again (a consumer that de-duplicates by id would drop the new content); the output
-    /// takes the next revision instead.
+    /// (id → content digest): written by an owner whose state was lost. An id found here with
+    /// other content is never issued again (a consumer that de-duplicates by id would drop the new
+    /// content); the output takes the next revision instead.
     package var foundOutputs: [String: RecordDigest] = [:]
 
     package init(

@@ -325,14 +325,11 @@ package struct PartitionCheckpoint: Codable, Sendable, Equatable {
     /// does not see them; it learns them here, so it does not write them again.
     package var foundOutputs: [String: RecordDigest]?
 
-    package init(
-        partition: Int, outputEndOffsets: [String: Int64], handledInputOffsets: [String: Int64],
-        foundOutputs: [String: RecordDigest]? = nil
-    ) {
+    /// The found outputs are added by ``PartitionProcessor/checkpointOutput(_:)``.
+    package init(partition: Int, outputEndOffsets: [String: Int64], handledInputOffsets: [String: Int64]) {
         self.partition = partition
         self.outputEndOffsets = outputEndOffsets
         self.handledInputOffsets = handledInputOffsets
-        self.foundOutputs = foundOutputs
     }
 
     /// The changelog key of partition `partition`'s checkpoint. It starts with a control
