@@ -114,10 +114,10 @@ package struct PartitionProcessor: Sendable {
     package private(set) var fencedRecords = 0
     /// The size and clock-skew bounds inputs are checked against (``InputAdmission``).
     package var admission = InputAdmission()
-    /// Outputs found in the output partitions after the last checkpoint (id → content digest):
-    /// written by an owner whose state was lost. An id found here with other content is never
-    /// issued again (a consumer that de-duplicates by id would drop the new content); the output
-    /// takes the next revision instead.
+    /// Outputs found in the output partitions after the last checkpoint, or carried by it
+    /// (id → content digest): written by an owner whose state was lost. An id found here with
+    /// other content is never issued again (a consumer that de-duplicates by id would drop the new
+    /// content); the output takes the next revision instead.
     package var foundOutputs: [String: RecordDigest] = [:]
 
     package init(
@@ -151,6 +151,7 @@ package struct PartitionProcessor: Sendable {
             guard let value else { return nil }
             let checkpoint = try JSONDecoder().decode(PartitionCheckpoint.self, from: Data(value))
             handledInputOffsets = checkpoint.handledInputOffsets
+            foundOutputs = checkpoint.foundOutputs ?? [:]
             return checkpoint
         }
         guard let key else { return nil }
@@ -506,8 +507,12 @@ package struct PartitionProcessor: Sendable {
             ])
     }
 
-    /// The changelog record holding where each output partition ended after a batch.
+    /// The changelog record holding where each output partition ended after a batch, and the
+    /// found outputs the patients do not reflect yet (``PartitionCheckpoint/foundOutputs``).
     package func checkpointOutput(_ checkpoint: PartitionCheckpoint) -> OutputRecord {
+        var checkpoint = checkpoint
+        let unreflected = foundOutputs.filter { !reflects($0.key) }
+        checkpoint.foundOutputs = unreflected.isEmpty ? nil : unreflected
         let value = (try? Self.stateEncoder.encode(checkpoint)).map { Array($0) } ?? []
         let key = PartitionCheckpoint.key(partition: partition)
         return OutputRecord(
@@ -517,6 +522,20 @@ package struct PartitionProcessor: Sendable {
                 KafkaHeader(name: OutputHeader.kind, string: OutputRecord.Kind.checkpoint.rawValue),
                 KafkaHeader(name: OutputHeader.epoch, string: String(epoch)),
             ])
+    }
+
+    /// Whether the patients' states will never issue the output `id` again: its patient was
+    /// evaluated at a later millisecond, or issued it (or a later id of its stream). An id that is
+    /// no patient output (a dead letter's) counts as reflected: the handled input offsets cover it.
+    func reflects(_ id: String) -> Bool {
+        guard let output = OutputID(parsing: id) else { return true }
+        guard let state = patients[output.patientId] else { return false }
+        if let evaluated = state.lastEvaluatedAt, OutputID.milliseconds(evaluated) > output.instantMilliseconds {
+            return true
+        }
+        guard let issued = state.issuedOutputs[output.stream] else { return false }
+        return issued.instantMilliseconds > output.instantMilliseconds
+            || issued.instantMilliseconds == output.instantMilliseconds && issued.revision >= output.revision
     }
 
     /// An output's bytes (envelope beside the body), or `nil` when the body cannot be encoded.

@@ -285,7 +285,8 @@ package struct PartitionTask {
         }
         self.processor = processor
         outputEnd = checkpoint?.outputEndOffsets ?? [:]
-        written = []
+        // Outputs the checkpoint carries as found by an earlier owner: in the log, before its ends.
+        written = Set(processor.foundOutputs.keys)
         noteFound(try await scanOutputIDs())
     }
 

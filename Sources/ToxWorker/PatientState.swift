@@ -319,7 +319,13 @@ package struct PartitionCheckpoint: Codable, Sendable, Equatable {
     /// changelog records) are all written. Inputs below it are skipped even if their offsets were
     /// never committed, which covers poison records that leave no patient state behind.
     package var handledInputOffsets: [String: Int64]
+    /// Outputs an earlier owner wrote after its last checkpoint, found in the output partitions,
+    /// that the patients' states do not reflect yet (id → content digest; `nil` when none). They
+    /// lie before ``outputEndOffsets`` once this owner wrote after them, where the next owner's scan
+    /// does not see them; it learns them here, so it does not write them again.
+    package var foundOutputs: [String: RecordDigest]?
 
+    /// The found outputs are added by ``PartitionProcessor/checkpointOutput(_:)``.
     package init(partition: Int, outputEndOffsets: [String: Int64], handledInputOffsets: [String: Int64]) {
         self.partition = partition
         self.outputEndOffsets = outputEndOffsets

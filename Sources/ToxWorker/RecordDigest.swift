@@ -2,7 +2,7 @@ import ClinicalEvents
 
 /// How a dead letter refers to bytes it does not carry: their size and SHA-256, in hexadecimal
 /// (`sha256sum` prints the same), e.g. `10485760 bytes, sha256 3b1f…`.
-package struct RecordDigest: Sendable, Hashable, CustomStringConvertible {
+package struct RecordDigest: Sendable, Hashable, Codable, CustomStringConvertible {
     package var byteCount: Int
     /// The full SHA-256, 64 hexadecimal digits.
     package var sha256: String

@@ -33,6 +33,20 @@ struct OutputIdentityTests {
         #expect(state.nextOutputID(.anakinraRecommendation, at: Self.instant.addingTimeInterval(0.001)).revision == 0)
     }
 
+    @Test("an id reads back as written, a patient id with slashes too; a dead letter's id is no output id")
+    func idParsing() {
+        let ids = [
+            OutputID(type: .toxicityGrades, patientId: "MRN1", instant: Self.instant),
+            OutputID(type: .anakinraRecommendation, patientId: "A/r1/2", instant: Self.instant, revision: 3),
+            OutputID(type: .shortageAlternative, patientId: "MRN/7", instant: Self.instant, drug: "tocilizumab"),
+            OutputID(
+                type: .shortageAlternative, patientId: "MRN1", instant: Self.instant, drug: "anakinra", revision: 1),
+        ]
+        for id in ids { #expect(OutputID(parsing: id.description) == id) }
+        #expect(OutputID(parsing: "dead-letter/cart.vitals.v1/0/17") == nil)
+        #expect(OutputID(parsing: "toxicity-grades/MRN1/r2") == nil)
+    }
+
     @Test("no two different records share an id: random courses, live or in random batches, stock changing in between", arguments: 0..<12)
     func noSharedIds(seed: UInt64) throws {
         var rng = SplitMix64(state: 1000 + seed)

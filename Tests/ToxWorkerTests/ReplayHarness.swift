@@ -131,6 +131,11 @@ struct ReplayHarness {
     private var logged: [String: [UInt8]] = [:]
     /// Outputs not written because their id was in the log with other content: content lost.
     private(set) var collisions: [String] = []
+    /// Ids the writer produced although the log already held them (exactly-once broken).
+    private(set) var duplicates: [String] = []
+    /// Ids the current owner found in the log after the last checkpoint (or carried by it): the
+    /// writer skips them (``PartitionTask``'s `written`).
+    private var found: Set<String> = []
     private(set) var changelog: [OutputRecord] = []
 
     let shortageHold: Duration
@@ -165,17 +170,46 @@ struct ReplayHarness {
     }
 
     /// The worker dies after writing `batch`'s outputs and before its changelog; a new owner
-    /// restores from the changelog written so far and learns the outputs found after it.
+    /// takes over (``handOver()``).
     mutating func crash(during batch: [KafkaMessage]) throws {
-        let outcome = processor.process(batch, inventory: inventory, now: Self.now)
-        write(outcome.outputs)
+        write(processor.process(batch, inventory: inventory, now: Self.now).outputs)
+        try handOver()
+    }
+
+    /// The worker dies after writing the outputs of a punctuation at `instant` and before its
+    /// changelog; a new owner takes over (``handOver()``).
+    mutating func crash(punctuatingAt instant: Date) throws {
+        write(processor.punctuate(at: instant, inventory: inventory).outputs)
+        try handOver()
+    }
+
+    /// A new owner restores from the changelog written so far and reads the output log from the
+    /// last checkpoint's output end, as a partition task does: the ids found there are skipped.
+    mutating func handOver() throws {
         var restored = Self.processor(evaluator, shortageHold: shortageHold)
+        var checkpoint: PartitionCheckpoint?
         for record in changelog {
-            _ = try restored.restore(key: record.key, value: record.value, headers: record.headers)
+            if let found = try restored.restore(key: record.key, value: record.value, headers: record.headers) {
+                checkpoint = found
+            }
         }
-        restored.foundOutputs = Dictionary(
-            outcome.outputs.map { ($0.id, RecordDigest(logged[$0.id] ?? [])) }, uniquingKeysWith: { first, _ in first })
+        let scanStart = Int(checkpoint?.outputEndOffsets[Self.logTopic] ?? 0)
+        for record in log[scanStart...] { restored.foundOutputs[record.id] = RecordDigest(record.value) }
+        found = Set(restored.foundOutputs.keys)
         processor = restored
+    }
+
+    /// The checkpoint written last.
+    var lastCheckpoint: PartitionCheckpoint? {
+        get throws {
+            guard let record = changelog.last(where: { $0.kind == .checkpoint }) else { return nil }
+            return try JSONDecoder().decode(PartitionCheckpoint.self, from: Data(record.value))
+        }
+    }
+
+    /// A punctuation at `instant`, made durable.
+    mutating func punctuate(at instant: Date) {
+        commit(processor.punctuate(at: instant, inventory: inventory))
     }
 
     /// The inputs a new owner reads again: those at or after the last checkpoint's handled offsets.
@@ -188,14 +222,20 @@ struct ReplayHarness {
         let handled = processor.handledInputOffsets(after: outcome)
         changelog += outcome.changelog
         changelog.append(
-            processor.checkpointOutput(PartitionCheckpoint(partition: 0, outputEndOffsets: [:], handledInputOffsets: handled)))
+            processor.checkpointOutput(
+                PartitionCheckpoint(
+                    partition: 0, outputEndOffsets: [Self.logTopic: Int64(log.count)], handledInputOffsets: handled)))
         processor.commit(handledInputOffsets: handled)
     }
 
+    /// The output log as one stream: its offsets are the positions in ``log``.
+    static let logTopic = "outputs"
+
     private mutating func write(_ outputs: [OutputRecord]) {
-        for output in outputs where output.kind != .deadLetter {
+        for output in outputs where output.kind != .deadLetter && !found.contains(output.id) {
             if let existing = logged[output.id] {
                 if existing != output.value { collisions.append(output.id) }
+                duplicates.append(output.id)
                 continue
             }
             logged[output.id] = output.value

@@ -48,3 +48,29 @@ package struct OutputID: Sendable, Hashable, CustomStringConvertible {
         Int64((instant.timeIntervalSince1970 * 1000).rounded(.down))
     }
 }
+
+extension OutputID {
+    /// Reads back an id ``description`` wrote, or `nil` for any other string (a dead letter's id,
+    /// say). Read from the right (revision, drug, instant), so a patient id may contain slashes.
+    package init?(parsing text: String) {
+        guard let type = OutputType.allCases.first(where: { text.hasPrefix($0.rawValue + "/") }) else { return nil }
+        var parts = text.dropFirst(type.rawValue.count + 1).split(separator: "/", omittingEmptySubsequences: false)
+            .map(String.init)
+        let hasDrug = type == .shortageAlternative
+        var revision = 0
+        if let last = parts.last, last.first == "r", let number = Int(last.dropFirst()), number > 0,
+            parts.count >= (hasDrug ? 4 : 3)
+        {
+            revision = number
+            parts.removeLast()
+        }
+        let drug = hasDrug && parts.count >= 3 ? parts.removeLast() : nil
+        guard parts.count >= 2, let milliseconds = Int64(parts.removeLast()) else { return nil }
+        self.init(
+            type: type, patientId: parts.joined(separator: "/"), instant: Date(timeIntervalSince1970: 0), drug: drug,
+            revision: revision)
+        instantMilliseconds = milliseconds
+        // Any other reading of the text (an ambiguous one) is refused.
+        guard description == text else { return nil }
+    }
+}
