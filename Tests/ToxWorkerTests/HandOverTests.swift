@@ -2,6 +2,7 @@ import Foundation
 import ClinicalEvents
 import KafkaClient
 import Testing
+import ToxTestSupport
 
 @testable import ToxWorker
 
@@ -17,7 +18,7 @@ struct HandOverTests {
         "outputs of a dead owner's punctuation, then a second hand-over before the patient's timer fires again: written once",
         arguments: 0..<4)
     func timerOutputsAcrossTwoHandOvers(seed: UInt64) throws {
-        var rng = SeededGenerator(seed: 5000 + seed)
+        var rng = SplitMix64(state: 5000 + seed)
         let records = try RandomCourses.records(patients: 2, using: &rng)
         var owner1 = ReplayHarness(evaluator: try ReplayHarness.catalogEvaluator())
         var scenarios = 0
