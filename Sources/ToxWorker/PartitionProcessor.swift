@@ -187,6 +187,8 @@ package struct PartitionProcessor: Sendable {
         var outcome = BatchOutcome()
         var changed: [String: OutputCause] = [:]
         var order: [String] = []
+        // Per patient, the instants of the administrations this batch applied (with their records).
+        var administrations: [String: [Date: OutputCause]] = [:]
 
         for record in records {
             outcome.commitOffsets[record.topic] = max(outcome.commitOffsets[record.topic] ?? 0, record.offset + 1)
@@ -222,7 +224,9 @@ package struct PartitionProcessor: Sendable {
                 if streamTime.map({ event.occurredAt > $0 }) ?? true { streamTime = event.occurredAt }
                 if !isTooLate {
                     if changed[patientId] == nil { order.append(patientId) }
-                    changed[patientId] = .input(topic: record.topic, partition: record.partition, offset: record.offset)
+                    let cause = OutputCause.input(topic: record.topic, partition: record.partition, offset: record.offset)
+                    changed[patientId] = cause
+                    if case .medication = event { administrations[patientId, default: [:]][event.occurredAt] = cause }
                 }
             }
             patients[patientId] = state
@@ -234,6 +238,18 @@ package struct PartitionProcessor: Sendable {
             // Decisions that fell due before the new events (a taper's stop, a reassessment) are
             // evaluated at their own instants first, so no recommendation is skipped because its
             // punctuation had not run before the next event arrived.
+            // A medication event moves the course (a dose given, a taper step completed, an agent
+            // stopped), so each such instant of the batch before its last is evaluated on its own:
+            // the STOP at a taper's last dose is published whether the next day's events arrive
+            // in the same batch or later (issue 12: one story however the course is batched).
+            for (instant, medicationCause) in (administrations[patientId] ?? [:]).sorted(by: { $0.key < $1.key })
+            where instant < at && state.lastEvaluatedAt.map({ instant > $0 }) ?? true {
+                fireDueDecisions(&state, through: instant, inclusive: false, inventory: inventory, outcome: &outcome)
+                outcome.outputs += evaluate(&state, at: instant, cause: medicationCause, inventory: inventory)
+                outcome.evaluations += 1
+                outcome.evaluationDurations.append(lastEvaluationDuration)
+                outcome.failedOutputs += lastFailedOutputs
+            }
             fireDueDecisions(&state, through: at, inclusive: false, inventory: inventory, outcome: &outcome)
             outcome.outputs += evaluate(&state, at: at, cause: cause, inventory: inventory)
             outcome.evaluations += 1
