@@ -364,6 +364,11 @@ enum InvalidOutputs {
             ("grade as text", set("crs.grade", "3")),
             ("negative maxGrade", set("icans.maxGrade", -1)),
             ("missing maxGrade", set("icans.maxGrade", nil)),
+            // §A13.12: CRS/ICANS may be null (cannot be graded); IEC-HS is always graded; lastGraded has both fields.
+            ("IEC-HS grade null", set("iecHs.grade", NSNull())),
+            ("missing CRS grade (null must be written)", set("crs.grade", nil)),
+            ("lastGraded without its time", set("crs.lastGraded", ["grade": 2])),
+            ("lastGraded with a text grade", set("crs.lastGraded", ["grade": "2", "at": "2026-03-02T06:00:00Z"])),
             ("unknown flag", set("crs.flags", ["made-up-flag"])),
             ("unknown IEC-HS criteria", set("iecHs.criteria", "lee-2014")),
             ("IEC-HS without present", set("iecHs.present", nil)),
