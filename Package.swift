@@ -47,12 +47,12 @@ let package = Package(
             resources: [.copy("Protocols")]
         ),
         // The event contract: wire models, validation, HL7 v2 and FHIR R4 adapters.
-        .target(name: "ClinicalEvents", dependencies: ["ToxicityRules"]),
+        .target(name: "ToxWatchContract", dependencies: ["ToxicityRules"]),
         // The pipeline: partition tasks, patient state, changelog, DLQ, metrics.
         .target(
             name: "ToxWorker",
             dependencies: [
-                "KafkaClient", "ClinicalEvents", "ToxicityRules", "ProtocolCatalog",
+                "KafkaClient", "ToxWatchContract", "ToxicityRules", "ProtocolCatalog",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -75,14 +75,14 @@ let package = Package(
         .target(
             name: "ToxOps",
             dependencies: [
-                "KafkaClient", "ClinicalEvents", "ToxicityRules",
+                "KafkaClient", "ToxWatchContract", "ToxicityRules",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .executableTarget(
             name: "toxctl",
             dependencies: [
-                "ToxWorker", "KafkaClient", "ClinicalEvents", "ToxicityRules", "ProtocolCatalog", "ToxOps",
+                "ToxWorker", "KafkaClient", "ToxWatchContract", "ToxicityRules", "ProtocolCatalog", "ToxOps",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -90,11 +90,11 @@ let package = Package(
         // Public entry points for Benchmarks/ (a separate package cannot see `package` declarations).
         .target(
             name: "ToxWatchBenchmarkSupport",
-            dependencies: ["ToxWorker", "ClinicalEvents", "ToxicityRules", "ProtocolCatalog"]
+            dependencies: ["ToxWorker", "ToxWatchContract", "ToxicityRules", "ProtocolCatalog"]
         ),
         // The decoders of every byte read from Kafka as a fuzz target: Scripts/fuzz builds it with
         // -sanitize=fuzzer (libFuzzer); a plain build replays inputs given as arguments.
-        .executableTarget(name: "toxfuzz", dependencies: ["ClinicalEvents"], path: "Fuzz/toxfuzz"),
+        .executableTarget(name: "toxfuzz", dependencies: ["ToxWatchContract"], path: "Fuzz/toxfuzz"),
         // Process and fixture helpers shared by the CLI and end-to-end test targets.
         .target(name: "ToxTestSupport", path: "Tests/ToxTestSupport"),
         .testTarget(
@@ -116,16 +116,16 @@ let package = Package(
         .testTarget(
             name: "ToxWorkerTests",
             dependencies: [
-                "ToxWorker", "KafkaClient", "ClinicalEvents", "ToxicityRules", "ProtocolCatalog", "ToxTestSupport",
+                "ToxWorker", "KafkaClient", "ToxWatchContract", "ToxicityRules", "ProtocolCatalog", "ToxTestSupport",
                 .product(name: "Logging", package: "swift-log"), .product(name: "Yams", package: "Yams"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
             ]
         ),
         .testTarget(
-            name: "ClinicalEventsTests",
+            name: "ToxWatchContractTests",
             dependencies: [
-                "ClinicalEvents", "ToxicityRules", .product(name: "PropertyBased", package: "swift-property-based"),
+                "ToxWatchContract", "ToxicityRules", .product(name: "PropertyBased", package: "swift-property-based"),
                 // The output contract: the worker's processor and `toxctl evaluate` produce what the schemas say.
                 "ProtocolCatalog", "ToxWorker", "KafkaClient", "ToxTestSupport", "toxctl",
             ],
@@ -136,7 +136,7 @@ let package = Package(
         .testTarget(
             name: "IngestTests",
             dependencies: [
-                "ToxWorker", "KafkaClient", "ClinicalEvents", "ToxicityRules", "ToxTestSupport", "toxd",
+                "ToxWorker", "KafkaClient", "ToxWatchContract", "ToxicityRules", "ToxTestSupport", "toxd",
                 .product(name: "Logging", package: "swift-log"),
             ],
             resources: [.copy("Fixtures")]
@@ -144,7 +144,7 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
-                "ToxTestSupport", "ToxWorker", "KafkaClient", "ClinicalEvents", "ToxicityRules",
+                "ToxTestSupport", "ToxWorker", "KafkaClient", "ToxWatchContract", "ToxicityRules",
                 .product(name: "Logging", package: "swift-log"),
             ],
             exclude: ["Fixtures"]
@@ -153,7 +153,7 @@ let package = Package(
         .testTarget(
             name: "OpsCLITests",
             dependencies: [
-                "toxctl", "ToxOps", "ToxTestSupport", "KafkaClient", "ClinicalEvents", "ToxicityRules", "ProtocolCatalog",
+                "toxctl", "ToxOps", "ToxTestSupport", "KafkaClient", "ToxWatchContract", "ToxicityRules", "ProtocolCatalog",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ]

@@ -5,7 +5,7 @@
 // binary (libFuzzer's flags and corpus directories as arguments). Built normally (`swift build`),
 // it replays the files and directories given as arguments, e.g. a crash file libFuzzer wrote, and
 // exits 1 on a violated property.
-import ClinicalEvents
+import ToxWatchContract
 import Foundation
 
 /// Runs one input; a violated property ends the process like a trap, so that libFuzzer keeps it.

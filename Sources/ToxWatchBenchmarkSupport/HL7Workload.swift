@@ -1,4 +1,4 @@
-import ClinicalEvents
+import ToxWatchContract
 
 /// Large HL7 v2 messages for the HL7 decoder's throughput in `Scripts/bench` (the benchmark
 /// package cannot see `package` declarations). Not used by the service.

@@ -1,4 +1,4 @@
-import ClinicalEvents
+import ToxWatchContract
 public import Foundation
 import ProtocolCatalog
 import ToxWorker

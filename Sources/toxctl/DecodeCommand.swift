@@ -1,5 +1,5 @@
 import ArgumentParser
-import ClinicalEvents
+import ToxWatchContract
 import Foundation
 
 extension InputFormat: ExpressibleByArgument {}

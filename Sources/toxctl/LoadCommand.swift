@@ -1,5 +1,5 @@
 import ArgumentParser
-import ClinicalEvents
+import ToxWatchContract
 import Foundation
 import KafkaClient
 import ProtocolCatalog

@@ -1,4 +1,4 @@
-import ClinicalEvents
+import ToxWatchContract
 import Foundation
 import Testing
 import ToxicityRules
@@ -6,7 +6,7 @@ import ToxicityRules
 @testable import KafkaClient
 @testable import ToxWorker
 
-/// Fixture files shipped with this target (copied from ClinicalEventsTests).
+/// Fixture files shipped with this target (copied from ToxWatchContractTests).
 enum IngestFixtures {
     static func url(_ path: String) throws -> URL {
         try #require(Bundle.module.resourceURL).appendingPathComponent("Fixtures").appendingPathComponent(path)

@@ -1,5 +1,5 @@
 import Foundation
-import ClinicalEvents
+import ToxWatchContract
 import KafkaClient
 import Testing
 import ToxTestSupport

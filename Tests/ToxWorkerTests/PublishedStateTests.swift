@@ -1,4 +1,4 @@
-import ClinicalEvents
+import ToxWatchContract
 import Foundation
 import KafkaClient
 import Testing

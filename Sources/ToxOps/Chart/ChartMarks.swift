@@ -1,4 +1,4 @@
-import ClinicalEvents
+import ToxWatchContract
 import Foundation
 
 /// The shapes marks are drawn with: each kind of thing on the chart has its own shape, so the chart

@@ -1,4 +1,4 @@
-import ClinicalEvents
+import ToxWatchContract
 package import Foundation
 
 /// One output of the worker as `toxctl chart` and `toxctl pharmacy` read it: decoded from the

@@ -1,4 +1,4 @@
-import ClinicalEvents
+import ToxWatchContract
 package import KafkaClient
 package import ToxicityRules
 import Foundation

@@ -1,4 +1,4 @@
-import ClinicalEvents
+import ToxWatchContract
 package import Foundation
 package import KafkaClient
 package import Logging

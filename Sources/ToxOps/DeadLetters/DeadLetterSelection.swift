@@ -1,4 +1,4 @@
-package import ClinicalEvents
+package import ToxWatchContract
 package import Foundation
 
 /// A record read from `cart.dlq.v1`: where it is, and the dead letter it holds (or why it holds none).

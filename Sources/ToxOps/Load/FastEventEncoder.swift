@@ -1,4 +1,4 @@
-import ClinicalEvents
+import ToxWatchContract
 package import ToxicityRules
 import Foundation
 

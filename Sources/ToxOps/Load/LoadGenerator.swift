@@ -1,4 +1,4 @@
-package import ClinicalEvents
+package import ToxWatchContract
 package import Foundation
 package import ToxicityRules
 

@@ -1,4 +1,4 @@
-import ClinicalEvents
+import ToxWatchContract
 package import Foundation
 import KafkaClient
 import ToxicityRules

@@ -1,0 +1,338 @@
+package import ToxWatchContract
+package import Foundation
+package import ToxicityRules
+
+/// What a worker knows about one patient: the course so far (in event time), which inputs it
+/// already reflects, and what it last published. Persisted as one changelog record per change.
+package struct PatientState: Sendable, Equatable {
+    package let patientId: String
+    /// The course, ordered by `occurredAt` (ties keep arrival order), pruned to what rules need.
+    package private(set) var events: [ClinicalEvent] = []
+    /// Each event's JSON as the changelog record holds it, in the order of ``events``: encoded
+    /// once, when the event is inserted, so that writing the record after every change costs a
+    /// copy of these bytes instead of encoding the whole course again.
+    package private(set) var encodedEvents: [[UInt8]] = []
+    /// Per input topic, the highest offset (in this patient's partition) already applied.
+    package var appliedOffsets: [String: Int64] = [:]
+    /// What was last published for this patient, for change detection.
+    package var published = PublishedSummary()
+    /// The anakinra recommendations published for this patient (the engine reads its earlier advice).
+    package var recommendations: [PriorRecommendation] = []
+    /// The next instant at which the assessment may change with no new event (punctuation).
+    package var nextDecisionAt: Date?
+    /// The latest instant the patient was evaluated at (an event time or a timer's due instant).
+    /// Evaluations never go back before it, so a patient's outputs move forward in time.
+    package var lastEvaluatedAt: Date?
+    /// Per output stream (``OutputID/stream``), the instant and revision of the latest id issued:
+    /// a second record of a stream at one instant gets the next revision.
+    package var issuedOutputs: [String: IssuedOutput] = [:]
+    /// The event ids of ``events`` (derived, built when first needed on a long course).
+    private var eventIds: Set<String>?
+
+    package init(patientId: String) {
+        self.patientId = patientId
+    }
+
+    /// Latest event time of the course.
+    package var latestEventAt: Date? { events.last?.occurredAt }
+
+    /// The instant an input-driven evaluation uses: the latest event time, or a later instant a
+    /// timer already evaluated at.
+    package var evaluationInstant: Date? {
+        guard let latest = latestEventAt else { return nil }
+        return lastEvaluatedAt.map { max($0, latest) } ?? latest
+    }
+
+    /// Whether the state already reflects this input record.
+    package func hasApplied(topic: String, offset: Int64) -> Bool {
+        guard let applied = appliedOffsets[topic] else { return false }
+        return offset <= applied
+    }
+
+    /// Whether an event with this id is already part of the course (an HL7 resend, a replay).
+    package mutating func contains(eventId: String) -> Bool {
+        if eventIds == nil, events.count >= Self.indexedCourseLength { eventIds = Set(events.map(\.eventId)) }
+        if let eventIds { return eventIds.contains(eventId) }
+        return events.contains { $0.eventId == eventId }
+    }
+
+    /// From this many events on, ``contains(eventId:)`` keeps a set of the ids (a linear search per
+    /// event would make a long course quadratic).
+    static let indexedCourseLength = 256
+
+    /// Inserts an event in event time; an event with the same instant as others goes after them.
+    /// - Parameter json: the event's contract JSON as received, when it can stand in the changelog
+    ///   record as it is (``changelogJSON(_:received:)``); otherwise the event is encoded.
+    package mutating func insert(_ event: ClinicalEvent, json: [UInt8]? = nil) {
+        let time = event.occurredAt
+        let encoded = Self.changelogJSON(event, received: json)
+        if let last = events.last, last.occurredAt > time {
+            let index = events.partitionPoint { $0.occurredAt > time }
+            events.insert(event, at: index)
+            encodedEvents.insert(encoded, at: index)
+        } else {
+            events.append(event)
+            encodedEvents.append(encoded)
+        }
+        eventIds?.insert(event.eventId)
+    }
+
+    /// An event as an element of the changelog record's `events` (empty if it cannot be encoded,
+    /// which makes the whole record unwritable, as encoding the record would).
+    ///
+    /// The bytes an input record carried are used as they are when they are one UTF-8 JSON object
+    /// (they decoded to `event` with the same decoder the restore uses, so they restore to exactly
+    /// that event); encoding every event again cost the worker a tenth of its time.
+    static func changelogJSON(_ event: ClinicalEvent, received json: [UInt8]? = nil) -> [UInt8] {
+        if let json, json.first == UInt8(ascii: "{"), json.last == UInt8(ascii: "}"), !json.contains(0) {
+            return json
+        }
+        return (try? PatientStateRecord.encoder.encode(EventEnvelope(event))).map { Array($0) } ?? []
+    }
+
+    /// States are equal when their content is: ``encodedEvents`` follows from ``events``.
+    package static func == (lhs: PatientState, rhs: PatientState) -> Bool {
+        lhs.patientId == rhs.patientId && lhs.events == rhs.events && lhs.appliedOffsets == rhs.appliedOffsets
+            && lhs.published == rhs.published && lhs.recommendations == rhs.recommendations
+            && lhs.nextDecisionAt == rhs.nextDecisionAt && lhs.lastEvaluatedAt == rhs.lastEvaluatedAt
+            && lhs.issuedOutputs == rhs.issuedOutputs
+    }
+
+    /// The id the next record of `type` (and `drug`) evaluated at `instant` gets: revision 0 at a
+    /// new instant, one more than the last issued at the same one.
+    package func nextOutputID(_ type: OutputType, at instant: Date, drug: String? = nil) -> OutputID {
+        var id = OutputID(type: type, patientId: patientId, instant: instant, drug: drug)
+        if let last = issuedOutputs[id.stream], last.instantMilliseconds == id.instantMilliseconds {
+            id.revision = last.revision + 1
+        }
+        return id
+    }
+
+    /// Records that `id` was issued, so the stream's next record at the same instant gets the next revision.
+    package mutating func noteIssued(_ id: OutputID) {
+        issuedOutputs[id.stream] = IssuedOutput(instantMilliseconds: id.instantMilliseconds, revision: id.revision)
+    }
+
+    /// Drops events no rule can need any more: everything older than `horizon` before the latest
+    /// event, except the latest patient (admission) event, which carries age, allergies and infusion.
+    package mutating func prune(keeping horizon: TimeInterval) {
+        guard let latest = latestEventAt else { return }
+        let cutoff = latest.addingTimeInterval(-horizon)
+        guard let first = events.first, first.occurredAt < cutoff else { return }
+        var keptPatientEvents: [ClinicalEvent] = []
+        var keptPatientJSON: [[UInt8]] = []
+        var kept: [ClinicalEvent] = []
+        var keptJSON: [[UInt8]] = []
+        kept.reserveCapacity(events.count)
+        keptJSON.reserveCapacity(events.count)
+        for (event, json) in zip(events, encodedEvents) {
+            if event.occurredAt >= cutoff {
+                kept.append(event)
+                keptJSON.append(json)
+            } else if case .patient = event {
+                keptPatientEvents.append(event)
+                keptPatientJSON.append(json)
+            }
+        }
+        events = keptPatientEvents + kept
+        encodedEvents = keptPatientJSON + keptJSON
+        eventIds = nil
+        recommendations.removeAll { $0.issuedAt < cutoff }
+    }
+}
+
+extension Array {
+    /// The first index whose element satisfies `predicate`, assuming the array is partitioned
+    /// (all non-matching elements first).
+    fileprivate func partitionPoint(where predicate: (Element) -> Bool) -> Int {
+        var low = 0
+        var high = count
+        while low < high {
+            let middle = (low + high) / 2
+            if predicate(self[middle]) { high = middle } else { low = middle + 1 }
+        }
+        return low
+    }
+}
+
+/// The latest id issued in one output stream of a patient (``PatientState/issuedOutputs``).
+package struct IssuedOutput: Sendable, Equatable, Codable {
+    package var instantMilliseconds: Int64
+    package var revision: Int
+}
+
+/// The part of each output that decides whether a new one is published: grades, the
+/// recommendation's action and dose, and the alternatives. Reasons and event ids change with
+/// every observation and do not count.
+package struct PublishedSummary: Sendable, Equatable, Codable {
+    package var grades: String?
+    package var recommendation: String?
+    package var alternatives: String?
+    /// The short drugs the latest alternatives were about: when one drops out, the worker
+    /// publishes that the patient no longer needs it, so that site totals stop counting it.
+    package var alternativeDrugs: [String]?
+    /// Per short drug with published advice: the advice's summary, and the latest evaluated
+    /// instant at which the patient needed the drug (shortage hysteresis). Absent in records
+    /// written before the hysteresis.
+    package var shortageAdvice: [String: ShortageAdviceState]?
+
+    package init(grades: String? = nil, recommendation: String? = nil, alternatives: String? = nil, alternativeDrugs: [String]? = nil) {
+        self.grades = grades
+        self.recommendation = recommendation
+        self.alternatives = alternatives
+        self.alternativeDrugs = alternativeDrugs
+    }
+}
+
+extension PublishedSummary {
+    /// The shortage advice state, per short drug; a record written before the hysteresis knows only
+    /// the drugs, needed as of `instant`.
+    func adviceState(since instant: Date) -> [String: ShortageAdviceState] {
+        if let shortageAdvice { return shortageAdvice }
+        var state: [String: ShortageAdviceState] = [:]
+        for drug in alternativeDrugs ?? [] { state[drug] = ShortageAdviceState(summary: "", neededAt: instant) }
+        return state
+    }
+
+    /// Records the advice state (and the drugs and summaries derived from it).
+    mutating func setAdvice(_ state: [String: ShortageAdviceState]) {
+        shortageAdvice = state
+        let drugs = state.keys.sorted()
+        alternativeDrugs = drugs.isEmpty ? nil : drugs
+        alternatives = drugs.isEmpty ? nil : drugs.compactMap { state[$0]?.summary }.joined(separator: ";")
+    }
+}
+
+/// The published shortage advice of one short drug (``PublishedSummary/shortageAdvice``).
+package struct ShortageAdviceState: Sendable, Equatable, Codable {
+    /// What makes the advice new (the drug, site, status and alternatives offered).
+    package var summary: String
+    /// The latest evaluated instant at which the patient would receive the drug.
+    package var neededAt: Date
+}
+
+/// The changelog value of a patient (`toxd.patient-state.v1`, key = patient id).
+package struct PatientStateRecord: Codable, Sendable {
+    package static let formatVersion = 1
+
+    package var formatVersion: Int
+    package var patientId: String
+    package var events: [EventEnvelope]
+    package var appliedOffsets: [String: Int64]
+    package var published: PublishedSummary
+    package var recommendations: [PriorRecommendation]?
+    package var nextDecisionAt: Date?
+    package var lastEvaluatedAt: Date?
+    /// Absent in records written before output ids were content-derived.
+    package var issuedOutputs: [String: IssuedOutput]?
+
+    package init(_ state: PatientState) {
+        formatVersion = Self.formatVersion
+        patientId = state.patientId
+        events = state.events.map { EventEnvelope($0) }
+        appliedOffsets = state.appliedOffsets
+        published = state.published
+        recommendations = state.recommendations
+        nextDecisionAt = state.nextDecisionAt
+        lastEvaluatedAt = state.lastEvaluatedAt
+        issuedOutputs = state.issuedOutputs.isEmpty ? nil : state.issuedOutputs
+    }
+
+    /// The record's JSON: ``PatientStateRecord`` with the events the state holds already encoded
+    /// (``PatientState/encodedEvents``) spliced in. Decodes to the same record as encoding
+    /// `PatientStateRecord(state)` whole (only the order of the top-level keys differs: `events`
+    /// comes first). Empty if an event could not be encoded.
+    package static func encode(_ state: PatientState) -> [UInt8] {
+        guard !state.encodedEvents.contains(where: \.isEmpty),
+            let head = try? encoder.encode(Head(state)), head.count > 2, head.first == UInt8(ascii: "{")
+        else { return [] }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(head.count + 16 + state.encodedEvents.reduce(0) { $0 + $1.count + 1 })
+        bytes.append(contentsOf: #"{"events":["#.utf8)
+        for (index, event) in state.encodedEvents.enumerated() {
+            if index > 0 { bytes.append(UInt8(ascii: ",")) }
+            bytes.append(contentsOf: event)
+        }
+        bytes.append(contentsOf: "],".utf8)
+        bytes.append(contentsOf: head.dropFirst())
+        return bytes
+    }
+
+    /// Every field of the record but `events`, with the same keys.
+    private struct Head: Encodable {
+        var formatVersion: Int
+        var patientId: String
+        var appliedOffsets: [String: Int64]
+        var published: PublishedSummary
+        var recommendations: [PriorRecommendation]?
+        var nextDecisionAt: Date?
+        var lastEvaluatedAt: Date?
+        var issuedOutputs: [String: IssuedOutput]?
+
+        init(_ state: PatientState) {
+            formatVersion = PatientStateRecord.formatVersion
+            patientId = state.patientId
+            appliedOffsets = state.appliedOffsets
+            published = state.published
+            recommendations = state.recommendations
+            nextDecisionAt = state.nextDecisionAt
+            lastEvaluatedAt = state.lastEvaluatedAt
+            issuedOutputs = state.issuedOutputs.isEmpty ? nil : state.issuedOutputs
+        }
+    }
+
+    /// Changelog dates are `Date`'s own value (seconds since 2001-01-01 as a Double), so a restored
+    /// state equals the one written: ISO-8601 drops the fractions of computed instants such as a
+    /// next dose, and seconds since 1970 lose the last bit in the conversion.
+    package static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        encoder.dateEncodingStrategy = .deferredToDate
+        return encoder
+    }()
+
+    /// Rebuilds the state; events are re-sorted in case a future writer did not keep them in order.
+    package func state() -> PatientState {
+        var state = PatientState(patientId: patientId)
+        for envelope in events {
+            if case .clinical(let event) = envelope.event { state.insert(event) }
+        }
+        state.appliedOffsets = appliedOffsets
+        state.published = published
+        state.recommendations = recommendations ?? []
+        state.nextDecisionAt = nextDecisionAt
+        state.lastEvaluatedAt = lastEvaluatedAt
+        state.issuedOutputs = issuedOutputs ?? [:]
+        return state
+    }
+}
+
+/// The changelog's per-partition checkpoint: where each output partition ended after the last
+/// batch whose changelog was written. Outputs after these offsets may belong to an interrupted
+/// batch, so restore scans them.
+package struct PartitionCheckpoint: Codable, Sendable, Equatable {
+    package var formatVersion = 1
+    package var partition: Int
+    /// Output topic → the offset just after the batch's last output in partition `partition`.
+    package var outputEndOffsets: [String: Int64]
+    /// Input topic → the next offset after the inputs whose effects (outputs, dead letters and
+    /// changelog records) are all written. Inputs below it are skipped even if their offsets were
+    /// never committed, which covers poison records that leave no patient state behind.
+    package var handledInputOffsets: [String: Int64]
+    /// Outputs an earlier owner wrote after its last checkpoint, found in the output partitions,
+    /// that the patients' states do not reflect yet (id → content digest; `nil` when none). They
+    /// lie before ``outputEndOffsets`` once this owner wrote after them, where the next owner's scan
+    /// does not see them; it learns them here, so it does not write them again.
+    package var foundOutputs: [String: RecordDigest]?
+
+    /// The found outputs are added by ``PartitionProcessor/checkpointOutput(_:)``.
+    package init(partition: Int, outputEndOffsets: [String: Int64], handledInputOffsets: [String: Int64]) {
+        self.partition = partition
+        self.outputEndOffsets = outputEndOffsets
+        self.handledInputOffsets = handledInputOffsets
+    }
+
+    /// The changelog key of partition `partition`'s checkpoint. It starts with a control
+    /// character, which no patient id (an HL7 or FHIR identifier) may contain.
+    package static func key(partition: Int) -> String { "\u{1}toxd-checkpoint-\(partition)" }
+}
