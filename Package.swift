@@ -109,7 +109,7 @@ let package = Package(
         .testTarget(
             name: "DevBrokerTests",
             dependencies: [
-                "toxctl", "KafkaClient",
+                "toxctl", "KafkaClient", "ToxWatchContract",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

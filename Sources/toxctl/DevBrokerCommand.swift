@@ -3,6 +3,7 @@ import Dispatch
 import Foundation
 import KafkaClient
 import Logging
+import ToxWatchContract
 
 #if canImport(Glibc)
 import Glibc

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import KafkaClient
 import ToxOps
+import ToxWatchContract
 
 /// `toxctl lag`: a consumer group's lag per partition, with Burrow's statuses and limits for alerting.
 struct LagCommand: AsyncParsableCommand {

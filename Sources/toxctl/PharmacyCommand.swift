@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import KafkaClient
 import ToxOps
+import ToxWatchContract
 
 /// `toxctl pharmacy`: the pharmacy's live worklist of anakinra doses and short-drug stock.
 struct PharmacyCommand: AsyncParsableCommand {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import KafkaClient
 import ToxOps
+import ToxWatchContract
 
 /// `toxctl shortage --site S`: the site's next-24-hour need of short drugs against its inventory.
 struct ShortageCommand: AsyncParsableCommand {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import KafkaClient
 import ToxOps
+import ToxWatchContract
 
 /// `toxctl topics create|verify`: the DESIGN.md §1 topics on a cluster.
 struct TopicsCommand: AsyncParsableCommand {

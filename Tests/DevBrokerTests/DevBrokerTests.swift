@@ -3,6 +3,7 @@ import Foundation
 import KafkaClient
 import Logging
 import Testing
+import ToxWatchContract
 
 #if canImport(Glibc)
 import Glibc

@@ -2,6 +2,7 @@ import Foundation
 import KafkaClient
 import Logging
 import ToxTestSupport
+import ToxWatchContract
 
 /// Shared helpers: embedded clusters with the ToxWatch topics, the `toxctl` binary, Python.
 enum Ops {

@@ -1,6 +1,7 @@
 import KafkaClient
 import Testing
 import ToxOps
+import ToxWatchContract
 
 @Suite("Topic verification")
 struct TopicVerificationTests {

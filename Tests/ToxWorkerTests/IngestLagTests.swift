@@ -6,6 +6,7 @@ import ServiceLifecycleTestKit
 import Testing
 
 @testable import ToxWorker
+import ToxWatchContract
 
 /// `toxd ingest` exports its raw partitions' lag, so Ops/ can alert when HL7/FHIR stops flowing
 /// (issue 15, item 9).

@@ -21,7 +21,7 @@ package struct PatientChangelog: Sendable {
     }
 
     /// Header names the worker writes on changelog records (`OutputHeader` in `ToxWorker`).
-    private static let epochHeader = "toxwatch-epoch"
+    private static let epochHeader = OutputHeader.epoch
 
     /// Applies one changelog record.
     package mutating func apply(_ message: KafkaMessage) {

@@ -21,12 +21,9 @@ package struct RedriveSkip: Sendable, Hashable {
 /// original partition when it still exists), with headers marking the re-drive. The DLQ record is
 /// never deleted or changed.
 package enum Redrive {
-    /// `cart.dlq.v1/PARTITION/OFFSET` of the DLQ record re-driven.
-    package static let fromHeader = "toxwatch-redrive-from"
-    /// The dead letter's id: the original record's `topic/partition/offset`.
-    package static let originalHeader = "toxwatch-redrive-of"
-    /// When the re-drive happened (ISO-8601).
-    package static let atHeader = "toxwatch-redriven-at"
+    package static let fromHeader = RedriveHeader.from
+    package static let originalHeader = RedriveHeader.original
+    package static let atHeader = RedriveHeader.at
 
     /// The records to send for the dead letters matching `filter`.
     /// - Parameter partitionCounts: partitions of the topics that exist (a missing source topic is skipped).

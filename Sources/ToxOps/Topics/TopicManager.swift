@@ -1,5 +1,6 @@
 import Foundation
 package import KafkaClient
+package import ToxWatchContract
 
 /// What `toxctl topics create` did with one topic.
 package struct TopicCreation: Sendable, Hashable {

@@ -1,5 +1,6 @@
 import Foundation
 package import KafkaClient
+package import ToxWatchContract
 
 /// A topic as the cluster describes it.
 package struct ObservedTopic: Sendable, Hashable {

@@ -64,7 +64,7 @@ package struct DeadLetterRecord: Sendable, Hashable {
     }
 
     /// The topic dead letters are published on.
-    package static let topic = "cart.dlq.v1"
+    package static let topic = ToxWatchTopics.deadLetters
 
     package var reason: DeadLetterReason
     package var error: ErrorDetail

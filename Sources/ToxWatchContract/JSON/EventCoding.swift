@@ -16,12 +16,12 @@ package enum EventType: String, Sendable, Hashable, CaseIterable {
 
     package var topic: String {
         switch self {
-        case .patient: "cart.patient.v1"
-        case .vitals: "cart.vitals.v1"
-        case .neuro: "cart.neuro.v1"
-        case .lab, .finding: "cart.labs.v1"
-        case .medication: "cart.meds.v1"
-        case .inventory: "pharmacy.inventory.v1"
+        case .patient: ToxWatchTopics.patient
+        case .vitals: ToxWatchTopics.vitals
+        case .neuro: ToxWatchTopics.neuro
+        case .lab, .finding: ToxWatchTopics.labs
+        case .medication: ToxWatchTopics.meds
+        case .inventory: ToxWatchTopics.inventory
         }
     }
 }

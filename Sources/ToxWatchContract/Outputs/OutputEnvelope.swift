@@ -14,9 +14,9 @@ package enum OutputType: String, Sendable, Hashable, CaseIterable {
 
     package var topic: String {
         switch self {
-        case .toxicityGrades: "cart.toxicity-grades.v1"
-        case .anakinraRecommendation: "pharmacy.anakinra-recommendations.v1"
-        case .shortageAlternative: "pharmacy.shortage-alternatives.v1"
+        case .toxicityGrades: ToxWatchTopics.toxicityGrades
+        case .anakinraRecommendation: ToxWatchTopics.anakinraRecommendations
+        case .shortageAlternative: ToxWatchTopics.shortageAlternatives
         }
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import KafkaClient
+import ToxWatchContract
 
 /// Everything `toxd ingest` can be told.
 ///

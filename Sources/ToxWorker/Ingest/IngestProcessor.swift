@@ -2,18 +2,6 @@ package import ToxWatchContract
 package import Foundation
 package import KafkaClient
 
-/// Header names of the records `toxd ingest` writes.
-package enum IngestHeader {
-    /// The source message's id: MSH-10 for HL7 v2; `Bundle.identifier.value`, else `Bundle/<id>` or
-    /// `<ResourceType>/<id>`, else the record key (UTF-8) for FHIR. Absent when there is none.
-    package static let sourceMessageID = "toxwatch-source-message-id"
-    /// `hl7` or `fhir`.
-    package static let sourceFormat = "toxwatch-source-format"
-    /// On a dead letter: `failed` (nothing of the record was published) or `partial` (the events that
-    /// decoded were published; the dead letter keeps the whole record and the first problem).
-    package static let outcome = "toxwatch-ingest-outcome"
-}
-
 /// What became of one raw record.
 package enum IngestOutcome: String, Sendable, Hashable, CaseIterable {
     /// Every message and observation mapped to events.

@@ -63,17 +63,6 @@ package struct OutputRecord: Sendable, Equatable {
     }
 }
 
-/// Header names every output carries (DESIGN.md §2: source coordinates in headers).
-package enum OutputHeader {
-    package static let outputID = "toxwatch-output-id"
-    package static let kind = "toxwatch-record"
-    package static let sourceTopic = "toxwatch-source-topic"
-    package static let sourcePartition = "toxwatch-source-partition"
-    package static let sourceOffset = "toxwatch-source-offset"
-    /// The writer epoch of a changelog record (see ``PartitionProcessor/epoch``).
-    package static let epoch = "toxwatch-epoch"
-}
-
 /// Where an output came from: an input record, a punctuation, or an inventory change.
 package enum OutputCause: Sendable, Equatable {
     case input(topic: String, partition: Int, offset: Int64)

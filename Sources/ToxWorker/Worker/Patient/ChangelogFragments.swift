@@ -1,5 +1,6 @@
 import Foundation
 package import KafkaClient
+import ToxWatchContract
 
 /// Keeps every changelog record bounded, whatever a patient's course holds: a patient-state value
 /// larger than ``maxRecordBytes`` is written as content-addressed fragments and a manifest.
