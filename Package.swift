@@ -95,8 +95,8 @@ let package = Package(
         // The decoders of every byte read from Kafka as a fuzz target: Scripts/fuzz builds it with
         // -sanitize=fuzzer (libFuzzer); a plain build replays inputs given as arguments.
         .executableTarget(name: "toxfuzz", dependencies: ["ToxWatchContract"], path: "Fuzz/toxfuzz"),
-        // Process and fixture helpers shared by the CLI and end-to-end test targets.
-        .target(name: "ToxTestSupport", path: "Tests/ToxTestSupport"),
+        // Process helpers and the fixtures (HL7, FHIR, evaluate inputs) shared by the test targets.
+        .target(name: "ToxTestSupport", path: "Tests/ToxTestSupport", resources: [.copy("Fixtures")]),
         .testTarget(
             name: "KafkaClientTests",
             dependencies: [
@@ -138,8 +138,7 @@ let package = Package(
             dependencies: [
                 "ToxWorker", "KafkaClient", "ToxWatchContract", "ToxicityRules", "ToxTestSupport", "toxd",
                 .product(name: "Logging", package: "swift-log"),
-            ],
-            resources: [.copy("Fixtures")]
+            ]
         ),
         .testTarget(
             name: "EndToEndTests",
@@ -163,7 +162,7 @@ let package = Package(
             dependencies: ["ToxicityRules", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
         // Runs the built `toxctl` binary (found next to the test bundle, in .build/<config>/).
-        .testTarget(name: "ToxctlTests", dependencies: ["toxctl", "ToxTestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "ToxctlTests", dependencies: ["toxctl", "ToxTestSupport"], exclude: ["Fixtures"]),
         .testTarget(
             name: "ProtocolCatalogTests",
             dependencies: [

@@ -2,17 +2,14 @@ import ToxWatchContract
 import Foundation
 import Testing
 import ToxicityRules
+import ToxTestSupport
 
 @testable import KafkaClient
 @testable import ToxWorker
 
-/// Fixture files shipped with this target (copied from ToxWatchContractTests).
+/// The shared HL7 and FHIR fixtures this target feeds to `toxd ingest`.
 enum IngestFixtures {
-    static func url(_ path: String) throws -> URL {
-        try #require(Bundle.module.resourceURL).appendingPathComponent("Fixtures").appendingPathComponent(path)
-    }
-
-    static func bytes(_ path: String) throws -> [UInt8] { Array(try Data(contentsOf: url(path))) }
+    static func bytes(_ path: String) throws -> [UInt8] { try SharedFixtures.bytes(path) }
 
     static let hl7Files = ["oru-r01-vitals-epic", "oru-r01-labs", "oru-r01-neuro", "adt-a01", "ras-o17", "rde-o11"]
     static let fhirFiles = ["bundle-vitals", "bundle-patient", "bundle-medications"]

@@ -128,14 +128,17 @@ struct SimulatedOutputs: Sendable {
     }
 }
 
-/// The `toxctl evaluate` fixtures: the pinned examples (with their protocol) and the event-contract ones.
+/// The `toxctl evaluate` fixtures: the pinned examples (an input with its expected output, and the
+/// example's protocol) and the event-contract ones (an input alone).
 enum EvaluateFixtures {
-    static let pinnedDirectory = Repository.root.appendingPathComponent("Tests/ToxctlTests/Fixtures/evaluate")
+    static var pinnedDirectory: URL { get throws { try SharedFixtures.url("evaluate") } }
 
     /// `(name, input, --protocol of its command)` for every pinned example.
     static func pinned() throws -> [(String, EvaluationInput, String?)] {
-        let names = try FileManager.default.contentsOfDirectory(atPath: pinnedDirectory.path)
-            .filter { $0.hasSuffix(".input.json") }.map { String($0.dropLast(".input.json".count)) }.sorted()
+        let pinnedDirectory = try pinnedDirectory
+        let files = Set(try FileManager.default.contentsOfDirectory(atPath: pinnedDirectory.path))
+        let names = files.filter { $0.hasSuffix(".expected.json") }.map { String($0.dropLast(".expected.json".count)) }
+            .filter { files.contains("\($0).input.json") }.sorted()
         return try names.map { name in
             let input = try EvaluationInput.decode(
                 Data(contentsOf: pinnedDirectory.appendingPathComponent("\(name).input.json"))
@@ -271,7 +274,7 @@ struct OutputContractTests {
         // `toxctl evaluate`: the pinned examples with their protocol, and the event-contract inputs under every protocol.
         var evaluated: [String: Data] = [:]
         for (name, _, protocolId) in try EvaluateFixtures.pinned() {
-            let path = EvaluateFixtures.pinnedDirectory.appendingPathComponent("\(name).input.json").path
+            let path = try EvaluateFixtures.pinnedDirectory.appendingPathComponent("\(name).input.json").path
             let result = try ToxctlBinary.run(["evaluate"] + (protocolId.map { ["--protocol", $0] } ?? []) + [path])
             #expect(result.status == 0, "\(name): \(result.stderr)")
             evaluated["pinned/\(name)"] = result.stdout

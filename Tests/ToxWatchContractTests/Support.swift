@@ -3,8 +3,10 @@ import Testing
 
 @testable import ToxWatchContract
 @testable import ToxicityRules
+import ToxTestSupport
 
-/// Fixture files shipped with the test target (`Fixtures/`, copied as resources).
+/// Fixture files: this target's own (`Fixtures/json`, copied as resources) and the HL7, FHIR and
+/// evaluate fixtures it shares with other targets (``SharedFixtures``).
 enum Fixtures {
     static var root: URL {
         get throws {
@@ -12,7 +14,9 @@ enum Fixtures {
         }
     }
 
-    static func url(_ path: String) throws -> URL { try root.appendingPathComponent(path) }
+    static func url(_ path: String) throws -> URL {
+        SharedFixtures.holds(path) ? try SharedFixtures.url(path) : try root.appendingPathComponent(path)
+    }
 
     static func data(_ path: String) throws -> Data { try Data(contentsOf: url(path)) }
 

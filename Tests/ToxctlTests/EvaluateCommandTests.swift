@@ -48,7 +48,7 @@ enum Toxctl {
     }
 
     static func fixture(_ name: String) throws -> URL {
-        try #require(Bundle.module.url(forResource: name, withExtension: "json", subdirectory: "Fixtures/evaluate"))
+        try SharedFixtures.url("evaluate/\(name).json")
     }
 }
 
