@@ -96,7 +96,9 @@ let package = Package(
         // -sanitize=fuzzer (libFuzzer); a plain build replays inputs given as arguments.
         .executableTarget(name: "toxfuzz", dependencies: ["ToxWatchContract"], path: "Fuzz/toxfuzz"),
         // Process helpers and the fixtures (HL7, FHIR, evaluate inputs) shared by the test targets.
-        .target(name: "ToxTestSupport", path: "Tests/ToxTestSupport", resources: [.copy("Fixtures")]),
+        .target(
+            name: "ToxTestSupport", dependencies: ["ToxicityRules"], path: "Tests/ToxTestSupport",
+            resources: [.copy("Fixtures")]),
         .testTarget(
             name: "KafkaClientTests",
             dependencies: [
@@ -159,7 +161,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ToxicityRulesTests",
-            dependencies: ["ToxicityRules", .product(name: "PropertyBased", package: "swift-property-based")]
+            dependencies: ["ToxicityRules", "ToxTestSupport", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
         // Runs the built `toxctl` binary (found next to the test bundle, in .build/<config>/).
         .testTarget(name: "ToxctlTests", dependencies: ["toxctl", "ToxTestSupport"], exclude: ["Fixtures"]),

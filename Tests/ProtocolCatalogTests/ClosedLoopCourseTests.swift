@@ -3,6 +3,7 @@ import Testing
 
 @testable import ProtocolCatalog
 @testable import ToxicityRules
+import ToxTestSupport
 
 /// Closed loops (issue 11, clinical-spec §A13): a simulated pharmacy gives every dose ToxWatch
 /// recommends at its `nextDoseDueAt` over a course of several days, for every catalogue protocol
@@ -37,9 +38,9 @@ import Testing
         }
     }
 
-    static func course(_ scenario: Scenario, weightKg: Double) -> PatientCourse {
+    static func course(_ scenario: Scenario, weightKg: Double) -> CourseBuilder {
         let age = ageYears(weightKg)
-        var c = PatientCourse()
+        var c = CourseBuilder(.recommendationTests)
         c.patient(ageYears: age, weightKg: weightKg, target: "CD22")
         let range = scenario.hours
         func neuro(from: Double, through: Double) {

@@ -3,12 +3,13 @@ import Testing
 
 @testable import ProtocolCatalog
 @testable import ToxicityRules
+import ToxTestSupport
 
 /// clinical-spec §A13.1–4: the course's dose is the protocol's dose, never an administered amount;
 /// the 10 mg/kg/day bound is a cap; fixed adult regimens above it hold.
 @Suite struct CourseDoseAmendmentTests {
     /// CRS 3 refractory from hour 36 (TC11 shape), anakinra indicated under CHOP, Gazeau and Wehrli.
-    static func refractoryCRS3(weightKg: Double, ageYears: Double) -> PatientCourse {
+    static func refractoryCRS3(weightKg: Double, ageYears: Double) -> CourseBuilder {
         RecommendationWorkedCaseTests.chopRefractory(weightKg: weightKg, ageYears: ageYears)
     }
 
@@ -28,7 +29,7 @@ import Testing
             #expect(a.action == .continue, "recorded \(recorded)")
             #expect(a.dose?.dailyMg == 120, "recorded \(recorded)")
             #expect(a.dose?.mg == Int(givenMg) && a.dose?.frequency == frequency, "recorded \(recorded)")
-            let due = PatientCourse.at(36.5 + Double(frequency.intervalHours))
+            let due = CourseBuilder.at(36.5 + Double(frequency.intervalHours))
             #expect(a.body?.nextDoseDueAt == due, "recorded \(recorded)")
             #expect(!a.alertCodes.contains(.administeredDoseDeviation))
         }
@@ -103,7 +104,7 @@ import Testing
 
     @Test("§A13.4 Jatiani 12 kg, 3 years: hold with weight-based-maximum-exceeded, 200 mg Q8H shown")
     func fixedRegimenAboveTheWeightBoundHolds() throws {
-        var c = PatientCourse()
+        var c = CourseBuilder(.recommendationTests)
         c.patient(ageYears: 3, weightKg: 12)
         c.vitals(at: 0, temp: 39.0, sbp: 80, oxygen: .roomAir)
         c.med(at: 1, .tocilizumab, doseMg: 144)
@@ -113,7 +114,7 @@ import Testing
         #expect(a.dose?.mg == 200 && a.dose?.frequency == .q8h && a.dose?.dailyMg == 600)
         #expect(a.body?.nextDoseDueAt == nil)
         // The same regimen for an adult of 70 kg (8.6 mg/kg/day) starts.
-        var adult = PatientCourse()
+        var adult = CourseBuilder(.recommendationTests)
         adult.patient(ageYears: 40, weightKg: 70)
         adult.vitals(at: 0, temp: 39.0, sbp: 80, oxygen: .roomAir)
         adult.med(at: 1, .tocilizumab, doseMg: 560)

@@ -3,6 +3,7 @@ import Testing
 
 @testable import ProtocolCatalog
 @testable import ToxicityRules
+import ToxTestSupport
 
 /// clinical-spec §A13.6–11 and §A13.14: when a course may taper and stop, how a taper is timed,
 /// recurrence, non-response and stock.
@@ -48,8 +49,8 @@ import Testing
 
     /// 9 y, 30 kg on CNH: CRS 2 refractory to tocilizumab and dexamethasone, anakinra started at 26 h
     /// (60 mg Q6H); from 28 h CRS 2 persists or falls to 1.
-    static func cnhGrade2Start(responding: Bool) throws -> PatientCourse {
-        var c = PatientCourse()
+    static func cnhGrade2Start(responding: Bool) throws -> CourseBuilder {
+        var c = CourseBuilder(.recommendationTests)
         c.patient(ageYears: 9, weightKg: 30)
         c.vitals(at: 0, temp: 39.0, sbp: 80, oxygen: .roomAir)
         c.med(at: 1, .tocilizumab, doseMg: 360)
@@ -84,8 +85,8 @@ import Testing
     // MARK: §A13.11 Oliai
 
     /// 50 kg adult on Oliai for ICANS 1 (ICE 8) from hour 0: 100 mg SC Q6H.
-    static func oliaiICANS1(persistingThrough end: Double) -> PatientCourse {
-        var c = PatientCourse()
+    static func oliaiICANS1(persistingThrough end: Double) -> CourseBuilder {
+        var c = CourseBuilder(.recommendationTests)
         c.patient(ageYears: 40, weightKg: 50)
         c.vitals(from: 0, through: 120, temp: 37.0, sbp: 120, oxygen: .roomAir)
         c.neuro(from: 0, through: end, every: 4, ice: 8)
@@ -128,7 +129,7 @@ import Testing
         fibrinogen: [(Double, Double)],
         mg: Double = 100,
         lateFever: Bool = true
-    ) -> PatientCourse {
+    ) -> CourseBuilder {
         var c = RecommendationWorkedCaseTests.iecHs(
             ageYears: 13,
             weightKg: 40,

@@ -3,14 +3,15 @@ import Testing
 
 @testable import ProtocolCatalog
 @testable import ToxicityRules
+import ToxTestSupport
 
 /// Clinical-spec §A13 grading amendments seen through a protocol's recommendation.
 @Suite struct GradingAmendmentRecommendationTests {
     /// §A13.5 reproducer: routine grade-2 CRS (13 y, 40 kg: 39 °C, SBP 80) resolving after one
     /// tocilizumab dose; at 12 h ferritin 3 × ULN, ANC 0.4 and platelets 55, both higher than before
     /// infusion (ANC 0.2, platelets 30).
-    static func resolvingCRSWithImprovedCounts() -> PatientCourse {
-        var c = PatientCourse()
+    static func resolvingCRSWithImprovedCounts() -> CourseBuilder {
+        var c = CourseBuilder(.recommendationTests)
         c.patient(ageYears: 13, weightKg: 40)
         c.lab(at: -100, .anc, 0.2)
         c.lab(at: -100, .platelets, 30)
@@ -35,13 +36,13 @@ import Testing
 
     @Test("§A13.12: vitals 5 h old after SBP 80 and 39 °C: CRS not graded, the rationale says what and why")
     func staleVitalsRationaleSaysWhatCannotBeGraded() throws {
-        var c = PatientCourse()
+        var c = CourseBuilder(.recommendationTests)
         c.patient(ageYears: 30, weightKg: 70)
         c.vitals(at: 0, temp: 39.0, sbp: 80, oxygen: .roomAir)
         c.neuro(at: 0, ice: 10)
         let a = try c.assess(at: 5, "childrens-national")
         #expect(a.grades.crs.grade == nil && a.grades.crs.maxGrade == 2)
-        #expect(a.grades.crs.lastGraded == LastGraded(grade: 2, at: PatientCourse.at(0)))
+        #expect(a.grades.crs.lastGraded == LastGraded(grade: 2, at: CourseBuilder.at(0)))
         let rationale = try #require(a.body?.rationale)
         #expect(!rationale.contains { $0.contains("no toxicity the protocol treats is present") })
         let sentence = try #require(rationale.first { $0.hasPrefix("CRS cannot be graded") })

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import ToxicityRules
+import ToxTestSupport
 
 /// Fixed-dose adult regimens (seed Table 2) can give a child far more per kilogram than any
 /// paediatric protocol: the recommendation must say so.
@@ -9,7 +10,7 @@ import Testing
     /// Oliai starts 100 mg SC Q6H (400 mg/day) for any ICANS; below 40 kg that is above
     /// 10 mg/kg/day, so it holds with the dose shown (§A13.4).
     func oliaiWithICANS(ageYears: Double, weightKg: Double) throws -> Assessment {
-        var c = PatientCourse()
+        var c = CourseBuilder(.recommendationTests)
         c.patient(ageYears: ageYears, weightKg: weightKg)
         c.vitals(at: 0, temp: 37.0, sbp: 120, oxygen: .roomAir)
         if ageYears >= 12 { c.neuro(at: 0, ice: 8) } else { c.neuro(at: 0, capd: 4) }
@@ -40,7 +41,7 @@ import Testing
 
     @Test("a paediatric protocol dosed by weight carries neither warning (CNH 2 mg/kg Q6H = 8 mg/kg/day)")
     func paediatricProtocolIsNotWarned() throws {
-        var c = PatientCourse()
+        var c = CourseBuilder(.recommendationTests)
         c.patient(ageYears: 9, weightKg: 28)
         c.vitals(at: 0, temp: 39.0, sbp: 80, oxygen: .roomAir)
         c.med(at: 1, .tocilizumab, doseMg: 336)

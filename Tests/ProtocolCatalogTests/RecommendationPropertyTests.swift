@@ -18,7 +18,7 @@ extension SplitMix64 {
     static let ids = (try? Shipped.catalog.get().ids) ?? []
 
     struct RandomCourse {
-        var course: PatientCourse
+        var course: CourseBuilder
         var at: Double
         var allergic: Bool
         var tnfAt: Double?
@@ -29,7 +29,7 @@ extension SplitMix64 {
     /// missing or implausible weight.
     static func randomCourse(seed: Int) -> RandomCourse {
         var rng = SplitMix64(seed)
-        var c = PatientCourse()
+        var c = CourseBuilder(.recommendationTests)
         let age =
             [0.5, 3, 8, 11.9, 12, 16, 25, 70][Int.random(in: 0..<8, using: &rng)]
             + Double.random(in: 0..<0.9, using: &rng)
@@ -140,7 +140,7 @@ extension SplitMix64 {
                     }
                 }
             }
-            if let next = a.nextDecisionAt { #expect(next > PatientCourse.at(random.at), "seed \(seed)") }
+            if let next = a.nextDecisionAt { #expect(next > CourseBuilder.at(random.at), "seed \(seed)") }
             #expect(body.rationale.isEmpty == false)
         }
     }
@@ -157,7 +157,7 @@ extension SplitMix64 {
             guard let start = AnakinraDosing.calculate(p, DoseRequest(weightKg: weight, level: .lessIll)).calculation,
                 let full = CurrentDose(start), let fullMg = full.mg, let fullFrequency = full.frequency
             else { return }
-            var c = PatientCourse()
+            var c = CourseBuilder(.recommendationTests)
             c.patient(ageYears: 14, weightKg: weight)
             c.vitals(from: -48, through: 400, every: 4, temp: 37.0, sbp: 110)
             c.neuro(from: -48, through: 400, ice: 10)

@@ -3,6 +3,7 @@ import Testing
 
 @testable import ProtocolCatalog
 @testable import ToxicityRules
+import ToxTestSupport
 
 /// Indications (A6), course (A7), safety (A9), stock (A10) and the engine contract (no protocol,
 /// determinism, nextDecisionAt, the wire form) on the shipped protocols.
@@ -12,7 +13,7 @@ import Testing
     // MARK: A6 indications of the other protocols
 
     @Test func parkProphylaxisFromDayPlus2() throws {
-        var c = PatientCourse()
+        var c = CourseBuilder(.recommendationTests)
         c.patient(ageYears: 50, weightKg: 80)  // infused at -96 h: day +4
         let a = try c.assess(at: 0, "park-prophylaxis")
         #expect(a.grades.crs.grade == 0)
@@ -27,17 +28,17 @@ import Testing
         ([(-20.0, 37.5)], false),
     ])
     func parkProphylaxisAfterTwoFeversBeforeDayPlus2(readings: [(Double, Double)], met: Bool) throws {
-        var c = PatientCourse()
+        var c = CourseBuilder(.recommendationTests)
         c.patient(ageYears: 50, weightKg: 80, infusedAtHours: -30)
         for (h, temp) in readings { c.vitals(at: h, temp: temp, sbp: 120, oxygen: .roomAir) }
         let a = try c.assess(at: -9, "park-prophylaxis")
         #expect(a.action == (met ? .start : .none))
         #expect(a.decisiveReason == (met ? .prophylaxisFevers : .beforeProphylaxisDay))
-        if !met { #expect(a.nextDecisionAt.map { $0 <= PatientCourse.at(18) } == true) }  // day +2
+        if !met { #expect(a.nextDecisionAt.map { $0 <= CourseBuilder.at(18) } == true) }  // day +2
     }
 
     @Test func parkWithoutAnInfusionDateCannotTimeProphylaxis() throws {
-        var c = PatientCourse()
+        var c = CourseBuilder(.recommendationTests)
         c.patient(ageYears: 50, weightKg: 80, infusedAtHours: nil)
         #expect(try c.assess(at: 0, "park-prophylaxis").decisiveReason == .infusionDateRequired)
     }
@@ -58,7 +59,7 @@ import Testing
         action: RecommendationAction,
         decisive: ReasonCode
     ) throws {
-        var c = PatientCourse()
+        var c = CourseBuilder(.recommendationTests)
         c.patient(ageYears: 60, weightKg: 75)
         if vasopressor { c.med(at: -1, .norepinephrine, .infusionStarted) }
         c.vitals(at: 0, temp: temp, sbp: sbp, oxygen: .roomAir)
@@ -73,7 +74,7 @@ import Testing
     }
 
     @Test func oliaiCRS3WithICANSIsIndicatedByTheICANSRowNotTheCRSRow() throws {
-        var c = PatientCourse()
+        var c = CourseBuilder(.recommendationTests)
         c.patient(ageYears: 60, weightKg: 75)
         c.med(at: -1, .norepinephrine, .infusionStarted)
         c.vitals(at: 0, temp: 39.0, sbp: 80, oxygen: .roomAir)
@@ -82,16 +83,16 @@ import Testing
         #expect(a.action == .start)
         let outcomes = c.timeline().allIndications(
             PreparedProtocol(try Shipped.protocolNamed("oliai")),
-            at: PatientCourse.at(0).timeIntervalSinceReferenceDate,
+            at: CourseBuilder.at(0).timeIntervalSinceReferenceDate,
             grades: snapshot(c, at: 0),
-            profile: c.timeline().profileFacts(at: PatientCourse.at(0).timeIntervalSinceReferenceDate),
+            profile: c.timeline().profileFacts(at: CourseBuilder.at(0).timeIntervalSinceReferenceDate),
             dosing: .default
         )
         #expect(outcomes.map(\.code) == [.firstLine, .icansPresent])
     }
 
     @Test func muscICANSHasNoPublishedDoseTheCRSDoseIsOffered() throws {
-        var c = PatientCourse()
+        var c = CourseBuilder(.recommendationTests)
         c.patient(ageYears: 10, weightKg: 30)
         c.vitals(at: -60, temp: 39.0, sbp: 110, oxygen: .roomAir)
         c.med(at: -58, .tocilizumab, doseMg: 240)
@@ -106,7 +107,7 @@ import Testing
     }
 
     @Test func chopProlongedRefractoryThrombocytopeniaIsAClinicianCodedIndication() throws {
-        var c = PatientCourse()
+        var c = CourseBuilder(.recommendationTests)
         c.patient(ageYears: 12, weightKg: 40, target: "CD22")
         c.lab(at: 0, .platelets, 12)
         let none = try c.assess(at: 0, "chop")
@@ -136,7 +137,7 @@ import Testing
         action: RecommendationAction,
         code: ReasonCode
     ) throws {
-        var c = PatientCourse()
+        var c = CourseBuilder(.recommendationTests)
         c.patient(ageYears: 10, weightKg: 30)
         c.vitals(from: 0, through: 12, temp: 39.0, sbp: 100, oxygen: .nasalCannula(3))
         c.neuro(from: 0, through: 12, capd: 0)
@@ -148,7 +149,7 @@ import Testing
         #expect(a.action == action && a.decisiveReason == code)
         if action == .start { #expect(a.dose?.mg == 60 && a.dose?.frequency == .q6h) }
         if code == .notPersistingAfterTocilizumab {
-            #expect(a.nextDecisionAt.map { $0 <= PatientCourse.at(9) } == true)
+            #expect(a.nextDecisionAt.map { $0 <= CourseBuilder.at(9) } == true)
         }
     }
 
@@ -158,10 +159,10 @@ import Testing
             PatientEvent(
                 eventId: "adm",
                 patientId: "p1",
-                occurredAt: PatientCourse.at(-100),
+                occurredAt: CourseBuilder.at(-100),
                 ageYears: 16,
                 weightKg: 70,
-                infusion: Infusion(product: "cd22-car", target: "CD22", infusedAt: PatientCourse.at(-96))
+                infusion: Infusion(product: "cd22-car", target: "CD22", infusedAt: CourseBuilder.at(-96))
             )
         )
         let a = try c.assess(at: 36, "childrens-national")
@@ -173,7 +174,7 @@ import Testing
 
     /// CNH refractory CRS 3 started at hour 36, then 90 mg (45 kg) or 20 mg (10 kg) Q6H with CRS 3
     /// persisting.
-    static func cnhOnTherapyNotImproving(weightKg: Double, mg: Double) -> PatientCourse {
+    static func cnhOnTherapyNotImproving(weightKg: Double, mg: Double) -> CourseBuilder {
         var c = Cases.refractoryCRS3(ageYears: weightKg < 20 ? 2 : 14, weightKg: weightKg, through: 100)
         c.anakinra(from: 36, through: 60, every: 6, mg: mg)
         return c
@@ -185,7 +186,7 @@ import Testing
         let pending = try c.assess(at: 50, "childrens-national")
         #expect(pending.action == .continue && pending.dose?.mg == Int(mg))
         #expect(pending.reasonCodes.contains(.reassessmentPending))
-        #expect(pending.nextDecisionAt.map { $0 <= PatientCourse.at(60) } == true)
+        #expect(pending.nextDecisionAt.map { $0 <= CourseBuilder.at(60) } == true)
         let a = try c.assess(at: 60.5, "childrens-national")
         #expect(a.action == .escalate && a.decisiveReason == .gradeNotFallen)
         #expect(a.dose?.mg == escalated && a.dose?.frequency == .q6h && a.dose?.dailyMg == daily)
@@ -209,9 +210,9 @@ import Testing
     @Test func nextDoseOverdueAndDuplicate() throws {
         var c = Self.cnhOnTherapyNotImproving(weightKg: 45, mg: 90)
         let onTime = try c.assess(at: 65, "childrens-national")
-        #expect(onTime.recommendation?.nextDoseDueAt == PatientCourse.at(66))
+        #expect(onTime.recommendation?.nextDoseDueAt == CourseBuilder.at(66))
         #expect(!onTime.alertCodes.contains(.doseOverdue))
-        #expect(onTime.nextDecisionAt.map { $0 <= PatientCourse.at(66) } == true)
+        #expect(onTime.nextDecisionAt.map { $0 <= CourseBuilder.at(66) } == true)
         let late = try c.assess(at: 67.6, "childrens-national")  // > 60 + 1.25 × 6 h
         #expect(late.alertCodes.contains(.doseOverdue))
         #expect(try !c.assess(at: 67.4, "childrens-national").alertCodes.contains(.doseOverdue))
@@ -252,7 +253,7 @@ import Testing
 
     @Test(arguments: ["anc", "infection", "combination"])
     func infectionRiskWarning(trigger: String) throws {
-        var c: PatientCourse
+        var c: CourseBuilder
         switch trigger {
         case "combination":
             c = Cases.refractoryCRS3()  // tocilizumab + dexamethasone in 72 h, anakinra planned
@@ -279,10 +280,10 @@ import Testing
             PatientEvent(
                 eventId: "adm",
                 patientId: "p1",
-                occurredAt: PatientCourse.at(-100),
+                occurredAt: CourseBuilder.at(-100),
                 ageYears: 16,
                 weightKg: 70,
-                infusion: Infusion(product: "tisa-cel", target: "CD19", infusedAt: PatientCourse.at(-96)),
+                infusion: Infusion(product: "tisa-cel", target: "CD19", infusedAt: CourseBuilder.at(-96)),
                 site: "cnh"
             )
         )
@@ -298,10 +299,10 @@ import Testing
             PatientEvent(
                 eventId: "adm",
                 patientId: "p1",
-                occurredAt: PatientCourse.at(-100),
+                occurredAt: CourseBuilder.at(-100),
                 ageYears: 14,
                 weightKg: 45,
-                infusion: Infusion(product: "tisa-cel", target: "CD19", infusedAt: PatientCourse.at(-96)),
+                infusion: Infusion(product: "tisa-cel", target: "CD19", infusedAt: CourseBuilder.at(-96)),
                 site: "cnh"
             )
         )
@@ -336,7 +337,7 @@ import Testing
 
     @Test func withoutAProtocolTheRecommendationIsNoneWithProtocolRequired() throws {
         let c = Cases.refractoryCRS3()
-        let a = ToxicityEngine().assess(c.timeline(), at: PatientCourse.at(36), protocol: nil)
+        let a = ToxicityEngine().assess(c.timeline(), at: CourseBuilder.at(36), protocol: nil)
         #expect(a.grades.crs.grade == 3)
         #expect(a.action == .none && a.recommendation?.protocolId == nil && a.dose == nil)
         #expect(a.alertCodes.contains(.protocolRequired))
@@ -347,11 +348,11 @@ import Testing
         let p = try Shipped.protocolNamed("childrens-national")
         var shuffled = c
         shuffled.events = c.events.reversed()
-        let one = try encode(ToxicityEngine().assess(c.timeline(), at: PatientCourse.at(36), protocol: p))
+        let one = try encode(ToxicityEngine().assess(c.timeline(), at: CourseBuilder.at(36), protocol: p))
         let two = try encode(
-            ToxicityEngine().assess(c.timeline(), at: PatientCourse.at(36), prepared: PreparedProtocol(p))
+            ToxicityEngine().assess(c.timeline(), at: CourseBuilder.at(36), prepared: PreparedProtocol(p))
         )
-        let three = try encode(ToxicityEngine().assess(shuffled.timeline(), at: PatientCourse.at(36), protocol: p))
+        let three = try encode(ToxicityEngine().assess(shuffled.timeline(), at: CourseBuilder.at(36), protocol: p))
         #expect(one == two && one == three)
     }
 
@@ -384,7 +385,7 @@ import Testing
 
     @Test func priorRecommendationCarriesTheDoseAndInterval() throws {
         let a = try Cases.refractoryCRS3().assess(at: 36, "childrens-national")
-        let prior = try #require(a.recommendation?.prior(id: "r1", issuedAt: PatientCourse.at(36)))
+        let prior = try #require(a.recommendation?.prior(id: "r1", issuedAt: CourseBuilder.at(36)))
         #expect(prior.action == "start" && prior.doseMg == 100 && prior.intervalHours == 6 && prior.route == "IV")
         #expect(prior.protocolId == "childrens-national")
     }
@@ -398,8 +399,8 @@ import Testing
         return try encoder.encode(value)
     }
 
-    func snapshot(_ c: PatientCourse, at hours: Double) -> GradeSnapshot {
-        let t = PatientCourse.at(hours).timeIntervalSinceReferenceDate
+    func snapshot(_ c: CourseBuilder, at hours: Double) -> GradeSnapshot {
+        let t = CourseBuilder.at(hours).timeIntervalSinceReferenceDate
         let timeline = c.timeline()
         return GradeSnapshot(
             time: t,

@@ -3,6 +3,7 @@ import Testing
 
 @testable import ProtocolCatalog
 @testable import ToxicityRules
+import ToxTestSupport
 
 /// clinical-spec Part B §12 and Part A §A12 worked cases that involve a recommendation, through
 /// `ToxicityEngine.assess` with the shipped protocol files. Hour 0 is day +4 after the infusion
@@ -13,9 +14,9 @@ import Testing
     /// CRS 3 from hour 0 (fever, one vasopressor, 4 L/min), tocilizumab at 1, dexamethasone at 10:
     /// refractory once the grade has not fallen 24 h after the corticosteroid (TC01 shape).
     static func refractoryCRS3(ageYears: Double = 16, weightKg: Double? = 70, through end: Double = 36)
-        -> PatientCourse
+        -> CourseBuilder
     {
-        var c = PatientCourse()
+        var c = CourseBuilder(.recommendationTests)
         c.patient(ageYears: ageYears, weightKg: weightKg)
         c.vitals(at: 0, temp: 39.2, sbp: 95, oxygen: .nasalCannula(4))
         c.med(at: 1, .tocilizumab, doseMg: 560)
@@ -42,7 +43,7 @@ import Testing
     }
 
     @Test func tc02CNHICANS3RefractoryAfterTocilizumabForThePrecedingCRS() throws {
-        var c = PatientCourse()
+        var c = CourseBuilder(.recommendationTests)
         c.patient(ageYears: 14, weightKg: 45)
         c.vitals(at: -72, temp: 39.0, sbp: 110, oxygen: .roomAir)  // CRS from day +1
         c.med(at: -48, .tocilizumab, doseMg: 360)  // day +2
@@ -62,7 +63,7 @@ import Testing
 
     @Test(arguments: [true, false])
     func tc03SeattleCAPD12StartsWithACorticosteroidGivenOrOrdered(ordered: Bool) throws {
-        var c = PatientCourse()
+        var c = CourseBuilder(.recommendationTests)
         c.patient(ageYears: 8, weightKg: 25)
         c.neuro(at: 0, capd: 12, consciousness: .awakensSpontaneously)
         c.med(at: 1, .dexamethasone, ordered ? .ordered : .administered, doseMg: 10)
@@ -75,7 +76,7 @@ import Testing
     }
 
     @Test func tc03SeattleWithoutACorticosteroidDoesNotStart() throws {
-        var c = PatientCourse()
+        var c = CourseBuilder(.recommendationTests)
         c.patient(ageYears: 8, weightKg: 25)
         c.neuro(at: 0, capd: 12, consciousness: .awakensSpontaneously)
         let a = try c.assess(at: 0, "seattle-childrens")
@@ -84,7 +85,7 @@ import Testing
     }
 
     @Test func tc04SeattleICANS2IsBelowTheTrigger() throws {
-        var c = PatientCourse()
+        var c = CourseBuilder(.recommendationTests)
         c.patient(ageYears: 6, weightKg: 20)
         c.neuro(at: 0, capd: 6, consciousness: .awakensToVoice)
         c.med(at: 0.5, .dexamethasone, doseMg: 10)
@@ -97,7 +98,7 @@ import Testing
 
     @Test(arguments: ["childrens-national", "musc", "chop"])
     func tc05VasopressinOnlyCRS3WithoutPriorTherapyIsNotRefractory(id: String) throws {
-        var c = PatientCourse()
+        var c = CourseBuilder(.recommendationTests)
         c.patient(ageYears: 17, weightKg: 60)
         c.med(at: -1, .vasopressin, .infusionStarted)
         c.vitals(at: 0, temp: 38.6, sbp: 84, oxygen: .roomAir)
@@ -107,7 +108,7 @@ import Testing
     }
 
     @Test func tc07MaskedFeverCRS2WithoutACorticosteroidIsNotYetRefractory() throws {
-        var c = PatientCourse()
+        var c = CourseBuilder(.recommendationTests)
         c.patient(ageYears: 10, weightKg: 32)
         c.vitals(at: 0, temp: 39.5, sbp: 100, oxygen: .roomAir)
         c.med(at: 2, .tocilizumab, doseMg: 256)
@@ -138,7 +139,7 @@ import Testing
     )
         throws
     {
-        var c = PatientCourse()
+        var c = CourseBuilder(.recommendationTests)
         c.patient(ageYears: age, weightKg: kg)
         c.neuro(at: 0, capd: capd, consciousness: consciousness)
         c.med(at: 1, .dexamethasone, doseMg: 9)
@@ -152,8 +153,8 @@ import Testing
 
     // MARK: TC11, TC12 (CHOP)
 
-    static func chopRefractory(weightKg: Double, ageYears: Double = 11) -> PatientCourse {
-        var c = PatientCourse()
+    static func chopRefractory(weightKg: Double, ageYears: Double = 11) -> CourseBuilder {
+        var c = CourseBuilder(.recommendationTests)
         c.patient(ageYears: ageYears, weightKg: weightKg, target: "CD22")
         c.vitals(at: 0, temp: 39.0, sbp: 80, oxygen: .nasalCannula(8))
         c.med(at: 1, .tocilizumab, doseMg: 360)
@@ -208,8 +209,8 @@ import Testing
         platelets: Double = 80,
         fibrinogen: Double = 95,
         lateFever: Bool = true
-    ) -> PatientCourse {
-        var c = PatientCourse()
+    ) -> CourseBuilder {
+        var c = CourseBuilder(.recommendationTests)
         c.patient(ageYears: ageYears, weightKg: weightKg, target: target)
         c.vitals(at: 0, temp: 39.0, sbp: 110, oxygen: .roomAir)
         c.lab(at: 0, .ferritin, 900, uln: 300)
@@ -251,14 +252,14 @@ import Testing
     }
 
     @Test func tc28NIHLateIsolatedCarHLHFirstLine() throws {
-        var c = PatientCourse()
+        var c = CourseBuilder(.recommendationTests)
         c.patient(ageYears: 16, weightKg: 30, target: "CD22", infusedAtHours: -336)
         c.events.append(
             .patient(
                 PatientEvent(
                     eventId: "base",
                     patientId: "p1",
-                    occurredAt: PatientCourse.at(-336),
+                    occurredAt: CourseBuilder.at(-336),
                     baselineFerritin: 800
                 )
             )
@@ -282,8 +283,8 @@ import Testing
 
     // MARK: TC15, TC16 (MUSC)
 
-    static func muscRefractory(weightKg: Double) -> PatientCourse {
-        var c = PatientCourse()
+    static func muscRefractory(weightKg: Double) -> CourseBuilder {
+        var c = CourseBuilder(.recommendationTests)
         c.patient(ageYears: 9, weightKg: weightKg)
         c.vitals(at: 0, temp: 39.0, sbp: 70, oxygen: .nasalCannula(3))  // 9 y: < 88 → hypotension
         c.med(at: 1, .tocilizumab, doseMg: 300)
@@ -384,11 +385,11 @@ import Testing
             PatientEvent(
                 eventId: "adm",
                 patientId: "p1",
-                occurredAt: PatientCourse.at(-100),
+                occurredAt: CourseBuilder.at(-100),
                 ageYears: 19,
                 sex: .male,
                 weightKg: 68,
-                infusion: Infusion(product: "axi-cel", target: "CD19", infusedAt: PatientCourse.at(-96))
+                infusion: Infusion(product: "axi-cel", target: "CD19", infusedAt: CourseBuilder.at(-96))
             )
         )
         c.lab(at: 30, .creatinine, 4.0)
@@ -404,11 +405,11 @@ import Testing
             PatientEvent(
                 eventId: "adm",
                 patientId: "p1",
-                occurredAt: PatientCourse.at(-100),
+                occurredAt: CourseBuilder.at(-100),
                 ageYears: 9,
                 weightKg: 27,
                 heightCm: 130,
-                infusion: Infusion(product: "tisa-cel", target: "CD19", infusedAt: PatientCourse.at(-96))
+                infusion: Infusion(product: "tisa-cel", target: "CD19", infusedAt: CourseBuilder.at(-96))
             )
         )
         c.lab(at: 30, .creatinine, 2.0)
@@ -431,11 +432,11 @@ import Testing
             PatientEvent(
                 eventId: "adm",
                 patientId: "p1",
-                occurredAt: PatientCourse.at(-100),
+                occurredAt: CourseBuilder.at(-100),
                 ageYears: 16,
                 weightKg: 60,
                 allergies: ["e-coli-derived-protein"],
-                infusion: Infusion(product: "tisa-cel", target: "CD19", infusedAt: PatientCourse.at(-96))
+                infusion: Infusion(product: "tisa-cel", target: "CD19", infusedAt: CourseBuilder.at(-96))
             )
         )
         let a = try c.assess(at: 36, "childrens-national")
@@ -464,7 +465,7 @@ import Testing
     // MARK: TC24 (tocilizumab shortage)
 
     @Test func tc24TocilizumabShortageOffersAnakinraDexamethasoneAndSiltuximab() throws {
-        var c = PatientCourse()
+        var c = CourseBuilder(.recommendationTests)
         c.patient(ageYears: 9, weightKg: 28, site: "cnh")
         c.vitals(at: 0, temp: 39.0, sbp: 100, oxygen: .nasalCannula(3))
         c.neuro(at: 0, ice: nil, capd: 0)
@@ -492,12 +493,12 @@ import Testing
     }
 
     @Test func tocilizumabShortageElsewhereOrNotNeededGivesNoAlternatives() throws {
-        var c = PatientCourse()
+        var c = CourseBuilder(.recommendationTests)
         c.patient(ageYears: 9, weightKg: 28, site: "cnh")
         c.vitals(at: 0, temp: 39.0, sbp: 100, oxygen: .roomAir)  // CRS 1: tocilizumab not needed now
         c.stock(at: -1, site: "cnh", .tocilizumab, .shortage)
         #expect(try c.assess(at: 0, "childrens-national").alternatives.isEmpty)
-        var d = PatientCourse()
+        var d = CourseBuilder(.recommendationTests)
         d.patient(ageYears: 9, weightKg: 28, site: "cnh")
         d.vitals(at: 0, temp: 39.0, sbp: 100, oxygen: .nasalCannula(3))
         d.stock(at: -1, site: "elsewhere", .tocilizumab, .unavailable)
@@ -505,7 +506,7 @@ import Testing
     }
 
     @Test func patientWithoutASiteUsesTheWorstStatusOfAnySite() throws {
-        var c = PatientCourse()
+        var c = CourseBuilder(.recommendationTests)
         c.patient(ageYears: 30, weightKg: 70)
         c.vitals(at: 0, temp: 39.0, sbp: 120, oxygen: .nasalCannula(3))
         c.stock(at: -1, site: "a", .tocilizumab, .available)
@@ -518,7 +519,7 @@ import Testing
     // MARK: TC25, TC27, TC29
 
     @Test func tc25TocilizumabMaximumReachedIsRefractory() throws {
-        var c = PatientCourse()
+        var c = CourseBuilder(.recommendationTests)
         c.patient(ageYears: 24, weightKg: 110)
         c.vitals(at: 0, temp: 39.5, sbp: 85, oxygen: .nasalCannula(4))
         c.med(at: 1, .norepinephrine, .infusionStarted)
@@ -533,7 +534,7 @@ import Testing
     }
 
     @Test func tc27CarHLHDuringCRSDependsOnTheCriteriaSet() throws {
-        var c = PatientCourse()
+        var c = CourseBuilder(.recommendationTests)
         c.patient(ageYears: 12, weightKg: 40)
         c.lab(at: -97, .creatinine, 0.4)
         c.vitals(at: -20, temp: 39.0, sbp: 100, oxygen: .nasalCannula(3))
@@ -566,7 +567,7 @@ import Testing
     }
 
     @Test func tc29InfantCNHDoseWithLowVolumeAlert() throws {
-        var c = PatientCourse()
+        var c = CourseBuilder(.recommendationTests)
         c.patient(ageYears: 10.0 / 12.0, weightKg: 8)
         c.vitals(at: 0, temp: 38.4, sbp: 65, oxygen: OxygenSupport(device: .blowBy))
         c.med(at: 1, .tocilizumab, doseMg: 96)
@@ -584,8 +585,8 @@ import Testing
 
     /// CNH, 45 kg, on 90 mg IV Q6H for 5 days; CRS and ICANS settled for the last 48 h; a
     /// corticosteroid until `lastSteroid`.
-    static func cnhOnAnakinra(lastSteroid: Double) -> PatientCourse {
-        var c = PatientCourse()
+    static func cnhOnAnakinra(lastSteroid: Double) -> CourseBuilder {
+        var c = CourseBuilder(.recommendationTests)
         c.patient(ageYears: 14, weightKg: 45)
         c.vitals(at: -126, temp: 39.5, sbp: 85, oxygen: .nasalCannula(4))
         c.med(at: -125, .tocilizumab, doseMg: 360)
@@ -608,9 +609,9 @@ import Testing
         #expect(a.grades.crs.grade.map { $0 <= 1 } == true && a.grades.icans.grade == 0)
         #expect(a.action == .continue && a.decisiveReason == .lastAgentWeaned)
         #expect(a.dose?.mg == 90 && a.dose?.frequency == .q6h)
-        #expect(a.recommendation?.nextDoseDueAt == PatientCourse.at(6))
+        #expect(a.recommendation?.nextDoseDueAt == CourseBuilder.at(6))
         // The taper becomes possible 24 h after the last dexamethasone dose.
-        #expect(a.nextDecisionAt.map { $0 <= PatientCourse.at(6) } == true)
+        #expect(a.nextDecisionAt.map { $0 <= CourseBuilder.at(6) } == true)
     }
 
     /// A12: Q6H → Q8H → Q12H → Q24H → stop, one step per 24 h timed from the step's first dose
@@ -646,9 +647,9 @@ import Testing
         c.anakinra(from: 8, through: 24, every: 8, mg: 90)
         let sameStep = try c.assess(at: 20, "childrens-national")
         #expect(sameStep.action == .taper && sameStep.dose?.frequency == .q8h)
-        #expect(sameStep.recommendation?.nextDoseDueAt == PatientCourse.at(24))
+        #expect(sameStep.recommendation?.nextDoseDueAt == CourseBuilder.at(24))
         #expect(sameStep.recommendation?.body.dose == first.recommendation?.body.dose)
-        #expect(sameStep.nextDecisionAt.map { $0 <= PatientCourse.at(24.5) } == true)
+        #expect(sameStep.nextDecisionAt.map { $0 <= CourseBuilder.at(24.5) } == true)
     }
 
     @Test func recurrenceDuringTheTaperGoesBackToTheLastFullDose() throws {

@@ -3,6 +3,7 @@ import Testing
 
 @testable import ProtocolCatalog
 @testable import ToxicityRules
+import ToxTestSupport
 
 /// A closed loop: the engine assesses the course every `step` hours, a simulated pharmacy gives
 /// every dose it recommends at its `nextDoseDueAt` (at once when there is none: a start),
@@ -21,14 +22,14 @@ struct SimulatedPharmacy {
         }
     }
 
-    var course: PatientCourse
+    var course: CourseBuilder
     let protocolId: String
     var recordsRecommendations = true
     var turns: [Turn] = []
     private var published: String?
     private var lastDoseAt: Double?
 
-    init(_ course: PatientCourse, protocolId: String, recordsRecommendations: Bool = true) {
+    init(_ course: CourseBuilder, protocolId: String, recordsRecommendations: Bool = true) {
         self.course = course
         self.protocolId = protocolId
         self.recordsRecommendations = recordsRecommendations
@@ -66,7 +67,7 @@ struct SimulatedPharmacy {
             }
             var turn = Turn(at: t, assessment: a)
             if a.action.dosesAnakinra, let dose = a.dose, let mg = Self.mgToGive(dose) {
-                let due = a.body?.nextDoseDueAt.map { $0.timeIntervalSince(PatientCourse.reference) / 3600 }
+                let due = a.body?.nextDoseDueAt.map { $0.timeIntervalSince(CourseBuilder.reference) / 3600 }
                 if due.map({ $0 <= t + 1e-9 }) ?? true {
                     course.med(at: t, .anakinra, doseMg: Double(mg), route: dose.route)
                     lastDoseAt = t

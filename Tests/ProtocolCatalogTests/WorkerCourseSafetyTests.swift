@@ -32,7 +32,7 @@ import ToxTestSupport
             var turns: [CourseTurn] = []
             var doses = 0
             for t in [random.at, random.at + 6] {
-                let instant = PatientCourse.at(t)
+                let instant = CourseBuilder.at(t)
                 let evaluation = evaluator.evaluate(state, at: instant, inventory: inventory)
                 let recommendation = try #require(evaluation.recommendation, "seed \(seed) \(id)")
                 if evaluation.summary.recommendation != state.published.recommendation {
@@ -67,7 +67,7 @@ import ToxTestSupport
     }
 }
 
-extension PatientCourse {
+extension CourseBuilder {
     /// The weight of the course's patient event.
     var weightKg: Double? {
         events.lazy.compactMap { event -> Double? in

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import ToxicityRules
+import ToxTestSupport
 
 /// Both sides of every grading threshold.
 @Suite("Grading boundaries")

@@ -3,6 +3,7 @@ import PropertyBased
 import Testing
 
 @testable import ToxicityRules
+import ToxTestSupport
 
 /// Oxygen support from least to most (ASTCT tiers 1, 2, 2, 2, 2, 3 …).
 let oxygenLadder: [OxygenSupport] = [

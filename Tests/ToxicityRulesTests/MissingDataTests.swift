@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import ToxicityRules
+import ToxTestSupport
 
 /// Missing, stale, implausible and inconsistent input is explicit (clinical-spec A1, issue item 6).
 @Suite("Missing and inconsistent data")

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import ToxicityRules
+import ToxTestSupport
 
 /// Building blocks of the recommendation rules: the inventory snapshot, documented grades over a
 /// course, and the engine contract without a protocol.

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import ToxicityRules
+import ToxTestSupport
 
 @Suite("Patient timeline and course helpers")
 struct TimelineTests {
