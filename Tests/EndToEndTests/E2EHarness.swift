@@ -13,6 +13,8 @@ final class E2EHarness: @unchecked Sendable {
     let group: String
     let partitions: Int
     let directory: URL
+    /// Reads watermarks and the group's committed offsets from the outside.
+    let admin: KafkaAdminClient
     private(set) var workers: [String: ManagedProcess] = [:]
 
     static let logger: Logger = {
@@ -32,6 +34,7 @@ final class E2EHarness: @unchecked Sendable {
                 topic.name, partitions: topic.partitions(patientPartitions: partitions), replicationFactor: 1)
         }
         self.partitions = partitions
+        admin = try KafkaAdminClient(configuration: .init(bootstrapServers: cluster.bootstrapServerList), logger: Self.logger)
         group = "toxd-e2e-\(UUID().uuidString.prefix(8))"
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("toxwatch-e2e-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -58,6 +61,7 @@ final class E2EHarness: @unchecked Sendable {
             worker.send(SIGKILL)
             _ = try? await worker.waitForExit(timeout: .seconds(10))
         }
+        await admin.close()
         await cluster.close()
         try? FileManager.default.removeItem(at: directory)
     }
@@ -99,17 +103,30 @@ final class E2EHarness: @unchecked Sendable {
         return (try? JSONSerialization.jsonObject(with: Data(last.utf8)) as? [String: Any]) ?? [:]
     }
 
-    /// Generates courses into a file; returns the file and the generated records.
-    func generate(patients: Int, eventsPerPatient: Int, poison: Int, seed: Int) async throws -> (URL, [InputLine]) {
-        let file = directory.appendingPathComponent("input-\(seed).jsonl")
+    /// Generates courses into a file; returns the file and the generated records. `profile`
+    /// "mixed" (the default) draws varied short courses of `eventsPerPatient` records, "crs" 36 h
+    /// CRS and ICANS courses in event time (see driver.py).
+    func generate(
+        profile: String = "mixed", patients: Int, eventsPerPatient: Int = 20, poison: Int, seed: Int
+    ) async throws -> (URL, [InputLine]) {
+        let file = directory.appendingPathComponent("input-\(profile)-\(seed).jsonl")
         try await driver([
-            "generate", "--patients", "\(patients)", "--events-per-patient", "\(eventsPerPatient)", "--poison", "\(poison)",
-            "--seed", "\(seed)", "--out", file.path,
+            "generate", "--profile", profile, "--patients", "\(patients)", "--events-per-patient", "\(eventsPerPatient)",
+            "--poison", "\(poison)", "--seed", "\(seed)", "--out", file.path,
         ])
         let lines = try String(contentsOf: file, encoding: .utf8).split(separator: "\n").map {
             try JSONDecoder().decode(InputLine.self, from: Data($0.utf8))
         }
         return (file, lines)
+    }
+
+    /// Writes records as a driver input file named `name` in the harness directory.
+    func write(_ lines: [InputLine], name: String) throws -> URL {
+        let file = directory.appendingPathComponent(name)
+        let encoder = JSONEncoder()
+        let text = try lines.map { String(decoding: try encoder.encode($0), as: UTF8.self) }.joined(separator: "\n")
+        try text.write(to: file, atomically: true, encoding: .utf8)
+        return file
     }
 
     func produce(_ file: URL, rate: Int? = nil) async throws {
@@ -130,63 +147,77 @@ final class E2EHarness: @unchecked Sendable {
 
     /// Waits until the group has committed every input record (lag 0 on every patient topic).
     func waitUntilConsumed(timeout: Duration = .seconds(240)) async throws {
-        let admin = try KafkaAdminClient(configuration: .init(bootstrapServers: cluster.bootstrapServerList), logger: Self.logger)
-        let inputs = ToxWatchTopics.patientInputs.flatMap { topic in (0..<partitions).map { TopicPartition(topic, $0) } }
-        let deadline = ContinuousClock.now + timeout
         var remaining: Int64 = -1
-        while ContinuousClock.now < deadline {
-            remaining = try await lag(admin, inputs)
-            if remaining == 0 { break }
-            try await Task.sleep(for: .milliseconds(250))
-        }
-        await admin.close()
-        if remaining != 0 {
+        do {
+            try await eventually("the group commits every input record", timeout: timeout, every: .milliseconds(250)) {
+                remaining = try await inputProgress().lag
+                return remaining == 0
+            }
+        } catch is ConditionTimeout {
             throw ProcessError("the workers did not consume everything within \(timeout): \(remaining) records left")
         }
     }
 
-    /// Waits until no output or changelog record has been written for `quiet` (time-driven rules
-    /// keep firing for a moment after the last input is consumed).
-    func waitUntilQuiet(_ quiet: Duration = .seconds(3), timeout: Duration = .seconds(60)) async throws {
-        let admin = try KafkaAdminClient(configuration: .init(bootstrapServers: cluster.bootstrapServerList), logger: Self.logger)
-        let outputs = [
-            ToxWatchTopics.toxicityGrades, ToxWatchTopics.anakinraRecommendations, ToxWatchTopics.shortageAlternatives,
-            ToxWatchTopics.deadLetters, ToxWatchTopics.patientStateChangelog,
-        ].flatMap { topic in (0..<partitions).map { TopicPartition(topic, $0) } }
-        let deadline = ContinuousClock.now + timeout
-        var last: [Int64] = []
-        var stableSince = ContinuousClock.now
-        while ContinuousClock.now < deadline {
-            var ends: [Int64] = []
-            for partition in outputs { ends.append(try await admin.watermarks(partition).high) }
-            if ends != last {
-                last = ends
-                stableSince = ContinuousClock.now
-            } else if ContinuousClock.now - stableSince >= quiet {
-                break
-            }
-            try await Task.sleep(for: .milliseconds(200))
+    /// Waits until the group has committed at least `count` input records (summed over the patient
+    /// topics): a point in the middle of a stream that the test can observe from the outside.
+    func waitUntilCommitted(atLeast count: Int64, timeout: Duration = .seconds(240)) async throws {
+        try await eventually("the group commits \(count) input records", timeout: timeout, every: .milliseconds(100)) {
+            try await inputProgress().committed >= count
         }
-        await admin.close()
     }
 
-    /// Records of `partitions` not yet committed by the group.
-    private func lag(_ admin: KafkaAdminClient, _ partitions: [TopicPartition]) async throws -> Int64 {
-        var remaining: Int64 = 0
-        for entry in try await admin.committedOffsets(group: group, partitions: partitions) {
+    /// Input records the group has committed and those it has not yet, over every patient topic.
+    func inputProgress() async throws -> (committed: Int64, lag: Int64) {
+        let inputs = ToxWatchTopics.patientInputs.flatMap { topic in (0..<partitions).map { TopicPartition(topic, $0) } }
+        var committed: Int64 = 0
+        var lag: Int64 = 0
+        for entry in try await admin.committedOffsets(group: group, partitions: inputs) {
             let high = try await admin.watermarks(entry.topicPartition).high
-            remaining += max(0, high - (entry.offset.isAbsolute ? entry.offset.rawValue : 0))
+            let offset = entry.offset.isAbsolute ? entry.offset.rawValue : 0
+            committed += offset
+            lag += max(0, high - offset)
         }
-        return remaining
+        return (committed, lag)
+    }
+
+    /// The records in the output, dead-letter and changelog topics (their end offsets).
+    func writtenRecords(_ topics: [String] = ToxdEndToEndTests.outputTopics) async throws -> [Int64] {
+        var ends: [Int64] = []
+        for topic in topics {
+            for partition in 0..<partitions { ends.append(try await admin.watermarks(TopicPartition(topic, partition)).high) }
+        }
+        return ends
+    }
+
+    /// Waits until no output or changelog record has been written for `quiet` (time-driven rules
+    /// keep firing for a moment after the last input is consumed); after `timeout` it goes on and
+    /// says so (the audit reads again when a state is ahead of its outputs).
+    func waitUntilQuiet(_ quiet: Duration = .seconds(3), timeout: Duration = .seconds(60)) async throws {
+        var last: [Int64] = []
+        var stableSince = ContinuousClock.now
+        do {
+            try await eventually("no output for \(quiet)", timeout: timeout, every: .milliseconds(200)) {
+                let ends = try await writtenRecords()
+                if ends != last {
+                    last = ends
+                    stableSince = ContinuousClock.now
+                }
+                return ContinuousClock.now - stableSince >= quiet
+            }
+        } catch let timeout as ConditionTimeout {
+            print("note: \(timeout)")
+        }
     }
 }
 
 /// A generated input record.
-struct InputLine: Decodable {
+struct InputLine: Codable {
     var topic: String
     var key: String
     var value: String
     var poison: Bool?
+    /// The event time, for generated streams in event time.
+    var at: String?
 }
 
 /// A record read back by the driver.

@@ -311,16 +311,18 @@ struct IngestEndToEndTests {
         let raw = [ToxWatchTopics.hl7Inbound, ToxWatchTopics.fhirInbound].flatMap { topic in
             (0..<Self.partitions).map { TopicPartition(topic, $0) }
         }
-        let deadline = ContinuousClock.now + .seconds(90)
         var remaining: Int64 = -1
-        while ContinuousClock.now < deadline {
-            remaining = 0
-            for entry in try await admin.committedOffsets(group: group, partitions: raw) {
-                let high = try await admin.watermarks(entry.topicPartition).high
-                remaining += max(0, high - (entry.offset.isAbsolute ? entry.offset.rawValue : 0))
+        do {
+            try await eventually("toxd ingest commits every raw record", timeout: .seconds(90), every: .milliseconds(200)) {
+                remaining = 0
+                for entry in try await admin.committedOffsets(group: group, partitions: raw) {
+                    let high = try await admin.watermarks(entry.topicPartition).high
+                    remaining += max(0, high - (entry.offset.isAbsolute ? entry.offset.rawValue : 0))
+                }
+                return remaining == 0
             }
-            if remaining == 0 { break }
-            try await Task.sleep(for: .milliseconds(200))
+        } catch is ConditionTimeout {
+            // Reported below with the process's log.
         }
         await admin.close()
         ingest.send(SIGTERM)

@@ -53,13 +53,9 @@ struct DemoCourseLiveTests {
             let result = try await Ops.toxctl(["chart", "--brokers", cluster.bootstrapServers, "--patient", "DEMO-0001"])
             return result.status == 0 ? try DrawnChart(Data(result.stdout.utf8)) : nil
         }
-        let deadline = ContinuousClock.now + .seconds(180)
-        var applied = false
-        while !applied, ContinuousClock.now < deadline {
-            if let chart = try await liveChart() { applied = chart.problems(events: records).isEmpty }
-            if !applied { try await Task.sleep(for: .milliseconds(500)) }
+        try await eventually("the worker's changelog holds the whole course", timeout: .seconds(180), every: .milliseconds(500)) {
+            try await liveChart()?.problems(events: records).isEmpty ?? false
         }
-        #expect(applied, "the worker's changelog never held the whole course")
 
         let report = try await runCommand(
             "python3", [Self.feeder, "report", "--bootstrap", cluster.bootstrapServers, "--patient", "DEMO-0001", "--json", "--quiet", "1"])

@@ -53,6 +53,10 @@ enum RecommendationInvariants {
         }
         let body = recommendation.body
         #expect(body.protocolId == p.id, sourceLocation: sourceLocation)
+        // The dose is decided, with its caps, before it is explained: the published dose is the decision's.
+        let decided = assessment.recommendationDecision?.dose
+        #expect(decided?.dose == body.dose, "the published dose is the decided one", sourceLocation: sourceLocation)
+        #expect(decided?.caps.count == body.caps.count, sourceLocation: sourceLocation)
         if let dose = body.dose {
             let doses =
                 (dose.mg.flatMap { mg in dose.frequency.map { [(mg, $0)] } } ?? [])

@@ -42,6 +42,15 @@ import ToxTestSupport
         #expect(a.recommendation?.body.inputEventIds.isEmpty == false)
     }
 
+    @Test func tc01TheDecisionCarriesTheDoseCappedAtExactly100Mg() throws {
+        let a = try Self.refractoryCRS3().assess(at: 36, "childrens-national")
+        let decided = try #require(a.recommendationDecision?.dose)
+        #expect(decided.dose?.mg == 100 && decided.dose?.dailyMg == 400 && decided.dose?.frequency == .q6h)
+        #expect(decided.caps.map(\.kind) == [.perDoseCap] && decided.caps.first?.afterMg == 100)
+        #expect(decided.steps.contains("per-dose cap 100 mg: 140 mg → 100 mg"))
+        #expect(decided.dose == a.dose)
+    }
+
     @Test func tc02CNHICANS3RefractoryAfterTocilizumabForThePrecedingCRS() throws {
         var c = CourseBuilder(.recommendationTests)
         c.patient(ageYears: 14, weightKg: 45)

@@ -62,30 +62,37 @@ public final class ManagedProcess: @unchecked Sendable {
 
     /// Waits until a line of stdout starts with `prefix` and returns the rest of that line.
     public func waitForLine(startingWith prefix: String, timeout: Duration) async throws -> String {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            for line in standardOutput.split(separator: "\n") where line.hasPrefix(prefix) {
+        try await wait(for: "\(name) prints '\(prefix)'", timeout: timeout) {
+            if let line = standardOutput.split(separator: "\n").first(where: { $0.hasPrefix(prefix) }) {
                 return String(line.dropFirst(prefix.count))
             }
-            if !process.isRunning {
-                throw ProcessError("\(name) exited with status \(process.terminationStatus) before printing '\(prefix)'; stderr:\n\(standardError.suffix(2000))")
-            }
-            try await Task.sleep(for: .milliseconds(50))
+            try failIfExited("before printing '\(prefix)'")
+            return nil
         }
-        throw ProcessError("\(name) did not print '\(prefix)' within \(timeout); stderr:\n\(standardError.suffix(2000))")
     }
 
     /// Waits until `condition` holds for stderr (the log), e.g. a worker reporting its partitions.
     public func waitForLog(timeout: Duration, _ condition: (String) -> Bool) async throws {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if condition(standardError) { return }
-            if !process.isRunning {
-                throw ProcessError("\(name) exited with status \(process.terminationStatus); stderr:\n\(standardError.suffix(2000))")
-            }
-            try await Task.sleep(for: .milliseconds(50))
+        try await wait(for: "\(name) logs the expected line", timeout: timeout) {
+            if condition(standardError) { return () }
+            try failIfExited("")
+            return nil
         }
-        throw ProcessError("\(name): the expected log did not appear within \(timeout); stderr:\n\(standardError.suffix(2000))")
+    }
+
+    /// ``eventually(_:timeout:every:_:)`` whose timeout error carries the process's log.
+    private func wait<Value>(for what: String, timeout: Duration, _ probe: () async throws -> Value?) async throws -> Value {
+        do {
+            return try await eventually(what, timeout: timeout, probe)
+        } catch let timeout as ConditionTimeout {
+            throw ProcessError("\(timeout); stderr:\n\(standardError.suffix(2000))")
+        }
+    }
+
+    private func failIfExited(_ context: String) throws {
+        if !process.isRunning {
+            throw ProcessError("\(name) exited with status \(process.terminationStatus) \(context); stderr:\n\(standardError.suffix(2000))")
+        }
     }
 
     /// Sends a signal (SIGTERM for a graceful stop, SIGKILL for a crash).
@@ -96,13 +103,7 @@ public final class ManagedProcess: @unchecked Sendable {
     /// Waits for the process to exit and returns its status, or throws after `timeout`.
     @discardableResult
     public func waitForExit(timeout: Duration) async throws -> Int32 {
-        let deadline = ContinuousClock.now + timeout
-        while process.isRunning {
-            guard ContinuousClock.now < deadline else {
-                throw ProcessError("\(name) still running after \(timeout); stderr:\n\(standardError.suffix(2000))")
-            }
-            try await Task.sleep(for: .milliseconds(50))
-        }
+        try await wait(for: "\(name) exits", timeout: timeout) { process.isRunning ? nil : () }
         drain()
         return process.terminationStatus
     }

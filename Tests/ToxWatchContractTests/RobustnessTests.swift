@@ -41,13 +41,25 @@ struct RobustnessTests {
         return bytes
     }
 
-    /// Checks an adapter outcome: errors are sentences, events are valid contract JSON.
+    /// An error explains itself: its sentence names the field it is about (when there is one) and
+    /// carries more than the field alone.
+    static func expectDescribed(_ error: EventDecodingError) {
+        let description = error.description
+        if let field = error.field {
+            #expect(description.contains(field), "\(error.reason): '\(description)' does not name \(field)")
+            #expect(description.count > field.count + 2, "'\(description)' says nothing about \(field)")
+        } else {
+            #expect(description.contains(":"), "'\(description)' gives no problem")
+        }
+    }
+
+    /// Checks an adapter outcome: errors are sentences naming their field, events are valid contract JSON.
     static func check(_ outcome: Result<AdapterResult, EventDecodingError>) {
         switch outcome {
         case .failure(let error):
-            #expect(!error.description.isEmpty)
+            expectDescribed(error)
         case .success(let result):
-            for error in result.rejected { #expect(!error.description.isEmpty) }
+            for error in result.rejected { expectDescribed(error) }
             for envelope in result.events {
                 do {
                     #expect(try EventEnvelope.decode(envelope.encoded()) == envelope)
@@ -116,7 +128,7 @@ struct RobustnessTests {
             case .success(let envelope):
                 Self.check(.success(AdapterResult(events: [envelope])))
             case .failure(let error):
-                #expect(!error.description.isEmpty)
+                Self.expectDescribed(error)
             }
         }
     }

@@ -134,7 +134,7 @@ struct ReplayHarness {
     /// Ids the writer produced although the log already held them (exactly-once broken).
     private(set) var duplicates: [String] = []
     /// Ids the current owner found in the log after the last checkpoint (or carried by it): the
-    /// writer skips them (``PartitionTask``'s `written`).
+    /// writer skips them (``BatchWriter``'s `written`).
     private var found: Set<String> = []
     private(set) var changelog: [OutputRecord] = []
 

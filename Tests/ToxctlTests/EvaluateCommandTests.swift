@@ -82,10 +82,6 @@ func subsetMismatches(_ expected: Any, _ actual: Any?, path: String = "") -> [St
         "a13-stale-vitals-cannot-grade",
     ]
 
-    @Test func theBinaryIsBuilt() throws {
-        _ = try Toxctl.binary.get()
-    }
-
     /// Each example: input file → `toxctl evaluate` (the example's own command line) → the
     /// expected subset matches, exit 0.
     @Test(arguments: pinned)

@@ -200,7 +200,7 @@ package final class IngestPipeline: Service {
                     "produce failed, retrying the batch",
                     metadata: ["error": "\(error)", "attempt": "\(attempt)"]
                 )
-                try await Task.sleep(for: .milliseconds(min(5000, 100 * (1 << min(attempt, 6)))))
+                try await Task.sleep(for: RetryPolicy.batch.delay(afterFailures: attempt))
             }
         }
         do {

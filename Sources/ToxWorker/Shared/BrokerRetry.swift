@@ -27,7 +27,7 @@ package enum BrokerRetry {
                 return try await attempt()
             } catch where isUnreachable(error) {
                 failures += 1
-                let delay = backoff(failures)
+                let delay = RetryPolicy.brokers.delay(afterFailures: failures)
                 logger.warning(
                     "brokers unreachable; not ready, trying again",
                     metadata: ["error": "\(error)", "attempt": "\(failures)", "retry.seconds": "\(delay.components.seconds)"])
@@ -35,10 +35,5 @@ package enum BrokerRetry {
                 if Task.isShuttingDownGracefully || Task.isCancelled { return nil }
             }
         }
-    }
-
-    /// 1 s, 2 s, 4 s … up to 30 s.
-    package static func backoff(_ failures: Int) -> Duration {
-        .seconds(min(30, 1 << min(max(failures - 1, 0), 5)))
     }
 }

@@ -70,9 +70,11 @@ package final class WorkerPipeline: Service {
             throw WorkerStartupError(description: "cannot start against \(configuration.brokers): \(error)")
         }
         let committer = OffsetCommitter(consumer: consumer, logger: logger)
+        let log = KafkaOutputLog(
+            configuration: configuration, consumer: consumer, producer: producer, committer: committer,
+            transactions: transactions, logger: logger)
         let context = PartitionContext(
-            configuration: configuration, consumer: consumer, committer: committer,
-            producer: producer, transactions: transactions,
+            configuration: configuration, consumer: consumer, committer: committer, log: log,
             evaluator: evaluator, inventory: inventory, metrics: metrics, logger: logger)
         logger.info("toxd started", metadata: ["config": "\(configuration.redactedSummary)"])
 

@@ -155,6 +155,12 @@ package struct Assessment: Sendable, Hashable, Codable {
         return next.date
     }
 
+    /// The recommendation decision, with its dose (`nil` for a decoded document).
+    var recommendationDecision: RecommendationDecision? {
+        if case .evaluated(let context) = content { return context.decision }
+        return nil
+    }
+
     /// The recommendation's action (`none` when there is none).
     package var action: RecommendationAction {
         switch content {

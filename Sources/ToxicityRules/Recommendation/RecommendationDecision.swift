@@ -1,6 +1,6 @@
 // The recommendation decision at T (clinical-spec A5–A10): what to do with anakinra, the dose
-// plan, the route, the safety findings and the course alerts, as plain values. The dose itself is
-// computed (with every cap) only when the recommendation is read or encoded.
+// plan and the dose it gives (with every cap), the route, the safety findings and the course
+// alerts, as plain values.
 
 /// What the pharmacy is asked to do with anakinra.
 package enum RecommendationAction: String, Sendable, Hashable, Codable, CaseIterable {
@@ -21,7 +21,7 @@ package enum RecommendationAction: String, Sendable, Hashable, Codable, CaseIter
     }
 }
 
-/// How the recommended dose is computed (lazily, with every cap).
+/// How the recommended dose is computed (with every cap: ``DecidedDose``).
 enum DosePlan: Hashable, Sendable {
     case none
     /// The protocol's dose at a level (A5: severe for grade ≥ 3).
@@ -103,6 +103,9 @@ struct RecommendationDecision: Hashable, Sendable {
     /// The decisive reason of the action.
     var primary: ReasonCode = .noActiveToxicity
     var plan: DosePlan = .none
+    /// The dose of ``plan`` by ``route``, with every cap (a TNF hold keeps it, for a documented
+    /// override; a hypersensitivity hold has none).
+    var dose = DecidedDose()
     var route: Route = .iv
     var routeReasons: RouteReasons = []
     var routeEvidence = RouteEvidence()
@@ -206,6 +209,7 @@ extension PatientTimeline {
             let targets = p.antigenTargets[i]
             d.antigenMismatch = !targets.isEmpty && !targets.contains(target)
         }
+        d.dose = DecidedDose(p.value, plan: d.plan, route: d.route, weightKg: weightKg(profile))
         return d
     }
 

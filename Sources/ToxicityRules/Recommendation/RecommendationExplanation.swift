@@ -1,18 +1,9 @@
 import Foundation
 
-// Builds the explained recommendation and the shortage alternatives from an assessment's
-// decision (clinical-spec A11): the dose with every cap, reasons with observed values, event ids
+// Builds the explained recommendation from an assessment's decision (clinical-spec A11): the
+// decided dose's arithmetic and caps described, reasons with observed values, event ids
 // and thresholds, warnings, alerts, rationale and evidence. Runs only when a recommendation is read
 // or encoded.
-
-/// A dose computed from a plan, with what the arithmetic said.
-struct ComputedDose {
-    var dose: RecommendedDose?
-    var flags: [DosingFlag] = []
-    var caps: [AppliedCap] = []
-    var steps: [String] = []
-    var source: String?
-}
 
 extension AssessmentContext {
     var weightKg: Double? { timeline.weightKg(profile) }
@@ -91,133 +82,6 @@ extension AssessmentContext {
 
     func toxicityName(_ toxicity: ToxicitySet) -> String { toxicity.names.joined(separator: "/") }
 
-    // MARK: Dose
-
-    func computeDose(_ p: AnakinraProtocol, plan: DosePlan) -> ComputedDose {
-        let d = decision
-        let weight = weightKg
-        switch plan {
-        case .none:
-            return ComputedDose()
-        case .protocolDose(let level):
-            let request = DoseRequest(weightKg: weight, level: level, frequency: nil, route: d.route)
-            return computed(AnakinraDosing.calculate(p, request))
-        case .regimen(let current):
-            guard let w = AnakinraDosing.validatedWeight(weight) else {
-                return ComputedDose(flags: [AnakinraDosing.weightRequired(weight)])
-            }
-            let basis = p.dose.basis
-            var request = DoseRequest(weightKg: weight, level: .lessIll, frequency: current.frequency, route: d.route)
-            if let mg = current.mg, let frequency = current.frequency {
-                request.level = .prescribed(
-                    AnakinraDosing.amountInBasis(
-                        mgPerDose: ExactAmount(mg),
-                        frequency: frequency,
-                        basis: basis,
-                        weight: w
-                    )
-                )
-                request.renalOverride = frequency == .q48h
-            } else if basis.isPerDay {
-                let daily = ExactAmount(current.dailyMg)
-                request.level = .prescribed(basis.isWeightBased ? daily / w : daily)
-            }
-            var result = computed(AnakinraDosing.calculate(p, request))
-            // A dose the protocol's escalation reaches is within the protocol.
-            if let daily = result.dose?.dailyMg, daily <= escalationCeilingDaily(p, weight: weight) {
-                result.flags.removeAll { $0.code == .doseOutsideProtocol }
-            }
-            return result
-        case .escalation(let current):
-            switch AnakinraDosing.escalate(p, from: current, weightKg: weight) {
-            case .escalated(let calculation):
-                return computed(.dose(calculation))
-            case .atCeiling(let flag):
-                var result = computeDose(p, plan: .regimen(current))
-                result.flags.append(flag)
-                return result
-            case .noDose(let flags):
-                return ComputedDose(flags: flags)
-            }
-        case .taper(let full, let step):
-            guard case .schedule(let schedule) = AnakinraDosing.taperSchedule(p, from: full, weightKg: weight),
-                step >= 1, step <= schedule.count
-            else {
-                return ComputedDose(flags: [AnakinraDosing.weightRequired(weight)])
-            }
-            let s = schedule[step - 1]
-            guard let mg = s.mg, let frequency = s.frequency else {
-                return ComputedDose(flags: s.flags, steps: s.steps.map(\.text))
-            }
-            let w = AnakinraDosing.validatedWeight(weight)
-            let dose = RecommendedDose(
-                mg: mg,
-                mgPerKg: w.map { rounded((ExactAmount(mg) / $0).approximateDouble) },
-                route: full.route,
-                frequency: frequency,
-                dailyMg: s.dailyMg,
-                syringesPerDose: AnakinraSupply.syringesPerDose(mg: mg),
-                volumePerDoseML: rounded(AnakinraSupply.volumeML(mg: mg).approximateDouble)
-            )
-            var flags = s.flags
-            if let w, let lowVolume = AnakinraDosing.lowVolume(weight: w, mg: mg) { flags.append(lowVolume) }
-            return ComputedDose(
-                dose: dose,
-                flags: flags,
-                caps: s.capsApplied,
-                steps: s.steps.map(\.text),
-                source: p.sourceTag(p.taper.status, evidence: p.taper.evidence)
-            )
-        }
-    }
-
-    /// The highest daily dose the protocol's escalation rule can reach from its starting dose.
-    func escalationCeilingDaily(_ p: AnakinraProtocol, weight: Double?) -> Int {
-        let start = AnakinraDosing.calculate(p, DoseRequest(weightKg: weight, level: .severe))
-        guard let startDose = start.calculation, let current = CurrentDose(startDose) else { return 0 }
-        switch p.escalation.rule {
-        case .none:
-            return current.dailyMg
-        case .toPerDoseCap:
-            if case .escalated(let c) = AnakinraDosing.escalate(p, from: current, weightKg: weight) {
-                return c.dailyMg ?? current.dailyMg
-            }
-            return current.dailyMg
-        case .doubleDailyDose, .toRangeHigh:
-            let ceiling = AnakinraDosing.calculate(p, DoseRequest(weightKg: weight, level: .ceiling))
-            return ceiling.calculation?.dailyMg ?? current.dailyMg
-        }
-    }
-
-    func computed(_ outcome: DosingOutcome) -> ComputedDose {
-        switch outcome {
-        case .noDose(let flags):
-            return ComputedDose(flags: flags)
-        case .dose(let c):
-            let dose = RecommendedDose(
-                mg: c.mg,
-                mgPerKg: c.mgPerKg.map { rounded($0.approximateDouble) },
-                route: c.route,
-                frequency: c.frequency,
-                dailyMg: c.dailyMg,
-                options: c.options.map {
-                    RecommendedDoseOption(frequency: $0.frequency, mg: $0.mg, dailyMg: $0.dailyMg)
-                },
-                syringesPerDose: c.syringesPerDose,
-                volumePerDoseML: c.volumePerDoseML.map { rounded($0.approximateDouble) }
-            )
-            return ComputedDose(
-                dose: dose,
-                flags: c.flags,
-                caps: c.capsApplied,
-                steps: c.steps.map(\.text),
-                source: c.source
-            )
-        }
-    }
-
-    func rounded(_ value: Double) -> Double { (value * 1000).rounded() / 1000 }
-
     // MARK: The recommendation
 
     func recommendationBody() -> RecommendationBody {
@@ -230,10 +94,9 @@ extension AssessmentContext {
         var rationale: [String] = []
         var evidence: [EvidenceItem] = []
 
-        // The dose (a TNF hold still shows it, for a documented override).
-        let computed = computeDose(p, plan: d.plan)
-        var dose = computed.dose
-        if d.action == .hold, d.primary == .eColiHypersensitivity { dose = nil }
+        // The dose, as decided (a TNF hold still shows it, for a documented override).
+        let computed = d.dose
+        let dose = computed.dose
 
         rationale.append(actionSentence(p))
         rationale += cannotGradeSentences()

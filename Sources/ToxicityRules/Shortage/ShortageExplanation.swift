@@ -46,10 +46,10 @@ extension AssessmentContext {
             } else {
                 let inLine = decision.action.dosesAnakinra
                 let level: DoseLevel = grades.crs.core.grade >= 3 ? .severe : .lessIll
-                let computed = computeDose(
-                    p,
-                    plan: decision.action.dosesAnakinra ? decision.plan : .protocolDose(level)
-                )
+                let computed =
+                    inLine
+                    ? decision.dose
+                    : DecidedDose(p, plan: .protocolDose(level), route: decision.route, weightKg: weightKg)
                 var cautions: [Reason] = []
                 if !inLine {
                     cautions.append(Reason(code: .shortageModeOutsideUsualLine, rule: .shortage, source: .specA10))
@@ -193,7 +193,7 @@ extension AssessmentContext {
         // The patient's own next-24-hour need.
         var need: ShortageNeed?
         if let rules, entry != nil {
-            let computed = computeDose(rules.value, plan: decision.plan)
+            let computed = decision.dose
             if let mg = computed.dose?.mg, let frequency = computed.dose?.frequency {
                 let supply = AnakinraSupply.next24HourNeed(
                     mgPerDose: mg,

@@ -5,6 +5,7 @@ It drives toxd from the outside and reads back what toxd published, so the tests
 the worker with the worker's own Kafka code.
 
   driver.py generate --patients N --events-per-patient M --poison K --seed S --out FILE
+  driver.py generate --profile crs --patients N --poison K --seed S --out FILE
   driver.py produce --bootstrap B --file FILE [--rate EVENTS_PER_S]
   driver.py collect --bootstrap B --topics T[,T…] --out FILE
   driver.py committed --bootstrap B --group G --topics T[,T…] --partitions P
@@ -35,7 +36,110 @@ def iso(moment):
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+CRS_KINDS = ["crs4", "crs3", "crs2", "crs1", "icans"]
+
+
+def crs_course(rng, pid, infused, kind):
+    """One 36 h course of `kind`, hourly vitals, neuro every 4 h, labs every 12 h: grade-4 CRS with
+    norepinephrine from h10, BiPAP from h20 and epinephrine from h22 (both pressors and BiPAP end
+    before h36); grade 3 on one pressor and high-flow oxygen; grade 2 on low-flow oxygen; fever
+    alone; or fever with ICANS (ICE falling to 2, a patient of 12 or older)."""
+    age = 14 if kind == "icans" else rng.choice([3, 6, 9, 12, 15, 17])
+    weight = round(max(12.0, min(80.0, 3.5 * age + rng.uniform(4, 12))), 1)
+    events = [{
+        "type": "patient", "eventId": f"{pid}-adm", "patientId": pid, "occurredAt": iso(infused),
+        "ageYears": age, "weightKg": weight, "allergies": [],
+        "infusion": {"product": "tisagenlecleucel", "target": "CD19", "infusedAt": iso(infused)},
+        "protocol": "childrens-national", "site": rng.choice(["north", "south"]),
+    }]
+    fever_from, fever_to = {"crs4": (4, 30), "crs3": (5, 28), "crs2": (6, 24), "crs1": (6, 20), "icans": (6, 20)}[kind]
+
+    def event(hour, kind_, **fields):
+        events.append({"type": kind_, "eventId": f"{pid}-{len(events)}", "patientId": pid,
+                       "occurredAt": iso(infused + timedelta(hours=hour)), **fields})
+
+    for hour in range(1, 37):
+        febrile = fever_from <= hour < fever_to
+        oxygen = {"device": "room-air"}
+        systolic = rng.randrange(96, 120)
+        if kind == "crs4":
+            if 8 <= hour < 33:
+                systolic = rng.randrange(72, 86)
+            if 20 <= hour < 32:
+                oxygen = {"device": "bipap"}
+            elif 12 <= hour < 34:
+                oxygen = {"device": "high-flow-nasal-cannula", "flowLPerMin": 20}
+        elif kind == "crs3":
+            if 8 <= hour < 26:
+                systolic = rng.randrange(74, 88)
+            if 12 <= hour < 24:
+                oxygen = {"device": "high-flow-nasal-cannula", "flowLPerMin": 15}
+        elif kind == "crs2" and 10 <= hour < 20:
+            oxygen = {"device": "low-flow-nasal-cannula", "flowLPerMin": rng.choice([1, 2, 3])}
+        event(hour, "vitals", temperatureC=round(rng.uniform(38.3, 39.6) if febrile else rng.uniform(36.5, 37.5), 1),
+              systolicBP=systolic, heartRate=rng.randrange(90, 150), oxygen=oxygen)
+        if hour % 4 == 0:
+            if age >= 12:
+                ice = 10
+                if kind == "icans":
+                    ice = {8: 7, 12: 4, 16: 2, 20: 5, 24: 8}.get(hour, 10)
+                event(hour, "neuro", iceScore=ice, consciousness="awake" if ice > 2 else "awakens-to-voice")
+            else:
+                event(hour, "neuro", capdScore=rng.choice([0, 2, 4]), consciousness="awake")
+        if hour % 12 == 0:
+            event(hour, "lab", test="ferritin", unit="ng/mL", value=rng.randrange(500, 9000))
+    medications = {
+        "crs4": [(9, "tocilizumab", "administered"), (10, "norepinephrine", "infusion-started"),
+                 (12, "dexamethasone", "administered"), (22, "epinephrine", "infusion-started"),
+                 (30, "epinephrine", "infusion-stopped"), (33, "norepinephrine", "infusion-stopped")],
+        "crs3": [(9, "tocilizumab", "administered"), (10, "norepinephrine", "infusion-started"),
+                 (26, "norepinephrine", "infusion-stopped")],
+        "crs2": [(11, "tocilizumab", "administered")],
+        "crs1": [(8, "acetaminophen", "administered")],
+        "icans": [(12, "dexamethasone", "administered")],
+    }[kind]
+    for hour, drug, action in medications:
+        fields = {"drug": drug, "action": action, "route": "IV"}
+        if action == "administered":
+            fields["doseMg"] = round(weight * {"tocilizumab": 8, "dexamethasone": 0.3, "acetaminophen": 15}[drug])
+        event(hour, "medication", **fields)
+    return events
+
+
 def generate(args):
+    if args.profile == "crs":
+        return generate_crs(args)
+    return generate_mixed(args)
+
+
+def generate_crs(args):
+    """Deterministic CRS and ICANS courses (see crs_course), one grade-4 course in eight; the
+    records in event time over all patients, each line with its event time in "at"."""
+    rng = random.Random(args.seed)
+    start = datetime(2026, 3, 1, 8, 0, tzinfo=timezone.utc)
+    records = []
+    for index in range(args.patients):
+        pid = f"E2E-{args.seed}-{index:05d}"
+        kind = "crs4" if index % 8 == 0 else rng.choice(CRS_KINDS[1:])
+        infused = start + timedelta(minutes=10 * rng.randrange(0, 36))
+        for event in crs_course(rng, pid, infused, kind):
+            records.append({"topic": TOPIC_OF[event["type"]], "key": pid, "value": json.dumps(event, sort_keys=True),
+                            "at": event["occurredAt"]})
+    records.sort(key=lambda record: record["at"])
+    for index in range(args.poison):
+        pid = f"E2E-{args.seed}-{rng.randrange(args.patients):05d}"
+        value = json.dumps({"type": "vitals", "eventId": f"poison-{index}", "patientId": pid,
+                            "occurredAt": "2026-03-02T10:00:00Z", "temperatureC": 61})
+        position = rng.randrange(len(records) + 1)
+        at = records[min(position, len(records) - 1)]["at"]
+        records.insert(position, {"topic": "cart.vitals.v1", "key": pid, "value": value, "poison": True, "at": at})
+    with open(args.out, "w") as out:
+        for record in records:
+            out.write(json.dumps(record) + "\n")
+    print(json.dumps({"records": len(records), "poison": args.poison, "patients": args.patients}))
+
+
+def generate_mixed(args):
     """Deterministic, valid courses: an admission, then vitals every 2 h, neuro every 8 h, labs
     every 12 h and the odd medication; some patients develop fever, hypotension and oxygen need."""
     rng = random.Random(args.seed)
@@ -194,6 +298,7 @@ def main():
     g.add_argument("--events-per-patient", type=int, default=20)
     g.add_argument("--poison", type=int, default=0)
     g.add_argument("--seed", type=int, default=1)
+    g.add_argument("--profile", choices=["mixed", "crs"], default="mixed")
     g.add_argument("--out", required=True)
     p = commands.add_parser("produce")
     p.add_argument("--bootstrap", required=True)
