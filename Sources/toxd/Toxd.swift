@@ -135,15 +135,7 @@ struct WorkerCommand: AsyncParsableCommand {
 
     private func loadConfiguration() throws -> WorkerConfiguration {
         var loader = WorkerConfigurationLoader()
-        if let config {
-            let text: String
-            do {
-                text = try String(contentsOfFile: config, encoding: .utf8)
-            } catch {
-                throw ConfigurationError("--config: cannot read \(config): \(error.localizedDescription)")
-            }
-            try loader.addYAML(text, origin: config)
-        }
+        if let config { try loader.addYAMLFile(config) }
         loader.addEnvironment(ProcessInfo.processInfo.environment)
         loader.add("brokers", brokers, flag: "--brokers")
         loader.add("group", group, flag: "--group")
