@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import Logging
+import Metrics
+import Prometheus
 import ToxWorker
 
 /// `toxd ingest`: HL7 v2 and FHIR R4 from the integration bus → the contract's events.
@@ -91,7 +93,10 @@ struct IngestCommand: AsyncParsableCommand {
         }
         try ServiceRunner.bootstrapLogging(logLevel, command: "toxd ingest")
         let logger = Logger(label: "toxd-ingest")
-        let metrics = IngestMetrics()
+        let registry = PrometheusCollectorRegistry()
+        let factory = IngestMetrics.prometheusFactory(registry)
+        MetricsSystem.bootstrap(factory)
+        let metrics = IngestMetrics(factory: factory, exposing: registry)
         let pipeline = IngestPipeline(configuration: configuration, metrics: metrics, logger: logger)
         try await ServiceRunner.run(
             "toxd ingest", pipeline: pipeline, host: configuration.httpHost, port: configuration.httpPort, logger: logger,

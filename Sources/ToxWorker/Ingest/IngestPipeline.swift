@@ -2,7 +2,7 @@ import ToxWatchContract
 import Foundation
 package import KafkaClient
 package import Logging
-import Prometheus
+import Metrics
 import ServiceLifecycle
 import Synchronization
 

@@ -3,7 +3,7 @@ import Foundation
 import KafkaClient
 package import Logging
 import ServiceLifecycle
-import Prometheus
+import Metrics
 import Synchronization
 import ToxicityRules
 
