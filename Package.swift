@@ -3,7 +3,8 @@ import PackageDescription
 
 let package = Package(
     name: "ToxWatch",
-    platforms: [.macOS(.v15)],
+    // Linux only (no `platforms`): nothing here builds or tests macOS, and KafkaClient has a
+    // Glibc-only call (`SOCK_STREAM.rawValue` in KafkaAPIVersionsProbe).
     products: [
         .executable(name: "toxd", targets: ["toxd"]),
         .executable(name: "toxctl", targets: ["toxctl"]),
