@@ -3,7 +3,8 @@ import PackageDescription
 
 let package = Package(
     name: "ToxWatch",
-    platforms: [.macOS(.v15)],
+    // Linux only (no `platforms`): nothing here builds or tests macOS, and KafkaClient has a
+    // Glibc-only call (`SOCK_STREAM.rawValue` in KafkaAPIVersionsProbe).
     products: [
         .executable(name: "toxd", targets: ["toxd"]),
         .executable(name: "toxctl", targets: ["toxctl"]),
@@ -14,6 +15,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        // The metrics API WorkerMetrics and IngestMetrics emit through (Prometheus is its backend).
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
         // Serves /metrics and /health. Without the ConfigurationSupport trait (swift-configuration):
@@ -55,6 +58,7 @@ let package = Package(
                 "KafkaClient", "ToxWatchContract", "ToxicityRules", "ProtocolCatalog",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -69,6 +73,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
         // The logic behind toxctl's operations commands (lag, topics, dlq, load, shortage), testable in-process.
@@ -122,6 +128,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"), .product(name: "Yams", package: "Yams"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
             ]
         ),
         .testTarget(

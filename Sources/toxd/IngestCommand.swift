@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import Logging
+import Metrics
+import Prometheus
 import ToxWorker
 
 /// `toxd ingest`: HL7 v2 and FHIR R4 from the integration bus → the contract's events.
@@ -21,7 +23,7 @@ struct IngestCommand: AsyncParsableCommand {
             drops. The producer partitions with murmur2_random (Java's default): every producer to the \
             patient topics must use murmur2 so that a patient lands in the same partition on every topic.
 
-            Environment: TOXD_BROKERS, TOXD_INGEST_GROUP, TOXD_INGEST_HL7_TOPIC, TOXD_INGEST_FHIR_TOPIC, \
+            Settings come from --config (YAML), then the environment, then flags. Environment: TOXD_BROKERS, TOXD_INGEST_GROUP, TOXD_INGEST_HL7_TOPIC, TOXD_INGEST_FHIR_TOPIC, \
             TOXD_INGEST_HTTP_PORT, TOXD_INGEST_ASSUME_OFFSET, TOXD_INGEST_MAX_BATCH_SIZE, TOXD_KAFKA_<PROPERTY>; \
             flags win. SIGTERM or SIGINT finishes the in-flight batch, commits and leaves the group; a \
             second signal exits at once. /health and /metrics on --http-port.
@@ -57,6 +59,9 @@ struct IngestCommand: AsyncParsableCommand {
     @Option(help: "Raw records per produce-then-commit batch (default 500).")
     var maxBatchSize: Int?
 
+    @Option(help: "A YAML file with these settings (brokers, group, hl7Topic, fhirTopic, httpPort, assumeOffset, maxBatchSize, maxInputBytes, kafka: {property: value}).")
+    var config: String?
+
     @Option(
         name: .customLong("kafka"),
         help: ArgumentHelp(
@@ -79,6 +84,7 @@ struct IngestCommand: AsyncParsableCommand {
         flags.assumeOffset = assumeOffset
         flags.maxBatchSize = maxBatchSize
         flags.kafkaProperties = kafkaProperties
+        flags.config = config
         let configuration: IngestConfiguration
         do {
             configuration = try IngestConfiguration.load(flags: flags, environment: ProcessInfo.processInfo.environment)
@@ -87,7 +93,10 @@ struct IngestCommand: AsyncParsableCommand {
         }
         try ServiceRunner.bootstrapLogging(logLevel, command: "toxd ingest")
         let logger = Logger(label: "toxd-ingest")
-        let metrics = IngestMetrics()
+        let registry = PrometheusCollectorRegistry()
+        let factory = IngestMetrics.prometheusFactory(registry)
+        MetricsSystem.bootstrap(factory)
+        let metrics = IngestMetrics(factory: factory, exposing: registry)
         let pipeline = IngestPipeline(configuration: configuration, metrics: metrics, logger: logger)
         try await ServiceRunner.run(
             "toxd ingest", pipeline: pipeline, host: configuration.httpHost, port: configuration.httpPort, logger: logger,

@@ -29,11 +29,10 @@ enum ServiceRunner {
 
     /// Serves `/metrics`, `/health` (200 once `isReady`, else 503, with `healthFields` in the JSON
     /// body) and `/health/live` (GET and HEAD), and runs `pipeline` until SIGTERM/SIGINT, which
-    /// shut both down gracefully (the pipeline first, the HTTP server last); a second signal exits
-    /// at once. A ``WorkerStartupError``, ``ConfigurationError`` or an address the HTTP server cannot
-    /// listen on exits with status 2.
-    /// With `shutdownGrace`, a graceful shutdown that has not finished that long after the first
-    /// signal exits at once too (status 130), before a supervisor's kill would.
+    /// shut both down gracefully (the pipeline first, the HTTP server last). A second signal, or
+    /// `shutdownGrace` passing first (the group's `maximumGracefulShutdownDuration`), cancels the group: the pipeline is abandoned
+    /// (``AbandonableService``) and the process exits with status 130. A ``WorkerStartupError``,
+    /// ``ConfigurationError`` or an address the HTTP server cannot listen on exits with status 2.
     static func run(
         _ command: String, pipeline: some Service, host: String, port: Int, shutdownGrace: Duration? = nil,
         logger: Logger, metrics: @escaping @Sendable () -> [UInt8], health: @escaping @Sendable () -> HealthReport
@@ -52,20 +51,26 @@ enum ServiceRunner {
                 },
                 "/health/live": { .text(200, "alive\n") },
             ])
-        let group = ServiceGroup(
-            configuration: ServiceGroupConfiguration(
-                services: [
-                    .init(service: http),
-                    .init(
-                        service: pipeline, successTerminationBehavior: .gracefullyShutdownGroup,
-                        failureTerminationBehavior: .gracefullyShutdownGroup),
-                ],
-                gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: logger))
+        let abandonable = AbandonableService(pipeline, shutdownGrace: shutdownGrace, logger: logger)
+        var configuration = ServiceGroupConfiguration(
+            services: [
+                .init(service: http),
+                .init(
+                    service: abandonable, successTerminationBehavior: .gracefullyShutdownGroup,
+                    failureTerminationBehavior: .gracefullyShutdownGroup),
+            ],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger)
+        configuration.maximumGracefulShutdownDuration = shutdownGrace
+        // The pipeline returns at once when cancelled; this bounds the HTTP server's cancellation.
+        configuration.maximumCancellationDuration = .seconds(10)
+        let group = ServiceGroup(configuration: configuration)
         do {
+            // ServiceLifecycle refuses one signal as both a graceful-shutdown and a cancellation
+            // signal, so the second SIGTERM/SIGINT cancels the group by cancelling its task.
             try await withThrowingTaskGroup(of: Void.self) { tasks in
                 tasks.addTask { try await group.run() }
-                tasks.addTask { await exitOnSecondSignal(shutdownGrace: shutdownGrace, logger: logger) }
+                tasks.addTask { await secondSignal() }
                 try await tasks.next()
                 tasks.cancelAll()
             }
@@ -75,32 +80,18 @@ enum ServiceRunner {
             throw usageFailure("\(command): \(error)")
         } catch let error as OpsHTTPServerError {
             throw usageFailure("\(command): \(error)")
+        } catch where abandonable.wasAbandoned {
+            // The pipeline's cancellation, reported by the group: handled below.
         }
+        if abandonable.wasAbandoned { throw ExitCode(130) }
     }
 
-    /// The first SIGTERM/SIGINT starts a graceful shutdown (the service group's); a second one
-    /// means the operator does not want to wait, and so does `shutdownGrace` passing without the
-    /// shutdown having finished (the in-flight batches are abandoned: their inputs are not
-    /// committed, so the partitions' next owners process them).
-    private static func exitOnSecondSignal(shutdownGrace: Duration?, logger: Logger) async {
-        await withTaskGroup(of: Void.self) { tasks in
-            var seen = 0
-            for await signal in await UnixSignalsSequence(trapping: .sigterm, .sigint) {
-                seen += 1
-                if seen == 1, let shutdownGrace {
-                    tasks.addTask {
-                        guard (try? await Task.sleep(for: shutdownGrace)) != nil else { return }
-                        logger.warning(
-                            "graceful shutdown still running after shutdownGraceSeconds: exiting without waiting for in-flight batches",
-                            metadata: ["shutdown.grace": "\(shutdownGrace)"])
-                        Foundation.exit(130)
-                    }
-                }
-                if seen >= 2 {
-                    logger.warning("second \(signal) received: exiting without waiting for in-flight batches")
-                    Foundation.exit(130)
-                }
-            }
+    /// Returns when a second SIGTERM/SIGINT arrives (the first starts the group's graceful shutdown).
+    private static func secondSignal() async {
+        var seen = 0
+        for await _ in await UnixSignalsSequence(trapping: .sigterm, .sigint) {
+            seen += 1
+            if seen >= 2 { return }
         }
     }
 }

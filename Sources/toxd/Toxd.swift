@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import Logging
+import Metrics
+import Prometheus
 import ToxWorker
 
 /// `toxd`: the ToxWatch worker (the default subcommand, so `toxd --brokers …` runs it) and the
@@ -125,7 +127,10 @@ struct WorkerCommand: AsyncParsableCommand {
         }
         try ServiceRunner.bootstrapLogging(logLevel, command: "toxd")
         let logger = Logger(label: "toxd")
-        let metrics = WorkerMetrics()
+        let registry = PrometheusCollectorRegistry()
+        let factory = WorkerMetrics.prometheusFactory(registry)
+        MetricsSystem.bootstrap(factory)
+        let metrics = WorkerMetrics(factory: factory, exposing: registry)
         let pipeline = WorkerPipeline(configuration: configuration, evaluator: evaluator, metrics: metrics, logger: logger)
         try await ServiceRunner.run(
             "toxd", pipeline: pipeline, host: configuration.httpHost, port: configuration.httpPort,
@@ -135,15 +140,7 @@ struct WorkerCommand: AsyncParsableCommand {
 
     private func loadConfiguration() throws -> WorkerConfiguration {
         var loader = WorkerConfigurationLoader()
-        if let config {
-            let text: String
-            do {
-                text = try String(contentsOfFile: config, encoding: .utf8)
-            } catch {
-                throw ConfigurationError("--config: cannot read \(config): \(error.localizedDescription)")
-            }
-            try loader.addYAML(text, origin: config)
-        }
+        if let config { try loader.addYAMLFile(config) }
         loader.addEnvironment(ProcessInfo.processInfo.environment)
         loader.add("brokers", brokers, flag: "--brokers")
         loader.add("group", group, flag: "--group")

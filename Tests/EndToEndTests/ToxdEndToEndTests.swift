@@ -281,6 +281,30 @@ struct ToxdEndToEndTests {
         }
     }
 
+    @Test("a second SIGTERM during a drain that cannot finish exits 130 at once, with an idle HTTP connection open")
+    func secondSignal() async throws {
+        // The group's cancellation (ServiceLifecycle's cancellation signals) abandons the pipeline and
+        // cancels the HTTP server while a client holds an idle connection (apple/swift-nio#3481).
+        try await E2EHarness.with(partitions: 2) { harness in
+            let worker = try await harness.startWorker("w1", environment: ["TOXD_SHUTDOWN_GRACE_SECONDS": "600"])
+            let port = try #require(worker.standardError.firstMatch(of: /http.port=(\d+)/).map { String($0.1) })
+            let idleClient = ManagedProcess(
+                "idle-http-client", executable: URL(fileURLWithPath: "/usr/bin/env"),
+                arguments: ["python3", "-c", "import socket,sys,time\ns=socket.create_connection(('127.0.0.1',int(sys.argv[1])))\nprint('connected',flush=True)\ntime.sleep(600)", port])
+            try idleClient.start()
+            _ = try await idleClient.waitForLine(startingWith: "connected", timeout: .seconds(30))
+            try harness.cluster.setRoundTripTime(broker: 1, .seconds(120))
+            worker.send(SIGTERM)
+            try await worker.waitForLog(timeout: .seconds(30)) { $0.contains("shutting down: finishing in-flight batches") }
+            worker.send(SIGTERM)
+            #expect(try await worker.waitForExit(timeout: .seconds(30)) == 130)
+            #expect(worker.standardError.contains("second signal received: exiting without waiting for in-flight batches"))
+            #expect(!worker.standardError.contains("Fatal error"))
+            idleClient.send(SIGTERM)
+            try harness.cluster.setRoundTripTime(broker: 1, .zero)
+        }
+    }
+
     @Test("toxd refuses bad settings and missing or mismatched topics with exit status 2 and a clear message")
     func startupChecks() async throws {
         let toxd = try BuildProducts.url("toxd").path

@@ -288,6 +288,52 @@ struct IngestConfigurationTests {
         #expect(!configuration.redactedSummary.contains("secret"))
     }
 
+    @Test("a YAML file (--config) is the lowest layer: the environment and flags override it")
+    func yamlFile() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("ingest-\(UUID().uuidString).yaml")
+        try """
+            brokers: file:9092
+            group: from-file
+            hl7Topic: file.hl7
+            maxBatchSize: 50
+            kafka:
+              security.protocol: SASL_SSL
+              session.timeout.ms: "7000"
+            """.write(to: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: file) }
+        var flags = IngestConfiguration.Flags()
+        flags.config = file.path
+        flags.maxBatchSize = 70
+        let configuration = try IngestConfiguration.load(
+            flags: flags, environment: ["TOXD_INGEST_GROUP": "from-env", "TOXD_KAFKA_SESSION_TIMEOUT_MS": "6000"])
+        #expect(configuration.brokers == "file:9092")
+        #expect(configuration.group == "from-env")
+        #expect(configuration.hl7Topic == "file.hl7")
+        #expect(configuration.maxBatchSize == 70)
+        #expect(configuration.kafka == ["security.protocol": "SASL_SSL", "session.timeout.ms": "6000"])
+
+        try "brokers: b:1\ngrup: x\n".write(to: file, atomically: true, encoding: .utf8)
+        #expect(throws: ConfigurationError.self) { try IngestConfiguration.load(flags: flags, environment: [:]) }
+        do {
+            _ = try IngestConfiguration.load(flags: flags, environment: [:])
+        } catch {
+            #expect(error.description.hasPrefix("\(file.path): grup: unknown key 'grup'"))
+        }
+    }
+
+    @Test("values from the environment and flags are checked naming their variable or flag")
+    func namesOrigin() {
+        var flags = IngestConfiguration.Flags()
+        flags.httpPort = 70_000
+        #expect(throws: ConfigurationError("flag --http-port: '70000' must be a whole number in 0…65535")) {
+            try IngestConfiguration.load(flags: flags, environment: ["TOXD_BROKERS": "b:1"])
+        }
+        #expect(throws: ConfigurationError("environment TOXD_INGEST_MAX_INPUT_BYTES: '12' must be a whole number in 1024…104857600")) {
+            try IngestConfiguration.load(
+                flags: IngestConfiguration.Flags(), environment: ["TOXD_BROKERS": "b:1", "TOXD_INGEST_MAX_INPUT_BYTES": "12"])
+        }
+    }
+
     @Test(
         "invalid settings are refused, naming the setting",
         arguments: [

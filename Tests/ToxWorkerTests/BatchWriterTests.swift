@@ -1,6 +1,7 @@
 import Foundation
 import KafkaClient
 import Logging
+import MetricsTestKit
 import Synchronization
 import Testing
 import ToxWatchContract
@@ -86,7 +87,8 @@ struct BatchWriterTests {
     func phaseOneFailureRollsBack() async throws {
         let log = FakeOutputLog()
         log.inject(.report(Self.retriable) { $0.topic == ToxWatchTopics.anakinraRecommendations }, at: .produce)
-        let metrics = WorkerMetrics()
+        let recorded = TestMetrics()
+        let metrics = WorkerMetrics(factory: recorded)
         var writer = Self.writer(log, metrics: metrics)
         var processor = Batches.processor()
         let attempts = try await Self.apply(try Self.batch(), with: &writer, to: &processor)
@@ -98,7 +100,7 @@ struct BatchWriterTests {
         #expect(Self.ids(log.records(ToxWatchTopics.anakinraRecommendations)).count == 1)
         #expect(Self.kinds(log.records(ToxWatchTopics.patientStateChangelog)) == ["patient-state", "checkpoint"])
         #expect(log.calls == [.produce, .read, .produce, .produce, .commitOffsets])
-        #expect(RebalanceServingTests.counter("toxd_rewinds_total{reason=\"retriable-error\"}", in: metrics) == 1)
+        #expect(try recorded.expectCounter("toxd_rewinds_total", [("reason", "retriable-error")]).totalValue == 1)
         #expect(processor.patients["P1"] != nil)
     }
 
@@ -146,12 +148,13 @@ struct BatchWriterTests {
     func retriableFailuresBackOff() async throws {
         let log = FakeOutputLog()
         for occurrence in 1...3 { log.inject(.fail(Self.retriable), at: .produce, occurrence: occurrence) }
-        let metrics = WorkerMetrics()
+        let recorded = TestMetrics()
+        let metrics = WorkerMetrics(factory: recorded)
         var writer = Self.writer(log, metrics: metrics)
         var processor = Batches.processor()
         let attempts = try await Self.apply(try Self.batch(), with: &writer, to: &processor)
         #expect(attempts == 4)
-        #expect(RebalanceServingTests.counter("toxd_rewinds_total{reason=\"retriable-error\"}", in: metrics) == 3)
+        #expect(try recorded.expectCounter("toxd_rewinds_total", [("reason", "retriable-error")]).totalValue == 3)
         #expect(Self.ids(log.records(ToxWatchTopics.toxicityGrades)).count == 1)
     }
 
@@ -173,7 +176,8 @@ struct BatchWriterTests {
         let log = FakeOutputLog()
         let tooLarge = KafkaError(code: .messageTooLarge, message: "injected")
         log.inject(.report(tooLarge) { $0.topic == ToxWatchTopics.deadLetters }, at: .produce)
-        let metrics = WorkerMetrics()
+        let recorded = TestMetrics()
+        let metrics = WorkerMetrics(factory: recorded)
         var writer = Self.writer(log, metrics: metrics)
         var processor = Batches.processor()
         let poison = KafkaMessage(
@@ -185,8 +189,8 @@ struct BatchWriterTests {
         #expect(letters.count == 1)
         let letter = try DeadLetterRecord.decode(Data(try #require(letters.first?.value)))
         #expect(letter.originalValue == Data(repeating: UInt8(ascii: "z"), count: OversizedRecords.keptBytes))
-        #expect(RebalanceServingTests.counter("toxd_oversized_records_total{kind=\"dead-letter\"}", in: metrics) == 1)
-        #expect(RebalanceServingTests.counter("toxd_rewinds_total", in: metrics) == 0)
+        #expect(try recorded.expectCounter("toxd_oversized_records_total", [("kind", "dead-letter")]).totalValue == 1)
+        #expect(recorded.counters(label: "toxd_rewinds_total").map(\.totalValue) == [0, 0], "no batch was retried")
         #expect(log.committedOffsets.count == 1)
     }
 
@@ -194,15 +198,16 @@ struct BatchWriterTests {
     func refusedOutputGivenUp() async throws {
         let log = FakeOutputLog()
         log.inject(.report(KafkaError(code: .invalidRecord, message: "injected")) { $0.topic == ToxWatchTopics.toxicityGrades }, at: .produce)
-        let metrics = WorkerMetrics()
+        let recorded = TestMetrics()
+        let metrics = WorkerMetrics(factory: recorded)
         var writer = Self.writer(log, metrics: metrics)
         var processor = Batches.processor()
         let attempts = try await Self.apply(try Self.batch(), with: &writer, to: &processor)
         #expect(attempts == 1)
         #expect(log.records(ToxWatchTopics.toxicityGrades).isEmpty)
         #expect(Self.ids(log.records(ToxWatchTopics.anakinraRecommendations)).count == 1)
-        #expect(RebalanceServingTests.counter("toxd_output_failures_total", in: metrics) == 1)
-        #expect(RebalanceServingTests.counter("toxd_oversized_records_total{kind=\"output\"}", in: metrics) == 1)
+        #expect(try recorded.expectCounter("toxd_output_failures_total").totalValue == 1)
+        #expect(try recorded.expectCounter("toxd_oversized_records_total", [("kind", "output")]).totalValue == 1)
         #expect(Self.kinds(log.records(ToxWatchTopics.patientStateChangelog)) == ["patient-state", "checkpoint"])
     }
 

@@ -1,3 +1,4 @@
+import KafkaClient
 import Testing
 
 @testable import ToxWorker
@@ -72,5 +73,17 @@ struct WorkerConfigurationTests {
         #expect(throws: ConfigurationError("flag --kafka: 'security.protocol' is not key=value")) {
             try loader.addKafkaProperties(["security.protocol"])
         }
+    }
+
+    @Test("one client factory: pass-through properties, less those a role excludes, under those it fixes")
+    func clientFactory() {
+        let clients = KafkaClients(
+            brokers: " a:9092, b:9092 ,", properties: ["group.id": "x", "partitioner": "random", "sasl.username": "u"])
+        #expect(clients.brokers == ["a:9092", "b:9092"])
+        let producer = clients.producer(clientID: "toxd-ingest", excluding: ["group.id"], fixed: ["partitioner": "murmur2_random"])
+        #expect(producer.clientID == "toxd-ingest")
+        #expect(producer.additionalConfig == ["partitioner": "murmur2_random", "sasl.username": "u"])
+        let reader = clients.consumer(.allPartitions(topics: ["t"]), excluding: ["group.id", "partitioner"])
+        #expect(reader.additionalConfig == ["sasl.username": "u"])
     }
 }

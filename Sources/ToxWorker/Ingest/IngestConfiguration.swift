@@ -4,8 +4,9 @@ import ToxWatchContract
 
 /// Everything `toxd ingest` can be told.
 ///
-/// Sources, later ones winning: defaults, `TOXD_*` environment variables, flags. Keys (flag /
-/// environment variable):
+/// Sources, later ones winning: defaults, the YAML file (`--config`), `TOXD_*` environment
+/// variables, flags. Keys (flag / environment variable; the YAML key is the camel-cased name:
+/// `hl7Topic`, `maxBatchSize`, and `kafka:` a mapping of librdkafka properties):
 /// - `--brokers` / `TOXD_BROKERS` (string, required): bootstrap servers `HOST:PORT[,…]`.
 /// - `--group` / `TOXD_INGEST_GROUP` (string, default `toxd-ingest`): consumer group of the raw topics.
 /// - `--hl7-topic` / `TOXD_INGEST_HL7_TOPIC` (default `hl7.inbound.v1`): one HL7 v2 message per record
@@ -41,9 +42,10 @@ package struct IngestConfiguration: Sendable, Equatable {
     }
 
     /// The bootstrap servers as a list.
-    package var brokerList: [String] {
-        brokers.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-    }
+    package var brokerList: [String] { KafkaClients.brokerList(brokers) }
+
+    /// The ingest stage's Kafka clients' settings.
+    package var clients: KafkaClients { KafkaClients(brokers: brokers, properties: kafka) }
 
     /// The partitioner every producer to the patient topics must use (librdkafka's name for the Java
     /// client's default murmur2 partitioner).
@@ -66,38 +68,46 @@ package struct IngestConfiguration: Sendable, Equatable {
         package var assumeOffset: String?
         package var maxBatchSize: Int?
         package var kafkaProperties: [String] = []
+        /// A YAML file with the keys of ``environmentNames`` and a `kafka` mapping.
+        package var config: String?
 
         package init() {}
     }
 
-    /// Builds the configuration from the environment and the flags, validating every value.
-    /// - Throws: ``ConfigurationError`` naming the flag or variable.
+    /// The keys of the YAML file and their environment variables (`brokers` is shared with the worker).
+    static let environmentNames: [String: String] = [
+        "TOXD_BROKERS": "brokers", "TOXD_INGEST_GROUP": "group", "TOXD_INGEST_HL7_TOPIC": "hl7Topic",
+        "TOXD_INGEST_FHIR_TOPIC": "fhirTopic", "TOXD_INGEST_HTTP_PORT": "httpPort",
+        "TOXD_INGEST_ASSUME_OFFSET": "assumeOffset", "TOXD_INGEST_MAX_BATCH_SIZE": "maxBatchSize",
+        "TOXD_INGEST_MAX_INPUT_BYTES": "maxInputBytes",
+    ]
+
+    /// Builds the configuration from the YAML file (`--config`), the environment and the flags,
+    /// in that order (``LayeredSettings``), validating every value.
+    /// - Throws: ``ConfigurationError`` naming the file key, flag or variable.
     package static func load(flags: Flags, environment: [String: String]) throws(ConfigurationError)
         -> IngestConfiguration
     {
-        func value(_ flag: String?, _ variable: String) -> (String, String)? {
-            if let flag { return (flag, "flag") }
-            if let env = environment[variable] { return (env, "environment \(variable)") }
-            return nil
-        }
-        guard let (brokers, _) = value(flags.brokers, "TOXD_BROKERS"),
-            !brokers.trimmingCharacters(in: .whitespaces).isEmpty
-        else {
-            throw ConfigurationError("brokers: required (flag --brokers or environment TOXD_BROKERS)")
+        var settings = LayeredSettings()
+        if let path = flags.config { try settings.addYAMLFile(path) }
+        settings.addEnvironment(environment) { environmentNames[$0] }
+        settings.add("brokers", flags.brokers, flag: "--brokers")
+        settings.add("group", flags.group, flag: "--group")
+        settings.add("hl7Topic", flags.hl7Topic, flag: "--hl7-topic")
+        settings.add("fhirTopic", flags.fhirTopic, flag: "--fhir-topic")
+        settings.add("httpPort", flags.httpPort.map(String.init), flag: "--http-port")
+        settings.add("assumeOffset", flags.assumeOffset, flag: "--assume-offset")
+        settings.add("maxBatchSize", flags.maxBatchSize.map(String.init), flag: "--max-batch-size")
+        try settings.addKafkaProperties(flags.kafkaProperties)
+        try settings.rejectUnknownKeys(Set(environmentNames.values))
+
+        guard let brokers = settings["brokers"]?.value, !brokers.trimmingCharacters(in: .whitespaces).isEmpty else {
+            throw ConfigurationError("brokers: required (flag --brokers, environment TOXD_BROKERS or 'brokers:' in the file)")
         }
         var configuration = IngestConfiguration(brokers: brokers)
-        if let (group, origin) = value(flags.group, "TOXD_INGEST_GROUP") {
-            guard !group.isEmpty else { throw ConfigurationError("\(origin) group: must not be empty") }
-            configuration.group = group
-        }
-        if let (topic, origin) = value(flags.hl7Topic, "TOXD_INGEST_HL7_TOPIC") {
-            guard !topic.isEmpty else { throw ConfigurationError("\(origin) hl7-topic: must not be empty") }
-            configuration.hl7Topic = topic
-        }
-        if let (topic, origin) = value(flags.fhirTopic, "TOXD_INGEST_FHIR_TOPIC") {
-            guard !topic.isEmpty else { throw ConfigurationError("\(origin) fhir-topic: must not be empty") }
-            configuration.fhirTopic = topic
-        }
+        configuration.group = try settings.nonEmpty("group") ?? configuration.group
+        configuration.hl7Topic = try settings.nonEmpty("hl7Topic") ?? configuration.hl7Topic
+        configuration.fhirTopic = try settings.nonEmpty("fhirTopic") ?? configuration.fhirTopic
         guard configuration.hl7Topic != configuration.fhirTopic else {
             throw ConfigurationError("--hl7-topic and --fhir-topic must differ (the topic says how to decode a record)")
         }
@@ -105,51 +115,16 @@ package struct IngestConfiguration: Sendable, Equatable {
         for topic in [configuration.hl7Topic, configuration.fhirTopic] where patientTopics.contains(topic) {
             throw ConfigurationError("\(topic) is an output of the ingest stage and cannot be one of its inputs")
         }
-        if let port = flags.httpPort {
-            guard (0...65535).contains(port) else {
-                throw ConfigurationError("flag --http-port: \(port) is not 0-65535")
-            }
-            configuration.httpPort = port
-        } else if let text = environment["TOXD_INGEST_HTTP_PORT"] {
-            guard let port = Int(text), (0...65535).contains(port) else {
-                throw ConfigurationError("environment TOXD_INGEST_HTTP_PORT: '\(text)' is not 0-65535")
-            }
-            configuration.httpPort = port
-        }
-        if let (text, origin) = value(flags.assumeOffset, "TOXD_INGEST_ASSUME_OFFSET") {
-            guard let seconds = utcOffsetSeconds(text) else {
-                throw ConfigurationError("\(origin) assume-offset: '\(text)' is not Z, +hh:mm or -hh:mm")
+        configuration.httpPort = try settings.integer("httpPort", in: 0...65535) ?? configuration.httpPort
+        if let entry = settings["assumeOffset"] {
+            guard let seconds = utcOffsetSeconds(entry.value) else {
+                throw ConfigurationError("\(entry.origin): '\(entry.value)' is not Z, +hh:mm or -hh:mm")
             }
             configuration.defaultUTCOffsetSeconds = seconds
         }
-        if let size = flags.maxBatchSize {
-            guard (1...100_000).contains(size) else {
-                throw ConfigurationError("flag --max-batch-size: \(size) is not 1-100000")
-            }
-            configuration.maxBatchSize = size
-        } else if let text = environment["TOXD_INGEST_MAX_BATCH_SIZE"] {
-            guard let size = Int(text), (1...100_000).contains(size) else {
-                throw ConfigurationError("environment TOXD_INGEST_MAX_BATCH_SIZE: '\(text)' is not 1-100000")
-            }
-            configuration.maxBatchSize = size
-        }
-        if let text = environment["TOXD_INGEST_MAX_INPUT_BYTES"] {
-            guard let bytes = Int(text), (1024...104_857_600).contains(bytes) else {
-                throw ConfigurationError("environment TOXD_INGEST_MAX_INPUT_BYTES: '\(text)' is not 1024-104857600")
-            }
-            configuration.maxInputBytes = bytes
-        }
-        // librdkafka properties: environment first, flags win.
-        for (name, value) in environment where name.hasPrefix("TOXD_KAFKA_") {
-            let property = name.dropFirst("TOXD_KAFKA_".count).lowercased().replacingOccurrences(of: "_", with: ".")
-            configuration.kafka[property] = value
-        }
-        for pair in flags.kafkaProperties {
-            guard let equals = pair.firstIndex(of: "="), equals != pair.startIndex else {
-                throw ConfigurationError("flag --kafka: '\(pair)' is not key=value")
-            }
-            configuration.kafka[String(pair[..<equals])] = String(pair[pair.index(after: equals)...])
-        }
+        configuration.maxBatchSize = try settings.integer("maxBatchSize", in: 1...100_000) ?? configuration.maxBatchSize
+        configuration.maxInputBytes = try settings.integer("maxInputBytes", in: 1024...104_857_600) ?? configuration.maxInputBytes
+        configuration.kafka = settings.kafka
         if let partitioner = configuration.kafka["partitioner"], partitioner != Self.partitioner {
             throw ConfigurationError(
                 "kafka partitioner: '\(partitioner)' cannot be used: every producer to the patient topics must use "

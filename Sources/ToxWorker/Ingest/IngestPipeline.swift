@@ -2,7 +2,7 @@ import ToxWatchContract
 import Foundation
 package import KafkaClient
 package import Logging
-import Prometheus
+import Metrics
 import ServiceLifecycle
 import Synchronization
 
@@ -226,23 +226,16 @@ package final class IngestPipeline: Service {
     // MARK: Kafka configuration
 
     private func consumerConfiguration() -> KafkaConsumerConfiguration {
-        var consumer = KafkaConsumerConfiguration(
-            bootstrapServers: configuration.brokerList,
-            strategy: .group(id: configuration.group, topics: [configuration.hl7Topic, configuration.fhirTopic])
-        )
-        consumer.clientID = "toxd-ingest"
+        var consumer = configuration.clients.consumer(
+            .group(id: configuration.group, topics: [configuration.hl7Topic, configuration.fhirTopic]), clientID: "toxd-ingest")
         consumer.maxBatchSize = configuration.maxBatchSize
-        consumer.additionalConfig = configuration.kafka
         return consumer
     }
 
     private func producerConfiguration() -> KafkaProducerConfiguration {
-        var producer = KafkaProducerConfiguration(bootstrapServers: configuration.brokerList)
-        producer.clientID = "toxd-ingest"
+        var producer = configuration.clients.producer(
+            clientID: "toxd-ingest", fixed: ["partitioner": IngestConfiguration.partitioner])
         producer.idempotent = true
-        var properties = configuration.kafka
-        properties["partitioner"] = IngestConfiguration.partitioner
-        producer.additionalConfig = properties
         return producer
     }
 }
@@ -252,19 +245,7 @@ package final class IngestPipeline: Service {
 enum IngestTopicLayout {
     /// - Returns: the dead-letter topic's partition count.
     static func verify(configuration: IngestConfiguration, logger: Logger) async throws -> Int {
-        var adminConfiguration = KafkaAdminConfiguration(bootstrapServers: configuration.brokerList)
-        adminConfiguration.additionalConfig = configuration.kafka.filter {
-            $0.key != "partitioner" && $0.key != "group.id"
-        }
-        let admin = try KafkaAdminClient(configuration: adminConfiguration, logger: logger)
-        let metadata: KafkaClusterMetadata
-        do {
-            metadata = try await admin.metadata(topics: nil)
-        } catch {
-            await admin.close()
-            throw error
-        }
-        await admin.close()
+        let metadata = try await configuration.clients.clusterMetadata(excluding: ["partitioner", "group.id"], logger: logger)
         for raw in [configuration.hl7Topic, configuration.fhirTopic]
         where (metadata.topic(raw)?.partitionCount ?? 0) == 0 {
             logger.warning("raw topic not found yet; consuming it once it exists", metadata: ["kafka.topic": "\(raw)"])

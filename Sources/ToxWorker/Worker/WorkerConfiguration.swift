@@ -1,6 +1,5 @@
 import Foundation
 import KafkaClient
-import Yams
 
 /// Everything `toxd` can be told, with the defaults of DESIGN.md.
 ///
@@ -78,88 +77,39 @@ package struct WorkerConfiguration: Sendable, Equatable {
     }
 }
 
-/// A configuration value that cannot be used, naming where it came from.
-package struct ConfigurationError: Error, CustomStringConvertible, Equatable {
-    package var description: String
-
-    package init(_ description: String) {
-        self.description = description
-    }
-}
-
-/// Collects configuration from a YAML document, the environment and flags, in that order.
+/// Collects `toxd`'s settings from a YAML document, the environment and flags, in that order
+/// (``LayeredSettings``), and validates them.
 package struct WorkerConfigurationLoader {
-    /// Values as strings keyed by YAML key name; `kafka.<property>` for librdkafka properties.
-    private var values: [String: (value: String, origin: String)] = [:]
+    private var settings = LayeredSettings()
 
     package init() {}
 
     /// Adds the keys of a YAML document (later sources override it).
     package mutating func addYAML(_ text: String, origin: String) throws(ConfigurationError) {
-        let node: Node?
-        do {
-            node = try Yams.compose(yaml: text)
-        } catch {
-            throw ConfigurationError("\(origin): not valid YAML: \(error)")
-        }
-        guard let node else { return }
-        guard let mapping = node.mapping else {
-            throw ConfigurationError("\(origin): the top level must be a mapping of keys to values")
-        }
-        for (keyNode, valueNode) in mapping {
-            guard let key = keyNode.string else { continue }
-            if key == "kafka" {
-                guard let kafkaMapping = valueNode.mapping else {
-                    throw ConfigurationError("\(origin): kafka: must be a mapping of librdkafka properties")
-                }
-                for (propertyNode, propertyValue) in kafkaMapping {
-                    guard let property = propertyNode.string, let value = propertyValue.scalar?.string else {
-                        throw ConfigurationError("\(origin): kafka: every property needs a scalar value")
-                    }
-                    values["kafka.\(property)"] = (value, "\(origin): kafka.\(property)")
-                }
-            } else {
-                guard let scalar = valueNode.scalar?.string else {
-                    throw ConfigurationError("\(origin): \(key): expected a single value")
-                }
-                values[key] = (scalar, "\(origin): \(key)")
-            }
-        }
+        try settings.addYAML(text, origin: origin)
+    }
+
+    /// Reads the YAML file given with `--config` and adds its keys.
+    package mutating func addYAMLFile(_ path: String) throws(ConfigurationError) {
+        try settings.addYAMLFile(path)
     }
 
     /// Adds `TOXD_*` variables: `TOXD_HTTP_PORT` → `httpPort`, `TOXD_KAFKA_SASL_USERNAME` → `kafka.sasl.username`.
     package mutating func addEnvironment(_ environment: [String: String]) {
-        for (name, value) in environment where name.hasPrefix("TOXD_") {
-            let rest = name.dropFirst("TOXD_".count)
-            if rest.hasPrefix("KAFKA_") {
-                let property = rest.dropFirst("KAFKA_".count).lowercased().replacingOccurrences(of: "_", with: ".")
-                values["kafka.\(property)"] = (value, "environment \(name)")
-            } else {
-                let words = rest.lowercased().split(separator: "_")
-                guard let first = words.first else { continue }
-                var key = String(first)
-                for word in words.dropFirst() { key += word.prefix(1).uppercased() + word.dropFirst() }
-                if key == "protocolsDir" { key = "protocolsDirectory" }
-                values[key] = (value, "environment \(name)")
-            }
+        settings.addEnvironment(environment) { name in
+            let key = LayeredSettings.camelCaseKey(name, prefix: "TOXD_")
+            return key == "protocolsDir" ? "protocolsDirectory" : key
         }
     }
 
     /// Adds one value given on the command line.
     package mutating func add(_ key: String, _ value: String?, flag: String) {
-        guard let value else { return }
-        values[key] = (value, "flag \(flag)")
+        settings.add(key, value, flag: flag)
     }
 
     /// Adds `--kafka key=value` pairs.
     package mutating func addKafkaProperties(_ pairs: [String]) throws(ConfigurationError) {
-        for pair in pairs {
-            guard let equals = pair.firstIndex(of: "="), equals != pair.startIndex else {
-                throw ConfigurationError("flag --kafka: '\(pair)' is not key=value")
-            }
-            let key = String(pair[..<equals])
-            values["kafka.\(key)"] = (String(pair[pair.index(after: equals)...]), "flag --kafka \(key)")
-        }
+        try settings.addKafkaProperties(pairs)
     }
 
     private static let knownKeys: Set<String> = [
@@ -170,72 +120,42 @@ package struct WorkerConfigurationLoader {
 
     /// Validates every value and builds the configuration.
     package func configuration() throws(ConfigurationError) -> WorkerConfiguration {
-        for (key, entry) in values where !key.hasPrefix("kafka.") && !Self.knownKeys.contains(key) {
-            throw ConfigurationError(
-                "\(entry.origin): unknown key '\(key)'; known keys: \(Self.knownKeys.sorted().joined(separator: ", "))")
-        }
-        guard let brokers = values["brokers"], !brokers.value.isEmpty else {
+        try settings.rejectUnknownKeys(Self.knownKeys)
+        guard let brokers = settings["brokers"]?.value, !brokers.isEmpty else {
             throw ConfigurationError("brokers: required (flag --brokers, environment TOXD_BROKERS or 'brokers:' in the file)")
         }
-        var configuration = WorkerConfiguration(brokers: brokers.value)
-        if let group = values["group"] {
-            guard !group.value.isEmpty else { throw ConfigurationError("\(group.origin): must not be empty") }
-            configuration.group = group.value
-        }
-        if let host = values["httpHost"] { configuration.httpHost = host.value }
-        configuration.httpPort = try integer("httpPort", in: 0...65535) ?? configuration.httpPort
-        if let guarantee = values["processingGuarantee"] {
-            guard let parsed = WorkerConfiguration.ProcessingGuarantee(rawValue: guarantee.value) else {
-                throw ConfigurationError(
-                    "\(guarantee.origin): '\(guarantee.value)' is not one of exactly-once, transactions")
-            }
-            configuration.processingGuarantee = parsed
-        }
-        if let hours = try number("lateEventWindowHours", in: 0...168) {
+        var configuration = WorkerConfiguration(brokers: brokers)
+        configuration.group = try settings.nonEmpty("group") ?? configuration.group
+        configuration.httpHost = settings["httpHost"]?.value ?? configuration.httpHost
+        configuration.httpPort = try settings.integer("httpPort", in: 0...65535) ?? configuration.httpPort
+        configuration.processingGuarantee =
+            try settings.choice("processingGuarantee", of: WorkerConfiguration.ProcessingGuarantee.self)
+            ?? configuration.processingGuarantee
+        if let hours = try settings.number("lateEventWindowHours", in: 0...168) {
             configuration.lateEventWindow = .seconds(hours * 3600)
         }
-        if let hours = try number("shortageHoldHours", in: 0...168) {
+        if let hours = try settings.number("shortageHoldHours", in: 0...168) {
             configuration.shortageHold = .seconds(hours * 3600)
         }
-        configuration.maxBatchSize = try integer("maxBatchSize", in: 1...100_000) ?? configuration.maxBatchSize
+        configuration.maxBatchSize = try settings.integer("maxBatchSize", in: 1...100_000) ?? configuration.maxBatchSize
         configuration.partitionBufferSize =
-            try integer("partitionBufferSize", in: 100...1_000_000) ?? configuration.partitionBufferSize
-        if let seconds = try number("punctuationIntervalSeconds", in: 1...3600) {
+            try settings.integer("partitionBufferSize", in: 100...1_000_000) ?? configuration.partitionBufferSize
+        if let seconds = try settings.number("punctuationIntervalSeconds", in: 1...3600) {
             configuration.punctuationInterval = .seconds(seconds)
         }
-        if let grace = try number("shutdownGraceSeconds", in: 1...600) {
+        if let grace = try settings.number("shutdownGraceSeconds", in: 1...600) {
             configuration.shutdownGrace = .seconds(grace)
         }
-        if let seconds = try number("stallTimeoutSeconds", in: 1...86_400) {
+        if let seconds = try settings.number("stallTimeoutSeconds", in: 1...86_400) {
             configuration.stallTimeout = .seconds(seconds)
         }
-        if let seconds = try number("maxClockSkewSeconds", in: 0...604_800) {
+        if let seconds = try settings.number("maxClockSkewSeconds", in: 0...604_800) {
             configuration.maxClockSkew = .seconds(seconds)
         }
-        configuration.maxInputBytes = try integer("maxInputBytes", in: 1024...104_857_600) ?? configuration.maxInputBytes
-        configuration.defaultProtocol = values["defaultProtocol"]?.value
-        configuration.protocolsDirectory = values["protocolsDirectory"]?.value
-        for (key, entry) in values where key.hasPrefix("kafka.") {
-            configuration.kafka[String(key.dropFirst("kafka.".count))] = entry.value
-        }
+        configuration.maxInputBytes = try settings.integer("maxInputBytes", in: 1024...104_857_600) ?? configuration.maxInputBytes
+        configuration.defaultProtocol = settings["defaultProtocol"]?.value
+        configuration.protocolsDirectory = settings["protocolsDirectory"]?.value
+        configuration.kafka = settings.kafka
         return configuration
-    }
-
-    private func integer(_ key: String, in range: ClosedRange<Int>) throws(ConfigurationError) -> Int? {
-        guard let entry = values[key] else { return nil }
-        guard let value = Int(entry.value), range.contains(value) else {
-            throw ConfigurationError(
-                "\(entry.origin): '\(entry.value)' must be a whole number in \(range.lowerBound)…\(range.upperBound)")
-        }
-        return value
-    }
-
-    private func number(_ key: String, in range: ClosedRange<Double>) throws(ConfigurationError) -> Double? {
-        guard let entry = values[key] else { return nil }
-        guard let value = Double(entry.value), range.contains(value) else {
-            throw ConfigurationError(
-                "\(entry.origin): '\(entry.value)' must be a number in \(range.lowerBound.formatted())…\(range.upperBound.formatted())")
-        }
-        return value
     }
 }

@@ -3,7 +3,7 @@ import Foundation
 import KafkaClient
 package import Logging
 import ServiceLifecycle
-import Prometheus
+import Metrics
 import Synchronization
 import ToxicityRules
 
@@ -297,16 +297,14 @@ package final class WorkerPipeline: Service {
     // MARK: Kafka configuration
 
     private func consumerConfiguration() -> KafkaConsumerConfiguration {
-        var consumer = KafkaConsumerConfiguration(
-            bootstrapServers: configuration.brokerList,
-            strategy: .group(id: configuration.group, topics: ToxWatchTopics.patientInputs))
-        consumer.clientID = "toxd"
+        // The assignment strategy is not negotiable: any other would split patients between workers.
+        var consumer = configuration.clients.consumer(
+            .group(id: configuration.group, topics: ToxWatchTopics.patientInputs), clientID: "toxd",
+            excluding: ["partition.assignment.strategy"])
         // Range keeps partition p of every patient topic on one member (co-partitioning).
         consumer.assignmentStrategy = .range
         consumer.isolationLevel = .readCommitted
         consumer.maxBatchSize = configuration.maxBatchSize
-        // The assignment strategy is not negotiable: any other would split patients between workers.
-        consumer.additionalConfig = configuration.kafka.filter { $0.key != "partition.assignment.strategy" }
         if configuration.kafka["partition.assignment.strategy"] != nil {
             logger.warning("ignoring kafka partition.assignment.strategy: toxd always uses range (co-partitioning)")
         }
@@ -314,20 +312,15 @@ package final class WorkerPipeline: Service {
     }
 
     private func inventoryConfiguration() -> KafkaConsumerConfiguration {
-        var reader = KafkaConsumerConfiguration(
-            bootstrapServers: configuration.brokerList, strategy: .allPartitions(topics: [ToxWatchTopics.inventory]))
-        reader.clientID = "toxd-inventory"
-        reader.additionalConfig = configuration.kafka.filter { $0.key != "group.id" }
-        return reader
+        configuration.clients.consumer(
+            .allPartitions(topics: [ToxWatchTopics.inventory]), clientID: "toxd-inventory", excluding: ["group.id"])
     }
 
     private func producerConfiguration() -> KafkaProducerConfiguration {
-        var producer = KafkaProducerConfiguration(bootstrapServers: configuration.brokerList)
-        producer.clientID = "toxd"
+        var producer = configuration.clients.producer(clientID: "toxd")
         if configuration.processingGuarantee == .transactions {
             producer.transactionalID = "\(configuration.group)-\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
         }
-        producer.additionalConfig = configuration.kafka
         return producer
     }
 }
@@ -343,18 +336,7 @@ package struct WorkerStartupError: Error, CustomStringConvertible {
 /// Start-up check of the topics the worker needs (DESIGN.md §1): present, and co-partitioned.
 enum TopicLayout {
     static func verify(configuration: WorkerConfiguration, logger: Logger) async throws {
-        var adminConfiguration = KafkaAdminConfiguration(bootstrapServers: configuration.brokerList)
-        adminConfiguration.additionalConfig = configuration.kafka
-        let admin = try KafkaAdminClient(configuration: adminConfiguration, logger: logger)
-        let metadata: KafkaClusterMetadata
-        do {
-            metadata = try await admin.metadata(topics: nil)
-        } catch {
-            await admin.close()
-            throw error
-        }
-        await admin.close()
-        try check(metadata)
+        try check(try await configuration.clients.clusterMetadata(logger: logger))
     }
 
     /// Throws a ``ConfigurationError`` naming every missing topic and every partition count that differs.

@@ -9,10 +9,8 @@ enum PartitionReader {
         _ starts: [TopicPartitionOffset], configuration: WorkerConfiguration, logger: Logger,
         _ handle: (KafkaMessage) throws -> Void
     ) async throws {
-        var consumerConfiguration = KafkaConsumerConfiguration(
-            bootstrapServers: configuration.brokerList, strategy: .partitions(starts))
+        var consumerConfiguration = configuration.clients.consumer(.partitions(starts))
         consumerConfiguration.isolationLevel = configuration.processingGuarantee == .transactions ? .readCommitted : .readUncommitted
-        consumerConfiguration.additionalConfig = configuration.kafka
         let consumer = try KafkaConsumer(configuration: consumerConfiguration, logger: logger)
         do {
             loop: for try await event in consumer.events {
@@ -35,7 +33,8 @@ enum PartitionReader {
 
 extension WorkerConfiguration {
     /// The bootstrap servers as a list.
-    package var brokerList: [String] {
-        brokers.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-    }
+    package var brokerList: [String] { KafkaClients.brokerList(brokers) }
+
+    /// The worker's Kafka clients' settings.
+    package var clients: KafkaClients { KafkaClients(brokers: brokers, properties: kafka) }
 }

@@ -129,12 +129,9 @@ package final class InventoryRecordReader: Sendable {
 
     private func producer() throws(KafkaError) -> KafkaProducer {
         if let producer = state.withLock({ $0.producer }) { return producer }
-        var producerConfiguration = KafkaProducerConfiguration(bootstrapServers: configuration.brokerList)
-        producerConfiguration.clientID = "toxd-inventory"
+        var producerConfiguration = configuration.clients.producer(
+            clientID: "toxd-inventory", excluding: ["group.id", "transactional.id", "partition.assignment.strategy"])
         producerConfiguration.deliveryTimeout = .seconds(30)
-        producerConfiguration.additionalConfig = configuration.kafka.filter {
-            !["group.id", "transactional.id", "partition.assignment.strategy"].contains($0.key)
-        }
         let made = try KafkaProducer(configuration: producerConfiguration, logger: logger)
         return state.withLock { state in
             if let existing = state.producer { return existing }
