@@ -3,6 +3,7 @@
 // alerts, as plain values; reached here before and after a course, in `OnTherapyDecision.swift`
 // while on anakinra, with the route (`RouteReasons.swift`) and safety (`SafetyFacts.swift`) rules.
 
+/// Everything the recommendation rules decided at T, as plain values.
 struct RecommendationDecision: Hashable, Sendable {
     var time: Double
     var action: RecommendationAction = .none
