@@ -48,12 +48,12 @@ public struct RulesWorkload: Sendable {
         // The worker's replay: apply each event, evaluate at the latest event time, and keep the
         // recommendations whose action or dose changed (PartitionProcessor.evaluate).
         var state = PatientState(patientId: input.patient.patientId)
-        var published: String?
+        var published: PublishedRecommendation?
         for (index, event) in input.timeline.sorted(by: { $0.occurredAt < $1.occurredAt }).enumerated() {
             state.insert(event)
             guard let at = state.latestEventAt else { continue }
             let evaluation = evaluator.evaluate(state, at: at, inventory: inventory)
-            if let recommendation = evaluation.recommendation, evaluation.summary.recommendation != published {
+            if evaluation.summary.recommendation != published, let recommendation = evaluation.recommendation {
                 state.recommendations.append(recommendation.prior(id: "bench/\(index)", issuedAt: at))
                 published = evaluation.summary.recommendation
             }
@@ -70,23 +70,24 @@ public struct RulesWorkload: Sendable {
     }
 
     /// One evaluation as the worker runs it after an event: `PatientEvaluator.evaluate` (the
-    /// timeline from the patient's events, then the full assessment: grades, recommendation,
-    /// alternatives, alerts, next decision instant, and the published summary).
+    /// timeline from the patient's events, then the assessment's decisions, the alternatives, the
+    /// next decision instant and the published summary; nothing explained that is not published).
     /// - Returns: a value that depends on the result (keep it alive in the benchmark).
     public func evaluateLikeWorker() -> Int {
         let evaluation = evaluator.evaluate(state, at: instant, inventory: inventory)
-        return evaluation.summary.grades?.utf8.count ?? 0 &+ (evaluation.summary.recommendation?.utf8.count ?? 0)
+        return (evaluation.summary.grades?.crs.maxGrade ?? 0) &+ (evaluation.summary.recommendation?.mg ?? 0)
             &+ evaluation.alternatives.count &+ (evaluation.nextDecisionAt == nil ? 0 : 1)
     }
 
-    /// The full assessment on a timeline built beforehand (the engine alone).
-    /// Reads what the worker reads: the grading (grades, their event ids and alerts), the
-    /// recommendation's explained body, the alternatives and the next decision instant.
+    /// The full assessment on a timeline built beforehand (the engine alone), explained: the
+    /// grading (grades, their event ids and alerts), the recommendation's body, the alternatives
+    /// and the next decision instant.
     public func assessPrebuilt() -> Int {
         let assessment = engine.assess(timeline, at: instant, prepared: prepared, inventory: inventory)
-        let grades = assessment.grading.map(ToxicityGradesBody.init)
-        let recommendation = assessment.recommendation?.body
-        let alternatives = assessment.alternatives
+        let explainer = Explainer(assessment)
+        let grades: ToxicityGradesBody? = ToxicityGradesBody(explainer.grading)
+        let recommendation: RecommendationBody? = explainer.recommendation.body
+        let alternatives = explainer.alternatives
         return (grades?.crs.grade ?? 0) &+ (grades?.icans.grade ?? 0) &+ (grades?.inputEventIds.count ?? 0)
             &+ (recommendation?.dose?.mg ?? 0) &+ alternatives.count &+ (grades?.alerts.count ?? 0)
             &+ (assessment.nextDecisionAt == nil ? 0 : 1)

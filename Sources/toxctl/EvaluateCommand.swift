@@ -115,12 +115,11 @@ struct EvaluateCommand: ParsableCommand {
         if compareProtocols {
             guard format == .json else { throw fail("--format fhir cannot be combined with --compare-protocols") }
             let timeline = engine.timeline(input.timeline)
-            var rows: [(AnakinraProtocol, Assessment)] = []
+            var rows: [(AnakinraProtocol, Explainer)] = []
             for anakinraProtocol in loaded.protocols {
                 let prepared = PreparedProtocol(anakinraProtocol)
-                rows.append(
-                    (anakinraProtocol, engine.assess(timeline, at: instant, prepared: prepared, inventory: inventory))
-                )
+                let assessment = engine.assess(timeline, at: instant, prepared: prepared, inventory: inventory)
+                rows.append((anakinraProtocol, Explainer(assessment)))
             }
             if json {
                 try printJSON(ProtocolComparison(rows: rows.map { ($0.0.id, $0.1) }))
@@ -157,9 +156,7 @@ struct EvaluateCommand: ParsableCommand {
             inventory: inventory
         )
         if format == .fhir {
-            guard let recommendation = assessment.recommendation else {
-                throw fail("no recommendation to express as FHIR")
-            }
+            let recommendation = Explainer(assessment).recommendation
             // The id the worker gives the first recommendation it publishes at this instant.
             let output = AnakinraRecommendationOutput(
                 id: OutputID(type: .anakinraRecommendation, patientId: input.patient.patientId, instant: instant).description,
@@ -168,7 +165,7 @@ struct EvaluateCommand: ParsableCommand {
             print(String(decoding: data, as: UTF8.self))
             return
         }
-        try printJSON(assessment)
+        try printJSON(Explainer(assessment).report)
     }
 
     /// ISO-8601 with a UTC offset, with or without fractional seconds.
@@ -198,32 +195,33 @@ struct EvaluateCommand: ParsableCommand {
 
 /// `--compare-protocols --json`: the grades once, then each protocol's recommendation.
 struct ProtocolComparison: Encodable {
-    var rows: [(id: String, assessment: Assessment)]
+    var rows: [(id: String, explainer: Explainer)]
 
     private enum CodingKeys: String, CodingKey { case grades, protocols, alerts }
     private enum RowKeys: String, CodingKey { case protocolId = "protocol", recommendation, alternatives }
 
     func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
-        if let first = rows.first { try c.encode(first.assessment.grades, forKey: .grades) }
+        let grading = rows.first?.explainer.grading
+        if let grading { try c.encode(grading.grades, forKey: .grades) }
         var list = c.nestedUnkeyedContainer(forKey: .protocols)
         for row in rows {
             var item = list.nestedContainer(keyedBy: RowKeys.self)
             try item.encode(row.id, forKey: .protocolId)
-            try item.encode(row.assessment.recommendation, forKey: .recommendation)
-            try item.encode(row.assessment.alternatives, forKey: .alternatives)
+            try item.encode(row.explainer.recommendation, forKey: .recommendation)
+            try item.encode(row.explainer.alternatives, forKey: .alternatives)
         }
-        try c.encode(rows.first?.assessment.grading?.alerts ?? [], forKey: .alerts)
+        try c.encode(grading?.alerts ?? [], forKey: .alerts)
     }
 }
 
 /// The readable side-by-side table of `--compare-protocols`.
 enum ComparisonTable {
-    static func render(patientId: String, at instant: Date, rows: [(AnakinraProtocol, Assessment)]) -> String {
+    static func render(patientId: String, at instant: Date, rows: [(AnakinraProtocol, Explainer)]) -> String {
         let formatter = ISO8601DateFormatter()
         var lines: [String] = []
         if let first = rows.first?.1 {
-            let g = first.grades
+            let g = first.grading
             lines.append(
                 "Patient \(patientId) at \(formatter.string(from: instant)): "
                     + "CRS \(g.crs.gradeText) (max \(g.crs.maxGrade)), ICANS \(g.icans.gradeText) (max \(g.icans.maxGrade)), "
@@ -234,9 +232,8 @@ enum ComparisonTable {
         }
         let header = ["PROTOCOL", "ACTION", "DOSE", "ROUTE", "FREQ", "DAILY", "WHY", "ALERTS / WARNINGS"]
         var table: [[String]] = [header]
-        for (anakinraProtocol, assessment) in rows {
-            guard let recommendation = assessment.recommendation else { continue }
-            let body = recommendation.body
+        for (anakinraProtocol, explainer) in rows {
+            let body = explainer.recommendation.body
             let dose = body.dose
             let why = body.reasons.first(where: \.decisive)?.code.rawValue ?? body.reasons.first?.code.rawValue ?? ""
             table.append([

@@ -92,7 +92,7 @@ struct ToxdEndToEndTests {
                 unpublished.append(patientId)
                 continue
             }
-            if Self.gradeSummary(grades) != state.published.grades { unpublished.append(patientId) }
+            if Self.gradeSummary(grades) != state.published.grades?.description { unpublished.append(patientId) }
         }
         return unpublished.sorted()
     }

@@ -42,7 +42,7 @@ import ToxTestSupport
         c.neuro(at: 0, ice: 10)
         let a = try c.assess(at: 5, "childrens-national")
         #expect(a.grades.crs.grade == nil && a.grades.crs.maxGrade == 2)
-        #expect(a.grades.crs.lastGraded == LastGraded(grade: 2, at: CourseBuilder.at(0)))
+        #expect(a.grading.crs.lastGraded == LastGraded(grade: 2, at: CourseBuilder.at(0)))
         let rationale = try #require(a.body?.rationale)
         #expect(!rationale.contains { $0.contains("no toxicity the protocol treats is present") })
         let sentence = try #require(rationale.first { $0.hasPrefix("CRS cannot be graded") })

@@ -348,26 +348,26 @@ import ToxTestSupport
         let p = try Shipped.protocolNamed("childrens-national")
         var shuffled = c
         shuffled.events = c.events.reversed()
-        let one = try encode(ToxicityEngine().assess(c.timeline(), at: CourseBuilder.at(36), protocol: p))
+        let one = try encode(ToxicityEngine().assess(c.timeline(), at: CourseBuilder.at(36), protocol: p).report)
         let two = try encode(
-            ToxicityEngine().assess(c.timeline(), at: CourseBuilder.at(36), prepared: PreparedProtocol(p))
+            ToxicityEngine().assess(c.timeline(), at: CourseBuilder.at(36), prepared: PreparedProtocol(p)).report
         )
-        let three = try encode(ToxicityEngine().assess(shuffled.timeline(), at: CourseBuilder.at(36), protocol: p))
+        let three = try encode(ToxicityEngine().assess(shuffled.timeline(), at: CourseBuilder.at(36), protocol: p).report)
         #expect(one == two && one == three)
     }
 
     @Test func eventsAfterTheInstantDoNotCount() throws {
         var c = Cases.refractoryCRS3()
-        let before = try encode(try c.assess(at: 30, "childrens-national"))
+        let before = try encode(try c.assess(at: 30, "childrens-national").report)
         c.med(at: 31, .etanercept, doseMg: 25)
         c.vitals(at: 32, temp: 36.5, sbp: 120, oxygen: .roomAir)
-        let after = try encode(try c.assess(at: 30, "childrens-national"))
+        let after = try encode(try c.assess(at: 30, "childrens-national").report)
         #expect(before == after)
     }
 
     @Test func theDocumentHasExactlyTheFourKeysAndRoundTrips() throws {
         let a = try Cases.refractoryCRS3().assess(at: 36, "childrens-national")
-        let data = try encode(a)
+        let data = try encode(a.report)
         let object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
         #expect(Set(object.keys) == ["grades", "recommendation", "alternatives", "alerts"])
         let recommendation = try #require(object["recommendation"] as? [String: Any])
@@ -378,7 +378,7 @@ import ToxTestSupport
         }
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
-        let decoded = try decoder.decode(Assessment.self, from: data)
+        let decoded = try decoder.decode(AssessmentReport.self, from: data)
         #expect(try encode(decoded) == data)
         #expect(decoded.recommendation?.action == .start && decoded.recommendation?.dose?.mg == 100)
     }
@@ -386,7 +386,7 @@ import ToxTestSupport
     @Test func priorRecommendationCarriesTheDoseAndInterval() throws {
         let a = try Cases.refractoryCRS3().assess(at: 36, "childrens-national")
         let prior = try #require(a.recommendation?.prior(id: "r1", issuedAt: CourseBuilder.at(36)))
-        #expect(prior.action == "start" && prior.doseMg == 100 && prior.intervalHours == 6 && prior.route == "IV")
+        #expect(prior.action == .start && prior.doseMg == 100 && prior.intervalHours == 6 && prior.route == .iv)
         #expect(prior.protocolId == "childrens-national")
     }
 

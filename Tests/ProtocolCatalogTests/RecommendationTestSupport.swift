@@ -54,9 +54,8 @@ enum RecommendationInvariants {
         let body = recommendation.body
         #expect(body.protocolId == p.id, sourceLocation: sourceLocation)
         // The dose is decided, with its caps, before it is explained: the published dose is the decision's.
-        let decided = assessment.recommendationDecision?.dose
-        #expect(decided?.dose == body.dose, "the published dose is the decided one", sourceLocation: sourceLocation)
-        #expect(decided?.caps.count == body.caps.count, sourceLocation: sourceLocation)
+        #expect(assessment.decidedDose == body.dose, "the published dose is the decided one", sourceLocation: sourceLocation)
+        #expect(assessment.decision.dose.caps.count == body.caps.count, sourceLocation: sourceLocation)
         if let dose = body.dose {
             let doses =
                 (dose.mg.flatMap { mg in dose.frequency.map { [(mg, $0)] } } ?? [])
@@ -86,6 +85,12 @@ enum RecommendationInvariants {
 }
 
 extension Assessment {
+    /// The explained parts the tests read (the worker explains only what it publishes).
+    var recommendation: AnakinraRecommendation? { Explainer(self).recommendation }
+    var grading: GradingResult { Explainer(self).grading }
+    var alternatives: [ShortageAlternative] { Explainer(self).alternatives }
+    var report: AssessmentReport { Explainer(self).report }
+    var alerts: [Alert] { report.alerts }
     var body: RecommendationBody? { recommendation?.body }
     var dose: RecommendedDose? { recommendation?.body.dose }
     var reasonCodes: [ReasonCode] { recommendation?.body.reasons.map(\.code) ?? [] }

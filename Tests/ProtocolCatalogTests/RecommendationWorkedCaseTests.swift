@@ -44,7 +44,7 @@ import ToxTestSupport
 
     @Test func tc01TheDecisionCarriesTheDoseCappedAtExactly100Mg() throws {
         let a = try Self.refractoryCRS3().assess(at: 36, "childrens-national")
-        let decided = try #require(a.recommendationDecision?.dose)
+        let decided = a.decision.dose
         #expect(decided.dose?.mg == 100 && decided.dose?.dailyMg == 400 && decided.dose?.frequency == .q6h)
         #expect(decided.caps.map(\.kind) == [.perDoseCap] && decided.caps.first?.afterMg == 100)
         #expect(decided.steps.contains("per-dose cap 100 mg: 140 mg → 100 mg"))
@@ -682,7 +682,7 @@ import ToxTestSupport
             c.record(a, at: at)
             if interval > 0 { c.anakinra(from: at + 0.5, through: at + 23, every: interval, mg: 90) }
         }
-        #expect(c.recommendations.last?.action == "stop")
+        #expect(c.recommendations.last?.action == .stop)
         let quiet = try c.assess(at: 90, "childrens-national")
         #expect(quiet.action == .none && quiet.decisiveReason == .courseCompleted)
         c.med(at: 95, .norepinephrine, .infusionStarted)

@@ -131,7 +131,7 @@ struct FHIRMedicationRequestTests {
             prepared: PreparedProtocol(anakinraProtocol),
             inventory: InventorySnapshot(input.inventory)
         )
-        let recommendation = try #require(assessment.recommendation)
+        let recommendation = Explainer(assessment).recommendation
         return (
             AnakinraRecommendationOutput(
                 id: "anakinra-recommendation/cart.vitals.v1/3/\(fixture.count)",

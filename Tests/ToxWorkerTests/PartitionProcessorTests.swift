@@ -429,10 +429,14 @@ struct ChangelogRecordTests {
         ]
         for event in outOfOrder ? events : events.sorted(by: { $0.occurredAt < $1.occurredAt }) { state.insert(event) }
         state.appliedOffsets = [ToxWatchTopics.vitals: 41, ToxWatchTopics.patient: 7]
-        state.published = PublishedSummary(grades: "crs=1/1", recommendation: "none|||||")
+        state.published = PublishedSummary(
+            grades: GradeDecisions(
+                crs: .init(grade: 1, maxGrade: 1), icans: .init(grade: 0, maxGrade: 0),
+                iecHs: .init(present: false, grade: 0, maxGrade: 0)),
+            recommendation: PublishedRecommendation(action: .none))
         state.recommendations = [
             PriorRecommendation(
-                id: "r/1", issuedAt: Fixtures.at(hours: 10.25), action: "start", doseMg: 56, intervalHours: 6, route: "IV",
+                id: "r/1", issuedAt: Fixtures.at(hours: 10.25), action: .start, doseMg: 56, intervalHours: 6, route: .iv,
                 protocolId: "childrens-national")
         ]
         state.nextDecisionAt = Fixtures.at(hours: 16.123456789)

@@ -61,9 +61,10 @@ import ToxTestSupport
         let a = ToxicityEngine().assess(c.timeline(), at: CourseBuilder.at(0), protocol: nil)
         #expect(a.action == .none)
         #expect(a.grades.crs.grade == 2)
-        #expect(a.alerts.contains { $0.code == .protocolRequired })
-        #expect(a.recommendation?.body.reasons.map(\.code) == [.protocolRequired])
-        #expect(a.alternatives.isEmpty)
+        let report = Explainer(a).report
+        #expect(report.alerts.contains { $0.code == .protocolRequired })
+        #expect(report.recommendation?.body.reasons.map(\.code) == [.protocolRequired])
+        #expect(report.alternatives.isEmpty)
     }
 
     @Test func fixtureProtocolStartsWhenRefractory() throws {
@@ -76,7 +77,8 @@ import ToxTestSupport
         c.vitals(at: 26, temp: 38.5, sbp: 80, oxygen: .roomAir)
         let a = ToxicityEngine().assess(c.timeline(), at: CourseBuilder.at(26), protocol: p)
         #expect(a.action == .start)
-        #expect(a.recommendation?.dose?.mg == 90 && a.recommendation?.dose?.frequency == .q6h)
-        #expect(a.recommendation?.protocolId == "test-protocol")
+        let recommendation = Explainer(a).recommendation
+        #expect(recommendation.dose?.mg == 90 && recommendation.dose?.frequency == .q6h)
+        #expect(recommendation.protocolId == "test-protocol")
     }
 }

@@ -173,8 +173,8 @@ struct TimelineTests {
     func priorRecommendations() {
         let recommendations = [
             PriorRecommendation(
-                id: "r2", issuedAt: CourseBuilder.at(5), action: "continue", doseMg: 90, intervalHours: 6),
-            PriorRecommendation(id: "r1", issuedAt: CourseBuilder.at(1), action: "start", doseMg: 90, intervalHours: 6),
+                id: "r2", issuedAt: CourseBuilder.at(5), action: .continue, doseMg: 90, intervalHours: 6),
+            PriorRecommendation(id: "r1", issuedAt: CourseBuilder.at(1), action: .start, doseMg: 90, intervalHours: 6),
         ]
         let timeline = PatientTimeline(events: [], recommendations: recommendations)
         #expect(timeline.recommendations(atOrBefore: CourseBuilder.at(3)).map(\.id) == ["r1"])

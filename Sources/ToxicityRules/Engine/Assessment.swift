@@ -1,204 +1,146 @@
 package import Foundation
 
-// The engine's whole answer for a patient at an instant: the `toxctl evaluate` output of DESIGN.md
-// §4 (`{"grades", "recommendation", "alternatives", "alerts"}`) and what the worker needs to
-// schedule its time-driven outputs (`nextDecisionAt`).
+// What the engine decides about a patient at an instant, as values (`Assessment`: the grades, the
+// anakinra recommendation decision with its capped dose, the shortage decisions, and when the
+// answer could next change), and the explanation built from it only for what is published
+// (`Explainer`: the `toxctl evaluate` document of DESIGN.md §4 and the output bodies).
 
-/// Everything one assessment decided, shared by its parts: one allocation per assessment; the
-/// explanations are built from it when read.
+/// What an explanation reads besides the decisions: the timeline, the protocol, the inventory, the
+/// evaluations the grades came from. One allocation per assessment.
 final class AssessmentContext: Sendable {
     let storage: PatientTimeline.Storage
     let rules: PreparedProtocol?
     let time: Double
     let profile: ProfileFacts
+    /// The graders' evaluations at ``time`` (explained, never re-run).
+    let grades: GradeSnapshot
     let decision: RecommendationDecision
     let shortage: ShortageDecision
     let inventory: InventorySnapshot
     let dosing: DosingPolicy
-    /// The earliest instant the recommendation rules could change their answer.
-    let nextRecommendationChange: Double
 
     init(
         storage: PatientTimeline.Storage,
         rules: PreparedProtocol?,
         time: Double,
         profile: ProfileFacts,
+        grades: GradeSnapshot,
         decision: RecommendationDecision,
         shortage: ShortageDecision,
         inventory: InventorySnapshot,
-        dosing: DosingPolicy,
-        nextRecommendationChange: Double
+        dosing: DosingPolicy
     ) {
         self.storage = storage
         self.rules = rules
         self.time = time
         self.profile = profile
+        self.grades = grades
         self.decision = decision
         self.shortage = shortage
         self.inventory = inventory
         self.dosing = dosing
-        self.nextRecommendationChange = nextRecommendationChange
     }
 
     var timeline: PatientTimeline { PatientTimeline(storage: storage) }
 
-    /// The evaluations at T, recomputed when explaining (deterministic; not kept, so that an
-    /// assessment does not copy them).
-    var grades: GradeSnapshot { timeline.gradeSnapshot(at: time) }
+    /// The grades explained (reasons, episodes, alerts).
+    var grading: GradingResult { timeline.gradingResult(grades) }
+}
 
-    var grading: GradingResult {
-        let grades = self.grades  // evaluated once, not once per toxicity
-        return GradingResult(
-            assessedAt: Date(timeIntervalSinceReferenceDate: time),
-            crs: GradeAssessment(grades.crs, storage: storage),
-            icans: GradeAssessment(grades.icans, storage: storage),
-            iecHs: IECHSAssessment(grades.iecHs, storage: storage),
-            storage: storage
-        )
+/// The grades an assessment decided: what makes a `toxicity-grades` output new.
+package struct GradeDecisions: Hashable, Sendable {
+    /// A CRS or ICANS grade (`nil` when it cannot be graded, §A13.12) and the episode's worst.
+    package struct Grade: Hashable, Sendable {
+        package var grade: Int?
+        package var maxGrade: Int
+
+        package init(grade: Int?, maxGrade: Int) {
+            self.grade = grade
+            self.maxGrade = maxGrade
+        }
+    }
+
+    /// Whether IEC-HS is present, its grade and the episode's worst.
+    package struct IECHSGrade: Hashable, Sendable {
+        package var present: Bool
+        package var grade: Int
+        package var maxGrade: Int
+
+        package init(present: Bool, grade: Int, maxGrade: Int) {
+            self.present = present
+            self.grade = grade
+            self.maxGrade = maxGrade
+        }
+    }
+
+    package var crs: Grade
+    package var icans: Grade
+    package var iecHs: IECHSGrade
+
+    package init(crs: Grade, icans: Grade, iecHs: IECHSGrade) {
+        self.crs = crs
+        self.icans = icans
+        self.iecHs = iecHs
+    }
+
+    init(_ snapshot: GradeSnapshot) {
+        let crsCore = snapshot.crs.core
+        crs = Grade(grade: crsCore.flags.contains(.cannotGrade) ? nil : crsCore.grade, maxGrade: snapshot.crs.maxGrade)
+        let icansCore = snapshot.icans.core
+        icans = Grade(
+            grade: icansCore.flags.contains(.cannotGrade) ? nil : icansCore.grade, maxGrade: snapshot.icans.maxGrade)
+        iecHs = IECHSGrade(present: snapshot.iecHs.present, grade: snapshot.iecHs.grade, maxGrade: snapshot.iecHs.maxGrade)
     }
 }
 
-/// The grades, the anakinra recommendation, the shortage alternatives and the alerts of one
-/// patient at one instant.
-///
-/// Encodes as exactly the `toxctl evaluate` document of DESIGN.md §4:
-/// `{"grades": {…}, "recommendation": {…}, "alternatives": […], "alerts": […]}`.
-package struct Assessment: Sendable, Hashable, Codable {
-    /// The instant assessed (`nil` for a decoded document, which does not carry it).
-    package let assessedAt: Date?
-    let content: Content
-
-    enum Content: Sendable {
-        case evaluated(AssessmentContext)
-        indirect case explained(
-            grades: GradeSet,
-            recommendation: AnakinraRecommendation?,
-            alternatives: [ShortageAlternative],
-            alerts: [Alert]
-        )
-    }
-
-    init(context: AssessmentContext) {
-        assessedAt = Date(timeIntervalSinceReferenceDate: context.time)
-        content = .evaluated(context)
-    }
-
-    package init(
-        grades: GradeSet,
-        recommendation: AnakinraRecommendation?,
-        alternatives: [ShortageAlternative],
-        alerts: [Alert]
-    ) {
-        assessedAt = nil
-        content = .explained(grades: grades, recommendation: recommendation, alternatives: alternatives, alerts: alerts)
-    }
-
-    /// The grading result (CRS, ICANS, IEC-HS with their reasons and the grading alerts).
-    package var grading: GradingResult? {
-        if case .evaluated(let context) = content { return context.grading }
-        return nil
-    }
-
-    /// The `grades` object.
-    package var grades: GradeSet {
-        switch content {
-        case .evaluated(let context): context.grading.grades
-        case .explained(let grades, _, _, _): grades
-        }
-    }
-
-    /// The anakinra recommendation (action `none` with alert `protocol-required` when there is no
-    /// protocol).
-    package var recommendation: AnakinraRecommendation? {
-        switch content {
-        case .evaluated(let context): AnakinraRecommendation(context: context)
-        case .explained(_, let recommendation, _, _): recommendation
-        }
-    }
-
-    /// Alternatives for drugs the patient needs now and cannot have.
-    package var alternatives: [ShortageAlternative] {
-        switch content {
-        case .evaluated(let context): context.alternatives()
-        case .explained(_, _, let alternatives, _): alternatives
-        }
-    }
-
-    /// Grading alerts, then the recommendation's (one entry per code).
-    package var alerts: [Alert] {
-        switch content {
-        case .evaluated(let context):
-            var merged = context.grading.alerts
-            for alert in AnakinraRecommendation(context: context).alerts {
-                if let i = merged.firstIndex(where: { $0.code == alert.code }) {
-                    for field in alert.fields where !merged[i].fields.contains(field) { merged[i].fields.append(field) }
-                    for id in alert.eventIds where !merged[i].eventIds.contains(id) { merged[i].eventIds.append(id) }
-                } else {
-                    merged.append(alert)
-                }
-            }
-            return merged
-        case .explained(_, _, _, let alerts):
-            return alerts
-        }
-    }
-
+/// What the engine decided about one patient at one instant, as values: the grades, the anakinra
+/// recommendation decision with its dose computed (with every cap), the shortage decisions, and
+/// the earliest instant the answer could change with no new event. Two assessments are equal when
+/// they decided the same; reasons, rationale and alternatives are built by an ``Explainer``, only
+/// for what is published.
+package struct Assessment: Sendable, Hashable {
+    /// The instant assessed.
+    package let assessedAt: Date
+    package let grades: GradeDecisions
+    /// The recommendation decision (action `none`, reason `protocol-required`, without a protocol).
+    let decision: RecommendationDecision
+    /// The protocol the recommendation follows.
+    package let protocolId: String?
+    let shortage: ShortageDecision
     /// The earliest instant after ``assessedAt`` at which the assessment could change with no new
     /// event: a dose falling due or overdue, a refractory, reassessment or hold window elapsing, a
     /// taper step falling due, an episode closing, a finding going stale. `nil` when nothing is
-    /// pending (or for a decoded document). The worker schedules its time-driven outputs from it.
-    package var nextDecisionAt: Date? {
-        guard case .evaluated(let context) = content else { return nil }
-        var next = NextDecision(after: context.time)
-        next.consider(context.nextRecommendationChange)
-        context.timeline.considerGradingChanges(&next)
-        return next.date
-    }
+    /// pending. The worker schedules its time-driven outputs from it.
+    package let nextDecisionAt: Date?
+    /// What the explanation reads; not part of the decision.
+    let context: AssessmentContext
 
-    /// The recommendation decision, with its dose (`nil` for a decoded document).
-    var recommendationDecision: RecommendationDecision? {
-        if case .evaluated(let context) = content { return context.decision }
-        return nil
-    }
+    /// The recommendation's action.
+    package var action: RecommendationAction { decision.action }
 
-    /// The recommendation's action (`none` when there is none).
-    package var action: RecommendationAction {
-        switch content {
-        case .evaluated(let context): context.decision.action
-        case .explained(_, let recommendation, _, _): recommendation?.action ?? .none
-        }
-    }
+    /// The recommended dose as decided, caps applied (`nil` when the action gives none; a hold for
+    /// TNF blockade keeps it, for a documented override).
+    package var decidedDose: RecommendedDose? { decision.dose.dose }
 
-    private enum CodingKeys: String, CodingKey {
-        case grades, recommendation, alternatives, alerts
-    }
+    /// When the next dose falls due, if one does.
+    package var nextDoseDueAt: Date? { decision.nextDoseDueAt.map { Date(timeIntervalSinceReferenceDate: $0) } }
 
-    package init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.init(
-            grades: try c.decode(GradeSet.self, forKey: .grades),
-            recommendation: try c.decodeIfPresent(AnakinraRecommendation.self, forKey: .recommendation),
-            alternatives: try c.decodeIfPresent([ShortageAlternative].self, forKey: .alternatives) ?? [],
-            alerts: try c.decodeIfPresent([Alert].self, forKey: .alerts) ?? []
-        )
-    }
-
-    package func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(grades, forKey: .grades)
-        try c.encode(recommendation, forKey: .recommendation)
-        try c.encode(alternatives, forKey: .alternatives)
-        try c.encode(alerts, forKey: .alerts)
-    }
+    /// Whether the decision is that the course is over and the toxicity has not recurred (action
+    /// `none`, reason `course-completed`).
+    package var courseCompleted: Bool { decision.action == .none && decision.primary == .courseCompleted }
 
     package static func == (lhs: Assessment, rhs: Assessment) -> Bool {
-        if case .evaluated(let l) = lhs.content, case .evaluated(let r) = rhs.content, l === r { return true }
-        return lhs.grades == rhs.grades && lhs.recommendation == rhs.recommendation
-            && lhs.alternatives == rhs.alternatives && lhs.alerts == rhs.alerts
+        lhs.assessedAt == rhs.assessedAt && lhs.grades == rhs.grades && lhs.decision == rhs.decision
+            && lhs.protocolId == rhs.protocolId && lhs.shortage == rhs.shortage && lhs.nextDecisionAt == rhs.nextDecisionAt
     }
 
     package func hash(into hasher: inout Hasher) {
-        hasher.combine(action)
+        hasher.combine(assessedAt)
+        hasher.combine(grades)
+        hasher.combine(decision)
+        hasher.combine(protocolId)
+        hasher.combine(shortage)
+        hasher.combine(nextDecisionAt)
     }
 }
 
@@ -299,13 +241,22 @@ extension PatientTimeline {
             rules: rules,
             time: t,
             profile: profile,
+            grades: grades,
             decision: decision,
             shortage: shortage,
             inventory: inventory,
-            dosing: dosing,
-            nextRecommendationChange: next.earliest
+            dosing: dosing
         )
-        return Assessment(context: context)
+        considerGradingChanges(&next)
+        return Assessment(
+            assessedAt: instant,
+            grades: GradeDecisions(grades),
+            decision: decision,
+            protocolId: rules?.id,
+            shortage: shortage,
+            nextDecisionAt: next.date,
+            context: context
+        )
     }
 
     /// Laboratory tests the recommendation rules read (route, infection risk, renal function).

@@ -1,10 +1,8 @@
 package import Foundation
 
-/// A CRS or ICANS grade at an instant, with what set it.
-///
-/// The engine fills an assessment with the grade, the worst grade of the episode and the flags,
-/// and keeps the findings it used in a compact form: ``reasons`` and ``episode`` are built from them
-/// when read or encoded, never on the evaluation path.
+/// A CRS or ICANS grade at an instant, with what set it: the grade, the worst grade of the
+/// episode, the flags, the criteria checked and the episode. Built by an ``Explainer`` (or
+/// ``ToxicityEngine/grade(_:at:)``) for what is published.
 package struct GradeAssessment: Hashable, Sendable, Codable {
     /// The grade at the instant assessed, from the current findings (0–5; 5 is death and is never
     /// inferred); `nil` when findings the grade needs are past their freshness window (§A13.12,
@@ -15,13 +13,10 @@ package struct GradeAssessment: Hashable, Sendable, Codable {
     package let flags: GradeFlags
     /// While the grade is `nil`: the last grade on complete data and when it was given.
     package let lastGraded: LastGraded?
-    let details: Details
-
-    enum Details: Sendable {
-        case crs(CRSEvaluation, PatientTimeline.Storage)
-        case icans(ICANSEvaluation, PatientTimeline.Storage)
-        case explained(reasons: [Reason], episode: EpisodeSummary?)
-    }
+    /// The criteria that were checked, decisive ones marked.
+    package let reasons: [Reason]
+    /// The current or latest episode, if there has been one.
+    package let episode: EpisodeSummary?
 
     package init(
         grade: Int?, maxGrade: Int, reasons: [Reason], flags: GradeFlags, episode: EpisodeSummary?,
@@ -31,50 +26,32 @@ package struct GradeAssessment: Hashable, Sendable, Codable {
         self.maxGrade = maxGrade
         self.flags = flags
         self.lastGraded = lastGraded
-        self.details = .explained(reasons: reasons, episode: episode)
+        self.reasons = reasons
+        self.episode = episode
     }
 
-    init(_ evaluation: CRSEvaluation, storage: PatientTimeline.Storage) {
+    /// The CRS assessment of `evaluation`, its alerts added to `alerts`.
+    init(_ evaluation: CRSEvaluation, timeline: PatientTimeline, alerts: inout AlertList) {
         let cannotGrade = evaluation.core.flags.contains(.cannotGrade)
-        grade = cannotGrade ? nil : evaluation.core.grade
-        maxGrade = evaluation.maxGrade
-        flags = evaluation.core.flags
-        lastGraded = cannotGrade ? storage.crsCourse.lastGraded(atOrBefore: evaluation.time) : nil
-        details = .crs(evaluation, storage)
+        self.init(
+            grade: cannotGrade ? nil : evaluation.core.grade,
+            maxGrade: evaluation.maxGrade,
+            reasons: timeline.explainCRS(evaluation, alerts: &alerts),
+            flags: evaluation.core.flags,
+            episode: evaluation.status.map { EpisodeSummary($0, startEvents: timeline.storage.eventIds) },
+            lastGraded: cannotGrade ? timeline.storage.crsCourse.lastGraded(atOrBefore: evaluation.time) : nil)
     }
 
-    init(_ evaluation: ICANSEvaluation, storage: PatientTimeline.Storage) {
+    /// The ICANS assessment of `evaluation`, its alerts added to `alerts`.
+    init(_ evaluation: ICANSEvaluation, timeline: PatientTimeline, alerts: inout AlertList) {
         let cannotGrade = evaluation.core.flags.contains(.cannotGrade)
-        grade = cannotGrade ? nil : evaluation.core.grade
-        maxGrade = evaluation.maxGrade
-        flags = evaluation.core.flags
-        lastGraded = cannotGrade ? storage.icansCourse.lastGraded(atOrBefore: evaluation.time) : nil
-        details = .icans(evaluation, storage)
-    }
-
-    /// The criteria that were checked, decisive ones marked.
-    package var reasons: [Reason] {
-        var alerts = AlertList()
-        switch details {
-        case .crs(let evaluation, let storage):
-            return PatientTimeline(storage: storage).explainCRS(evaluation, alerts: &alerts)
-        case .icans(let evaluation, let storage):
-            return PatientTimeline(storage: storage).explainICANS(evaluation, alerts: &alerts)
-        case .explained(let reasons, _):
-            return reasons
-        }
-    }
-
-    /// The current or latest episode, if there has been one.
-    package var episode: EpisodeSummary? {
-        switch details {
-        case .crs(let evaluation, let storage):
-            evaluation.status.map { EpisodeSummary($0, startEvents: storage.eventIds) }
-        case .icans(let evaluation, let storage):
-            evaluation.status.map { EpisodeSummary($0, startEvents: storage.eventIds) }
-        case .explained(_, let episode):
-            episode
-        }
+        self.init(
+            grade: cannotGrade ? nil : evaluation.core.grade,
+            maxGrade: evaluation.maxGrade,
+            reasons: timeline.explainICANS(evaluation, alerts: &alerts),
+            flags: evaluation.core.flags,
+            episode: evaluation.status.map { EpisodeSummary($0, startEvents: timeline.storage.eventIds) },
+            lastGraded: cannotGrade ? timeline.storage.icansCourse.lastGraded(atOrBefore: evaluation.time) : nil)
     }
 
     /// Whether a flag is set.
@@ -82,29 +59,6 @@ package struct GradeAssessment: Hashable, Sendable, Codable {
 
     /// The reasons with a code.
     package func reasons(_ code: ReasonCode) -> [Reason] { reasons.filter { $0.code == code } }
-
-    /// Same timeline, same instant, same syndrome: equal without building the explanations.
-    private var identity: (ObjectIdentifier, Double, Int)? {
-        switch details {
-        case .crs(let evaluation, let storage): (ObjectIdentifier(storage), evaluation.time, 0)
-        case .icans(let evaluation, let storage): (ObjectIdentifier(storage), evaluation.time, 1)
-        case .explained: nil
-        }
-    }
-
-    package static func == (lhs: GradeAssessment, rhs: GradeAssessment) -> Bool {
-        guard lhs.grade == rhs.grade, lhs.maxGrade == rhs.maxGrade, lhs.flags == rhs.flags,
-            lhs.lastGraded == rhs.lastGraded
-        else { return false }
-        if let l = lhs.identity, let r = rhs.identity, l == r { return true }
-        return lhs.reasons == rhs.reasons && lhs.episode == rhs.episode
-    }
-
-    package func hash(into hasher: inout Hasher) {
-        hasher.combine(grade)
-        hasher.combine(maxGrade)
-        hasher.combine(flags)
-    }
 
     private enum CodingKeys: String, CodingKey {
         case grade, maxGrade, lastGraded, reasons, flags, episode, requiresClinicianVerification
@@ -134,8 +88,8 @@ package struct GradeAssessment: Hashable, Sendable, Codable {
     }
 }
 
-/// The IEC-HS (or carHLH, by the selected criteria) assessment at an instant. Like
-/// ``GradeAssessment``, its reasons are built when read or encoded.
+/// The IEC-HS (or carHLH, by the selected criteria) assessment at an instant, with the criteria
+/// checked and the episode (built like ``GradeAssessment``).
 package struct IECHSAssessment: Hashable, Sendable, Codable {
     /// Whether the selected criteria are met.
     package let present: Bool
@@ -148,12 +102,10 @@ package struct IECHSAssessment: Hashable, Sendable, Codable {
     package let grade: Int
     package let maxGrade: Int
     package let flags: GradeFlags
-    let details: Details
-
-    enum Details: Sendable {
-        case evaluated(IECHSEvaluation, PatientTimeline.Storage)
-        case explained(reasons: [Reason], episode: EpisodeSummary?)
-    }
+    /// The criteria checked (features found and missing), decisive ones marked.
+    package let reasons: [Reason]
+    /// The current or latest IEC-HS episode, if there has been one.
+    package let episode: EpisodeSummary?
 
     package init(
         present: Bool, provisional: Bool, criteria: IECHSCriteriaSet, grade: Int, maxGrade: Int, reasons: [Reason],
@@ -165,63 +117,25 @@ package struct IECHSAssessment: Hashable, Sendable, Codable {
         self.grade = grade
         self.maxGrade = maxGrade
         self.flags = flags
-        self.details = .explained(reasons: reasons, episode: episode)
+        self.reasons = reasons
+        self.episode = episode
     }
 
-    init(_ evaluation: IECHSEvaluation, storage: PatientTimeline.Storage) {
-        present = evaluation.present
-        provisional = !storage.policy.iecHsCriteriaVerified
-        criteria = storage.policy.iecHsCriteria
-        grade = evaluation.grade
-        maxGrade = evaluation.maxGrade
-        flags = []
-        details = .evaluated(evaluation, storage)
-    }
-
-    /// The criteria checked (features found and missing), decisive ones marked.
-    package var reasons: [Reason] {
-        switch details {
-        case .evaluated(let evaluation, let storage):
-            var alerts = AlertList()
-            return PatientTimeline(storage: storage).explainIECHS(evaluation, alerts: &alerts)
-        case .explained(let reasons, _):
-            return reasons
-        }
-    }
-
-    /// The current or latest IEC-HS episode, if there has been one.
-    package var episode: EpisodeSummary? {
-        switch details {
-        case .evaluated(let evaluation, let storage):
-            evaluation.status.map { EpisodeSummary($0, startEvents: storage.eventIds) }
-        case .explained(_, let episode):
-            episode
-        }
+    /// The assessment of `evaluation`, its alerts added to `alerts`.
+    init(_ evaluation: IECHSEvaluation, timeline: PatientTimeline, alerts: inout AlertList) {
+        self.init(
+            present: evaluation.present,
+            provisional: !timeline.policy.iecHsCriteriaVerified,
+            criteria: timeline.policy.iecHsCriteria,
+            grade: evaluation.grade,
+            maxGrade: evaluation.maxGrade,
+            reasons: timeline.explainIECHS(evaluation, alerts: &alerts),
+            flags: [],
+            episode: evaluation.status.map { EpisodeSummary($0, startEvents: timeline.storage.eventIds) })
     }
 
     /// The reasons with a code.
     package func reasons(_ code: ReasonCode) -> [Reason] { reasons.filter { $0.code == code } }
-
-    private var identity: (ObjectIdentifier, Double)? {
-        switch details {
-        case .evaluated(let evaluation, let storage): (ObjectIdentifier(storage), evaluation.time)
-        case .explained: nil
-        }
-    }
-
-    package static func == (lhs: IECHSAssessment, rhs: IECHSAssessment) -> Bool {
-        guard lhs.present == rhs.present, lhs.provisional == rhs.provisional, lhs.criteria == rhs.criteria,
-            lhs.grade == rhs.grade, lhs.maxGrade == rhs.maxGrade, lhs.flags == rhs.flags
-        else { return false }
-        if let l = lhs.identity, let r = rhs.identity, l == r { return true }
-        return lhs.reasons == rhs.reasons && lhs.episode == rhs.episode
-    }
-
-    package func hash(into hasher: inout Hasher) {
-        hasher.combine(present)
-        hasher.combine(grade)
-        hasher.combine(maxGrade)
-    }
 
     private enum CodingKeys: String, CodingKey {
         case present, provisional, criteria, grade, maxGrade, reasons, flags, episode, requiresClinicianVerification
@@ -261,13 +175,9 @@ package struct GradingResult: Hashable, Sendable, Codable {
     package let crs: GradeAssessment
     package let icans: GradeAssessment
     package let iecHs: IECHSAssessment
-    let alertDetails: AlertDetails
-
-    enum AlertDetails: Sendable {
-        /// Alerts are derived from the timeline at the instant when read.
-        case evaluated(PatientTimeline.Storage)
-        case explained([Alert])
-    }
+    /// Missing, stale, implausible or inconsistent input, and findings that need another
+    /// explanation.
+    package let alerts: [Alert]
 
     package init(
         assessedAt: Date, crs: GradeAssessment, icans: GradeAssessment, iecHs: IECHSAssessment, alerts: [Alert]
@@ -276,35 +186,13 @@ package struct GradingResult: Hashable, Sendable, Codable {
         self.crs = crs
         self.icans = icans
         self.iecHs = iecHs
-        self.alertDetails = .explained(alerts)
-    }
-
-    init(
-        assessedAt: Date, crs: GradeAssessment, icans: GradeAssessment, iecHs: IECHSAssessment,
-        storage: PatientTimeline.Storage
-    ) {
-        self.assessedAt = assessedAt
-        self.crs = crs
-        self.icans = icans
-        self.iecHs = iecHs
-        self.alertDetails = .evaluated(storage)
-    }
-
-    /// Missing, stale, implausible or inconsistent input, and findings that need another
-    /// explanation.
-    package var alerts: [Alert] {
-        switch alertDetails {
-        case .evaluated(let storage):
-            PatientTimeline(storage: storage).alerts(at: assessedAt.timeIntervalSinceReferenceDate)
-        case .explained(let alerts):
-            alerts
-        }
+        self.alerts = alerts
     }
 
     /// Every input event id a reason or an alert used, sorted.
     package var eventIds: [String] { eventIds(alerts: alerts) }
 
-    /// ``eventIds`` for a caller that already read ``alerts`` (they are derived when read).
+    /// The input event ids of the reasons and of `alerts`, sorted.
     package func eventIds(alerts: [Alert]) -> [String] {
         var ids = Set<String>()
         for reason in crs.reasons + icans.reasons + iecHs.reasons {
@@ -323,20 +211,6 @@ package struct GradingResult: Hashable, Sendable, Codable {
 
     /// The alert with this code, if raised.
     package func alert(_ code: AlertCode) -> Alert? { alerts.first { $0.code == code } }
-
-    package static func == (lhs: GradingResult, rhs: GradingResult) -> Bool {
-        guard lhs.assessedAt == rhs.assessedAt, lhs.crs == rhs.crs, lhs.icans == rhs.icans, lhs.iecHs == rhs.iecHs
-        else { return false }
-        if case .evaluated(let l) = lhs.alertDetails, case .evaluated(let r) = rhs.alertDetails, l === r { return true }
-        return lhs.alerts == rhs.alerts
-    }
-
-    package func hash(into hasher: inout Hasher) {
-        hasher.combine(assessedAt)
-        hasher.combine(crs)
-        hasher.combine(icans)
-        hasher.combine(iecHs)
-    }
 
     private enum CodingKeys: String, CodingKey {
         case assessedAt, crs, icans, iecHs, alerts, eventIds
@@ -410,26 +284,24 @@ package struct ToxicityEngine: Sendable {
 extension PatientTimeline {
     /// Grades the timeline at `instant` with the policy it was built with.
     package func grade(at instant: Date) -> GradingResult {
-        let t = instant.timeIntervalSinceReferenceDate
-        return GradingResult(
-            assessedAt: instant,
-            crs: GradeAssessment(evaluateCRS(at: t), storage: storage),
-            icans: GradeAssessment(evaluateICANS(at: t), storage: storage),
-            iecHs: IECHSAssessment(evaluateIECHS(at: t), storage: storage),
-            storage: storage)
+        gradingResult(gradeSnapshot(at: instant.timeIntervalSinceReferenceDate))
     }
 
-    /// Every alert at `t`, in a fixed order (CRS, ICANS, IEC-HS, profile).
-    func alerts(at t: Double) -> [Alert] {
+    /// The grades of `snapshot` explained, with every alert at its instant in a fixed order (CRS,
+    /// ICANS, IEC-HS, profile): each grader's evaluation is explained once, never re-run.
+    func gradingResult(_ snapshot: GradeSnapshot) -> GradingResult {
+        let t = snapshot.time
         var alerts = AlertList()
-        _ = explainCRS(evaluateCRS(at: t), alerts: &alerts)
-        _ = explainICANS(evaluateICANS(at: t), alerts: &alerts)
-        _ = explainIECHS(evaluateIECHS(at: t), alerts: &alerts)
+        let crs = GradeAssessment(snapshot.crs, timeline: self, alerts: &alerts)
+        let icans = GradeAssessment(snapshot.icans, timeline: self, alerts: &alerts)
+        let iecHs = IECHSAssessment(snapshot.iecHs, timeline: self, alerts: &alerts)
         profileAlerts(at: t, alerts: &alerts)
         for end in index.assumedInfusionEnds(at: t, window: policy.episodeCloseWindow) {
             alerts.add(.infusionEndAssumed, fields: [.drug], events: [end.event], self)
         }
-        return alerts.alerts
+        return GradingResult(
+            assessedAt: Date(timeIntervalSinceReferenceDate: t), crs: crs, icans: icans, iecHs: iecHs,
+            alerts: alerts.alerts)
     }
 
     /// Weight and implausible-value alerts (A1, A5; DESIGN §2 "Safety").

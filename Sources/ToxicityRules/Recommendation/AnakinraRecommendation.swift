@@ -1,8 +1,8 @@
 package import Foundation
 
 // The anakinra recommendation as the pharmacy sees it (DESIGN.md §3 `anakinra-recommendation`,
-// clinical-spec A11). The assessment decides with plain values; the dose, reasons, warnings,
-// alerts, caps, rationale and evidence are built from that decision only when read or encoded.
+// clinical-spec A11). The assessment decides with plain values, the dose included; the reasons,
+// warnings, alerts, caps, rationale and evidence are built from that decision by an `Explainer`.
 
 /// The dose of a recommendation.
 package struct RecommendedDose: Hashable, Sendable, Codable {
@@ -104,7 +104,7 @@ package struct EvidenceItem: Hashable, Sendable, Codable {
     }
 }
 
-/// Every field of a recommendation (the explained form; what is encoded).
+/// Every field of a recommendation, explained (what is encoded).
 package struct RecommendationBody: Hashable, Sendable, Codable {
     package var action: RecommendationAction
     /// `nil` when no dose is given (none, stop, a hold for hypersensitivity, missing weight);
@@ -189,41 +189,19 @@ package struct RecommendationBody: Hashable, Sendable, Codable {
     }
 }
 
-/// The anakinra recommendation at an instant. Reading ``action`` or ``nextDoseDueAt`` costs
-/// nothing; ``body`` (and the accessors built on it) computes the dose and the explanation.
+/// The anakinra recommendation at an instant, explained (what the pharmacy receives): built by an
+/// ``Explainer`` from the assessment's decision.
 package struct AnakinraRecommendation: Hashable, Sendable, Codable {
-    package let action: RecommendationAction
-    package let protocolId: String?
-    package let nextDoseDueAt: Date?
-    let content: Content
-
-    enum Content: Sendable {
-        case evaluated(AssessmentContext)
-        case explained(RecommendationBody)
-    }
-
-    init(context: AssessmentContext) {
-        action = context.decision.action
-        protocolId = context.rules?.id
-        nextDoseDueAt = context.decision.nextDoseDueAt.map { Date(timeIntervalSinceReferenceDate: $0) }
-        content = .evaluated(context)
-    }
+    /// Every field, explained.
+    package let body: RecommendationBody
 
     package init(body: RecommendationBody) {
-        action = body.action
-        protocolId = body.protocolId
-        nextDoseDueAt = body.nextDoseDueAt
-        content = .explained(body)
+        self.body = body
     }
 
-    /// Every field, explained.
-    package var body: RecommendationBody {
-        switch content {
-        case .evaluated(let context): context.recommendationBody()
-        case .explained(let body): body
-        }
-    }
-
+    package var action: RecommendationAction { body.action }
+    package var protocolId: String? { body.protocolId }
+    package var nextDoseDueAt: Date? { body.nextDoseDueAt }
     package var dose: RecommendedDose? { body.dose }
     package var reasons: [Reason] { body.reasons }
     package var warnings: [Reason] { body.warnings }
@@ -234,8 +212,7 @@ package struct AnakinraRecommendation: Hashable, Sendable, Codable {
 
     /// Whether a reason or a warning has this code.
     package func has(_ code: ReasonCode) -> Bool {
-        let body = self.body
-        return body.reasons.contains { $0.code == code } || body.warnings.contains { $0.code == code }
+        body.reasons.contains { $0.code == code } || body.warnings.contains { $0.code == code }
     }
 
     /// Whether an alert has this code.
@@ -247,26 +224,13 @@ package struct AnakinraRecommendation: Hashable, Sendable, Codable {
         return PriorRecommendation(
             id: id,
             issuedAt: issuedAt,
-            action: action.rawValue,
+            action: action,
             doseMg: dose?.mg.map(Double.init),
             intervalHours: dose?.frequency.map { Double($0.intervalHours) },
-            route: dose?.route.rawValue,
+            route: dose?.route,
             protocolId: protocolId,
             dailyMg: dose?.dailyMg.map(Double.init)
         )
-    }
-
-    package static func == (lhs: AnakinraRecommendation, rhs: AnakinraRecommendation) -> Bool {
-        guard lhs.action == rhs.action, lhs.protocolId == rhs.protocolId, lhs.nextDoseDueAt == rhs.nextDoseDueAt
-        else { return false }
-        if case .evaluated(let l) = lhs.content, case .evaluated(let r) = rhs.content, l === r { return true }
-        return lhs.body == rhs.body
-    }
-
-    package func hash(into hasher: inout Hasher) {
-        hasher.combine(action)
-        hasher.combine(protocolId)
-        hasher.combine(nextDoseDueAt)
     }
 
     package init(from decoder: any Decoder) throws {

@@ -97,9 +97,13 @@ extension DoseFrequency {
 }
 
 /// Recommendation actions that dose (or end the dosing of) anakinra.
-enum DosingAction {
-    static func isDosing(_ action: String) -> Bool {
-        action == "start" || action == "continue" || action == "escalate" || action == "taper" || action == "stop"
+extension RecommendationAction {
+    /// Actions that say what happens to the dose (a hold or none do not).
+    var changesDosing: Bool {
+        switch self {
+        case .start, .continue, .escalate, .taper, .stop: true
+        case .hold, .none: false
+        }
     }
 }
 
@@ -131,27 +135,27 @@ extension PatientTimeline {
             if issued <= lowerBound { break }
             k -= 1
             guard r.drug == "anakinra", r.protocolId == nil || r.protocolId == protocolId,
-                DosingAction.isDosing(r.action)
+                r.action.changesDosing
             else { continue }
-            if r.action == "stop", issued < courseStart { break }
+            if r.action == .stop, issued < courseStart { break }
             if history.latestDosing == nil { history.latestDosing = k + 1 }
             if inTrailingRun {
-                if r.action == "taper" {
+                if r.action == .taper {
                     history.taperRunStart = k + 1
                     continue
                 }
-                if r.action == "stop" { continue }
+                if r.action == .stop { continue }
                 inTrailingRun = false
             }
-            if history.latestFull == nil, r.action != "taper", r.action != "stop" { history.latestFull = k + 1 }
-            if history.latestDoseChange == nil, r.action == "start" || r.action == "escalate" {
+            if history.latestFull == nil, r.action != .taper, r.action != .stop { history.latestFull = k + 1 }
+            if history.latestDoseChange == nil, r.action == .start || r.action == .escalate {
                 history.latestDoseChange = k + 1
             }
             // Back to the full dose after a taper (recurrence, §A13.9): the dose changed there.
-            if history.latestDoseChange == nil, r.action == "taper", let restart = fullSinceTaper {
+            if history.latestDoseChange == nil, r.action == .taper, let restart = fullSinceTaper {
                 history.latestDoseChange = restart
             }
-            if r.action != "taper", r.action != "stop" { fullSinceTaper = k + 1 }
+            if r.action != .taper, r.action != .stop { fullSinceTaper = k + 1 }
             if history.latestFull != nil, history.latestDoseChange != nil { break }
         }
         return history
@@ -160,7 +164,7 @@ extension PatientTimeline {
     /// The dose of an earlier recommendation, when it had one.
     /// A daily dose without a frequency (CHOP's `start`) is a dose too (§A13.1).
     func dose(of recommendation: PriorRecommendation, fallbackRoute: Route) -> CurrentDose? {
-        let route = recommendation.route.flatMap { Route(rawValue: $0) } ?? fallbackRoute
+        let route = recommendation.route ?? fallbackRoute
         if let mg = recommendation.doseMg, mg >= 1, mg.isFinite, let hours = recommendation.intervalHours,
             let frequency = DoseFrequency(intervalHours: hours)
         {
@@ -181,7 +185,7 @@ extension PatientTimeline {
             if r.issuedAt.timeIntervalSinceReferenceDate <= courseStart { return nil }
             k -= 1
             guard r.drug == "anakinra", r.protocolId == nil || r.protocolId == protocolId,
-                DosingAction.isDosing(r.action), r.action != "stop"
+                r.action.changesDosing, r.action != .stop
             else { continue }
             return r.doseMg.flatMap { $0 >= 1 && $0.isFinite ? Int($0.rounded()) : nil }
         }
@@ -236,7 +240,7 @@ extension PatientTimeline {
             adminRegimen = CurrentDose(dailyMg: lastMg, route: lastRoute)
         }
         let full = history.latestFull.flatMap { dose(of: recs[$0], fallbackRoute: lastRoute) }
-        if let latest = history.latestDosing, recs[latest].action != "taper", recs[latest].action != "stop",
+        if let latest = history.latestDosing, recs[latest].action != .taper, recs[latest].action != .stop,
             let recommended = dose(of: recs[latest], fallbackRoute: lastRoute)
         {
             course.regimen = recommended
@@ -293,7 +297,7 @@ extension PatientTimeline {
         }
 
         // Has the course ended?
-        if let latest = history.latestDosing, recs[latest].action == "stop",
+        if let latest = history.latestDosing, recs[latest].action == .stop,
             recs[latest].issuedAt.timeIntervalSinceReferenceDate >= lastTime
         {
             course.state = .ended(.stopRecommended)
@@ -320,7 +324,7 @@ extension PatientTimeline {
         var k = recommendations(atOrBefore: Date(timeIntervalSinceReferenceDate: time)).endIndex - 1
         while k >= 0 {
             let r = recs[k]
-            if r.drug == "anakinra", DosingAction.isDosing(r.action), r.action != "stop",
+            if r.drug == "anakinra", r.action.changesDosing, r.action != .stop,
                 let hours = r.intervalHours, let frequency = DoseFrequency(intervalHours: hours)
             {
                 return frequency
@@ -335,7 +339,7 @@ extension PatientTimeline {
         for r in recommendations {
             let issued = r.issuedAt.timeIntervalSinceReferenceDate
             if issued >= end { break }
-            if issued > start, r.action == "stop", r.drug == "anakinra",
+            if issued > start, r.action == .stop, r.drug == "anakinra",
                 r.protocolId == nil || r.protocolId == protocolId
             {
                 return true

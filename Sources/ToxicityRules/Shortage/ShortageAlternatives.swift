@@ -253,7 +253,7 @@ package struct ShortageAlternative: Hashable, Sendable, Codable {
     package func option(_ drug: String) -> AlternativeOption? { alternatives.first { $0.drug == drug } }
 }
 
-/// What the shortage rules decided at T (plain values; the alternatives are built when read).
+/// What the shortage rules decided at T (plain values; an `Explainer` builds the alternatives).
 struct ShortageDecision: Hashable, Sendable {
     /// Tocilizumab short at the patient's site, and the patient would need it now.
     var tocilizumab: InventorySnapshot.Entry?

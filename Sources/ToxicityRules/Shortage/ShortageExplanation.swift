@@ -1,6 +1,6 @@
 import Foundation
 
-// Builds the shortage alternatives (clinical-spec A10) of an assessment when they are read.
+// Builds the shortage alternatives (clinical-spec A10) of an assessment, for an `Explainer`.
 
 extension AssessmentContext {
     func alternatives() -> [ShortageAlternative] {

@@ -339,7 +339,7 @@ package struct PartitionProcessor: Sendable {
                 lastFailedOutputs += 1
             }
         }
-        if let recommendation = evaluation.recommendation, evaluation.summary.recommendation != state.published.recommendation {
+        if evaluation.summary.recommendation != state.published.recommendation, let recommendation = evaluation.recommendation {
             if Self.completesStop(recommendation, after: state.recommendations.last) {
                 // The course's completion is what the STOP record already says.
                 published.recommendation = evaluation.summary.recommendation
@@ -355,7 +355,7 @@ package struct PartitionProcessor: Sendable {
         let before = state.published.adviceState(since: state.lastEvaluatedAt ?? instant)
         let advice = shortage.step(
             published: before, current: Array(zip(evaluation.alternatives, evaluation.alternativeSummaries)), at: instant,
-            courseEnded: evaluation.recommendation.map(Self.endsCourse) ?? false)
+            courseEnded: evaluation.endsCourse)
         if advice.state != (state.published.shortageAdvice ?? [:]) {
             // All or none: the ids are issued only when every record of the advice can be written.
             var draft = state
@@ -386,14 +386,8 @@ package struct PartitionProcessor: Sendable {
     /// its own instant or at a later one (a due reassessment when the findings go stale), so it
     /// stays the one record.
     static func completesStop(_ recommendation: AnakinraRecommendation, after prior: PriorRecommendation?) -> Bool {
-        guard recommendation.action == .none, let prior, prior.action == RecommendationAction.stop.rawValue else { return false }
+        guard recommendation.action == .none, let prior, prior.action == .stop else { return false }
         return recommendation.has(.courseCompleted)
-    }
-
-    /// Whether the patient's anakinra course ends with `recommendation` (stop, or none because the
-    /// course completed): shortage needs held until then end with it.
-    static func endsCourse(_ recommendation: AnakinraRecommendation) -> Bool {
-        recommendation.action == .stop || recommendation.action == .none && recommendation.has(.courseCompleted)
     }
 
     /// The output record, or `nil` when its body cannot be encoded (a value JSON cannot carry,

@@ -29,15 +29,29 @@ package struct PatientEvaluator: Sendable {
         return PatientEvaluator(protocols: catalog.protocols, defaultProtocol: configuration.defaultProtocol)
     }
 
-    /// One evaluation: the output bodies and the summary used to decide whether to publish them.
+    /// One evaluation: what the rules decided, what makes each output new, and the output bodies,
+    /// explained only when read (read them only for what is published).
     package struct Evaluation: Sendable {
-        package var grades: ToxicityGradesBody
-        package var recommendation: AnakinraRecommendation?
+        /// What the rules decided.
+        package var assessment: Assessment
+        /// The shortage advice, explained (built when the patient needs a drug that is short, or
+        /// anakinra is held).
         package var alternatives: [ShortageAlternative]
         /// What makes each of ``alternatives`` new, in the same order.
-        package var alternativeSummaries: [String]
+        package var alternativeSummaries: [PublishedShortageAdvice]
+        /// The grades and the recommendation, as decided.
         package var summary: PublishedSummary
         package var nextDecisionAt: Date?
+
+        /// The `toxicity-grades` body, explained.
+        package var grades: ToxicityGradesBody { ToxicityGradesBody(Explainer(assessment).grading) }
+
+        /// The recommendation, explained.
+        package var recommendation: AnakinraRecommendation? { Explainer(assessment).recommendation }
+
+        /// Whether the patient's anakinra course ends with this evaluation (stop, or none because
+        /// the course completed): shortage needs held until then end with it.
+        package var endsCourse: Bool { assessment.action == .stop || assessment.courseCompleted }
     }
 
     /// The treating site of a patient as of `instant` (latest admission event at or before it that
@@ -66,26 +80,11 @@ package struct PatientEvaluator: Sendable {
         // An unknown protocol id gives no protocol: the engine answers `none` with `protocol-required`.
         let rules = protocolId(of: state, at: instant).flatMap { protocols[$0] }
         let assessment = engine.assess(timeline, at: instant, prepared: rules, inventory: inventory)
-        // The grading's alerts and event ids are derived when read: the body reads each once.
-        let body: ToxicityGradesBody
-        if let grading = assessment.grading {
-            body = ToxicityGradesBody(grading)
-        } else {
-            let grades = assessment.grades
-            body = ToxicityGradesBody(
-                crs: grades.crs, icans: grades.icans, iecHs: grades.iecHs, inputEventIds: grades.eventIds, alerts: [])
-        }
-        // The explained body, built once: the summary, the output and the prior all read it.
-        let recommendation = assessment.recommendation.map { AnakinraRecommendation(body: $0.body) }
-        let alternatives = assessment.alternatives
-        let summary = PublishedSummary(
-            grades: "crs=\(body.crs.grade.map(String.init) ?? "null")/\(body.crs.maxGrade);"
-                + "icans=\(body.icans.grade.map(String.init) ?? "null")/\(body.icans.maxGrade);"
-                + "iechs=\(body.iecHs.present)/\(body.iecHs.grade)/\(body.iecHs.maxGrade)",
-            recommendation: recommendation.map(Self.summary))
+        let alternatives = Explainer(assessment).alternatives
         return Evaluation(
-            grades: body, recommendation: recommendation, alternatives: alternatives,
-            alternativeSummaries: alternatives.map(Self.summary), summary: summary,
+            assessment: assessment, alternatives: alternatives,
+            alternativeSummaries: alternatives.map(PublishedShortageAdvice.init),
+            summary: PublishedSummary(grades: assessment.grades, recommendation: PublishedRecommendation(assessment)),
             nextDecisionAt: assessment.nextDecisionAt)
     }
 
@@ -97,20 +96,5 @@ package struct PatientEvaluator: Sendable {
             shortDrug: drug, site: site, status: inventory.entry(Drug(name: drug), site: site)?.status,
             cause: "no-longer-needed", reasons: [], alternatives: [], excluded: [],
             need24h: ShortageNeed(mg: 0, doses: 0, units: 0))
-    }
-
-    /// What makes a recommendation new for the pharmacy: its action and its dose.
-    private static func summary(_ recommendation: AnakinraRecommendation) -> String {
-        let dose = recommendation.dose
-        return [
-            recommendation.action.rawValue, recommendation.protocolId ?? "", dose?.mg.map(String.init) ?? "",
-            dose?.dailyMg.map(String.init) ?? "", dose?.route.rawValue ?? "", dose?.frequency?.rawValue ?? "",
-        ].joined(separator: "|")
-    }
-
-    /// What makes shortage advice new: the short drug, its status and the alternatives offered.
-    private static func summary(_ alternative: ShortageAlternative) -> String {
-        let options = alternative.alternatives.map { "\($0.rank):\($0.drug)" }.joined(separator: ",")
-        return "\(alternative.shortDrug)@\(alternative.site ?? "*")=\(alternative.status?.rawValue ?? "")[\(options)]"
     }
 }

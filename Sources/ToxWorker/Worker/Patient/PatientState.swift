@@ -161,12 +161,15 @@ package struct IssuedOutput: Sendable, Equatable, Codable {
     package var revision: Int
 }
 
-/// The part of each output that decides whether a new one is published: grades, the
-/// recommendation's action and dose, and the alternatives. Reasons and event ids change with
-/// every observation and do not count.
+/// The part of each output that decides whether a new one is published: the grades, the
+/// recommendation's action and dose, and the alternatives, as decided. Reasons and event ids
+/// change with every observation and do not count. Each is stored in its text form (see
+/// ``PublishedRecommendation``); a stored form this version cannot read matches no decision, so
+/// the output is published again.
 package struct PublishedSummary: Sendable, Equatable, Codable {
-    package var grades: String?
-    package var recommendation: String?
+    package var grades: GradeDecisions?
+    package var recommendation: PublishedRecommendation?
+    /// The summaries of ``shortageAdvice``, joined (kept for readers of the changelog).
     package var alternatives: String?
     /// The short drugs the latest alternatives were about: when one drops out, the worker
     /// publishes that the patient no longer needs it, so that site totals stop counting it.
@@ -176,11 +179,36 @@ package struct PublishedSummary: Sendable, Equatable, Codable {
     /// written before the hysteresis.
     package var shortageAdvice: [String: ShortageAdviceState]?
 
-    package init(grades: String? = nil, recommendation: String? = nil, alternatives: String? = nil, alternativeDrugs: [String]? = nil) {
+    package init(
+        grades: GradeDecisions? = nil, recommendation: PublishedRecommendation? = nil, alternatives: String? = nil,
+        alternativeDrugs: [String]? = nil
+    ) {
         self.grades = grades
         self.recommendation = recommendation
         self.alternatives = alternatives
         self.alternativeDrugs = alternativeDrugs
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case grades, recommendation, alternatives, alternativeDrugs, shortageAdvice
+    }
+
+    package init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        grades = try c.decodeIfPresent(String.self, forKey: .grades).flatMap(GradeDecisions.init)
+        recommendation = try c.decodeIfPresent(String.self, forKey: .recommendation).flatMap(PublishedRecommendation.init)
+        alternatives = try c.decodeIfPresent(String.self, forKey: .alternatives)
+        alternativeDrugs = try c.decodeIfPresent([String].self, forKey: .alternativeDrugs)
+        shortageAdvice = try c.decodeIfPresent([String: ShortageAdviceState].self, forKey: .shortageAdvice)
+    }
+
+    package func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encodeIfPresent(grades?.description, forKey: .grades)
+        try c.encodeIfPresent(recommendation?.description, forKey: .recommendation)
+        try c.encodeIfPresent(alternatives, forKey: .alternatives)
+        try c.encodeIfPresent(alternativeDrugs, forKey: .alternativeDrugs)
+        try c.encodeIfPresent(shortageAdvice, forKey: .shortageAdvice)
     }
 }
 
@@ -190,7 +218,7 @@ extension PublishedSummary {
     func adviceState(since instant: Date) -> [String: ShortageAdviceState] {
         if let shortageAdvice { return shortageAdvice }
         var state: [String: ShortageAdviceState] = [:]
-        for drug in alternativeDrugs ?? [] { state[drug] = ShortageAdviceState(summary: "", neededAt: instant) }
+        for drug in alternativeDrugs ?? [] { state[drug] = ShortageAdviceState(summary: nil, neededAt: instant) }
         return state
     }
 
@@ -199,16 +227,39 @@ extension PublishedSummary {
         shortageAdvice = state
         let drugs = state.keys.sorted()
         alternativeDrugs = drugs.isEmpty ? nil : drugs
-        alternatives = drugs.isEmpty ? nil : drugs.compactMap { state[$0]?.summary }.joined(separator: ";")
+        alternatives = drugs.isEmpty ? nil : drugs.compactMap { state[$0].map(\.storedSummary) }.joined(separator: ";")
     }
 }
 
 /// The published shortage advice of one short drug (``PublishedSummary/shortageAdvice``).
 package struct ShortageAdviceState: Sendable, Equatable, Codable {
-    /// What makes the advice new (the drug, site, status and alternatives offered).
-    package var summary: String
+    /// What makes the advice new (the drug, site, status and alternatives offered); `nil` when not
+    /// known (a record written before the hysteresis): it matches no advice.
+    package var summary: PublishedShortageAdvice?
     /// The latest evaluated instant at which the patient would receive the drug.
     package var neededAt: Date
+
+    package init(summary: PublishedShortageAdvice?, neededAt: Date) {
+        self.summary = summary
+        self.neededAt = neededAt
+    }
+
+    /// The summary as stored (empty when not known).
+    var storedSummary: String { summary?.description ?? "" }
+
+    private enum CodingKeys: String, CodingKey { case summary, neededAt }
+
+    package init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        summary = PublishedShortageAdvice(try c.decode(String.self, forKey: .summary))
+        neededAt = try c.decode(Date.self, forKey: .neededAt)
+    }
+
+    package func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(storedSummary, forKey: .summary)
+        try c.encode(neededAt, forKey: .neededAt)
+    }
 }
 
 /// The changelog value of a patient (`toxd.patient-state.v1`, key = patient id).

@@ -25,11 +25,11 @@ struct ShortageHysteresis {
     /// The records to publish at `instant` and the advice state after them.
     /// - Parameters:
     ///   - published: the advice state before this evaluation, per short drug.
-    ///   - current: this evaluation's alternatives with their summaries.
+    ///   - current: this evaluation's alternatives with what makes each new.
     ///   - courseEnded: the patient's anakinra course ended at this evaluation (stop, or none with
     ///     `course-completed`): every held need ends with it.
     func step(
-        published: [String: ShortageAdviceState], current: [(advice: ShortageAlternative, summary: String)], at instant: Date,
+        published: [String: ShortageAdviceState], current: [(advice: ShortageAlternative, summary: PublishedShortageAdvice)], at instant: Date,
         courseEnded: Bool
     ) -> (changes: [Change], state: [String: ShortageAdviceState]) {
         var state = published
