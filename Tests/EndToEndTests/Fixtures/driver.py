@@ -41,8 +41,8 @@ CRS_KINDS = ["crs4", "crs3", "crs2", "crs1", "icans"]
 
 def crs_course(rng, pid, infused, kind):
     """One 36 h course of `kind`, hourly vitals, neuro every 4 h, labs every 12 h: grade-4 CRS with
-    norepinephrine from h10, BiPAP from h20 and epinephrine from h22 (both pressors and BiPAP end
-    before h36); grade 3 on one pressor and high-flow oxygen; grade 2 on low-flow oxygen; fever
+    norepinephrine from h10, BiPAP from h20 and epinephrine from h22, still on all three at h36
+    (the course ends at grade 4); grade 3 on one pressor and high-flow oxygen; grade 2 on low-flow oxygen; fever
     alone; or fever with ICANS (ICE falling to 2, a patient of 12 or older)."""
     age = 14 if kind == "icans" else rng.choice([3, 6, 9, 12, 15, 17])
     weight = round(max(12.0, min(80.0, 3.5 * age + rng.uniform(4, 12))), 1)
@@ -63,11 +63,11 @@ def crs_course(rng, pid, infused, kind):
         oxygen = {"device": "room-air"}
         systolic = rng.randrange(96, 120)
         if kind == "crs4":
-            if 8 <= hour < 33:
+            if 8 <= hour:
                 systolic = rng.randrange(72, 86)
-            if 20 <= hour < 32:
+            if 20 <= hour:
                 oxygen = {"device": "bipap"}
-            elif 12 <= hour < 34:
+            elif 12 <= hour:
                 oxygen = {"device": "high-flow-nasal-cannula", "flowLPerMin": 20}
         elif kind == "crs3":
             if 8 <= hour < 26:
@@ -90,8 +90,7 @@ def crs_course(rng, pid, infused, kind):
             event(hour, "lab", test="ferritin", unit="ng/mL", value=rng.randrange(500, 9000))
     medications = {
         "crs4": [(9, "tocilizumab", "administered"), (10, "norepinephrine", "infusion-started"),
-                 (12, "dexamethasone", "administered"), (22, "epinephrine", "infusion-started"),
-                 (30, "epinephrine", "infusion-stopped"), (33, "norepinephrine", "infusion-stopped")],
+                 (12, "dexamethasone", "administered"), (22, "epinephrine", "infusion-started")],
         "crs3": [(9, "tocilizumab", "administered"), (10, "norepinephrine", "infusion-started"),
                  (26, "norepinephrine", "infusion-stopped")],
         "crs2": [(11, "tocilizumab", "administered")],
