@@ -15,7 +15,8 @@ enum RandomCourses {
     static let infusedAt = Date(timeIntervalSince1970: 1_772_000_000)
     static let protocols = ["childrens-national", "st-jude", "chop"]
 
-    static func events(patientId id: String, using rng: inout SplitMix64) -> [ClinicalEvent] {
+    /// - Parameter severe: whether the course goes to CRS 4; random (one in four) when `nil`.
+    static func events(patientId id: String, severe: Bool? = nil, using rng: inout SplitMix64) -> [ClinicalEvent] {
         func at(_ hours: Double) -> Date { infusedAt.addingTimeInterval(hours * 3600) }
         var events: [ClinicalEvent] = [
             .patient(
@@ -25,7 +26,8 @@ enum RandomCourses {
                     infusion: Infusion(product: "tisagenlecleucel", target: "CD19", infusedAt: infusedAt),
                     protocolId: protocols.randomElement(using: &rng), site: "main"))
         ]
-        let severe = Int.random(in: 0..<4, using: &rng) == 0
+        let drawn = Int.random(in: 0..<4, using: &rng) == 0
+        let severe = severe ?? drawn
         let onset = Double(Int.random(in: 4...20, using: &rng))
         var n = 0
         func next() -> String {

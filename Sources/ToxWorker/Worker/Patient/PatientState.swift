@@ -36,11 +36,22 @@ package struct PatientState: Sendable, Equatable {
     /// Latest event time of the course.
     package var latestEventAt: Date? { events.last?.occurredAt }
 
-    /// The instant an input-driven evaluation uses: the latest event time, or a later instant a
-    /// timer already evaluated at.
-    package var evaluationInstant: Date? {
-        guard let latest = latestEventAt else { return nil }
-        return lastEvaluatedAt.map { max($0, latest) } ?? latest
+    /// The distinct event instants after the last evaluation (every one before the first), in
+    /// event time: the instants still to be evaluated. They follow from the changelog record, so
+    /// an owner that restores the patient evaluates them as the previous owner would have.
+    package var pendingInstants: [Date] {
+        var instants: [Date] = []
+        for event in events.reversed() {
+            if let evaluated = lastEvaluatedAt, event.occurredAt <= evaluated { break }
+            if instants.last != event.occurredAt { instants.append(event.occurredAt) }
+        }
+        return instants.reversed()
+    }
+
+    /// Whether an event instant after the last evaluation is still to be evaluated.
+    package var hasPendingInstants: Bool {
+        guard let latest = latestEventAt else { return false }
+        return lastEvaluatedAt.map { latest > $0 } ?? true
     }
 
     /// Whether the state already reflects this input record.
