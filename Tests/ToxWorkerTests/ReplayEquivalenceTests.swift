@@ -52,9 +52,9 @@ struct ReplayEquivalenceTests {
     /// Feeds `batches` with already-handled records redelivered at random and a crash (outputs
     /// written, changelog not; a new owner restores from the changelog so far) at a random batch.
     static func disturbed(
-        _ batches: [[KafkaMessage]], evaluator: PatientEvaluator, using rng: inout SplitMix64
+        _ batches: [[KafkaMessage]], evaluator: PatientEvaluator, grace: Duration = .zero, using rng: inout SplitMix64
     ) throws -> ReplayHarness {
-        var harness = ReplayHarness(evaluator: evaluator)
+        var harness = ReplayHarness(evaluator: evaluator, grace: grace)
         let crashAt = Int.random(in: 0..<batches.count, using: &rng)
         var delivered: [KafkaMessage] = []
         var index = 0
@@ -93,6 +93,27 @@ struct ReplayEquivalenceTests {
         let expected = Self.published(reference)
         let actual = Self.published(run)
         #expect(expected.values.map(\.count).reduce(0, +) > 40)
+        for patient in expected.keys.sorted() {
+            #expect(actual[patient] == expected[patient], "\(patient): \(actual[patient]?.count ?? 0) records, single pass \(expected[patient]?.count ?? 0)")
+        }
+    }
+
+    @Test(
+        "random batch splits anywhere (an instant's records apart), redeliveries and a crash: the grace holds each instant until it is whole",
+        arguments: 0..<4)
+    func splitsAnywhereWithGrace(seed: UInt64) throws {
+        let records = try Self.courses(seed: seed)
+        let evaluator = try ReplayHarness.catalogEvaluator()
+        let reference = Self.singlePass(records, evaluator: evaluator)
+        var rng = SplitMix64(state: 11000 + seed)
+        let batches = RandomCourses.split(records, maxSize: 60, using: &rng)
+        // The wall clock stands still while the batches arrive (no grace runs out: the labs topic
+        // of these courses never passes an instant); then one punctuation after the grace.
+        var run = try Self.disturbed(batches, evaluator: evaluator, grace: .seconds(3600), using: &rng)
+        run.punctuate(at: try #require(run.processor.streamTime), now: ReplayHarness.now.addingTimeInterval(3600))
+        #expect(run.collisions.isEmpty)
+        let expected = Self.published(reference)
+        let actual = Self.published(run)
         for patient in expected.keys.sorted() {
             #expect(actual[patient] == expected[patient], "\(patient): \(actual[patient]?.count ?? 0) records, single pass \(expected[patient]?.count ?? 0)")
         }

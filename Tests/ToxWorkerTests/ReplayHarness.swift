@@ -141,15 +141,19 @@ struct ReplayHarness {
     private(set) var changelog: [OutputRecord] = []
 
     let shortageHold: Duration
+    /// The processor's evaluation grace; the wall clock stands at ``now`` throughout.
+    let grace: Duration
 
-    init(evaluator: PatientEvaluator, shortageHold: Duration = WorkerConfiguration.defaultShortageHold) {
+    init(evaluator: PatientEvaluator, shortageHold: Duration = WorkerConfiguration.defaultShortageHold, grace: Duration = .zero) {
         self.evaluator = evaluator
         self.shortageHold = shortageHold
-        processor = Self.processor(evaluator, shortageHold: shortageHold)
+        self.grace = grace
+        processor = Self.processor(evaluator, shortageHold: shortageHold, grace: grace)
     }
 
-    static func processor(_ evaluator: PatientEvaluator, shortageHold: Duration) -> PartitionProcessor {
-        PartitionProcessor(partition: 0, evaluator: evaluator, lateEventWindow: .seconds(6 * 3600), shortageHold: shortageHold)
+    static func processor(_ evaluator: PatientEvaluator, shortageHold: Duration, grace: Duration = .zero) -> PartitionProcessor {
+        PartitionProcessor(
+            partition: 0, evaluator: evaluator, lateEventWindow: .seconds(6 * 3600), shortageHold: shortageHold, evaluationGrace: grace)
     }
 
     static func catalogEvaluator() throws -> PatientEvaluator {
@@ -160,7 +164,7 @@ struct ReplayHarness {
     /// partition time, made durable the same way.
     mutating func apply(_ batch: [KafkaMessage]) {
         commit(processor.process(batch, inventory: inventory, now: Self.now))
-        if let time = processor.streamTime { commit(processor.punctuate(at: time, inventory: inventory)) }
+        if let time = processor.streamTime { commit(processor.punctuate(at: time, now: Self.now, inventory: inventory)) }
     }
 
     /// The stock changes: every patient is evaluated again at its current instant.
@@ -188,7 +192,7 @@ struct ReplayHarness {
     /// A new owner restores from the changelog written so far and reads the output log from the
     /// last checkpoint's output end, as a partition task does: the ids found there are skipped.
     mutating func handOver() throws {
-        var restored = Self.processor(evaluator, shortageHold: shortageHold)
+        var restored = Self.processor(evaluator, shortageHold: shortageHold, grace: grace)
         var checkpoint: PartitionCheckpoint?
         for record in changelog {
             if let found = try restored.restore(key: record.key, value: record.value, headers: record.headers) {
@@ -209,9 +213,9 @@ struct ReplayHarness {
         }
     }
 
-    /// A punctuation at `instant`, made durable.
-    mutating func punctuate(at instant: Date) {
-        commit(processor.punctuate(at: instant, inventory: inventory))
+    /// A punctuation at `instant`, made durable; the wall clock at `now` (by default past every grace).
+    mutating func punctuate(at instant: Date, now: Date = .distantFuture) {
+        commit(processor.punctuate(at: instant, now: now, inventory: inventory))
     }
 
     /// The inputs a new owner reads again: those at or after the last checkpoint's handled offsets.

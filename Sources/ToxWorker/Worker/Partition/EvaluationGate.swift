@@ -11,8 +11,9 @@ import Foundation
 /// `grace` (wall clock) has passed since the last record at T arrived. A grace of zero makes every
 /// instant ready at once.
 ///
-/// Nothing here is persisted: the watermarks are rebuilt from the restored courses, and an instant
-/// whose arrival a restored owner never saw counts as arriving when the owner first asks about it.
+/// Nothing here is persisted: the watermarks are rebuilt from the restored courses, and every
+/// instant whose arrival a restored owner never saw counts as arriving when the owner first asks
+/// about any of them.
 /// What is evaluated (every pending instant, in event time) follows from the changelog alone; only
 /// when does not.
 struct EvaluationGate: Sendable {
@@ -24,6 +25,8 @@ struct EvaluationGate: Sendable {
     private(set) var watermarks: [String: Date] = [:]
     /// Per patient and pending instant, when its last record arrived and which record it was.
     private var arrivals: [String: [Date: Arrival]] = [:]
+    /// When this owner first asked about an instant whose arrival it did not see.
+    private var unseenSince: Date?
 
     private struct Arrival: Sendable {
         var at: Date
@@ -48,12 +51,15 @@ struct EvaluationGate: Sendable {
     /// Whether `instant` of `patientId` may be evaluated at wall-clock `now`.
     mutating func isReady(_ instant: Date, patientId: String, now: Date) -> Bool {
         if grace <= 0 || watermarkPassed(instant) { return true }
-        guard let arrival = arrivals[patientId]?[instant] else {
-            // Restored pending: its grace starts now.
-            arrivals[patientId, default: [:]][instant] = Arrival(at: now, cause: nil)
-            return false
+        let arrived: Date
+        if let arrival = arrivals[patientId]?[instant] {
+            arrived = arrival.at
+        } else {
+            // Restored pending: its grace starts when the owner first looks.
+            arrived = unseenSince ?? now
+            unseenSince = arrived
         }
-        return now.timeIntervalSince(arrival.at) >= grace
+        return now.timeIntervalSince(arrived) >= grace
     }
 
     /// Whether every input topic has passed `instant`.
@@ -77,6 +83,7 @@ struct EvaluationGate: Sendable {
     mutating func rebuild(from patients: some Sequence<PatientState>) {
         arrivals.removeAll()
         watermarks.removeAll()
+        unseenSince = nil
         for state in patients {
             for event in state.events { observe(topic: InputEvent.clinical(event).type.topic, instant: event.occurredAt) }
         }

@@ -179,12 +179,15 @@ package struct PartitionProcessor: Sendable {
 
         for patientId in pending.union(late.keys).sorted() {
             guard var state = patients[patientId] else { continue }
-            remember(patientId)
             var course: PatientTimeline?
-            let evaluations = advance(&state, now: now, through: nil, inventory: inventory, course: &course, outcome: &outcome)
+            var evaluations = advance(&state, now: now, through: nil, inventory: inventory, course: &course, outcome: &outcome)
             if evaluations == 0, !state.hasPendingInstants, let cause = late[patientId], let evaluated = state.lastEvaluatedAt {
                 outcome.outputs += evaluate(&state, at: evaluated, cause: cause, inventory: inventory, course: &course, counting: &outcome)
+                evaluations += 1
             }
+            // A patient still waiting for its grace is left as it is (no changelog record).
+            guard evaluations > 0 else { continue }
+            remember(patientId)
             patients[patientId] = state
         }
         // Every patient whose offsets moved or that was evaluated gets a changelog record, so a
@@ -211,9 +214,10 @@ package struct PartitionProcessor: Sendable {
         for patientId in patients.keys.sorted() {
             guard var state = patients[patientId], pending.contains(patientId) || state.nextDecisionAt.map({ $0 <= instant }) ?? false
             else { continue }
-            remember(patientId)
             var course: PatientTimeline?
             let evaluations = advance(&state, now: now, through: instant, inventory: inventory, course: &course, outcome: &outcome)
+            guard evaluations > 0 || state.nextDecisionAt != patients[patientId]?.nextDecisionAt else { continue }
+            remember(patientId)
             patients[patientId] = state
             if evaluations > 0 { outcome.changelog.append(changelogOutput(state)) }
         }

@@ -133,7 +133,7 @@ package struct PartitionTask {
     static func makeProcessor(partition: Int, context: PartitionContext) -> PartitionProcessor {
         var processor = PartitionProcessor(
             partition: partition, evaluator: context.evaluator, lateEventWindow: context.configuration.lateEventWindow,
-            shortageHold: context.configuration.shortageHold)
+            shortageHold: context.configuration.shortageHold, evaluationGrace: context.configuration.evaluationGrace)
         processor.admission = InputAdmission(
             maxInputBytes: context.configuration.maxInputBytes, maxClockSkew: context.configuration.maxClockSkew.timeInterval)
         return processor
@@ -182,7 +182,7 @@ package struct PartitionTask {
                 case .tick(let now):
                     try await flush(&messages)
                     let instant = partitionTime(now: now)
-                    try await apply { processor, inventory in processor.punctuate(at: instant, inventory: inventory) }
+                    try await apply { processor, inventory in processor.punctuate(at: instant, now: now, inventory: inventory) }
                     reportLag()
                 case .inventoryChanged(let site, let cause):
                     try await flush(&messages)

@@ -54,9 +54,9 @@ package struct PatientEvaluator: Sendable {
     }
 
     private func latestPatientField(_ state: PatientState, at instant: Date?, _ field: (PatientEvent) -> String?) -> String? {
-        for event in state.events.reversed() {
-            if let instant, event.occurredAt > instant { continue }
-            if case .patient(let patient) = event, let value = field(patient) { return value }
+        for admission in state.admissions.reversed() {
+            if let instant, admission.occurredAt > instant { continue }
+            if let value = field(admission) { return value }
         }
         return nil
     }

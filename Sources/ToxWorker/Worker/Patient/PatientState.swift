@@ -28,6 +28,9 @@ package struct PatientState: Sendable, Equatable {
     package var issuedOutputs: [String: IssuedOutput] = [:]
     /// The event ids of ``events`` (derived, built when first needed on a long course).
     private var eventIds: Set<String>?
+    /// The admission (patient) events of ``events``, in the same order (derived): an evaluation
+    /// reads the protocol and site from them at every instant, which must not scan a long course.
+    package private(set) var admissions: [PatientEvent] = []
 
     package init(patientId: String) {
         self.patientId = patientId
@@ -86,6 +89,10 @@ package struct PatientState: Sendable, Equatable {
             encodedEvents.append(encoded)
         }
         eventIds?.insert(event.eventId)
+        if case .patient(let admission) = event {
+            let index = admissions.partitionPoint { $0.occurredAt > time }
+            admissions.insert(admission, at: index)
+        }
     }
 
     /// An event as an element of the changelog record's `events` (empty if it cannot be encoded,
@@ -148,6 +155,7 @@ package struct PatientState: Sendable, Equatable {
         events = keptPatientEvents + kept
         encodedEvents = keptPatientJSON + keptJSON
         eventIds = nil
+        admissions = events.compactMap { if case .patient(let admission) = $0 { admission } else { nil } }
         recommendations.removeAll { $0.issuedAt < cutoff }
     }
 }
