@@ -118,4 +118,28 @@ struct ReplayEquivalenceTests {
             #expect(actual[patient] == expected[patient], "\(patient): \(actual[patient]?.count ?? 0) records, single pass \(expected[patient]?.count ?? 0)")
         }
     }
+
+    /// Issue 12, item 4: the demo course produced at once gave one grades record, the final state.
+    @Test("the demo course in one batch publishes its course, not its final state: the live run's grades and recommendations")
+    func demoCourseInOneBatch() throws {
+        let hold = WorkerConfiguration.defaultShortageHold
+        let live = try PublishedStateTests.demoOutputs(shortageHold: hold)
+        let backlog = try PublishedStateTests.demoOutputs(shortageHold: hold, oneBatchFrom: .distantPast)
+        func grades(_ records: [OutputRecord]) -> [String] {
+            // Live, an instant's records arrive one per batch (grace 0): its last revision is its state.
+            var latest: [Substring: String] = [:]
+            for record in records where record.kind == .toxicityGrades {
+                let body = PublishedStateTests.json(record)
+                let grade = { (name: String) in ((body[name] as? [String: Any])?["grade"] as? Int).map(String.init) ?? "null" }
+                latest[PublishedStateTests.instant(record)] = "crs \(grade("crs")) icans \(grade("icans"))"
+            }
+            return latest.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
+        }
+        let actions = { (records: [OutputRecord]) in
+            records.filter { $0.kind == .anakinraRecommendation }.map { "\(PublishedStateTests.instant($0)) \(PublishedStateTests.json($0)["action"] ?? "")" }
+        }
+        #expect(grades(backlog).count >= 15, "\(grades(backlog).count) grades records")
+        #expect(grades(backlog) == grades(live))
+        #expect(actions(backlog) == actions(live))
+    }
 }
