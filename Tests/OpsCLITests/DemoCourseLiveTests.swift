@@ -61,9 +61,20 @@ struct DemoCourseLiveTests {
         }
         #expect(applied, "the worker's changelog never held the whole course")
 
-        let report = try await runCommand(
-            "python3", [Self.feeder, "report", "--bootstrap", cluster.bootstrapServers, "--patient", "DEMO-0001", "--json", "--quiet", "1"])
-        let published = try #require(try JSONSerialization.jsonObject(with: Data(report.stdout.utf8)) as? [[String: Any]])
+        // Instants are evaluated once the evaluation grace (2 s) has passed after their records
+        // (issue 12), so the outputs follow the changelog: read them once they stopped growing.
+        func report() async throws -> [[String: Any]] {
+            let report = try await runCommand(
+                "python3", [Self.feeder, "report", "--bootstrap", cluster.bootstrapServers, "--patient", "DEMO-0001", "--json", "--quiet", "1"])
+            return try #require(try JSONSerialization.jsonObject(with: Data(report.stdout.utf8)) as? [[String: Any]])
+        }
+        var published = try await report()
+        while ContinuousClock.now < deadline {
+            try await Task.sleep(for: .seconds(4))
+            let again = try await report()
+            if again.count == published.count { break }
+            published = again
+        }
         let outputs = published.compactMap { $0["body"] as? [String: Any] }.compactMap { body -> (id: String, time: String)? in
             guard let id = body["id"] as? String, let time = body["assessedAt"] as? String else { return nil }
             return (id, time)
