@@ -10,7 +10,8 @@ import ToxicityRules
 /// It runs the worker's own
 /// ``PartitionProcessor`` over the course in this process, as `toxd` would see it fed by
 /// `Scripts/demo-data/feed.py`: the admission, the inventory and the events in event-time order
-/// (ties keep that order), each as a record of its topic in partition 0, inventory changes
+/// (ties keep that order), each as a record of its topic in partition 0, the records of one
+/// instant in one batch (evaluated together, as the worker's watermark and grace do), inventory changes
 /// re-evaluating the site's patients, and one punctuation at `instant` after the last record, so
 /// time-driven decisions due by then fire. The outputs are therefore the coalesced ones (published
 /// on change) with the worker's deterministic ids, for partition 0.
@@ -60,9 +61,21 @@ enum CourseTimeline {
             + input.events.map { .clinical($0) }
         let ordered = records.enumerated().filter { $0.element.occurredAt <= instant }
             .sorted { ($0.element.occurredAt, $0.offset) < ($1.element.occurredAt, $1.offset) }.map(\.element)
+        // The clinical records of one instant form one batch, so the instant is evaluated once with
+        // all of its events, as the worker does once the watermark or the grace lets it (offline,
+        // every record is there: no grace).
+        var batch: [KafkaMessage] = []
+        var batchInstant: Date?
+        func flush() {
+            guard let at = batchInstant else { return }
+            collect(processor.process(batch, inventory: stock.snapshot(), now: at))
+            batch.removeAll()
+            batchInstant = nil
+        }
         for record in ordered {
             switch record {
             case .inventory(let event):
+                flush()
                 let offset = nextOffset(ToxWatchTopics.inventory)
                 guard stock.apply(event) else { continue }
                 collect(
@@ -71,12 +84,15 @@ enum CourseTimeline {
                         inventory: stock.snapshot()))
             case .clinical(let event):
                 guard let value = try? encodeEvent(record) else { continue }
+                if batchInstant != event.occurredAt { flush() }
+                batchInstant = event.occurredAt
                 let topic = record.type.topic
-                let message = KafkaMessage(
-                    topic: topic, partition: 0, offset: nextOffset(topic), key: Array(event.patientId.utf8), value: Array(value))
-                collect(processor.process([message], inventory: stock.snapshot(), now: event.occurredAt))
+                batch.append(
+                    KafkaMessage(
+                        topic: topic, partition: 0, offset: nextOffset(topic), key: Array(event.patientId.utf8), value: Array(value)))
             }
         }
+        flush()
         collect(processor.punctuate(at: instant, inventory: stock.snapshot()))
         return (values, processor)
     }

@@ -78,11 +78,9 @@ struct CrashFinalStateTests {
             let differing = expected.differences(from: actual)
             print("kill point '\(killPoint.rawValue)': \(differing.count) of \(expected.grades.count) patients end differently from the reference run")
             for line in differing.prefix(8) { print("  \(line)") }
-            Issue12.untilEveryInstantIsEvaluated {
-                #expect(
-                    differing.isEmpty,
-                    "\(differing.count) of \(expected.grades.count) patients end differently from the reference run: \(differing.prefix(5))")
-            }
+            #expect(
+                differing.isEmpty,
+                "\(differing.count) of \(expected.grades.count) patients end differently from the reference run: \(differing.prefix(5))")
         }
         print("kill point '\(killPoint.rawValue)': \(ContinuousClock.now - started)")
     }
@@ -120,11 +118,6 @@ struct CrashFinalStateTests {
 /// re-reads a batch in other shapes) still changes what is published: issue 12's every-instant
 /// evaluation is in flight. Until it lands, a difference is recorded as that known issue (the
 /// test output still prints the count); when it lands, this wrapper goes and the checks are hard.
-enum Issue12 {
-    static func untilEveryInstantIsEvaluated(_ body: () throws -> Void) {
-        withKnownIssue("issue 12: batching still decides what is published", isIntermittent: true) { try body() }
-    }
-}
 
 /// Each patient's latest published grades record and latest recommendation (log order of the
 /// patient's partition), as canonical JSON. The bodies carry no wall-clock time or Kafka

@@ -48,9 +48,7 @@ struct TimelineParityTests {
                 for line in differing.filter({ $0.contains("(\(shape))") }).prefix(3) { print("    \(line)") }
             }
             #expect(courses.count == 201)
-            Issue12.untilEveryInstantIsEvaluated {
-                #expect(differing.isEmpty, "\(differing.count) patients differ, first: \(differing.first ?? "")")
-            }
+            #expect(differing.isEmpty, "\(differing.count) patients differ, first: \(differing.first ?? "")")
         }
         print("timeline parity: \(ContinuousClock.now - started)")
     }

@@ -57,9 +57,20 @@ struct DemoCourseLiveTests {
             try await liveChart()?.problems(events: records).isEmpty ?? false
         }
 
-        let report = try await runCommand(
-            "python3", [Self.feeder, "report", "--bootstrap", cluster.bootstrapServers, "--patient", "DEMO-0001", "--json", "--quiet", "1"])
-        let published = try #require(try JSONSerialization.jsonObject(with: Data(report.stdout.utf8)) as? [[String: Any]])
+        // Instants are evaluated once the evaluation grace (2 s) has passed after their records
+        // (issue 12), so the outputs follow the changelog: read them once they stopped growing.
+        func report() async throws -> [[String: Any]] {
+            let report = try await runCommand(
+                "python3", [Self.feeder, "report", "--bootstrap", cluster.bootstrapServers, "--patient", "DEMO-0001", "--json", "--quiet", "1"])
+            return try #require(try JSONSerialization.jsonObject(with: Data(report.stdout.utf8)) as? [[String: Any]])
+        }
+        var previous = try await report()
+        let published = try await eventually("the published outputs stop growing", timeout: .seconds(120), every: .seconds(4)) {
+            () async throws -> [[String: Any]]? in
+            let again = try await report()
+            defer { previous = again }
+            return again.count == previous.count ? again : nil
+        }
         let outputs = published.compactMap { $0["body"] as? [String: Any] }.compactMap { body -> (id: String, time: String)? in
             guard let id = body["id"] as? String, let time = body["assessedAt"] as? String else { return nil }
             return (id, time)

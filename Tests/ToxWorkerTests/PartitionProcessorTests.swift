@@ -53,12 +53,13 @@ struct PartitionProcessorTests {
         let outcome = processor.process(
             [try Self.message(Self.admission("P1"), offset: 10), try Self.message(Self.vitals("P1", "v1", hours: 20, temperature: 38.4), offset: 40)],
             inventory: .empty, now: Self.now)
-        // No protocol named: the recommendation is published once, as `none` asking for one.
-        #expect(outcome.outputs.map(\.kind) == [.toxicityGrades, .anakinraRecommendation])
+        // Each instant is evaluated: the admission's, then the fever's (issue 12). No protocol
+        // named: the recommendation is published once, as `none` asking for one.
+        #expect(outcome.outputs.map(\.kind) == [.toxicityGrades, .anakinraRecommendation, .toxicityGrades])
         let recommendation = try Self.json(outcome.outputs[1])
         #expect(recommendation["action"] as? String == "none")
         #expect("\(recommendation)".contains("protocol-required"))
-        let grades = try #require(outcome.outputs.first)
+        let grades = try #require(outcome.outputs.last)
         #expect(grades.id == "toxicity-grades/P1/\(OutputID.milliseconds(Self.at(hours: 20)))")
         #expect(grades.partition == 3)
         #expect(grades.key == Array("P1".utf8))

@@ -15,7 +15,8 @@ enum RandomCourses {
     static let infusedAt = Date(timeIntervalSince1970: 1_772_000_000)
     static let protocols = ["childrens-national", "st-jude", "chop"]
 
-    static func events(patientId id: String, using rng: inout SplitMix64) -> [ClinicalEvent] {
+    /// - Parameter severe: whether the course goes to CRS 4; random (one in four) when `nil`.
+    static func events(patientId id: String, severe: Bool? = nil, using rng: inout SplitMix64) -> [ClinicalEvent] {
         func at(_ hours: Double) -> Date { infusedAt.addingTimeInterval(hours * 3600) }
         var events: [ClinicalEvent] = [
             .patient(
@@ -25,7 +26,8 @@ enum RandomCourses {
                     infusion: Infusion(product: "tisagenlecleucel", target: "CD19", infusedAt: infusedAt),
                     protocolId: protocols.randomElement(using: &rng), site: "main"))
         ]
-        let severe = Int.random(in: 0..<4, using: &rng) == 0
+        let drawn = Int.random(in: 0..<4, using: &rng) == 0
+        let severe = severe ?? drawn
         let onset = Double(Int.random(in: 4...20, using: &rng))
         var n = 0
         func next() -> String {
@@ -139,15 +141,19 @@ struct ReplayHarness {
     private(set) var changelog: [OutputRecord] = []
 
     let shortageHold: Duration
+    /// The processor's evaluation grace; the wall clock stands at ``now`` throughout.
+    let grace: Duration
 
-    init(evaluator: PatientEvaluator, shortageHold: Duration = WorkerConfiguration.defaultShortageHold) {
+    init(evaluator: PatientEvaluator, shortageHold: Duration = WorkerConfiguration.defaultShortageHold, grace: Duration = .zero) {
         self.evaluator = evaluator
         self.shortageHold = shortageHold
-        processor = Self.processor(evaluator, shortageHold: shortageHold)
+        self.grace = grace
+        processor = Self.processor(evaluator, shortageHold: shortageHold, grace: grace)
     }
 
-    static func processor(_ evaluator: PatientEvaluator, shortageHold: Duration) -> PartitionProcessor {
-        PartitionProcessor(partition: 0, evaluator: evaluator, lateEventWindow: .seconds(6 * 3600), shortageHold: shortageHold)
+    static func processor(_ evaluator: PatientEvaluator, shortageHold: Duration, grace: Duration = .zero) -> PartitionProcessor {
+        PartitionProcessor(
+            partition: 0, evaluator: evaluator, lateEventWindow: .seconds(6 * 3600), shortageHold: shortageHold, evaluationGrace: grace)
     }
 
     static func catalogEvaluator() throws -> PatientEvaluator {
@@ -158,7 +164,7 @@ struct ReplayHarness {
     /// partition time, made durable the same way.
     mutating func apply(_ batch: [KafkaMessage]) {
         commit(processor.process(batch, inventory: inventory, now: Self.now))
-        if let time = processor.streamTime { commit(processor.punctuate(at: time, inventory: inventory)) }
+        if let time = processor.streamTime { commit(processor.punctuate(at: time, now: Self.now, inventory: inventory)) }
     }
 
     /// The stock changes: every patient is evaluated again at its current instant.
@@ -186,7 +192,7 @@ struct ReplayHarness {
     /// A new owner restores from the changelog written so far and reads the output log from the
     /// last checkpoint's output end, as a partition task does: the ids found there are skipped.
     mutating func handOver() throws {
-        var restored = Self.processor(evaluator, shortageHold: shortageHold)
+        var restored = Self.processor(evaluator, shortageHold: shortageHold, grace: grace)
         var checkpoint: PartitionCheckpoint?
         for record in changelog {
             if let found = try restored.restore(key: record.key, value: record.value, headers: record.headers) {
@@ -207,9 +213,9 @@ struct ReplayHarness {
         }
     }
 
-    /// A punctuation at `instant`, made durable.
-    mutating func punctuate(at instant: Date) {
-        commit(processor.punctuate(at: instant, inventory: inventory))
+    /// A punctuation at `instant`, made durable; the wall clock at `now` (by default past every grace).
+    mutating func punctuate(at instant: Date, now: Date = .distantFuture) {
+        commit(processor.punctuate(at: instant, now: now, inventory: inventory))
     }
 
     /// The inputs a new owner reads again: those at or after the last checkpoint's handled offsets.

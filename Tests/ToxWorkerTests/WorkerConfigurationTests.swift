@@ -21,6 +21,7 @@ struct WorkerConfigurationTests {
         loader.addEnvironment([
             "TOXD_GROUP": "from-env", "TOXD_KAFKA_SASL_USERNAME": "env-user", "PATH": "/bin",
             "TOXD_PROTOCOLS_DIR": "/etc/toxwatch/protocols", "TOXD_SHORTAGE_HOLD_HOURS": "2.5",
+            "TOXD_EVALUATION_GRACE_SECONDS": "0.5",
         ])
         loader.add("group", "from-flag", flag: "--group")
         try loader.addKafkaProperties(["sasl.password=s3cret", "client.id=a=b"])
@@ -30,6 +31,8 @@ struct WorkerConfigurationTests {
         #expect(configuration.httpPort == 9000)
         #expect(configuration.lateEventWindow == .seconds(7200))
         #expect(configuration.shortageHold == .seconds(9000))
+        #expect(configuration.evaluationGrace == .milliseconds(500))
+        #expect(WorkerConfiguration(brokers: "b:9092").evaluationGrace == .seconds(2))
         #expect(configuration.protocolsDirectory == "/etc/toxwatch/protocols")
         #expect(configuration.processingGuarantee == .exactlyOnce)
         #expect(configuration.maxBatchSize == 2000)

@@ -31,6 +31,9 @@ import KafkaClient
 /// - `shortageHoldHours` / `TOXD_SHORTAGE_HOLD_HOURS` (number, default 12, 0–168): how long a patient's
 ///   need for a short drug must stay absent before the worker publishes that it is no longer needed
 ///   (the end of the anakinra course ends it at once).
+/// - `evaluationGraceSeconds` / `TOXD_EVALUATION_GRACE_SECONDS` (number, default 2, 0–60): how long an
+///   event instant waits for every patient topic of its partition to pass it before it is evaluated
+///   anyway, so that the events of one instant are evaluated together; 0 evaluates at once.
 /// - `maxInputBytes` / `TOXD_MAX_INPUT_BYTES` (int, default 1048576, 1024–104857600): a larger input
 ///   record is dead-lettered with its size and digest instead of its bytes.
 /// - `kafka` (map) / `TOXD_KAFKA_<PROPERTY>` (e.g. `TOXD_KAFKA_SECURITY_PROTOCOL=SASL_SSL`): librdkafka
@@ -62,6 +65,8 @@ package struct WorkerConfiguration: Sendable, Equatable {
     package var shortageHold: Duration = Self.defaultShortageHold
     /// Shortage advice ends 12 hours after the need was last seen (issue 12).
     package static let defaultShortageHold: Duration = .seconds(12 * 3600)
+    /// How long an instant waits for the partition's watermark (``EvaluationGate``).
+    package var evaluationGrace: Duration = .seconds(2)
     /// librdkafka properties passed through unchanged.
     package var kafka: [String: String] = [:]
 
@@ -115,7 +120,7 @@ package struct WorkerConfigurationLoader {
     private static let knownKeys: Set<String> = [
         "brokers", "group", "httpHost", "httpPort", "processingGuarantee", "lateEventWindowHours", "shortageHoldHours", "maxBatchSize",
         "partitionBufferSize", "punctuationIntervalSeconds", "defaultProtocol", "protocolsDirectory",
-        "shutdownGraceSeconds", "stallTimeoutSeconds", "maxClockSkewSeconds", "maxInputBytes",
+        "shutdownGraceSeconds", "stallTimeoutSeconds", "maxClockSkewSeconds", "maxInputBytes", "evaluationGraceSeconds",
     ]
 
     /// Validates every value and builds the configuration.
@@ -136,6 +141,9 @@ package struct WorkerConfigurationLoader {
         }
         if let hours = try settings.number("shortageHoldHours", in: 0...168) {
             configuration.shortageHold = .seconds(hours * 3600)
+        }
+        if let seconds = try settings.number("evaluationGraceSeconds", in: 0...60) {
+            configuration.evaluationGrace = .milliseconds(Int((seconds * 1000).rounded()))
         }
         configuration.maxBatchSize = try settings.integer("maxBatchSize", in: 1...100_000) ?? configuration.maxBatchSize
         configuration.partitionBufferSize =

@@ -260,7 +260,9 @@ package final class WorkerPipeline: Service {
     /// Punctuation: every interval, each partition task checks its time-driven rules.
     private func tick() async {
         while !Task.isCancelled {
-            try? await Task.sleep(for: configuration.punctuationInterval)
+            // Often enough that an instant waiting for its grace is evaluated soon after it passed.
+            let grace = configuration.evaluationGrace
+            try? await Task.sleep(for: grace > .zero ? min(configuration.punctuationInterval, grace) : configuration.punctuationInterval)
             let now = Date()
             for runner in runners.withLock({ Array($0.values) }) where runner.isRestored {
                 runner.inbox.deliver([.tick(now)])

@@ -8,7 +8,10 @@ package import Foundation
 /// - An event whose `eventId` was already seen is ignored (the first one wins): HL7 resends and
 ///   replays do not count twice.
 /// - Only events with `occurredAt ≤ T` count for an evaluation at T, and the history up to T
-///   depends on nothing later, so replaying the events one by one gives the same answers.
+///   depends on nothing later, so replaying the events one by one gives the same answers: a
+///   timeline holding later events assesses T exactly as one cut at T (the worker builds one
+///   timeline per batch and assesses every instant of the batch from it; ToxWorkerTests'
+///   `TimelinePrefixTests` checks it at every instant of random courses).
 ///
 /// The histories depend on the ``GradingPolicy``; build the timeline with the policy of the engine
 /// that will evaluate it (``ToxicityEngine/timeline(_:recommendations:)``). An engine handed a
@@ -36,11 +39,24 @@ package struct PatientTimeline: Sendable {
             self.eventTimes = ordered.map { $0.occurredAt.timeIntervalSinceReferenceDate }
             let index = TimelineIndex(events: ordered, policy: policy)
             self.index = index
-            let last = eventTimes.last ?? 0
-            let crs = index.buildCRSCourse(policy: policy, lastEventTime: last, startEvents: ids)
+            let crs = index.buildCRSCourse(policy: policy, startEvents: ids)
             self.crsCourse = crs
-            self.icansCourse = index.buildICANSCourse(policy: policy, lastEventTime: last, startEvents: ids)
+            self.icansCourse = index.buildICANSCourse(policy: policy, startEvents: ids)
             self.iecHsCourse = index.buildIECHSCourse(policy: policy, crs: crs, startEvents: ids)
+        }
+
+        /// `other`'s events, index and grade courses (none depends on the recommendations) with
+        /// other recommendations.
+        init(_ other: Storage, recommendations: [PriorRecommendation]) {
+            self.events = other.events
+            self.recommendations = recommendations.sorted { $0.issuedAt < $1.issuedAt }
+            self.policy = other.policy
+            self.eventIds = other.eventIds
+            self.eventTimes = other.eventTimes
+            self.index = other.index
+            self.crsCourse = other.crsCourse
+            self.icansCourse = other.icansCourse
+            self.iecHsCourse = other.iecHsCourse
         }
     }
 
@@ -90,6 +106,13 @@ package struct PatientTimeline: Sendable {
     /// A timeline with more events: the result is what `init(events:)` would give for all of them.
     package func adding(_ newEvents: [ClinicalEvent]) -> PatientTimeline {
         PatientTimeline(events: events + newEvents, recommendations: recommendations, policy: policy)
+    }
+
+    /// The same events with other earlier recommendations, without building the index and the
+    /// grade courses again: a worker evaluating one course at many instants builds them once and
+    /// hands in the recommendations it issued so far at each instant.
+    package func with(recommendations: [PriorRecommendation]) -> PatientTimeline {
+        PatientTimeline(storage: Storage(storage, recommendations: recommendations))
     }
 
     init(storage: Storage) {

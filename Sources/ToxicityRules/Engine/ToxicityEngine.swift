@@ -264,6 +264,14 @@ package struct ToxicityEngine: Sendable {
         self.policy = policy
     }
 
+    /// The grading policy an assessment under `rules` uses: this engine's, with the protocol's
+    /// IEC-HS criteria set. A timeline built with it is assessed without being rebuilt.
+    package func policy(for rules: PreparedProtocol?) -> GradingPolicy {
+        var policy = self.policy
+        if let rules { policy.iecHsCriteria = rules.value.iecHsCriteria }
+        return policy
+    }
+
     /// Builds a timeline with this engine's policy.
     package func timeline(_ events: [ClinicalEvent], recommendations: [PriorRecommendation] = []) -> PatientTimeline {
         PatientTimeline(events: events, recommendations: recommendations, policy: policy)

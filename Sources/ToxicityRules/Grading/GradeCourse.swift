@@ -310,16 +310,18 @@ struct CandidateInstants {
 // MARK: - Building the courses
 
 extension TimelineIndex {
-    /// Age-threshold instants in the span of the timeline (birthdays change PALS thresholds and the
-    /// ICE/CAPD switch).
-    func ageInstants(policy: GradingPolicy, through end: Double) -> [Double] {
+    /// Age-threshold instants from the first age known on (birthdays change PALS thresholds and the
+    /// ICE/CAPD switch). Not bounded by the last event: a bound that moves with later events would
+    /// make the history before them depend on them (a birthday after the last event plus the
+    /// freshness window was a grade change in a longer timeline and none in a shorter one).
+    func ageInstants(policy: GradingPolicy) -> [Double] {
         guard let first = ages.times.first else { return [] }
         var instants: [Double] = []
         for source in ages.values {
             for t in source.thresholdInstants(
                 maxYears: max(policy.adultMinimumAgeYears, policy.iceMinimumAgeYears, 11),
                 boundaryYears: policy.iceMinimumAgeYears)
-            where t >= first && t <= end {
+            where t >= first {
                 instants.append(t)
             }
         }
@@ -329,7 +331,7 @@ extension TimelineIndex {
     /// The CRS course (A1, A2): episodes open at the first fever after infusion, fever is waived
     /// from the first masking drug in the episode, and the episode closes after the close window
     /// with no fever, hypotension, vasopressor or oxygen above baseline.
-    func buildCRSCourse(policy: GradingPolicy, lastEventTime: Double, startEvents: [String]) -> GradeCourse {
+    func buildCRSCourse(policy: GradingPolicy, startEvents: [String]) -> GradeCourse {
         var candidates = CandidateInstants()
         candidates.add(temperature)
         candidates.add(systolic)
@@ -343,7 +345,7 @@ extension TimelineIndex {
         candidates.add(feverMasking)
         candidates.add(ages)
         candidates.add(infusions)
-        candidates.add(contentsOf: ageInstants(policy: policy, through: lastEventTime + policy.vitalsFreshness))
+        candidates.add(contentsOf: ageInstants(policy: policy))
 
         var course = GradeCourse(startEvents: startEvents)
         var open: Int?

@@ -41,15 +41,26 @@ package struct PartitionProcessor: Sendable {
     /// content); the output takes the next revision instead.
     package var foundOutputs: [String: RecordDigest] = [:]
 
+    /// When each patient's pending instants may be evaluated (watermark or grace).
+    private var gate: EvaluationGate
+    /// Patients with event instants not evaluated yet (``PatientState/hasPendingInstants``).
+    private var pending: Set<String> = []
+    /// Set by restore: the watermarks and the pending patients are rebuilt before the next batch.
+    private var needsGateRebuild = false
+
+    /// - Parameter evaluationGrace: how long an instant waits for every input topic to pass it
+    ///   before it is evaluated anyway (``EvaluationGate``); zero (the default here; the worker's is
+    ///   ``WorkerConfiguration/evaluationGrace``) evaluates every instant as soon as it arrives.
     package init(
         partition: Int, evaluator: PatientEvaluator, lateEventWindow: Duration, retention: Duration = .seconds(30 * 86_400),
-        shortageHold: Duration = WorkerConfiguration.defaultShortageHold
+        shortageHold: Duration = WorkerConfiguration.defaultShortageHold, evaluationGrace: Duration = .zero
     ) {
         self.partition = partition
         self.evaluator = evaluator
         self.lateEventWindow = lateEventWindow.timeInterval
         self.retention = retention.timeInterval
         self.shortage = ShortageHysteresis(hold: shortageHold.timeInterval)
+        self.gate = EvaluationGate(grace: evaluationGrace.timeInterval)
     }
 
     // MARK: Restore
@@ -79,6 +90,7 @@ package struct PartitionProcessor: Sendable {
         let patientId = String(decoding: key, as: UTF8.self)
         guard let value else {
             patients[patientId] = nil
+            needsGateRebuild = true
             return nil
         }
         let record = try Self.stateDecoder.decode(PatientStateRecord.self, from: Data(value))
@@ -89,6 +101,7 @@ package struct PartitionProcessor: Sendable {
             streamTime = latest
         }
         patients[patientId] = state
+        needsGateRebuild = true
         return nil
     }
 
@@ -99,17 +112,24 @@ package struct PartitionProcessor: Sendable {
     // MARK: Batches
 
     /// Applies a batch of input records (arrival order) and returns what to write.
+    ///
+    /// Then every patient of the partition is brought forward: each pending event instant that is
+    /// ready (``EvaluationGate``) is evaluated, in event time, with all of its events, each decision
+    /// that falls due between two of them at its own instant. An event at or before the patient's
+    /// last evaluated instant (a late event within ``lateEventWindow``) is evaluated with the
+    /// patient's next instant, or, with none pending, at the last evaluated instant again (its
+    /// outputs there take the next revision of their ids).
     /// - Parameters:
     ///   - records: input records of this partition, any patient topic, in arrival order.
     ///   - inventory: the pharmacy stock the evaluations use.
-    ///   - now: wall-clock time, written into dead letters.
+    ///   - now: wall-clock time: written into dead letters, and when the records arrived (grace).
     package mutating func process(_ records: [KafkaMessage], inventory: InventorySnapshot, now: Date) -> BatchOutcome {
         undo.removeAll(keepingCapacity: true)
+        rebuildGateIfRestored()
         var outcome = BatchOutcome()
-        var changed: [String: OutputCause] = [:]
-        var order: [String] = []
-        // Per patient, the instants of the administrations this batch applied (with their records).
-        var administrations: [String: [Date: OutputCause]] = [:]
+        // Patients with a late event, and its record.
+        var late: [String: OutputCause] = [:]
+        var changed: Set<String> = []
 
         for record in records {
             outcome.commitOffsets[record.topic] = max(outcome.commitOffsets[record.topic] ?? 0, record.offset + 1)
@@ -142,37 +162,36 @@ package struct PartitionProcessor: Sendable {
                 let isTooLate = state.latestEventAt.map { event.occurredAt < $0.addingTimeInterval(-lateEventWindow) } ?? false
                 state.insert(event, json: record.value)
                 outcome.applied[record.topic, default: 0] += 1
+                changed.insert(patientId)
                 if streamTime.map({ event.occurredAt > $0 }) ?? true { streamTime = event.occurredAt }
-                if !isTooLate {
-                    if changed[patientId] == nil { order.append(patientId) }
-                    let cause = OutputCause.input(topic: record.topic, partition: record.partition, offset: record.offset)
-                    changed[patientId] = cause
-                    if case .medication = event { administrations[patientId, default: [:]][event.occurredAt] = cause }
+                gate.observe(topic: record.topic, instant: event.occurredAt)
+                let cause = OutputCause.input(topic: record.topic, partition: record.partition, offset: record.offset)
+                if let evaluated = state.lastEvaluatedAt, event.occurredAt <= evaluated {
+                    if !isTooLate { late[patientId] = cause }
+                } else {
+                    gate.arrived(patientId: patientId, instant: event.occurredAt, now: now, cause: cause)
+                    pending.insert(patientId)
                 }
             }
             patients[patientId] = state
         }
+        for patientId in changed.sorted() { patients[patientId]?.prune(keeping: retention) }
 
-        for patientId in order {
-            guard let cause = changed[patientId], var state = patients[patientId], let at = state.evaluationInstant else { continue }
-            state.prune(keeping: retention)
-            // Decisions that fell due before the new events (a taper's stop, a reassessment) are
-            // evaluated at their own instants first, so no recommendation is skipped because its
-            // punctuation had not run before the next event arrived.
-            // A medication event moves the course (a dose given, a taper step completed, an agent
-            // stopped), so each such instant of the batch before its last is evaluated on its own:
-            // the STOP at a taper's last dose is published whether the next day's events arrive
-            // in the same batch or later (issue 12: one story however the course is batched).
-            for (instant, medicationCause) in (administrations[patientId] ?? [:]).sorted(by: { $0.key < $1.key })
-            where instant < at && state.lastEvaluatedAt.map({ instant > $0 }) ?? true {
-                fireDueDecisions(&state, through: instant, inclusive: false, inventory: inventory, outcome: &outcome)
-                outcome.outputs += evaluate(&state, at: instant, cause: medicationCause, inventory: inventory, counting: &outcome)
+        for patientId in pending.union(late.keys).sorted() {
+            guard var state = patients[patientId] else { continue }
+            var course: PatientTimeline?
+            var evaluations = advance(&state, now: now, through: nil, inventory: inventory, course: &course, outcome: &outcome)
+            if evaluations == 0, !state.hasPendingInstants, let cause = late[patientId], let evaluated = state.lastEvaluatedAt {
+                outcome.outputs += evaluate(&state, at: evaluated, cause: cause, inventory: inventory, course: &course, counting: &outcome)
+                evaluations += 1
             }
-            fireDueDecisions(&state, through: at, inclusive: false, inventory: inventory, outcome: &outcome)
-            outcome.outputs += evaluate(&state, at: at, cause: cause, inventory: inventory, counting: &outcome)
+            // A patient still waiting for its grace is left as it is (no changelog record).
+            guard evaluations > 0 else { continue }
+            remember(patientId)
             patients[patientId] = state
         }
-        // Every patient whose offsets moved gets a changelog record, so a replay skips its inputs.
+        // Every patient whose offsets moved or that was evaluated gets a changelog record, so a
+        // replay skips its inputs and a new owner goes on from its last evaluation.
         for patientId in undo.keys.sorted() {
             if let state = patients[patientId] { outcome.changelog.append(changelogOutput(state)) }
         }
@@ -182,30 +201,66 @@ package struct PartitionProcessor: Sendable {
     /// The latest event time applied in this partition (its stream time).
     package private(set) var streamTime: Date?
 
-    /// Brings every patient up to `instant` (a punctuation): each decision that falls due at or
-    /// before it, and after the patient's last evaluation, is evaluated at its due instant, in
-    /// order, until none is left (at most ``maxTimerStepsPerPunctuation`` per patient).
-    package mutating func punctuate(at instant: Date, inventory: InventorySnapshot) -> BatchOutcome {
+    /// Brings every patient up to `instant` (a punctuation): its pending instants that are ready by
+    /// `now` (``process(_:inventory:now:)``), then each decision that falls due at or before
+    /// `instant`, and after the patient's last evaluation, at its due instant, in order (at most
+    /// ``maxTimerStepsPerPunctuation`` per patient). A decision never fires after a pending instant
+    /// that is not ready yet.
+    /// - Parameter now: wall-clock time, for the grace; by default every grace has passed.
+    package mutating func punctuate(at instant: Date, now: Date = .distantFuture, inventory: InventorySnapshot) -> BatchOutcome {
         undo.removeAll(keepingCapacity: true)
+        rebuildGateIfRestored()
         var outcome = BatchOutcome()
         for patientId in patients.keys.sorted() {
-            guard var state = patients[patientId], state.nextDecisionAt.map({ $0 <= instant }) ?? false else { continue }
+            guard var state = patients[patientId], pending.contains(patientId) || state.nextDecisionAt.map({ $0 <= instant }) ?? false
+            else { continue }
+            var course: PatientTimeline?
+            let evaluations = advance(&state, now: now, through: instant, inventory: inventory, course: &course, outcome: &outcome)
+            guard evaluations > 0 || state.nextDecisionAt != patients[patientId]?.nextDecisionAt else { continue }
             remember(patientId)
-            let fired = fireDueDecisions(&state, through: instant, inclusive: true, inventory: inventory, outcome: &outcome)
             patients[patientId] = state
-            if fired > 0 { outcome.changelog.append(changelogOutput(state)) }
+            if evaluations > 0 { outcome.changelog.append(changelogOutput(state)) }
         }
         return outcome
+    }
+
+    /// Evaluates `state` at each pending instant that is ready, in event time, each decision due
+    /// before it first (``fireDueDecisions``); then, with `punctuation`, the decisions due up to it
+    /// and before the first instant that is not ready.
+    /// - Returns: how many evaluations ran.
+    private mutating func advance(
+        _ state: inout PatientState, now: Date, through punctuation: Date?, inventory: InventorySnapshot,
+        course: inout PatientTimeline?, outcome: inout BatchOutcome
+    ) -> Int {
+        let patientId = state.patientId
+        var evaluations = 0
+        var waiting: Date?
+        for instant in state.pendingInstants {
+            guard gate.isReady(instant, patientId: patientId, now: now) else {
+                waiting = instant
+                break
+            }
+            evaluations += fireDueDecisions(&state, through: instant, inclusive: false, inventory: inventory, course: &course, outcome: &outcome)
+            let cause = gate.cause(patientId: patientId, instant: instant) ?? .timer(at: instant)
+            outcome.outputs += evaluate(&state, at: instant, cause: cause, inventory: inventory, course: &course, counting: &outcome)
+            gate.evaluated(patientId: patientId, through: instant)
+            evaluations += 1
+        }
+        if waiting == nil { pending.remove(patientId) }
+        if let punctuation {
+            let (bound, inclusive) = waiting.map { $0 <= punctuation ? ($0, false) : (punctuation, true) } ?? (punctuation, true)
+            evaluations += fireDueDecisions(&state, through: bound, inclusive: inclusive, inventory: inventory, course: &course, outcome: &outcome)
+        }
+        return evaluations
     }
 
     /// Evaluates `state` at each decision instant that falls due up to `instant` (at it too when
     /// `inclusive`) and after its last evaluation, in order, at most ``maxTimerStepsPerPunctuation``
     /// times; a due instant at or before the last evaluation is dropped as superseded.
     /// - Returns: how many evaluations ran.
-    @discardableResult
     private mutating func fireDueDecisions(
         _ state: inout PatientState, through instant: Date, inclusive: Bool, inventory: InventorySnapshot,
-        outcome: inout BatchOutcome
+        course: inout PatientTimeline?, outcome: inout BatchOutcome
     ) -> Int {
         var fired = 0
         while fired < Self.maxTimerStepsPerPunctuation, let due = state.nextDecisionAt, inclusive ? due <= instant : due < instant {
@@ -213,10 +268,19 @@ package struct PartitionProcessor: Sendable {
                 state.nextDecisionAt = nil  // superseded by a later evaluation
                 break
             }
-            outcome.outputs += evaluate(&state, at: due, cause: .timer(at: due), inventory: inventory, counting: &outcome)
+            outcome.outputs += evaluate(&state, at: due, cause: .timer(at: due), inventory: inventory, course: &course, counting: &outcome)
             fired += 1
         }
         return fired
+    }
+
+    /// After a restore: the watermarks from the restored courses, and which patients have pending
+    /// instants (``PatientState/pendingInstants``).
+    private mutating func rebuildGateIfRestored() {
+        guard needsGateRebuild else { return }
+        needsGateRebuild = false
+        gate.rebuild(from: patients.values)
+        pending = Set(patients.filter { $0.value.hasPendingInstants }.keys)
     }
 
     /// A bound on the time-driven evaluations of one patient in one punctuation or batch.
@@ -229,10 +293,12 @@ package struct PartitionProcessor: Sendable {
         undo.removeAll(keepingCapacity: true)
         var outcome = BatchOutcome()
         for patientId in patients.keys.sorted() {
-            guard var state = patients[patientId], let at = state.evaluationInstant else { continue }
+            // At the latest instant evaluated: pending instants wait for their watermark or grace.
+            guard var state = patients[patientId], let at = state.lastEvaluatedAt else { continue }
             if let site, evaluator.site(of: state) != site { continue }
             let before = state.published
-            let outputs = evaluate(&state, at: at, cause: cause, inventory: inventory, counting: &outcome)
+            var course: PatientTimeline?
+            let outputs = evaluate(&state, at: at, cause: cause, inventory: inventory, course: &course, counting: &outcome)
             guard state.published != before else { continue }
             remember(patientId)
             outcome.outputs += outputs
@@ -244,7 +310,10 @@ package struct PartitionProcessor: Sendable {
 
     /// Undoes every patient change of the last batch (its outputs could not be written).
     package mutating func rollback() {
-        for (patientId, before) in undo { patients[patientId] = before }
+        for (patientId, before) in undo {
+            patients[patientId] = before
+            if before?.hasPendingInstants == true { pending.insert(patientId) } else { pending.remove(patientId) }
+        }
         undo.removeAll()
     }
 
@@ -308,9 +377,9 @@ package struct PartitionProcessor: Sendable {
     /// long, outputs that could not be encoded).
     private mutating func evaluate(
         _ state: inout PatientState, at instant: Date, cause: OutputCause, inventory: InventorySnapshot,
-        counting outcome: inout BatchOutcome
+        course: inout PatientTimeline?, counting outcome: inout BatchOutcome
     ) -> [OutputRecord] {
-        let outputs = evaluate(&state, at: instant, cause: cause, inventory: inventory)
+        let outputs = evaluate(&state, at: instant, cause: cause, inventory: inventory, course: &course)
         outcome.evaluations += 1
         outcome.evaluationDurations.append(lastEvaluationDuration)
         outcome.failedOutputs += lastFailedOutputs
@@ -320,11 +389,14 @@ package struct PartitionProcessor: Sendable {
     /// Evaluates the patient and returns the outputs that changed. An output that cannot be
     /// encoded is left out and counted in ``lastFailedOutputs``; its part of the published summary
     /// keeps the old value, so the next evaluation tries again.
+    /// - Parameter course: the timeline of the patient's current events, built by the first
+    ///   evaluation of a batch and reused by the next ones (``PatientEvaluator``).
     private mutating func evaluate(
-        _ state: inout PatientState, at instant: Date, cause: OutputCause, inventory: InventorySnapshot
+        _ state: inout PatientState, at instant: Date, cause: OutputCause, inventory: InventorySnapshot,
+        course: inout PatientTimeline?
     ) -> [OutputRecord] {
         let started = ContinuousClock.now
-        let evaluation = evaluator.evaluate(state, at: instant, inventory: inventory)
+        let evaluation = evaluator.evaluate(state, at: instant, inventory: inventory, course: &course)
         lastEvaluationDuration = ContinuousClock.now - started
         lastFailedOutputs = 0
         state.nextDecisionAt = evaluation.nextDecisionAt
@@ -390,124 +462,6 @@ package struct PartitionProcessor: Sendable {
         return recommendation.has(.courseCompleted)
     }
 
-    /// The output record, or `nil` when its body cannot be encoded (a value JSON cannot carry,
-    /// such as a non-finite number): nothing half-written reaches the pharmacy. Its id
-    /// (``OutputID``) is issued in `state`.
-    private func output<Body: OutputBody>(
-        _ body: Body, state: inout PatientState, cause: OutputCause, at instant: Date, drug: String? = nil
-    ) -> OutputRecord? {
-        var id = state.nextOutputID(Body.outputType, at: instant, drug: drug)
-        var value: Data
-        while true {
-            guard let encoded = Self.encodeOutput(OutputEnvelope(id: id.description, patientId: state.patientId, assessedAt: instant, body: body))
-            else { return nil }
-            value = encoded
-            // Found in the log with other content: that id is taken; with the same content the
-            // record is the one already written, and the writer skips it.
-            guard let found = foundOutputs[id.description], found != RecordDigest(Array(encoded)) else { break }
-            id.revision += 1
-        }
-        state.noteIssued(id)
-        let kind = OutputRecord.Kind(Body.outputType)
-        return OutputRecord(
-            kind: kind, id: id.description, topic: Self.topic(of: kind), partition: partition, key: Array(state.patientId.utf8),
-            value: Array(value), headers: Self.headers(kind: kind, id: id.description, cause: cause))
-    }
-
-    private func deadLetterOutput(_ record: DeadLetterRecord) -> OutputRecord {
-        let value = (try? record.encoded()).map { Array($0) } ?? []
-        let cause = OutputCause.input(topic: record.source.topic, partition: Int(record.source.partition), offset: record.source.offset)
-        return OutputRecord(
-            kind: .deadLetter, id: record.id, topic: ToxWatchTopics.deadLetters, partition: partition,
-            key: record.originalKey.map { Array($0) } ?? [], value: value,
-            headers: Self.headers(kind: .deadLetter, id: record.id, cause: cause))
-    }
-
-    /// The changelog value of a patient: its `PatientStateRecord`.
-    package static func changelogValue(_ state: PatientState) -> [UInt8] {
-        PatientStateRecord.encode(state)
-    }
-
-    private func changelogOutput(_ state: PatientState) -> OutputRecord {
-        let value = Self.changelogValue(state)
-        return OutputRecord(
-            kind: .patientState, id: "patient-state/\(state.patientId)", topic: ToxWatchTopics.patientStateChangelog,
-            partition: partition, key: Array(state.patientId.utf8), value: value,
-            headers: [
-                KafkaHeader(name: OutputHeader.kind, string: OutputRecord.Kind.patientState.rawValue),
-                KafkaHeader(name: OutputHeader.epoch, string: String(epoch)),
-            ])
-    }
-
-    /// The changelog record holding where each output partition ended after a batch, and the
-    /// found outputs the patients do not reflect yet (``PartitionCheckpoint/foundOutputs``).
-    package func checkpointOutput(_ checkpoint: PartitionCheckpoint) -> OutputRecord {
-        var checkpoint = checkpoint
-        let unreflected = foundOutputs.filter { !reflects($0.key) }
-        checkpoint.foundOutputs = unreflected.isEmpty ? nil : unreflected
-        let value = (try? Self.stateEncoder.encode(checkpoint)).map { Array($0) } ?? []
-        let key = PartitionCheckpoint.key(partition: partition)
-        return OutputRecord(
-            kind: .checkpoint, id: key, topic: ToxWatchTopics.patientStateChangelog, partition: partition,
-            key: Array(key.utf8), value: value,
-            headers: [
-                KafkaHeader(name: OutputHeader.kind, string: OutputRecord.Kind.checkpoint.rawValue),
-                KafkaHeader(name: OutputHeader.epoch, string: String(epoch)),
-            ])
-    }
-
-    /// Whether the patients' states will never issue the output `id` again: its patient was
-    /// evaluated at a later millisecond, or issued it (or a later id of its stream). An id that is
-    /// no patient output (a dead letter's) counts as reflected: the handled input offsets cover it.
-    func reflects(_ id: String) -> Bool {
-        guard let output = OutputID(parsing: id) else { return true }
-        guard let state = patients[output.patientId] else { return false }
-        if let evaluated = state.lastEvaluatedAt, OutputID.milliseconds(evaluated) > output.instantMilliseconds {
-            return true
-        }
-        guard let issued = state.issuedOutputs[output.stream] else { return false }
-        return issued.instantMilliseconds > output.instantMilliseconds
-            || issued.instantMilliseconds == output.instantMilliseconds && issued.revision >= output.revision
-    }
-
-    /// An output's bytes (envelope beside the body), or `nil` when the body cannot be encoded.
-    static func encodeOutput<Body: OutputBody>(_ envelope: OutputEnvelope<Body>) -> Data? {
-        try? envelope.encoded()
-    }
-
-    private static func headers(kind: OutputRecord.Kind, id: String, cause: OutputCause) -> [KafkaHeader] {
-        var headers = [
-            KafkaHeader(name: OutputHeader.outputID, string: id),
-            KafkaHeader(name: OutputHeader.kind, string: kind.rawValue),
-        ]
-        switch cause {
-        case .input(let topic, let partition, let offset), .inventory(let topic, let partition, let offset):
-            headers.append(KafkaHeader(name: OutputHeader.sourceTopic, string: topic))
-            headers.append(KafkaHeader(name: OutputHeader.sourcePartition, string: String(partition)))
-            headers.append(KafkaHeader(name: OutputHeader.sourceOffset, string: String(offset)))
-        case .timer:
-            headers.append(KafkaHeader(name: OutputHeader.sourceTopic, string: "timer"))
-        }
-        return headers
-    }
-
-    private static func topic(of kind: OutputRecord.Kind) -> String {
-        switch kind {
-        case .toxicityGrades: ToxWatchTopics.toxicityGrades
-        case .anakinraRecommendation: ToxWatchTopics.anakinraRecommendations
-        case .shortageAlternative: ToxWatchTopics.shortageAlternatives
-        case .deadLetter: ToxWatchTopics.deadLetters
-        case .patientState, .checkpoint: ToxWatchTopics.patientStateChangelog
-        }
-    }
-
-    private static var stateEncoder: JSONEncoder { PatientStateRecord.encoder }
-
-    package static let stateDecoder: JSONDecoder = {
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .deferredToDate
-        return decoder
-    }()
 }
 
 extension Duration {

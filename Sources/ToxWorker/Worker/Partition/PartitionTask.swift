@@ -46,7 +46,7 @@ package struct PartitionTask {
     static func makeProcessor(partition: Int, context: PartitionContext) -> PartitionProcessor {
         var processor = PartitionProcessor(
             partition: partition, evaluator: context.evaluator, lateEventWindow: context.configuration.lateEventWindow,
-            shortageHold: context.configuration.shortageHold)
+            shortageHold: context.configuration.shortageHold, evaluationGrace: context.configuration.evaluationGrace)
         processor.admission = InputAdmission(
             maxInputBytes: context.configuration.maxInputBytes, maxClockSkew: context.configuration.maxClockSkew.timeInterval)
         return processor
@@ -88,7 +88,7 @@ package struct PartitionTask {
                     try await flush(&messages)
                     let instant = partitionTime(now: now)
                     try await writer.apply(to: &processor) { processor in
-                        processor.punctuate(at: instant, inventory: inventory.snapshot())
+                        processor.punctuate(at: instant, now: now, inventory: inventory.snapshot())
                     }
                     reportLag()
                 case .inventoryChanged(let site, let cause):

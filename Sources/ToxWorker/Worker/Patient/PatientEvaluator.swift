@@ -68,17 +68,33 @@ package struct PatientEvaluator: Sendable {
     }
 
     private func latestPatientField(_ state: PatientState, at instant: Date?, _ field: (PatientEvent) -> String?) -> String? {
-        for event in state.events.reversed() {
-            if let instant, event.occurredAt > instant { continue }
-            if case .patient(let patient) = event, let value = field(patient) { return value }
+        for admission in state.admissions.reversed() {
+            if let instant, admission.occurredAt > instant { continue }
+            if let value = field(admission) { return value }
         }
         return nil
     }
 
     package func evaluate(_ state: PatientState, at instant: Date, inventory: InventorySnapshot) -> Evaluation {
-        let timeline = engine.timeline(state.events, recommendations: state.recommendations)
+        var course: PatientTimeline?
+        return evaluate(state, at: instant, inventory: inventory, course: &course)
+    }
+
+    /// Evaluates the patient at `instant` from `course`, the timeline of `state`'s events built by
+    /// an earlier call (`nil`: built here and handed back). A timeline assesses an instant from the
+    /// events at or before it only, so one built from the whole batch serves each of its instants;
+    /// only the recommendations issued so far are handed in anew. The caller passes `nil` again
+    /// once the events changed.
+    package func evaluate(
+        _ state: PatientState, at instant: Date, inventory: InventorySnapshot, course: inout PatientTimeline?
+    ) -> Evaluation {
         // An unknown protocol id gives no protocol: the engine answers `none` with `protocol-required`.
         let rules = protocolId(of: state, at: instant).flatMap { protocols[$0] }
+        let policy = engine.policy(for: rules)
+        var built = course ?? PatientTimeline(events: state.events, policy: policy)
+        if built.policy != policy { built = built.rebuilt(policy: policy) }
+        course = built
+        let timeline = built.with(recommendations: state.recommendations)
         let assessment = engine.assess(timeline, at: instant, prepared: rules, inventory: inventory)
         let alternatives = Explainer(assessment).alternatives
         return Evaluation(

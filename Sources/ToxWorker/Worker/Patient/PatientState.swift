@@ -28,6 +28,9 @@ package struct PatientState: Sendable, Equatable {
     package var issuedOutputs: [String: IssuedOutput] = [:]
     /// The event ids of ``events`` (derived, built when first needed on a long course).
     private var eventIds: Set<String>?
+    /// The admission (patient) events of ``events``, in the same order (derived): an evaluation
+    /// reads the protocol and site from them at every instant, which must not scan a long course.
+    package private(set) var admissions: [PatientEvent] = []
 
     package init(patientId: String) {
         self.patientId = patientId
@@ -36,11 +39,22 @@ package struct PatientState: Sendable, Equatable {
     /// Latest event time of the course.
     package var latestEventAt: Date? { events.last?.occurredAt }
 
-    /// The instant an input-driven evaluation uses: the latest event time, or a later instant a
-    /// timer already evaluated at.
-    package var evaluationInstant: Date? {
-        guard let latest = latestEventAt else { return nil }
-        return lastEvaluatedAt.map { max($0, latest) } ?? latest
+    /// The distinct event instants after the last evaluation (every one before the first), in
+    /// event time: the instants still to be evaluated. They follow from the changelog record, so
+    /// an owner that restores the patient evaluates them as the previous owner would have.
+    package var pendingInstants: [Date] {
+        var instants: [Date] = []
+        for event in events.reversed() {
+            if let evaluated = lastEvaluatedAt, event.occurredAt <= evaluated { break }
+            if instants.last != event.occurredAt { instants.append(event.occurredAt) }
+        }
+        return instants.reversed()
+    }
+
+    /// Whether an event instant after the last evaluation is still to be evaluated.
+    package var hasPendingInstants: Bool {
+        guard let latest = latestEventAt else { return false }
+        return lastEvaluatedAt.map { latest > $0 } ?? true
     }
 
     /// Whether the state already reflects this input record.
@@ -75,6 +89,10 @@ package struct PatientState: Sendable, Equatable {
             encodedEvents.append(encoded)
         }
         eventIds?.insert(event.eventId)
+        if case .patient(let admission) = event {
+            let index = admissions.partitionPoint { $0.occurredAt > time }
+            admissions.insert(admission, at: index)
+        }
     }
 
     /// An event as an element of the changelog record's `events` (empty if it cannot be encoded,
@@ -137,6 +155,7 @@ package struct PatientState: Sendable, Equatable {
         events = keptPatientEvents + kept
         encodedEvents = keptPatientJSON + keptJSON
         eventIds = nil
+        admissions = events.compactMap { if case .patient(let admission) = $0 { admission } else { nil } }
         recommendations.removeAll { $0.issuedAt < cutoff }
     }
 }

@@ -231,7 +231,7 @@ extension TimelineIndex {
         return (core.grade, !core.flags.contains(.incompleteData), event)
     }
 
-    func buildICANSCourse(policy: GradingPolicy, lastEventTime: Double, startEvents: [String]) -> GradeCourse {
+    func buildICANSCourse(policy: GradingPolicy, startEvents: [String]) -> GradeCourse {
         var candidates = CandidateInstants()
         let window = policy.neuroFreshness
         candidates.add(neuroSedated)
@@ -239,7 +239,7 @@ extension TimelineIndex {
         for bit in 7..<11 { candidates.add(infusionChanges[bit]) }
         candidates.add(findings[ClinicalFinding.developmentalDelay.ordinal])
         candidates.add(ages)
-        candidates.add(contentsOf: ageInstants(policy: policy, through: lastEventTime + window))
+        candidates.add(contentsOf: ageInstants(policy: policy))
         return buildCourse(
             candidates: candidates.sorted(), policy: policy, startEvents: startEvents,
             grade: { icansPointGrade(at: $0, policy: policy) },
