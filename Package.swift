@@ -188,5 +188,7 @@ for target in package.targets where [.regular, .executable, .test].contains(targ
         .enableUpcomingFeature("ExistentialAny"),
         .enableUpcomingFeature("MemberImportVisibility"),
         .enableUpcomingFeature("InternalImportsByDefault"),
+        // The project's own targets only (dependencies keep their warnings).
+        .treatAllWarnings(as: .error),
     ]
 }

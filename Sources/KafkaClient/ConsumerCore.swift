@@ -182,7 +182,9 @@ final class ConsumerPollLoop {
                 "kafka.consumer.close.failed",
                 metadata: ["kafka.error": "\(KafkaError(rdKafkaError: closeError, context: "close"))"])
         }
-        for command in core.markClosed() { fail(command, KafkaError(code: .shutdown, message: "the consumer is closed")) }
+        for command in core.markClosed() {
+            fail(command, KafkaError(code: .shutdown, message: "the consumer is closed"))
+        }
         core.buffer.finish(failure: failure)
         rd_kafka_queue_io_event_enable(queue, -1, nil, 0)
         rd_kafka_queue_destroy(queue)
@@ -404,7 +406,8 @@ final class ConsumerPollLoop {
                 var result: KafkaError?
                 if let error = rd_kafka_seek_partitions(rk, list, 10_000) {
                     result = KafkaError(consuming: error, context: "seek")
-                } else if let failed = PartitionList.read(list).first(where: { $0.error != RD_KAFKA_RESP_ERR_NO_ERROR }) {
+                } else if let failed = PartitionList.read(list).first(where: { $0.error != RD_KAFKA_RESP_ERR_NO_ERROR })
+                {
                     result = KafkaError(rdKafkaError: failed.error, context: "seek \(failed.topicPartition)")
                 }
                 continuation.resume(returning: result)
@@ -442,7 +445,9 @@ final class ConsumerPollLoop {
             flushPending()
             core.buffer.append(
                 .rebalance(
-                    .init(kind: .assigned, partitions: partitions, rebalanceProtocol: rebalanceProtocol, acknowledgement: nil)))
+                    .init(
+                        kind: .assigned, partitions: partitions, rebalanceProtocol: rebalanceProtocol,
+                        acknowledgement: nil)))
 
         case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS:
             let lost = rd_kafka_assignment_lost(rk) != 0
@@ -467,7 +472,8 @@ final class ConsumerPollLoop {
                 _ = rd_kafka_assign(rk, nil)
             }
             logger.debug(
-                "kafka.consumer.revoked", metadata: ["kafka.partitions": "\(partitions.count)", "kafka.lost": "\(lost)"])
+                "kafka.consumer.revoked",
+                metadata: ["kafka.partitions": "\(partitions.count)", "kafka.lost": "\(lost)"])
 
         default:
             logger.warning(
@@ -480,7 +486,9 @@ final class ConsumerPollLoop {
             let acknowledgement = RebalanceAcknowledgement(pipe: core.pipe)
             core.buffer.append(
                 .rebalance(
-                    .init(kind: .lost, partitions: partitions, rebalanceProtocol: rebalanceProtocol, acknowledgement: acknowledgement)))
+                    .init(
+                        kind: .lost, partitions: partitions, rebalanceProtocol: rebalanceProtocol,
+                        acknowledgement: acknowledgement)))
             waitForAcknowledgement(acknowledgement, partitionCount: partitions.count)
             clearApplicationPause(list)
             if cooperative {
@@ -498,7 +506,8 @@ final class ConsumerPollLoop {
         let err = rd_kafka_resume_partitions(rk, list)
         if err != RD_KAFKA_RESP_ERR_NO_ERROR {
             logger.warning(
-                "kafka.consumer.resume.failed", metadata: ["kafka.error": "\(KafkaError(rdKafkaError: err, context: "resume"))"])
+                "kafka.consumer.resume.failed",
+                metadata: ["kafka.error": "\(KafkaError(rdKafkaError: err, context: "resume"))"])
         }
     }
 

@@ -81,7 +81,9 @@ package final class EmbeddedKafkaCluster: Sendable {
         // A private producer handle the mock cluster is attached to; it never connects anywhere.
         let handle = try RdKafkaHandle(
             type: RD_KAFKA_PRODUCER,
-            properties: ["client.id": "toxwatch-embedded-cluster", "bootstrap.servers": "", "log.connection.close": "false"],
+            properties: [
+                "client.id": "toxwatch-embedded-cluster", "bootstrap.servers": "", "log.connection.close": "false",
+            ],
             callbacks: RdKafkaCallbacks(logger: logger))
         guard let cluster = rd_kafka_mock_cluster_new(handle.pointer, Int32(brokers)) else {
             handle.destroy()
@@ -113,7 +115,9 @@ package final class EmbeddedKafkaCluster: Sendable {
         guard partitions > 0, replicationFactor > 0, replicationFactor <= brokerCount else {
             throw KafkaError(
                 code: .invalidArgument,
-                message: "topic \(name): \(partitions) partitions, replication \(replicationFactor) on \(brokerCount) brokers")
+                message:
+                    "topic \(name): \(partitions) partitions, replication \(replicationFactor) on \(brokerCount) brokers"
+            )
         }
         let err = rd_kafka_mock_topic_create(cluster.pointer, name, Int32(partitions), Int32(replicationFactor))
         if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(rdKafkaError: err, context: "create topic \(name)") }

@@ -59,7 +59,9 @@ package enum KafkaAPIVersionsProbe {
     }
 
     /// Sends ApiVersions v0 and parses the answer.
-    private static func exchange(_ descriptor: Int32, until deadline: ContinuousClock.Instant) -> [KafkaAPIKey: ClosedRange<Int16>]? {
+    private static func exchange(_ descriptor: Int32, until deadline: ContinuousClock.Instant) -> [KafkaAPIKey:
+        ClosedRange<Int16>]?
+    {
         let clientID = Array("toxwatch-probe".utf8)
         var body: [UInt8] = []
         append(&body, Int16(18))  // ApiVersions
@@ -72,7 +74,9 @@ package enum KafkaAPIVersionsProbe {
         request += body
         var sent = 0
         while sent < request.count {
-            let count = request[sent...].withUnsafeBytes { send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            let count = request[sent...].withUnsafeBytes {
+                send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL))
+            }
             if count > 0 {
                 sent += count
             } else if count < 0, errno == EAGAIN || errno == EINTR {
@@ -83,7 +87,9 @@ package enum KafkaAPIVersionsProbe {
         }
         guard let sizeBytes = receive(descriptor, 4, until: deadline) else { return nil }
         let size = Int(readInt32(sizeBytes, 0))
-        guard size >= 10, size < 1_000_000, let response = receive(descriptor, size, until: deadline) else { return nil }
+        guard size >= 10, size < 1_000_000, let response = receive(descriptor, size, until: deadline) else {
+            return nil
+        }
         guard readInt32(response, 0) == 0x7478, readInt16(response, 4) == 0 else { return nil }
         let count = Int(readInt32(response, 6))
         guard count >= 0, 10 + count * 6 <= response.count else { return nil }
@@ -98,7 +104,8 @@ package enum KafkaAPIVersionsProbe {
         return apis
     }
 
-    private static func receive(_ descriptor: Int32, _ count: Int, until deadline: ContinuousClock.Instant) -> [UInt8]? {
+    private static func receive(_ descriptor: Int32, _ count: Int, until deadline: ContinuousClock.Instant) -> [UInt8]?
+    {
         var buffer = [UInt8](repeating: 0, count: count)
         var received = 0
         while received < count {

@@ -85,7 +85,8 @@ package final class KafkaAdminClient: Sendable {
     /// DescribeGroups to a broker without it (the 2.0.2 mock), and waits out the timeout for the others.
     private func unadvertised(_ key: KafkaAPIKey, _ operation: String) async -> KafkaError? {
         guard let apis = await advertisedAPIs(), apis[key] == nil else { return nil }
-        let error = KafkaError(code: .unsupportedByBroker, message: "the brokers do not advertise \(operation) (ApiVersions)")
+        let error = KafkaError(
+            code: .unsupportedByBroker, message: "the brokers do not advertise \(operation) (ApiVersions)")
         return remember(error, unsupported: operation)
     }
 
@@ -108,7 +109,8 @@ package final class KafkaAdminClient: Sendable {
         }
         guard let topics else { return metadata }
         let wanted = Set(topics)
-        return KafkaClusterMetadata(brokers: metadata.brokers, topics: metadata.topics.filter { wanted.contains($0.name) })
+        return KafkaClusterMetadata(
+            brokers: metadata.brokers, topics: metadata.topics.filter { wanted.contains($0.name) })
     }
 
     private static func describe(_ handle: RdKafkaHandle) -> String {
@@ -128,7 +130,8 @@ package final class KafkaAdminClient: Sendable {
                     id: Int(partition.id), leader: Int(partition.leader),
                     replicas: (0..<Int(partition.replica_cnt)).map { Int(partition.replicas[$0]) },
                     inSyncReplicas: (0..<Int(partition.isr_cnt)).map { Int(partition.isrs[$0]) },
-                    error: partition.err == RD_KAFKA_RESP_ERR_NO_ERROR ? nil : KafkaError.Code(rdKafkaCode: partition.err.rawValue))
+                    error: partition.err == RD_KAFKA_RESP_ERR_NO_ERROR
+                        ? nil : KafkaError.Code(rdKafkaCode: partition.err.rawValue))
             }.sorted { $0.id < $1.id }
             return KafkaTopicMetadata(
                 name: String(cString: topic.topic), partitions: partitions,
@@ -149,7 +152,8 @@ package final class KafkaAdminClient: Sendable {
         do {
             return try await createTopicsRequest(topics)
         } catch {
-            throw remember(try unsupported(error, request: "CreateTopics", reachable: reachable), unsupported: "CreateTopics")
+            throw remember(
+                try unsupported(error, request: "CreateTopics", reachable: reachable), unsupported: "CreateTopics")
         }
     }
 
@@ -162,7 +166,8 @@ package final class KafkaAdminClient: Sendable {
             for topic in topics {
                 guard
                     let newTopic = rd_kafka_NewTopic_new(
-                        topic.name, Int32(topic.partitions), Int32(topic.replicationFactor), &errorText, errorText.count)
+                        topic.name, Int32(topic.partitions), Int32(topic.replicationFactor), &errorText, errorText.count
+                    )
                 else {
                     throw KafkaError(code: .invalidArgument, message: "topic \(topic.name): \(errorText.cStringValue)")
                 }
@@ -174,7 +179,8 @@ package final class KafkaAdminClient: Sendable {
                     }
                 }
             }
-            let event = try Self.adminRequest(handle, RD_KAFKA_ADMIN_OP_CREATETOPICS, timeout: timeout) { options, queue in
+            let event = try Self.adminRequest(handle, RD_KAFKA_ADMIN_OP_CREATETOPICS, timeout: timeout) {
+                options, queue in
                 newTopics.withUnsafeMutableBufferPointer { buffer in
                     rd_kafka_CreateTopics(handle.pointer, buffer.baseAddress, buffer.count, options, queue)
                 }
@@ -262,10 +268,11 @@ package final class KafkaAdminClient: Sendable {
                 let event = try Self.adminRequest(handle, RD_KAFKA_ADMIN_OP_DESCRIBECONSUMERGROUPS, timeout: timeout) {
                     options, queue in
                     let cStrings = groups.map { strdup($0) }
-                    defer { cStrings.forEach { free($0) } }
+                    defer { for cString in cStrings { free(cString) } }
                     var pointers: [UnsafePointer<CChar>?] = cStrings.map { UnsafePointer($0) }
                     pointers.withUnsafeMutableBufferPointer { buffer in
-                        rd_kafka_DescribeConsumerGroups(handle.pointer, buffer.baseAddress, buffer.count, options, queue)
+                        rd_kafka_DescribeConsumerGroups(
+                            handle.pointer, buffer.baseAddress, buffer.count, options, queue)
                     }
                 }
                 defer { rd_kafka_event_destroy(event) }
@@ -310,7 +317,8 @@ package final class KafkaAdminClient: Sendable {
         let coordinator = rd_kafka_ConsumerGroupDescription_coordinator(description).map { Int(rd_kafka_Node_id($0)) }
         return KafkaGroupDescription(
             groupID: String(cString: rd_kafka_ConsumerGroupDescription_group_id(description)),
-            state: String(cString: rd_kafka_consumer_group_state_name(rd_kafka_ConsumerGroupDescription_state(description))),
+            state: String(
+                cString: rd_kafka_consumer_group_state_name(rd_kafka_ConsumerGroupDescription_state(description))),
             partitionAssignor: String(cString: rd_kafka_ConsumerGroupDescription_partition_assignor(description)),
             coordinator: coordinator, members: members)
     }
@@ -320,7 +328,9 @@ package final class KafkaAdminClient: Sendable {
     ///   DescribeConfigs; throws other errors (a topic-level error, e.g. an unknown topic, included).
     package func describeTopicConfigs(_ topics: [String]) async throws(KafkaError) -> KafkaTopicConfigs {
         if let known = cachedUnsupported("DescribeConfigs") { return .unsupportedByBroker(known) }
-        if let missing = await unadvertised(.describeConfigs, "DescribeConfigs") { return .unsupportedByBroker(missing) }
+        if let missing = await unadvertised(.describeConfigs, "DescribeConfigs") {
+            return .unsupportedByBroker(missing)
+        }
         let timeout = timeoutMilliseconds
         let reachable = (try? await metadata(topics: [])) != nil
         do throws(KafkaError) {
@@ -403,7 +413,8 @@ package final class KafkaAdminClient: Sendable {
                 }
                 var count = 0
                 guard let listings = rd_kafka_ListConsumerGroups_result_valid(result, &count) else { return [String]() }
-                return (0..<count).map { String(cString: rd_kafka_ConsumerGroupListing_group_id(listings[$0])) }.sorted()
+                return (0..<count).map { String(cString: rd_kafka_ConsumerGroupListing_group_id(listings[$0])) }
+                    .sorted()
             }
             return .listed(groups)
         } catch {
@@ -510,4 +521,3 @@ package final class KafkaAdminClient: Sendable {
         return event
     }
 }
-

@@ -336,7 +336,8 @@ private final class ProducerCore: Sendable {
     }
 
     /// Enqueues one record with `rd_kafka_produceva` (payload copied by librdkafka).
-    private func enqueue(_ record: ProducerRecord, topic: OpaquePointer, opaque: UnsafeMutableRawPointer) -> KafkaError? {
+    private func enqueue(_ record: ProducerRecord, topic: OpaquePointer, opaque: UnsafeMutableRawPointer) -> KafkaError?
+    {
         var headers: OpaquePointer?
         if !record.headers.isEmpty {
             headers = rd_kafka_headers_new(record.headers.count)

@@ -102,7 +102,8 @@ package struct KafkaTimestamp: Hashable, Sendable {
     /// The instant, built from whole seconds plus whole milliseconds (as an ISO-8601 parser builds
     /// it), so that it formats back to exactly its milliseconds (`…44.649Z`, not `…44.6489999Z`).
     package var date: Date {
-        let seconds = millisecondsSinceEpoch >= 0 ? millisecondsSinceEpoch / 1000 : (millisecondsSinceEpoch - 999) / 1000
+        let seconds =
+            millisecondsSinceEpoch >= 0 ? millisecondsSinceEpoch / 1000 : (millisecondsSinceEpoch - 999) / 1000
         let milliseconds = millisecondsSinceEpoch - seconds * 1000
         return Date(timeIntervalSinceReferenceDate: Double(seconds - 978_307_200) + Double(milliseconds) / 1000)
     }

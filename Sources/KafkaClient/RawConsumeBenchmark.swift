@@ -20,7 +20,8 @@ package enum RawConsumeBenchmark {
         let executor = BlockingExecutor(label: "toxwatch.kafka.benchmark")
         return try await executor.run { () throws(KafkaError) in
             try consume(
-                bootstrapServers: bootstrapServers, topic: topic, partitions: partitions, expected: expected, mode: mode)
+                bootstrapServers: bootstrapServers, topic: topic, partitions: partitions, expected: expected, mode: mode
+            )
         }
     }
 
@@ -44,7 +45,8 @@ package enum RawConsumeBenchmark {
         }
         defer { rd_kafka_destroy(rk) }
         rd_kafka_poll_set_consumer(rk)
-        let list = PartitionList.make((0..<partitions).map { TopicPartitionOffset(topic, $0, KafkaOffset.beginning.rawValue) })
+        let list = PartitionList.make(
+            (0..<partitions).map { TopicPartitionOffset(topic, $0, KafkaOffset.beginning.rawValue) })
         defer { rd_kafka_topic_partition_list_destroy(list) }
         let clock = ContinuousClock()
         let start = clock.now

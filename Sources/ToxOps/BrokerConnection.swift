@@ -10,7 +10,9 @@ package struct BrokerConnection: Sendable {
     package var requestTimeout: Duration
     package var additionalConfig: [String: String]
 
-    package init(bootstrapServers: [String], requestTimeout: Duration = .seconds(5), additionalConfig: [String: String] = [:]) {
+    package init(
+        bootstrapServers: [String], requestTimeout: Duration = .seconds(5), additionalConfig: [String: String] = [:]
+    ) {
         self.bootstrapServers = bootstrapServers
         self.requestTimeout = requestTimeout
         self.additionalConfig = additionalConfig
@@ -56,7 +58,8 @@ package struct BrokerConnection: Sendable {
         }
     }
 
-    package func makeProducer(logger: Logger, tune: (inout KafkaProducerConfiguration) -> Void = { _ in }) throws(OpsError)
+    package func makeProducer(logger: Logger, tune: (inout KafkaProducerConfiguration) -> Void = { _ in })
+        throws(OpsError)
         -> KafkaProducer
     {
         var configuration = KafkaProducerConfiguration(bootstrapServers: bootstrapServers)
@@ -92,9 +95,11 @@ package struct BrokerConnection: Sendable {
                 "cannot reach the brokers at \(serversDescription) (\(doing)): \(error.message). "
                     + "Check --brokers and that the brokers are running.")
         case .brokerProtocolIncompatible:
-            return .connection("the brokers at \(serversDescription) speak a protocol librdkafka 2.0.2 cannot parse: \(error.message)")
+            return .connection(
+                "the brokers at \(serversDescription) speak a protocol librdkafka 2.0.2 cannot parse: \(error.message)")
         case .authentication:
-            return .connection("the brokers at \(serversDescription) refused the credentials (\(doing)): \(error.message)")
+            return .connection(
+                "the brokers at \(serversDescription) refused the credentials (\(doing)): \(error.message)")
         default:
             return .connection("\(doing) failed at \(serversDescription): \(error.message)")
         }

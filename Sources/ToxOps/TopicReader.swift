@@ -55,7 +55,8 @@ package struct TopicReader: Sendable {
         await consumer.close()
         guard let outcome else {
             throw OpsError.connection(
-                "could not read \(topics.joined(separator: ", ")) to its end within \(limit) from \(connection.serversDescription)")
+                "could not read \(topics.joined(separator: ", ")) to its end within \(limit) from \(connection.serversDescription)"
+            )
         }
         return outcome
     }

@@ -34,7 +34,8 @@ public struct HL7Workload: Sendable {
                 let minute = 360 + index
                 let stamp = format2(minute / 60 % 24) + format2(minute % 60)
                 let day = 2 + minute / 1440
-                text += "OBX|\(index + 1)|NM|8310-5^Body temperature^LN||38.\(index % 10)|Cel|||||F|||202603"
+                text +=
+                    "OBX|\(index + 1)|NM|8310-5^Body temperature^LN||38.\(index % 10)|Cel|||||F|||202603"
                     + format2(day) + stamp + "00+0000\r"
             }
         }

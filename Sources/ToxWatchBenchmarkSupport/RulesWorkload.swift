@@ -1,6 +1,6 @@
-import ToxWatchContract
 public import Foundation
 import ProtocolCatalog
+import ToxWatchContract
 import ToxWorker
 import ToxicityRules
 

@@ -28,7 +28,8 @@ package enum DecoderFuzzTarget {
                     let decoded = try EventEnvelope.decode(envelope.encoded())
                     if decoded != envelope { found.append("\(decoder): an event that does not read back to itself") }
                 } catch {
-                    found.append("\(decoder): an event the contract refuses (\(error.reason.rawValue) at \(error.field ?? "-"))")
+                    found.append(
+                        "\(decoder): an event the contract refuses (\(error.reason.rawValue) at \(error.field ?? "-"))")
                 }
             }
         }
@@ -47,13 +48,16 @@ package enum DecoderFuzzTarget {
         case .failure(let error): checkError(error, "event decoder")
         }
         for message in HL7Framing.split(bytes).messages {
-            checkResult(Result { () throws(EventDecodingError) in try HL7Adapter.decode(message: message) }, "HL7 adapter")
+            checkResult(
+                Result { () throws(EventDecodingError) in try HL7Adapter.decode(message: message) }, "HL7 adapter")
         }
         checkResult(Result { () throws(EventDecodingError) in try FHIRAdapter.decode(Data(bytes)) }, "FHIR adapter")
         for format in [InputFormat.auto, .fhir] {
             guard let report = try? InputDecoder.decode(bytes, format: format) else { continue }
             checkEvents(report.events, "input decoder (\(format.rawValue))")
-            for (_, error) in report.failed + report.rejected { checkError(error, "input decoder (\(format.rawValue))") }
+            for (_, error) in report.failed + report.rejected {
+                checkError(error, "input decoder (\(format.rawValue))")
+            }
         }
         return found
     }

@@ -15,7 +15,8 @@ package enum InputIdentifier {
             return "is longer than \(maxBytes) bytes (an identifier is 1–\(maxBytes) bytes of UTF-8)"
         }
         if value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
-            return "contains a control character (an identifier is 1–\(maxBytes) bytes of UTF-8 without control characters)"
+            return
+                "contains a control character (an identifier is 1–\(maxBytes) bytes of UTF-8 without control characters)"
         }
         return nil
     }

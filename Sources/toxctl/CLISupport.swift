@@ -25,7 +25,8 @@ struct ConnectionOptions: ParsableArguments {
             valueName: "key=value"))
     var kafkaProperties: [String] = []
 
-    @Option(help: ArgumentHelp("Seconds to wait for the brokers before reporting them unreachable.", valueName: "seconds"))
+    @Option(
+        help: ArgumentHelp("Seconds to wait for the brokers before reporting them unreachable.", valueName: "seconds"))
     var timeout: Double = 5
 
     @Flag(help: "Log the Kafka client's messages to standard error.")
@@ -98,6 +99,8 @@ enum CLI {
 
     /// Splits repeatable, comma-separated values (`--topics a,b --topics c`).
     static func list(_ values: [String]) -> [String] {
-        values.flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        values.flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters(in: .whitespaces) }.filter {
+            !$0.isEmpty
+        }
     }
 }

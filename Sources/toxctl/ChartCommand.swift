@@ -1,9 +1,9 @@
 import ArgumentParser
-import ToxWatchContract
 import Foundation
 import KafkaClient
 import ProtocolCatalog
 import ToxOps
+import ToxWatchContract
 import ToxicityRules
 
 /// `toxctl chart`: one patient's course as an SVG for the clinician who verifies ToxWatch's outputs.
@@ -51,10 +51,13 @@ struct ChartCommand: AsyncParsableCommand {
     @Option(name: .customLong("protocol"), help: "FILE form: the protocol id (default: the admission's `protocol`).")
     var protocolId: String?
 
-    @Option(help: "Chart the course up to this instant (ISO-8601 with a UTC offset); default: the latest event or output.")
+    @Option(
+        help: "Chart the course up to this instant (ISO-8601 with a UTC offset); default: the latest event or output.")
     var at: String?
 
-    @Option(name: [.customShort("o"), .customLong("output")], help: ArgumentHelp("Where to write the SVG (default: standard output).", valueName: "file"))
+    @Option(
+        name: [.customShort("o"), .customLong("output")],
+        help: ArgumentHelp("Where to write the SVG (default: standard output).", valueName: "file"))
     var output: String?
 
     @OptionGroup var catalog: ProtocolsCommand.CatalogOptions
@@ -68,7 +71,9 @@ struct ChartCommand: AsyncParsableCommand {
         case (.some, .some): throw ValidationError("give either a course FILE or --patient ID, not both")
         case (nil, .some(let id)):
             if id.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("--patient must not be empty") }
-            if protocolId != nil { throw ValidationError("--protocol applies to a course FILE; a live patient's protocol is the worker's") }
+            if protocolId != nil {
+                throw ValidationError("--protocol applies to a course FILE; a live patient's protocol is the worker's")
+            }
         case (.some, nil): break
         }
         if let at, EvaluateCommand.parseInstant(at) == nil {
@@ -91,7 +96,9 @@ struct ChartCommand: AsyncParsableCommand {
             } catch {
                 throw OpsError.usage("cannot write \(output): \(error.localizedDescription)")
             }
-            CLI.out("wrote \(output): \(course.events.count) events and \(course.outputs.count) outputs, through \(ISO8601Timestamp.format(course.through))")
+            CLI.out(
+                "wrote \(output): \(course.events.count) events and \(course.outputs.count) outputs, through \(ISO8601Timestamp.format(course.through))"
+            )
         }
     }
 
@@ -100,7 +107,9 @@ struct ChartCommand: AsyncParsableCommand {
         let name = file == "-" ? "standard input" : file ?? "-"
         let data: Data
         do {
-            data = try file == "-" ? FileHandle.standardInput.readDataToEndOfFile() : Data(contentsOf: URL(fileURLWithPath: name))
+            data =
+                try file == "-"
+                ? FileHandle.standardInput.readDataToEndOfFile() : Data(contentsOf: URL(fileURLWithPath: name))
         } catch {
             throw OpsError.usage("cannot read \(name): \(error.localizedDescription)")
         }
@@ -117,13 +126,18 @@ struct ChartCommand: AsyncParsableCommand {
             throw OpsError.usage("invalid protocol file: \(error)")
         }
         guard let id = protocolId ?? input.patient.protocolId else {
-            throw OpsError.usage("no protocol: give --protocol ID or set patient.protocol (known: \(loaded.ids.joined(separator: ", ")))")
+            throw OpsError.usage(
+                "no protocol: give --protocol ID or set patient.protocol (known: \(loaded.ids.joined(separator: ", ")))"
+            )
         }
         guard loaded[id] != nil else {
             let field = protocolId == nil ? "patient.protocol" : "--protocol"
-            throw OpsError.usage("\(field): unknown protocol \"\(id)\"; known protocols: \(loaded.ids.joined(separator: ", "))")
+            throw OpsError.usage(
+                "\(field): unknown protocol \"\(id)\"; known protocols: \(loaded.ids.joined(separator: ", "))")
         }
-        let end = instant ?? (input.timeline.map(\.occurredAt) + input.inventory.map(\.occurredAt)).max() ?? input.patient.occurredAt
+        let end =
+            instant ?? (input.timeline.map(\.occurredAt) + input.inventory.map(\.occurredAt)).max()
+            ?? input.patient.occurredAt
         let values = CourseTimeline.outputs(for: input, protocolId: id, protocols: loaded.protocols, through: end)
         var patient = input.patient
         patient.protocolId = id
@@ -144,7 +158,8 @@ struct ChartCommand: AsyncParsableCommand {
         await admin.close()
         let missing = LiveCourseCollector.topics.filter { metadata.topic($0) == nil }
         if !missing.isEmpty {
-            throw OpsError.usage("no topic \(missing.joined(separator: ", ")) (create them with `toxctl topics create`)")
+            throw OpsError.usage(
+                "no topic \(missing.joined(separator: ", ")) (create them with `toxctl topics create`)")
         }
         var course = try await LiveCourseCollector(reader: TopicReader(connection: connection, logger: logger))
             .collect(patientId: patient ?? "")
@@ -152,7 +167,8 @@ struct ChartCommand: AsyncParsableCommand {
             course = ChartCourse(
                 patientId: course.patientId, events: course.events.filter { $0.occurredAt <= instant },
                 inventory: course.inventory.filter { $0.occurredAt <= instant },
-                outputs: course.outputs.filter { $0.assessedAt <= instant }, through: instant, protocolId: course.protocolId,
+                outputs: course.outputs.filter { $0.assessedAt <= instant }, through: instant,
+                protocolId: course.protocolId,
                 origin: course.origin)
         }
         return course

@@ -1,6 +1,6 @@
-import ToxWatchContract
 import Foundation
 import KafkaClient
+import ToxWatchContract
 import ToxWorker
 import ToxicityRules
 
@@ -57,7 +57,8 @@ enum CourseTimeline {
 
         var patient = input.patient
         patient.protocolId = protocolId
-        let records: [InputEvent] = [.clinical(.patient(patient))] + input.inventory.map { .inventory($0) }
+        let records: [InputEvent] =
+            [.clinical(.patient(patient))] + input.inventory.map { .inventory($0) }
             + input.events.map { .clinical($0) }
         let ordered = records.enumerated().filter { $0.element.occurredAt <= instant }
             .sorted { ($0.element.occurredAt, $0.offset) < ($1.element.occurredAt, $1.offset) }.map(\.element)
@@ -80,7 +81,8 @@ enum CourseTimeline {
                 guard stock.apply(event) else { continue }
                 collect(
                     processor.inventoryChanged(
-                        site: event.site, cause: .inventory(topic: ToxWatchTopics.inventory, partition: 0, offset: offset),
+                        site: event.site,
+                        cause: .inventory(topic: ToxWatchTopics.inventory, partition: 0, offset: offset),
                         inventory: stock.snapshot()))
             case .clinical(let event):
                 guard let value = try? encodeEvent(record) else { continue }
@@ -89,7 +91,8 @@ enum CourseTimeline {
                 let topic = record.type.topic
                 batch.append(
                     KafkaMessage(
-                        topic: topic, partition: 0, offset: nextOffset(topic), key: Array(event.patientId.utf8), value: Array(value)))
+                        topic: topic, partition: 0, offset: nextOffset(topic), key: Array(event.patientId.utf8),
+                        value: Array(value)))
             }
         }
         flush()

@@ -1,8 +1,8 @@
 import ArgumentParser
-import ToxWatchContract
 import Foundation
 import KafkaClient
 import ToxOps
+import ToxWatchContract
 
 /// The dead-letter filters shared by `dlq list` and `dlq redrive`.
 struct DeadLetterFilterOptions: ParsableArguments {
@@ -18,7 +18,9 @@ struct DeadLetterFilterOptions: ParsableArguments {
             valueName: "reason"))
     var reason: [String] = []
 
-    @Option(name: .customLong("source-topic"), help: ArgumentHelp("Only dead letters from these topics.", valueName: "topic"))
+    @Option(
+        name: .customLong("source-topic"),
+        help: ArgumentHelp("Only dead letters from these topics.", valueName: "topic"))
     var sourceTopic: [String] = []
 
     @Option(
@@ -71,7 +73,10 @@ struct DeadLetterCommand: AsyncParsableCommand {
         @OptionGroup var connection: ConnectionOptions
         @OptionGroup var filters: DeadLetterFilterOptions
 
-        @Flag(help: "Print one JSON document per dead letter: {dlq: {topic, partition, offset, timestamp}, problem, record (without the payload), originalKeyDigest, originalValueBytes}.")
+        @Flag(
+            help:
+                "Print one JSON document per dead letter: {dlq: {topic, partition, offset, timestamp}, problem, record (without the payload), originalKeyDigest, originalValueBytes}."
+        )
         var json = false
 
         @Flag(name: .customLong("show-keys"), help: "Print the original record keys (patient ids) instead of digests.")
@@ -82,7 +87,8 @@ struct DeadLetterCommand: AsyncParsableCommand {
                 let connection = try self.connection.connection()
                 let filter = try filters.filter(now: Date())
                 let admin = try connection.makeAdmin(logger: self.connection.logger("toxctl.dlq"))
-                let queue = DeadLetterQueue(connection: connection, admin: admin, logger: self.connection.logger("toxctl.dlq"))
+                let queue = DeadLetterQueue(
+                    connection: connection, admin: admin, logger: self.connection.logger("toxctl.dlq"))
                 let (letters, _) = try await queue.readAll()
                 await admin.close()
                 let matching = letters.filter(filter.matches)
@@ -90,7 +96,8 @@ struct DeadLetterCommand: AsyncParsableCommand {
                     for letter in matching { CLI.out(letter.jsonLine(showKeys: showKeys)) }
                 } else {
                     CLI.out(
-                        DeadLetterRendering.list(matching, scanned: letters.count, showKeys: showKeys, palette: CLI.stdoutPalette))
+                        DeadLetterRendering.list(
+                            matching, scanned: letters.count, showKeys: showKeys, palette: CLI.stdoutPalette))
                 }
             }
         }
@@ -135,14 +142,16 @@ struct DeadLetterCommand: AsyncParsableCommand {
                 let now = Date()
                 let filter = try filters.filter(now: now)
                 if filter.isEmpty, !all {
-                    throw OpsError.usage("choose dead letters with --reason, --source-topic, --id or --since, or pass --all")
+                    throw OpsError.usage(
+                        "choose dead letters with --reason, --source-topic, --id or --since, or pass --all")
                 }
                 let logger = self.connection.logger("toxctl.dlq")
                 let admin = try connection.makeAdmin(logger: logger)
                 let queue = DeadLetterQueue(connection: connection, admin: admin, logger: logger)
                 let (letters, partitionCounts) = try await queue.readAll()
                 await admin.close()
-                let (items, skipped) = ToxOps.Redrive.plan(letters, filter: filter, partitionCounts: partitionCounts, now: now)
+                let (items, skipped) = ToxOps.Redrive.plan(
+                    letters, filter: filter, partitionCounts: partitionCounts, now: now)
                 let palette = CLI.stdoutPalette
                 if items.isEmpty, skipped.isEmpty {
                     CLI.out("No dead letter matches (\(letters.count) scanned); nothing to re-drive.")

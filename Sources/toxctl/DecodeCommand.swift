@@ -1,6 +1,6 @@
 import ArgumentParser
-import ToxWatchContract
 import Foundation
+import ToxWatchContract
 
 extension InputFormat: ExpressibleByArgument {}
 

@@ -135,14 +135,17 @@ struct ConsumeBenchmark {
             _ = try await producer.send(
                 (0..<count).map { index in
                     ProducerRecord(
-                        topic: topic, partition: (sent + index) % partitions, key: Array("patient-\(index % 1000)".utf8),
+                        topic: topic, partition: (sent + index) % partitions,
+                        key: Array("patient-\(index % 1000)".utf8),
                         value: value)
                 })
             sent += count
         }
         let produced = clock.now - produceStart
         await producer.close()
-        print("produced \(messages) messages (64-byte values, 32 partitions) in \(format(produced)): \(rate(messages, produced))")
+        print(
+            "produced \(messages) messages (64-byte values, 32 partitions) in \(format(produced)): \(rate(messages, produced))"
+        )
 
         for mode in [RawConsumeBenchmark.Mode.consumerPoll, .consumeBatchQueue] {
             let elapsed = try await RawConsumeBenchmark.measure(
@@ -151,7 +154,8 @@ struct ConsumeBenchmark {
             print("raw librdkafka (\(mode.rawValue)): \(format(elapsed)), \(rate(messages, elapsed))")
         }
         let consumer = try KafkaConsumer(
-            configuration: .init(bootstrapServers: cluster.bootstrapServerList, strategy: .allPartitions(topics: [topic])),
+            configuration: .init(
+                bootstrapServers: cluster.bootstrapServerList, strategy: .allPartitions(topics: [topic])),
             logger: logger)
         let start = clock.now
         var received = 0
@@ -164,7 +168,9 @@ struct ConsumeBenchmark {
             }
         }
         let elapsed = clock.now - start
-        print("KafkaClient consumer (events, batches): \(format(elapsed)), \(rate(received, elapsed)) (\(bytes) value bytes)")
+        print(
+            "KafkaClient consumer (events, batches): \(format(elapsed)), \(rate(received, elapsed)) (\(bytes) value bytes)"
+        )
         await consumer.close()
         await cluster.close()
     }

@@ -1,7 +1,7 @@
 import ArgumentParser
-import ToxWatchContract
 import Foundation
 import ProtocolCatalog
+import ToxWatchContract
 import ToxicityRules
 
 /// `toxctl evaluate`: one patient, offline, through the same engine as `toxd`.
@@ -139,7 +139,9 @@ struct EvaluateCommand: ParsableCommand {
             throw fail("\(field): unknown protocol \"\(id)\"; known protocols: \(loaded.ids.joined(separator: ", "))")
         }
         if timeline {
-            for value in CourseTimeline.outputs(for: input, protocolId: id, protocols: loaded.protocols, through: instant) {
+            for value in CourseTimeline.outputs(
+                for: input, protocolId: id, protocols: loaded.protocols, through: instant)
+            {
                 print(String(decoding: value, as: UTF8.self))
             }
             return
@@ -147,7 +149,8 @@ struct EvaluateCommand: ParsableCommand {
         var policy = engine.policy
         policy.iecHsCriteria = anakinraProtocol.iecHsCriteria
         // The worker's own earlier advice, as it would have recorded it by then (§A13.16).
-        let history = CourseTimeline.recommendations(before: instant, for: input, protocolId: id, protocols: loaded.protocols)
+        let history = CourseTimeline.recommendations(
+            before: instant, for: input, protocolId: id, protocols: loaded.protocols)
         let timeline = PatientTimeline(events: input.timeline, recommendations: history, policy: policy)
         let assessment = ToxicityEngine(policy: policy).assess(
             timeline,
@@ -159,7 +162,8 @@ struct EvaluateCommand: ParsableCommand {
             let recommendation = Explainer(assessment).recommendation
             // The id the worker gives the first recommendation it publishes at this instant.
             let output = AnakinraRecommendationOutput(
-                id: OutputID(type: .anakinraRecommendation, patientId: input.patient.patientId, instant: instant).description,
+                id: OutputID(type: .anakinraRecommendation, patientId: input.patient.patientId, instant: instant)
+                    .description,
                 patientId: input.patient.patientId, assessedAt: instant, body: recommendation)
             let data = try AnakinraFHIR.proposal(for: output, protocol: anakinraProtocol).encoded(pretty: true)
             print(String(decoding: data, as: UTF8.self))
@@ -198,7 +202,10 @@ struct ProtocolComparison: Encodable {
     var rows: [(id: String, explainer: Explainer)]
 
     private enum CodingKeys: String, CodingKey { case grades, protocols, alerts }
-    private enum RowKeys: String, CodingKey { case protocolId = "protocol", recommendation, alternatives }
+    private enum RowKeys: String, CodingKey {
+        case protocolId = "protocol"
+        case recommendation, alternatives
+    }
 
     func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)

@@ -66,10 +66,13 @@ struct LagCommand: AsyncParsableCommand {
             valueName: "topics"))
     var topics: [String] = []
 
-    @Option(help: ArgumentHelp("Take a sample every SECONDS and print a refreshed report each time.", valueName: "seconds"))
+    @Option(
+        help: ArgumentHelp("Take a sample every SECONDS and print a refreshed report each time.", valueName: "seconds"))
     var watch: Double?
 
-    @Option(help: ArgumentHelp("With --watch: stop after this many samples (default: until interrupted).", valueName: "count"))
+    @Option(
+        help: ArgumentHelp(
+            "With --watch: stop after this many samples (default: until interrupted).", valueName: "count"))
     var samples: Int?
 
     @Flag(help: "Print each report as one line of JSON.")
@@ -82,7 +85,9 @@ struct LagCommand: AsyncParsableCommand {
             valueName: "s"))
     var stallSeconds: Double = 120
 
-    @Option(name: .customLong("max-lag"), help: ArgumentHelp("Exit 1 when the group's total lag is above N.", valueName: "n"))
+    @Option(
+        name: .customLong("max-lag"),
+        help: ArgumentHelp("Exit 1 when the group's total lag is above N.", valueName: "n"))
     var maxLag: Int64?
 
     @Option(
@@ -109,7 +114,8 @@ struct LagCommand: AsyncParsableCommand {
             let topicList = CLI.list(topics).isEmpty ? ToxWatchTopics.patientInputs : CLI.list(topics)
             let sampler = await LagSampler.make(admin: admin, connection: connection, group: group, topics: topicList)
             let partitions = try await sampler.partitions()
-            var tracker = LagTracker(limits: LagLimits(maxLag: maxLag, maxLagSeconds: maxLagSeconds), stallSeconds: stallSeconds)
+            var tracker = LagTracker(
+                limits: LagLimits(maxLag: maxLag, maxLagSeconds: maxLagSeconds), stallSeconds: stallSeconds)
             let palette = CLI.stdoutPalette
             let clearScreen = watch != nil && !json && CLI.stdoutIsTerminal
             var taken = 0
@@ -127,7 +133,9 @@ struct LagCommand: AsyncParsableCommand {
                         throw OpsError.problems("cannot encode the report: \(error)")
                     }
                 } else {
-                    CLI.out((clearScreen ? "\u{1B}[H\u{1B}[2J" : (taken > 1 ? "\n" : "")) + report.renderTable(palette: palette))
+                    CLI.out(
+                        (clearScreen ? "\u{1B}[H\u{1B}[2J" : (taken > 1 ? "\n" : ""))
+                            + report.renderTable(palette: palette))
                 }
                 guard let watch, samples.map({ taken < $0 }) ?? true else { break }
                 let next = started + .milliseconds(Int64(watch * 1000))

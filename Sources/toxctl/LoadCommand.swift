@@ -1,10 +1,10 @@
 import ArgumentParser
-import ToxWatchContract
 import Foundation
 import KafkaClient
 import ProtocolCatalog
 import Synchronization
 import ToxOps
+import ToxWatchContract
 import ToxicityRules
 
 /// `toxctl load`: a load generator of realistic patient courses.
@@ -55,16 +55,26 @@ struct LoadCommand: AsyncParsableCommand {
     @Option(help: "Random seed (same seed, same courses).")
     var seed: UInt64 = 1
 
-    @Option(help: ArgumentHelp("Event time of the first infusion (ISO-8601); default: courses end about now.", valueName: "iso8601"))
+    @Option(
+        help: ArgumentHelp(
+            "Event time of the first infusion (ISO-8601); default: courses end about now.", valueName: "iso8601"))
     var start: String?
 
-    @Option(help: ArgumentHelp("Write JSON lines to FILE (or - for standard output) instead of producing.", valueName: "file"))
+    @Option(
+        help: ArgumentHelp(
+            "Write JSON lines to FILE (or - for standard output) instead of producing.", valueName: "file"))
     var output: String?
 
     func validate() throws {
-        guard patients >= 1, patients <= 10_000_000 else { throw ValidationError("--patients must be between 1 and 10000000") }
-        guard rate > 0, rate.isFinite else { throw ValidationError("--rate must be a positive number of events per second") }
-        guard duration > 0, duration.isFinite else { throw ValidationError("--duration must be a positive number of seconds") }
+        guard patients >= 1, patients <= 10_000_000 else {
+            throw ValidationError("--patients must be between 1 and 10000000")
+        }
+        guard rate > 0, rate.isFinite else {
+            throw ValidationError("--rate must be a positive number of events per second")
+        }
+        guard duration > 0, duration.isFinite else {
+            throw ValidationError("--duration must be a positive number of seconds")
+        }
         guard rate * duration <= 2_000_000_000 else { throw ValidationError("--rate × --duration is too many events") }
         guard (0...1).contains(malformed) else { throw ValidationError("--malformed must be between 0 and 1") }
         if let start, case .failure(let problem) = ISO8601Timestamp.parse(start) {
@@ -78,12 +88,14 @@ struct LoadCommand: AsyncParsableCommand {
             if let start, case .success(let date) = ISO8601Timestamp.parse(start) { startDate = date }
             let protocolIds: [String]
             do {
-                protocolIds = try AnakinraProtocolCatalog.load().protocols.filter { $0.kind == .institutional }.map(\.id)
+                protocolIds = try AnakinraProtocolCatalog.load().protocols.filter { $0.kind == .institutional }.map(
+                    \.id)
             } catch {
                 throw OpsError.usage("cannot load the protocol catalogue: \(error)")
             }
             let profile = LoadProfile(
-                patients: patients, totalEvents: Int((rate * duration).rounded()), malformedFraction: malformed, seed: seed,
+                patients: patients, totalEvents: Int((rate * duration).rounded()), malformedFraction: malformed,
+                seed: seed,
                 start: startDate, protocolIds: protocolIds)
             var generator = LoadGenerator(profile: profile)
             let sink: any LoadSink
@@ -99,7 +111,8 @@ struct LoadCommand: AsyncParsableCommand {
                 await admin.close()
                 let missing = ToxWatchTopics.patientInputs.filter { metadata.topic($0) == nil }
                 if !missing.isEmpty {
-                    throw OpsError.usage("no topic \(missing.joined(separator: ", ")) (create them with `toxctl topics create`)")
+                    throw OpsError.usage(
+                        "no topic \(missing.joined(separator: ", ")) (create them with `toxctl topics create`)")
                 }
                 let producer = try connection.makeProducer(logger: logger) { configuration in
                     configuration.linger = .milliseconds(10)

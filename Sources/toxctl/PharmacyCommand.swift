@@ -8,7 +8,8 @@ import ToxWatchContract
 struct PharmacyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pharmacy",
-        abstract: "Show the pharmacy's worklist: each active patient's anakinra dose and when it is due, and short-drug stock.",
+        abstract:
+            "Show the pharmacy's worklist: each active patient's anakinra dose and when it is due, and short-drug stock.",
         discussion: """
             Built from \(ToxWatchTopics.anakinraRecommendations) (the latest recommendation per patient), \
             \(ToxWatchTopics.shortageAlternatives) and \(ToxWatchTopics.inventory) (the next-24-hour need of short \
@@ -39,23 +40,31 @@ struct PharmacyCommand: AsyncParsableCommand {
 
     @OptionGroup var connection: ConnectionOptions
 
-    @Option(help: "Only this site's patients and stock (the site of the admission events and inventory keys site/drug).")
+    @Option(
+        help: "Only this site's patients and stock (the site of the admission events and inventory keys site/drug).")
     var site: String?
 
     @Option(help: ArgumentHelp("Read the topics again every SECONDS and redraw.", valueName: "seconds"))
     var watch: Double?
 
-    @Option(help: ArgumentHelp("With --watch: stop after this many refreshes (default: until interrupted).", valueName: "count"))
+    @Option(
+        help: ArgumentHelp(
+            "With --watch: stop after this many refreshes (default: until interrupted).", valueName: "count"))
     var samples: Int?
 
     @Flag(help: "Print each worklist as one line of JSON.")
     var json = false
 
-    @Option(help: "Show the worklist as it was at this instant (ISO-8601 with a UTC offset): later records are left out and due times are judged against it. For replayed courses.")
+    @Option(
+        help:
+            "Show the worklist as it was at this instant (ISO-8601 with a UTC offset): later records are left out and due times are judged against it. For replayed courses."
+    )
     var at: String?
 
     func validate() throws {
-        if let site, site.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("--site must not be empty") }
+        if let site, site.trimmingCharacters(in: .whitespaces).isEmpty {
+            throw ValidationError("--site must not be empty")
+        }
         if let watch, !(watch > 0) { throw ValidationError("--watch needs a positive number of seconds") }
         if let samples {
             guard samples >= 1 else { throw ValidationError("--samples must be at least 1") }
@@ -75,7 +84,8 @@ struct PharmacyCommand: AsyncParsableCommand {
             await admin.close()
             let missing = PharmacyCollector.topics.filter { metadata.topic($0) == nil }
             if !missing.isEmpty {
-                throw OpsError.usage("no topic \(missing.joined(separator: ", ")) (create them with `toxctl topics create`)")
+                throw OpsError.usage(
+                    "no topic \(missing.joined(separator: ", ")) (create them with `toxctl topics create`)")
             }
             let collector = PharmacyCollector(reader: TopicReader(connection: connection, logger: logger))
             let fixedInstant = at.flatMap(EvaluateCommand.parseInstant)
@@ -94,7 +104,8 @@ struct PharmacyCommand: AsyncParsableCommand {
                         throw OpsError.problems("cannot encode the worklist: \(error)")
                     }
                 } else {
-                    CLI.out((redraw ? "\u{1B}[H\u{1B}[2J" : (shown > 1 ? "\n" : "")) + worklist.render(palette: palette))
+                    CLI.out(
+                        (redraw ? "\u{1B}[H\u{1B}[2J" : (shown > 1 ? "\n" : "")) + worklist.render(palette: palette))
                 }
                 guard let watch, samples.map({ shown < $0 }) ?? true else { break }
                 let next = started + .milliseconds(Int64(watch * 1000))

@@ -47,11 +47,15 @@ struct ShortageCommand: AsyncParsableCommand {
             let admin = try connection.makeAdmin(logger: logger)
             let metadata = try await connection.checkReachable(admin)
             await admin.close()
-            let missing = [ToxWatchTopics.shortageAlternatives, ToxWatchTopics.inventory].filter { metadata.topic($0) == nil }
-            if !missing.isEmpty {
-                throw OpsError.usage("no topic \(missing.joined(separator: ", ")) (create them with `toxctl topics create`)")
+            let missing = [ToxWatchTopics.shortageAlternatives, ToxWatchTopics.inventory].filter {
+                metadata.topic($0) == nil
             }
-            let report = try await ShortageCollector(reader: TopicReader(connection: connection, logger: logger)).collect(site: site)
+            if !missing.isEmpty {
+                throw OpsError.usage(
+                    "no topic \(missing.joined(separator: ", ")) (create them with `toxctl topics create`)")
+            }
+            let report = try await ShortageCollector(reader: TopicReader(connection: connection, logger: logger))
+                .collect(site: site)
             if json {
                 do {
                     CLI.out(try report.renderJSON())
@@ -62,7 +66,9 @@ struct ShortageCommand: AsyncParsableCommand {
                 CLI.out(report.render(palette: CLI.stdoutPalette))
             }
             if report.hasShortfall {
-                let drugs = report.lines.filter { ($0.shortfall ?? 0) > 0 }.map { "\($0.drug) (\($0.shortfall ?? 0) units)" }
+                let drugs = report.lines.filter { ($0.shortfall ?? 0) > 0 }.map {
+                    "\($0.drug) (\($0.shortfall ?? 0) units)"
+                }
                 throw OpsError.problems("shortfall at \(site): \(drugs.joined(separator: ", "))")
             }
         }

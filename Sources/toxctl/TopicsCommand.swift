@@ -47,7 +47,8 @@ struct TopicsCommand: AsyncParsableCommand {
                 valueName: "p"))
         var partitions: Int?
 
-        @Option(help: ArgumentHelp("Replication factor (default: 3, or the number of brokers if fewer).", valueName: "r"))
+        @Option(
+            help: ArgumentHelp("Replication factor (default: 3, or the number of brokers if fewer).", valueName: "r"))
         var replication: Int?
 
         func validate() throws {

@@ -67,7 +67,8 @@ final class AbandonableService<Pipeline: Service>: Service {
     }
 
     private func abandon() {
-        let (waiter, since) = state.withLock { state -> (CheckedContinuation<Void, any Error>?, ContinuousClock.Instant?) in
+        let (waiter, since) = state.withLock {
+            state -> (CheckedContinuation<Void, any Error>?, ContinuousClock.Instant?) in
             guard state.outcome == nil, !state.abandoned else { return (nil, nil) }
             state.abandoned = true
             defer { state.waiter = nil }

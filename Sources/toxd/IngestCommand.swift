@@ -59,7 +59,10 @@ struct IngestCommand: AsyncParsableCommand {
     @Option(help: "Raw records per produce-then-commit batch (default 500).")
     var maxBatchSize: Int?
 
-    @Option(help: "A YAML file with these settings (brokers, group, hl7Topic, fhirTopic, httpPort, assumeOffset, maxBatchSize, maxInputBytes, kafka: {property: value}).")
+    @Option(
+        help:
+            "A YAML file with these settings (brokers, group, hl7Topic, fhirTopic, httpPort, assumeOffset, maxBatchSize, maxInputBytes, kafka: {property: value})."
+    )
     var config: String?
 
     @Option(
@@ -99,7 +102,8 @@ struct IngestCommand: AsyncParsableCommand {
         let metrics = IngestMetrics(factory: factory, exposing: registry)
         let pipeline = IngestPipeline(configuration: configuration, metrics: metrics, logger: logger)
         try await ServiceRunner.run(
-            "toxd ingest", pipeline: pipeline, host: configuration.httpHost, port: configuration.httpPort, logger: logger,
+            "toxd ingest", pipeline: pipeline, host: configuration.httpHost, port: configuration.httpPort,
+            logger: logger,
             metrics: { metrics.exposition() }, health: { pipeline.health() })
     }
 

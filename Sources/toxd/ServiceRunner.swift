@@ -18,7 +18,8 @@ enum ServiceRunner {
     static func bootstrapLogging(_ level: String, command: String) throws {
         guard let parsed = Logger.Level(rawValue: level) else {
             throw usageFailure(
-                "\(command): --log-level: '\(level)' is not one of trace, debug, info, notice, warning, error, critical")
+                "\(command): --log-level: '\(level)' is not one of trace, debug, info, notice, warning, error, critical"
+            )
         }
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
@@ -80,7 +81,7 @@ enum ServiceRunner {
             throw usageFailure("\(command): \(error)")
         } catch let error as OpsHTTPServerError {
             throw usageFailure("\(command): \(error)")
-        } catch where abandonable.wasAbandoned {
+        } catch  where abandonable.wasAbandoned {
             // The pipeline's cancellation, reported by the group: handled below.
         }
         if abandonable.wasAbandoned { throw ExitCode(130) }

@@ -50,34 +50,35 @@ struct Toxd: AsyncParsableCommand {
 /// `toxd [worker]`: the worker.
 struct WorkerCommand: AsyncParsableCommand {
     static let discussion = """
-            Joins the consumer group, restores the patients of its partitions from toxd.patient-state.v1, \
-            and publishes toxicity grades, anakinra recommendations, shortage alternatives and dead \
-            letters. Run several with the same --group to spread the patients.
+        Joins the consumer group, restores the patients of its partitions from toxd.patient-state.v1, \
+        and publishes toxicity grades, anakinra recommendations, shortage alternatives and dead \
+        letters. Run several with the same --group to spread the patients.
 
-            Settings come from --config (YAML), then TOXD_* environment variables, then flags:
-              brokers, group, httpPort, processingGuarantee (exactly-once | transactions),
-              lateEventWindowHours, maxBatchSize, partitionBufferSize,
-              punctuationIntervalSeconds, defaultProtocol, protocolsDirectory,
-              shutdownGraceSeconds (30), stallTimeoutSeconds (120), maxClockSkewSeconds (3600),
-              maxInputBytes (1048576), kafka: {librdkafka property: value}
-            e.g. TOXD_BROKERS=kafka:9092, TOXD_KAFKA_SASL_PASSWORD=… for kafka sasl.password.
+        Settings come from --config (YAML), then TOXD_* environment variables, then flags:
+          brokers, group, httpPort, processingGuarantee (exactly-once | transactions),
+          lateEventWindowHours, maxBatchSize, partitionBufferSize,
+          punctuationIntervalSeconds, defaultProtocol, protocolsDirectory,
+          shutdownGraceSeconds (30), stallTimeoutSeconds (120), maxClockSkewSeconds (3600),
+          maxInputBytes (1048576), kafka: {librdkafka property: value}
+        e.g. TOXD_BROKERS=kafka:9092, TOXD_KAFKA_SASL_PASSWORD=… for kafka sasl.password.
 
-            SIGTERM or SIGINT finishes the in-flight batches, commits and leaves the group; a second \
-            signal exits at once. /health answers 200 once the assigned partitions are restored and \
-            none is stalled (503 while starting, waiting for unreachable brokers, restoring or stalled); \
-            /metrics serves Prometheus series. Exit status 2: settings, flags or topics a person must fix; \
-            unreachable brokers are retried, not an exit.
+        SIGTERM or SIGINT finishes the in-flight batches, commits and leaves the group; a second \
+        signal exits at once. /health answers 200 once the assigned partitions are restored and \
+        none is stalled (503 while starting, waiting for unreachable brokers, restoring or stalled); \
+        /metrics serves Prometheus series. Exit status 2: settings, flags or topics a person must fix; \
+        unreachable brokers are retried, not an exit.
 
-            Example:
-              toxd --brokers localhost:9092 --http-port 9464 \\
-                --kafka security.protocol=SASL_SSL
-            """
+        Example:
+          toxd --brokers localhost:9092 --http-port 9464 \\
+            --kafka security.protocol=SASL_SSL
+        """
 
     /// The worker's flags, for the root command's help (`toxd --help`).
     static var optionSummary: String {
         let help = WorkerCommand.helpMessage(columns: 78)
         guard let range = help.range(of: "OPTIONS:") else { return "" }
-        return "WORKER OPTIONS (toxd [worker] …):" + help[range.upperBound...].trimmingCharacters(in: .newlines)
+        return "WORKER OPTIONS (toxd [worker] …):"
+            + help[range.upperBound...].trimmingCharacters(in: .newlines)
             .split(separator: "\n", omittingEmptySubsequences: false).map { "\n" + $0 }.joined()
     }
 
@@ -110,7 +111,8 @@ struct WorkerCommand: AsyncParsableCommand {
 
     @Option(
         name: .customLong("kafka"),
-        help: ArgumentHelp("A librdkafka property, key=value (repeatable), e.g. security.protocol=SASL_SSL.", valueName: "key=value"))
+        help: ArgumentHelp(
+            "A librdkafka property, key=value (repeatable), e.g. security.protocol=SASL_SSL.", valueName: "key=value"))
     var kafkaProperties: [String] = []
 
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical (default info).")
@@ -131,7 +133,8 @@ struct WorkerCommand: AsyncParsableCommand {
         let factory = WorkerMetrics.prometheusFactory(registry)
         MetricsSystem.bootstrap(factory)
         let metrics = WorkerMetrics(factory: factory, exposing: registry)
-        let pipeline = WorkerPipeline(configuration: configuration, evaluator: evaluator, metrics: metrics, logger: logger)
+        let pipeline = WorkerPipeline(
+            configuration: configuration, evaluator: evaluator, metrics: metrics, logger: logger)
         try await ServiceRunner.run(
             "toxd", pipeline: pipeline, host: configuration.httpHost, port: configuration.httpPort,
             shutdownGrace: configuration.shutdownGrace, logger: logger,

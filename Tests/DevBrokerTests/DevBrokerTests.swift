@@ -10,7 +10,9 @@ import Glibc
 #endif
 
 /// Runs a program to completion, collecting its output (read concurrently, so large output cannot block it).
-func runProgram(_ arguments: [String], timeout: Double = 60) async throws -> (status: Int32, output: String, error: String) {
+func runProgram(_ arguments: [String], timeout: Double = 60) async throws -> (
+    status: Int32, output: String, error: String
+) {
     try await withCheckedThrowingContinuation { continuation in
         DispatchQueue.global().async {
             let process = Process()
@@ -213,7 +215,8 @@ struct DevBrokerTests {
             let message = try #require(byCoordinates["\(report.partition)@\(report.offset ?? -1)"])
             #expect(message.key == record.key.map { String(decoding: $0, as: UTF8.self) })
             #expect(message.value == record.value.map { String(decoding: $0, as: UTF8.self) })
-            #expect(message.headers == [["toxwatch.source", String(decoding: record.headers[0].value!, as: UTF8.self)]])
+            #expect(
+                message.headers == [["toxwatch.source", String(decoding: record.headers[0].value!, as: UTF8.self)]])
         }
 
         // Python writes; KafkaClient reads (assign mode, to the end).
@@ -223,7 +226,8 @@ struct DevBrokerTests {
         #expect(written.status == 0, "\(written.error)")
         #expect(written.output.contains("\"failures\": []"))
         let consumer = try KafkaConsumer(
-            configuration: .init(bootstrapServers: broker.servers, strategy: .allPartitions(topics: [ToxWatchTopics.labs])),
+            configuration: .init(
+                bootstrapServers: broker.servers, strategy: .allPartitions(topics: [ToxWatchTopics.labs])),
             logger: logger)
         var received: [KafkaMessage] = []
         for try await event in consumer.events {

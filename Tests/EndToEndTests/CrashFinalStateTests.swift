@@ -65,7 +65,8 @@ struct CrashFinalStateTests {
                 try await produced
             case .beforeOffsetCommit:
                 // A few commits fail (whichever worker sends them first); the victim dies on its first.
-                harness.cluster.pushRequestErrors(apiKey: .offsetCommit, errors: Array(repeating: .rebalanceInProgress, count: 4))
+                harness.cluster.pushRequestErrors(
+                    apiKey: .offsetCommit, errors: Array(repeating: .rebalanceInProgress, count: 4))
                 async let produced: Void = harness.produce(rest, rate: 500)
                 try await victim.waitForLog(timeout: .seconds(120)) { $0.contains("offset commit failed") }
                 try await replaceVictim()
@@ -76,11 +77,14 @@ struct CrashFinalStateTests {
             try await ToxdEndToEndTests.compareWithReference(harness, audit: audit)
             let actual = FinalPublishedState(audit)
             let differing = expected.differences(from: actual)
-            print("kill point '\(killPoint.rawValue)': \(differing.count) of \(expected.grades.count) patients end differently from the reference run")
+            print(
+                "kill point '\(killPoint.rawValue)': \(differing.count) of \(expected.grades.count) patients end differently from the reference run"
+            )
             for line in differing.prefix(8) { print("  \(line)") }
             #expect(
                 differing.isEmpty,
-                "\(differing.count) of \(expected.grades.count) patients end differently from the reference run: \(differing.prefix(5))")
+                "\(differing.count) of \(expected.grades.count) patients end differently from the reference run: \(differing.prefix(5))"
+            )
         }
         print("kill point '\(killPoint.rawValue)': \(ContinuousClock.now - started)")
     }
@@ -136,14 +140,17 @@ struct FinalPublishedState: Sendable, Equatable {
     static func canonical(_ body: [String: Any]) -> String {
         var body = body
         if let id = body["id"] as? String { body["id"] = id.replacing(/\/r[0-9]+$/, with: "") }
-        let data = (try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
+        let data =
+            (try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys, .withoutEscapingSlashes]))
+            ?? Data()
         return String(decoding: data, as: UTF8.self)
     }
 
     /// The patients whose final grades or recommendation differ, each with what differs (CRS
     /// grade, recommended action and the names of the differing fields, never a payload).
     func differences(from other: FinalPublishedState) -> [String] {
-        let patients = Set(grades.keys).union(other.grades.keys).union(recommendations.keys).union(other.recommendations.keys)
+        let patients = Set(grades.keys).union(other.grades.keys).union(recommendations.keys).union(
+            other.recommendations.keys)
         return patients.sorted().compactMap { patient in
             let changed = [
                 ("grades", grades[patient], other.grades[patient]),
@@ -164,11 +171,14 @@ struct FinalPublishedState: Sendable, Equatable {
 
     /// The top-level fields in which two bodies differ (`assessedAt`, `crs` …).
     private static func differingKeys(_ first: String?, _ second: String?) -> String {
-        guard let first = object(first), let second = object(second) else { return first == nil ? "(reference has none)" : "(none published)" }
+        guard let first = object(first), let second = object(second) else {
+            return first == nil ? "(reference has none)" : "(none published)"
+        }
         let keys = Set(first.keys).union(second.keys).sorted().filter { key in
             canonical(first[key].map { ["v": $0] } ?? [:]) != canonical(second[key].map { ["v": $0] } ?? [:])
         }
-        let instants = keys.contains("assessedAt") ? " (\(first["assessedAt"] ?? "") vs \(second["assessedAt"] ?? ""))" : ""
+        let instants =
+            keys.contains("assessedAt") ? " (\(first["assessedAt"] ?? "") vs \(second["assessedAt"] ?? ""))" : ""
         return "[\(keys.joined(separator: ","))]\(instants)"
     }
 

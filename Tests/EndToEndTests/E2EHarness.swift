@@ -1,9 +1,9 @@
-import ToxWatchContract
 import Foundation
 import KafkaClient
 import Logging
 import Testing
 import ToxTestSupport
+import ToxWatchContract
 import ToxWorker
 
 /// A cluster, workers as child processes, and the Python driver, for one end-to-end test.
@@ -34,7 +34,8 @@ final class E2EHarness: @unchecked Sendable {
                 topic.name, partitions: topic.partitions(patientPartitions: partitions), replicationFactor: 1)
         }
         self.partitions = partitions
-        admin = try KafkaAdminClient(configuration: .init(bootstrapServers: cluster.bootstrapServerList), logger: Self.logger)
+        admin = try KafkaAdminClient(
+            configuration: .init(bootstrapServers: cluster.bootstrapServerList), logger: Self.logger)
         group = "toxd-e2e-\(UUID().uuidString.prefix(8))"
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("toxwatch-e2e-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -75,7 +76,9 @@ final class E2EHarness: @unchecked Sendable {
     ) async throws -> ManagedProcess {
         let worker = ManagedProcess(
             name, executable: try BuildProducts.url("toxd"),
-            arguments: ["--brokers", cluster.bootstrapServers, "--group", group, "--http-port", "0", "--log-level", "info"]
+            arguments: [
+                "--brokers", cluster.bootstrapServers, "--group", group, "--http-port", "0", "--log-level", "info",
+            ]
                 + extraArguments,
             // A short session: the 2.0.2 mock coordinator waits out the session timeout of a member id
             // that never rejoins before it completes a rebalance, and a killed worker's partitions
@@ -98,7 +101,8 @@ final class E2EHarness: @unchecked Sendable {
         let result = try await runCommand("python3", [Self.driver] + arguments, timeout: timeout)
         let last = result.stdout.split(separator: "\n").last.map(String.init) ?? ""
         guard result.status == 0 else {
-            throw ProcessError("driver \(arguments.first ?? "") failed (\(result.status)): \(last)\n\(result.stderr.suffix(1500))")
+            throw ProcessError(
+                "driver \(arguments.first ?? "") failed (\(result.status)): \(last)\n\(result.stderr.suffix(1500))")
         }
         return (try? JSONSerialization.jsonObject(with: Data(last.utf8)) as? [String: Any]) ?? [:]
     }
@@ -111,7 +115,8 @@ final class E2EHarness: @unchecked Sendable {
     ) async throws -> (URL, [InputLine]) {
         let file = directory.appendingPathComponent("input-\(profile)-\(seed).jsonl")
         try await driver([
-            "generate", "--profile", profile, "--patients", "\(patients)", "--events-per-patient", "\(eventsPerPatient)",
+            "generate", "--profile", profile, "--patients", "\(patients)", "--events-per-patient",
+            "\(eventsPerPatient)",
             "--poison", "\(poison)", "--seed", "\(seed)", "--out", file.path,
         ])
         let lines = try String(contentsOf: file, encoding: .utf8).split(separator: "\n").map {
@@ -138,9 +143,14 @@ final class E2EHarness: @unchecked Sendable {
     /// Everything currently in the topics, read from the outside.
     func collect(_ topics: [String]) async throws -> [CollectedRecord] {
         let file = directory.appendingPathComponent("collected-\(UUID().uuidString).jsonl")
-        try await driver(["collect", "--bootstrap", cluster.bootstrapServers, "--topics", topics.joined(separator: ","), "--out", file.path])
+        try await driver([
+            "collect", "--bootstrap", cluster.bootstrapServers, "--topics", topics.joined(separator: ","), "--out",
+            file.path,
+        ])
         let text = (try? String(contentsOf: file, encoding: .utf8)) ?? ""
-        return try text.split(separator: "\n").map { try JSONDecoder().decode(CollectedRecord.self, from: Data($0.utf8)) }
+        return try text.split(separator: "\n").map {
+            try JSONDecoder().decode(CollectedRecord.self, from: Data($0.utf8))
+        }
     }
 
     // MARK: Progress
@@ -168,7 +178,8 @@ final class E2EHarness: @unchecked Sendable {
 
     /// Input records the group has committed and those it has not yet, over every patient topic.
     func inputProgress() async throws -> (committed: Int64, lag: Int64) {
-        let inputs = ToxWatchTopics.patientInputs.flatMap { topic in (0..<partitions).map { TopicPartition(topic, $0) } }
+        let inputs = ToxWatchTopics.patientInputs.flatMap { topic in (0..<partitions).map { TopicPartition(topic, $0) }
+        }
         var committed: Int64 = 0
         var lag: Int64 = 0
         for entry in try await admin.committedOffsets(group: group, partitions: inputs) {
@@ -184,7 +195,9 @@ final class E2EHarness: @unchecked Sendable {
     func writtenRecords(_ topics: [String] = ToxdEndToEndTests.outputTopics) async throws -> [Int64] {
         var ends: [Int64] = []
         for topic in topics {
-            for partition in 0..<partitions { ends.append(try await admin.watermarks(TopicPartition(topic, partition)).high) }
+            for partition in 0..<partitions {
+                ends.append(try await admin.watermarks(TopicPartition(topic, partition)).high)
+            }
         }
         return ends
     }
@@ -247,10 +260,12 @@ struct OutputAudit {
 
     init(_ records: [CollectedRecord]) throws {
         var seen: Set<String> = []
-        for record in records.sorted(by: { ($0.topic, $0.partition, $0.offset) < ($1.topic, $1.partition, $1.offset) }) {
+        for record in records.sorted(by: { ($0.topic, $0.partition, $0.offset) < ($1.topic, $1.partition, $1.offset) })
+        {
             if record.topic == ToxWatchTopics.patientStateChangelog {
                 guard record.kind == "patient-state", let key = record.key, let value = record.value else { continue }
-                states[key] = try PartitionProcessor.stateDecoder.decode(PatientStateRecord.self, from: Data(value.utf8))
+                states[key] = try PartitionProcessor.stateDecoder.decode(
+                    PatientStateRecord.self, from: Data(value.utf8))
                 continue
             }
             guard let id = record.outputID else { continue }

@@ -22,9 +22,12 @@ struct JoinLeaveTests {
         let seed = environment["TOXWATCH_JOIN_LEAVE_SEED"].flatMap { UInt64($0) } ?? 18
         print("join/leave: \(steps) steps, seed \(seed) (TOXWATCH_JOIN_LEAVE_SEED replays it)")
         var random = SplitMix64(state: seed)
-        let backPressure = ["TOXD_PARTITION_BUFFER_SIZE": "100", "TOXD_MAX_BATCH_SIZE": "10", "TOXD_STALL_TIMEOUT_SECONDS": "60"]
+        let backPressure = [
+            "TOXD_PARTITION_BUFFER_SIZE": "100", "TOXD_MAX_BATCH_SIZE": "10", "TOXD_STALL_TIMEOUT_SECONDS": "60",
+        ]
         try await E2EHarness.with(partitions: 6) { harness in
-            let (file, generated) = try await harness.generate(patients: 120, eventsPerPatient: 25, poison: 5, seed: Int(seed))
+            let (file, generated) = try await harness.generate(
+                patients: 120, eventsPerPatient: 25, poison: 5, seed: Int(seed))
             var running: [String] = []
             var started = 0
             var leaves = 0
@@ -49,7 +52,9 @@ struct JoinLeaveTests {
                     let worker = try #require(harness.workers[victim])
                     worker.send(signal)
                     _ = try await worker.waitForExit(timeout: .seconds(60))
-                    print("join/leave step \(step): \(victim) left with \(signal == SIGTERM ? "SIGTERM" : "SIGKILL"); running \(running)")
+                    print(
+                        "join/leave step \(step): \(victim) left with \(signal == SIGTERM ? "SIGTERM" : "SIGKILL"); running \(running)"
+                    )
                 }
             }
             if running.count < 2 { try await start() }

@@ -74,15 +74,22 @@ struct TimelineParityTests {
             case "whole course at once": runs.append((lines.last?.at ?? "", lines))
             case "two runs":
                 let half = lines.count / 2
-                runs += [(lines[half - 1].at ?? "", Array(lines[..<half])), (lines.last?.at ?? "", Array(lines[half...]))]
+                runs += [
+                    (lines[half - 1].at ?? "", Array(lines[..<half])), (lines.last?.at ?? "", Array(lines[half...])),
+                ]
             default: runs += lines.map { ($0.at ?? "", [$0]) }
             }
         }
-        let stream = runs.enumerated().sorted { ($0.element.at, $0.offset) < ($1.element.at, $1.offset) }.flatMap(\.element.lines)
+        let stream = runs.enumerated().sorted { ($0.element.at, $0.offset) < ($1.element.at, $1.offset) }.flatMap(
+            \.element.lines)
         try await harness.produce(try harness.write(stream, name: "shapes.jsonl"), rate: 1000)
         let feeder = BuildProducts.repositoryRoot.appendingPathComponent("Scripts/demo-data/feed.py").path
         let fed = try await runCommand(
-            "python3", [feeder, "feed", "--bootstrap", harness.cluster.bootstrapServers, "--course", demoCourse.path, "--delay", "0"])
+            "python3",
+            [
+                feeder, "feed", "--bootstrap", harness.cluster.bootstrapServers, "--course", demoCourse.path, "--delay",
+                "0",
+            ])
         #expect(fed.status == 0, "\(fed.stderr)")
         return shapes
     }
@@ -95,7 +102,8 @@ struct TimelineParityTests {
             let admission = try #require(lines.first { $0.topic == ToxWatchTopics.patient }?.value)
             let events = lines.filter { $0.topic != ToxWatchTopics.patient }.map(\.value).joined(separator: ",\n")
             let file = directory.appendingPathComponent("course-\(patient).json")
-            try "{\"patient\": \(admission),\n\"events\": [\n\(events)]}\n".write(to: file, atomically: true, encoding: .utf8)
+            try "{\"patient\": \(admission),\n\"events\": [\n\(events)]}\n".write(
+                to: file, atomically: true, encoding: .utf8)
             files[patient] = file
         }
         return files
@@ -110,7 +118,9 @@ struct TimelineParityTests {
             guard let instant else { return }
             if latest[partition].map({ $0 < instant }) ?? true { latest[partition] = instant }
         }
-        for input in try await harness.collect(ToxWatchTopics.patientInputs) { note(input.partition, input.json()?["occurredAt"] as? String) }
+        for input in try await harness.collect(ToxWatchTopics.patientInputs) {
+            note(input.partition, input.json()?["occurredAt"] as? String)
+        }
         for output in published { note(output.partition, output.json()?["assessedAt"] as? String) }
         return latest
     }
@@ -119,7 +129,9 @@ struct TimelineParityTests {
     static func timeline(_ course: URL, through instant: String) async throws -> [String] {
         let toxctl = try BuildProducts.url("toxctl").path
         let result = try await runCommand(toxctl, ["evaluate", "--timeline", "--at", instant, course.path])
-        guard result.status == 0 else { throw ProcessError("toxctl evaluate --timeline \(course.lastPathComponent): \(result.stderr)") }
+        guard result.status == 0 else {
+            throw ProcessError("toxctl evaluate --timeline \(course.lastPathComponent): \(result.stderr)")
+        }
         return result.stdout.split(separator: "\n").map(String.init)
     }
 
@@ -127,7 +139,8 @@ struct TimelineParityTests {
     /// log order (the topics are separate logs, so their interleaving is no order), or nil.
     static func difference(published: [CollectedRecord], printed: [String]) -> String? {
         let typeOfTopic = [
-            ToxWatchTopics.toxicityGrades: "toxicity-grades", ToxWatchTopics.anakinraRecommendations: "anakinra-recommendation",
+            ToxWatchTopics.toxicityGrades: "toxicity-grades",
+            ToxWatchTopics.anakinraRecommendations: "anakinra-recommendation",
             ToxWatchTopics.shortageAlternatives: "shortage-alternative",
         ]
         for topic in ToxdEndToEndTests.publishedTopics {
@@ -138,13 +151,19 @@ struct TimelineParityTests {
             }
             guard fromWorker != fromTimeline else { continue }
             let ids = { (values: [String]) in
-                values.map { (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["id"] as? String ?? "?" }
+                values.map {
+                    (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["id"] as? String ?? "?"
+                }
             }
             let (workerIDs, timelineIDs) = (ids(fromWorker), ids(fromTimeline))
-            let first = fromWorker.indices.first { $0 >= fromTimeline.count || fromWorker[$0] != fromTimeline[$0] } ?? fromWorker.count
+            let first =
+                fromWorker.indices.first { $0 >= fromTimeline.count || fromWorker[$0] != fromTimeline[$0] }
+                ?? fromWorker.count
             let at = { (list: [String]) in first < list.count ? list[first] : "(none)" }
-            return "\(type): toxd \(fromWorker.count) records, --timeline \(fromTimeline.count); first difference at #\(first): "
-                + "toxd \(at(workerIDs)), --timeline \(at(timelineIDs))" + (workerIDs == timelineIDs ? " (same ids, different bodies)" : "")
+            return
+                "\(type): toxd \(fromWorker.count) records, --timeline \(fromTimeline.count); first difference at #\(first): "
+                + "toxd \(at(workerIDs)), --timeline \(at(timelineIDs))"
+                + (workerIDs == timelineIDs ? " (same ids, different bodies)" : "")
         }
         return nil
     }

@@ -1,8 +1,8 @@
-import ToxWatchContract
 import Foundation
 import KafkaClient
 import Testing
 import ToxTestSupport
+import ToxWatchContract
 import ToxWorker
 import ToxicityRules
 
@@ -14,7 +14,9 @@ import Glibc
 @Suite("toxd end to end", .serialized, .timeLimit(.minutes(10)))
 struct ToxdEndToEndTests {
     /// The topics a pharmacy reads.
-    static let publishedTopics = [ToxWatchTopics.toxicityGrades, ToxWatchTopics.anakinraRecommendations, ToxWatchTopics.shortageAlternatives]
+    static let publishedTopics = [
+        ToxWatchTopics.toxicityGrades, ToxWatchTopics.anakinraRecommendations, ToxWatchTopics.shortageAlternatives,
+    ]
     static let outputTopics = [
         ToxWatchTopics.toxicityGrades, ToxWatchTopics.anakinraRecommendations, ToxWatchTopics.shortageAlternatives,
         ToxWatchTopics.deadLetters, ToxWatchTopics.patientStateChangelog,
@@ -25,8 +27,11 @@ struct ToxdEndToEndTests {
     static func reference(_ inputs: [CollectedRecord], partitions: Int) -> [String: PatientState] {
         var states: [String: PatientState] = [:]
         for partition in 0..<partitions {
-            var processor = PartitionProcessor(partition: partition, evaluator: PatientEvaluator(), lateEventWindow: .seconds(6 * 3600))
-            let records = inputs.filter { $0.partition == partition }.sorted { ($0.offset, $0.topic) < ($1.offset, $1.topic) }.map {
+            var processor = PartitionProcessor(
+                partition: partition, evaluator: PatientEvaluator(), lateEventWindow: .seconds(6 * 3600))
+            let records = inputs.filter { $0.partition == partition }.sorted {
+                ($0.offset, $0.topic) < ($1.offset, $1.topic)
+            }.map {
                 KafkaMessage(
                     topic: $0.topic, partition: $0.partition, offset: $0.offset, key: $0.key.map { Array($0.utf8) },
                     value: $0.value.map { Array($0.utf8) })
@@ -72,7 +77,9 @@ struct ToxdEndToEndTests {
         // The 2.0.2 mock can lose a record it acknowledged while one of its brokers is down (seen
         // with broker faults): the worker is judged on what the broker holds, and the gap is reported.
         if held < generated.count {
-            print("note: the broker holds \(held) of the \(generated.count) records the driver produced and saw acknowledged")
+            print(
+                "note: the broker holds \(held) of the \(generated.count) records the driver produced and saw acknowledged"
+            )
         }
         #expect(audit.deadLetters.count == poison)
         #expect(audit.states.count == expected.count, "patients with a changelog state")
@@ -151,20 +158,28 @@ struct ToxdEndToEndTests {
             let started = ContinuousClock.now
             do {
                 // A failed check is recorded by the run; the loop goes on so that every run is reported.
-                let stream = try await E2EHarness.with(partitions: 4) { harness in try await Self.sampleCourseRun(harness) }
+                let stream = try await E2EHarness.with(partitions: 4) { harness in
+                    try await Self.sampleCourseRun(harness)
+                }
                 let first = baseline ?? (run, stream)
                 baseline = first
                 streams[run] = stream
                 let verdict =
                     stream == first.stream
-                    ? "same as run \(first.run)" : "DIFFERS from run \(first.run): \(Self.firstDifference(first.stream, stream))"
-                print("sample course run \(run) of \(runs): \(stream.count) records published, \(verdict) (\(ContinuousClock.now - started))")
+                    ? "same as run \(first.run)"
+                    : "DIFFERS from run \(first.run): \(Self.firstDifference(first.stream, stream))"
+                print(
+                    "sample course run \(run) of \(runs): \(stream.count) records published, \(verdict) (\(ContinuousClock.now - started))"
+                )
             } catch {
-                print("sample course run \(run) of \(runs): FAILED its checks: \(error) (\(ContinuousClock.now - started))")
+                print(
+                    "sample course run \(run) of \(runs): FAILED its checks: \(error) (\(ContinuousClock.now - started))"
+                )
             }
         }
         let differing = streams.filter { $0.value != baseline?.stream }.keys.sorted()
-        #expect(streams.count == runs, "runs that failed their checks: \(Set(1...runs).subtracting(streams.keys).sorted())")
+        #expect(
+            streams.count == runs, "runs that failed their checks: \(Set(1...runs).subtracting(streams.keys).sorted())")
         #expect(differing.isEmpty, "runs whose published stream differs from run \(baseline?.run ?? 1): \(differing)")
     }
 
@@ -188,7 +203,8 @@ struct ToxdEndToEndTests {
         let feeder = BuildProducts.repositoryRoot.appendingPathComponent("Scripts/demo-data/feed.py").path
         let course = BuildProducts.repositoryRoot.appendingPathComponent("Scripts/demo-data/course.json").path
         let fed = try await runCommand(
-            "python3", [feeder, "feed", "--bootstrap", harness.cluster.bootstrapServers, "--course", course, "--delay", "0.05"])
+            "python3",
+            [feeder, "feed", "--bootstrap", harness.cluster.bootstrapServers, "--course", course, "--delay", "0.05"])
         #expect(fed.status == 0, "\(fed.stderr)")
         try await harness.waitUntilConsumed()
         try await harness.waitUntilQuiet()
@@ -217,7 +233,9 @@ struct ToxdEndToEndTests {
         #expect(dose["route"] as? String == "IV")
         #expect(dose["frequency"] as? String == "Q6H")
         #expect(dose["dailyMg"] as? Int == 224)
-        let tapers = recommendations.filter { $0["action"] as? String == "taper" }.compactMap { $0["dose"] as? [String: Any] }
+        let tapers = recommendations.filter { $0["action"] as? String == "taper" }.compactMap {
+            $0["dose"] as? [String: Any]
+        }
         #expect(tapers.compactMap { $0["frequency"] as? String } == ["Q8H", "Q12H", "Q24H"])
         #expect(tapers.allSatisfy { ($0["mg"] as? Int ?? 0) <= 56 })
         #expect(recommendations.allSatisfy { $0["requiresClinicianVerification"] as? Bool == true })
@@ -241,52 +259,60 @@ struct ToxdEndToEndTests {
     @Test("(c) poison messages go to the dead-letter topic with reasons; everything else is processed")
     func poisonMessages() async throws {
         try await E2EHarness.with(partitions: 4) { harness in
-                let (file, generated) = try await harness.generate(patients: 20, eventsPerPatient: 10, poison: 12, seed: 5)
-                try await harness.startWorker("w1")
-                try await harness.produce(file)
-                try await harness.waitUntilConsumed()
-                let audit = try await Self.audit(harness, generated: generated)
-                let reasons = audit.deadLetters.compactMap { $0.json()?["reason"] as? String }
-                #expect(Set(reasons) == ["malformed-json", "out-of-range", "unknown-unit"])
-                for letter in audit.deadLetters {
-                    let record = try DeadLetterRecord.decode(Data((letter.value ?? "").utf8))
-                    #expect(record.id == letter.outputID)
-                    #expect(record.originalValue != nil)
-                    #expect(record.source.topic.hasPrefix("cart."))
-                }
+            let (file, generated) = try await harness.generate(patients: 20, eventsPerPatient: 10, poison: 12, seed: 5)
+            try await harness.startWorker("w1")
+            try await harness.produce(file)
+            try await harness.waitUntilConsumed()
+            let audit = try await Self.audit(harness, generated: generated)
+            let reasons = audit.deadLetters.compactMap { $0.json()?["reason"] as? String }
+            #expect(Set(reasons) == ["malformed-json", "out-of-range", "unknown-unit"])
+            for letter in audit.deadLetters {
+                let record = try DeadLetterRecord.decode(Data((letter.value ?? "").utf8))
+                #expect(record.id == letter.outputID)
+                #expect(record.originalValue != nil)
+                #expect(record.source.topic.hasPrefix("cart."))
+            }
         }
     }
 
     @Test("(e) SIGTERM finishes the in-flight batch, commits and exits 0")
     func gracefulShutdown() async throws {
         try await E2EHarness.with(partitions: 4) { harness in
-                let (file, _) = try await harness.generate(patients: 40, eventsPerPatient: 10, poison: 0, seed: 3)
-                let worker = try await harness.startWorker("w1")
-                try await harness.produce(file)
-                try await harness.waitUntilConsumed()
-                // The operational endpoints of the running worker.
-                let port = try #require(worker.standardError.firstMatch(of: /http.port=(\d+)/).map { String($0.1) })
-                let fetch = "import urllib.request,sys\ntry:\n r=urllib.request.urlopen('http://127.0.0.1:'+sys.argv[1]+sys.argv[2]); print(r.status); print(r.read().decode())\nexcept urllib.error.HTTPError as e: print(e.code)"
-                let health = try await runCommand("python3", ["-c", fetch, port, "/health"])
-                #expect(health.stdout.hasPrefix("200\n"))
-                #expect(health.stdout.contains(#""status":"ready""#))
-                let metrics = try await runCommand("python3", ["-c", fetch, port, "/metrics"])
-                for series in ["toxd_events_consumed_total", "toxd_outputs_total", "toxd_ready 1", "toxd_evaluation_duration_seconds_bucket", "toxd_batch_commit_duration_seconds_count"] {
-                    #expect(metrics.stdout.contains(series), "\(series) missing from /metrics")
-                }
-                #expect(!metrics.stdout.contains("E2E-3-"), "no patient id in metrics")
-                // An HTTP client holding an idle connection does not stop the shutdown (nor crash it).
-                let idleClient = ManagedProcess(
-                    "idle-http-client", executable: URL(fileURLWithPath: "/usr/bin/env"),
-                    arguments: ["python3", "-c", "import socket,sys,time\ns=socket.create_connection(('127.0.0.1',int(sys.argv[1])))\nprint('connected',flush=True)\ntime.sleep(600)", port])
-                try idleClient.start()
-                _ = try await idleClient.waitForLine(startingWith: "connected", timeout: .seconds(30))
-                worker.send(SIGTERM)
-                #expect(try await worker.waitForExit(timeout: .seconds(45)) == 0)
-                idleClient.send(SIGTERM)
-                #expect(worker.standardError.contains("toxd stopped"))
-                // Committed offsets survive the exit: a new worker has nothing left to do.
-                try await harness.waitUntilConsumed(timeout: .seconds(5))
+            let (file, _) = try await harness.generate(patients: 40, eventsPerPatient: 10, poison: 0, seed: 3)
+            let worker = try await harness.startWorker("w1")
+            try await harness.produce(file)
+            try await harness.waitUntilConsumed()
+            // The operational endpoints of the running worker.
+            let port = try #require(worker.standardError.firstMatch(of: /http.port=(\d+)/).map { String($0.1) })
+            let fetch =
+                "import urllib.request,sys\ntry:\n r=urllib.request.urlopen('http://127.0.0.1:'+sys.argv[1]+sys.argv[2]); print(r.status); print(r.read().decode())\nexcept urllib.error.HTTPError as e: print(e.code)"
+            let health = try await runCommand("python3", ["-c", fetch, port, "/health"])
+            #expect(health.stdout.hasPrefix("200\n"))
+            #expect(health.stdout.contains(#""status":"ready""#))
+            let metrics = try await runCommand("python3", ["-c", fetch, port, "/metrics"])
+            for series in [
+                "toxd_events_consumed_total", "toxd_outputs_total", "toxd_ready 1",
+                "toxd_evaluation_duration_seconds_bucket", "toxd_batch_commit_duration_seconds_count",
+            ] {
+                #expect(metrics.stdout.contains(series), "\(series) missing from /metrics")
+            }
+            #expect(!metrics.stdout.contains("E2E-3-"), "no patient id in metrics")
+            // An HTTP client holding an idle connection does not stop the shutdown (nor crash it).
+            let idleClient = ManagedProcess(
+                "idle-http-client", executable: URL(fileURLWithPath: "/usr/bin/env"),
+                arguments: [
+                    "python3", "-c",
+                    "import socket,sys,time\ns=socket.create_connection(('127.0.0.1',int(sys.argv[1])))\nprint('connected',flush=True)\ntime.sleep(600)",
+                    port,
+                ])
+            try idleClient.start()
+            _ = try await idleClient.waitForLine(startingWith: "connected", timeout: .seconds(30))
+            worker.send(SIGTERM)
+            #expect(try await worker.waitForExit(timeout: .seconds(45)) == 0)
+            idleClient.send(SIGTERM)
+            #expect(worker.standardError.contains("toxd stopped"))
+            // Committed offsets survive the exit: a new worker has nothing left to do.
+            try await harness.waitUntilConsumed(timeout: .seconds(5))
         }
     }
 
@@ -313,15 +339,22 @@ struct ToxdEndToEndTests {
             let port = try #require(worker.standardError.firstMatch(of: /http.port=(\d+)/).map { String($0.1) })
             let idleClient = ManagedProcess(
                 "idle-http-client", executable: URL(fileURLWithPath: "/usr/bin/env"),
-                arguments: ["python3", "-c", "import socket,sys,time\ns=socket.create_connection(('127.0.0.1',int(sys.argv[1])))\nprint('connected',flush=True)\ntime.sleep(600)", port])
+                arguments: [
+                    "python3", "-c",
+                    "import socket,sys,time\ns=socket.create_connection(('127.0.0.1',int(sys.argv[1])))\nprint('connected',flush=True)\ntime.sleep(600)",
+                    port,
+                ])
             try idleClient.start()
             _ = try await idleClient.waitForLine(startingWith: "connected", timeout: .seconds(30))
             try harness.cluster.setRoundTripTime(broker: 1, .seconds(120))
             worker.send(SIGTERM)
-            try await worker.waitForLog(timeout: .seconds(30)) { $0.contains("shutting down: finishing in-flight batches") }
+            try await worker.waitForLog(timeout: .seconds(30)) {
+                $0.contains("shutting down: finishing in-flight batches")
+            }
             worker.send(SIGTERM)
             #expect(try await worker.waitForExit(timeout: .seconds(30)) == 130)
-            #expect(worker.standardError.contains("second signal received: exiting without waiting for in-flight batches"))
+            #expect(
+                worker.standardError.contains("second signal received: exiting without waiting for in-flight batches"))
             #expect(!worker.standardError.contains("Fatal error"))
             idleClient.send(SIGTERM)
             try harness.cluster.setRoundTripTime(broker: 1, .zero)
@@ -334,7 +367,8 @@ struct ToxdEndToEndTests {
         let noBrokers = try await runCommand(toxd, [])
         #expect(noBrokers.status == 2)
         #expect(noBrokers.stderr.contains("brokers: required"))
-        let badGuarantee = try await runCommand(toxd, ["--brokers", "127.0.0.1:1", "--processing-guarantee", "at-most-once"])
+        let badGuarantee = try await runCommand(
+            toxd, ["--brokers", "127.0.0.1:1", "--processing-guarantee", "at-most-once"])
         #expect(badGuarantee.status == 2)
         #expect(badGuarantee.stderr.contains("'at-most-once' is not one of exactly-once, transactions"))
         let badFlag = try await runCommand(toxd, ["--brokers", "127.0.0.1:1", "--no-such-flag"])
@@ -345,12 +379,16 @@ struct ToxdEndToEndTests {
         // A cluster whose changelog has fewer partitions than the patient topics.
         let cluster = try EmbeddedKafkaCluster(brokers: 1, logger: E2EHarness.logger)
         for topic in ToxWatchTopics.all {
-            let partitions = topic.name == ToxWatchTopics.patientStateChangelog ? 3 : topic.partitions(patientPartitions: 4)
+            let partitions =
+                topic.name == ToxWatchTopics.patientStateChangelog ? 3 : topic.partitions(patientPartitions: 4)
             try cluster.createTopic(topic.name, partitions: partitions)
         }
-        let mismatched = try await runCommand(toxd, ["--brokers", cluster.bootstrapServers, "--http-port", "0"], timeout: .seconds(60))
+        let mismatched = try await runCommand(
+            toxd, ["--brokers", cluster.bootstrapServers, "--http-port", "0"], timeout: .seconds(60))
         #expect(mismatched.status == 2)
-        #expect(mismatched.stderr.contains("toxd: the patient, output, changelog and dead-letter topics must have the same partition count"))
+        #expect(
+            mismatched.stderr.contains(
+                "toxd: the patient, output, changelog and dead-letter topics must have the same partition count"))
         #expect(mismatched.stderr.contains("toxd.patient-state.v1=3"))
         #expect(mismatched.stderr.contains("cart.vitals.v1=4"))
         await cluster.close()
@@ -362,7 +400,9 @@ struct ToxdEndToEndTests {
             "unreachable", executable: try BuildProducts.url("toxd"),
             arguments: ["--brokers", "127.0.0.1:1", "--http-port", "0", "--log-level", "info"])
         try worker.start()
-        try await worker.waitForLog(timeout: .seconds(60)) { $0.contains("brokers unreachable; not ready, trying again") }
+        try await worker.waitForLog(timeout: .seconds(60)) {
+            $0.contains("brokers unreachable; not ready, trying again")
+        }
         var port = ""
         try await worker.waitForLog(timeout: .seconds(10)) { log in
             port = log.firstMatch(of: /http\.port=([0-9]+)/).map { String($0.output.1) } ?? ""
@@ -370,65 +410,75 @@ struct ToxdEndToEndTests {
         }
         let health = try await runCommand(
             "python3",
-            ["-c", "import urllib.request,sys\ntry: urllib.request.urlopen(sys.argv[1])\nexcept urllib.error.HTTPError as e: print(e.code, e.read().decode())",
-             "http://127.0.0.1:\(port)/health"])
+            [
+                "-c",
+                "import urllib.request,sys\ntry: urllib.request.urlopen(sys.argv[1])\nexcept urllib.error.HTTPError as e: print(e.code, e.read().decode())",
+                "http://127.0.0.1:\(port)/health",
+            ])
         #expect(health.stdout.hasPrefix("503 "))
         #expect(health.stdout.contains(#""status":"starting""#))
         try await worker.waitForLog(timeout: .seconds(60)) { $0.contains("attempt=2") }
         worker.send(SIGTERM)
-        #expect(try await worker.waitForExit(timeout: .seconds(30)) == 0, "still running, not a failure: a supervisor need not restart it")
+        #expect(
+            try await worker.waitForExit(timeout: .seconds(30)) == 0,
+            "still running, not a failure: a supervisor need not restart it")
     }
 
     @Test("(f) a worker added to a running group takes over partitions and restores their patients")
     func scaleOut() async throws {
         try await E2EHarness.with(partitions: 6) { harness in
-                let (first, firstLines) = try await harness.generate(patients: 60, eventsPerPatient: 8, poison: 0, seed: 21)
-                try await harness.startWorker("w1")
-                try await harness.produce(first)
-                try await harness.waitUntilConsumed()
-                let second = try await harness.startWorker("w2")
-                try await second.waitForLog(timeout: .seconds(60)) { log in
-                    log.split(separator: "\n").contains { $0.contains("partition restored") && !$0.contains("patients=0 ") }
-                }
-                // The same patients carry on: more events, now split over both workers.
-                let more = firstLines.map { line -> InputLine in
-                    var line = line
-                    line.value = line.value.replacingOccurrences(of: "\"eventId\": \"", with: "\"eventId\": \"later-")
-                        .replacingOccurrences(of: "2026-03-0", with: "2026-03-1")
-                    return line
-                }
-                let moreFile = try harness.write(more, name: "more.jsonl")
-                try await harness.produce(moreFile)
-                try await harness.waitUntilConsumed()
-                let audit = try await Self.audit(harness, generated: firstLines + more)
-                #expect(audit.states.values.allSatisfy { $0.events.count == 16 })
+            let (first, firstLines) = try await harness.generate(patients: 60, eventsPerPatient: 8, poison: 0, seed: 21)
+            try await harness.startWorker("w1")
+            try await harness.produce(first)
+            try await harness.waitUntilConsumed()
+            let second = try await harness.startWorker("w2")
+            try await second.waitForLog(timeout: .seconds(60)) { log in
+                log.split(separator: "\n").contains { $0.contains("partition restored") && !$0.contains("patients=0 ") }
+            }
+            // The same patients carry on: more events, now split over both workers.
+            let more = firstLines.map { line -> InputLine in
+                var line = line
+                line.value = line.value.replacingOccurrences(of: "\"eventId\": \"", with: "\"eventId\": \"later-")
+                    .replacingOccurrences(of: "2026-03-0", with: "2026-03-1")
+                return line
+            }
+            let moreFile = try harness.write(more, name: "more.jsonl")
+            try await harness.produce(moreFile)
+            try await harness.waitUntilConsumed()
+            let audit = try await Self.audit(harness, generated: firstLines + more)
+            #expect(audit.states.values.allSatisfy { $0.events.count == 16 })
         }
     }
 
-    @Test("(d) broker faults (produce, commit and fetch errors, a broker down, a coordinator move) lose and duplicate nothing")
+    @Test(
+        "(d) broker faults (produce, commit and fetch errors, a broker down, a coordinator move) lose and duplicate nothing"
+    )
     func brokerFaults() async throws {
         try await E2EHarness.with(partitions: 4, brokers: 3) { harness in
-                let (file, generated) = try await harness.generate(patients: 80, eventsPerPatient: 12, poison: 6, seed: 33)
-                try await harness.startWorker("w1")
-                try await harness.startWorker("w2")
-                async let produced: Void = harness.produce(file, rate: 400)
-                // Each fault comes once the workers have committed more of the stream (observed from
-                // the outside), so every fault meets a group at work whatever the machine's speed.
-                try await harness.waitUntilCommitted(atLeast: 100)
-                harness.cluster.pushRequestErrors(apiKey: .produce, errors: Array(repeating: .notLeaderForPartition, count: 5))
-                harness.cluster.pushRequestErrors(apiKey: .offsetCommit, errors: Array(repeating: .rebalanceInProgress, count: 3))
-                harness.cluster.pushRequestErrors(apiKey: .fetch, errors: Array(repeating: .notLeaderForPartition, count: 3))
-                try await harness.waitUntilCommitted(atLeast: 250)
-                try harness.cluster.setCoordinator(.group, key: harness.group, broker: 2)
-                try await harness.waitUntilCommitted(atLeast: 400)
-                // The outage's length is the fault itself, not a wait for a condition.
-                try harness.cluster.setBrokerDown(3)
-                try await Task.sleep(for: .seconds(3))
-                try harness.cluster.setBrokerUp(3)
-                try await produced
-                try await harness.waitUntilConsumed()
-                let audit = try await Self.audit(harness, generated: generated)
-                try await Self.compareWithReference(harness, audit: audit)
+            let (file, generated) = try await harness.generate(patients: 80, eventsPerPatient: 12, poison: 6, seed: 33)
+            try await harness.startWorker("w1")
+            try await harness.startWorker("w2")
+            async let produced: Void = harness.produce(file, rate: 400)
+            // Each fault comes once the workers have committed more of the stream (observed from
+            // the outside), so every fault meets a group at work whatever the machine's speed.
+            try await harness.waitUntilCommitted(atLeast: 100)
+            harness.cluster.pushRequestErrors(
+                apiKey: .produce, errors: Array(repeating: .notLeaderForPartition, count: 5))
+            harness.cluster.pushRequestErrors(
+                apiKey: .offsetCommit, errors: Array(repeating: .rebalanceInProgress, count: 3))
+            harness.cluster.pushRequestErrors(
+                apiKey: .fetch, errors: Array(repeating: .notLeaderForPartition, count: 3))
+            try await harness.waitUntilCommitted(atLeast: 250)
+            try harness.cluster.setCoordinator(.group, key: harness.group, broker: 2)
+            try await harness.waitUntilCommitted(atLeast: 400)
+            // The outage's length is the fault itself, not a wait for a condition.
+            try harness.cluster.setBrokerDown(3)
+            try await Task.sleep(for: .seconds(3))
+            try harness.cluster.setBrokerUp(3)
+            try await produced
+            try await harness.waitUntilConsumed()
+            let audit = try await Self.audit(harness, generated: generated)
+            try await Self.compareWithReference(harness, audit: audit)
         }
     }
 }

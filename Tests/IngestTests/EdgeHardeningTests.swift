@@ -1,7 +1,7 @@
-import ToxWatchContract
 import Foundation
 import Logging
 import Testing
+import ToxWatchContract
 import ToxicityRules
 
 @testable import KafkaClient
@@ -39,7 +39,8 @@ struct EdgeHardeningTests {
     @Test("an HL7 message over a bound is dead-lettered malformed-hl7 naming the field, at once")
     func hl7OverABound() throws {
         let identifiers = (0..<16_000).map { "ID\($0)^^^HOSP^XX" }.joined(separator: "~")
-        let message = "MSH|^~\\&|EPIC|CNH|TW|CNH|20260302060000+0000||ORU^R01|BIG-1|P|2.5.1\rPID|1||\(identifiers)\r"
+        let message =
+            "MSH|^~\\&|EPIC|CNH|TW|CNH|20260302060000+0000||ORU^R01|BIG-1|P|2.5.1\rPID|1||\(identifiers)\r"
             + "OBX|1|NM|8867-4^HR^LN||90|/min|||||F|||20260302060000+0000"
         let result = IngestProcessor(deadLetterPartitions: 3).process(
             Self.record(ToxWatchTopics.hl7Inbound, message), now: Date())
@@ -70,18 +71,21 @@ struct EdgeHardeningTests {
         try cluster.createTopic(ToxWatchTopics.deadLetters, partitions: 3)
         let metrics = WorkerMetrics()
         let reader = InventoryRecordReader(
-            configuration: WorkerConfiguration(brokers: cluster.bootstrapServers), metrics: metrics, logger: Self.logger)
+            configuration: WorkerConfiguration(brokers: cluster.bootstrapServers), metrics: metrics, logger: Self.logger
+        )
         let bad = Self.record(ToxWatchTopics.inventory, #"{"type":"inventory","eventId":"i","site":"cnh"}"#)
         #expect(await reader.read(bad) == nil)
         #expect(await reader.read(bad) == nil)
         let good = Self.record(
             ToxWatchTopics.inventory,
-            #"{"type":"inventory","eventId":"i2","occurredAt":"2026-03-02T06:00:00Z","site":"cnh","drug":"tocilizumab","status":"low","unitsOnHand":3}"#)
+            #"{"type":"inventory","eventId":"i2","occurredAt":"2026-03-02T06:00:00Z","site":"cnh","drug":"tocilizumab","status":"low","unitsOnHand":3}"#
+        )
         #expect(await reader.read(good)?.unitsOnHand == 3)
         await reader.close()
 
         var configuration = KafkaConsumerConfiguration(
-            bootstrapServers: cluster.bootstrapServerList, strategy: .allPartitions(topics: [ToxWatchTopics.deadLetters]))
+            bootstrapServers: cluster.bootstrapServerList,
+            strategy: .allPartitions(topics: [ToxWatchTopics.deadLetters]))
         configuration.clientID = "edge-dlq-reader"
         let consumer = try KafkaConsumer(configuration: configuration, logger: Self.logger)
         var letters: [DeadLetterRecord] = []

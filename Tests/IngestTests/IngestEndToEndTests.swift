@@ -1,9 +1,9 @@
-import ToxWatchContract
 import Foundation
 import KafkaClient
 import Logging
 import Testing
 import ToxTestSupport
+import ToxWatchContract
 import ToxicityRules
 
 @testable import ToxWorker
@@ -313,7 +313,9 @@ struct IngestEndToEndTests {
         }
         var remaining: Int64 = -1
         do {
-            try await eventually("toxd ingest commits every raw record", timeout: .seconds(90), every: .milliseconds(200)) {
+            try await eventually(
+                "toxd ingest commits every raw record", timeout: .seconds(90), every: .milliseconds(200)
+            ) {
                 remaining = 0
                 for entry in try await admin.committedOffsets(group: group, partitions: raw) {
                     let high = try await admin.watermarks(entry.topicPartition).high

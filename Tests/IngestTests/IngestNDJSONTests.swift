@@ -1,6 +1,6 @@
-import ToxWatchContract
 import Foundation
 import Testing
+import ToxWatchContract
 import ToxicityRules
 
 @testable import KafkaClient
@@ -26,7 +26,8 @@ struct IngestNDJSONTests {
     private func process(_ lines: [String]) -> IngestResult {
         let value = Array(lines.joined(separator: "\n").utf8)
         return processor.process(
-            IngestProcessorTests.record(ToxWatchTopics.fhirInbound, value, key: "export-1"), now: IngestProcessorTests.now)
+            IngestProcessorTests.record(ToxWatchTopics.fhirInbound, value, key: "export-1"),
+            now: IngestProcessorTests.now)
     }
 
     @Test("a record of NDJSON lines: the Medication and the allergy on other lines resolve, one bundle per patient")
@@ -72,6 +73,8 @@ struct IngestNDJSONTests {
             IngestProcessorTests.record(ToxWatchTopics.fhirInbound, Array(pretty)), now: IngestProcessorTests.now)
         #expect(result.outcome == .decoded)
         #expect(result.events == (try FHIRAdapter.decode(pretty)).events)
-        #expect(IngestProcessorTests.header(IngestHeader.sourceMessageID, try #require(result.records.first)) == "Observation/o1")
+        #expect(
+            IngestProcessorTests.header(IngestHeader.sourceMessageID, try #require(result.records.first))
+                == "Observation/o1")
     }
 }

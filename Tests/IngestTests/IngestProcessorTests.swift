@@ -1,8 +1,8 @@
-import ToxWatchContract
 import Foundation
 import Testing
-import ToxicityRules
 import ToxTestSupport
+import ToxWatchContract
+import ToxicityRules
 
 @testable import KafkaClient
 @testable import ToxWorker
@@ -292,14 +292,14 @@ struct IngestConfigurationTests {
     func yamlFile() throws {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("ingest-\(UUID().uuidString).yaml")
         try """
-            brokers: file:9092
-            group: from-file
-            hl7Topic: file.hl7
-            maxBatchSize: 50
-            kafka:
-              security.protocol: SASL_SSL
-              session.timeout.ms: "7000"
-            """.write(to: file, atomically: true, encoding: .utf8)
+        brokers: file:9092
+        group: from-file
+        hl7Topic: file.hl7
+        maxBatchSize: 50
+        kafka:
+          security.protocol: SASL_SSL
+          session.timeout.ms: "7000"
+        """.write(to: file, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(at: file) }
         var flags = IngestConfiguration.Flags()
         flags.config = file.path
@@ -328,9 +328,13 @@ struct IngestConfigurationTests {
         #expect(throws: ConfigurationError("flag --http-port: '70000' must be a whole number in 0…65535")) {
             try IngestConfiguration.load(flags: flags, environment: ["TOXD_BROKERS": "b:1"])
         }
-        #expect(throws: ConfigurationError("environment TOXD_INGEST_MAX_INPUT_BYTES: '12' must be a whole number in 1024…104857600")) {
+        #expect(
+            throws: ConfigurationError(
+                "environment TOXD_INGEST_MAX_INPUT_BYTES: '12' must be a whole number in 1024…104857600")
+        ) {
             try IngestConfiguration.load(
-                flags: IngestConfiguration.Flags(), environment: ["TOXD_BROKERS": "b:1", "TOXD_INGEST_MAX_INPUT_BYTES": "12"])
+                flags: IngestConfiguration.Flags(),
+                environment: ["TOXD_BROKERS": "b:1", "TOXD_INGEST_MAX_INPUT_BYTES": "12"])
         }
     }
 
@@ -341,31 +345,41 @@ struct IngestConfigurationTests {
             (
                 ["TOXD_BROKERS": "b:1"],
                 {
-                    var f = IngestConfiguration.Flags(); f.kafkaProperties = ["partitioner=consistent_random"]; return f
+                    var f = IngestConfiguration.Flags()
+                    f.kafkaProperties = ["partitioner=consistent_random"]
+                    return f
                 }(), "partitioner"
             ),
             (
                 ["TOXD_BROKERS": "b:1"],
                 {
-                    var f = IngestConfiguration.Flags(); f.assumeOffset = "EST"; return f
+                    var f = IngestConfiguration.Flags()
+                    f.assumeOffset = "EST"
+                    return f
                 }(), "assume-offset"
             ),
             (
                 ["TOXD_BROKERS": "b:1"],
                 {
-                    var f = IngestConfiguration.Flags(); f.hl7Topic = "cart.vitals.v1"; return f
+                    var f = IngestConfiguration.Flags()
+                    f.hl7Topic = "cart.vitals.v1"
+                    return f
                 }(), "cart.vitals.v1"
             ),
             (
                 ["TOXD_BROKERS": "b:1"],
                 {
-                    var f = IngestConfiguration.Flags(); f.fhirTopic = "hl7.inbound.v1"; return f
+                    var f = IngestConfiguration.Flags()
+                    f.fhirTopic = "hl7.inbound.v1"
+                    return f
                 }(), "must differ"
             ),
             (
                 ["TOXD_BROKERS": "b:1"],
                 {
-                    var f = IngestConfiguration.Flags(); f.maxBatchSize = 0; return f
+                    var f = IngestConfiguration.Flags()
+                    f.maxBatchSize = 0
+                    return f
                 }(), "max-batch-size"
             ),
         ]

@@ -43,13 +43,16 @@ struct ToxdSurfaceTests {
     func toxdVersion() async throws {
         let result = try await runCommand(try BuildProducts.url("toxd").path, ["--version"], timeout: .seconds(30))
         #expect(result.status == 0)
-        #expect(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "toxd \(ToxWatchVersion.package) (librdkafka 2.0.2)")
+        #expect(
+            result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+                == "toxd \(ToxWatchVersion.package) (librdkafka 2.0.2)")
     }
 
     @Test("toxd ingest --help: the example never wraps mid-command")
     func ingestHelpExample() async throws {
         // Off a terminal, ArgumentParser wraps help at 80 columns.
-        let help = try await runCommand(try BuildProducts.url("toxd").path, ["ingest", "--help"], timeout: .seconds(30))
+        let help = try await runCommand(
+            try BuildProducts.url("toxd").path, ["ingest", "--help"], timeout: .seconds(30))
         #expect(help.status == 0)
         let lines = help.stdout.split(separator: "\n", omittingEmptySubsequences: false)
         let start = try #require(lines.firstIndex { $0.contains("toxd ingest --brokers localhost:9092") })

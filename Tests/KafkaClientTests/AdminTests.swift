@@ -40,7 +40,8 @@ struct AdminTests {
         let partitions = (0..<3).map { TopicPartition(topic, $0) }
         let committed = try await admin.committedOffsets(group: group, partitions: partitions)
         #expect(committed.map(\.offset) == [3, 2, .invalid])
-        let unknownGroup = try await admin.committedOffsets(group: TestSupport.uniqueName("nobody"), partitions: partitions)
+        let unknownGroup = try await admin.committedOffsets(
+            group: TestSupport.uniqueName("nobody"), partitions: partitions)
         #expect(unknownGroup.allSatisfy { $0.offset == .invalid })
         try await reader.close()
 
@@ -125,7 +126,9 @@ struct AdminTests {
         #expect(head.messages.count == 30, "caught up only after everything that existed at start")
         let assigned = try #require(head.rebalances.first)
         #expect(assigned.kind == .assigned)
-        #expect(Set(assigned.partitions) == Set((0..<3).map { TopicPartition(topic, $0) } + (0..<2).map { TopicPartition(empty, $0) }))
+        #expect(
+            Set(assigned.partitions)
+                == Set((0..<3).map { TopicPartition(topic, $0) } + (0..<2).map { TopicPartition(empty, $0) }))
 
         _ = try await producer.send(TestSupport.record(empty, partition: 1, key: "later", value: "follow"))
         let tail = try await reader.collect { !$0.messages.isEmpty }
@@ -144,7 +147,9 @@ struct AdminTests {
         let cluster = try EmbeddedKafkaCluster(brokers: 1, logger: TestSupport.logger())
         let topic = TestSupport.uniqueName("t")
         try cluster.createTopic(topic, partitions: 1)
-        let producer = try TestSupport.producer(cluster, logger: logger) { $0.additionalConfig["debug"] = "broker,topic,msg" }
+        let producer = try TestSupport.producer(cluster, logger: logger) {
+            $0.additionalConfig["debug"] = "broker,topic,msg"
+        }
         _ = try await producer.send(TestSupport.record(topic, partition: 0, key: nil, value: "x"))
         await producer.close()
         let entries = handler.entries
@@ -159,8 +164,14 @@ struct ApiVersionIncompatibilityTests {
     @Test(
         "the detector recognises librdkafka's ApiVersion read underflow lines",
         arguments: [
-            ("Protocol read buffer underflow for ApiVersion v3 at 10/10 (rd_kafka_handle_ApiVersion:2096): expected 2 bytes > 0 remaining bytes (incorrect broker.version.fallback?)", true),
-            ("127.0.0.1:9092/bootstrap: ApiVersionRequest failed: Local: Read underflow: probably due to broker version < 0.10 (see api.version.request configuration) (after 2ms in state APIVERSION_QUERY)", true),
+            (
+                "Protocol read buffer underflow for ApiVersion v3 at 10/10 (rd_kafka_handle_ApiVersion:2096): expected 2 bytes > 0 remaining bytes (incorrect broker.version.fallback?)",
+                true
+            ),
+            (
+                "127.0.0.1:9092/bootstrap: ApiVersionRequest failed: Local: Read underflow: probably due to broker version < 0.10 (see api.version.request configuration) (after 2ms in state APIVERSION_QUERY)",
+                true
+            ),
             ("FAIL ApiVersionRequest failed: Local: Read underflow: probably due to broker version < 0.10", true),
             ("ApiVersionRequest failed: Local: Timed out (10s state APIVERSION_QUERY)", false),
             ("Protocol read buffer underflow for Fetch v11 at 100/200", false),

@@ -11,7 +11,8 @@ final class Ledger: Sendable {
         var offset: Int64
     }
 
-    private let state = Mutex<(entries: [Entry], revocations: [String: [KafkaRebalanceEvent]], commits: Int)>(([], [:], 0))
+    private let state = Mutex<(entries: [Entry], revocations: [String: [KafkaRebalanceEvent]], commits: Int)>(
+        ([], [:], 0))
 
     func add(_ member: String, _ batch: [KafkaMessage]) {
         state.withLock { state in
@@ -78,7 +79,9 @@ func runMember(_ name: String, _ consumer: KafkaConsumer, _ ledger: Ledger) asyn
 
 @Suite("Consumer groups on the embedded cluster")
 struct ConsumerGroupTests {
-    static func produceWave(_ producer: KafkaProducer, _ topic: String, partitions: Int, wave: Int, count: Int) async throws {
+    static func produceWave(_ producer: KafkaProducer, _ topic: String, partitions: Int, wave: Int, count: Int)
+        async throws
+    {
         let records = (0..<count).map { index in
             TestSupport.record(topic, partition: index % partitions, key: "k\(index)", value: "wave\(wave)-\(index)")
         }
@@ -170,7 +173,8 @@ struct ConsumerGroupTests {
         let topic = TestSupport.uniqueName("meds")
         try cluster.createTopic(topic, partitions: 2)
         let producer = try TestSupport.producer(cluster)
-        _ = try await producer.send((0..<20).map { TestSupport.record(topic, partition: $0 % 2, key: nil, value: "m\($0)") })
+        _ = try await producer.send(
+            (0..<20).map { TestSupport.record(topic, partition: $0 % 2, key: nil, value: "m\($0)") })
         let configuration = TestSupport.groupConsumer(cluster, group: TestSupport.uniqueName("g"), topics: [topic])
 
         // First run: process everything but commit only offsets below 6 in each partition.
@@ -235,7 +239,8 @@ struct ConsumerGroupTests {
         try cluster.createTopic(topic, partitions: 2)
         let producer = try TestSupport.producer(cluster)
         let total = 6000
-        _ = try await producer.send((0..<total).map { TestSupport.record(topic, partition: $0 % 2, key: nil, value: "v\($0)") })
+        _ = try await producer.send(
+            (0..<total).map { TestSupport.record(topic, partition: $0 % 2, key: nil, value: "v\($0)") })
         // Assign mode: no group, so no rebalance (which waits for the reader's acknowledgement) can
         // stall the flow while the test is not reading.
         var configuration = KafkaConsumerConfiguration(

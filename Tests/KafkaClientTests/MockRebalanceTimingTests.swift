@@ -26,7 +26,9 @@ struct MockRebalanceTimingTests {
 
         let first = try KafkaConsumer(configuration: configuration, logger: logger)
         let firstTask = Task { try await runMember("A", first, ledger) }
-        try await eventually(Double(sessionSeconds) * 4 + 120, "A owns every partition") { Set(try first.assignment()) == all }
+        try await eventually(Double(sessionSeconds) * 4 + 120, "A owns every partition") {
+            Set(try first.assignment()) == all
+        }
 
         let joined = ContinuousClock.now
         let second = try KafkaConsumer(configuration: configuration, logger: logger)

@@ -17,7 +17,8 @@ struct PauseAcrossRebalanceTests {
         let producer = try TestSupport.producer(cluster)
         // Partition 1's records now; partition 0's only once A has paused it, so the pause always
         // takes effect before A could read them, however slow the machine.
-        _ = try await producer.send((0..<100).map { TestSupport.record(topic, partition: 1, key: "k\($0)", value: "v\($0)") })
+        _ = try await producer.send(
+            (0..<100).map { TestSupport.record(topic, partition: 1, key: "k\($0)", value: "v\($0)") })
         let group = TestSupport.uniqueName("toxd")
         let configuration = TestSupport.groupConsumer(cluster, group: group, topics: [topic], assignment: .range)
         let paused = TopicPartition(topic, 0)
@@ -28,7 +29,8 @@ struct PauseAcrossRebalanceTests {
             seen.rebalances.contains { $0.kind == .assigned && Set($0.partitions.map(\.partition)) == [0, 1] }
         }
         try a.consumer.pause([paused])
-        _ = try await producer.send((0..<100).map { TestSupport.record(topic, partition: 0, key: "k\($0)", value: "v\($0)") })
+        _ = try await producer.send(
+            (0..<100).map { TestSupport.record(topic, partition: 0, key: "k\($0)", value: "v\($0)") })
         let beforeRebalance = try await a.collect(timeout: 30, "A reads partition 1") { seen in
             (first.messages + seen.messages).filter { $0.partition == 1 }.count >= 100
         }
@@ -40,7 +42,9 @@ struct PauseAcrossRebalanceTests {
         // from where the group stands (nothing committed: from the beginning).
         let b = EventReader(try KafkaConsumer(configuration: configuration, logger: logger))
         let bTask = Task {
-            _ = try await b.collect(timeout: 60, "B is assigned") { seen in seen.rebalances.contains { $0.kind == .assigned } }
+            _ = try await b.collect(timeout: 60, "B is assigned") { seen in
+                seen.rebalances.contains { $0.kind == .assigned }
+            }
             try await b.close()
         }
         _ = try await a.collect(timeout: 60, "A gives its partitions up when B joins") { seen in

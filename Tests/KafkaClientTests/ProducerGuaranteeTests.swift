@@ -5,7 +5,10 @@ import Testing
 @Suite("Producer guarantees on the embedded cluster")
 struct ProducerGuaranteeTests {
     /// Reads every message of `topic` from the beginning (assign mode) until caught up.
-    static func readAll(_ cluster: EmbeddedKafkaCluster, _ topic: String, isolation: KafkaConsumerConfiguration.IsolationLevel = .readCommitted) async throws -> [KafkaMessage] {
+    static func readAll(
+        _ cluster: EmbeddedKafkaCluster, _ topic: String,
+        isolation: KafkaConsumerConfiguration.IsolationLevel = .readCommitted
+    ) async throws -> [KafkaMessage] {
         var configuration = KafkaConsumerConfiguration(
             bootstrapServers: cluster.bootstrapServerList, strategy: .allPartitions(topics: [topic]))
         configuration.isolationLevel = isolation
@@ -133,7 +136,9 @@ struct ProducerGuaranteeTests {
         // A second begin inside an open transaction is a client-side state error.
         #expect(throws: KafkaError.self) { try producer.beginTransaction() }
         let reports = try await producer.send(
-            batch.map { TestSupport.record(output, partition: 0, key: $0.keyString, value: "out-\($0.valueString ?? "")") })
+            batch.map {
+                TestSupport.record(output, partition: 0, key: $0.keyString, value: "out-\($0.valueString ?? "")")
+            })
         #expect(reports.allSatisfy { $0.isSuccess })
         let metadata = try consumer.groupMetadata()
         #expect(metadata.groupID == group)

@@ -14,15 +14,22 @@ struct BurrowEvaluationTests {
 
     static let cases: [Case] = [
         Case(name: "no lag now", samples: [(0, 10, 5, nil), (10, 10, 8, nil), (20, 30, 0, nil)], expected: .ok),
-        Case(name: "lag was zero within the window", samples: [(0, 10, 0, nil), (10, 10, 4, nil), (20, 10, 9, nil)], expected: .ok),
+        Case(
+            name: "lag was zero within the window", samples: [(0, 10, 0, nil), (10, 10, 4, nil), (20, 10, 9, nil)],
+            expected: .ok),
         Case(name: "one sample with lag", samples: [(0, 10, 4, nil)], expected: .warn),
         Case(name: "one sample without lag", samples: [(0, 10, 0, nil)], expected: .ok),
         Case(
-            name: "offset went back", samples: [(0, 50, 5, nil), (10, 60, 5, nil), (20, 40, 30, nil), (30, 45, 25, nil)],
+            name: "offset went back",
+            samples: [(0, 50, 5, nil), (10, 60, 5, nil), (20, 40, 30, nil), (30, 45, 25, nil)],
             expected: .rewind),
         Case(name: "offset never moves, owner unknown", samples: [(0, 10, 5, nil), (10, 10, 9, nil)], expected: .stop),
-        Case(name: "offset never moves, no owner", samples: [(0, 10, 5, false), (10, 10, 5, false), (20, 10, 5, false)], expected: .stop),
-        Case(name: "offset never moves, owner active", samples: [(0, 10, 5, true), (10, 10, 9, true), (20, 10, 12, true)], expected: .stall),
+        Case(
+            name: "offset never moves, no owner", samples: [(0, 10, 5, false), (10, 10, 5, false), (20, 10, 5, false)],
+            expected: .stop),
+        Case(
+            name: "offset never moves, owner active",
+            samples: [(0, 10, 5, true), (10, 10, 9, true), (20, 10, 12, true)], expected: .stall),
         Case(
             name: "offset moves, lag never decreases",
             samples: [(0, 10, 5, nil), (10, 20, 5, nil), (20, 30, 8, nil), (30, 40, 9, nil)], expected: .warn),
@@ -32,14 +39,20 @@ struct BurrowEvaluationTests {
         // Commits observed at 0, 10, 20; stuck from 20 to 50: 30 s without a commit > 20 s of commits.
         Case(
             name: "offset stopped for longer than it moved",
-            samples: [(0, 10, 5, nil), (10, 20, 6, nil), (20, 30, 7, nil), (30, 30, 8, nil), (40, 30, 9, nil), (50, 30, 9, nil)],
+            samples: [
+                (0, 10, 5, nil), (10, 20, 6, nil), (20, 30, 7, nil), (30, 30, 8, nil), (40, 30, 9, nil),
+                (50, 30, 9, nil),
+            ],
             expected: .stop),
         // Commits at 0, 10, 20, 30; stuck 30 → 40: 10 s ≤ 30 s, and the lag never decreased: WARN, not STOP.
         Case(
             name: "offset stopped for shorter than it moved",
-            samples: [(0, 10, 5, nil), (10, 20, 6, nil), (20, 30, 7, nil), (30, 40, 8, nil), (40, 40, 9, nil)], expected: .warn),
+            samples: [(0, 10, 5, nil), (10, 20, 6, nil), (20, 30, 7, nil), (30, 40, 8, nil), (40, 40, 9, nil)],
+            expected: .warn),
         // REWIND is checked before STOP.
-        Case(name: "rewind beats stop", samples: [(0, 10, 5, nil), (10, 8, 7, nil), (20, 8, 7, nil), (30, 8, 7, nil)], expected: .rewind),
+        Case(
+            name: "rewind beats stop", samples: [(0, 10, 5, nil), (10, 8, 7, nil), (20, 8, 7, nil), (30, 8, 7, nil)],
+            expected: .rewind),
         // An owner that keeps the partition and commits the same offset is STALL even after a move.
         Case(
             name: "owner active, moved then stuck for the whole window",
@@ -91,7 +104,9 @@ struct BurrowEvaluationTests {
             for index in 0..<count {
                 offset += Int64(random.integer(0...3))
                 let lag = Int64(random.integer(0...4))
-                samples.append(OffsetObservation(time: Double(index) * 5, offset: offset, lag: lag, ownerActive: random.chance(0.5)))
+                samples.append(
+                    OffsetObservation(
+                        time: Double(index) * 5, offset: offset, lag: lag, ownerActive: random.chance(0.5)))
             }
             let status = BurrowEvaluator.evaluate(samples).status
             if samples.suffix(10).contains(where: { $0.lag == 0 }) { #expect(status == .ok) }

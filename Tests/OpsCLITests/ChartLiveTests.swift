@@ -1,9 +1,9 @@
-import ToxWatchContract
 import Foundation
 import KafkaClient
 import Testing
 import ToxOps
 import ToxTestSupport
+import ToxWatchContract
 import ToxicityRules
 
 /// `toxctl chart --brokers B --patient ID`: the course from the changelog, the outputs from the
@@ -29,14 +29,19 @@ struct ChartLiveTests {
         ProducerRecord(
             topic: ToxWatchTopics.patientStateChangelog, partition: partition, key: Array(patient.utf8),
             value: changelogValue(patient: patient, events: events),
-            headers: [KafkaHeader(name: "toxwatch-record", string: "patient-state"), KafkaHeader(name: "toxwatch-epoch", string: String(epoch))])
+            headers: [
+                KafkaHeader(name: "toxwatch-record", string: "patient-state"),
+                KafkaHeader(name: "toxwatch-epoch", string: String(epoch)),
+            ])
     }
 
-    @Test("the changelog reader keeps what the worker's restore keeps: latest record, fenced epochs ignored, tombstones")
+    @Test(
+        "the changelog reader keeps what the worker's restore keeps: latest record, fenced epochs ignored, tombstones")
     func changelogReader() throws {
         func message(_ key: String, _ value: [UInt8]?, epoch: Int, partition: Int = 0, offset: Int64) -> KafkaMessage {
             KafkaMessage(
-                topic: ToxWatchTopics.patientStateChangelog, partition: partition, offset: offset, key: Array(key.utf8), value: value,
+                topic: ToxWatchTopics.patientStateChangelog, partition: partition, offset: offset, key: Array(key.utf8),
+                value: value,
                 headers: [KafkaHeader(name: "toxwatch-epoch", string: String(epoch))])
         }
         let a = Self.vitals("a", patient: "P", hours: 1, temperature: 37)
@@ -59,7 +64,8 @@ struct ChartLiveTests {
     @Test("against the embedded cluster: the patient's events and outputs only, a null grade, stock of its site")
     func live() async throws {
         let cluster = try Ops.cluster()
-        let producer = try KafkaProducer(configuration: .init(bootstrapServers: cluster.bootstrapServerList), logger: Ops.logger)
+        let producer = try KafkaProducer(
+            configuration: .init(bootstrapServers: cluster.bootstrapServerList), logger: Ops.logger)
         let p = "LIVE-1"
         let events = [
             Self.admission(patient: p), Self.vitals("LIVE-1-v1", patient: p, hours: 6, temperature: 38.9),
@@ -67,37 +73,50 @@ struct ChartLiveTests {
         ]
         let grades = CourseChartTests.grades(
             "g-null", patient: p, hours: 12,
-            crs: CourseChartTests.grade("null", reason: "cannot-grade", extra: #","lastGraded":{"grade":1,"at":"\#(CourseChartTests.iso(6))"}"#))
+            crs: CourseChartTests.grade(
+                "null", reason: "cannot-grade", extra: #","lastGraded":{"grade":1,"at":"\#(CourseChartTests.iso(6))"}"#)
+        )
         let recommendation = CourseChartTests.output(
             "anakinra-recommendation", "r-1", patient: p, hours: 6,
-            #""action":"none","dose":null,"reasons":[{"code":"no-active-toxicity","decisive":true}],"warnings":[],"alerts":[]"#)
+            #""action":"none","dose":null,"reasons":[{"code":"no-active-toxicity","decisive":true}],"warnings":[],"alerts":[]"#
+        )
         let other = CourseChartTests.grades("g-other", patient: "LIVE-2", hours: 7, crs: CourseChartTests.grade("3"))
-        let inventory = #"{"type":"inventory","eventId":"inv-n","occurredAt":"\#(CourseChartTests.iso(3))","site":"north","drug":"anakinra","status":"low","unitsOnHand":4}"#
+        let inventory =
+            #"{"type":"inventory","eventId":"inv-n","occurredAt":"\#(CourseChartTests.iso(3))","site":"north","drug":"anakinra","status":"low","unitsOnHand":4}"#
         let reports = try await producer.send([
             Self.changelog(p, epoch: 1, partition: 1, events: Array(events.prefix(2))),
             Self.changelog(p, epoch: 2, partition: 1, events: events),
-            Self.changelog(p, epoch: 1, partition: 1, events: [Self.vitals("STALE", patient: p, hours: 13, temperature: 40)]),
-            Self.changelog("LIVE-2", epoch: 2, partition: 2, events: [Self.vitals("LIVE-2-v1", patient: "LIVE-2", hours: 5, temperature: 39)]),
+            Self.changelog(
+                p, epoch: 1, partition: 1, events: [Self.vitals("STALE", patient: p, hours: 13, temperature: 40)]),
+            Self.changelog(
+                "LIVE-2", epoch: 2, partition: 2,
+                events: [Self.vitals("LIVE-2-v1", patient: "LIVE-2", hours: 5, temperature: 39)]),
             ProducerRecord(topic: ToxWatchTopics.toxicityGrades, partition: 1, key: Array(p.utf8), value: grades),
-            ProducerRecord(topic: ToxWatchTopics.anakinraRecommendations, partition: 1, key: Array(p.utf8), value: recommendation),
+            ProducerRecord(
+                topic: ToxWatchTopics.anakinraRecommendations, partition: 1, key: Array(p.utf8), value: recommendation),
             ProducerRecord(topic: ToxWatchTopics.toxicityGrades, partition: 2, key: Array("LIVE-2".utf8), value: other),
-            ProducerRecord(topic: ToxWatchTopics.inventory, key: Array("north/anakinra".utf8), value: Array(inventory.utf8)),
+            ProducerRecord(
+                topic: ToxWatchTopics.inventory, key: Array("north/anakinra".utf8), value: Array(inventory.utf8)),
         ])
         #expect(reports.allSatisfy { $0.isSuccess })
         await producer.close()
 
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("live-\(UUID().uuidString).svg")
         defer { try? FileManager.default.removeItem(at: file) }
-        let result = try await Ops.toxctl(["chart", "--brokers", cluster.bootstrapServers, "--patient", p, "-o", file.path])
+        let result = try await Ops.toxctl([
+            "chart", "--brokers", cluster.bootstrapServers, "--patient", p, "-o", file.path,
+        ])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("wrote \(file.path): 3 events and 2 outputs"))
         let chart = try DrawnChart(try Data(contentsOf: file))
         let expectedEvents = [
-            ("LIVE-1-adm", CourseChartTests.iso(-1)), ("LIVE-1-v1", CourseChartTests.iso(6)), ("LIVE-1-v2", CourseChartTests.iso(12)),
+            ("LIVE-1-adm", CourseChartTests.iso(-1)), ("LIVE-1-v1", CourseChartTests.iso(6)),
+            ("LIVE-1-v2", CourseChartTests.iso(12)),
             ("inv-n", CourseChartTests.iso(3)),
         ]
         #expect(chart.problems(events: expectedEvents).isEmpty, "\(chart.problems(events: expectedEvents))")
-        #expect(chart.problems(outputs: [("g-null", CourseChartTests.iso(12)), ("r-1", CourseChartTests.iso(6))]).isEmpty)
+        #expect(
+            chart.problems(outputs: [("g-null", CourseChartTests.iso(12)), ("r-1", CourseChartTests.iso(6))]).isEmpty)
         #expect(chart.drawn(event: "STALE").isEmpty, "a fenced writer's record is not the course")
         #expect(chart.drawn(event: "LIVE-2-v1").isEmpty && chart.drawn(output: "g-other").isEmpty, "another patient")
         #expect(chart.drawn(output: "g-null").first { $0["data-series"] == "crs" }?["data-state"] == "cannot-grade")

@@ -1,9 +1,9 @@
-import ToxWatchContract
 import Foundation
 import KafkaClient
 import Testing
 import ToxOps
 import ToxTestSupport
+import ToxWatchContract
 import ToxicityRules
 
 @Suite("toxctl topics, dlq, load")
@@ -31,7 +31,8 @@ struct CommandTests {
         #expect(verify.status == 1)
         #expect(verify.stdout.contains("2 problem(s):"))
         #expect(verify.stdout.contains("cart.meds.v1: missing"))
-        #expect(verify.stdout.contains("cart.vitals.v1: 2 partitions; co-partitioned topics need 3 (as cart.patient.v1)"))
+        #expect(
+            verify.stdout.contains("cart.vitals.v1: 2 partitions; co-partitioned topics need 3 (as cart.patient.v1)"))
         #expect(verify.stderr.contains("2 problem(s) found"))
         // The mock cannot create the missing topic through the API: a clear failure.
         let create = try await Ops.toxctl(["topics", "create", "--brokers", cluster.bootstrapServers])
@@ -45,7 +46,10 @@ struct CommandTests {
     /// Dead letters as toxd writes them: to the partition of the source record.
     static func seedDeadLetters(_ cluster: EmbeddedKafkaCluster, tag: String) async throws -> [DeadLetterRecord] {
         let now = Date()
-        func record(_ reason: DeadLetterReason, _ topic: String, _ partition: Int32, _ offset: Int64, hoursAgo: Double, key: String)
+        func record(
+            _ reason: DeadLetterReason, _ topic: String, _ partition: Int32, _ offset: Int64, hoursAgo: Double,
+            key: String
+        )
             -> DeadLetterRecord
         {
             DeadLetterRecord(
@@ -60,13 +64,17 @@ struct CommandTests {
             record(.unknownUnit, ToxWatchTopics.labs, 1, 41, hoursAgo: 1, key: "MRN-\(tag)-2"),
             record(.outOfRange, ToxWatchTopics.vitals, 0, 7, hoursAgo: 2, key: "MRN-\(tag)-3"),
         ]
-        let producer = try KafkaProducer(configuration: .init(bootstrapServers: cluster.bootstrapServerList), logger: Ops.logger)
+        let producer = try KafkaProducer(
+            configuration: .init(bootstrapServers: cluster.bootstrapServerList), logger: Ops.logger)
         var batch = try records.map { letter in
             ProducerRecord(
-                topic: ToxWatchTopics.deadLetters, partition: Int(letter.source.partition), key: letter.originalKey.map { Array($0) },
+                topic: ToxWatchTopics.deadLetters, partition: Int(letter.source.partition),
+                key: letter.originalKey.map { Array($0) },
                 value: Array(try letter.encoded()))
         }
-        batch.append(ProducerRecord(topic: ToxWatchTopics.deadLetters, partition: 0, key: nil, value: Array("garbage \(tag)".utf8)))
+        batch.append(
+            ProducerRecord(
+                topic: ToxWatchTopics.deadLetters, partition: 0, key: nil, value: Array("garbage \(tag)".utf8)))
         _ = try await producer.send(batch)
         await producer.close()
         return records
@@ -81,7 +89,8 @@ struct CommandTests {
 
         let all = try await Ops.toxctl(["dlq", "list"] + brokers)
         #expect(all.status == 0, "\(all.stderr)")
-        #expect(all.stdout.contains("4 of 4 dead letter(s) shown; by reason: unknown-unit 2, out-of-range 1, unreadable 1"))
+        #expect(
+            all.stdout.contains("4 of 4 dead letter(s) shown; by reason: unknown-unit 2, out-of-range 1, unreadable 1"))
         #expect(all.stdout.contains("cart.labs.v1[2]@40"))
         #expect(!all.stdout.contains("MRN-"), "keys are patient ids: digests only")
 
@@ -90,7 +99,8 @@ struct CommandTests {
             ($0["record"] as? [String: Any])?["id"] as? String
         }
         #expect(Set(ids) == ["cart.labs.v1/2/40", "cart.labs.v1/1/41"])
-        let recent = try await Ops.toxctl(["dlq", "list", "--since", "6h", "--source-topic", "cart.labs.v1", "--json"] + brokers)
+        let recent = try await Ops.toxctl(
+            ["dlq", "list", "--since", "6h", "--source-topic", "cart.labs.v1", "--json"] + brokers)
         #expect(recent.stdout.split(separator: "\n").count == 1)
         #expect(recent.stdout.contains("cart.labs.v1/1/41"))
         let bad = try await Ops.toxctl(["dlq", "list", "--reason", "furlongs"] + brokers)
@@ -167,7 +177,8 @@ struct CommandTests {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent(Ops.unique("load") + ".jsonl").path
         defer { try? FileManager.default.removeItem(atPath: path) }
         let arguments = [
-            "load", "--patients", "3", "--rate", "100", "--duration", "1", "--seed", "4", "--start", "2026-03-01T00:00:00Z",
+            "load", "--patients", "3", "--rate", "100", "--duration", "1", "--seed", "4", "--start",
+            "2026-03-01T00:00:00Z",
             "--output", path,
         ]
         let first = try await Ops.toxctl(arguments)
@@ -181,10 +192,13 @@ struct CommandTests {
         #expect(toStdout.stderr.contains("Sent 100 of 100 events to standard output"))
     }
 
-    @Test("every command has --help with an example", arguments: [
-        ["lag"], ["topics"], ["topics", "create"], ["topics", "verify"], ["dlq"], ["dlq", "list"], ["dlq", "redrive"], ["load"],
-        ["shortage"],
-    ])
+    @Test(
+        "every command has --help with an example",
+        arguments: [
+            ["lag"], ["topics"], ["topics", "create"], ["topics", "verify"], ["dlq"], ["dlq", "list"],
+            ["dlq", "redrive"], ["load"],
+            ["shortage"],
+        ])
     func help(_ command: [String]) async throws {
         let result = try await Ops.toxctl(command + ["--help"])
         #expect(result.status == 0)

@@ -1,15 +1,16 @@
-import ToxWatchContract
 import Foundation
 import KafkaClient
 import Testing
 import ToxOps
+import ToxWatchContract
 
 @Suite("Dead-letter selection and re-drive plans")
 struct DeadLetterSelectionTests {
     static let now = Date(timeIntervalSince1970: 1_772_438_400)  // 2026-03-02T08:00:00Z
 
     static func letter(
-        _ offset: Int64, reason: DeadLetterReason, topic: String, partition: Int32 = 1, sourceOffset: Int64, hoursAgo: Double,
+        _ offset: Int64, reason: DeadLetterReason, topic: String, partition: Int32 = 1, sourceOffset: Int64,
+        hoursAgo: Double,
         value: String? = "{\"type\":\"lab\"}", headers: [DeadLetterRecord.Header] = []
     ) -> StoredDeadLetter {
         let record = DeadLetterRecord(
@@ -52,9 +53,12 @@ struct DeadLetterSelectionTests {
         #expect(select(DeadLetterFilter(reasons: [.unknownUnit], since: since)) == [1])
     }
 
-    @Test("--since: durations, ISO-8601 times and dates; anything else is a usage error", arguments: [
-        ("90s", 90.0), ("45m", 2700), ("6h", 21_600), ("7d", 604_800), ("1h30m", 5400), ("2w", 1_209_600), ("1.5h", 5400),
-    ])
+    @Test(
+        "--since: durations, ISO-8601 times and dates; anything else is a usage error",
+        arguments: [
+            ("90s", 90.0), ("45m", 2700), ("6h", 21_600), ("7d", 604_800), ("1h30m", 5400), ("2w", 1_209_600),
+            ("1.5h", 5400),
+        ])
     func sinceDurations(_ text: String, _ seconds: Double) throws {
         #expect(try parseSince(text, now: Self.now) == Self.now.addingTimeInterval(-seconds))
     }
@@ -76,7 +80,9 @@ struct DeadLetterSelectionTests {
             DeadLetterRecord.Header(key: "traceparent", value: Data("00-abc".utf8)), .init(key: "empty", value: nil),
             .init(key: Redrive.fromHeader, value: Data("stale".utf8)),
         ]
-        let letter = Self.letter(9, reason: .unknownUnit, topic: "cart.labs.v1", partition: 2, sourceOffset: 40, hoursAgo: 1, headers: headers)
+        let letter = Self.letter(
+            9, reason: .unknownUnit, topic: "cart.labs.v1", partition: 2, sourceOffset: 40, hoursAgo: 1,
+            headers: headers)
         let (items, skipped) = Redrive.plan(
             [letter], filter: DeadLetterFilter(), partitionCounts: ["cart.labs.v1": 4], now: Self.now)
         #expect(skipped.isEmpty)
@@ -85,14 +91,18 @@ struct DeadLetterSelectionTests {
         #expect(record.partitioning == .partition(2))
         #expect(record.key == Array("MRN001".utf8))
         #expect(record.value == Array("{\"type\":\"lab\"}".utf8))
-        #expect(record.headers.map(\.name) == ["traceparent", "empty", Redrive.fromHeader, Redrive.originalHeader, Redrive.atHeader])
+        #expect(
+            record.headers.map(\.name) == [
+                "traceparent", "empty", Redrive.fromHeader, Redrive.originalHeader, Redrive.atHeader,
+            ])
         #expect(record.headers[0].value == Array("00-abc".utf8))
         #expect(record.headers[1].value == nil)
         #expect(record.headers[2].value == Array("cart.dlq.v1/2/9".utf8))
         #expect(record.headers[3].value == Array("cart.labs.v1/2/40".utf8))
         #expect(record.headers[4].value == Array("2026-03-02T08:00:00Z".utf8))
         // Fewer partitions now: by key.
-        let byKey = Redrive.plan([letter], filter: DeadLetterFilter(), partitionCounts: ["cart.labs.v1": 2], now: Self.now)
+        let byKey = Redrive.plan(
+            [letter], filter: DeadLetterFilter(), partitionCounts: ["cart.labs.v1": 2], now: Self.now)
         #expect(byKey.items.first?.record.partitioning == .byKey)
         #expect(byKey.items.first?.partitionedByKey == true)
     }
@@ -145,13 +155,16 @@ struct DeadLetterListingTests {
         let record = DeadLetterRecord(
             reason: .wrongType, error: .init(field: field, message: message),
             source: .init(topic: topic, partition: 0, offset: 9), originalKey: Data(key.utf8),
-            originalValue: Data("{}".utf8), originalHeaders: [], deadLetteredAt: Date(timeIntervalSince1970: 1_772_438_400))
-        return StoredDeadLetter(partition: 0, offset: offset, timestamp: nil, value: Array((try? record.encoded()) ?? Data()))
+            originalValue: Data("{}".utf8), originalHeaders: [],
+            deadLetteredAt: Date(timeIntervalSince1970: 1_772_438_400))
+        return StoredDeadLetter(
+            partition: 0, offset: offset, timestamp: nil, value: Array((try? record.encoded()) ?? Data()))
     }
 
     /// What a record written by an older toxd, or another writer, may hold.
     static let hostile = stored(
-        offset: 0, field: "temperatureC\u{1B}[2J", message: "temperatureC: expected a number, found \"\u{1B}]0;owned\u{07}\u{9B}31m\u{202E}\"",
+        offset: 0, field: "temperatureC\u{1B}[2J",
+        message: "temperatureC: expected a number, found \"\u{1B}]0;owned\u{07}\u{9B}31m\u{202E}\"",
         key: "MRN\u{0}1\u{1B}[31m")
 
     @Test("the table escapes control characters in every cell, keys included")
@@ -169,7 +182,8 @@ struct DeadLetterListingTests {
     @Test("--json lines escape them as \\uXXXX: the same JSON value, safe on a terminal")
     func jsonEscapes() throws {
         let line = Self.hostile.jsonLine(showKeys: true)
-        #expect(!line.unicodeScalars.contains { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) || $0.value == 0x202E })
+        #expect(
+            !line.unicodeScalars.contains { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) || $0.value == 0x202E })
         let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
         let record = try #require(object["record"] as? [String: Any])
         #expect((record["error"] as? [String: Any])?["field"] as? String == "temperatureC\u{1B}[2J")
@@ -178,7 +192,8 @@ struct DeadLetterListingTests {
     @Test("copies of one dead letter (same id) are listed once and counted")
     func copiesListedOnce() {
         let copy = { (offset: Int64) in
-            Self.stored(offset: offset, field: "unitsOnHand", message: "unitsOnHand: out of range", key: "cnh/anakinra",
+            Self.stored(
+                offset: offset, field: "unitsOnHand", message: "unitsOnHand: out of range", key: "cnh/anakinra",
                 topic: "pharmacy.inventory.v1")
         }
         let text = DeadLetterRendering.list([copy(0), copy(1), copy(2)], scanned: 3)

@@ -5,16 +5,18 @@ import Testing
 /// Issue 18.9: Kafka property values are printed only for an allow-list of harmless properties.
 @Suite("Kafka property redaction")
 struct KafkaPropertyRedactionTests {
-    @Test("every value but the harmless ones is <redacted>", arguments: [
-        ("sasl.oauthbearer.config", "principal=svc extension_x=secret", "<redacted>"),
-        ("sasl.oauthbearer.client.secret", "secret", "<redacted>"),
-        ("ssl.keystore.password", "secret", "<redacted>"), ("ssl.key.pem", "-----BEGIN", "<redacted>"),
-        ("ssl_key", "secret", "<redacted>"), ("sasl.kerberos.keytab", "/etc/krb5.keytab", "<redacted>"),
-        ("sasl.username", "svc-toxwatch", "<redacted>"), ("a.future.secret.property", "x", "<redacted>"),
-        ("bootstrap.servers", "kafka-1:9092", "kafka-1:9092"), ("security.protocol", "SASL_SSL", "SASL_SSL"),
-        ("sasl.mechanism", "SCRAM-SHA-512", "SCRAM-SHA-512"), ("client.id", "toxctl", "toxctl"),
-        ("session.timeout.ms", "45000", "45000"), ("socket.timeout.ms", "secret", "<redacted>"),
-    ])
+    @Test(
+        "every value but the harmless ones is <redacted>",
+        arguments: [
+            ("sasl.oauthbearer.config", "principal=svc extension_x=secret", "<redacted>"),
+            ("sasl.oauthbearer.client.secret", "secret", "<redacted>"),
+            ("ssl.keystore.password", "secret", "<redacted>"), ("ssl.key.pem", "-----BEGIN", "<redacted>"),
+            ("ssl_key", "secret", "<redacted>"), ("sasl.kerberos.keytab", "/etc/krb5.keytab", "<redacted>"),
+            ("sasl.username", "svc-toxwatch", "<redacted>"), ("a.future.secret.property", "x", "<redacted>"),
+            ("bootstrap.servers", "kafka-1:9092", "kafka-1:9092"), ("security.protocol", "SASL_SSL", "SASL_SSL"),
+            ("sasl.mechanism", "SCRAM-SHA-512", "SCRAM-SHA-512"), ("client.id", "toxctl", "toxctl"),
+            ("session.timeout.ms", "45000", "45000"), ("socket.timeout.ms", "secret", "<redacted>"),
+        ])
     func display(_ name: String, _ value: String, _ shown: String) {
         #expect(KafkaPropertyRedaction.displayValue(name, value) == shown)
     }

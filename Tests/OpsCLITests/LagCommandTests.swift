@@ -47,7 +47,8 @@ struct LagCommandTests {
         let group = Ops.unique("python-lag")
         try cluster.createTopic(topic, partitions: 3)
         let python = try await Ops.python(Self.pythonSetup, [cluster.bootstrapServers, topic, group])
-        #expect(python.status == 0, "Python confluent-kafka is needed (Scripts/bootstrap --for-tests): \(python.stderr)")
+        #expect(
+            python.status == 0, "Python confluent-kafka is needed (Scripts/bootstrap --for-tests): \(python.stderr)")
         let truth = try JSONDecoder().decode([PythonPartition].self, from: Data(python.stdout.utf8))
         #expect(truth.map(\.committed) == [4, 7, nil])
         #expect(truth.map(\.high) == [10, 7, 5])
@@ -90,7 +91,11 @@ struct LagCommandTests {
         #expect(lines.contains { Array($0.prefix(5)) == [topic, "2", "-", "5", "5"] })
         // The total row: lag 11, at most as far behind as partition 0 (stamped two minutes before the
         // setup finished; how much longer the run took depends on the machine, so only the floor is fixed).
-        #expect(lines.contains { $0.count > 4 && Array($0.prefix(3)) == [topic, "total", "11"] && (Int($0[3]) ?? 0) >= 2 && $0[4] == "min" })
+        #expect(
+            lines.contains {
+                $0.count > 4 && Array($0.prefix(3)) == [topic, "total", "11"] && (Int($0[3]) ?? 0) >= 2
+                    && $0[4] == "min"
+            })
         #expect(table.stdout.contains("Owners unknown"))
         #expect(table.stdout.contains("total lag 11 over 3 partitions"))
         #expect(!table.stdout.contains("\u{1B}["), "no colour in a pipe")
@@ -145,13 +150,15 @@ struct LagCommandTests {
         #expect(result.elapsed < .seconds(20), "--timeout 2: reported within seconds, not after a hang")
     }
 
-    @Test("bad usage exits 2 with a message", arguments: [
-        (["--watch", "0"], "--watch needs a positive"),
-        (["--samples", "2"], "--samples needs --watch"),
-        (["--max-lag", "lots"], "max-lag"),
-        (["--bogus"], "Unknown option"),
-        (["--topics", "no.such.topic"], "no topic no.such.topic"),
-    ])
+    @Test(
+        "bad usage exits 2 with a message",
+        arguments: [
+            (["--watch", "0"], "--watch needs a positive"),
+            (["--samples", "2"], "--samples needs --watch"),
+            (["--max-lag", "lots"], "max-lag"),
+            (["--bogus"], "Unknown option"),
+            (["--topics", "no.such.topic"], "no topic no.such.topic"),
+        ])
     func usage(_ arguments: [String], _ message: String) async throws {
         let cluster = Ops.shared
         let result = try await Ops.toxctl(["lag", "--brokers", cluster.bootstrapServers] + arguments)
@@ -189,6 +196,8 @@ struct LagCommandTests {
         let cluster = Ops.shared
         let arguments = ["lag", "--brokers", cluster.bootstrapServers]
         #expect(try await Ops.toxctl(arguments, environment: ["FORCE_COLOR": "1"]).stdout.contains("\u{1B}["))
-        #expect(!(try await Ops.toxctl(arguments, environment: ["FORCE_COLOR": "1", "NO_COLOR": "1"]).stdout.contains("\u{1B}[")))
+        #expect(
+            !(try await Ops.toxctl(arguments, environment: ["FORCE_COLOR": "1", "NO_COLOR": "1"]).stdout.contains(
+                "\u{1B}[")))
     }
 }

@@ -6,7 +6,9 @@ import ToxOps
 struct LagReportTests {
     static let t0 = Date(timeIntervalSince1970: 1_772_438_400)  // 2026-03-02T08:00:00Z
 
-    static func snapshot(at seconds: Double, _ partitions: [PartitionSnapshot], ownership: OwnershipInfo = .unknown(reason: "mock"))
+    static func snapshot(
+        at seconds: Double, _ partitions: [PartitionSnapshot], ownership: OwnershipInfo = .unknown(reason: "mock")
+    )
         -> LagSnapshot
     {
         LagSnapshot(group: "toxd", time: t0.addingTimeInterval(seconds), partitions: partitions, ownership: ownership)
@@ -17,7 +19,8 @@ struct LagReportTests {
         owner: PartitionOwner? = nil
     ) -> PartitionSnapshot {
         PartitionSnapshot(
-            topic: topic, partition: id, committedOffset: committed, logStartOffset: start, logEndOffset: end, owner: owner,
+            topic: topic, partition: id, committedOffset: committed, logStartOffset: start, logEndOffset: end,
+            owner: owner,
             nextMessageTimestamp: nextAt.map { t0.addingTimeInterval($0) })
     }
 
@@ -25,12 +28,17 @@ struct LagReportTests {
     func totals() throws {
         var tracker = LagTracker()
         let report = tracker.add(
-            Self.snapshot(at: 100, [
-                Self.partition("cart.vitals.v1", 1, committed: 40, end: 50, nextAt: 40),
-                Self.partition("cart.vitals.v1", 0, committed: 10, end: 10),
-                Self.partition("cart.labs.v1", 0, committed: nil, start: 3, end: 8, nextAt: 70),
-            ]))
-        #expect(report.partitions.map { "\($0.topic)[\($0.partition)]" } == ["cart.vitals.v1[0]", "cart.vitals.v1[1]", "cart.labs.v1[0]"])
+            Self.snapshot(
+                at: 100,
+                [
+                    Self.partition("cart.vitals.v1", 1, committed: 40, end: 50, nextAt: 40),
+                    Self.partition("cart.vitals.v1", 0, committed: 10, end: 10),
+                    Self.partition("cart.labs.v1", 0, committed: nil, start: 3, end: 8, nextAt: 70),
+                ]))
+        #expect(
+            report.partitions.map { "\($0.topic)[\($0.partition)]" } == [
+                "cart.vitals.v1[0]", "cart.vitals.v1[1]", "cart.labs.v1[0]",
+            ])
         #expect(report.partitions.map(\.lag) == [0, 10, 5])
         #expect(report.partitions.map(\.timeBehindSeconds) == [0, 60, 30])
         #expect(report.partitions[2].committedOffset == nil)
@@ -56,7 +64,8 @@ struct LagReportTests {
     @Test("limits: --max-lag is the group total, strictly above; --max-lag-seconds any partition")
     func limits() {
         let partitions = [
-            Self.partition("t", 0, committed: 0, end: 6, nextAt: 0), Self.partition("t", 1, committed: 0, end: 4, nextAt: 50),
+            Self.partition("t", 0, committed: 0, end: 6, nextAt: 0),
+            Self.partition("t", 1, committed: 0, end: 4, nextAt: 50),
         ]
         var atLimit = LagTracker(limits: LagLimits(maxLag: 10))
         #expect(!atLimit.add(Self.snapshot(at: 100, partitions)).exceedsLimits)
@@ -92,7 +101,11 @@ struct LagReportTests {
         let owner = PartitionOwner(memberID: "m-1", clientID: "toxd", host: "/10.0.0.7")
         let report = tracker.add(
             Self.snapshot(
-                at: 0, [Self.partition("t", 0, committed: 5, end: 5, owner: owner), Self.partition("t", 1, committed: 5, end: 5)],
+                at: 0,
+                [
+                    Self.partition("t", 0, committed: 5, end: 5, owner: owner),
+                    Self.partition("t", 1, committed: 5, end: 5),
+                ],
                 ownership: .known(groupState: "Stable")))
         #expect(report.partitions[0].owner == owner)
         let table = report.renderTable()
@@ -101,10 +114,13 @@ struct LagReportTests {
         #expect(!table.contains("unknown"))
     }
 
-    @Test("durations read well", arguments: [
-        (0.0, "0 s"), (0.25, "250 ms"), (0.9999, "1 s"), (59.4, "59 s"), (61, "1 min 1 s"), (3600, "1 h"), (5400, "1 h 30 min"),
-        (90_000, "1 d 1 h"),
-    ])
+    @Test(
+        "durations read well",
+        arguments: [
+            (0.0, "0 s"), (0.25, "250 ms"), (0.9999, "1 s"), (59.4, "59 s"), (61, "1 min 1 s"), (3600, "1 h"),
+            (5400, "1 h 30 min"),
+            (90_000, "1 d 1 h"),
+        ])
     func durations(_ seconds: Double, _ text: String) {
         #expect(formatDuration(seconds) == text)
     }

@@ -12,7 +12,8 @@ struct LagStallTests {
     static func sample(_ tracker: inout LagTracker, at seconds: Double, committed: Int64, state: String) -> LagReport {
         tracker.add(
             Samples.snapshot(
-                at: seconds, [Samples.partition("cart.vitals.v1", 9, committed: committed, end: 16_722 + 29_278, owner: owner)],
+                at: seconds,
+                [Samples.partition("cart.vitals.v1", 9, committed: committed, end: 16_722 + 29_278, owner: owner)],
                 ownership: .known(groupState: state)))
     }
 

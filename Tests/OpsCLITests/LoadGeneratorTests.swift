@@ -1,15 +1,16 @@
-import ToxWatchContract
 import Foundation
 import PropertyBased
 import ProtocolCatalog
 import Testing
 import ToxOps
+import ToxWatchContract
 import ToxicityRules
 
 @Suite("Load generator")
 struct LoadGeneratorTests {
     static let start = Date(timeIntervalSince1970: 1_772_323_200)  // 2026-03-01T00:00:00Z
-    static let protocolIds = (try? AnakinraProtocolCatalog.load().protocols.filter { $0.kind == .institutional }.map(\.id)) ?? []
+    static let protocolIds =
+        (try? AnakinraProtocolCatalog.load().protocols.filter { $0.kind == .institutional }.map(\.id)) ?? []
 
     static func generate(_ profile: LoadProfile) -> [GeneratedMessage] {
         var generator = LoadGenerator(profile: profile, now: start)
@@ -18,12 +19,15 @@ struct LoadGeneratorTests {
         return messages
     }
 
-    @Test("every valid event passes the strict decoder and decodes to the event generated, on its topic, keyed by patient")
+    @Test(
+        "every valid event passes the strict decoder and decodes to the event generated, on its topic, keyed by patient"
+    )
     func validEventsDecode() async {
         #expect(!Self.protocolIds.isEmpty)
         await propertyCheck(count: 12, input: Gen.uint64(in: 0...UInt64.max), Gen.int(in: 1...40)) { seed, patients in
             let messages = Self.generate(
-                LoadProfile(patients: patients, totalEvents: 400, seed: seed, start: Self.start, protocolIds: Self.protocolIds))
+                LoadProfile(
+                    patients: patients, totalEvents: 400, seed: seed, start: Self.start, protocolIds: Self.protocolIds))
             #expect(messages.count == 400)
             for message in messages {
                 guard let event = message.event else {
@@ -44,7 +48,9 @@ struct LoadGeneratorTests {
 
     @Test("the fast encoder's JSON means exactly what the contract encoder's does")
     func fastEncoderMatchesContract() throws {
-        for message in Self.generate(LoadProfile(patients: 10, totalEvents: 300, seed: 9, start: Self.start, protocolIds: Self.protocolIds)) {
+        for message in Self.generate(
+            LoadProfile(patients: 10, totalEvents: 300, seed: 9, start: Self.start, protocolIds: Self.protocolIds))
+        {
             let event = try #require(message.event)
             let canonical = try encodeEvent(.clinical(event))
             let fast = try JSONSerialization.jsonObject(with: Data(message.value)) as? NSDictionary
@@ -75,8 +81,12 @@ struct LoadGeneratorTests {
                 #expect(event.occurredAt >= previous)
             }
             seen[event.patientId] = event.occurredAt
-            if case .vitals(let vitals) = event, let temperature = vitals.temperatureC, temperature >= 38 { fevers.insert(event.patientId) }
-            if case .neuro(let neuro) = event, (neuro.iceScore ?? 10) <= 6 || (neuro.capdScore ?? 0) >= 9 { lowICE.insert(event.patientId) }
+            if case .vitals(let vitals) = event, let temperature = vitals.temperatureC, temperature >= 38 {
+                fevers.insert(event.patientId)
+            }
+            if case .neuro(let neuro) = event, (neuro.iceScore ?? 10) <= 6 || (neuro.capdScore ?? 0) >= 9 {
+                lowICE.insert(event.patientId)
+            }
             if case .medication(let medication) = event { drugs.insert(medication.drug.name) }
         }
         #expect(admissions == 60)
@@ -90,7 +100,8 @@ struct LoadGeneratorTests {
     func noEventAfterNow() throws {
         // Few events per patient on average, so the most-drawn patients run far ahead of the mean.
         var generator = LoadGenerator(
-            profile: LoadProfile(patients: 500, totalEvents: 5000, seed: 7, protocolIds: Self.protocolIds), now: Self.start)
+            profile: LoadProfile(patients: 500, totalEvents: 5000, seed: 7, protocolIds: Self.protocolIds),
+            now: Self.start)
         var latest = Date.distantPast
         while let message = generator.next() {
             let event = try #require(message.event)
@@ -100,8 +111,9 @@ struct LoadGeneratorTests {
         #expect(latest > Self.start.addingTimeInterval(-86_400), "the courses still end near now")
     }
 
-    @Test("the malformed fraction is honoured, every malformed message fails decoding with the reason it is built for",
-          arguments: [0.0, 0.013, 0.1, 0.5, 1.0])
+    @Test(
+        "the malformed fraction is honoured, every malformed message fails decoding with the reason it is built for",
+        arguments: [0.0, 0.013, 0.1, 0.5, 1.0])
     func malformed(_ fraction: Double) {
         let total = 3000
         let messages = Self.generate(
@@ -115,7 +127,8 @@ struct LoadGeneratorTests {
             #expect(message.key.hasPrefix("LD"))
             do {
                 _ = try decodeEvent(message.value)
-                Issue.record("malformed \(message.malformation!) decoded: \(String(decoding: message.value, as: UTF8.self))")
+                Issue.record(
+                    "malformed \(message.malformation!) decoded: \(String(decoding: message.value, as: UTF8.self))")
             } catch {
                 #expect(error.reason == message.malformation?.expectedReason)
                 reasons.insert(error.reason)
@@ -137,10 +150,13 @@ struct LoadGeneratorTests {
 
     @Test("JSON lines output: topic, key and the exact message text")
     func jsonLines() async throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("load-\(UInt64.random(in: 0...UInt64.max)).jsonl").path
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "load-\(UInt64.random(in: 0...UInt64.max)).jsonl"
+        ).path
         defer { try? FileManager.default.removeItem(atPath: path) }
         var generator = LoadGenerator(
-            profile: LoadProfile(patients: 4, totalEvents: 300, malformedFraction: 0.2, seed: 3, start: Self.start), now: Self.start)
+            profile: LoadProfile(patients: 4, totalEvents: 300, malformedFraction: 0.2, seed: 3, start: Self.start),
+            now: Self.start)
         let reference = Self.generate(generator.profile)
         let summary = try await LoadRunner(rate: nil).run(&generator, into: try JSONLinesLoadSink(path: path)) { _ in }
         #expect(summary.generated == 300 && summary.sent == 300 && summary.failed == 0)
@@ -164,7 +180,8 @@ struct LoadGeneratorTests {
         let sink = try JSONLinesLoadSink(path: path)
         _ = try await sink.send(values.map { GeneratedMessage(topic: "t", key: "k\"1", value: Array($0.utf8)) })
         try await sink.finish()
-        let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
+        let lines = try String(contentsOfFile: path, encoding: .utf8).split(
+            separator: "\n", omittingEmptySubsequences: false)
         #expect(lines.count == values.count + 1 && lines.last == "")
         for (line, value) in zip(lines, values) {
             let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: String])

@@ -1,8 +1,8 @@
-import ToxWatchContract
 import Foundation
 import KafkaClient
 import Testing
 import ToxOps
+import ToxWatchContract
 import ToxicityRules
 
 @Suite("toxctl shortage")
@@ -18,31 +18,40 @@ struct ShortageTests {
     }
 
     static func advice(
-        _ patient: String, _ drug: String, site: String = "cnh", hours: Double, cause: String = "shortage", need: ShortageNeed?
+        _ patient: String, _ drug: String, site: String = "cnh", hours: Double, cause: String = "shortage",
+        need: ShortageNeed?
     ) -> ShortageAdvice {
         ShortageAdvice(
-            patientId: patient, assessedAt: t0.addingTimeInterval(hours * 3600), shortDrug: drug, site: site, status: .shortage,
+            patientId: patient, assessedAt: t0.addingTimeInterval(hours * 3600), shortDrug: drug, site: site,
+            status: .shortage,
             cause: cause, need: need)
     }
 
-    static func stock(_ drug: Drug, _ status: StockStatus, units: Int?, unitMg: Double?, site: String = "cnh", hours: Double = 0)
+    static func stock(
+        _ drug: Drug, _ status: StockStatus, units: Int?, unitMg: Double?, site: String = "cnh", hours: Double = 0
+    )
         -> InventoryEvent
     {
         InventoryEvent(
-            eventId: "inv-\(site)-\(drug.name)-\(hours)", occurredAt: t0.addingTimeInterval(hours * 3600), site: site, drug: drug,
+            eventId: "inv-\(site)-\(drug.name)-\(hours)", occurredAt: t0.addingTimeInterval(hours * 3600), site: site,
+            drug: drug,
             status: status, unitsOnHand: units, unitMg: unitMg)
     }
 
-    @Test("the latest advice per patient and drug, at the site, for shortages only; needs total against the latest stock")
+    @Test(
+        "the latest advice per patient and drug, at the site, for shortages only; needs total against the latest stock")
     func totals() throws {
         let advice = [
             Self.advice("P1", "anakinra", hours: 0, need: try Self.need(mg: 400, doses: 4, units: 4)),
             Self.advice("P1", "anakinra", hours: 2, need: try Self.need(mg: 200, doses: 2, units: 2)),  // supersedes
-            Self.advice("P2", "anakinra", hours: 1, need: try Self.need(mg: 150, doses: 2, units: nil)),  // 75 mg/dose → 2 syringes
+            // 75 mg/dose → 2 syringes
+            Self.advice("P2", "anakinra", hours: 1, need: try Self.need(mg: 150, doses: 2, units: nil)),
             Self.advice("P3", "anakinra", hours: 1, need: try Self.need(mg: 100, doses: 1, units: 1)),
-            Self.advice("P3", "anakinra", hours: 3, need: try Self.need(mg: 0, doses: 0, units: 0)),  // no longer needs it
+            // no longer needs it
+            Self.advice("P3", "anakinra", hours: 3, need: try Self.need(mg: 0, doses: 0, units: 0)),
             Self.advice("P4", "anakinra", site: "chop", hours: 1, need: try Self.need(mg: 900, doses: 9, units: 9)),
-            Self.advice("P5", "anakinra", hours: 1, cause: "contraindication", need: try Self.need(mg: 100, doses: 1, units: 1)),
+            Self.advice(
+                "P5", "anakinra", hours: 1, cause: "contraindication", need: try Self.need(mg: 100, doses: 1, units: 1)),
             Self.advice("P6", "tocilizumab", hours: 1, need: try Self.need(mg: 336, doses: 1, units: nil)),
         ]
         let inventory = [
@@ -78,8 +87,10 @@ struct ShortageTests {
     @Test("units: whole syringes per dose; unknown unit size leaves units and shortfall unknown")
     func units() throws {
         let advice = [
-            Self.advice("P1", "anakinra", hours: 0, need: try Self.need(mg: 240, doses: 4, units: nil)),  // 60 mg → 1 each
-            Self.advice("P2", "anakinra", hours: 0, need: try Self.need(mg: 250, doses: nil, units: nil)),  // 3 syringes
+            // 60 mg → 1 each
+            Self.advice("P1", "anakinra", hours: 0, need: try Self.need(mg: 240, doses: 4, units: nil)),
+            // 3 syringes
+            Self.advice("P2", "anakinra", hours: 0, need: try Self.need(mg: 250, doses: nil, units: nil)),
             Self.advice("P3", "emapalumab", hours: 0, need: try Self.need(mg: 50, doses: 1, units: nil)),
         ]
         let report = ShortageTotals.compute(site: "cnh", advice: advice, inventory: [])
@@ -91,13 +102,17 @@ struct ShortageTests {
     }
 
     /// A record as toxd writes it: the engine's ShortageAlternative with the output envelope.
-    static func record(_ patient: String, site: String, need: String, at date: Date, drug: String = "anakinra") throws -> [UInt8] {
+    static func record(_ patient: String, site: String, need: String, at date: Date, drug: String = "anakinra") throws
+        -> [UInt8]
+    {
         let alternative = ShortageAlternative(
-            shortDrug: drug, site: site, status: .shortage, cause: "shortage", reasons: [], alternatives: [], excluded: [],
+            shortDrug: drug, site: site, status: .shortage, cause: "shortage", reasons: [], alternatives: [],
+            excluded: [],
             need24h: try JSONDecoder().decode(ShortageNeed.self, from: Data(need.utf8)))
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .iso8601
-        var object = try #require(try JSONSerialization.jsonObject(with: try encoder.encode(alternative)) as? [String: Any])
+        var object = try #require(
+            try JSONSerialization.jsonObject(with: try encoder.encode(alternative)) as? [String: Any])
         object["type"] = "shortage-alternative"
         object["id"] = "\(patient)/test/\(date.timeIntervalSince1970)"
         object["patientId"] = patient
@@ -107,45 +122,61 @@ struct ShortageTests {
 
     @Test("decodes what toxd writes; other documents are not advice")
     func decoding() throws {
-        let advice = try #require(ShortageAdvice.decode(try Self.record("P9", site: "cnh", need: "{\"mg\":200,\"doses\":2,\"units\":2}", at: Self.t0)))
-        #expect(advice.patientId == "P9" && advice.shortDrug == "anakinra" && advice.site == "cnh" && advice.status == .shortage)
+        let advice = try #require(
+            ShortageAdvice.decode(
+                try Self.record("P9", site: "cnh", need: "{\"mg\":200,\"doses\":2,\"units\":2}", at: Self.t0)))
+        #expect(
+            advice.patientId == "P9" && advice.shortDrug == "anakinra" && advice.site == "cnh"
+                && advice.status == .shortage)
         #expect(advice.need?.units == 2)
         #expect(advice.assessedAt == Self.t0)
         #expect(ShortageAdvice.decode(Array("{\"type\":\"toxicity-grades\"}".utf8)) == nil)
         #expect(ShortageAdvice.decode(Array("nonsense".utf8)) == nil)
         // Needs past any patient's 24 hours are not advice: two of them would overflow the totals.
         for need in ["{\"units\":9223372036854775807}", "{\"doses\":-1}", "{\"mg\":1e300}"] {
-            #expect(ShortageAdvice.decode(try Self.record("P9", site: "cnh", need: need, at: Self.t0)) == nil, "\(need)")
+            #expect(
+                ShortageAdvice.decode(try Self.record("P9", site: "cnh", need: need, at: Self.t0)) == nil, "\(need)")
         }
     }
 
     @Test("against the embedded cluster: totals, JSON, exit 1 on a shortfall")
     func command() async throws {
         let cluster = try Ops.cluster()
-        let producer = try KafkaProducer(configuration: .init(bootstrapServers: cluster.bootstrapServerList), logger: Ops.logger)
+        let producer = try KafkaProducer(
+            configuration: .init(bootstrapServers: cluster.bootstrapServerList), logger: Ops.logger)
         func inventory(_ drug: String, _ status: String, _ units: Int, site: String = "cnh") -> ProducerRecord {
             let json = """
                 {"type":"inventory","eventId":"inv-\(site)-\(drug)-\(status)","occurredAt":"2026-03-02T07:00:00Z","site":"\(site)",\
                 "drug":"\(drug)","status":"\(status)","unitsOnHand":\(units),"unitMg":100}
                 """
-            return ProducerRecord(topic: ToxWatchTopics.inventory, key: Array("\(site)/\(drug)".utf8), value: Array(json.utf8))
+            return ProducerRecord(
+                topic: ToxWatchTopics.inventory, key: Array("\(site)/\(drug)".utf8), value: Array(json.utf8))
         }
         let topic = ToxWatchTopics.shortageAlternatives
         _ = try await producer.send([
             inventory("anakinra", "available", 40),
             inventory("anakinra", "shortage", 3),  // same key, later: the latest
             inventory("anakinra", "available", 90, site: "chop"),
-            ProducerRecord(topic: topic, key: Array("P1".utf8), value: try Self.record("P1", site: "cnh", need: "{\"mg\":200,\"doses\":2,\"units\":2}", at: Self.t0)),
-            ProducerRecord(topic: topic, key: Array("P2".utf8), value: try Self.record("P2", site: "cnh", need: "{\"mg\":300,\"doses\":3}", at: Self.t0)),
-            ProducerRecord(topic: topic, key: Array("P3".utf8), value: try Self.record("P3", site: "chop", need: "{\"mg\":100,\"doses\":1,\"units\":1}", at: Self.t0)),
+            ProducerRecord(
+                topic: topic, key: Array("P1".utf8),
+                value: try Self.record("P1", site: "cnh", need: "{\"mg\":200,\"doses\":2,\"units\":2}", at: Self.t0)),
+            ProducerRecord(
+                topic: topic, key: Array("P2".utf8),
+                value: try Self.record("P2", site: "cnh", need: "{\"mg\":300,\"doses\":3}", at: Self.t0)),
+            ProducerRecord(
+                topic: topic, key: Array("P3".utf8),
+                value: try Self.record("P3", site: "chop", need: "{\"mg\":100,\"doses\":1,\"units\":1}", at: Self.t0)),
             ProducerRecord(topic: topic, key: Array("P4".utf8), value: Array("not advice".utf8)),
             // Issue 18.5: inventory records that are not inventory events (no status; not JSON at all)
             // were skipped silently; they are counted (toxd dead-letters them). The second is the
             // latest record of cnh/anakinra: its line uses the one before, and says so.
             ProducerRecord(
                 topic: ToxWatchTopics.inventory, key: Array("cnh/tocilizumab".utf8),
-                value: Array(#"{"type":"inventory","eventId":"x","occurredAt":"2026-03-02T07:00:00Z","site":"cnh","drug":"tocilizumab"}"#.utf8)),
-            ProducerRecord(topic: ToxWatchTopics.inventory, key: Array("cnh/anakinra".utf8), value: Array("anakinra: 1 box".utf8)),
+                value: Array(
+                    #"{"type":"inventory","eventId":"x","occurredAt":"2026-03-02T07:00:00Z","site":"cnh","drug":"tocilizumab"}"#
+                        .utf8)),
+            ProducerRecord(
+                topic: ToxWatchTopics.inventory, key: Array("cnh/anakinra".utf8), value: Array("anakinra: 1 box".utf8)),
         ])
         await producer.close()
         let json = try await Ops.toxctl(["shortage", "--brokers", cluster.bootstrapServers, "--site", "cnh", "--json"])
@@ -179,7 +210,8 @@ struct ShortageTests {
 struct APIVersionsProbeTests {
     @Test("the 2.0.2 mock advertises metadata and offsets but neither DescribeGroups, DescribeConfigs nor CreateTopics")
     func mock() throws {
-        let apis = try #require(KafkaAPIVersionsProbe.advertisedAPIs(servers: Ops.shared.bootstrapServerList, timeout: .seconds(10)))
+        let apis = try #require(
+            KafkaAPIVersionsProbe.advertisedAPIs(servers: Ops.shared.bootstrapServerList, timeout: .seconds(10)))
         #expect(apis[.metadata] != nil)
         #expect(apis[.offsetFetch] != nil)
         #expect(apis[.apiVersions] != nil)
@@ -191,6 +223,7 @@ struct APIVersionsProbeTests {
 
     @Test("nobody listening: nil, not a hang")
     func unreachable() {
-        #expect(KafkaAPIVersionsProbe.advertisedAPIs(servers: ["127.0.0.1:1", "not-a-server"], timeout: .seconds(2)) == nil)
+        #expect(
+            KafkaAPIVersionsProbe.advertisedAPIs(servers: ["127.0.0.1:1", "not-a-server"], timeout: .seconds(2)) == nil)
     }
 }

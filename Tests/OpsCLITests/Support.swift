@@ -18,7 +18,8 @@ enum Ops {
     ) throws -> EmbeddedKafkaCluster {
         let cluster = try EmbeddedKafkaCluster(brokers: 1, logger: logger)
         for topic in ToxWatchTopics.all where !skipping.contains(topic.name) {
-            try cluster.createTopic(topic.name, partitions: overrides[topic.name] ?? topic.partitions(patientPartitions: partitions))
+            try cluster.createTopic(
+                topic.name, partitions: overrides[topic.name] ?? topic.partitions(patientPartitions: partitions))
         }
         for (name, count) in extra { try cluster.createTopic(name, partitions: count) }
         return cluster
@@ -51,18 +52,22 @@ enum Ops {
     {
         let process = ManagedProcess(
             "toxctl", executable: try BuildProducts.url("toxctl"), arguments: arguments,
-            environment: ["NO_COLOR": "", "FORCE_COLOR": "", "TOXCTL_BROKERS": ""].merging(environment) { _, new in new })
+            environment: ["NO_COLOR": "", "FORCE_COLOR": "", "TOXCTL_BROKERS": ""].merging(environment) { _, new in new
+            })
         let start = ContinuousClock.now
         try process.start()
         let status = try await process.waitForExit(timeout: timeout)
-        return Result(status: status, stdout: process.standardOutput, stderr: process.standardError, elapsed: ContinuousClock.now - start)
+        return Result(
+            status: status, stdout: process.standardOutput, stderr: process.standardError,
+            elapsed: ContinuousClock.now - start)
     }
 
     /// Runs a Python script (confluent-kafka installed by `Scripts/bootstrap --for-tests`).
     static func python(_ script: String, _ arguments: [String]) async throws -> Result {
         let start = ContinuousClock.now
         let result = try await runCommand("python3", ["-c", script] + arguments, timeout: .seconds(60))
-        return Result(status: result.status, stdout: result.stdout, stderr: result.stderr, elapsed: ContinuousClock.now - start)
+        return Result(
+            status: result.status, stdout: result.stdout, stderr: result.stderr, elapsed: ContinuousClock.now - start)
     }
 
     static func json(_ line: some StringProtocol) throws -> [String: Any] {
@@ -75,7 +80,8 @@ enum Ops {
     /// Every message of some topics, read in-process.
     static func readAll(_ topics: [String], cluster: EmbeddedKafkaCluster) async throws -> [KafkaMessage] {
         let consumer = try KafkaConsumer(
-            configuration: .init(bootstrapServers: cluster.bootstrapServerList, strategy: .allPartitions(topics: topics)),
+            configuration: .init(
+                bootstrapServers: cluster.bootstrapServerList, strategy: .allPartitions(topics: topics)),
             logger: logger)
         var messages: [KafkaMessage] = []
         for try await event in consumer.events {

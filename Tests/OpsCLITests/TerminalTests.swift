@@ -4,16 +4,18 @@ import ToxOps
 
 @Suite("Terminal output")
 struct TerminalTests {
-    @Test("colour only on a terminal; NO_COLOR always wins; FORCE_COLOR for pipes; TERM=dumb", arguments: [
-        (true, [String: String](), true),
-        (false, [:], false),
-        (true, ["NO_COLOR": "1"], false),
-        (true, ["NO_COLOR": ""], true),
-        (false, ["FORCE_COLOR": "1"], true),
-        (false, ["FORCE_COLOR": "0"], false),
-        (true, ["FORCE_COLOR": "1", "NO_COLOR": "1"], false),
-        (true, ["TERM": "dumb"], false),
-    ])
+    @Test(
+        "colour only on a terminal; NO_COLOR always wins; FORCE_COLOR for pipes; TERM=dumb",
+        arguments: [
+            (true, [String: String](), true),
+            (false, [:], false),
+            (true, ["NO_COLOR": "1"], false),
+            (true, ["NO_COLOR": ""], true),
+            (false, ["FORCE_COLOR": "1"], true),
+            (false, ["FORCE_COLOR": "0"], false),
+            (true, ["FORCE_COLOR": "1", "NO_COLOR": "1"], false),
+            (true, ["TERM": "dumb"], false),
+        ])
     func colourDecision(_ isTerminal: Bool, _ environment: [String: String], _ expected: Bool) {
         #expect(Palette.colorEnabled(isTerminal: isTerminal, environment: environment) == expected)
     }
@@ -26,13 +28,14 @@ struct TerminalTests {
         table.appendSeparator()
         table.append(["total", "1241", ""])
         let plain = table.render()
-        #expect(plain == """
-            NAME   COUNT  STATUS
-            alpha      7  OK
-            b       1234  STOP
-            --------------------
-            total   1241
-            """)
+        #expect(
+            plain == """
+                NAME   COUNT  STATUS
+                alpha      7  OK
+                b       1234  STOP
+                --------------------
+                total   1241
+                """)
         let coloured = table.render(palette: Palette(isEnabled: true))
         #expect(coloured.contains("\u{1B}[31mSTOP\u{1B}[0m"))
         let stripped = coloured.replacingOccurrences(of: "\u{1B}[", with: "").split(separator: "\n").count

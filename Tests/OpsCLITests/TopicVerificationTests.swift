@@ -8,7 +8,8 @@ struct TopicVerificationTests {
     /// Every ToxWatch topic as `toxctl topics create --partitions p --replication r` would make it.
     static func cluster(partitions: Int = 6, replication: Int = 3) -> [ObservedTopic] {
         ToxWatchTopics.all.map {
-            ObservedTopic(name: $0.name, partitions: $0.partitions(patientPartitions: partitions), replicationFactor: replication)
+            ObservedTopic(
+                name: $0.name, partitions: $0.partitions(patientPartitions: partitions), replicationFactor: replication)
         }
     }
 
@@ -21,7 +22,8 @@ struct TopicVerificationTests {
 
     @Test("all present, co-partitioned, configs right: no problem")
     func allGood() {
-        let report = TopicVerifier.verify(observed: Self.cluster(), configs: .reported(Self.goodConfigs), expectedReplication: 3)
+        let report = TopicVerifier.verify(
+            observed: Self.cluster(), configs: .reported(Self.goodConfigs), expectedReplication: 3)
         #expect(!report.hasProblems, "\(report.render())")
         #expect(report.coPartitionCount == 6)
         let changelog = report.checks.first { $0.topic == ToxWatchTopics.patientStateChangelog }
@@ -50,9 +52,12 @@ struct TopicVerificationTests {
         #expect(report.problemCount == 1)
         let vitals = report.checks.first { $0.topic == ToxWatchTopics.vitals }
         #expect(vitals?.outcome == .problem)
-        #expect(vitals?.problems.first?.hasPrefix("4 partitions; co-partitioned topics need 6 (as cart.patient.v1)") == true)
+        #expect(
+            vitals?.problems.first?.hasPrefix("4 partitions; co-partitioned topics need 6 (as cart.patient.v1)") == true
+        )
         // With --partitions 4 every other co-partitioned topic is wrong instead.
-        let expected4 = TopicVerifier.verify(observed: observed, configs: .notReported(reason: "mock"), expectedPartitions: 4)
+        let expected4 = TopicVerifier.verify(
+            observed: observed, configs: .notReported(reason: "mock"), expectedPartitions: 4)
         #expect(expected4.problemCount == ToxWatchTopics.coPartitioned.count - 1)
     }
 
@@ -75,7 +80,9 @@ struct TopicVerificationTests {
         let problems = Dictionary(uniqueKeysWithValues: report.checks.map { ($0.topic, $0.problems) })
         #expect(problems[ToxWatchTopics.patientStateChangelog] == ["cleanup.policy=delete, must include compact"])
         #expect(problems[ToxWatchTopics.vitals]?.first?.contains("compaction would drop") == true)
-        #expect(problems[ToxWatchTopics.deadLetters]?.first?.hasPrefix("retention.ms=86400000, must be at least 2592000000") == true)
+        #expect(
+            problems[ToxWatchTopics.deadLetters]?.first?.hasPrefix("retention.ms=86400000, must be at least 2592000000")
+                == true)
         #expect(problems[ToxWatchTopics.inventory] == [])
         #expect(report.problemCount == 3)
         // Unlimited retention (-1) is fine.
@@ -89,7 +96,8 @@ struct TopicVerificationTests {
         var observed = Self.cluster(replication: 2)
         observed[0].underReplicated = [3]
         observed[1].leaderless = [0, 1]
-        let report = TopicVerifier.verify(observed: observed, configs: .notReported(reason: "x"), expectedReplication: 3)
+        let report = TopicVerifier.verify(
+            observed: observed, configs: .notReported(reason: "x"), expectedReplication: 3)
         #expect(report.problemCount == ToxWatchTopics.all.count + 2)
         #expect(report.checks[0].problems.contains("under-replicated partition(s) 3"))
         #expect(report.checks[1].problems.contains("no leader for partition(s) 0,1"))

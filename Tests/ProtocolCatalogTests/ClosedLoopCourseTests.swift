@@ -1,9 +1,9 @@
 import Foundation
 import Testing
+import ToxTestSupport
 
 @testable import ProtocolCatalog
 @testable import ToxicityRules
-import ToxTestSupport
 
 /// Closed loops (issue 11, clinical-spec §A13): a simulated pharmacy gives every dose ToxWatch
 /// recommends at its `nextDoseDueAt` over a course of several days, for every catalogue protocol
@@ -44,7 +44,11 @@ import ToxTestSupport
         c.patient(ageYears: age, weightKg: weightKg, target: "CD22")
         let range = scenario.hours
         func neuro(from: Double, through: Double) {
-            if age >= 12 { c.neuro(from: from, through: through, ice: 10) } else { c.neuro(from: from, through: through, capd: 2) }
+            if age >= 12 {
+                c.neuro(from: from, through: through, ice: 10)
+            } else {
+                c.neuro(from: from, through: through, capd: 2)
+            }
         }
         switch scenario {
         case .refractoryCRS:
@@ -142,12 +146,15 @@ enum CourseInvariants {
                 if p.dose.basis.isWeightBased, let daily = dose.dailyMg {
                     // A protocol whose own dose is 10 mg/kg/day (St. Jude) rounds it: half up, or to
                     // whole syringes within 10 % (A5, A12: 38 kg → 100 mg); escalations never cross it.
-                    let syringeTolerance = p.rounding.rule == .wholeSyringe ? Double(p.rounding.tolerancePercent ?? 10) : 0
+                    let syringeTolerance =
+                        p.rounding.rule == .wholeSyringe ? Double(p.rounding.tolerancePercent ?? 10) : 0
                     let rounding = max(
                         (1 + syringeTolerance / 100) * 10 * weightKg,
                         10 * weightKg + 0.5 * Double(doses)
                     )
-                    #expect(Double(daily) <= rounding + 1e-9, "\(at): \(daily) mg/day above 10 mg/kg/day", sourceLocation: sourceLocation)
+                    #expect(
+                        Double(daily) <= rounding + 1e-9, "\(at): \(daily) mg/day above 10 mg/kg/day",
+                        sourceLocation: sourceLocation)
                 }
                 if a.action != .taper, let daily = dose.dailyMg {
                     #expect(
@@ -162,7 +169,9 @@ enum CourseInvariants {
             case .taper:
                 if let mg = turn.givenMg, let frequency = a.dose?.frequency {
                     if let last = taperDoses.last {
-                        #expect(frequency >= last.frequency, "\(at): the taper interval shortened", sourceLocation: sourceLocation)
+                        #expect(
+                            frequency >= last.frequency, "\(at): the taper interval shortened",
+                            sourceLocation: sourceLocation)
                     }
                     if let fullMg { #expect(mg <= fullMg, "\(at): a taper dose rose", sourceLocation: sourceLocation) }
                     taperDoses.append((frequency, mg))
@@ -188,8 +197,12 @@ enum CourseInvariants {
             }
             // Flips.
             if a.action == .start {
-                if let started = lastStart, let none = lastNoneAfterStart, turn.at - started < reassessment, none > started {
-                    #expect(turn.decisiveReason == .recurrence, "\(at): start → none → start without a cause", sourceLocation: sourceLocation)
+                if let started = lastStart, let none = lastNoneAfterStart, turn.at - started < reassessment,
+                    none > started
+                {
+                    #expect(
+                        turn.decisiveReason == .recurrence, "\(at): start → none → start without a cause",
+                        sourceLocation: sourceLocation)
                 }
                 lastStart = turn.at
                 lastNoneAfterStart = nil

@@ -1,9 +1,9 @@
 import Foundation
 import Testing
+import ToxTestSupport
 
 @testable import ProtocolCatalog
 @testable import ToxicityRules
-import ToxTestSupport
 
 /// clinical-spec §A13.1–4: the course's dose is the protocol's dose, never an administered amount;
 /// the 10 mg/kg/day bound is a cap; fixed adult regimens above it hold.

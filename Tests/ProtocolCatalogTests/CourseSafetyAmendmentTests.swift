@@ -1,9 +1,9 @@
 import Foundation
 import Testing
+import ToxTestSupport
 
 @testable import ProtocolCatalog
 @testable import ToxicityRules
-import ToxTestSupport
 
 /// clinical-spec §A13.6–11 and §A13.14: when a course may taper and stop, how a taper is timed,
 /// recurrence, non-response and stock.
@@ -31,7 +31,9 @@ import ToxTestSupport
         #expect(loop.turns.filter { $0.at < 73 }.allSatisfy { $0.assessment.action == .taper })
     }
 
-    @Test("§A13.9 recurrence during the taper: continue at the last full dose with code recurrence", arguments: [true, false])
+    @Test(
+        "§A13.9 recurrence during the taper: continue at the last full dose with code recurrence",
+        arguments: [true, false])
     func recurrenceDuringTheTaperContinuesTheFullDose(recorded: Bool) throws {
         var c = RecommendationWorkedCaseTests.cnhOnAnakinra(lastSteroid: -30)
         if recorded { c.record(try c.assess(at: 0.5, "childrens-national"), at: 0.5) }
@@ -187,7 +189,8 @@ import ToxTestSupport
         #expect(crs <= 2 && icans <= 2)
         #expect(a.action == .continue && a.decisiveReason == .iecHsNotStable)
         // The same course with stable labs tapers on its CRS/ICANS trigger.
-        let stable = Self.stJudeOnAnakinra(ferritin: [(140, 30_000)], fibrinogen: [(140, 200)], mg: 80, lateFever: false)
+        let stable = Self.stJudeOnAnakinra(
+            ferritin: [(140, 30_000)], fibrinogen: [(140, 200)], mg: 80, lateFever: false)
         #expect(try stable.assess(at: 141, "childrens-national").action == .taper)
     }
 

@@ -28,7 +28,8 @@ import ToxTestSupport
             guard let weight = random.course.weightKg, weight <= 350 else { continue }
             var loop = SimulatedPharmacy(random.course, protocolId: id)
             try loop.run(from: random.at, through: random.at + 6, every: 6, protocol: p)
-            CourseInvariants.check(p, weightKg: weight, turns: loop.turns.map(\.courseTurn), label: "seed \(seed) \(id)")
+            CourseInvariants.check(
+                p, weightKg: weight, turns: loop.turns.map(\.courseTurn), label: "seed \(seed) \(id)")
         }
     }
 }

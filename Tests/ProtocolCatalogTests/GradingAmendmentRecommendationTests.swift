@@ -1,9 +1,9 @@
 import Foundation
 import Testing
+import ToxTestSupport
 
 @testable import ProtocolCatalog
 @testable import ToxicityRules
-import ToxTestSupport
 
 /// Clinical-spec §A13 grading amendments seen through a protocol's recommendation.
 @Suite struct GradingAmendmentRecommendationTests {

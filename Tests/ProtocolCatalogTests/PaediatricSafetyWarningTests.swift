@@ -1,8 +1,8 @@
 import Foundation
 import Testing
+import ToxTestSupport
 
 @testable import ToxicityRules
-import ToxTestSupport
 
 /// Fixed-dose adult regimens (seed Table 2) can give a child far more per kilogram than any
 /// paediatric protocol: the recommendation must say so.

@@ -1,9 +1,9 @@
 import Foundation
 import Testing
+import ToxTestSupport
 
 @testable import ProtocolCatalog
 @testable import ToxicityRules
-import ToxTestSupport
 
 /// Indications (A6), course (A7), safety (A9), stock (A10) and the engine contract (no protocol,
 /// determinism, nextDecisionAt, the wire form) on the shipped protocols.
@@ -352,7 +352,8 @@ import ToxTestSupport
         let two = try encode(
             ToxicityEngine().assess(c.timeline(), at: CourseBuilder.at(36), prepared: PreparedProtocol(p)).report
         )
-        let three = try encode(ToxicityEngine().assess(shuffled.timeline(), at: CourseBuilder.at(36), protocol: p).report)
+        let three = try encode(
+            ToxicityEngine().assess(shuffled.timeline(), at: CourseBuilder.at(36), protocol: p).report)
         #expect(one == two && one == three)
     }
 

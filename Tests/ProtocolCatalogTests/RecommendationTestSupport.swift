@@ -1,9 +1,9 @@
 import Foundation
 import Testing
+import ToxTestSupport
 
 @testable import ProtocolCatalog
 @testable import ToxicityRules
-import ToxTestSupport
 
 /// What the recommendation tests run on a course (built with
 /// `CourseBuilder(.recommendationTests)`).
@@ -54,7 +54,9 @@ enum RecommendationInvariants {
         let body = recommendation.body
         #expect(body.protocolId == p.id, sourceLocation: sourceLocation)
         // The dose is decided, with its caps, before it is explained: the published dose is the decision's.
-        #expect(assessment.decidedDose == body.dose, "the published dose is the decided one", sourceLocation: sourceLocation)
+        #expect(
+            assessment.decidedDose == body.dose, "the published dose is the decided one", sourceLocation: sourceLocation
+        )
         #expect(assessment.decision.dose.caps.count == body.caps.count, sourceLocation: sourceLocation)
         if let dose = body.dose {
             let doses =

@@ -1,9 +1,9 @@
 import Foundation
 import Testing
+import ToxTestSupport
 
 @testable import ProtocolCatalog
 @testable import ToxicityRules
-import ToxTestSupport
 
 /// clinical-spec Part B §12 and Part A §A12 worked cases that involve a recommendation, through
 /// `ToxicityEngine.assess` with the shipped protocol files. Hour 0 is day +4 after the infusion

@@ -1,9 +1,9 @@
 import Foundation
 import Testing
+import ToxTestSupport
 
 @testable import ProtocolCatalog
 @testable import ToxicityRules
-import ToxTestSupport
 
 /// A closed loop: the engine assesses the course every `step` hours, a simulated pharmacy gives
 /// every dose it recommends at its `nextDoseDueAt` (at once when there is none: a start),

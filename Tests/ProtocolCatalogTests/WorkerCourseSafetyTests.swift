@@ -1,7 +1,7 @@
 import Foundation
 import Testing
-import ToxWorker
 import ToxTestSupport
+import ToxWorker
 
 @testable import ProtocolCatalog
 @testable import ToxicityRules

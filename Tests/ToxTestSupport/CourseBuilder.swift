@@ -93,8 +93,10 @@ package struct CourseBuilder: Sendable {
                 NeuroEvent(
                     eventId: nextId(id), patientId: patientId, occurredAt: Self.at(hours), iceScore: ice,
                     capdScore: capd, consciousness: consciousness ?? (normal ? .awake : nil),
-                    seizure: seizure ?? (normal ? Seizure.none : nil), motorWeakness: motor ?? (normal ? MotorWeakness.none : nil),
-                    cerebralEdema: edema ?? (normal ? CerebralEdema.none : nil), raisedIcpSigns: icpSigns, sedated: sedated)))
+                    seizure: seizure ?? (normal ? Seizure.none : nil),
+                    motorWeakness: motor ?? (normal ? MotorWeakness.none : nil),
+                    cerebralEdema: edema ?? (normal ? CerebralEdema.none : nil), raisedIcpSigns: icpSigns,
+                    sedated: sedated)))
     }
 
     /// Neuro assessments every `every` hours over `from...through` (inclusive).
@@ -107,7 +109,8 @@ package struct CourseBuilder: Sendable {
         }
     }
 
-    package mutating func lab(at hours: Double, id: String? = nil, _ test: LabTest, _ value: Double, uln: Double? = nil) {
+    package mutating func lab(at hours: Double, id: String? = nil, _ test: LabTest, _ value: Double, uln: Double? = nil)
+    {
         events.append(
             .lab(
                 LabEvent(
@@ -115,7 +118,8 @@ package struct CourseBuilder: Sendable {
                     upperLimitOfNormal: uln)))
     }
 
-    package mutating func finding(at hours: Double, id: String? = nil, _ finding: ClinicalFinding, present: Bool = true) {
+    package mutating func finding(at hours: Double, id: String? = nil, _ finding: ClinicalFinding, present: Bool = true)
+    {
         events.append(
             .finding(
                 FindingEvent(
@@ -142,10 +146,12 @@ package struct CourseBuilder: Sendable {
     }
 
     /// The site's stock of `drug` from `hours` on.
-    package mutating func stock(at hours: Double, site: String, _ drug: Drug, _ status: StockStatus, units: Int? = nil) {
+    package mutating func stock(at hours: Double, site: String, _ drug: Drug, _ status: StockStatus, units: Int? = nil)
+    {
         inventory.append(
             InventoryEvent(
-                eventId: nextId(), occurredAt: Self.at(hours), site: site, drug: drug, status: status, unitsOnHand: units))
+                eventId: nextId(), occurredAt: Self.at(hours), site: site, drug: drug, status: status,
+                unitsOnHand: units))
     }
 
     private static func hours(from: Double, through: Double, every: Double) -> [Double] {

@@ -59,7 +59,9 @@ public struct DrawnChart {
                 }
                 let expected = x(of: time)
                 guard let position = Self.position(mark), abs(position - expected) <= 0.02 else {
-                    problems.append("\(item.id): drawn at x \(Self.position(mark).map { "\($0)" } ?? "none"), its time is at \(expected)")
+                    problems.append(
+                        "\(item.id): drawn at x \(Self.position(mark).map { "\($0)" } ?? "none"), its time is at \(expected)"
+                    )
                     continue
                 }
             }

@@ -81,7 +81,9 @@ public final class ManagedProcess: @unchecked Sendable {
     }
 
     /// ``eventually(_:timeout:every:_:)`` whose timeout error carries the process's log.
-    private func wait<Value>(for what: String, timeout: Duration, _ probe: () async throws -> Value?) async throws -> Value {
+    private func wait<Value>(for what: String, timeout: Duration, _ probe: () async throws -> Value?) async throws
+        -> Value
+    {
         do {
             return try await eventually(what, timeout: timeout, probe)
         } catch let timeout as ConditionTimeout {
@@ -91,7 +93,9 @@ public final class ManagedProcess: @unchecked Sendable {
 
     private func failIfExited(_ context: String) throws {
         if !process.isRunning {
-            throw ProcessError("\(name) exited with status \(process.terminationStatus) \(context); stderr:\n\(standardError.suffix(2000))")
+            throw ProcessError(
+                "\(name) exited with status \(process.terminationStatus) \(context); stderr:\n\(standardError.suffix(2000))"
+            )
         }
     }
 
@@ -144,7 +148,8 @@ public enum BuildProducts {
 
     /// The repository root (for scripts and fixtures), from this file's location.
     public static var repositoryRoot: URL {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
     }
 }
 

@@ -1,8 +1,9 @@
-@testable import ToxWatchContract
 import Foundation
 import KafkaClient
 import Testing
 import ToxicityRules
+
+@testable import ToxWatchContract
 
 /// The HL7 v2 and FHIR adapters at their edges (issue 15 items 13–15, issue 18 items 6 and 8).
 @Suite("Adapter edges")
@@ -48,7 +49,8 @@ struct AdapterEdgeTests {
         #expect(tooMany?.description.contains("more than 12 segments") == true)
         let longField = Self.message(Self.msh, "PID|1||P1^^^CNH^MR", "NTE|1||" + String(repeating: "x", count: 300))
         let tooLong = decodingError { () throws(EventDecodingError) in
-            try HL7Adapter.decode(message: longField, options: HL7DecodingOptions(limits: HL7Limits(maxFieldBytes: 256)))
+            try HL7Adapter.decode(
+                message: longField, options: HL7DecodingOptions(limits: HL7Limits(maxFieldBytes: 256)))
         }
         #expect(tooLong?.field == "NTE-3 (segment 3)")
     }
@@ -97,7 +99,8 @@ struct AdapterEdgeTests {
             #expect(grades.crs.flags.names.contains("oxygen-device-unknown"))
         }
         // The contract: `unknown` carries its flow.
-        let noFlow = #"{"type":"vitals","eventId":"e","patientId":"P","occurredAt":"2026-03-02T06:00:00Z","oxygen":{"device":"unknown"}}"#
+        let noFlow =
+            #"{"type":"vitals","eventId":"e","patientId":"P","occurredAt":"2026-03-02T06:00:00Z","oxygen":{"device":"unknown"}}"#
         let error = decodingError { () throws(EventDecodingError) in try decodeEvent(Data(noFlow.utf8)) }
         #expect(error?.field == "oxygen.flowLPerMin")
     }

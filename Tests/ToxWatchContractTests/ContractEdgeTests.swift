@@ -1,9 +1,10 @@
-@testable import ToxWatchContract
 import Foundation
 import KafkaClient
 import Testing
 import ToxWorker
 import ToxicityRules
+
+@testable import ToxWatchContract
 
 /// The contract's edges (DESIGN.md §3 "Edges", issue 18 items 3, 4, 5 and 10): identifiers,
 /// duplicate keys, malformed inventory records, and errors that never quote the input.
@@ -32,9 +33,10 @@ struct ContractEdgeTests {
     @Test("identifiers: 1–128 bytes of UTF-8 without control characters, else invalid-value naming the field")
     func identifiers() throws {
         // Before: a patientId with a NUL was accepted and keyed a patient.
-        for bad in ["A\u{0}B", "P\u{1B}[31m", "P\u{7F}", "P\u{85}", "\t", "", String(repeating: "x", count: 129),
-            String(repeating: "é", count: 65)]
-        {
+        for bad in [
+            "A\u{0}B", "P\u{1B}[31m", "P\u{7F}", "P\u{85}", "\t", "", String(repeating: "x", count: 129),
+            String(repeating: "é", count: 65),
+        ] {
             let error = Self.decode(Self.vitals(patientId: bad))
             #expect(error?.reason == .invalidValue, "\(bad.debugDescription)")
             #expect(error?.field == "patientId")
@@ -69,7 +71,8 @@ struct ContractEdgeTests {
         // \X00\ unescapes to a NUL; a 200-byte MRN is no identifier.
         #expect(decode(msh10: "X1", pid3: "P\\X00\\1^^^CNH^MR").failure?.field == "PID-3 (segment 2)")
         #expect(
-            decode(msh10: "X1", pid3: String(repeating: "9", count: 200) + "^^^CNH^MR").failure?.reason == .invalidValue)
+            decode(msh10: "X1", pid3: String(repeating: "9", count: 200) + "^^^CNH^MR").failure?.reason == .invalidValue
+        )
         #expect(decode(msh10: "X\\X1B\\1", pid3: "P1^^^CNH^MR").failure?.field == "MSH-10 (segment 1)")
         #expect(decode(msh10: String(repeating: "M", count: 123), pid3: "P1").failure?.field == "MSH-10 (segment 1)")
         #expect(decode(msh10: String(repeating: "M", count: 122), pid3: "P1").failure == nil)
@@ -103,7 +106,8 @@ struct ContractEdgeTests {
             #"{"patientId":"A",\#(base),"oxygen":{"device":"cpap","fio2":0.4,"device":"room-air"}}"#)
         #expect(nested?.reason == .malformedJSON)
         #expect(nested?.field == "oxygen.device")
-        let inArray = #"{"patient":{"type":"patient","eventId":"a","patientId":"p","occurredAt":"2026-03-02T06:00:00Z","allergies":[]},"events":[{"x":1},{"y":1,"y":2}]}"#
+        let inArray =
+            #"{"patient":{"type":"patient","eventId":"a","patientId":"p","occurredAt":"2026-03-02T06:00:00Z","allergies":[]},"events":[{"x":1},{"y":1,"y":2}]}"#
         let evaluate = decodingError { () throws(EventDecodingError) in try EvaluationInput.decode(Data(inArray.utf8)) }
         #expect(evaluate?.field == "events[1].y")
         // A key that is not a plain name is given by its length and digest.
@@ -121,7 +125,7 @@ struct ContractEdgeTests {
     @Test func duplicateKeyScanIsOnePassOverLargeInputs() throws {
         // 200,000 distinct keys and 200,000 array elements: one pass, nothing repeated.
         var object = "{"
-        for index in 0..<200_000 { object += "\"k\(index)\":[\(index),\"v,\\\"\(index)\"],"}
+        for index in 0..<200_000 { object += "\"k\(index)\":[\(index),\"v,\\\"\(index)\"]," }
         object += "\"last\":{\"a\":1,\"a\":2}}"
         let path = decodingError { () throws(EventDecodingError) in try decodeEvent(Data(object.utf8)) }?.field
         #expect(path == "last.a")
@@ -139,15 +143,25 @@ struct ContractEdgeTests {
                     value: value.map { Array($0.utf8) }),
                 now: now)
         }
-        let head = #""type":"inventory","eventId":"i","occurredAt":"2026-03-02T06:00:00Z","site":"cnh","drug":"tocilizumab""#
-        guard case .invalid(let noStatus) = read("{\(head)}") else { Issue.record("accepted"); return }
+        let head =
+            #""type":"inventory","eventId":"i","occurredAt":"2026-03-02T06:00:00Z","site":"cnh","drug":"tocilizumab""#
+        guard case .invalid(let noStatus) = read("{\(head)}") else {
+            Issue.record("accepted")
+            return
+        }
         #expect(noStatus.reason == .missingField)
         #expect(noStatus.error.field == "status")
         #expect(noStatus.id == "pharmacy.inventory.v1/2/3")
-        guard case .invalid(let notJSON) = read("tocilizumab: none left") else { Issue.record("accepted"); return }
+        guard case .invalid(let notJSON) = read("tocilizumab: none left") else {
+            Issue.record("accepted")
+            return
+        }
         #expect(notJSON.reason == .malformedJSON)
         #expect(notJSON.originalValue == Data("tocilizumab: none left".utf8))
-        guard case .invalid(let patient) = read(Self.vitals()) else { Issue.record("accepted"); return }
+        guard case .invalid(let patient) = read(Self.vitals()) else {
+            Issue.record("accepted")
+            return
+        }
         #expect(patient.reason == .wrongTopic)
         guard case .invalid(let units) = read(#"{\#(head),"status":"low","unitsOnHand":"two"}"#) else {
             Issue.record("accepted")
@@ -175,7 +189,9 @@ struct ContractEdgeTests {
             #"{"type":"lab","eventId":"e","patientId":"P","occurredAt":"2026-03-02T06:00:00Z","test":"crp","unit":"\#(secret)","value":1}"#,
             #"{"type":"\#(secret)","eventId":"e","patientId":"P","occurredAt":"2026-03-02T06:00:00Z"}"#,
             #"{"type":"lab","eventId":"e","patientId":"P","occurredAt":"2026-03-02T06:00:00Z","test":"crp","unit":"mg/L","value":1,"loinc":"\#(secret)"}"#,
-        ].map { $0.replacingOccurrences(of: "\u{1B}", with: "\\u001b").replacingOccurrences(of: "\u{07}", with: "\\u0007") }
+        ].map {
+            $0.replacingOccurrences(of: "\u{1B}", with: "\\u001b").replacingOccurrences(of: "\u{07}", with: "\\u0007")
+        }
         for json in cases {
             let error = try #require(Self.decode(json))
             #expect(!error.description.contains("MRN-4242"), "\(error.description)")
@@ -183,7 +199,8 @@ struct ContractEdgeTests {
             #expect(error.description.contains("[value: \(ValueDigest(secret))]"), "\(error.description)")
         }
         // HL7: an unknown unit and an unknown escape are not quoted either.
-        let hl7 = "MSH|^~\\&|MON|CNH|TW|CNH|20260302090000+0100||ORU^R01|X1|P|2.5\rPID|1||P1^^^CNH^MR\r"
+        let hl7 =
+            "MSH|^~\\&|MON|CNH|TW|CNH|20260302090000+0100||ORU^R01|X1|P|2.5\rPID|1||P1^^^CNH^MR\r"
             + "OBX|1|NM|8867-4^HR^LN||90|MRN-4242|||||F|||20260302080000+0100\r"
             + "OBX|2|NM|8867-4^HR^LN||9\\Q-MRN-4242\\0|/min|||||F|||20260302080000+0100"
         let result = try HL7Adapter.decode(message: Array(hl7.utf8))

@@ -1,8 +1,8 @@
-import ToxWatchContract
 import Foundation
 import KafkaClient
 import ProtocolCatalog
 import Testing
+import ToxWatchContract
 import ToxWorker
 import ToxicityRules
 

@@ -1,9 +1,10 @@
-@testable import ToxWatchContract
 import Foundation
 import KafkaClient
 import Testing
 import ToxWorker
 import ToxicityRules
+
+@testable import ToxWatchContract
 
 /// Issue 15.1: nothing read from Kafka may trap. Every numeric field of every input type, given
 /// values at and past every representable limit, is dead-lettered naming the field; before the
@@ -47,7 +48,8 @@ struct EdgeLimitTests {
             NumericField(type: .neuro, field: "iceScore", template: neuro + #""iceScore":@@}"#),
             NumericField(type: .neuro, field: "capdScore", template: neuro + #""capdScore":@@}"#),
             NumericField(type: .lab, field: "value", template: lab + #""value":@@}"#),
-            NumericField(type: .lab, field: "upperLimitOfNormal", template: lab + #""value":100,"upperLimitOfNormal":@@}"#),
+            NumericField(
+                type: .lab, field: "upperLimitOfNormal", template: lab + #""value":100,"upperLimitOfNormal":@@}"#),
             NumericField(type: .medication, field: "doseMg", template: medication + #""doseMg":@@}"#),
             NumericField(type: .medication, field: "rate", template: medication + #""rate":@@}"#),
             NumericField(type: .inventory, field: "unitsOnHand", template: inventory + #""unitsOnHand":@@}"#),
@@ -106,7 +108,9 @@ struct EdgeLimitTests {
 
     /// Through the worker's processor: every bad record of a patient topic becomes a dead letter
     /// naming the field; the batch goes on and commits past it.
-    @Test("through PartitionProcessor.process: dead letters, never a trap", arguments: fields.filter { $0.type != .inventory })
+    @Test(
+        "through PartitionProcessor.process: dead letters, never a trap",
+        arguments: fields.filter { $0.type != .inventory })
     func processorDeadLettersEveryValue(_ field: NumericField) throws {
         var processor = PartitionProcessor(
             partition: 0, evaluator: PatientEvaluator(protocols: [], defaultProtocol: nil),
@@ -135,7 +139,8 @@ struct EdgeLimitTests {
         for field in Self.fields where field.type == .inventory {
             for (offset, token) in (Self.outOfRange + Self.notNumbers).enumerated() {
                 let message = KafkaMessage(
-                    topic: "pharmacy.inventory.v1", partition: 1, offset: Int64(offset), key: Array("cnh/tocilizumab".utf8),
+                    topic: "pharmacy.inventory.v1", partition: 1, offset: Int64(offset),
+                    key: Array("cnh/tocilizumab".utf8),
                     value: Array(field.json(token).utf8))
                 guard case .invalid(let letter) = InventoryRecord.read(message, now: now) else {
                     Issue.record("\(field.field)=\(token) was accepted")

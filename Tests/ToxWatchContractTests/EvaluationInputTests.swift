@@ -36,11 +36,15 @@ struct EvaluationInputTests {
         )
         #expect(input.inventory.isEmpty)
         guard case .medication(let norepinephrine) = input.events[3] else {
-            Issue.record("events[3] is not a medication"); return
+            Issue.record("events[3] is not a medication")
+            return
         }
         #expect(norepinephrine.drug == .norepinephrine)
         #expect(norepinephrine.action == .infusionStarted)
-        guard case .neuro(let neuro) = input.events[4] else { Issue.record("events[4] is not neuro"); return }
+        guard case .neuro(let neuro) = input.events[4] else {
+            Issue.record("events[4] is not neuro")
+            return
+        }
         #expect(neuro.iceScore == 10)
         #expect(neuro.consciousness == .awake)
     }
@@ -48,7 +52,10 @@ struct EvaluationInputTests {
     @Test func tc23CarriesTheEColiAllergy() throws {
         let input = try EvaluationInput.decode(Fixtures.data("evaluate/tc23-ecoli-hold.input.json"))
         #expect(input.patient.allergies == ["e-coli-derived-protein"])
-        guard case .vitals(let last) = input.events.last else { Issue.record("last event is not vitals"); return }
+        guard case .vitals(let last) = input.events.last else {
+            Issue.record("last event is not vitals")
+            return
+        }
         #expect(last.oxygen == OxygenSupport(device: .nonRebreather, flowLPerMin: 12))
     }
 
@@ -69,7 +76,8 @@ struct EvaluationInputTests {
         arguments: [
             Invalid(
                 file: "invalid-temperature",
-                message: "events[3].temperatureC: out of range: expected 25–45 °C [value: 2 bytes, sha256:39fa9ec190eee7b6]"
+                message:
+                    "events[3].temperatureC: out of range: expected 25–45 °C [value: 2 bytes, sha256:39fa9ec190eee7b6]"
             ),
             Invalid(
                 file: "invalid-patient-mismatch",
@@ -78,7 +86,8 @@ struct EvaluationInputTests {
             ),
             Invalid(
                 file: "invalid-inventory-in-events",
-                message: "events[4].type: unknown value: expected one of patient, vitals, neuro, lab, finding, medication "
+                message:
+                    "events[4].type: unknown value: expected one of patient, vitals, neuro, lab, finding, medication "
                     + "[value: 9 bytes, sha256:b11a85b296a90afc]"
             ),
         ]

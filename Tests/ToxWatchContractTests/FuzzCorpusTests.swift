@@ -1,7 +1,8 @@
-@testable import ToxWatchContract
 import Foundation
 import Testing
 import ToxTestSupport
+
+@testable import ToxWatchContract
 
 /// The seeded mutation loop over the decoders (issue 15.1): the test fixtures as corpus, mutated
 /// with a fixed seed (reproducible, a few seconds), through ``DecoderFuzzTarget`` — the properties
@@ -12,7 +13,8 @@ struct FuzzCorpusTests {
     static let corpus: [[UInt8]] = {
         var inputs: [[UInt8]] = []
         for (directory, suffix) in [
-            ("hl7", ".hl7"), ("fhir", ".json"), ("json/valid", ".json"), ("json/invalid", ".json"), ("evaluate", ".json"),
+            ("hl7", ".hl7"), ("fhir", ".json"), ("json/valid", ".json"), ("json/invalid", ".json"),
+            ("evaluate", ".json"),
         ] {
             for name in (try? Fixtures.names(in: directory, suffix: suffix)) ?? [] {
                 if let bytes = try? Fixtures.bytes(directory + "/" + name) { inputs.append(bytes) }
@@ -35,7 +37,9 @@ struct FuzzCorpusTests {
             let length = min(bytes.count - position, Int(rng.next() % 16) + 1)
             switch rng.next() % 6 {
             case 0: bytes[position] ^= UInt8(truncatingIfNeeded: rng.next() | 1)
-            case 1: bytes.replaceSubrange(position..<(position + length), with: interesting[Int(rng.next() % UInt64(interesting.count))])
+            case 1:
+                bytes.replaceSubrange(
+                    position..<(position + length), with: interesting[Int(rng.next() % UInt64(interesting.count))])
             case 2: bytes.insert(contentsOf: interesting[Int(rng.next() % UInt64(interesting.count))], at: position)
             case 3: bytes.removeSubrange(position..<(position + length))
             case 4: bytes.insert(contentsOf: bytes[position..<(position + length)], at: position)

@@ -84,7 +84,8 @@ struct HL7ParserTests {
         let message = try parse("MSH|^~\\&|A\rOBX|1|NM|8867-4^HR^LN||\(raw)")
         let error = decodingError { () throws(EventDecodingError) in try message.segments[1].text(5) }
         guard case .malformedHL7(let segment, let id, let field, _) = error else {
-            Issue.record("\(String(describing: error))"); return
+            Issue.record("\(String(describing: error))")
+            return
         }
         #expect(segment == 2)
         #expect(id == "OBX")
@@ -142,7 +143,8 @@ struct HL7ParserTests {
     func malformed(_ c: Malformed) {
         let error = decodingError { () throws(EventDecodingError) in try parse(c.text) }
         guard case .malformedHL7(let segment, _, let field, let problem) = error else {
-            Issue.record("\(String(describing: error))"); return
+            Issue.record("\(String(describing: error))")
+            return
         }
         #expect(segment == c.segment)
         #expect(field == c.field)

@@ -45,7 +45,8 @@ let invalidFixtures: [InvalidFixture] = [
     .init(
         name: "vitals-no-seconds",
         reason: .invalidTimestamp,
-        message: "occurredAt: has no seconds (expected e.g. 2026-03-02T06:00:00Z) [value: 17 bytes, sha256:e39178400653e2b1]"
+        message:
+            "occurredAt: has no seconds (expected e.g. 2026-03-02T06:00:00Z) [value: 17 bytes, sha256:e39178400653e2b1]"
     ),
     .init(
         name: "vitals-impossible-date",
@@ -64,7 +65,8 @@ let invalidFixtures: [InvalidFixture] = [
     .init(
         name: "vitals-room-air-with-flow",
         reason: .invalidValue,
-        message: "oxygen.flowLPerMin: is a flow, which contradicts device room-air [value: 1 byte, sha256:4b227777d4dd1fc6]"
+        message:
+            "oxygen.flowLPerMin: is a flow, which contradicts device room-air [value: 1 byte, sha256:4b227777d4dd1fc6]"
     ),
     .init(
         name: "vitals-unknown-device",
@@ -137,7 +139,8 @@ let invalidFixtures: [InvalidFixture] = [
     .init(
         name: "lab-unknown-unit",
         reason: .unknownUnit,
-        message: "unit: unit not accepted here: expected one of ng/mL, ug/L, µg/L [value: 6 bytes, sha256:b2e1b9111c06117f]"
+        message:
+            "unit: unit not accepted here: expected one of ng/mL, ug/L, µg/L [value: 6 bytes, sha256:b2e1b9111c06117f]"
     ),
     .init(name: "lab-missing-unit", reason: .missingField, message: "unit: required field is missing"),
     .init(
@@ -233,7 +236,10 @@ struct JSONContractTests {
 
     @Test func vitalsFieldsAndOxygen() throws {
         let event = try decodeEvent(Fixtures.data("json/valid/vitals.json"))
-        guard case .clinical(.vitals(let vitals)) = event else { Issue.record("not vitals: \(event)"); return }
+        guard case .clinical(.vitals(let vitals)) = event else {
+            Issue.record("not vitals: \(event)")
+            return
+        }
         #expect(vitals.eventId == "ev-1")
         #expect(vitals.patientId == "MRN00123")
         #expect(vitals.occurredAt == (try utc("2026-03-02T06:00:00Z")))
@@ -247,7 +253,10 @@ struct JSONContractTests {
 
     @Test func unknownFieldsAreIgnoredAndNullMeansAbsent() throws {
         let event = try decodeEvent(Fixtures.data("json/valid/vitals-forward-compatible.json"))
-        guard case .clinical(.vitals(let vitals)) = event else { Issue.record("not vitals"); return }
+        guard case .clinical(.vitals(let vitals)) = event else {
+            Issue.record("not vitals")
+            return
+        }
         #expect(vitals.temperatureC == 38)
         #expect(vitals.spo2 == nil)
         #expect(vitals.oxygen == OxygenSupport(device: .cpap, fio2: 0.4))
@@ -281,7 +290,10 @@ struct JSONContractTests {
     )
     func labConversion(_ c: LabCase) throws {
         let event = try decodeEvent(Fixtures.data("json/valid/\(c.file).json"))
-        guard case .clinical(.lab(let lab)) = event else { Issue.record("not a lab"); return }
+        guard case .clinical(.lab(let lab)) = event else {
+            Issue.record("not a lab")
+            return
+        }
         #expect(lab.test == c.test)
         #expect(abs(lab.value - c.value) < 1e-9, "\(lab.value)")
         #expect(lab.upperLimitOfNormal.map { abs($0 - (c.upper ?? .nan)) < 1e-9 } ?? (c.upper == nil))
@@ -297,7 +309,10 @@ struct JSONContractTests {
             case .clinical(.medication(let other)) = try decodeEvent(
                 Fixtures.data("json/valid/medication-other-drug.json")
             )
-        else { Issue.record("not medications"); return }
+        else {
+            Issue.record("not medications")
+            return
+        }
         #expect(toci.drug == .tocilizumab)
         #expect(toci.route == .iv)
         #expect(toci.doseMg == 256)
@@ -307,7 +322,10 @@ struct JSONContractTests {
 
     @Test func inventoryKeyIsSiteSlashDrug() throws {
         let event = try decodeEvent(Fixtures.data("json/valid/inventory.json"))
-        guard case .inventory(let inventory) = event else { Issue.record("not inventory"); return }
+        guard case .inventory(let inventory) = event else {
+            Issue.record("not inventory")
+            return
+        }
         #expect(event.key == "cnh/tocilizumab")
         #expect(inventory.status == .shortage)
         #expect(inventory.unitsOnHand == 2)
@@ -316,7 +334,8 @@ struct JSONContractTests {
 
     @Test func neuroSedatedAloneIsAnAssessment() throws {
         guard case .clinical(.neuro(let neuro)) = try decodeEvent(Fixtures.data("json/valid/neuro-sedated.json")) else {
-            Issue.record("not neuro"); return
+            Issue.record("not neuro")
+            return
         }
         #expect(neuro.sedated == true)
         #expect(neuro.iceScore == nil)
@@ -341,7 +360,10 @@ struct JSONContractTests {
     @Test func sourceRoundTrips() throws {
         let envelope = try EventEnvelope.decode(Fixtures.data("json/valid/patient.json"))
         #expect(envelope.source == EventSource(system: "EPIC", messageType: "ADT^A01"))
-        guard case .clinical(.patient(let patient)) = envelope.event else { Issue.record("not a patient"); return }
+        guard case .clinical(.patient(let patient)) = envelope.event else {
+            Issue.record("not a patient")
+            return
+        }
         #expect(patient.birthDate == (try utc("2015-06-30T00:00:00Z")))
         #expect(patient.sex == .female)
         #expect(patient.allergies == ["e-coli-derived-protein"])

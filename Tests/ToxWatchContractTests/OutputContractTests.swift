@@ -205,7 +205,9 @@ struct OutputContractTests {
         )
         #expect(recommendations.contains { $0.body.hasAlert("weight-required") })
         #expect(
-            simulation.outputs.contains { $0.record.headers.contains(KafkaHeader(name: OutputHeader.sourceTopic, string: "timer")) },
+            simulation.outputs.contains {
+                $0.record.headers.contains(KafkaHeader(name: OutputHeader.sourceTopic, string: "timer"))
+            },
             "time-driven outputs")
         let alternatives = simulation.outputs.filter { $0.record.kind == .shortageAlternative }
         let shortDrugs = try Set(

@@ -1,9 +1,9 @@
 import Foundation
 import Testing
+import ToxTestSupport
 
 @testable import ToxWatchContract
 @testable import ToxicityRules
-import ToxTestSupport
 
 /// Fixture files: this target's own (`Fixtures/json`, copied as resources) and the HL7, FHIR and
 /// evaluate fixtures it shares with other targets (``SharedFixtures``).

@@ -55,13 +55,17 @@ struct BatchWriterTests {
 
     static func ids(_ records: [ProducerRecord]) -> [String] {
         records.compactMap { record in
-            record.headers.first { $0.name == OutputHeader.outputID }.map { String(decoding: $0.value ?? [], as: UTF8.self) }
+            record.headers.first { $0.name == OutputHeader.outputID }.map {
+                String(decoding: $0.value ?? [], as: UTF8.self)
+            }
         }
     }
 
     static func kinds(_ records: [ProducerRecord]) -> [String] {
         records.compactMap { record in
-            record.headers.first { $0.name == OutputHeader.kind }.map { String(decoding: $0.value ?? [], as: UTF8.self) }
+            record.headers.first { $0.name == OutputHeader.kind }.map {
+                String(decoding: $0.value ?? [], as: UTF8.self)
+            }
         }
     }
 
@@ -161,7 +165,9 @@ struct BatchWriterTests {
     @Test("a fatal error ends the task after the rollback, without committing offsets")
     func fatalErrorStops() async throws {
         let log = FakeOutputLog()
-        log.inject(.fail(KafkaError(code: .idempotenceViolation, message: "injected", isFatal: true)), at: .produce, occurrence: 2)
+        log.inject(
+            .fail(KafkaError(code: .idempotenceViolation, message: "injected", isFatal: true)), at: .produce,
+            occurrence: 2)
         var writer = Self.writer(log)
         var processor = Batches.processor()
         await #expect(throws: KafkaError.self) {
@@ -197,7 +203,10 @@ struct BatchWriterTests {
     @Test("an output the broker refuses is given up and counted; the batch goes on")
     func refusedOutputGivenUp() async throws {
         let log = FakeOutputLog()
-        log.inject(.report(KafkaError(code: .invalidRecord, message: "injected")) { $0.topic == ToxWatchTopics.toxicityGrades }, at: .produce)
+        log.inject(
+            .report(KafkaError(code: .invalidRecord, message: "injected")) {
+                $0.topic == ToxWatchTopics.toxicityGrades
+            }, at: .produce)
         let recorded = TestMetrics()
         let metrics = WorkerMetrics(factory: recorded)
         var writer = Self.writer(log, metrics: metrics)
@@ -237,10 +246,15 @@ struct BatchWriterTests {
         processor.epoch = 4
         try await writer.fence(processor)
         #expect(
-            log.calls == [.beginTransaction, .produce, .abortTransaction, .beginTransaction, .produce, .commitTransaction])
+            log.calls == [
+                .beginTransaction, .produce, .abortTransaction, .beginTransaction, .produce, .commitTransaction,
+            ])
         let fence = try #require(log.records(ToxWatchTopics.patientStateChangelog).first)
         #expect(Self.kinds([fence]) == ["checkpoint"])
-        #expect(fence.headers.contains { $0.name == OutputHeader.epoch && String(decoding: $0.value ?? [], as: UTF8.self) == "4" })
+        #expect(
+            fence.headers.contains {
+                $0.name == OutputHeader.epoch && String(decoding: $0.value ?? [], as: UTF8.self) == "4"
+            })
     }
 
     @Test("a new owner after a crash between phases 1 and 2 finds the outputs and does not write them again")
@@ -266,7 +280,11 @@ struct BatchWriterTests {
 
     @Test("back-off doubles from the first delay up to the maximum")
     func retryPolicy() {
-        #expect((1...7).map { RetryPolicy.batch.delay(afterFailures: $0) } == [200, 400, 800, 1600, 3200, 5000, 5000].map { Duration.milliseconds($0) })
-        #expect((1...7).map { RetryPolicy.brokers.delay(afterFailures: $0) } == [1, 2, 4, 8, 16, 30, 30].map { Duration.seconds($0) })
+        #expect(
+            (1...7).map { RetryPolicy.batch.delay(afterFailures: $0) }
+                == [200, 400, 800, 1600, 3200, 5000, 5000].map { Duration.milliseconds($0) })
+        #expect(
+            (1...7).map { RetryPolicy.brokers.delay(afterFailures: $0) }
+                == [1, 2, 4, 8, 16, 30, 30].map { Duration.seconds($0) })
     }
 }

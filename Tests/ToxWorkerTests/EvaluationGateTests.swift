@@ -14,14 +14,17 @@ struct EvaluationGateTests {
     static let now = ReplayHarness.now
 
     static func processor(grace: Duration) -> PartitionProcessor {
-        PartitionProcessor(partition: 3, evaluator: PatientEvaluator(), lateEventWindow: .seconds(6 * 3600), evaluationGrace: grace)
+        PartitionProcessor(
+            partition: 3, evaluator: PatientEvaluator(), lateEventWindow: .seconds(6 * 3600), evaluationGrace: grace)
     }
 
     static func grades(_ outcome: BatchOutcome) -> [String] {
         outcome.outputs.filter { $0.kind == .toxicityGrades }.map(\.id)
     }
 
-    static func instant(_ hours: Double) -> String { String(OutputID.milliseconds(PartitionProcessorTests.at(hours: hours))) }
+    static func instant(_ hours: Double) -> String {
+        String(OutputID.milliseconds(PartitionProcessorTests.at(hours: hours)))
+    }
 
     @Test("an instant waits for its grace; its later records join it; a punctuation after the grace evaluates it once")
     func graceWaits() throws {
@@ -29,53 +32,80 @@ struct EvaluationGateTests {
         let first = processor.process(
             [
                 try PartitionProcessorTests.message(PartitionProcessorTests.admission("P1"), offset: 0),
-                try PartitionProcessorTests.message(PartitionProcessorTests.vitals("P1", "v1", hours: 20, temperature: 38.4), offset: 1),
+                try PartitionProcessorTests.message(
+                    PartitionProcessorTests.vitals("P1", "v1", hours: 20, temperature: 38.4), offset: 1),
             ], inventory: .empty, now: Self.now)
         #expect(first.outputs.isEmpty, "no topic passed the instants yet, and no grace has passed")
         #expect(first.changelog.count == 1, "the events are durable though")
         // Within the grace nothing is evaluated, at its end both instants are, in order.
-        #expect(processor.punctuate(at: PartitionProcessorTests.at(hours: 20), now: Self.now.addingTimeInterval(1.9), inventory: .empty).outputs.isEmpty)
-        let due = processor.punctuate(at: PartitionProcessorTests.at(hours: 20), now: Self.now.addingTimeInterval(2), inventory: .empty)
+        #expect(
+            processor.punctuate(
+                at: PartitionProcessorTests.at(hours: 20), now: Self.now.addingTimeInterval(1.9), inventory: .empty
+            ).outputs.isEmpty)
+        let due = processor.punctuate(
+            at: PartitionProcessorTests.at(hours: 20), now: Self.now.addingTimeInterval(2), inventory: .empty)
         #expect(Self.grades(due).map { String($0.split(separator: "/")[2]) } == [Self.instant(-1), Self.instant(20)])
         #expect(due.changelog.count == 1)
-        #expect(processor.punctuate(at: PartitionProcessorTests.at(hours: 21), now: Self.now.addingTimeInterval(60), inventory: .empty).outputs.isEmpty)
+        #expect(
+            processor.punctuate(
+                at: PartitionProcessorTests.at(hours: 21), now: Self.now.addingTimeInterval(60), inventory: .empty
+            ).outputs.isEmpty)
     }
 
     @Test("with every patient topic past an instant, it is evaluated without waiting")
     func watermarkPasses() throws {
         var processor = Self.processor(grace: .seconds(3600))
         let at = PartitionProcessorTests.at(hours: 20)
-        var records = [try PartitionProcessorTests.message(PartitionProcessorTests.vitals("P1", "v1", hours: 20, temperature: 38.4), offset: 0)]
+        var records = [
+            try PartitionProcessorTests.message(
+                PartitionProcessorTests.vitals("P1", "v1", hours: 20, temperature: 38.4), offset: 0)
+        ]
         // Another patient's records on all five topics, later than 20 h.
         let later = at.addingTimeInterval(60)
         let other: [ClinicalEvent] = [
-            .patient(PatientEvent(eventId: "P2-adm", patientId: "P2", occurredAt: later, ageYears: 30, weightKg: 70, allergies: [])),
+            .patient(
+                PatientEvent(
+                    eventId: "P2-adm", patientId: "P2", occurredAt: later, ageYears: 30, weightKg: 70, allergies: [])),
             .vitals(VitalsEvent(eventId: "P2-v", patientId: "P2", occurredAt: later, temperatureC: 37)),
             .neuro(NeuroEvent(eventId: "P2-n", patientId: "P2", occurredAt: later, iceScore: 10)),
             .lab(LabEvent(eventId: "P2-l", patientId: "P2", occurredAt: later, test: .ferritin, value: 500)),
-            .medication(MedicationEvent(eventId: "P2-m", patientId: "P2", occurredAt: later, drug: .dexamethasone, action: .administered, doseMg: 10, route: .iv)),
+            .medication(
+                MedicationEvent(
+                    eventId: "P2-m", patientId: "P2", occurredAt: later, drug: .dexamethasone, action: .administered,
+                    doseMg: 10, route: .iv)),
         ]
         let first = processor.process(records, inventory: .empty, now: Self.now)
         #expect(first.outputs.isEmpty)
-        records = try other.enumerated().map { try PartitionProcessorTests.message($0.element, offset: Int64(1 + $0.offset)) }
+        records = try other.enumerated().map {
+            try PartitionProcessorTests.message($0.element, offset: Int64(1 + $0.offset))
+        }
         let second = processor.process(records, inventory: .empty, now: Self.now)
-        #expect(Self.grades(second) == ["toxicity-grades/P1/\(Self.instant(20))"], "P1's instant is behind every topic; P2's is not")
+        #expect(
+            Self.grades(second) == ["toxicity-grades/P1/\(Self.instant(20))"],
+            "P1's instant is behind every topic; P2's is not")
     }
 
-    @Test("an event at an instant already evaluated (the grace ran out before it) re-evaluates it under the next revision")
+    @Test(
+        "an event at an instant already evaluated (the grace ran out before it) re-evaluates it under the next revision"
+    )
     func lateRecordTakesARevision() throws {
         var processor = Self.processor(grace: .seconds(2))
         _ = processor.process(
             [
                 try PartitionProcessorTests.message(PartitionProcessorTests.admission("P1"), offset: 0),
-                try PartitionProcessorTests.message(PartitionProcessorTests.vitals("P1", "v1", hours: 20, temperature: 38.4), offset: 1),
+                try PartitionProcessorTests.message(
+                    PartitionProcessorTests.vitals("P1", "v1", hours: 20, temperature: 38.4), offset: 1),
             ], inventory: .empty, now: Self.now)
-        let evaluated = processor.punctuate(at: PartitionProcessorTests.at(hours: 20), now: Self.now.addingTimeInterval(5), inventory: .empty)
+        let evaluated = processor.punctuate(
+            at: PartitionProcessorTests.at(hours: 20), now: Self.now.addingTimeInterval(5), inventory: .empty)
         #expect(Self.grades(evaluated).last == "toxicity-grades/P1/\(Self.instant(20))")
         // A second reading at 20 h, arriving after the grace: hypotension changes the grade.
-        let late = VitalsEvent(eventId: "P1-v2", patientId: "P1", occurredAt: PartitionProcessorTests.at(hours: 20), temperatureC: 38.4, systolicBP: 70)
+        let late = VitalsEvent(
+            eventId: "P1-v2", patientId: "P1", occurredAt: PartitionProcessorTests.at(hours: 20), temperatureC: 38.4,
+            systolicBP: 70)
         let outcome = processor.process(
-            [try PartitionProcessorTests.message(.vitals(late), offset: 2)], inventory: .empty, now: Self.now.addingTimeInterval(6))
+            [try PartitionProcessorTests.message(.vitals(late), offset: 2)], inventory: .empty,
+            now: Self.now.addingTimeInterval(6))
         #expect(Self.grades(outcome) == ["toxicity-grades/P1/\(Self.instant(20))/r1"])
     }
 
@@ -85,14 +115,22 @@ struct EvaluationGateTests {
         let batch = processor.process(
             [
                 try PartitionProcessorTests.message(PartitionProcessorTests.admission("P1"), offset: 0),
-                try PartitionProcessorTests.message(PartitionProcessorTests.vitals("P1", "v1", hours: 20, temperature: 38.4), offset: 1),
+                try PartitionProcessorTests.message(
+                    PartitionProcessorTests.vitals("P1", "v1", hours: 20, temperature: 38.4), offset: 1),
             ], inventory: .empty, now: Self.now)
         var restored = Self.processor(grace: .seconds(2))
-        for record in batch.changelog { _ = try restored.restore(key: record.key, value: record.value, headers: record.headers) }
-        let reference = processor.punctuate(at: PartitionProcessorTests.at(hours: 20), now: Self.now.addingTimeInterval(2), inventory: .empty)
+        for record in batch.changelog {
+            _ = try restored.restore(key: record.key, value: record.value, headers: record.headers)
+        }
+        let reference = processor.punctuate(
+            at: PartitionProcessorTests.at(hours: 20), now: Self.now.addingTimeInterval(2), inventory: .empty)
         // The restored owner never saw the records arrive: their grace starts when it first looks.
-        #expect(restored.punctuate(at: PartitionProcessorTests.at(hours: 20), now: Self.now.addingTimeInterval(2), inventory: .empty).outputs.isEmpty)
-        let after = restored.punctuate(at: PartitionProcessorTests.at(hours: 20), now: Self.now.addingTimeInterval(4), inventory: .empty)
+        #expect(
+            restored.punctuate(
+                at: PartitionProcessorTests.at(hours: 20), now: Self.now.addingTimeInterval(2), inventory: .empty
+            ).outputs.isEmpty)
+        let after = restored.punctuate(
+            at: PartitionProcessorTests.at(hours: 20), now: Self.now.addingTimeInterval(4), inventory: .empty)
         #expect(after.outputs.map(\.id) == reference.outputs.map(\.id))
         #expect(after.outputs.map(\.value) == reference.outputs.map(\.value))
     }

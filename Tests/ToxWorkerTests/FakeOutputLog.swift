@@ -10,7 +10,8 @@ import Synchronization
 /// records of the open transaction become readable only when it commits (a `read_committed` reader).
 final class FakeOutputLog: OutputLog, Sendable {
     enum Call: Hashable, Sendable {
-        case produce, commitOffsets, beginTransaction, sendOffsetsToTransaction, commitTransaction, abortTransaction, read
+        case produce, commitOffsets, beginTransaction, sendOffsetsToTransaction, commitTransaction, abortTransaction,
+            read
     }
 
     /// What an injected failure does.

@@ -1,8 +1,8 @@
 import Foundation
-import ToxWatchContract
 import KafkaClient
 import Testing
 import ToxTestSupport
+import ToxWatchContract
 
 @testable import ToxWorker
 

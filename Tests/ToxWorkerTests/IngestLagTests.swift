@@ -4,9 +4,9 @@ import Logging
 import ServiceLifecycle
 import ServiceLifecycleTestKit
 import Testing
+import ToxWatchContract
 
 @testable import ToxWorker
-import ToxWatchContract
 
 /// `toxd ingest` exports its raw partitions' lag, so Ops/ can alert when HL7/FHIR stops flowing
 /// (issue 15, item 9).
@@ -16,7 +16,9 @@ struct IngestLagTests {
         var samples: [String: Double] = [:]
         for line in String(decoding: metrics.exposition(), as: UTF8.self).split(separator: "\n")
         where line.hasPrefix("toxd_ingest_consumer_lag{") {
-            guard let space = line.lastIndex(of: " "), let value = Double(line[line.index(after: space)...]) else { continue }
+            guard let space = line.lastIndex(of: " "), let value = Double(line[line.index(after: space)...]) else {
+                continue
+            }
             samples[String(line[..<space])] = value
         }
         return samples
@@ -42,12 +44,15 @@ struct IngestLagTests {
         configuration.group = "ingest-lag-\(UUID().uuidString.prefix(8))"
         configuration.maxBatchSize = 5
         let metrics = IngestMetrics()
-        let pipeline = IngestPipeline(configuration: configuration, metrics: metrics, logger: PipelineIntegrationTests.logger)
+        let pipeline = IngestPipeline(
+            configuration: configuration, metrics: metrics, logger: PipelineIntegrationTests.logger)
         let producer = try KafkaProducer(
-            configuration: .init(bootstrapServers: cluster.bootstrapServerList), logger: PipelineIntegrationTests.logger)
+            configuration: .init(bootstrapServers: cluster.bootstrapServerList), logger: PipelineIntegrationTests.logger
+        )
         // Records that are not HL7: each becomes a dead letter, and its raw offset is committed.
         let backlog = (0..<40).map {
-            ProducerRecord(topic: ToxWatchTopics.hl7Inbound, key: Array("raw-\($0)".utf8), value: Array("not hl7 \($0)".utf8))
+            ProducerRecord(
+                topic: ToxWatchTopics.hl7Inbound, key: Array("raw-\($0)".utf8), value: Array("not hl7 \($0)".utf8))
         }
         _ = try await producer.send(backlog)
         let hl7Partitions = 2
@@ -65,7 +70,8 @@ struct IngestLagTests {
                     if samples.count == hl7Partitions, samples.values.allSatisfy({ $0 == 0 }) { break }
                     try await Task.sleep(for: .milliseconds(100))
                 }
-                #expect(samples.count == hl7Partitions, "one series per assigned raw partition: \(samples.keys.sorted())")
+                #expect(
+                    samples.count == hl7Partitions, "one series per assigned raw partition: \(samples.keys.sorted())")
                 #expect(samples.values.allSatisfy { $0 == 0 }, "\(samples)")
                 trigger.triggerGracefulShutdown()
                 try await group.waitForAll()

@@ -1,7 +1,7 @@
-import ToxWatchContract
 import Foundation
 import KafkaClient
 import Testing
+import ToxWatchContract
 import ToxicityRules
 
 @testable import ToxWorker
@@ -15,7 +15,8 @@ struct InputAdmissionTests {
     /// A record as the broker hands it over: the timestamp is when it was produced.
     static func message(_ event: ClinicalEvent, offset: Int64, producedAt: Date) throws -> KafkaMessage {
         var message = try Course.message(event, offset: offset)
-        message.timestamp = KafkaTimestamp(kind: .createTime, millisecondsSinceEpoch: Int64(producedAt.timeIntervalSince1970 * 1000))
+        message.timestamp = KafkaTimestamp(
+            kind: .createTime, millisecondsSinceEpoch: Int64(producedAt.timeIntervalSince1970 * 1000))
         return message
     }
 
@@ -24,13 +25,15 @@ struct InputAdmissionTests {
     /// sends a vitals record dated 9999-12-31 (produced, like everything else, in the course's time).
     static func run(futureEvent: Bool) throws -> (outputs: [OutputRecord], deadLetters: [OutputRecord]) {
         var processor = PartitionProcessor(
-            partition: 3, evaluator: PatientEvaluator(protocols: try Course.catalogProtocols()), lateEventWindow: .seconds(6 * 3600))
+            partition: 3, evaluator: PatientEvaluator(protocols: try Course.catalogProtocols()),
+            lateEventWindow: .seconds(6 * 3600))
         var events = Course.refractoryCourse("P7") + [Course.admission("Q1")]
         if futureEvent {
             events.append(
                 .vitals(
                     VitalsEvent(
-                        eventId: "Q1-future", patientId: "Q1", occurredAt: try #require(ISO8601DateFormatter().date(from: "9999-12-31T00:00:00Z")),
+                        eventId: "Q1-future", patientId: "Q1",
+                        occurredAt: try #require(ISO8601DateFormatter().date(from: "9999-12-31T00:00:00Z")),
                         temperatureC: 39.5, systolicBP: 100, oxygen: OxygenSupport(device: .roomAir))))
         }
         var records: [KafkaMessage] = []
@@ -48,7 +51,9 @@ struct InputAdmissionTests {
         return (outputs.filter { $0.kind != .deadLetter }, outputs.filter { $0.kind == .deadLetter })
     }
 
-    @Test("an event far ahead of its record's timestamp is dead-lettered and changes nothing of another patient's outputs")
+    @Test(
+        "an event far ahead of its record's timestamp is dead-lettered and changes nothing of another patient's outputs"
+    )
     func futureEventIsRejected() throws {
         let without = try Self.run(futureEvent: false)
         let with = try Self.run(futureEvent: true)
@@ -72,9 +77,13 @@ struct InputAdmissionTests {
     func bound() {
         let admission = InputAdmission(maxInputBytes: 1 << 20, maxClockSkew: 3600)
         let produced = Course.now
-        #expect(admission.clockSkewProblem(occurredAt: produced.addingTimeInterval(3600), recordTimestamp: produced) == nil)
-        #expect(admission.clockSkewProblem(occurredAt: produced.addingTimeInterval(3601), recordTimestamp: produced) != nil)
-        #expect(admission.clockSkewProblem(occurredAt: produced.addingTimeInterval(-30 * 86_400), recordTimestamp: produced) == nil)
+        #expect(
+            admission.clockSkewProblem(occurredAt: produced.addingTimeInterval(3600), recordTimestamp: produced) == nil)
+        #expect(
+            admission.clockSkewProblem(occurredAt: produced.addingTimeInterval(3601), recordTimestamp: produced) != nil)
+        #expect(
+            admission.clockSkewProblem(occurredAt: produced.addingTimeInterval(-30 * 86_400), recordTimestamp: produced)
+                == nil)
     }
 
     @Test("a restored course dated far after its changelog record does not move partition time")
@@ -82,15 +91,20 @@ struct InputAdmissionTests {
         var state = PatientState(patientId: "Q1")
         state.insert(Course.admission("Q1"))
         let future = try #require(ISO8601DateFormatter().date(from: "9999-12-31T00:00:00Z"))
-        state.insert(.vitals(VitalsEvent(eventId: "Q1-future", patientId: "Q1", occurredAt: future, temperatureC: 37, systolicBP: 100)))
+        state.insert(
+            .vitals(
+                VitalsEvent(
+                    eventId: "Q1-future", patientId: "Q1", occurredAt: future, temperatureC: 37, systolicBP: 100)))
         var honest = PatientState(patientId: "P7")
         honest.insert(Course.admission("P7"))
         var processor = Course.processor()
         let headers = [KafkaHeader(name: OutputHeader.kind, string: "patient-state")]
         _ = try processor.restore(
-            key: Array("P7".utf8), value: PartitionProcessor.changelogValue(honest), headers: headers, timestamp: Course.now)
+            key: Array("P7".utf8), value: PartitionProcessor.changelogValue(honest), headers: headers,
+            timestamp: Course.now)
         _ = try processor.restore(
-            key: Array("Q1".utf8), value: PartitionProcessor.changelogValue(state), headers: headers, timestamp: Course.now)
+            key: Array("Q1".utf8), value: PartitionProcessor.changelogValue(state), headers: headers,
+            timestamp: Course.now)
         #expect(processor.patients.count == 2)
         #expect(processor.streamTime == Course.at(hours: -1))
     }
@@ -122,7 +136,8 @@ struct InputAdmissionTests {
         processor.maxInputBytes = 4096
         let message = [UInt8]("MSH|^~\\&|".utf8) + [UInt8](repeating: UInt8(ascii: "A"), count: 20_000)
         let result = processor.process(
-            KafkaMessage(topic: ToxWatchTopics.hl7Inbound, partition: 6, offset: 3, key: Array("MSG1".utf8), value: message),
+            KafkaMessage(
+                topic: ToxWatchTopics.hl7Inbound, partition: 6, offset: 3, key: Array("MSG1".utf8), value: message),
             now: Course.now)
         #expect(result.outcome == .failed)
         #expect(result.records.count == 1)
@@ -137,10 +152,14 @@ struct InputAdmissionTests {
 
     @Test("SHA-256 matches the FIPS 180-4 test vectors")
     func sha256() {
-        #expect(RecordDigest(Array("abc".utf8)).sha256 == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        #expect(
+            RecordDigest(Array("abc".utf8)).sha256 == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        )
         #expect(RecordDigest([]).sha256 == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
         let long = Array("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8)
         #expect(RecordDigest(long).sha256 == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
-        #expect(RecordDigest([UInt8](repeating: 0x61, count: 1_000)).sha256 == "41edece42d63e8d9bf515a9ba6932e1c20cbc9f5a5d134645adb5db1b9737ea3")
+        #expect(
+            RecordDigest([UInt8](repeating: 0x61, count: 1_000)).sha256
+                == "41edece42d63e8d9bf515a9ba6932e1c20cbc9f5a5d134645adb5db1b9737ea3")
     }
 }

@@ -1,10 +1,10 @@
-import ToxWatchContract
 import Foundation
 import KafkaClient
 import Logging
 import ServiceLifecycle
 import ServiceLifecycleTestKit
 import Testing
+import ToxWatchContract
 import ToxicityRules
 
 @testable import ToxWorker
@@ -34,7 +34,8 @@ struct LongCourseTests {
             try PipelineIntegrationTests.record(
                 .patient(
                     PatientEvent(
-                        eventId: "LONG-adm", patientId: "LONG", occurredAt: start, ageYears: 10, weightKg: 30, allergies: [],
+                        eventId: "LONG-adm", patientId: "LONG", occurredAt: start, ageYears: 10, weightKg: 30,
+                        allergies: [],
                         infusion: Infusion(product: "tisagenlecleucel", target: "CD19", infusedAt: start))))
         ]
         for minute in 1...minutes {
@@ -42,7 +43,8 @@ struct LongCourseTests {
                 try PipelineIntegrationTests.record(
                     .vitals(
                         VitalsEvent(
-                            eventId: "LONG-v\(minute)", patientId: "LONG", occurredAt: start.addingTimeInterval(Double(minute) * 60),
+                            eventId: "LONG-v\(minute)", patientId: "LONG",
+                            occurredAt: start.addingTimeInterval(Double(minute) * 60),
                             temperatureC: 36.8 + Double(minute % 7) / 10, heartRate: Double(80 + minute % 20)))))
         }
         for chunk in stride(from: 0, to: records.count, by: 5000) {
@@ -57,15 +59,18 @@ struct LongCourseTests {
         let changelog = try await PipelineIntegrationTests.readAll(cluster, topic: ToxWatchTopics.patientStateChangelog)
         let largest = changelog.map { $0.value?.count ?? 0 }.max() ?? 0
         #expect(largest <= ChangelogFragments.maxRecordBytes, "largest changelog record: \(largest) bytes")
-        let kinds = Set(changelog.compactMap { $0.header(OutputHeader.kind)?.value.map { String(decoding: $0, as: UTF8.self) } })
+        let kinds = Set(
+            changelog.compactMap { $0.header(OutputHeader.kind)?.value.map { String(decoding: $0, as: UTF8.self) } })
         #expect(kinds.isSuperset(of: [ChangelogFragments.fragmentKind, ChangelogFragments.manifestKind]))
 
         // Restored from the changelog as a worker restores it: every event is back.
         var fragments = ChangelogFragments()
-        var processor = PartitionProcessor(partition: 0, evaluator: PatientEvaluator(), lateEventWindow: .seconds(6 * 3600))
+        var processor = PartitionProcessor(
+            partition: 0, evaluator: PatientEvaluator(), lateEventWindow: .seconds(6 * 3600))
         for message in changelog {
             guard let record = try fragments.restore(message) else { continue }
-            _ = try processor.restore(key: record.key, value: record.value, headers: record.headers, timestamp: record.timestamp?.date)
+            _ = try processor.restore(
+                key: record.key, value: record.value, headers: record.headers, timestamp: record.timestamp?.date)
         }
         let state = try #require(processor.patients["LONG"])
         #expect(state.events.count == minutes + 1)
@@ -77,7 +82,8 @@ struct LongCourseTests {
             try PipelineIntegrationTests.record(
                 .vitals(
                     VitalsEvent(
-                        eventId: "LONG-fever", patientId: "LONG", occurredAt: start.addingTimeInterval(Double(minutes + 1) * 60),
+                        eventId: "LONG-fever", patientId: "LONG",
+                        occurredAt: start.addingTimeInterval(Double(minutes + 1) * 60),
                         temperatureC: 39.4, heartRate: 120)))
         ])
         try await Self.runWorker(configuration, cluster: cluster) {
@@ -85,10 +91,13 @@ struct LongCourseTests {
                 cluster, group: configuration.group, patients: ["LONG"], timeout: .seconds(240), partitions: 1)
         }
         var again = ChangelogFragments()
-        var restored = PartitionProcessor(partition: 0, evaluator: PatientEvaluator(), lateEventWindow: .seconds(6 * 3600))
-        for message in try await PipelineIntegrationTests.readAll(cluster, topic: ToxWatchTopics.patientStateChangelog) {
+        var restored = PartitionProcessor(
+            partition: 0, evaluator: PatientEvaluator(), lateEventWindow: .seconds(6 * 3600))
+        for message in try await PipelineIntegrationTests.readAll(cluster, topic: ToxWatchTopics.patientStateChangelog)
+        {
             guard let record = try again.restore(message) else { continue }
-            _ = try restored.restore(key: record.key, value: record.value, headers: record.headers, timestamp: record.timestamp?.date)
+            _ = try restored.restore(
+                key: record.key, value: record.value, headers: record.headers, timestamp: record.timestamp?.date)
         }
         #expect(restored.patients["LONG"]?.events.count == minutes + 2)
         #expect(restored.patients["LONG"]?.events.last?.eventId == "LONG-fever")
@@ -97,9 +106,11 @@ struct LongCourseTests {
     }
 
     static func runWorker(
-        _ configuration: WorkerConfiguration, cluster: EmbeddedKafkaCluster, until done: @escaping @Sendable () async throws -> Void
+        _ configuration: WorkerConfiguration, cluster: EmbeddedKafkaCluster,
+        until done: @escaping @Sendable () async throws -> Void
     ) async throws {
-        let pipeline = WorkerPipeline(configuration: configuration, evaluator: PatientEvaluator(), metrics: WorkerMetrics(), logger: logger)
+        let pipeline = WorkerPipeline(
+            configuration: configuration, evaluator: PatientEvaluator(), metrics: WorkerMetrics(), logger: logger)
         try await testGracefulShutdown { trigger in
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await pipeline.run() }

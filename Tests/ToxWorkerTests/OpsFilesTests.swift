@@ -41,7 +41,8 @@ struct OpsFilesTests {
 
     @Test("the Kubernetes manifests hold the expected kinds, and KEDA never scales past the partitions")
     func kubernetesKinds() throws {
-        let text = try String(contentsOf: Self.opsDirectory.appendingPathComponent("kubernetes/toxd.yaml"), encoding: .utf8)
+        let text = try String(
+            contentsOf: Self.opsDirectory.appendingPathComponent("kubernetes/toxd.yaml"), encoding: .utf8)
         let documents = try Yams.load_all(yaml: text).compactMap { $0 as? [String: Any] }
         let kinds = documents.compactMap { $0["kind"] as? String }
         #expect(
@@ -51,11 +52,17 @@ struct OpsFilesTests {
             ])
         // The ConfigMap's SASL_SSL + SCRAM: KEDA needs the same credentials to read the lag.
         #expect(text.contains("security.protocol: SASL_SSL"))
-        let triggers = try #require((documents.first { $0["kind"] as? String == "ScaledObject" }?["spec"] as? [String: Any])?["triggers"] as? [[String: Any]])
+        let triggers = try #require(
+            (documents.first { $0["kind"] as? String == "ScaledObject" }?["spec"] as? [String: Any])?["triggers"]
+                as? [[String: Any]])
         for trigger in triggers {
             #expect((trigger["authenticationRef"] as? [String: Any])?["name"] as? String == "toxd-kafka")
         }
-        #expect(documents.contains { $0["kind"] as? String == "TriggerAuthentication" && ($0["metadata"] as? [String: Any])?["name"] as? String == "toxd-kafka" })
+        #expect(
+            documents.contains {
+                $0["kind"] as? String == "TriggerAuthentication"
+                    && ($0["metadata"] as? [String: Any])?["name"] as? String == "toxd-kafka"
+            })
         #expect(!text.contains(":latest"), "images are pinned to a version")
         #expect(text.contains("image: registry.example.org/toxwatch/toxd:1.0.0"))
         let scaledObject = try #require(documents.first { $0["kind"] as? String == "ScaledObject" })
@@ -65,7 +72,9 @@ struct OpsFilesTests {
         #expect("\(deployment)".contains("/health"))
     }
 
-    @Test("every Kubernetes manifest validates offline: core kinds with kubernetes-validate --strict, KEDA kinds with its CRD schema")
+    @Test(
+        "every Kubernetes manifest validates offline: core kinds with kubernetes-validate --strict, KEDA kinds with its CRD schema"
+    )
     func manifestsValidate() async throws {
         let script = Self.opsDirectory.appendingPathComponent("validate-manifests.py").path
         let (status, output) = try Self.run("/usr/bin/env", ["python3", script])
@@ -77,11 +86,14 @@ struct OpsFilesTests {
 
     @Test("systemd: the start limit is in [Unit], and systemd-analyze verify accepts the unit when it is available")
     func systemdUnit() throws {
-        let unit = try String(contentsOf: Self.opsDirectory.appendingPathComponent("systemd/toxd.service"), encoding: .utf8)
+        let unit = try String(
+            contentsOf: Self.opsDirectory.appendingPathComponent("systemd/toxd.service"), encoding: .utf8)
         var section = ""
         var keys: [String: String] = [:]
         for line in unit.split(separator: "\n") where !line.hasPrefix("#") {
-            if line.hasPrefix("[") { section = String(line) } else if let equals = line.firstIndex(of: "=") {
+            if line.hasPrefix("[") {
+                section = String(line)
+            } else if let equals = line.firstIndex(of: "=") {
                 keys[String(line[..<equals])] = section
             }
         }
@@ -94,7 +106,8 @@ struct OpsFilesTests {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let copy = directory.appendingPathComponent("toxd.service")
-        try unit.replacingOccurrences(of: "/usr/local/bin/toxd", with: "/bin/true").write(to: copy, atomically: true, encoding: .utf8)
+        try unit.replacingOccurrences(of: "/usr/local/bin/toxd", with: "/bin/true").write(
+            to: copy, atomically: true, encoding: .utf8)
         let (status, output) = try Self.run("/usr/bin/systemd-analyze", ["verify", copy.path])
         #expect(status == 0 && !output.contains("Unknown key"), "\(output)")
     }
@@ -149,7 +162,8 @@ struct OpsFilesTests {
         metrics.restored(patients: 7, in: .milliseconds(20))
         let exposition = String(decoding: metrics.exposition(), as: UTF8.self)
         for name in WorkerMetrics.seriesNames {
-            #expect(exposition.contains("\n\(name)") || exposition.hasPrefix(name) || exposition.contains("\(name)_bucket"),
+            #expect(
+                exposition.contains("\n\(name)") || exposition.hasPrefix(name) || exposition.contains("\(name)_bucket"),
                 "\(name) missing from /metrics")
         }
         #expect(exposition.contains("toxd_events_consumed_total{topic=\"cart.vitals.v1\"} 3"))

@@ -1,9 +1,9 @@
-import ToxWatchContract
 import Foundation
 import KafkaClient
 import Testing
-import ToxicityRules
 import ToxTestSupport
+import ToxWatchContract
+import ToxicityRules
 
 @testable import ToxWorker
 
@@ -15,14 +15,20 @@ struct OutputIdentityTests {
 
     static let shortage = InventorySnapshot([
         InventoryEvent(
-            eventId: "inv-1", occurredAt: RandomCourses.infusedAt, site: "main", drug: .tocilizumab, status: .shortage, unitsOnHand: 0)
+            eventId: "inv-1", occurredAt: RandomCourses.infusedAt, site: "main", drug: .tocilizumab, status: .shortage,
+            unitsOnHand: 0)
     ])
 
-    @Test("an id names the type, the patient and the instant in ms; shortage advice its drug; a second record a revision")
+    @Test(
+        "an id names the type, the patient and the instant in ms; shortage advice its drug; a second record a revision")
     func idScheme() {
-        #expect(OutputID(type: .toxicityGrades, patientId: "MRN1", instant: Self.instant).description == "toxicity-grades/MRN1/1772611200250")
         #expect(
-            OutputID(type: .shortageAlternative, patientId: "MRN1", instant: Self.instant, drug: "tocilizumab", revision: 2).description
+            OutputID(type: .toxicityGrades, patientId: "MRN1", instant: Self.instant).description
+                == "toxicity-grades/MRN1/1772611200250")
+        #expect(
+            OutputID(
+                type: .shortageAlternative, patientId: "MRN1", instant: Self.instant, drug: "tocilizumab", revision: 2
+            ).description
                 == "shortage-alternative/MRN1/1772611200250/tocilizumab/r2")
         var state = PatientState(patientId: "MRN1")
         let first = state.nextOutputID(.anakinraRecommendation, at: Self.instant)
@@ -47,7 +53,9 @@ struct OutputIdentityTests {
         #expect(OutputID(parsing: "toxicity-grades/MRN1/r2") == nil)
     }
 
-    @Test("no two different records share an id: random courses, live or in random batches, stock changing in between", arguments: 0..<12)
+    @Test(
+        "no two different records share an id: random courses, live or in random batches, stock changing in between",
+        arguments: 0..<12)
     func noSharedIds(seed: UInt64) throws {
         var rng = SplitMix64(state: 1000 + seed)
         let records = try RandomCourses.records(patients: 4, using: &rng)
@@ -69,8 +77,11 @@ struct OutputIdentityTests {
         for record in harness.log where record.kind != .deadLetter {
             let body = ReplayHarness.content(record)
             let assessedAt = try #require(body["assessedAt"] as? String)
-            let date = try #require(ISO8601DateFormatter.fractional.date(from: assessedAt) ?? ISO8601DateFormatter().date(from: assessedAt))
-            #expect(record.id.hasPrefix("\(record.kind.rawValue)/\(body["patientId"] as? String ?? "")/\(OutputID.milliseconds(date))"))
+            let date = try #require(
+                ISO8601DateFormatter.fractional.date(from: assessedAt) ?? ISO8601DateFormatter().date(from: assessedAt))
+            #expect(
+                record.id.hasPrefix(
+                    "\(record.kind.rawValue)/\(body["patientId"] as? String ?? "")/\(OutputID.milliseconds(date))"))
         }
     }
 
@@ -84,9 +95,15 @@ struct OutputIdentityTests {
         var logs: [[String: String]] = []
         for maxSize in [3, 50] {
             var harness = ReplayHarness(evaluator: evaluator)
-            for batch in RandomCourses.split(records, maxSize: maxSize, atInstants: true, using: &rng) { harness.apply(batch) }
+            for batch in RandomCourses.split(records, maxSize: maxSize, atInstants: true, using: &rng) {
+                harness.apply(batch)
+            }
             #expect(harness.collisions.isEmpty)
-            logs.append(Dictionary(uniqueKeysWithValues: harness.log.filter { $0.kind == .toxicityGrades }.map { ($0.id, String(decoding: $0.value, as: UTF8.self)) }))
+            logs.append(
+                Dictionary(
+                    uniqueKeysWithValues: harness.log.filter { $0.kind == .toxicityGrades }.map {
+                        ($0.id, String(decoding: $0.value, as: UTF8.self))
+                    }))
         }
         let shared = Set(logs[0].keys).intersection(logs[1].keys)
         #expect(!shared.isEmpty)
@@ -109,18 +126,24 @@ struct OutputIdentityTests {
         let cut = try #require(cuts.randomElement(using: &rng))
         let durableEnd = Int.random(in: max(0, cut - 40)..<cut, using: &rng)
         var instantEnd = cut
-        while instantEnd < records.count, RandomCourses.occurredAt(records[instantEnd]) == RandomCourses.occurredAt(records[cut]) {
+        while instantEnd < records.count,
+            RandomCourses.occurredAt(records[instantEnd]) == RandomCourses.occurredAt(records[cut])
+        {
             instantEnd += 1
         }
         let before = RandomCourses.split(Array(records[..<durableEnd]), maxSize: 30, using: &rng)
-        let after = [Array(records[durableEnd..<instantEnd])] + RandomCourses.split(Array(records[instantEnd...]), maxSize: 30, using: &rng)
+        let after =
+            [Array(records[durableEnd..<instantEnd])]
+            + RandomCourses.split(Array(records[instantEnd...]), maxSize: 30, using: &rng)
 
         var crashed = ReplayHarness(evaluator: evaluator)
         for batch in before { crashed.apply(batch) }
         let durable = crashed.log.count
         try crashed.crash(during: Array(records[durableEnd..<cut]))
         let orphaned = crashed.log.count
-        #expect(crashed.unhandled(records) == Array(records[durableEnd...]), "the new owner reads the dead owner's batch again")
+        #expect(
+            crashed.unhandled(records) == Array(records[durableEnd...]),
+            "the new owner reads the dead owner's batch again")
         for batch in after { crashed.apply(batch) }
 
         var reference = ReplayHarness(evaluator: evaluator)
@@ -130,7 +153,9 @@ struct OutputIdentityTests {
         #expect(Array(crashed.log[..<durable]) == Array(reference.log[..<durable]))
         // What the new owner publishes: the reference's records, except those the dead owner had
         // already written (same id, same content).
-        func written(_ record: OutputRecord) -> String { record.id + "\n" + String(decoding: record.value, as: UTF8.self) }
+        func written(_ record: OutputRecord) -> String {
+            record.id + "\n" + String(decoding: record.value, as: UTF8.self)
+        }
         let orphans = Set(crashed.log[durable..<orphaned].map(written))
         let expected = reference.log[durable...].filter { !orphans.contains(written($0)) }.map(ReplayHarness.content)
         #expect(crashed.log[orphaned...].map(ReplayHarness.content) == expected)

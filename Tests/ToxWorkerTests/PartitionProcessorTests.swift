@@ -1,8 +1,8 @@
-import ToxWatchContract
 import Foundation
 import KafkaClient
-import Testing
 import ProtocolCatalog
+import Testing
+import ToxWatchContract
 import ToxicityRules
 
 @testable import ToxWorker
@@ -23,7 +23,9 @@ struct PartitionProcessorTests {
                 infusion: Infusion(product: "tisagenlecleucel", target: "CD19", infusedAt: infusedAt)))
     }
 
-    static func vitals(_ patientId: String, _ id: String, hours: Double, temperature: Double, flow: Double? = nil) -> ClinicalEvent {
+    static func vitals(_ patientId: String, _ id: String, hours: Double, temperature: Double, flow: Double? = nil)
+        -> ClinicalEvent
+    {
         .vitals(
             VitalsEvent(
                 eventId: "\(patientId)-\(id)", patientId: patientId, occurredAt: at(hours: hours),
@@ -32,7 +34,9 @@ struct PartitionProcessorTests {
                     ?? OxygenSupport(device: .roomAir)))
     }
 
-    static func message(_ event: ClinicalEvent, offset: Int64, key: String? = nil, topic: String? = nil) throws -> KafkaMessage {
+    static func message(_ event: ClinicalEvent, offset: Int64, key: String? = nil, topic: String? = nil) throws
+        -> KafkaMessage
+    {
         let value = try encodeEvent(.clinical(event))
         return KafkaMessage(
             topic: topic ?? InputEvent.clinical(event).type.topic, partition: 3, offset: offset,
@@ -51,7 +55,10 @@ struct PartitionProcessorTests {
     func firstEvaluation() throws {
         var processor = Self.processor()
         let outcome = processor.process(
-            [try Self.message(Self.admission("P1"), offset: 10), try Self.message(Self.vitals("P1", "v1", hours: 20, temperature: 38.4), offset: 40)],
+            [
+                try Self.message(Self.admission("P1"), offset: 10),
+                try Self.message(Self.vitals("P1", "v1", hours: 20, temperature: 38.4), offset: 40),
+            ],
             inventory: .empty, now: Self.now)
         // Each instant is evaluated: the admission's, then the fever's (issue 12). No protocol
         // named: the recommendation is published once, as `none` asking for one.
@@ -77,7 +84,10 @@ struct PartitionProcessorTests {
     @Test("a replayed input the state already reflects is skipped: no output, no changelog")
     func replaySkipped() throws {
         var processor = Self.processor()
-        let batch = [try Self.message(Self.admission("P1"), offset: 10), try Self.message(Self.vitals("P1", "v1", hours: 20, temperature: 38.4), offset: 40)]
+        let batch = [
+            try Self.message(Self.admission("P1"), offset: 10),
+            try Self.message(Self.vitals("P1", "v1", hours: 20, temperature: 38.4), offset: 40),
+        ]
         _ = processor.process(batch, inventory: .empty, now: Self.now)
         processor.commit(handledInputOffsets: [:])
         let replay = processor.process(batch, inventory: .empty, now: Self.now)
@@ -91,7 +101,9 @@ struct PartitionProcessorTests {
     func duplicateEventId() throws {
         var processor = Self.processor()
         let vitals = Self.vitals("P1", "v1", hours: 20, temperature: 38.4)
-        _ = processor.process([try Self.message(Self.admission("P1"), offset: 10), try Self.message(vitals, offset: 40)], inventory: .empty, now: Self.now)
+        _ = processor.process(
+            [try Self.message(Self.admission("P1"), offset: 10), try Self.message(vitals, offset: 40)],
+            inventory: .empty, now: Self.now)
         let resend = processor.process([try Self.message(vitals, offset: 41)], inventory: .empty, now: Self.now)
         #expect(resend.skipped == ["duplicate-event-id": 1])
         #expect(resend.outputs.isEmpty)
@@ -104,10 +116,14 @@ struct PartitionProcessorTests {
         var processor = Self.processor()
         let poison = KafkaMessage(
             topic: "cart.vitals.v1", partition: 3, offset: 7, key: Array("P9".utf8),
-            value: Array(#"{"type":"vitals","eventId":"x","patientId":"P9","occurredAt":"2026-03-02T06:00:00Z","temperatureC":60}"#.utf8),
+            value: Array(
+                #"{"type":"vitals","eventId":"x","patientId":"P9","occurredAt":"2026-03-02T06:00:00Z","temperatureC":60}"#
+                    .utf8),
             headers: [KafkaHeader(name: "trace", string: "abc")])
-        let wrongKey = try Self.message(Self.vitals("P2", "v", hours: 1, temperature: 37), offset: 8, key: "someone-else")
-        let wrongTopic = try Self.message(Self.vitals("P2", "w", hours: 1, temperature: 37), offset: 3, topic: "cart.labs.v1")
+        let wrongKey = try Self.message(
+            Self.vitals("P2", "v", hours: 1, temperature: 37), offset: 8, key: "someone-else")
+        let wrongTopic = try Self.message(
+            Self.vitals("P2", "w", hours: 1, temperature: 37), offset: 3, topic: "cart.labs.v1")
         let good = try Self.message(Self.vitals("P2", "v2", hours: 2, temperature: 37), offset: 9)
         let outcome = processor.process([poison, wrongKey, wrongTopic, good], inventory: .empty, now: Self.now)
         let letters = outcome.outputs.filter { $0.kind == .deadLetter }
@@ -127,7 +143,10 @@ struct PartitionProcessorTests {
                 DeadLetterCount(topic: "cart.vitals.v1", reason: "key-mismatch"): 1,
                 DeadLetterCount(topic: "cart.labs.v1", reason: "wrong-topic"): 1,
             ])
-        #expect(outcome.outputs.contains { $0.kind == .toxicityGrades && $0.id == "toxicity-grades/P2/\(OutputID.milliseconds(Self.at(hours: 2)))" })
+        #expect(
+            outcome.outputs.contains {
+                $0.kind == .toxicityGrades && $0.id == "toxicity-grades/P2/\(OutputID.milliseconds(Self.at(hours: 2)))"
+            })
         #expect(outcome.commitOffsets == ["cart.vitals.v1": 10, "cart.labs.v1": 4])
     }
 
@@ -135,17 +154,26 @@ struct PartitionProcessorTests {
     func eventTimeAndChangeDetection() throws {
         var processor = Self.processor()
         _ = processor.process(
-            [try Self.message(Self.admission("P1"), offset: 1), try Self.message(Self.vitals("P1", "v1", hours: 20, temperature: 38.4), offset: 2)],
+            [
+                try Self.message(Self.admission("P1"), offset: 1),
+                try Self.message(Self.vitals("P1", "v1", hours: 20, temperature: 38.4), offset: 2),
+            ],
             inventory: .empty, now: Self.now)
-        let unchanged = processor.process([try Self.message(Self.vitals("P1", "v2", hours: 21, temperature: 38.9), offset: 3)], inventory: .empty, now: Self.now)
+        let unchanged = processor.process(
+            [try Self.message(Self.vitals("P1", "v2", hours: 21, temperature: 38.9), offset: 3)], inventory: .empty,
+            now: Self.now)
         #expect(unchanged.outputs.isEmpty, "still CRS 1: nothing new to publish")
         #expect(unchanged.changelog.count == 1)
         // An earlier reading arrives late (within the window) and is placed in event time.
-        let late = processor.process([try Self.message(Self.vitals("P1", "v0", hours: 18, temperature: 37.0), offset: 4)], inventory: .empty, now: Self.now)
+        let late = processor.process(
+            [try Self.message(Self.vitals("P1", "v0", hours: 18, temperature: 37.0), offset: 4)], inventory: .empty,
+            now: Self.now)
         #expect(late.outputs.isEmpty)
         let ids = processor.patients["P1"]?.events.map(\.eventId)
         #expect(ids == ["P1-adm", "P1-v0", "P1-v1", "P1-v2"])
-        let worse = processor.process([try Self.message(Self.vitals("P1", "v3", hours: 22, temperature: 38.9, flow: 3), offset: 5)], inventory: .empty, now: Self.now)
+        let worse = processor.process(
+            [try Self.message(Self.vitals("P1", "v3", hours: 22, temperature: 38.9, flow: 3), offset: 5)],
+            inventory: .empty, now: Self.now)
         #expect(worse.outputs.map(\.kind) == [.toxicityGrades])
         #expect((try Self.json(worse.outputs[0])["crs"] as? [String: Any])?["grade"] as? Int == 2)
     }
@@ -154,7 +182,10 @@ struct PartitionProcessorTests {
     func staleVitalsPublishCannotGrade() throws {
         var processor = Self.processor()
         _ = processor.process(
-            [try Self.message(Self.admission("P1"), offset: 1), try Self.message(Self.vitals("P1", "v1", hours: 20, temperature: 38.4), offset: 2)],
+            [
+                try Self.message(Self.admission("P1"), offset: 1),
+                try Self.message(Self.vitals("P1", "v1", hours: 20, temperature: 38.4), offset: 2),
+            ],
             inventory: .empty, now: Self.now)
         // The vitals are stale 4 h after 20 h: the timer is due then.
         let due = try #require(processor.patients["P1"]?.nextDecisionAt)
@@ -174,9 +205,14 @@ struct PartitionProcessorTests {
     func tooLate() throws {
         var processor = Self.processor()
         _ = processor.process(
-            [try Self.message(Self.admission("P1"), offset: 1), try Self.message(Self.vitals("P1", "v1", hours: 20, temperature: 37), offset: 2)],
+            [
+                try Self.message(Self.admission("P1"), offset: 1),
+                try Self.message(Self.vitals("P1", "v1", hours: 20, temperature: 37), offset: 2),
+            ],
             inventory: .empty, now: Self.now)
-        let outcome = processor.process([try Self.message(Self.vitals("P1", "old", hours: 10, temperature: 39.5), offset: 3)], inventory: .empty, now: Self.now)
+        let outcome = processor.process(
+            [try Self.message(Self.vitals("P1", "old", hours: 10, temperature: 39.5), offset: 3)], inventory: .empty,
+            now: Self.now)
         #expect(outcome.evaluations == 0)
         #expect(outcome.outputs.isEmpty)
         #expect(outcome.applied == ["cart.vitals.v1": 1])
@@ -190,7 +226,10 @@ struct PartitionProcessorTests {
         processor.commit(handledInputOffsets: [:])
         let before = processor.patients
         _ = processor.process(
-            [try Self.message(Self.vitals("P1", "v1", hours: 20, temperature: 39), offset: 2), try Self.message(Self.admission("P2"), offset: 3)],
+            [
+                try Self.message(Self.vitals("P1", "v1", hours: 20, temperature: 39), offset: 2),
+                try Self.message(Self.admission("P2"), offset: 3),
+            ],
             inventory: .empty, now: Self.now)
         #expect(processor.patients != before)
         processor.rollback()
@@ -201,7 +240,10 @@ struct PartitionProcessorTests {
     func restoreRoundTrip() throws {
         var original = Self.processor()
         let outcome = original.process(
-            [try Self.message(Self.admission("P1"), offset: 1), try Self.message(Self.vitals("P1", "v1", hours: 20, temperature: 38.4), offset: 2)],
+            [
+                try Self.message(Self.admission("P1"), offset: 1),
+                try Self.message(Self.vitals("P1", "v1", hours: 20, temperature: 38.4), offset: 2),
+            ],
             inventory: .empty, now: Self.now)
         var restored = Self.processor()
         for record in outcome.changelog {
@@ -222,7 +264,8 @@ struct PartitionProcessorTests {
     @Test("the same inputs give the same outputs, byte for byte (deterministic ids and bodies)")
     func deterministic() throws {
         let batch = [
-            try Self.message(Self.admission("P1"), offset: 1), try Self.message(Self.vitals("P1", "v1", hours: 20, temperature: 38.4, flow: 2), offset: 2),
+            try Self.message(Self.admission("P1"), offset: 1),
+            try Self.message(Self.vitals("P1", "v1", hours: 20, temperature: 38.4, flow: 2), offset: 2),
             try Self.message(Self.admission("P2"), offset: 3),
         ]
         var first = Self.processor()
@@ -237,13 +280,18 @@ struct PartitionProcessorTests {
     func epochFencing() throws {
         var oldOwner = Self.processor()
         oldOwner.epoch = 1
-        let stale = oldOwner.process([try Self.message(Self.admission("P1"), offset: 1)], inventory: .empty, now: Self.now)
+        let stale = oldOwner.process(
+            [try Self.message(Self.admission("P1"), offset: 1)], inventory: .empty, now: Self.now)
         var newOwner = Self.processor()
         newOwner.epoch = 2
         let fresh = newOwner.process(
-            [try Self.message(Self.admission("P1"), offset: 1), try Self.message(Self.vitals("P1", "v1", hours: 20, temperature: 38.4), offset: 2)],
+            [
+                try Self.message(Self.admission("P1"), offset: 1),
+                try Self.message(Self.vitals("P1", "v1", hours: 20, temperature: 38.4), offset: 2),
+            ],
             inventory: .empty, now: Self.now)
-        let fence = newOwner.checkpointOutput(PartitionCheckpoint(partition: 3, outputEndOffsets: [:], handledInputOffsets: [:]))
+        let fence = newOwner.checkpointOutput(
+            PartitionCheckpoint(partition: 3, outputEndOffsets: [:], handledInputOffsets: [:]))
         // Log order: the new owner's fence and state, then the old owner's late write.
         var restored = Self.processor()
         for record in [fence] + fresh.changelog + stale.changelog {
@@ -257,13 +305,15 @@ struct PartitionProcessorTests {
     @Test("inputs below the checkpoint's handled offsets are skipped, poison included (no second dead letter)")
     func handledInputsSkipPoison() throws {
         var processor = Self.processor()
-        let poison = KafkaMessage(topic: "cart.vitals.v1", partition: 3, offset: 5, key: Array("P1".utf8), value: Array("{".utf8))
+        let poison = KafkaMessage(
+            topic: "cart.vitals.v1", partition: 3, offset: 5, key: Array("P1".utf8), value: Array("{".utf8))
         let first = processor.process([poison], inventory: .empty, now: Self.now)
         #expect(first.outputs.map(\.kind) == [.deadLetter])
         let handled = processor.handledInputOffsets(after: first)
         #expect(handled == ["cart.vitals.v1": 6])
         processor.commit(handledInputOffsets: handled)
-        let checkpoint = processor.checkpointOutput(PartitionCheckpoint(partition: 3, outputEndOffsets: [:], handledInputOffsets: handled))
+        let checkpoint = processor.checkpointOutput(
+            PartitionCheckpoint(partition: 3, outputEndOffsets: [:], handledInputOffsets: handled))
         var restored = Self.processor()
         _ = try restored.restore(key: checkpoint.key, value: checkpoint.value, headers: checkpoint.headers)
         let replay = restored.process([poison], inventory: .empty, now: Self.now)
@@ -281,22 +331,42 @@ struct PartitionProcessorTests {
                     eventId: "\(id)-adm", patientId: id, occurredAt: at(-1), ageYears: 16, weightKg: 70, allergies: [],
                     infusion: Infusion(product: "tisagenlecleucel", target: "CD19", infusedAt: infusedAt),
                     protocolId: "childrens-national")),
-            .vitals(VitalsEvent(eventId: "\(id)-v1", patientId: id, occurredAt: at(72), temperatureC: 39.2, systolicBP: 95, oxygen: OxygenSupport(device: .lowFlowNasalCannula, flowLPerMin: 4))),
-            .medication(MedicationEvent(eventId: "\(id)-m1", patientId: id, occurredAt: at(73), drug: .tocilizumab, action: .administered, doseMg: 560, route: .iv)),
-            .medication(MedicationEvent(eventId: "\(id)-m2", patientId: id, occurredAt: at(82), drug: .dexamethasone, action: .administered, doseMg: 10, route: .iv)),
-            .medication(MedicationEvent(eventId: "\(id)-m3", patientId: id, occurredAt: at(84), drug: .norepinephrine, action: .infusionStarted, route: .iv)),
-            .vitals(VitalsEvent(eventId: "\(id)-v2", patientId: id, occurredAt: at(108), temperatureC: 39.0, systolicBP: 85, oxygen: OxygenSupport(device: .lowFlowNasalCannula, flowLPerMin: 4))),
-            .medication(MedicationEvent(eventId: "\(id)-m4", patientId: id, occurredAt: at(108.5), drug: .anakinra, action: .administered, doseMg: 100, route: .iv)),
+            .vitals(
+                VitalsEvent(
+                    eventId: "\(id)-v1", patientId: id, occurredAt: at(72), temperatureC: 39.2, systolicBP: 95,
+                    oxygen: OxygenSupport(device: .lowFlowNasalCannula, flowLPerMin: 4))),
+            .medication(
+                MedicationEvent(
+                    eventId: "\(id)-m1", patientId: id, occurredAt: at(73), drug: .tocilizumab, action: .administered,
+                    doseMg: 560, route: .iv)),
+            .medication(
+                MedicationEvent(
+                    eventId: "\(id)-m2", patientId: id, occurredAt: at(82), drug: .dexamethasone, action: .administered,
+                    doseMg: 10, route: .iv)),
+            .medication(
+                MedicationEvent(
+                    eventId: "\(id)-m3", patientId: id, occurredAt: at(84), drug: .norepinephrine,
+                    action: .infusionStarted, route: .iv)),
+            .vitals(
+                VitalsEvent(
+                    eventId: "\(id)-v2", patientId: id, occurredAt: at(108), temperatureC: 39.0, systolicBP: 85,
+                    oxygen: OxygenSupport(device: .lowFlowNasalCannula, flowLPerMin: 4))),
+            .medication(
+                MedicationEvent(
+                    eventId: "\(id)-m4", patientId: id, occurredAt: at(108.5), drug: .anakinra, action: .administered,
+                    doseMg: 100, route: .iv)),
         ]
     }
 
     @Test("a time-driven rule fires once, at its due instant, in partition time, named by that instant")
     func punctuation() throws {
         var processor = PartitionProcessor(
-            partition: 3, evaluator: PatientEvaluator(protocols: try Self.catalogProtocols()), lateEventWindow: .seconds(6 * 3600))
+            partition: 3, evaluator: PatientEvaluator(protocols: try Self.catalogProtocols()),
+            lateEventWindow: .seconds(6 * 3600))
         let course = Self.refractoryCourse("P7")
         let first = processor.process(
-            try course.enumerated().map { try Self.message($0.element, offset: Int64($0.offset)) }, inventory: .empty, now: Self.now)
+            try course.enumerated().map { try Self.message($0.element, offset: Int64($0.offset)) }, inventory: .empty,
+            now: Self.now)
         // The administrations' instants (73, 82, 84 h) are evaluated on the way; the batch ends at
         // the first anakinra dose.
         let started = try #require(first.outputs.last { $0.kind == .anakinraRecommendation })
@@ -320,10 +390,12 @@ struct PartitionProcessorTests {
     func dueDecisionBeforeNextEvent() throws {
         func course() throws -> PartitionProcessor {
             var processor = PartitionProcessor(
-                partition: 3, evaluator: PatientEvaluator(protocols: try Self.catalogProtocols()), lateEventWindow: .seconds(6 * 3600))
+                partition: 3, evaluator: PatientEvaluator(protocols: try Self.catalogProtocols()),
+                lateEventWindow: .seconds(6 * 3600))
             let events = Self.refractoryCourse("P9")
             _ = processor.process(
-                try events.enumerated().map { try Self.message($0.element, offset: Int64($0.offset)) }, inventory: .empty, now: Self.now)
+                try events.enumerated().map { try Self.message($0.element, offset: Int64($0.offset)) },
+                inventory: .empty, now: Self.now)
             return processor
         }
         var punctuated = try course()
@@ -331,8 +403,9 @@ struct PartitionProcessorTests {
         let due = try #require(direct.patients["P9"]?.nextDecisionAt)
         let after = due.addingTimeInterval(3600)
         let later = ClinicalEvent.vitals(
-            VitalsEvent(eventId: "P9-v3", patientId: "P9", occurredAt: after, temperatureC: 38.6, systolicBP: 90,
-                        oxygen: OxygenSupport(device: .lowFlowNasalCannula, flowLPerMin: 4)))
+            VitalsEvent(
+                eventId: "P9-v3", patientId: "P9", occurredAt: after, temperatureC: 38.6, systolicBP: 90,
+                oxygen: OxygenSupport(device: .lowFlowNasalCannula, flowLPerMin: 4)))
         let next = try Self.message(later, offset: 20)
 
         let timer = punctuated.punctuate(at: due, inventory: .empty)
@@ -351,21 +424,30 @@ struct PartitionProcessorTests {
         try AnakinraProtocolCatalog.load(protocolsDirectory: nil, environment: [:]).protocols
     }
 
-    @Test("shortage alternatives are published while the patient needs the short drug, then, 12 h after the need, a zero-need record")
+    @Test(
+        "shortage alternatives are published while the patient needs the short drug, then, 12 h after the need, a zero-need record"
+    )
     func shortageAdviceEnds() throws {
         var processor = PartitionProcessor(
-            partition: 3, evaluator: PatientEvaluator(protocols: try Self.catalogProtocols()), lateEventWindow: .seconds(6 * 3600))
+            partition: 3, evaluator: PatientEvaluator(protocols: try Self.catalogProtocols()),
+            lateEventWindow: .seconds(6 * 3600))
         let shortage = InventorySnapshot([
-            InventoryEvent(eventId: "inv-1", occurredAt: Self.at(hours: 0), site: "main", drug: .tocilizumab, status: .shortage, unitsOnHand: 0)
+            InventoryEvent(
+                eventId: "inv-1", occurredAt: Self.at(hours: 0), site: "main", drug: .tocilizumab, status: .shortage,
+                unitsOnHand: 0)
         ])
         let admission = ClinicalEvent.patient(
             PatientEvent(
-                eventId: "P8-adm", patientId: "P8", occurredAt: Self.at(hours: -1), ageYears: 9, weightKg: 28, allergies: [],
+                eventId: "P8-adm", patientId: "P8", occurredAt: Self.at(hours: -1), ageYears: 9, weightKg: 28,
+                allergies: [],
                 infusion: Infusion(product: "tisagenlecleucel", target: "CD19", infusedAt: Self.infusedAt),
                 protocolId: "childrens-national", site: "main"))
         // CRS 2: fever and 3 L/min oxygen.
         let sick = processor.process(
-            [try Self.message(admission, offset: 1), try Self.message(Self.vitals("P8", "v1", hours: 30, temperature: 39.0, flow: 3), offset: 2)],
+            [
+                try Self.message(admission, offset: 1),
+                try Self.message(Self.vitals("P8", "v1", hours: 30, temperature: 39.0, flow: 3), offset: 2),
+            ],
             inventory: shortage, now: Self.now)
         let advice = try #require(sick.outputs.first { $0.kind == .shortageAlternative })
         let body = try Self.json(advice)
@@ -374,11 +456,13 @@ struct PartitionProcessorTests {
         // Afebrile on room air: CRS below 2. Ten hours without the need are within the 12-hour hold:
         // the advice stands (a grade moving between 1 and 2 does not flap it).
         let better = processor.process(
-            [try Self.message(Self.vitals("P8", "v2", hours: 40, temperature: 37.0), offset: 3)], inventory: shortage, now: Self.now)
+            [try Self.message(Self.vitals("P8", "v2", hours: 40, temperature: 37.0), offset: 3)], inventory: shortage,
+            now: Self.now)
         #expect(!better.outputs.contains { $0.kind == .shortageAlternative })
         // Fourteen hours without it: tocilizumab is no longer needed.
         let resolvedBatch = processor.process(
-            [try Self.message(Self.vitals("P8", "v3", hours: 44, temperature: 36.9), offset: 4)], inventory: shortage, now: Self.now)
+            [try Self.message(Self.vitals("P8", "v3", hours: 44, temperature: 36.9), offset: 4)], inventory: shortage,
+            now: Self.now)
         let resolved = try #require(resolvedBatch.outputs.first { $0.kind == .shortageAlternative })
         let resolvedBody = try Self.json(resolved)
         #expect(resolvedBody["cause"] as? String == "no-longer-needed")
@@ -387,7 +471,8 @@ struct PartitionProcessorTests {
         #expect(resolved.id != advice.id)
         // Nothing more to say while the need stays gone.
         let later = processor.process(
-            [try Self.message(Self.vitals("P8", "v4", hours: 48, temperature: 36.9), offset: 5)], inventory: shortage, now: Self.now)
+            [try Self.message(Self.vitals("P8", "v4", hours: 48, temperature: 36.9), offset: 5)], inventory: shortage,
+            now: Self.now)
         #expect(!later.outputs.contains { $0.kind == .shortageAlternative })
     }
 
@@ -410,7 +495,9 @@ struct PartitionProcessorTests {
 
     @Test("an assignment that splits a partition number between topics is detected")
     func splitAssignment() {
-        let whole = ToxWatchTopics.patientInputs.flatMap { topic in [TopicPartition(topic, 0), TopicPartition(topic, 1)] }
+        let whole = ToxWatchTopics.patientInputs.flatMap { topic in
+            [TopicPartition(topic, 0), TopicPartition(topic, 1)]
+        }
         #expect(WorkerPipeline.splitPartitions(whole, rebalanceProtocol: .eager) == nil)
         let split = whole.filter { !($0.topic == ToxWatchTopics.labs && $0.partition == 1) }
         #expect(WorkerPipeline.splitPartitions(split, rebalanceProtocol: .eager) == 1)
@@ -426,7 +513,8 @@ struct ChangelogRecordTests {
         var state = PatientState(patientId: "P9")
         let events = [
             Fixtures.admission("P9"), Fixtures.vitals("P9", "v1", hours: 10, temperature: 38.6, flow: 2),
-            Fixtures.vitals("P9", "v2", hours: 14, temperature: 37.1), Fixtures.vitals("P9", "v3", hours: 12, temperature: 39.2),
+            Fixtures.vitals("P9", "v2", hours: 14, temperature: 37.1),
+            Fixtures.vitals("P9", "v3", hours: 12, temperature: 39.2),
         ]
         for event in outOfOrder ? events : events.sorted(by: { $0.occurredAt < $1.occurredAt }) { state.insert(event) }
         state.appliedOffsets = [ToxWatchTopics.vitals: 41, ToxWatchTopics.patient: 7]
@@ -437,7 +525,8 @@ struct ChangelogRecordTests {
             recommendation: PublishedRecommendation(action: .none))
         state.recommendations = [
             PriorRecommendation(
-                id: "r/1", issuedAt: Fixtures.at(hours: 10.25), action: .start, doseMg: 56, intervalHours: 6, route: .iv,
+                id: "r/1", issuedAt: Fixtures.at(hours: 10.25), action: .start, doseMg: 56, intervalHours: 6,
+                route: .iv,
                 protocolId: "childrens-national")
         ]
         state.nextDecisionAt = Fixtures.at(hours: 16.123456789)
@@ -445,7 +534,9 @@ struct ChangelogRecordTests {
         return state
     }
 
-    @Test("decodes to the same record as encoding the whole record, and restores the same state", arguments: [false, true])
+    @Test(
+        "decodes to the same record as encoding the whole record, and restores the same state",
+        arguments: [false, true])
     func splicedEqualsWhole(outOfOrder: Bool) throws {
         let state = Self.state(outOfOrder: outOfOrder)
         let spliced = PartitionProcessor.changelogValue(state)

@@ -15,7 +15,9 @@ struct PartitionProgressTests {
         #expect(progress.isStalled)
         progress.noteProgress()
         #expect(!progress.isStalled)
-        #expect(!progress.observe(lag: 0, now: ContinuousClock.now + .seconds(600), stallTimeout: .seconds(60)), "idle is not stalled")
+        #expect(
+            !progress.observe(lag: 0, now: ContinuousClock.now + .seconds(600), stallTimeout: .seconds(60)),
+            "idle is not stalled")
     }
 
     @Test("/health has one shape: ready only when nothing restores or stalls and the process has started")
@@ -23,12 +25,18 @@ struct PartitionProgressTests {
         let serving = HealthReport.Partition(partition: 0, state: .serving, lag: 0)
         #expect(HealthReport(starting: false, partitions: [serving]).ready)
         #expect(HealthReport(starting: true, partitions: [serving]).status == "starting")
-        let stalled = HealthReport(starting: false, partitions: [serving, .init(partition: 9, state: .stalled, lag: 29_278)])
+        let stalled = HealthReport(
+            starting: false, partitions: [serving, .init(partition: 9, state: .stalled, lag: 29_278)])
         #expect(!stalled.ready && stalled.status == "stalled")
-        #expect(HealthReport(starting: false, partitions: [.init(partition: 1, state: .restoring)]).status == "restoring")
+        #expect(
+            HealthReport(starting: false, partitions: [.init(partition: 1, state: .restoring)]).status == "restoring")
         let json = String(decoding: stalled.json(), as: UTF8.self)
-        #expect(json == #"{"partitions":[{"lag":0,"partition":0,"state":"serving"},{"lag":29278,"partition":9,"state":"stalled"}],"ready":false,"status":"stalled"}"# + "\n")
-        let ingest = HealthReport(starting: false, partitions: [.init(topic: "hl7.inbound.v1", partition: 2, state: .serving)])
+        #expect(
+            json
+                == #"{"partitions":[{"lag":0,"partition":0,"state":"serving"},{"lag":29278,"partition":9,"state":"stalled"}],"ready":false,"status":"stalled"}"#
+                + "\n")
+        let ingest = HealthReport(
+            starting: false, partitions: [.init(topic: "hl7.inbound.v1", partition: 2, state: .serving)])
         #expect(String(decoding: ingest.json(), as: UTF8.self).contains(#""topic":"hl7.inbound.v1""#))
     }
 }

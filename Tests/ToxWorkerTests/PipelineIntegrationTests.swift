@@ -1,4 +1,3 @@
-import ToxWatchContract
 import Foundation
 import KafkaClient
 import Logging
@@ -7,6 +6,7 @@ import ServiceLifecycleTestKit
 import Synchronization
 import Testing
 import ToxTestSupport
+import ToxWatchContract
 import ToxicityRules
 
 @testable import ToxWorker
@@ -48,7 +48,8 @@ struct PipelineIntegrationTests {
         _ done: ([KafkaMessage]) -> Bool
     ) async throws -> [KafkaMessage] {
         let reader = try KafkaConsumer(
-            configuration: .init(bootstrapServers: cluster.bootstrapServerList, strategy: .allPartitions(topics: [topic])),
+            configuration: .init(
+                bootstrapServers: cluster.bootstrapServerList, strategy: .allPartitions(topics: [topic])),
             logger: logger)
         var messages: [KafkaMessage] = []
         let deadline = ContinuousClock.now + timeout
@@ -63,7 +64,8 @@ struct PipelineIntegrationTests {
     /// Everything in `topic` now (read to the end offsets at the time of the call).
     static func readAll(_ cluster: EmbeddedKafkaCluster, topic: String) async throws -> [KafkaMessage] {
         let reader = try KafkaConsumer(
-            configuration: .init(bootstrapServers: cluster.bootstrapServerList, strategy: .allPartitions(topics: [topic])),
+            configuration: .init(
+                bootstrapServers: cluster.bootstrapServerList, strategy: .allPartitions(topics: [topic])),
             logger: logger)
         var messages: [KafkaMessage] = []
         loop: for try await event in reader.events {
@@ -86,8 +88,10 @@ struct PipelineIntegrationTests {
         let cluster = try Self.cluster()
         let configuration = Self.configuration(cluster)
         let metrics = WorkerMetrics()
-        let pipeline = WorkerPipeline(configuration: configuration, evaluator: PatientEvaluator(), metrics: metrics, logger: Self.logger)
-        let producer = try KafkaProducer(configuration: .init(bootstrapServers: cluster.bootstrapServerList), logger: Self.logger)
+        let pipeline = WorkerPipeline(
+            configuration: configuration, evaluator: PatientEvaluator(), metrics: metrics, logger: Self.logger)
+        let producer = try KafkaProducer(
+            configuration: .init(bootstrapServers: cluster.bootstrapServerList), logger: Self.logger)
         let infused = Date(timeIntervalSince1970: 1_772_000_000)
         let patientIds = (1...6).map { "PT\($0)" }
         var records: [ProducerRecord] = []
@@ -96,14 +100,19 @@ struct PipelineIntegrationTests {
                 try Self.record(
                     .patient(
                         PatientEvent(
-                            eventId: "\(id)-adm", patientId: id, occurredAt: infused, ageYears: 10, weightKg: 30, allergies: [],
+                            eventId: "\(id)-adm", patientId: id, occurredAt: infused, ageYears: 10, weightKg: 30,
+                            allergies: [],
                             infusion: Infusion(product: "tisagenlecleucel", target: "CD19", infusedAt: infused)))))
             records.append(
                 try Self.record(
-                    .vitals(VitalsEvent(eventId: "\(id)-v1", patientId: id, occurredAt: infused.addingTimeInterval(86_400), temperatureC: 38.5, systolicBP: 100, oxygen: OxygenSupport(device: .roomAir)))))
+                    .vitals(
+                        VitalsEvent(
+                            eventId: "\(id)-v1", patientId: id, occurredAt: infused.addingTimeInterval(86_400),
+                            temperatureC: 38.5, systolicBP: 100, oxygen: OxygenSupport(device: .roomAir)))))
         }
         records.append(
-            ProducerRecord(topic: ToxWatchTopics.vitals, key: Array("PT1".utf8), value: Array(#"{"type":"vitals"}"#.utf8)))
+            ProducerRecord(
+                topic: ToxWatchTopics.vitals, key: Array("PT1".utf8), value: Array(#"{"type":"vitals"}"#.utf8)))
         _ = try await producer.send(records)
 
         try await testGracefulShutdown { trigger in
@@ -118,7 +127,8 @@ struct PipelineIntegrationTests {
                 let grades = try await Self.readUntil(cluster, topic: ToxWatchTopics.toxicityGrades) { messages in
                     Set(messages.filter { crsGrade($0) == 1 }.compactMap(\.key)).count == 6
                 }
-                #expect(Set(grades.compactMap { $0.key.map { String(decoding: $0, as: UTF8.self) } }) == Set(patientIds))
+                #expect(
+                    Set(grades.compactMap { $0.key.map { String(decoding: $0, as: UTF8.self) } }) == Set(patientIds))
                 for message in grades {
                     #expect([0, 1].contains(crsGrade(message)))
                     #expect(message.header(OutputHeader.outputID) != nil)
@@ -127,8 +137,11 @@ struct PipelineIntegrationTests {
                 #expect(letters.count == 1)
                 #expect(try DeadLetterRecord.decode(Data(letters[0].value ?? [])).reason == .missingField)
                 // Wait for the commits, then shut down gracefully.
-                let admin = try KafkaAdminClient(configuration: .init(bootstrapServers: cluster.bootstrapServerList), logger: Self.logger)
-                let partitions = (0..<4).flatMap { p in [TopicPartition(ToxWatchTopics.patient, p), TopicPartition(ToxWatchTopics.vitals, p)] }
+                let admin = try KafkaAdminClient(
+                    configuration: .init(bootstrapServers: cluster.bootstrapServerList), logger: Self.logger)
+                let partitions = (0..<4).flatMap { p in
+                    [TopicPartition(ToxWatchTopics.patient, p), TopicPartition(ToxWatchTopics.vitals, p)]
+                }
                 try await eventually("6 patient + 7 vitals records committed", timeout: .seconds(10)) {
                     let committed = try await admin.committedOffsets(group: configuration.group, partitions: partitions)
                     return committed.compactMap { $0.offset.isAbsolute ? $0.offset.rawValue : nil }.reduce(0, +) == 13
@@ -139,7 +152,9 @@ struct PipelineIntegrationTests {
                 try await group.waitForAll()
             }
         }
-        let isPatientState: (KafkaMessage) -> Bool = { $0.header(OutputHeader.kind)?.value == Array("patient-state".utf8) }
+        let isPatientState: (KafkaMessage) -> Bool = {
+            $0.header(OutputHeader.kind)?.value == Array("patient-state".utf8)
+        }
         let changelog = try await Self.readUntil(cluster, topic: ToxWatchTopics.patientStateChangelog) {
             Set($0.filter(isPatientState).compactMap(\.key)).count >= 6
         }
@@ -150,12 +165,14 @@ struct PipelineIntegrationTests {
         await cluster.close()
     }
 
-    @Test("transactions mode: the calls succeed against the mock, and a restart re-reading everything duplicates nothing")
+    @Test(
+        "transactions mode: the calls succeed against the mock, and a restart re-reading everything duplicates nothing")
     func transactionsMode() async throws {
         let cluster = try Self.cluster()
         var configuration = Self.configuration(cluster)
         configuration.processingGuarantee = .transactions
-        let producer = try KafkaProducer(configuration: .init(bootstrapServers: cluster.bootstrapServerList), logger: Self.logger)
+        let producer = try KafkaProducer(
+            configuration: .init(bootstrapServers: cluster.bootstrapServerList), logger: Self.logger)
         let infused = Date(timeIntervalSince1970: 1_772_000_000)
         var records: [ProducerRecord] = []
         for id in ["TX1", "TX2", "TX3"] {
@@ -163,11 +180,15 @@ struct PipelineIntegrationTests {
                 try Self.record(
                     .patient(
                         PatientEvent(
-                            eventId: "\(id)-adm", patientId: id, occurredAt: infused, ageYears: 10, weightKg: 30, allergies: [],
+                            eventId: "\(id)-adm", patientId: id, occurredAt: infused, ageYears: 10, weightKg: 30,
+                            allergies: [],
                             infusion: Infusion(product: "tisagenlecleucel", target: "CD19", infusedAt: infused)))))
             records.append(
                 try Self.record(
-                    .vitals(VitalsEvent(eventId: "\(id)-v1", patientId: id, occurredAt: infused.addingTimeInterval(86_400), temperatureC: 38.5, systolicBP: 100, oxygen: OxygenSupport(device: .roomAir)))))
+                    .vitals(
+                        VitalsEvent(
+                            eventId: "\(id)-v1", patientId: id, occurredAt: infused.addingTimeInterval(86_400),
+                            temperatureC: 38.5, systolicBP: 100, oxygen: OxygenSupport(device: .roomAir)))))
         }
         _ = try await producer.send(records)
         // Two runs of the worker in the same group: the mock does not store offsets sent to a
@@ -175,7 +196,8 @@ struct PipelineIntegrationTests {
         var afterRun: [[String]] = []
         for _ in 0..<2 {
             let metrics = WorkerMetrics()
-            let pipeline = WorkerPipeline(configuration: configuration, evaluator: PatientEvaluator(), metrics: metrics, logger: Self.logger)
+            let pipeline = WorkerPipeline(
+                configuration: configuration, evaluator: PatientEvaluator(), metrics: metrics, logger: Self.logger)
             try await testGracefulShutdown { trigger in
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask { try await pipeline.run() }
@@ -189,7 +211,9 @@ struct PipelineIntegrationTests {
                         RebalanceServingTests.counter("toxd_events_applied_total", in: metrics)
                             + RebalanceServingTests.counter("toxd_events_skipped_total", in: metrics)
                     }
-                    try await eventually("the run handled every input", timeout: .seconds(120)) { handled() >= Double(records.count) }
+                    try await eventually("the run handled every input", timeout: .seconds(120)) {
+                        handled() >= Double(records.count)
+                    }
                     #expect(handled() == Double(records.count), "each input handled once per run")
                     trigger.triggerGracefulShutdown()
                     try await group.waitForAll()
@@ -200,7 +224,9 @@ struct PipelineIntegrationTests {
         #expect(afterRun[0].count >= 3)
         #expect(Set(afterRun[0]).count == afterRun[0].count, "no output written twice")
         // Partitions are read in no fixed order: compare the ids, each as often as it occurs.
-        #expect(afterRun[1].sorted() == afterRun[0].sorted(), "the second run re-read every input and published nothing again")
+        #expect(
+            afterRun[1].sorted() == afterRun[0].sorted(),
+            "the second run re-read every input and published nothing again")
         await producer.close()
         await cluster.close()
     }

@@ -1,7 +1,8 @@
-import ToxWatchContract
 import Foundation
 import KafkaClient
 import Testing
+import ToxTestSupport
+import ToxWatchContract
 import ToxicityRules
 
 @testable import ToxWorker
@@ -21,9 +22,12 @@ struct PublishedStateTests {
             Data(contentsOf: repositoryRoot.appendingPathComponent("Scripts/demo-data/course.json")))
         var harness = ReplayHarness(evaluator: try ReplayHarness.catalogEvaluator(), shortageHold: shortageHold)
         let records: [InputEvent] =
-            [.clinical(.patient(input.patient))] + input.inventory.map { .inventory($0) } + input.events.map { .clinical($0) }
-        let ordered = records.enumerated().sorted { ($0.element.occurredAt, $0.offset) < ($1.element.occurredAt, $1.offset) }
-            .map(\.element)
+            [.clinical(.patient(input.patient))] + input.inventory.map { .inventory($0) }
+            + input.events.map { .clinical($0) }
+        let ordered = records.enumerated().sorted {
+            ($0.element.occurredAt, $0.offset) < ($1.element.occurredAt, $1.offset)
+        }
+        .map(\.element)
         var stock: [InventoryEvent] = []
         var offsets: [String: Int64] = [:]
         var backlog: [KafkaMessage] = []
@@ -56,12 +60,16 @@ struct PublishedStateTests {
 
     static func instant(_ record: OutputRecord) -> Substring { record.id.split(separator: "/")[2] }
 
-    @Test("the demo course: a STOP and its course completion are one record, the STOP, also when a stale-findings reassessment follows")
+    @Test(
+        "the demo course: a STOP and its course completion are one record, the STOP, also when a stale-findings reassessment follows"
+    )
     func stopAndCompletion() throws {
         let recommendations = try Self.demoOutputs(shortageHold: WorkerConfiguration.defaultShortageHold)
             .filter { $0.kind == .anakinraRecommendation }
         let stop = try #require(recommendations.last { Self.json($0)["action"] as? String == "stop" })
-        #expect(!recommendations.contains { $0 != stop && Self.instant($0) == Self.instant(stop) }, "\(recommendations.map(\.id))")
+        #expect(
+            !recommendations.contains { $0 != stop && Self.instant($0) == Self.instant(stop) },
+            "\(recommendations.map(\.id))")
         // The demo's vitals end at the STOP; the reassessment when they go stale (§A13.12) finds the
         // course completed, which the STOP already said.
         #expect(recommendations.last == stop, "nothing after the STOP: \(recommendations.map(\.id))")
@@ -73,16 +81,20 @@ struct PublishedStateTests {
     /// arrive in one batch (a busy broker, a backlog) the dose's instant is still evaluated, so the
     /// STOP is not replaced by a "none" at the batch's last instant (the e2e sample course saw
     /// `taper, none` in about one run of four).
-    @Test("an administration's instant is evaluated even when later events share its batch: the demo's STOP survives a backlog")
+    @Test(
+        "an administration's instant is evaluated even when later events share its batch: the demo's STOP survives a backlog"
+    )
     func administrationInstantsAreEvaluated() throws {
         let actions = { (records: [OutputRecord]) in
-            records.filter { $0.kind == .anakinraRecommendation }.map { "\(Self.instant($0)) \(Self.json($0)["action"] as? String ?? "")" }
+            records.filter { $0.kind == .anakinraRecommendation }.map {
+                "\(Self.instant($0)) \(Self.json($0)["action"] as? String ?? "")"
+            }
         }
         let live = actions(try Self.demoOutputs(shortageHold: WorkerConfiguration.defaultShortageHold))
         let backlog = actions(
             try Self.demoOutputs(
                 shortageHold: WorkerConfiguration.defaultShortageHold,
-                oneBatchFrom: try #require(ISO8601DateFormatter().date(from: "2026-03-07T08:30:00Z"))))
+                oneBatchFrom: isoDate("2026-03-07T08:30:00Z")))
         #expect(live.last?.hasSuffix(" stop") == true, "\(live)")
         #expect(backlog == live)
     }
@@ -99,30 +111,41 @@ struct PublishedStateTests {
         #expect(flapping.filter { $0.cause == "no-longer-needed" }.count >= 3, "\(flapping)")
         #expect(held.filter { $0.cause == "no-longer-needed" }.count <= 1, "\(held)")
         #expect(held.first?.cause == "shortage")
-        #expect(held.map(\.instant).first == flapping.map(\.instant).first, "needed as soon as the patient would receive the drug")
+        #expect(
+            held.map(\.instant).first == flapping.map(\.instant).first,
+            "needed as soon as the patient would receive the drug")
     }
 
     static let t0 = Date(timeIntervalSince1970: 1_772_611_200)
     static let advice = ShortageAlternative(
-        shortDrug: "tocilizumab", site: "main", status: .shortage, cause: "shortage", reasons: [], alternatives: [], excluded: [],
+        shortDrug: "tocilizumab", site: "main", status: .shortage, cause: "shortage", reasons: [], alternatives: [],
+        excluded: [],
         need24h: ShortageNeed(mg: 400, doses: 1, units: 1))
 
     @Test("a need absent for less than the hold is still published as needed; after it, no longer needed")
     func holdRule() {
         let hysteresis = ShortageHysteresis(hold: 12 * 3600)
-        let first = hysteresis.step(published: [:], current: [(Self.advice, PublishedShortageAdvice(Self.advice))], at: Self.t0, courseEnded: false)
+        let first = hysteresis.step(
+            published: [:], current: [(Self.advice, PublishedShortageAdvice(Self.advice))], at: Self.t0,
+            courseEnded: false)
         #expect(first.changes == [.needed(Self.advice)])
-        let absent = hysteresis.step(published: first.state, current: [], at: Self.t0.addingTimeInterval(3 * 3600), courseEnded: false)
+        let absent = hysteresis.step(
+            published: first.state, current: [], at: Self.t0.addingTimeInterval(3 * 3600), courseEnded: false)
         #expect(absent.changes.isEmpty)
         #expect(absent.state == first.state)
-        let back = hysteresis.step(published: absent.state, current: [(Self.advice, PublishedShortageAdvice(Self.advice))], at: Self.t0.addingTimeInterval(5 * 3600), courseEnded: false)
+        let back = hysteresis.step(
+            published: absent.state, current: [(Self.advice, PublishedShortageAdvice(Self.advice))],
+            at: Self.t0.addingTimeInterval(5 * 3600), courseEnded: false)
         #expect(back.changes.isEmpty, "the same advice again: nothing new")
-        let almost = hysteresis.step(published: back.state, current: [], at: Self.t0.addingTimeInterval(17 * 3600 - 1), courseEnded: false)
+        let almost = hysteresis.step(
+            published: back.state, current: [], at: Self.t0.addingTimeInterval(17 * 3600 - 1), courseEnded: false)
         #expect(almost.changes.isEmpty)
-        let ended = hysteresis.step(published: back.state, current: [], at: Self.t0.addingTimeInterval(17 * 3600), courseEnded: false)
+        let ended = hysteresis.step(
+            published: back.state, current: [], at: Self.t0.addingTimeInterval(17 * 3600), courseEnded: false)
         #expect(ended.changes == [.noLongerNeeded(drug: "tocilizumab")])
         #expect(ended.state.isEmpty)
-        let courseOver = hysteresis.step(published: back.state, current: [], at: Self.t0.addingTimeInterval(6 * 3600), courseEnded: true)
+        let courseOver = hysteresis.step(
+            published: back.state, current: [], at: Self.t0.addingTimeInterval(6 * 3600), courseEnded: true)
         #expect(courseOver.changes == [.noLongerNeeded(drug: "tocilizumab")], "the course's end ends the need at once")
     }
 }

@@ -30,7 +30,8 @@ struct PublishedSummaryFormTests {
         #expect(
             summary.recommendation
                 == PublishedRecommendation(
-                    action: .taper, protocolId: "childrens-national", mg: 50, dailyMg: 100, route: .sc, frequency: .q12h))
+                    action: .taper, protocolId: "childrens-national", mg: 50, dailyMg: 100, route: .sc, frequency: .q12h
+                ))
         #expect(
             summary.shortageAdvice?["anakinra"]?.summary
                 == PublishedShortageAdvice(
@@ -52,7 +53,8 @@ struct PublishedSummaryFormTests {
 
     @Test("a stored summary this version cannot read matches no decision: the output is published again")
     func unreadableSummaryMatchesNothing() throws {
-        let json = #"{"grades":"crs=1/1","recommendation":"resume|x|||","shortageAdvice":{"anakinra":{"neededAt":0,"summary":""}}}"#
+        let json =
+            #"{"grades":"crs=1/1","recommendation":"resume|x|||","shortageAdvice":{"anakinra":{"neededAt":0,"summary":""}}}"#
         let summary = try JSONDecoder().decode(PublishedSummary.self, from: Data(json.utf8))
         #expect(summary.grades == nil && summary.recommendation == nil)
         #expect(summary.shortageAdvice?["anakinra"].map { $0.summary == nil } == true)

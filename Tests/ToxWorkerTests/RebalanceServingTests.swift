@@ -1,4 +1,3 @@
-import ToxWatchContract
 import Foundation
 import KafkaClient
 import Logging
@@ -6,6 +5,7 @@ import ServiceLifecycle
 import ServiceLifecycleTestKit
 import Synchronization
 import Testing
+import ToxWatchContract
 import ToxicityRules
 
 @testable import ToxWorker
@@ -37,7 +37,8 @@ struct RebalanceServingTests {
                 try PipelineIntegrationTests.record(
                     .patient(
                         PatientEvent(
-                            eventId: "\(id)-adm", patientId: id, occurredAt: infused, ageYears: 10, weightKg: 30, allergies: [],
+                            eventId: "\(id)-adm", patientId: id, occurredAt: infused, ageYears: 10, weightKg: 30,
+                            allergies: [],
                             infusion: Infusion(product: "tisagenlecleucel", target: "CD19", infusedAt: infused)))))
             for minute in 0..<vitals {
                 records.append(
@@ -55,7 +56,8 @@ struct RebalanceServingTests {
     /// A group member that takes its share and processes nothing (commits nothing), then leaves.
     static func peerJoinsAndLeaves(_ cluster: EmbeddedKafkaCluster, group: String) async throws {
         var configuration = KafkaConsumerConfiguration(
-            bootstrapServers: cluster.bootstrapServerList, strategy: .group(id: group, topics: ToxWatchTopics.patientInputs))
+            bootstrapServers: cluster.bootstrapServerList,
+            strategy: .group(id: group, topics: ToxWatchTopics.patientInputs))
         configuration.assignmentStrategy = .range
         configuration.sessionTimeout = .seconds(6)
         configuration.heartbeatInterval = .milliseconds(500)
@@ -77,8 +79,10 @@ struct RebalanceServingTests {
         _ cluster: EmbeddedKafkaCluster, group: String, patients: Set<String>, timeout: Duration = .seconds(120),
         partitions: Int = partitions
     ) async throws {
-        let admin = try KafkaAdminClient(configuration: .init(bootstrapServers: cluster.bootstrapServerList), logger: logger)
-        let inputs = ToxWatchTopics.patientInputs.flatMap { topic in (0..<partitions).map { TopicPartition(topic, $0) } }
+        let admin = try KafkaAdminClient(
+            configuration: .init(bootstrapServers: cluster.bootstrapServerList), logger: logger)
+        let inputs = ToxWatchTopics.patientInputs.flatMap { topic in (0..<partitions).map { TopicPartition(topic, $0) }
+        }
         let deadline = ContinuousClock.now + timeout
         var remaining: Int64 = -1
         while ContinuousClock.now < deadline {
@@ -92,17 +96,23 @@ struct RebalanceServingTests {
         }
         await admin.close()
         #expect(remaining == 0, "records left unconsumed on some partition")
-        let graded = try await PipelineIntegrationTests.readUntil(cluster, topic: ToxWatchTopics.toxicityGrades, timeout: .seconds(30)) {
+        let graded = try await PipelineIntegrationTests.readUntil(
+            cluster, topic: ToxWatchTopics.toxicityGrades, timeout: .seconds(30)
+        ) {
             Set($0.compactMap(\.key).map { String(decoding: $0, as: UTF8.self) }).isSuperset(of: patients)
         }
         let served = Set(graded.compactMap(\.key).map { String(decoding: $0, as: UTF8.self) })
-        #expect(served.isSuperset(of: patients), "patients without grades: \(patients.subtracting(served).sorted().prefix(5))")
+        #expect(
+            served.isSuperset(of: patients),
+            "patients without grades: \(patients.subtracting(served).sorted().prefix(5))")
     }
 
     static func counter(_ name: String, in metrics: WorkerMetrics) -> Double {
         let text = String(decoding: metrics.exposition(), as: UTF8.self)
-        return text.split(separator: "\n").filter { $0.hasPrefix(name) }.compactMap { $0.split(separator: " ").last.flatMap { Double($0) } }
-            .reduce(0, +)
+        return text.split(separator: "\n").filter { $0.hasPrefix(name) }.compactMap {
+            $0.split(separator: " ").last.flatMap { Double($0) }
+        }
+        .reduce(0, +)
     }
 
     @Test("assign → pause under back-pressure → revoke → reassign: the paused partitions are consumed to the end")
@@ -110,8 +120,10 @@ struct RebalanceServingTests {
         let cluster = try PipelineIntegrationTests.cluster(partitions: Self.partitions)
         let configuration = Self.configuration(cluster)
         let metrics = WorkerMetrics()
-        let pipeline = WorkerPipeline(configuration: configuration, evaluator: PatientEvaluator(), metrics: metrics, logger: Self.logger)
-        let producer = try KafkaProducer(configuration: .init(bootstrapServers: cluster.bootstrapServerList), logger: Self.logger)
+        let pipeline = WorkerPipeline(
+            configuration: configuration, evaluator: PatientEvaluator(), metrics: metrics, logger: Self.logger)
+        let producer = try KafkaProducer(
+            configuration: .init(bootstrapServers: cluster.bootstrapServerList), logger: Self.logger)
         let records = try Self.backlog(patients: 40, vitals: 40, prefix: "BP")
         _ = try await producer.send(records)
         let patients = Set((0..<40).map { "BP\($0)" })
@@ -141,7 +153,8 @@ struct RebalanceServingTests {
     func revokedWhileRestoring() async throws {
         let cluster = try PipelineIntegrationTests.cluster(partitions: Self.partitions)
         let configuration = Self.configuration(cluster)
-        let producer = try KafkaProducer(configuration: .init(bootstrapServers: cluster.bootstrapServerList), logger: Self.logger)
+        let producer = try KafkaProducer(
+            configuration: .init(bootstrapServers: cluster.bootstrapServerList), logger: Self.logger)
         // A first worker builds a changelog, so that the next one has something to restore.
         let first = try Self.backlog(patients: 30, vitals: 5, prefix: "RS")
         _ = try await producer.send(first)
@@ -150,7 +163,8 @@ struct RebalanceServingTests {
         try await testGracefulShutdown { trigger in
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await firstPipeline.run() }
-                try await Self.waitUntilServed(cluster, group: configuration.group, patients: Set((0..<30).map { "RS\($0)" }))
+                try await Self.waitUntilServed(
+                    cluster, group: configuration.group, patients: Set((0..<30).map { "RS\($0)" }))
                 trigger.triggerGracefulShutdown()
                 try await group.waitForAll()
             }
@@ -164,12 +178,15 @@ struct RebalanceServingTests {
                 group.addTask { try await pipeline.run() }
                 // The peer joins as soon as a partition is restoring.
                 let deadline = ContinuousClock.now + .seconds(60)
-                while !pipeline.health().partitions.contains(where: { $0.state == .restoring }), ContinuousClock.now < deadline {
+                while !pipeline.health().partitions.contains(where: { $0.state == .restoring }),
+                    ContinuousClock.now < deadline
+                {
                     try await Task.sleep(for: .milliseconds(2))
                 }
                 #expect(pipeline.health().partitions.contains { $0.state == .restoring })
                 try await Self.peerJoinsAndLeaves(cluster, group: configuration.group)
-                try await Self.waitUntilServed(cluster, group: configuration.group, patients: Set((0..<30).map { "RT\($0)" }))
+                try await Self.waitUntilServed(
+                    cluster, group: configuration.group, patients: Set((0..<30).map { "RT\($0)" }))
                 try await eventuallyReady(pipeline)
                 trigger.triggerGracefulShutdown()
                 try await group.waitForAll()

@@ -15,7 +15,9 @@ struct ReplayEquivalenceTests {
     /// in arrival (event-time) order.
     static func courses(seed: UInt64) throws -> [KafkaMessage] {
         var rng = SplitMix64(state: 7000 + seed)
-        let events = (0..<4).flatMap { RandomCourses.events(patientId: "P\($0)", severe: $0 < 2 ? true : nil, using: &rng) }
+        let events = (0..<4).flatMap {
+            RandomCourses.events(patientId: "P\($0)", severe: $0 < 2 ? true : nil, using: &rng)
+        }
         return try RandomCourses.messages(events.sorted { $0.occurredAt < $1.occurredAt })
     }
 
@@ -63,7 +65,8 @@ struct ReplayEquivalenceTests {
             if !delivered.isEmpty, Int.random(in: 0..<4, using: &rng) == 0 {
                 // A redelivery: a run of records already handled arrives again before the batch.
                 let start = Int.random(in: 0..<delivered.count, using: &rng)
-                batch = Array(delivered[start..<min(delivered.count, start + Int.random(in: 1...20, using: &rng))]) + batch
+                batch =
+                    Array(delivered[start..<min(delivered.count, start + Int.random(in: 1...20, using: &rng))]) + batch
             }
             if index == crashAt {
                 try harness.crash(during: batch)
@@ -94,7 +97,9 @@ struct ReplayEquivalenceTests {
         let actual = Self.published(run)
         #expect(expected.values.map(\.count).reduce(0, +) > 40)
         for patient in expected.keys.sorted() {
-            #expect(actual[patient] == expected[patient], "\(patient): \(actual[patient]?.count ?? 0) records, single pass \(expected[patient]?.count ?? 0)")
+            #expect(
+                actual[patient] == expected[patient],
+                "\(patient): \(actual[patient]?.count ?? 0) records, single pass \(expected[patient]?.count ?? 0)")
         }
     }
 
@@ -115,12 +120,16 @@ struct ReplayEquivalenceTests {
         let expected = Self.published(reference)
         let actual = Self.published(run)
         for patient in expected.keys.sorted() {
-            #expect(actual[patient] == expected[patient], "\(patient): \(actual[patient]?.count ?? 0) records, single pass \(expected[patient]?.count ?? 0)")
+            #expect(
+                actual[patient] == expected[patient],
+                "\(patient): \(actual[patient]?.count ?? 0) records, single pass \(expected[patient]?.count ?? 0)")
         }
     }
 
     /// Issue 12, item 4: the demo course produced at once gave one grades record, the final state.
-    @Test("the demo course in one batch publishes its course, not its final state: the live run's grades and recommendations")
+    @Test(
+        "the demo course in one batch publishes its course, not its final state: the live run's grades and recommendations"
+    )
     func demoCourseInOneBatch() throws {
         let hold = WorkerConfiguration.defaultShortageHold
         let live = try PublishedStateTests.demoOutputs(shortageHold: hold)
@@ -130,13 +139,17 @@ struct ReplayEquivalenceTests {
             var latest: [Substring: String] = [:]
             for record in records where record.kind == .toxicityGrades {
                 let body = PublishedStateTests.json(record)
-                let grade = { (name: String) in ((body[name] as? [String: Any])?["grade"] as? Int).map(String.init) ?? "null" }
+                let grade = { (name: String) in
+                    ((body[name] as? [String: Any])?["grade"] as? Int).map(String.init) ?? "null"
+                }
                 latest[PublishedStateTests.instant(record)] = "crs \(grade("crs")) icans \(grade("icans"))"
             }
             return latest.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
         }
         let actions = { (records: [OutputRecord]) in
-            records.filter { $0.kind == .anakinraRecommendation }.map { "\(PublishedStateTests.instant($0)) \(PublishedStateTests.json($0)["action"] ?? "")" }
+            records.filter { $0.kind == .anakinraRecommendation }.map {
+                "\(PublishedStateTests.instant($0)) \(PublishedStateTests.json($0)["action"] ?? "")"
+            }
         }
         #expect(grades(backlog).count >= 15, "\(grades(backlog).count) grades records")
         #expect(grades(backlog) == grades(live))

@@ -1,9 +1,9 @@
-import ToxWatchContract
 import Foundation
 import KafkaClient
 import ProtocolCatalog
-import ToxicityRules
 import ToxTestSupport
+import ToxWatchContract
+import ToxicityRules
 
 @testable import ToxWorker
 
@@ -21,7 +21,8 @@ enum RandomCourses {
         var events: [ClinicalEvent] = [
             .patient(
                 PatientEvent(
-                    eventId: "\(id)-adm", patientId: id, occurredAt: at(-1), ageYears: Double(Int.random(in: 4...60, using: &rng)),
+                    eventId: "\(id)-adm", patientId: id, occurredAt: at(-1),
+                    ageYears: Double(Int.random(in: 4...60, using: &rng)),
                     weightKg: Double(Int.random(in: 18...90, using: &rng)), allergies: [],
                     infusion: Infusion(product: "tisagenlecleucel", target: "CD19", infusedAt: infusedAt),
                     protocolId: protocols.randomElement(using: &rng), site: "main"))
@@ -39,14 +40,20 @@ enum RandomCourses {
             let sick = hours >= onset && hours < onset + 30
             if Double.random(in: 0..<1, using: &rng) < 0.5 {
                 let device: OxygenDevice =
-                    !sick ? .roomAir : severe && hours > onset + 8 ? .bipap : [.roomAir, .lowFlowNasalCannula].randomElement(using: &rng)!
+                    !sick
+                    ? .roomAir
+                    : severe && hours > onset + 8
+                        ? .bipap : [.roomAir, .lowFlowNasalCannula].randomElement(using: &rng)!
                 events.append(
                     .vitals(
                         VitalsEvent(
                             eventId: next(), patientId: id, occurredAt: at(hours),
-                            temperatureC: sick ? Double.random(in: 37.8...40.2, using: &rng) : Double.random(in: 36.5...37.6, using: &rng),
+                            temperatureC: sick
+                                ? Double.random(in: 37.8...40.2, using: &rng)
+                                : Double.random(in: 36.5...37.6, using: &rng),
                             systolicBP: sick && severe ? Double(Int.random(in: 70...95, using: &rng)) : 110,
-                            oxygen: OxygenSupport(device: device, flowLPerMin: device == .lowFlowNasalCannula ? 3 : nil))))
+                            oxygen: OxygenSupport(device: device, flowLPerMin: device == .lowFlowNasalCannula ? 3 : nil)
+                        )))
             }
             if Double.random(in: 0..<1, using: &rng) < 0.15 {
                 events.append(
@@ -69,7 +76,8 @@ enum RandomCourses {
                     .medication(
                         MedicationEvent(
                             eventId: next(), patientId: id, occurredAt: at(hours),
-                            drug: hours == onset + 10 ? .norepinephrine : .vasopressin, action: .infusionStarted, route: .iv)))
+                            drug: hours == onset + 10 ? .norepinephrine : .vasopressin, action: .infusionStarted,
+                            route: .iv)))
             }
         }
         return events
@@ -144,27 +152,36 @@ struct ReplayHarness {
     /// The processor's evaluation grace; the wall clock stands at ``now`` throughout.
     let grace: Duration
 
-    init(evaluator: PatientEvaluator, shortageHold: Duration = WorkerConfiguration.defaultShortageHold, grace: Duration = .zero) {
+    init(
+        evaluator: PatientEvaluator, shortageHold: Duration = WorkerConfiguration.defaultShortageHold,
+        grace: Duration = .zero
+    ) {
         self.evaluator = evaluator
         self.shortageHold = shortageHold
         self.grace = grace
         processor = Self.processor(evaluator, shortageHold: shortageHold, grace: grace)
     }
 
-    static func processor(_ evaluator: PatientEvaluator, shortageHold: Duration, grace: Duration = .zero) -> PartitionProcessor {
+    static func processor(_ evaluator: PatientEvaluator, shortageHold: Duration, grace: Duration = .zero)
+        -> PartitionProcessor
+    {
         PartitionProcessor(
-            partition: 0, evaluator: evaluator, lateEventWindow: .seconds(6 * 3600), shortageHold: shortageHold, evaluationGrace: grace)
+            partition: 0, evaluator: evaluator, lateEventWindow: .seconds(6 * 3600), shortageHold: shortageHold,
+            evaluationGrace: grace)
     }
 
     static func catalogEvaluator() throws -> PatientEvaluator {
-        PatientEvaluator(protocols: try AnakinraProtocolCatalog.load(protocolsDirectory: nil, environment: [:]).protocols)
+        PatientEvaluator(
+            protocols: try AnakinraProtocolCatalog.load(protocolsDirectory: nil, environment: [:]).protocols)
     }
 
     /// One batch made durable: its outputs, its changelog and checkpoint; then a punctuation at
     /// partition time, made durable the same way.
     mutating func apply(_ batch: [KafkaMessage]) {
         commit(processor.process(batch, inventory: inventory, now: Self.now))
-        if let time = processor.streamTime { commit(processor.punctuate(at: time, now: Self.now, inventory: inventory)) }
+        if let time = processor.streamTime {
+            commit(processor.punctuate(at: time, now: Self.now, inventory: inventory))
+        }
     }
 
     /// The stock changes: every patient is evaluated again at its current instant.
@@ -172,7 +189,8 @@ struct ReplayHarness {
         inventory = stock
         commit(
             processor.inventoryChanged(
-                site: nil, cause: .inventory(topic: ToxWatchTopics.inventory, partition: 0, offset: offset), inventory: stock))
+                site: nil, cause: .inventory(topic: ToxWatchTopics.inventory, partition: 0, offset: offset),
+                inventory: stock))
     }
 
     /// The worker dies after writing `batch`'s outputs and before its changelog; a new owner

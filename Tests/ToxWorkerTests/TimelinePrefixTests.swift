@@ -18,13 +18,16 @@ struct TimelinePrefixTests {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let parts = [
-            try encoder.encode(evaluation.grades), try encoder.encode(evaluation.recommendation), try encoder.encode(evaluation.alternatives),
+            try encoder.encode(evaluation.grades), try encoder.encode(evaluation.recommendation),
+            try encoder.encode(evaluation.alternatives),
         ]
         return parts.map { String(decoding: $0, as: UTF8.self) }.joined(separator: "\n")
             + "\n\(evaluation.nextDecisionAt.flatMap { due in nextEvent.map { due < $0 } ?? true ? due : nil }.map(\.timeIntervalSinceReferenceDate) ?? -1)"
     }
 
-    @Test("at every event instant (and every decision it schedules), the whole course's timeline assesses as the course cut there", arguments: 0..<3)
+    @Test(
+        "at every event instant (and every decision it schedules), the whole course's timeline assesses as the course cut there",
+        arguments: 0..<3)
     func wholeCourseAssessesAsCutCourse(seed: UInt64) throws {
         var rng = SplitMix64(state: 13000 + seed)
         let events = RandomCourses.events(patientId: "P", severe: seed != 2, using: &rng)
@@ -36,15 +39,19 @@ struct TimelinePrefixTests {
         for event in events {
             var cut = PatientState(patientId: "P")
             for earlier in events where earlier.occurredAt <= event.occurredAt { cut.insert(earlier) }
-            if let due = evaluator.evaluate(cut, at: event.occurredAt, inventory: .empty).nextDecisionAt { instants.insert(due) }
+            if let due = evaluator.evaluate(cut, at: event.occurredAt, inventory: .empty).nextDecisionAt {
+                instants.insert(due)
+            }
         }
         var compared = 0
         for instant in instants.sorted() where instant <= whole.latestEventAt! {
             var cut = PatientState(patientId: "P")
             for event in events where event.occurredAt <= instant { cut.insert(event) }
             let nextEvent = events.first { $0.occurredAt > instant }?.occurredAt
-            let expected = try Self.encoded(evaluator.evaluate(cut, at: instant, inventory: .empty), nextEvent: nextEvent)
-            let actual = try Self.encoded(evaluator.evaluate(whole, at: instant, inventory: .empty, course: &course), nextEvent: nextEvent)
+            let expected = try Self.encoded(
+                evaluator.evaluate(cut, at: instant, inventory: .empty), nextEvent: nextEvent)
+            let actual = try Self.encoded(
+                evaluator.evaluate(whole, at: instant, inventory: .empty, course: &course), nextEvent: nextEvent)
             #expect(actual == expected, "at \(instant)")
             compared += 1
         }

@@ -49,7 +49,10 @@ struct WorkerConfigurationTests {
         "bad values are rejected naming their origin",
         arguments: [
             ("httpPort: 70000", "toxd.yaml: httpPort: '70000' must be a whole number in 0…65535"),
-            ("processingGuarantee: at-least-once", "toxd.yaml: processingGuarantee: 'at-least-once' is not one of exactly-once, transactions"),
+            (
+                "processingGuarantee: at-least-once",
+                "toxd.yaml: processingGuarantee: 'at-least-once' is not one of exactly-once, transactions"
+            ),
             ("grup: toxd", "toxd.yaml: grup: unknown key 'grup'"),
             ("kafka: 3", "toxd.yaml: kafka: must be a mapping of librdkafka properties"),
         ])
@@ -83,7 +86,8 @@ struct WorkerConfigurationTests {
         let clients = KafkaClients(
             brokers: " a:9092, b:9092 ,", properties: ["group.id": "x", "partitioner": "random", "sasl.username": "u"])
         #expect(clients.brokers == ["a:9092", "b:9092"])
-        let producer = clients.producer(clientID: "toxd-ingest", excluding: ["group.id"], fixed: ["partitioner": "murmur2_random"])
+        let producer = clients.producer(
+            clientID: "toxd-ingest", excluding: ["group.id"], fixed: ["partitioner": "murmur2_random"])
         #expect(producer.clientID == "toxd-ingest")
         #expect(producer.additionalConfig == ["partitioner": "murmur2_random", "sasl.username": "u"])
         let reader = clients.consumer(.allPartitions(topics: ["t"]), excluding: ["group.id", "partitioner"])

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import ToxWorker
 
 /// The series Ops/ alerts read must say what the worker holds now (issue 15, items 5–8).
@@ -46,7 +47,10 @@ struct WorkerMetricsTests {
     @Test("alerted counters exist at 0 before their first increment, and readiness starts at 0")
     func alertedCountersStartAtZero() {
         let metrics = WorkerMetrics()
-        for name in ["toxd_output_failures_total", "toxd_rewinds_total", "toxd_events_skipped_total", "toxd_oversized_records_total"] {
+        for name in [
+            "toxd_output_failures_total", "toxd_rewinds_total", "toxd_events_skipped_total",
+            "toxd_oversized_records_total",
+        ] {
             let samples = Self.samples(name, in: metrics)
             #expect(!samples.isEmpty, "\(name) is missing before its first increment")
             #expect(samples.allSatisfy { $0.hasSuffix(" 0") }, "\(name): \(samples)")

@@ -20,7 +20,9 @@ import ToxTestSupport
     static func courseRecords(through end: String? = nil) throws -> [(id: String, time: String)] {
         let document = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: course)) as? [String: Any])
         let patient = try #require(document["patient"] as? [String: Any])
-        let records = [patient] + (document["events"] as? [[String: Any]] ?? []) + (document["inventory"] as? [[String: Any]] ?? [])
+        let records =
+            [patient] + (document["events"] as? [[String: Any]] ?? [])
+            + (document["inventory"] as? [[String: Any]] ?? [])
         let cutoff = end.flatMap(DrawnChart.date)
         return records.compactMap { record in
             guard let id = record["eventId"] as? String, let time = record["occurredAt"] as? String else { return nil }
@@ -33,15 +35,18 @@ import ToxTestSupport
     func golden() throws {
         let chart = try Self.demoChart()
         if ProcessInfo.processInfo.environment["TOXWATCH_UPDATE_GOLDEN"] == "1" {
-            try FileManager.default.createDirectory(at: Self.golden.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                at: Self.golden.deletingLastPathComponent(), withIntermediateDirectories: true)
             try chart.write(to: Self.golden)
             try chart.write(to: Self.readmeImage)
         }
         let expected = try Data(contentsOf: Self.golden)
         #expect(
             chart == expected,
-            "the demo chart changed: look at it (e.g. rsvg-convert), then TOXWATCH_UPDATE_GOLDEN=1 swift test --filter ChartCommandTests")
-        #expect(try Data(contentsOf: Self.readmeImage) == expected, "Docs/demo-course.svg is not the current demo chart")
+            "the demo chart changed: look at it (e.g. rsvg-convert), then TOXWATCH_UPDATE_GOLDEN=1 swift test --filter ChartCommandTests"
+        )
+        #expect(
+            try Data(contentsOf: Self.readmeImage) == expected, "Docs/demo-course.svg is not the current demo chart")
     }
 
     @Test("every event and stock record of the course is drawn at its time; every output at its own time")
@@ -68,7 +73,8 @@ import ToxTestSupport
         }
         // The recommendations, each with its action and deciding reason.
         let advice = chart.elements.filter { $0["data-kind"] == "anakinra-recommendation" }
-        #expect(advice.compactMap { $0["data-series"] } == ["none", "start", "continue", "taper", "taper", "taper", "stop"])
+        #expect(
+            advice.compactMap { $0["data-series"] } == ["none", "start", "continue", "taper", "taper", "taper", "stop"])
         #expect(advice[1]["data-value"] == "56 mg IV Q6H" && advice[1]["data-reason"] == "refractory-grade-rose")
         let text = chart.root.allText
         #expect(text.contains("START 56 mg IV Q6H · 224 mg/day") && text.contains("why: refractory-grade-rose"))
@@ -83,7 +89,9 @@ import ToxTestSupport
         // (a finding goes stale just after it), so evaluate one millisecond later.
         var lastAt: [String: (crs: String, icans: String, milliseconds: Int64)] = [:]
         for band in chart.elements where band["data-kind"] == "toxicity-grades" {
-            guard let time = band["data-time"], let value = band["data-value"], let id = band["data-output-id"] else { continue }
+            guard let time = band["data-time"], let value = band["data-value"], let id = band["data-output-id"] else {
+                continue
+            }
             var entry = lastAt[time] ?? ("", "", 0)
             entry.milliseconds = try #require(Int64(id.split(separator: "/")[2]), "\(id)")
             if band["data-series"] == "crs" { entry.crs = value }
@@ -99,10 +107,13 @@ import ToxTestSupport
             let at = formatter.string(from: Date(timeIntervalSince1970: Double(drawn.milliseconds + 1) / 1000))
             let result = try Toxctl.run(["evaluate", "--protocol", "childrens-national", "--at", at, Self.course.path])
             #expect(result.status == 0, "\(result.stderr)")
-            let grades = try #require((try JSONSerialization.jsonObject(with: result.stdout) as? [String: Any])?["grades"] as? [String: Any])
+            let grades = try #require(
+                (try JSONSerialization.jsonObject(with: result.stdout) as? [String: Any])?["grades"] as? [String: Any])
             let crs = ((grades["crs"] as? [String: Any])?["grade"] as? Int).map(String.init) ?? "null"
             let icans = ((grades["icans"] as? [String: Any])?["grade"] as? Int).map(String.init) ?? "null"
-            #expect(drawn.crs == crs && drawn.icans == icans, "at \(at): drawn CRS \(drawn.crs) ICANS \(drawn.icans), evaluate \(crs) \(icans)")
+            #expect(
+                drawn.crs == crs && drawn.icans == icans,
+                "at \(at): drawn CRS \(drawn.crs) ICANS \(drawn.icans), evaluate \(crs) \(icans)")
         }
     }
 
@@ -123,7 +134,8 @@ import ToxTestSupport
         #expect(drawnIds == Set(records.map(\.id)), "only the records up to --at")
         let times = chart.elements.compactMap { $0["data-time"] }.compactMap(DrawnChart.date)
         #expect(times.allSatisfy { $0 <= DrawnChart.date(at)! })
-        #expect(chart.elements.contains { $0["data-kind"] == "anakinra-recommendation" && $0["data-series"] == "start" })
+        #expect(
+            chart.elements.contains { $0["data-kind"] == "anakinra-recommendation" && $0["data-series"] == "start" })
     }
 
     @Test("self-contained and printable: no script, no external reference, A4 landscape, a legend")
@@ -132,8 +144,11 @@ import ToxTestSupport
         let chart = try DrawnChart(Data(text.utf8))
         #expect(chart.root["width"] == "297mm" && chart.root["height"] == "210mm")
         #expect(!chart.elements.contains { ["script", "image", "foreignObject", "a", "use"].contains($0.name) })
-        #expect(!text.contains("http://") || text.components(separatedBy: "http://").count == 2, "only the SVG namespace")
-        #expect(!text.contains("https://") && !text.contains("@import") && !text.contains("@font-face") && !text.contains("href"))
+        #expect(
+            !text.contains("http://") || text.components(separatedBy: "http://").count == 2, "only the SVG namespace")
+        #expect(
+            !text.contains("https://") && !text.contains("@import") && !text.contains("@font-face")
+                && !text.contains("href"))
         #expect(chart.elements.contains { $0["class"] == "legend" })
         #expect(chart.elements.contains { $0["data-verification"] == "required" })
     }
@@ -144,17 +159,22 @@ import ToxTestSupport
         #expect(none.status == 2 && none.stderr.contains("give a course FILE, or --brokers B --patient ID"))
         let both = try Toxctl.run(["chart", "--patient", "P1", Self.course.path])
         #expect(both.status == 2 && both.stderr.contains("not both"))
-        let protocolLive = try Toxctl.run(["chart", "--patient", "P1", "--protocol", "st-jude", "--brokers", "127.0.0.1:1"])
+        let protocolLive = try Toxctl.run([
+            "chart", "--patient", "P1", "--protocol", "st-jude", "--brokers", "127.0.0.1:1",
+        ])
         #expect(protocolLive.status == 2 && protocolLive.stderr.contains("--protocol applies to a course FILE"))
         let badAt = try Toxctl.run(["chart", "--at", "yesterday", Self.course.path])
         #expect(badAt.status == 2 && badAt.stderr.contains("--at must be an ISO-8601"))
         let unknown = try Toxctl.run(["chart", "--protocol", "no-such", Self.course.path])
         #expect(unknown.status == 2 && unknown.stderr.contains("--protocol: unknown protocol"))
-        let invalid = try Toxctl.run(["chart", "-"], stdin: Data(#"{"patient": {"type": "patient"}, "events": []}"#.utf8))
+        let invalid = try Toxctl.run(
+            ["chart", "-"], stdin: Data(#"{"patient": {"type": "patient"}, "events": []}"#.utf8))
         #expect(invalid.status == 2 && invalid.stderr.contains("invalid input (standard input)"))
         let missing = try Toxctl.run(["chart", "/nonexistent/course.json"])
         #expect(missing.status == 2 && missing.stderr.contains("cannot read /nonexistent/course.json"))
         let help = try Toxctl.run(["chart", "--help"])
-        #expect(help.text.contains("Examples:") && help.text.contains("--patient DEMO-0001") && help.text.contains("-o course.svg"))
+        #expect(
+            help.text.contains("Examples:") && help.text.contains("--patient DEMO-0001")
+                && help.text.contains("-o course.svg"))
     }
 }

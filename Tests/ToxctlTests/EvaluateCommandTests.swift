@@ -224,19 +224,26 @@ struct EvaluateTimelineTests {
         for output in outputs {
             let id = try #require(output["id"] as? String)
             let assessedAt = try #require((output["assessedAt"] as? String).flatMap(formatter.date))
-            #expect(id.hasPrefix("\(output["type"] as? String ?? "")/DEMO-0001/\(Int64(assessedAt.timeIntervalSince1970 * 1000))"), "\(id)")
+            #expect(
+                id.hasPrefix(
+                    "\(output["type"] as? String ?? "")/DEMO-0001/\(Int64(assessedAt.timeIntervalSince1970 * 1000))"),
+                "\(id)")
         }
-        let actions = outputs.filter { $0["type"] as? String == "anakinra-recommendation" }.compactMap { $0["action"] as? String }
+        let actions = outputs.filter { $0["type"] as? String == "anakinra-recommendation" }.compactMap {
+            $0["action"] as? String
+        }
         #expect(actions == ["none", "start", "continue", "taper", "taper", "taper", "stop"])
     }
 
-    @Test("--at ends the timeline there; --format fhir at the START's instant names the proposal with the timeline's id")
+    @Test(
+        "--at ends the timeline there; --format fhir at the START's instant names the proposal with the timeline's id")
     func atAndTheOtherReader() throws {
         let all = try Self.outputs([])
         let start = try #require(all.first { $0["action"] as? String == "start" })
         let at = try #require(start["assessedAt"] as? String)
         let through = try Self.outputs(["--at", at])
-        #expect(through.compactMap { $0["id"] as? String } == all.prefix(through.count).compactMap { $0["id"] as? String })
+        #expect(
+            through.compactMap { $0["id"] as? String } == all.prefix(through.count).compactMap { $0["id"] as? String })
         #expect(through.count < all.count && through.contains { $0["id"] as? String == start["id"] as? String })
         let fhir = try Toxctl.run(["evaluate", "--at", at, "--format", "fhir", Self.course])
         #expect(fhir.status == 0, "\(fhir.stderr)")
@@ -262,16 +269,20 @@ struct EvaluateTimelineTests {
             let result = try Toxctl.run(["evaluate", "--at", formatter.string(from: instant), Self.course])
             #expect(result.status == 0, "\(result.stderr)")
             let offline = try #require(
-                (JSONSerialization.jsonObject(with: Data(result.text.utf8)) as? [String: Any])?["recommendation"] as? [String: Any])
+                (JSONSerialization.jsonObject(with: Data(result.text.utf8)) as? [String: Any])?["recommendation"]
+                    as? [String: Any])
             let action = offline["action"] as? String
-            if worker["action"] as? String == "stop", worker["assessedAt"] as? String != formatter.string(from: instant) {
+            if worker["action"] as? String == "stop", worker["assessedAt"] as? String != formatter.string(from: instant)
+            {
                 // After its STOP the worker publishes nothing more: the course is completed.
                 let decisive = (offline["reasons"] as? [[String: Any]])?.first { $0["decisive"] as? Bool == true }
                 #expect(action == "none" && decisive?["code"] as? String == "course-completed", "\(instant)")
                 continue
             }
-            #expect(action == worker["action"] as? String, "\(instant): \(action ?? "nil") vs \(worker["action"] ?? "nil")")
-            let dose = offline["dose"] as? [String: Any], workerDose = worker["dose"] as? [String: Any]
+            #expect(
+                action == worker["action"] as? String, "\(instant): \(action ?? "nil") vs \(worker["action"] ?? "nil")")
+            let dose = offline["dose"] as? [String: Any]
+            let workerDose = worker["dose"] as? [String: Any]
             #expect(dose?["mg"] as? Int == workerDose?["mg"] as? Int, "\(instant)")
             #expect(dose?["frequency"] as? String == workerDose?["frequency"] as? String, "\(instant)")
         }

@@ -53,7 +53,11 @@ import Testing
         // 10 mg/kg/day × 28 kg = 280 mg/day → 70 mg Q6H.
         #expect(result.mg == 70 && result.dailyMg == 280)
         #expect(!result.has(.escalationAboveSeedMaximum))
-        #expect(result.steps.map(\.text).prefix(3) == ["escalation (to-per-dose-cap) to the per-dose cap 100 mg at Q6H", "escalation bound 10 mg/kg/day × 28 kg = 280 mg/day", "2.5 mg/kg/dose × 28 kg = 70 mg"])
+        #expect(
+            result.steps.map(\.text).prefix(3) == [
+                "escalation (to-per-dose-cap) to the per-dose cap 100 mg at Q6H",
+                "escalation bound 10 mg/kg/day × 28 kg = 280 mg/day", "2.5 mg/kg/dose × 28 kg = 70 mg",
+            ])
         // Already at the bound: no further escalation.
         let again = AnakinraDosing.escalate(p, from: CurrentDose(mg: 70, frequency: .q6h, route: .iv), weightKg: 28)
         guard case .atCeiling = again else {

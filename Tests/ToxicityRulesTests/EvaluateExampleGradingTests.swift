@@ -1,8 +1,8 @@
 import Foundation
 import Testing
+import ToxTestSupport
 
 @testable import ToxicityRules
-import ToxTestSupport
 
 /// The grading parts of the pinned `toxctl evaluate` examples (shared/examples/evaluate/*.json),
 /// with the same timelines built in Swift (JSON decoding is not this module's job). Each is

@@ -1,8 +1,8 @@
 import Foundation
 import Testing
+import ToxTestSupport
 
 @testable import ToxicityRules
-import ToxTestSupport
 
 /// Clinical-spec §A13 amendments to grading: cytopenia against the pre-infusion baseline (§A13.5),
 /// an order discontinuation ends an infusion (§A13.13), baseline oxygen counts by flow (§A13.15),

@@ -1,8 +1,8 @@
 import Foundation
 import Testing
+import ToxTestSupport
 
 @testable import ToxicityRules
-import ToxTestSupport
 
 /// Both sides of every grading threshold.
 @Suite("Grading boundaries")

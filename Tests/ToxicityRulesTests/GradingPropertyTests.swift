@@ -1,9 +1,9 @@
 import Foundation
 import PropertyBased
 import Testing
+import ToxTestSupport
 
 @testable import ToxicityRules
-import ToxTestSupport
 
 /// Oxygen support from least to most (ASTCT tiers 1, 2, 2, 2, 2, 3 …).
 let oxygenLadder: [OxygenSupport] = [

@@ -1,7 +1,7 @@
 import Foundation
+import ToxTestSupport
 
 @testable import ToxicityRules
-import ToxTestSupport
 
 /// What the grading tests run on a course.
 extension CourseBuilder {

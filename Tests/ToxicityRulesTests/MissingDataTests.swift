@@ -1,8 +1,8 @@
 import Foundation
 import Testing
+import ToxTestSupport
 
 @testable import ToxicityRules
-import ToxTestSupport
 
 /// Missing, stale, implausible and inconsistent input is explicit (clinical-spec A1, issue item 6).
 @Suite("Missing and inconsistent data")

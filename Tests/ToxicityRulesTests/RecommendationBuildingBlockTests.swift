@@ -1,8 +1,8 @@
 import Foundation
 import Testing
+import ToxTestSupport
 
 @testable import ToxicityRules
-import ToxTestSupport
 
 /// Building blocks of the recommendation rules: the inventory snapshot, documented grades over a
 /// course, and the engine contract without a protocol.

@@ -1,8 +1,8 @@
 import Foundation
 import Testing
+import ToxTestSupport
 
 @testable import ToxicityRules
-import ToxTestSupport
 
 @Suite("Patient timeline and course helpers")
 struct TimelineTests {

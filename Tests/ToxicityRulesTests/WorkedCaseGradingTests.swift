@@ -1,8 +1,8 @@
 import Foundation
 import Testing
+import ToxTestSupport
 
 @testable import ToxicityRules
-import ToxTestSupport
 
 /// Hours from the builder's reference for day `n` after infusion at `hour` o'clock (the infusion is
 /// at D0 06:00 = reference − 96 h, as in the pinned examples).

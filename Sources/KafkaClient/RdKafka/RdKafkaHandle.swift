@@ -94,7 +94,9 @@ final class RdKafkaHandle: @unchecked Sendable {
                 }
             callbacks.logger.log(
                 level: logLevel, "\(line)",
-                metadata: ["rdkafka.facility": "\(facilityName)", "rdkafka.client": "\(String(cString: rd_kafka_name(rk)))"])
+                metadata: [
+                    "rdkafka.facility": "\(facilityName)", "rdkafka.client": "\(String(cString: rd_kafka_name(rk)))",
+                ])
         }
         rd_kafka_conf_set_error_cb(conf) { rk, err, reason, opaque in
             guard let callbacks = RdKafkaCallbacks.from(opaque) else { return }
@@ -159,7 +161,9 @@ enum RdKafkaConfig {
             if result != RD_KAFKA_CONF_OK {
                 rd_kafka_conf_destroy(conf)
                 var message = errorText.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
-                if KafkaSecretProperties.isSecret(name) { message = message.replacingOccurrences(of: value, with: "***") }
+                if KafkaSecretProperties.isSecret(name) {
+                    message = message.replacingOccurrences(of: value, with: "***")
+                }
                 throw KafkaError(
                     code: .invalidConfiguration, message: "librdkafka property \"\(name)\": \(message)")
             }

@@ -23,12 +23,17 @@ package struct ChartCourse: Sendable {
         through: Date? = nil, protocolId: String? = nil, origin: String
     ) {
         self.patientId = patientId
-        self.events = events.enumerated().sorted { ($0.element.occurredAt, $0.offset) < ($1.element.occurredAt, $1.offset) }
-            .map(\.element)
+        self.events = events.enumerated().sorted {
+            ($0.element.occurredAt, $0.offset) < ($1.element.occurredAt, $1.offset)
+        }
+        .map(\.element)
         self.inventory = inventory.sorted { ($0.occurredAt, $0.eventId) < ($1.occurredAt, $1.eventId) }
-        self.outputs = outputs.enumerated().sorted { ($0.element.assessedAt, $0.offset) < ($1.element.assessedAt, $1.offset) }
-            .map(\.element)
-        let latest = (self.events.map(\.occurredAt) + self.inventory.map(\.occurredAt) + self.outputs.map(\.assessedAt)).max()
+        self.outputs = outputs.enumerated().sorted {
+            ($0.element.assessedAt, $0.offset) < ($1.element.assessedAt, $1.offset)
+        }
+        .map(\.element)
+        let latest = (self.events.map(\.occurredAt) + self.inventory.map(\.occurredAt) + self.outputs.map(\.assessedAt))
+            .max()
         self.through = through ?? latest ?? Date(timeIntervalSince1970: 0)
         self.protocolId = protocolId
         self.origin = origin

@@ -1,5 +1,5 @@
-import ToxWatchContract
 import Foundation
+import ToxWatchContract
 
 /// The shapes marks are drawn with: each kind of thing on the chart has its own shape, so the chart
 /// reads without colour (greyscale print, colour-blind readers).
@@ -17,18 +17,30 @@ enum ChartShape: Sendable {
             svg.element("circle", ["r": s.svg, "fill": "#fff", "stroke": color, "stroke-width": "1.2"])
         case .square:
             svg.element(
-                "rect", ["x": (-s).svg, "y": (-s).svg, "width": (2 * s).svg, "height": (2 * s).svg, "fill": filled, "stroke": "#000", "stroke-width": "0.6"])
+                "rect",
+                [
+                    "x": (-s).svg, "y": (-s).svg, "width": (2 * s).svg, "height": (2 * s).svg, "fill": filled,
+                    "stroke": "#000", "stroke-width": "0.6",
+                ])
         case .hollowSquare:
             svg.element(
-                "rect", ["x": (-s).svg, "y": (-s).svg, "width": (2 * s).svg, "height": (2 * s).svg, "fill": "#fff", "stroke": color, "stroke-width": "1.2"])
+                "rect",
+                [
+                    "x": (-s).svg, "y": (-s).svg, "width": (2 * s).svg, "height": (2 * s).svg, "fill": "#fff",
+                    "stroke": color, "stroke-width": "1.2",
+                ])
         case .triangleUp:
-            svg.element("path", ["d": Self.triangle(s, up: true), "fill": filled, "stroke": "#000", "stroke-width": "0.6"])
+            svg.element(
+                "path", ["d": Self.triangle(s, up: true), "fill": filled, "stroke": "#000", "stroke-width": "0.6"])
         case .hollowTriangleUp:
-            svg.element("path", ["d": Self.triangle(s, up: true), "fill": "#fff", "stroke": color, "stroke-width": "1.2"])
+            svg.element(
+                "path", ["d": Self.triangle(s, up: true), "fill": "#fff", "stroke": color, "stroke-width": "1.2"])
         case .triangleDown:
-            svg.element("path", ["d": Self.triangle(s, up: false), "fill": filled, "stroke": "#000", "stroke-width": "0.6"])
+            svg.element(
+                "path", ["d": Self.triangle(s, up: false), "fill": filled, "stroke": "#000", "stroke-width": "0.6"])
         case .hollowTriangleDown:
-            svg.element("path", ["d": Self.triangle(s, up: false), "fill": "#fff", "stroke": color, "stroke-width": "1.2"])
+            svg.element(
+                "path", ["d": Self.triangle(s, up: false), "fill": "#fff", "stroke": color, "stroke-width": "1.2"])
         case .diamond:
             svg.element("path", ["d": Self.diamond(s), "fill": filled, "stroke": "#000", "stroke-width": "0.6"])
         case .hollowDiamond:
@@ -47,7 +59,8 @@ enum ChartShape: Sendable {
             svg.element(
                 "path",
                 [
-                    "d": "M\((-s).svg),\((-s).svg) h\(w.svg) v\((2 * s).svg) h\((-w).svg) Z M\((s - w).svg),\((-s).svg) h\(w.svg) v\((2 * s).svg) h\((-w).svg) Z",
+                    "d":
+                        "M\((-s).svg),\((-s).svg) h\(w.svg) v\((2 * s).svg) h\((-w).svg) Z M\((s - w).svg),\((-s).svg) h\(w.svg) v\((2 * s).svg) h\((-w).svg) Z",
                     "fill": filled, "stroke": "#000", "stroke-width": "0.6",
                 ])
         case .cross:
@@ -58,7 +71,8 @@ enum ChartShape: Sendable {
                     "stroke": color, "stroke-width": "1.6", "fill": "none",
                 ])
         case .bar:
-            svg.element("path", ["d": "M0,\((-s).svg) V\(s.svg)", "stroke": color, "stroke-width": "1.6", "fill": "none"])
+            svg.element(
+                "path", ["d": "M0,\((-s).svg) V\(s.svg)", "stroke": color, "stroke-width": "1.6", "fill": "none"])
         }
     }
 
@@ -86,11 +100,14 @@ struct MarkData {
     var value: String?
     var extra: [(String, String)] = []
 
-    static func event(_ id: String, _ time: Date, kind: String, series: String? = nil, value: String? = nil) -> MarkData {
+    static func event(_ id: String, _ time: Date, kind: String, series: String? = nil, value: String? = nil) -> MarkData
+    {
         MarkData(eventId: id, time: time, kind: kind, series: series, value: value)
     }
 
-    static func output(_ id: String, _ time: Date, kind: String, series: String? = nil, value: String? = nil) -> MarkData {
+    static func output(_ id: String, _ time: Date, kind: String, series: String? = nil, value: String? = nil)
+        -> MarkData
+    {
         MarkData(outputId: id, time: time, kind: kind, series: series, value: value)
     }
 }

@@ -60,7 +60,8 @@ struct ChartTimeScale {
     /// `2026-03-02 14:30 UTC`.
     static func fullClock(_ date: Date) -> String {
         let c = Self.utc.dateComponents([.year, .month, .day, .hour, .minute], from: date)
-        return String(format: "%04d-%02d-%02d %02d:%02d UTC", c.year ?? 0, c.month ?? 0, c.day ?? 0, c.hour ?? 0, c.minute ?? 0)
+        return String(
+            format: "%04d-%02d-%02d %02d:%02d UTC", c.year ?? 0, c.month ?? 0, c.day ?? 0, c.hour ?? 0, c.minute ?? 0)
     }
 
     /// `+36 h`, `-2 h`, `+36.5 h`.

@@ -1,5 +1,5 @@
-import ToxWatchContract
 import Foundation
+import ToxWatchContract
 import ToxicityRules
 
 /// A panel's value axis.
@@ -16,7 +16,10 @@ struct ValueScale {
 
     /// Attributes that let a reader map a y back to a value.
     var attributes: SVGWriter.Attributes {
-        ["data-value-min": minimum.svg, "data-value-max": maximum.svg, "data-y-top": top.svg, "data-y-bottom": bottom.svg]
+        [
+            "data-value-min": minimum.svg, "data-value-max": maximum.svg, "data-y-top": top.svg,
+            "data-y-bottom": bottom.svg,
+        ]
     }
 }
 
@@ -63,7 +66,8 @@ extension CourseChart {
             writeLine(readings.map { (scale.x($0.0.occurredAt), range.y($0.1)) }, color: ChartColors.vermillion, &svg)
             for (event, value) in readings {
                 svg.mark(
-                    .event(event.eventId, event.occurredAt, kind: "vitals", series: "temperature", value: number(value)),
+                    .event(
+                        event.eventId, event.occurredAt, kind: "vitals", series: "temperature", value: number(value)),
                     x: scale.x(event.occurredAt), y: range.y(value), shape: value >= fever ? .circle : .hollowCircle,
                     size: 2.6, color: ChartColors.vermillion,
                     title: "\(ChartTimeScale.fullClock(event.occurredAt)) temperature \(number(value)) °C")
@@ -79,7 +83,8 @@ extension CourseChart {
         let values = systolic.map(\.1) + mean.map(\.1)
         let range = ValueScale(
             minimum: min(40, ((values.min() ?? 40) / 20).rounded(.down) * 20),
-            maximum: max(140, ((values.max() ?? 140) / 20).rounded(.up) * 20), top: frame.top + 5, bottom: frame.bottom - 5)
+            maximum: max(140, ((values.max() ?? 140) / 20).rounded(.up) * 20), top: frame.top + 5,
+            bottom: frame.bottom - 5)
         svg.element("text", ["class": "unit", "x": "8", "y": (frame.top + 21).svg], text: "mmHg")
         svg.element("text", ["class": "unit", "x": "8", "y": (frame.top + 31).svg], text: "● systolic ◇ MAP")
         writeValueTicks(range, step: 20, &svg)
@@ -96,22 +101,31 @@ extension CourseChart {
         svg.group(["data-series": "mean-arterial-pressure"] + range.attributes) { svg in
             for (event, value) in mean {
                 svg.mark(
-                    .event(event.eventId, event.occurredAt, kind: "vitals", series: "mean-arterial-pressure", value: number(value)),
-                    x: scale.x(event.occurredAt), y: range.y(value), shape: .hollowDiamond, size: 2.6, color: ChartColors.purple,
+                    .event(
+                        event.eventId, event.occurredAt, kind: "vitals", series: "mean-arterial-pressure",
+                        value: number(value)),
+                    x: scale.x(event.occurredAt), y: range.y(value), shape: .hollowDiamond, size: 2.6,
+                    color: ChartColors.purple,
                     title: "\(ChartTimeScale.fullClock(event.occurredAt)) mean arterial pressure \(number(value)) mmHg")
             }
         }
         // Vital signs with none of the charted values (heart rate, SpO2 … only): a tick at the bottom.
         for event in vitals
-        where event.temperatureC == nil && event.systolicBP == nil && event.meanArterialPressure == nil && event.oxygen == nil {
+        where event.temperatureC == nil && event.systolicBP == nil && event.meanArterialPressure == nil
+            && event.oxygen == nil
+        {
             let values = [
-                event.heartRate.map { "heart rate \(number($0))" }, event.respiratoryRate.map { "respiratory rate \(number($0))" },
+                event.heartRate.map { "heart rate \(number($0))" },
+                event.respiratoryRate.map { "respiratory rate \(number($0))" },
                 event.spo2.map { "SpO2 \(number($0)) %" }, event.diastolicBP.map { "diastolic \(number($0)) mmHg" },
             ].compactMap { $0 }
             svg.mark(
-                .event(event.eventId, event.occurredAt, kind: "vitals", series: "other-vitals"), x: scale.x(event.occurredAt),
+                .event(event.eventId, event.occurredAt, kind: "vitals", series: "other-vitals"),
+                x: scale.x(event.occurredAt),
                 y: range.bottom + 2, shape: .bar, size: 2, color: ChartColors.grey,
-                title: "\(ChartTimeScale.fullClock(event.occurredAt)) vital signs: \(values.isEmpty ? "none charted" : values.joined(separator: ", "))")
+                title:
+                    "\(ChartTimeScale.fullClock(event.occurredAt)) vital signs: \(values.isEmpty ? "none charted" : values.joined(separator: ", "))"
+            )
         }
     }
 
@@ -128,7 +142,8 @@ extension CourseChart {
         var t = scale.start
         while t <= scale.end {
             let age = timeline.age(at: t)
-            let value = age.map(GradingThresholds.systolicHypotension(for:)) ?? GradingThresholds.systolicHypotensionAnyAge
+            let value =
+                age.map(GradingThresholds.systolicHypotension(for:)) ?? GradingThresholds.systolicHypotensionAnyAge
             let adult = age.map { $0.completedYears >= policy.adultMinimumAgeYears } ?? false
             if steps.last?.value != value || steps.last?.adult != adult {
                 steps.append(Step(start: t, value: value, ageYears: age?.completedYears, adult: adult))
@@ -145,14 +160,21 @@ extension CourseChart {
                 step.ageYears.map { "systolic < \(number(step.value)) hypotension at \($0) y (PALS)" }
                 ?? "systolic < \(number(step.value)) hypotension at any age (age unknown)"
             svg.element(
-                "path", ["class": "threshold", "d": "M\(x0.svg),\(y.svg) H\(x1.svg)", "data-threshold": "systolic", "data-value": number(step.value)])
+                "path",
+                [
+                    "class": "threshold", "d": "M\(x0.svg),\(y.svg) H\(x1.svg)", "data-threshold": "systolic",
+                    "data-value": number(step.value),
+                ])
             svg.element("text", ["class": "small", "x": (x0 + 3).svg, "y": (y + 8).svg], text: label)
             if step.adult {
                 let yMap = range.y(policy.adultMAPThreshold)
                 svg.element(
                     "path",
-                    ["class": "threshold", "d": "M\(x0.svg),\(yMap.svg) H\(x1.svg)", "stroke-dasharray": "1 2", "data-threshold": "mean-arterial-pressure",
-                     "data-value": number(policy.adultMAPThreshold)])
+                    [
+                        "class": "threshold", "d": "M\(x0.svg),\(yMap.svg) H\(x1.svg)", "stroke-dasharray": "1 2",
+                        "data-threshold": "mean-arterial-pressure",
+                        "data-value": number(policy.adultMAPThreshold),
+                    ])
                 svg.element(
                     "text", ["class": "small", "x": (x0 + 3).svg, "y": (yMap + 8).svg],
                     text: "MAP < \(number(policy.adultMAPThreshold)) hypotension (adult)")
@@ -168,8 +190,11 @@ extension CourseChart {
         let names = [1: "room air", 2: "low flow", 3: "high flow/mask", 4: "pos. pressure"]
         for tier in 1...4 {
             let y = range.y(Double(tier))
-            svg.element("line", ["class": "grid", "x1": Self.plotX0.svg, "y1": y.svg, "x2": Self.plotX1.svg, "y2": y.svg])
-            svg.element("text", ["class": "tick", "x": (Self.plotX0 - 3).svg, "y": (y + 2.5).svg, "text-anchor": "end"], text: names[tier] ?? "")
+            svg.element(
+                "line", ["class": "grid", "x1": Self.plotX0.svg, "y1": y.svg, "x2": Self.plotX1.svg, "y2": y.svg])
+            svg.element(
+                "text", ["class": "tick", "x": (Self.plotX0 - 3).svg, "y": (y + 2.5).svg, "text-anchor": "end"],
+                text: names[tier] ?? "")
         }
         var points: [(Double, Double)] = []
         for (event, support) in readings {
@@ -188,13 +213,16 @@ extension CourseChart {
                 let x = scale.x(event.occurredAt)
                 let y = range.y(Double(tier))
                 let flow = support.flowLPerMin.map { "\(number($0)) L/min" }
-                let description = ([support.device.rawValue] + [flow, support.fio2.map { "FiO2 \(number($0))" }].compactMap { $0 })
+                let description =
+                    ([support.device.rawValue] + [flow, support.fio2.map { "FiO2 \(number($0))" }].compactMap { $0 })
                     .joined(separator: ", ")
                 svg.mark(
                     .event(event.eventId, event.occurredAt, kind: "vitals", series: "oxygen", value: String(tier)),
                     x: x, y: y, shape: .square, size: 2.4, color: ChartColors.green,
                     title: "\(ChartTimeScale.fullClock(event.occurredAt)) oxygen tier \(tier): \(description)")
-                if let flow, support != previous, lanes.fits(lane: 0, x: x + 4, width: Self.textWidth(flow, fontSize: 7)) {
+                if let flow, support != previous,
+                    lanes.fits(lane: 0, x: x + 4, width: Self.textWidth(flow, fontSize: 7))
+                {
                     svg.element("text", ["class": "small", "x": (x + 4).svg, "y": (y - 3).svg], text: flow)
                 }
                 previous = support
@@ -207,7 +235,8 @@ extension CourseChart {
     func writeVasopressors(_ frame: Frame, _ svg: inout SVGWriter) {
         let drugs = vasopressorDrugs
         guard !drugs.isEmpty else {
-            svg.element("text", ["class": "small", "x": (Self.plotX0 + 4).svg, "y": (frame.top + 12).svg], text: "none given")
+            svg.element(
+                "text", ["class": "small", "x": (Self.plotX0 + 4).svg, "y": (frame.top + 12).svg], text: "none given")
             return
         }
         for (row, drug) in drugs.enumerated() {
@@ -225,12 +254,16 @@ extension CourseChart {
             func bar(from start: MedicationEvent, to end: Date, open: Bool, _ svg: inout SVGWriter) {
                 let x0 = scale.x(start.occurredAt)
                 let x1 = scale.x(end)
-                let data = MarkData.event(start.eventId, start.occurredAt, kind: "medication", series: "vasopressor", value: drug.name)
+                let data = MarkData.event(
+                    start.eventId, start.occurredAt, kind: "medication", series: "vasopressor", value: drug.name)
                 svg.open(
                     "rect",
                     SVGWriter.rectAttributes(
                         data, x: x0, y: top, width: x1 - x0, height: 10,
-                        style: ["fill": "url(#vasopressor)", "stroke": "#000", "stroke-width": "0.6", "data-running": open ? "true" : nil]))
+                        style: [
+                            "fill": "url(#vasopressor)", "stroke": "#000", "stroke-width": "0.6",
+                            "data-running": open ? "true" : nil,
+                        ]))
                 svg.element(
                     "title",
                     text: "\(drug.name) infusion from \(ChartTimeScale.fullClock(start.occurredAt))"
@@ -250,13 +283,18 @@ extension CourseChart {
                     if let start = running { bar(from: start, to: event.occurredAt, open: false, &svg) }
                     running = nil
                     svg.mark(
-                        .event(event.eventId, event.occurredAt, kind: "medication", series: "vasopressor-stop", value: drug.name),
+                        .event(
+                            event.eventId, event.occurredAt, kind: "medication", series: "vasopressor-stop",
+                            value: drug.name),
                         x: x, y: mid, shape: .bar, size: 6, color: ChartColors.black,
                         title: "\(ChartTimeScale.fullClock(event.occurredAt)) \(drug.name) stopped")
                 default:
                     svg.mark(
-                        .event(event.eventId, event.occurredAt, kind: "medication", series: "vasopressor-\(event.action.rawValue)", value: drug.name),
-                        x: x, y: mid, shape: event.action == .ordered ? .hollowDiamond : .diamond, size: 2.6, color: ChartColors.orange,
+                        .event(
+                            event.eventId, event.occurredAt, kind: "medication",
+                            series: "vasopressor-\(event.action.rawValue)", value: drug.name),
+                        x: x, y: mid, shape: event.action == .ordered ? .hollowDiamond : .diamond, size: 2.6,
+                        color: ChartColors.orange,
                         title: "\(ChartTimeScale.fullClock(event.occurredAt)) \(drug.name) \(event.action.rawValue)"
                             + (event.rate.map { " rate \(number($0))" } ?? ""))
                 }
@@ -286,19 +324,24 @@ extension CourseChart {
             let range = ValueScale(
                 minimum: 0, maximum: Double(shown), top: top + Double(index) * height + 2,
                 bottom: top + Double(index + 1) * height - 2)
-            svg.element("text", ["class": "unit", "x": "8", "y": (range.top + 20).svg], text: "\(instrument.name) score")
+            svg.element(
+                "text", ["class": "unit", "x": "8", "y": (range.top + 20).svg], text: "\(instrument.name) score")
             writeValueTicks(range, step: shown > 16 ? 8 : shown > 10 ? 4 : 2, &svg)
-            writeGradeBoundaries(range, maximum: instrument.maximum, grade: instrument.grade, instrument: instrument.name, &svg)
+            writeGradeBoundaries(
+                range, maximum: instrument.maximum, grade: instrument.grade, instrument: instrument.name, &svg)
             let scored = neuro.compactMap { n in instrument.score(n).map { (n, $0) } }
             svg.group(["data-series": instrument.name.lowercased()] + range.attributes) { svg in
-                writeLine(scored.map { (scale.x($0.0.occurredAt), range.y(Double($0.1))) }, color: ChartColors.skyBlue, &svg)
+                writeLine(
+                    scored.map { (scale.x($0.0.occurredAt), range.y(Double($0.1))) }, color: ChartColors.skyBlue, &svg)
                 var lanes = LaneAllocator(lanes: 1)
                 for (event, score) in scored {
                     let x = scale.x(event.occurredAt)
                     let y = range.y(Double(score))
                     let note = Self.neuroNote(event)
                     svg.mark(
-                        .event(event.eventId, event.occurredAt, kind: "neuro", series: instrument.name.lowercased(), value: String(score)),
+                        .event(
+                            event.eventId, event.occurredAt, kind: "neuro", series: instrument.name.lowercased(),
+                            value: String(score)),
                         x: x, y: y, shape: .triangleUp, size: 2.8, color: ChartColors.skyBlue,
                         title: "\(ChartTimeScale.fullClock(event.occurredAt)) \(instrument.name) \(score)"
                             + (note.map { "; \($0)" } ?? ""))
@@ -338,9 +381,15 @@ extension CourseChart {
                 : "\(instrument) ≤ \(lower.scores.upperBound): ICANS \(lower.grade)"
             svg.element(
                 "path",
-                ["class": "threshold", "d": "M\(Self.plotX0.svg),\(y.svg) H\(Self.plotX1.svg)", "stroke-width": "0.7",
-                 "data-threshold": instrument.lowercased(), "data-value": (Double(lower.scores.upperBound) + 0.5).svg])
-            svg.element("text", ["class": "small", "x": (Self.plotX1 - 2).svg, "y": (y - 1.5).svg, "text-anchor": "end"], text: label)
+                [
+                    "class": "threshold", "d": "M\(Self.plotX0.svg),\(y.svg) H\(Self.plotX1.svg)",
+                    "stroke-width": "0.7",
+                    "data-threshold": instrument.lowercased(),
+                    "data-value": (Double(lower.scores.upperBound) + 0.5).svg,
+                ])
+            svg.element(
+                "text", ["class": "small", "x": (Self.plotX1 - 2).svg, "y": (y - 1.5).svg, "text-anchor": "end"],
+                text: label)
         }
     }
 
@@ -370,23 +419,29 @@ extension CourseChart {
             case .lab(let lab):
                 let limit = lab.upperLimitOfNormal.map { " (ULN \(number($0)))" } ?? ""
                 text = "\(lab.test.rawValue) \(number(lab.value))"
-                data = .event(lab.eventId, lab.occurredAt, kind: "lab", series: lab.test.rawValue, value: number(lab.value))
+                data = .event(
+                    lab.eventId, lab.occurredAt, kind: "lab", series: lab.test.rawValue, value: number(lab.value))
                 shape = .circle
                 svg.mark(
                     data, x: x, y: markY, shape: shape, size: 2.4, color: ChartColors.grey,
                     title: "\(ChartTimeScale.fullClock(lab.occurredAt)) \(text) \(lab.test.canonicalUnit)\(limit)")
             case .finding(let finding):
                 text = "\(finding.finding.rawValue)\(finding.present ? "" : " absent")"
-                data = .event(finding.eventId, finding.occurredAt, kind: "finding", series: finding.finding.rawValue, value: String(finding.present))
+                data = .event(
+                    finding.eventId, finding.occurredAt, kind: "finding", series: finding.finding.rawValue,
+                    value: String(finding.present))
                 svg.mark(
-                    data, x: x, y: markY, shape: finding.present ? .diamond : .hollowDiamond, size: 2.4, color: ChartColors.grey,
+                    data, x: x, y: markY, shape: finding.present ? .diamond : .hollowDiamond, size: 2.4,
+                    color: ChartColors.grey,
                     title: "\(ChartTimeScale.fullClock(finding.occurredAt)) \(text)")
             default:
                 continue
             }
             let placed = lanes.place(x: x - 2, width: Self.textWidth(text, fontSize: 7), limit: Self.labelLimit)
             let y = frame.top + 16 + Double(placed.lane) * 9
-            svg.element("text", ["class": "small", "x": placed.x.svg, "y": y.svg], text: Self.fitted(text, width: placed.width, fontSize: 7))
+            svg.element(
+                "text", ["class": "small", "x": placed.x.svg, "y": y.svg],
+                text: Self.fitted(text, width: placed.width, fontSize: 7))
         }
     }
 
@@ -396,15 +451,21 @@ extension CourseChart {
         var value = (range.minimum / step).rounded(.up) * step
         while value <= range.maximum + 1e-9 {
             let y = range.y(value)
-            svg.element("line", ["class": "grid", "x1": Self.plotX0.svg, "y1": y.svg, "x2": Self.plotX1.svg, "y2": y.svg])
-            svg.element("text", ["class": "tick", "x": (Self.plotX0 - 3).svg, "y": (y + 2.5).svg, "text-anchor": "end"], text: number(value))
+            svg.element(
+                "line", ["class": "grid", "x1": Self.plotX0.svg, "y1": y.svg, "x2": Self.plotX1.svg, "y2": y.svg])
+            svg.element(
+                "text", ["class": "tick", "x": (Self.plotX0 - 3).svg, "y": (y + 2.5).svg, "text-anchor": "end"],
+                text: number(value))
             value += step
         }
     }
 
     func writeThreshold(_ y: Double, label: String, _ svg: inout SVGWriter) {
-        svg.element("path", ["class": "threshold", "d": "M\(Self.plotX0.svg),\(y.svg) H\(Self.plotX1.svg)", "data-threshold": label])
-        svg.element("text", ["class": "small", "x": (Self.plotX1 - 2).svg, "y": (y - 2).svg, "text-anchor": "end"], text: label)
+        svg.element(
+            "path",
+            ["class": "threshold", "d": "M\(Self.plotX0.svg),\(y.svg) H\(Self.plotX1.svg)", "data-threshold": label])
+        svg.element(
+            "text", ["class": "small", "x": (Self.plotX1 - 2).svg, "y": (y - 2).svg, "text-anchor": "end"], text: label)
     }
 
     func writeLine(_ points: [(Double, Double)], color: String, width: Double = 1.2, _ svg: inout SVGWriter) {

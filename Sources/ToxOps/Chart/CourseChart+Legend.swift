@@ -46,7 +46,10 @@ extension CourseChart {
                         (.shape(.doubleTriangleUp, ChartColors.black), "escalate   ● continue"),
                         (.shape(.pause, ChartColors.black), "hold"),
                         (.none, "label: action, dose, why = the reason that decided it"),
-                        (.shape(.diamond, ChartColors.vermillion), "shortage advice (band while offered)   ◇ no longer needed   ▽ stock"),
+                        (
+                            .shape(.diamond, ChartColors.vermillion),
+                            "shortage advice (band while offered)   ◇ no longer needed   ▽ stock"
+                        ),
                     ]
                 ),
             ]
@@ -74,22 +77,53 @@ enum LegendSample {
         case .dashed:
             svg.element("path", ["class": "threshold", "d": "M\((x - 8).svg),\(y.svg) h16"])
         case .infusion:
-            svg.element("path", ["d": "M\(x.svg),\((y - 5).svg) v10", "stroke": "#000", "stroke-width": "1", "stroke-dasharray": "2 2"])
+            svg.element(
+                "path",
+                ["d": "M\(x.svg),\((y - 5).svg) v10", "stroke": "#000", "stroke-width": "1", "stroke-dasharray": "2 2"])
         case .vasopressor:
-            svg.element("rect", ["x": (x - 8).svg, "y": (y - 4).svg, "width": "16", "height": "8", "fill": "url(#vasopressor)", "stroke": "#000", "stroke-width": "0.6"])
+            svg.element(
+                "rect",
+                [
+                    "x": (x - 8).svg, "y": (y - 4).svg, "width": "16", "height": "8", "fill": "url(#vasopressor)",
+                    "stroke": "#000", "stroke-width": "0.6",
+                ])
         case .grades:
             for grade in 0...4 {
                 let left = x - 8 + Double(grade) * 4 - 6
                 svg.element(
-                    "rect", ["x": left.svg, "y": (y - 4).svg, "width": "4", "height": "8", "fill": ChartColors.grade(grade), "stroke": "#000", "stroke-width": "0.3"])
+                    "rect",
+                    [
+                        "x": left.svg, "y": (y - 4).svg, "width": "4", "height": "8", "fill": ChartColors.grade(grade),
+                        "stroke": "#000", "stroke-width": "0.3",
+                    ])
             }
         case .incomplete:
-            svg.element("rect", ["x": (x - 8).svg, "y": (y - 4).svg, "width": "16", "height": "8", "fill": ChartColors.grade(1), "stroke": "#000", "stroke-width": "0.3"])
-            svg.element("rect", ["x": (x - 8).svg, "y": (y - 4).svg, "width": "16", "height": "8", "fill": "url(#incomplete)", "opacity": "0.55"])
+            svg.element(
+                "rect",
+                [
+                    "x": (x - 8).svg, "y": (y - 4).svg, "width": "16", "height": "8", "fill": ChartColors.grade(1),
+                    "stroke": "#000", "stroke-width": "0.3",
+                ])
+            svg.element(
+                "rect",
+                [
+                    "x": (x - 8).svg, "y": (y - 4).svg, "width": "16", "height": "8", "fill": "url(#incomplete)",
+                    "opacity": "0.55",
+                ])
         case .cannotGrade:
-            svg.element("rect", ["x": (x - 8).svg, "y": (y - 4).svg, "width": "16", "height": "8", "fill": "url(#cannot-grade)", "stroke": "#000", "stroke-width": "0.3"])
+            svg.element(
+                "rect",
+                [
+                    "x": (x - 8).svg, "y": (y - 4).svg, "width": "16", "height": "8", "fill": "url(#cannot-grade)",
+                    "stroke": "#000", "stroke-width": "0.3",
+                ])
         case .blank:
-            svg.element("rect", ["x": (x - 8).svg, "y": (y - 4).svg, "width": "16", "height": "8", "fill": "#fff", "stroke": "#888", "stroke-width": "0.6"])
+            svg.element(
+                "rect",
+                [
+                    "x": (x - 8).svg, "y": (y - 4).svg, "width": "16", "height": "8", "fill": "#fff", "stroke": "#888",
+                    "stroke-width": "0.6",
+                ])
         case .tick:
             svg.element("path", ["d": "M\(x.svg),\((y - 4).svg) v8", "stroke": "#000", "stroke-width": "0.8"])
         case .none:

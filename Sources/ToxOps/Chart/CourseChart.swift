@@ -1,5 +1,5 @@
-import ToxWatchContract
 import Foundation
+import ToxWatchContract
 package import ToxicityRules
 
 /// `toxctl chart`: one patient's course as a self-contained SVG for the clinician who verifies
@@ -29,7 +29,8 @@ package struct CourseChart {
         self.policy = policy
         timeline = PatientTimeline(events: course.events, policy: policy)
         let infusedAt = course.infusion?.infusedAt
-        let times = course.events.map(\.occurredAt) + course.inventory.map(\.occurredAt) + course.outputs.map(\.assessedAt)
+        let times =
+            course.events.map(\.occurredAt) + course.inventory.map(\.occurredAt) + course.outputs.map(\.assessedAt)
         let first = ([infusedAt].compactMap { $0 } + times).min() ?? course.through
         let reference = infusedAt ?? first
         scale = ChartTimeScale(
@@ -74,7 +75,9 @@ package struct CourseChart {
 
     /// The horizontal bands of the chart, top to bottom.
     enum Panel: String, CaseIterable {
-        case admission, temperature, bloodPressure = "blood-pressure", oxygen, vasopressors, neuro, labs, grades, agents
+        case admission, temperature
+        case bloodPressure = "blood-pressure"
+        case oxygen, vasopressors, neuro, labs, grades, agents
         case advice, shortage
 
         var title: String {
@@ -128,7 +131,10 @@ package struct CourseChart {
     private func writePanel(_ frame: Frame, _ svg: inout SVGWriter) {
         svg.element(
             "rect",
-            ["class": "frame", "x": Self.plotX0.svg, "y": frame.top.svg, "width": (Self.plotX1 - Self.plotX0).svg, "height": frame.height.svg])
+            [
+                "class": "frame", "x": Self.plotX0.svg, "y": frame.top.svg, "width": (Self.plotX1 - Self.plotX0).svg,
+                "height": frame.height.svg,
+            ])
         svg.element("text", ["class": "panel-title", "x": "8", "y": (frame.top + 10).svg], text: frame.panel.title)
         switch frame.panel {
         case .admission: writeAdmission(frame, &svg)
@@ -163,7 +169,12 @@ package struct CourseChart {
                 .leader { stroke: #777; stroke-width: 0.6; fill: none; }
                 """)
         // Incomplete data: the grade is a lower bound.
-        svg.open("pattern", ["id": "incomplete", "width": "5", "height": "5", "patternUnits": "userSpaceOnUse", "patternTransform": "rotate(45)"])
+        svg.open(
+            "pattern",
+            [
+                "id": "incomplete", "width": "5", "height": "5", "patternUnits": "userSpaceOnUse",
+                "patternTransform": "rotate(45)",
+            ])
         svg.element("rect", ["width": "5", "height": "5", "fill": "none"])
         svg.element("line", ["x1": "0", "y1": "0", "x2": "0", "y2": "5", "stroke": "#000", "stroke-width": "1.2"])
         svg.close("pattern")
@@ -173,19 +184,27 @@ package struct CourseChart {
         svg.element("path", ["d": "M0,0 L6,6 M6,0 L0,6", "stroke": "#000", "stroke-width": "0.8"])
         svg.close("pattern")
         // Vasopressor infusions.
-        svg.open("pattern", ["id": "vasopressor", "width": "4", "height": "4", "patternUnits": "userSpaceOnUse", "patternTransform": "rotate(-45)"])
+        svg.open(
+            "pattern",
+            [
+                "id": "vasopressor", "width": "4", "height": "4", "patternUnits": "userSpaceOnUse",
+                "patternTransform": "rotate(-45)",
+            ])
         svg.element("rect", ["width": "4", "height": "4", "fill": ChartColors.orangeLight])
-        svg.element("line", ["x1": "0", "y1": "0", "x2": "0", "y2": "4", "stroke": ChartColors.orange, "stroke-width": "1.6"])
+        svg.element(
+            "line", ["x1": "0", "y1": "0", "x2": "0", "y2": "4", "stroke": ChartColors.orange, "stroke-width": "1.6"])
         svg.close("pattern")
         svg.close("defs")
     }
 
     private func writeHeader(_ svg: inout SVGWriter) {
-        svg.element("text", ["class": "title", "x": "8", "y": "22"], text: "ToxWatch course: patient \(course.patientId)")
+        svg.element(
+            "text", ["class": "title", "x": "8", "y": "22"], text: "ToxWatch course: patient \(course.patientId)")
         var facts: [String] = []
         if let protocolId = course.protocolId ?? admissionProtocol { facts.append("protocol \(protocolId)") }
         if let infusion = course.infusion {
-            facts.append("infusion \(ChartTimeScale.fullClock(infusion.infusedAt)) (\(infusion.product), \(infusion.target))")
+            facts.append(
+                "infusion \(ChartTimeScale.fullClock(infusion.infusedAt)) (\(infusion.product), \(infusion.target))")
         } else {
             facts.append("no infusion recorded: hours count from the first event")
         }
@@ -217,7 +236,10 @@ package struct CourseChart {
                 let x = scale.x(infusion.infusedAt)
                 svg.element(
                     "line",
-                    ["x1": x.svg, "y1": top.svg, "x2": x.svg, "y2": bottom.svg, "stroke": "#000", "stroke-width": "1", "stroke-dasharray": "2 2"])
+                    [
+                        "x1": x.svg, "y1": top.svg, "x2": x.svg, "y2": bottom.svg, "stroke": "#000",
+                        "stroke-width": "1", "stroke-dasharray": "2 2",
+                    ])
             }
         }
     }
@@ -230,7 +252,12 @@ package struct CourseChart {
             svg.element("text", ["class": "unit", "x": "8", "y": (top + 22).svg], text: "clock time (UTC)")
             for tick in scale.ticks {
                 let x = scale.x(tick)
-                svg.element("line", ["x1": x.svg, "y1": (top - 4).svg, "x2": x.svg, "y2": top.svg, "stroke": "#000", "stroke-width": "0.8"])
+                svg.element(
+                    "line",
+                    [
+                        "x1": x.svg, "y1": (top - 4).svg, "x2": x.svg, "y2": top.svg, "stroke": "#000",
+                        "stroke-width": "0.8",
+                    ])
                 svg.element(
                     "text", ["class": "tick strong", "x": x.svg, "y": (top + 10).svg, "text-anchor": "middle"],
                     text: scale.hoursLabel(tick))
@@ -273,15 +300,20 @@ package struct CourseChart {
 
     /// The vasopressor and inotrope drugs given, in a fixed order.
     var vasopressorDrugs: [Drug] {
-        let given = Set(course.events.compactMap { event -> Drug? in
-            if case .medication(let medication) = event, Self.vasoactive.contains(medication.drug) { return medication.drug }
-            return nil
-        })
+        let given = Set(
+            course.events.compactMap { event -> Drug? in
+                if case .medication(let medication) = event, Self.vasoactive.contains(medication.drug) {
+                    return medication.drug
+                }
+                return nil
+            })
         return Self.vasoactive.filter(given.contains)
     }
 
     /// Drugs drawn as infusion bars (vasopressors; inotropes, labelled as not counted).
-    static let vasoactive: [Drug] = [.norepinephrine, .epinephrine, .dopamine, .phenylephrine, .vasopressin, .dobutamine, .milrinone]
+    static let vasoactive: [Drug] = [
+        .norepinephrine, .epinephrine, .dopamine, .phenylephrine, .vasopressin, .dobutamine, .milrinone,
+    ]
 
     /// Greedy placement of labels on a few lanes: the first lane whose last label ends before `x`;
     /// if none, the lane that ends first, with the label pushed right (a leader line shows where it

@@ -1,5 +1,5 @@
-import ToxWatchContract
 package import Foundation
+import ToxWatchContract
 
 /// One output of the worker as `toxctl chart` and `toxctl pharmacy` read it: decoded from the
 /// record value as it travels on the output topics, keeping only what they show, and tolerant of
@@ -130,7 +130,8 @@ package struct GradeState: Sendable, Hashable {
         }
         self.init(
             grade: wire.grade, maxGrade: wire.maxGrade, lastGraded: lastGraded, flags: wire.flags ?? [],
-            decidingReason: OutputReason.deciding(wire.reasons ?? []), present: wire.present, provisional: wire.provisional)
+            decidingReason: OutputReason.deciding(wire.reasons ?? []), present: wire.present,
+            provisional: wire.provisional)
     }
 }
 
@@ -143,7 +144,8 @@ package struct GradesRecord: Sendable, Hashable {
     package var icans: GradeState
     package var iecHs: GradeState
 
-    package init(id: String, patientId: String, assessedAt: Date, crs: GradeState, icans: GradeState, iecHs: GradeState) {
+    package init(id: String, patientId: String, assessedAt: Date, crs: GradeState, icans: GradeState, iecHs: GradeState)
+    {
         self.id = id
         self.patientId = patientId
         self.assessedAt = assessedAt
@@ -205,7 +207,8 @@ package struct RecommendationRecord: Sendable, Hashable {
     fileprivate init(_ probe: CourseOutput.Probe, assessedAt: Date, _ wire: RecommendationWire) {
         self.init(
             id: probe.id, patientId: probe.patientId, assessedAt: assessedAt, action: wire.action, mg: wire.dose?.mg,
-            mgPerKg: wire.dose?.mgPerKg, route: wire.dose?.route, frequency: wire.dose?.frequency, dailyMg: wire.dose?.dailyMg,
+            mgPerKg: wire.dose?.mgPerKg, route: wire.dose?.route, frequency: wire.dose?.frequency,
+            dailyMg: wire.dose?.dailyMg,
             nextDoseDueAt: wire.nextDoseDueAt.flatMap { try? ISO8601Timestamp.parse($0).get() },
             decidingReason: OutputReason.deciding(wire.reasons ?? []), warnings: (wire.warnings ?? []).map(\.code),
             alerts: (wire.alerts ?? []).map(\.code), protocolId: wire.protocolId)
@@ -249,7 +252,8 @@ package struct ShortageRecord: Sendable, Hashable {
 
     fileprivate init(_ probe: CourseOutput.Probe, assessedAt: Date, _ wire: ShortageWire) {
         self.init(
-            id: probe.id, patientId: probe.patientId, assessedAt: assessedAt, shortDrug: wire.shortDrug, site: wire.site,
+            id: probe.id, patientId: probe.patientId, assessedAt: assessedAt, shortDrug: wire.shortDrug,
+            site: wire.site,
             status: wire.status, cause: wire.cause ?? "shortage",
             alternatives: (wire.alternatives ?? []).map { Option(rank: $0.rank ?? 0, drug: $0.drug, mg: $0.dose?.mg) },
             needMg: wire.need24h?.mg)

@@ -1,6 +1,6 @@
-import ToxWatchContract
 import Foundation
 import KafkaClient
+import ToxWatchContract
 import ToxicityRules
 
 /// Reads a live patient's course for `toxctl chart --brokers B --patient ID`: the events from the
@@ -29,7 +29,9 @@ package struct LiveCourseCollector: Sendable {
         }
         let changelogTopic = ToxWatchTopics.patientStateChangelog
         let inventoryTopic = ToxWatchTopics.inventory
-        let collected = try await reader.read(Self.topics, into: Collected(changelog: PatientChangelog(patientId: patientId))) {
+        let collected = try await reader.read(
+            Self.topics, into: Collected(changelog: PatientChangelog(patientId: patientId))
+        ) {
             state, message in
             if message.topic == changelogTopic {
                 state.changelog.apply(message)
@@ -46,7 +48,8 @@ package struct LiveCourseCollector: Sendable {
             }
             // Outputs are keyed by patient id; the body says it again.
             guard let key = message.key, key.elementsEqual(patientId.utf8), let value = message.value,
-                let output = CourseOutput.decode(value), output.patientId == patientId, state.seen.insert(output.id).inserted
+                let output = CourseOutput.decode(value), output.patientId == patientId,
+                state.seen.insert(output.id).inserted
             else { return }
             state.outputs.append(output)
         }
@@ -60,7 +63,8 @@ package struct LiveCourseCollector: Sendable {
             return nil
         }.last
         return ChartCourse(
-            patientId: patientId, events: events, inventory: collected.inventory, outputs: collected.outputs, protocolId: protocolId,
+            patientId: patientId, events: events, inventory: collected.inventory, outputs: collected.outputs,
+            protocolId: protocolId,
             origin: "live: \(changelogTopic) and the output topics")
     }
 }

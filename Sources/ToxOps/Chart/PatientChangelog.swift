@@ -1,7 +1,7 @@
-import ToxWatchContract
-package import KafkaClient
-package import ToxicityRules
 import Foundation
+package import KafkaClient
+import ToxWatchContract
+package import ToxicityRules
 
 /// A live patient's course as the worker keeps it in its changelog (`toxd.patient-state.v1`,
 /// key = patient id): the latest record of the patient holds the course the worker evaluates.

@@ -80,7 +80,8 @@ struct SVGWriter {
             case "'": out += "&apos;"
             default:
                 // Control characters cannot appear in XML 1.0 at all.
-                if let scalar = character.unicodeScalars.first, character.unicodeScalars.count == 1, scalar.value < 0x20,
+                if let scalar = character.unicodeScalars.first, character.unicodeScalars.count == 1,
+                    scalar.value < 0x20,
                     scalar != "\n", scalar != "\t"
                 {
                     out += "\u{FFFD}"

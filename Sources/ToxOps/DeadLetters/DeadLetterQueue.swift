@@ -1,7 +1,7 @@
-import ToxWatchContract
 package import Foundation
 package import KafkaClient
 package import Logging
+import ToxWatchContract
 
 /// One dead letter chosen for re-drive, and the record that would be sent.
 package struct RedriveItem: Sendable, Hashable {
@@ -42,7 +42,8 @@ package enum Redrive {
                 continue
             }
             guard let partitions = partitionCounts[record.source.topic] else {
-                skipped.append(RedriveSkip(deadLetter: letter, reason: "the source topic \(record.source.topic) does not exist"))
+                skipped.append(
+                    RedriveSkip(deadLetter: letter, reason: "the source topic \(record.source.topic) does not exist"))
                 continue
             }
             guard let value = record.originalValue else {
@@ -93,10 +94,13 @@ package struct DeadLetterQueue: Sendable {
     package func readAll() async throws(OpsError) -> (letters: [StoredDeadLetter], partitionCounts: [String: Int]) {
         let metadata = try await connection.checkReachable(admin)
         guard metadata.topic(DeadLetterRecord.topic) != nil else {
-            throw .usage("no topic \(DeadLetterRecord.topic) on \(connection.serversDescription) (create it with `toxctl topics create`)")
+            throw .usage(
+                "no topic \(DeadLetterRecord.topic) on \(connection.serversDescription) (create it with `toxctl topics create`)"
+            )
         }
         let counts = Dictionary(
-            metadata.topics.filter { $0.error == nil }.map { ($0.name, $0.partitionCount) }, uniquingKeysWith: { a, _ in a })
+            metadata.topics.filter { $0.error == nil }.map { ($0.name, $0.partitionCount) },
+            uniquingKeysWith: { a, _ in a })
         let reader = TopicReader(connection: connection, logger: logger)
         let letters = try await reader.read([DeadLetterRecord.topic], into: [StoredDeadLetter]()) { letters, message in
             letters.append(
@@ -134,7 +138,8 @@ extension StoredDeadLetter {
         var recordJSON = "null"
         var redaction = ""
         if var shown = record {
-            redaction = ",\"originalKeyDigest\":\(jsonString(keyDigest(shown.originalKey)))"
+            redaction =
+                ",\"originalKeyDigest\":\(jsonString(keyDigest(shown.originalKey)))"
                 + ",\"originalValueBytes\":\(shown.originalValue?.count ?? 0)"
             shown.originalValue = nil
             if !showKeys { shown.originalKey = nil }

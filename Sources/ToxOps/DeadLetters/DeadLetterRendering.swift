@@ -1,6 +1,6 @@
-import ToxWatchContract
 import Foundation
 import KafkaClient
+import ToxWatchContract
 
 /// Tables for `toxctl dlq list` and `toxctl dlq redrive`. Keys are shown as digests unless asked
 /// (they are patient identifiers); payloads are never printed; control characters in anything a
@@ -9,7 +9,8 @@ package enum DeadLetterRendering {
     /// The dead letters, each id once (copies of one dead letter, written again by another worker
     /// or after a restart, share its id and are counted instead), in DLQ order.
     package static func list(
-        _ letters: [StoredDeadLetter], scanned: Int, showKeys: Bool = false, palette: Palette = .plain, messageWidth: Int = 60
+        _ letters: [StoredDeadLetter], scanned: Int, showKeys: Bool = false, palette: Palette = .plain,
+        messageWidth: Int = 60
     ) -> String {
         var seen = Set<String>()
         let unique = letters.filter { letter in letter.record.map { seen.insert($0.id).inserted } ?? true }
@@ -21,25 +22,33 @@ package enum DeadLetterRendering {
         for letter in unique {
             guard let record = letter.record else {
                 table.append([
-                    .init("\(letter.partition)/\(letter.offset)"), .init(letter.timestamp.map { ISO8601Timestamp.format($0.roundedToSeconds) } ?? "-"),
-                    .init("unreadable", style: .red), "-", "-", "-", .init(truncate(letter.problem ?? "", messageWidth)),
+                    .init("\(letter.partition)/\(letter.offset)"),
+                    .init(letter.timestamp.map { ISO8601Timestamp.format($0.roundedToSeconds) } ?? "-"),
+                    .init("unreadable", style: .red), "-", "-", "-",
+                    .init(truncate(letter.problem ?? "", messageWidth)),
                 ])
                 continue
             }
             table.append([
-                .init("\(letter.partition)/\(letter.offset)"), .init(ISO8601Timestamp.format(record.deadLetteredAt.roundedToSeconds)),
-                .init(record.reason.rawValue, style: .yellow), .init(escapingControlCharacters(record.error.field ?? "-")),
-                .init(escapingControlCharacters("\(record.source.topic)[\(record.source.partition)]@\(record.source.offset)")),
+                .init("\(letter.partition)/\(letter.offset)"),
+                .init(ISO8601Timestamp.format(record.deadLetteredAt.roundedToSeconds)),
+                .init(record.reason.rawValue, style: .yellow),
+                .init(escapingControlCharacters(record.error.field ?? "-")),
+                .init(
+                    escapingControlCharacters(
+                        "\(record.source.topic)[\(record.source.partition)]@\(record.source.offset)")),
                 .init(
                     showKeys
-                        ? escapingControlCharacters(record.originalKey.map { String(decoding: $0, as: UTF8.self) } ?? "-")
+                        ? escapingControlCharacters(
+                            record.originalKey.map { String(decoding: $0, as: UTF8.self) } ?? "-")
                         : keyDigest(record.originalKey)),
                 .init(truncate(record.error.message, messageWidth)),
             ])
         }
         var lines: [String] = []
         if letters.isEmpty {
-            lines.append(scanned == 0 ? "\(DeadLetterRecord.topic) is empty." : "No dead letter matches (\(scanned) scanned).")
+            lines.append(
+                scanned == 0 ? "\(DeadLetterRecord.topic) is empty." : "No dead letter matches (\(scanned) scanned).")
             return lines.joined(separator: "\n")
         }
         lines.append(table.render(palette: palette))
@@ -85,8 +94,10 @@ package enum DeadLetterRendering {
                     result = .init("would send", style: .cyan)
                 }
                 table.append([
-                    .init("\(item.deadLetter.partition)/\(item.deadLetter.offset)"), .init(escapingControlCharacters(record?.id ?? "-")),
-                    .init(record?.reason.rawValue ?? "-"), .init(target), .init(keyDigest(item.record.key.map { Data($0) })),
+                    .init("\(item.deadLetter.partition)/\(item.deadLetter.offset)"),
+                    .init(escapingControlCharacters(record?.id ?? "-")),
+                    .init(record?.reason.rawValue ?? "-"), .init(target),
+                    .init(keyDigest(item.record.key.map { Data($0) })),
                     .init(String(item.record.value?.count ?? 0)), result,
                 ])
             }
@@ -96,7 +107,9 @@ package enum DeadLetterRendering {
                     + "topic/partition/offset), \(Redrive.atHeader); the original key, value and headers are kept.")
         }
         for skip in skipped {
-            lines.append(palette.apply(.yellow, "skipped \(skip.deadLetter.coordinates): \(escapingControlCharacters(skip.reason))"))
+            lines.append(
+                palette.apply(
+                    .yellow, "skipped \(skip.deadLetter.coordinates): \(escapingControlCharacters(skip.reason))"))
         }
         if let results {
             let failed = results.filter { $0.error != nil }.count
@@ -106,7 +119,8 @@ package enum DeadLetterRendering {
                     + (skipped.isEmpty ? "" : "; \(skipped.count) skipped") + ". The DLQ records are kept.")
         } else {
             lines.append(
-                "Dry run: \(items.count) record(s) would be sent" + (skipped.isEmpty ? "" : ", \(skipped.count) skipped")
+                "Dry run: \(items.count) record(s) would be sent"
+                    + (skipped.isEmpty ? "" : ", \(skipped.count) skipped")
                     + "; nothing was sent.")
         }
         return lines.joined(separator: "\n")

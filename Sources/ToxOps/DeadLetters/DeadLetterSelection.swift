@@ -1,5 +1,5 @@
-package import ToxWatchContract
 package import Foundation
+package import ToxWatchContract
 
 /// A record read from `cart.dlq.v1`: where it is, and the dead letter it holds (or why it holds none).
 package struct StoredDeadLetter: Sendable, Hashable {
@@ -48,7 +48,9 @@ package struct DeadLetterFilter: Sendable, Hashable {
     /// Only dead letters written at or after this instant (`deadLetteredAt`).
     package var since: Date?
 
-    package init(reasons: Set<DeadLetterReason> = [], sourceTopics: Set<String> = [], ids: Set<String> = [], since: Date? = nil) {
+    package init(
+        reasons: Set<DeadLetterReason> = [], sourceTopics: Set<String> = [], ids: Set<String> = [], since: Date? = nil
+    ) {
         self.reasons = reasons
         self.sourceTopics = sourceTopics
         self.ids = ids
@@ -94,7 +96,8 @@ package func parseSince(_ text: String, now: Date) throws(OpsError) -> Date {
     if let seconds = parseDurationSeconds(trimmed) { return now.addingTimeInterval(-seconds) }
     if case .success(let date) = ISO8601Timestamp.parse(trimmed) { return date }
     if let date = ISO8601Date.parse(trimmed) { return date }
-    throw .usage("--since '\(text)' is neither a duration (90s, 45m, 6h, 7d, 1h30m) nor an ISO-8601 time (2026-03-02T06:00:00Z)")
+    throw .usage(
+        "--since '\(text)' is neither a duration (90s, 45m, 6h, 7d, 1h30m) nor an ISO-8601 time (2026-03-02T06:00:00Z)")
 }
 
 /// `1h30m` → 5400; nil when the text is not a sequence of NUMBER UNIT (s, m, h, d, w).

@@ -131,7 +131,8 @@ package enum BurrowEvaluator {
         if last.lag == 0 { return result(.ok, "no lag") }
         if recent.contains(where: { $0.lag == 0 }) { return result(.ok, "lag was zero within the window") }
         if recent.count == 1 {
-            return result(.warn, "lag \(last.lag) in a single sample (use --watch to tell WARN from STALL, STOP and REWIND)")
+            return result(
+                .warn, "lag \(last.lag) in a single sample (use --watch to tell WARN from STALL, STOP and REWIND)")
         }
         let pairs = zip(recent, recent.dropFirst())
         // Rule 2.
@@ -150,11 +151,15 @@ package enum BurrowEvaluator {
             let span = formatSeconds(lastCommit - firstCommit)
             return result(
                 .stop,
-                "no commit observed for \(since), longer than the \(span) between the first and the last commit observed in the window (lag \(last.lag))")
+                "no commit observed for \(since), longer than the \(span) between the first and the last commit observed in the window (lag \(last.lag))"
+            )
         }
         // Rule 4.
         if recent.allSatisfy({ $0.offset == recent[0].offset }) {
-            return result(.stall, "committed offset \(last.offset) unchanged over \(recent.count) samples while the owner is active (lag \(last.lag))")
+            return result(
+                .stall,
+                "committed offset \(last.offset) unchanged over \(recent.count) samples while the owner is active (lag \(last.lag))"
+            )
         }
         // Rule 5.
         if !pairs.contains(where: { $1.lag < $0.lag }) {

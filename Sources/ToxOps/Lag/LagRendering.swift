@@ -1,5 +1,5 @@
-import ToxWatchContract
 import Foundation
+import ToxWatchContract
 
 extension LagReport {
     /// The human-readable report: a per-partition table with per-topic and group totals, the group
@@ -11,7 +11,8 @@ extension LagReport {
             ? "status from 1 sample: only OK or WARN; --watch SECONDS adds STALL, STOP and REWIND"
             : "status over the last \(windowSamples) samples"
         lines.append(
-            palette.apply(.bold, "Consumer group \(group)") + " · \(ISO8601Timestamp.format(sampledAt.roundedToSeconds)) · sample \(sampleNumber) (\(window))")
+            palette.apply(.bold, "Consumer group \(group)")
+                + " · \(ISO8601Timestamp.format(sampledAt.roundedToSeconds)) · sample \(sampleNumber) (\(window))")
         var table = TextTable(columns: [
             .init("TOPIC"), .init("PARTITION", .right), .init("COMMITTED", .right), .init("LOG END", .right),
             .init("LAG", .right), .init("TIME BEHIND", .right), .init("OWNER"), .init("STATUS"),
@@ -34,7 +35,8 @@ extension LagReport {
             }
             table.append([
                 .init(topic.topic, style: .dim), .init("total", style: .dim), "", "",
-                .init(String(topic.lag), style: .bold), .init(Self.behind(topic.maxTimeBehindSeconds, lag: topic.lag)), "",
+                .init(String(topic.lag), style: .bold), .init(Self.behind(topic.maxTimeBehindSeconds, lag: topic.lag)),
+                "",
                 Self.statusCell(topic.status),
             ])
             table.appendSeparator()
@@ -52,7 +54,8 @@ extension LagReport {
         lines.append(summary)
         if status == .notFound {
             lines.append(
-                "The group has committed no offset on these topics (check the group name); lag counts from the log start.")
+                "The group has committed no offset on these topics (check the group name); lag counts from the log start."
+            )
         }
         switch ownership {
         case .known(let state):
@@ -64,11 +67,14 @@ extension LagReport {
             lines.append(
                 palette.apply(
                     .dim,
-                    "Time behind unknown for \(unknownTimeBehind) partition(s): the next message could not be read or has no timestamp."))
+                    "Time behind unknown for \(unknownTimeBehind) partition(s): the next message could not be read or has no timestamp."
+                ))
         }
         let notOK = windowSamples > 1 ? partitions.filter { $0.status != .ok } : []
         for row in notOK.prefix(maxNotes) {
-            lines.append("  \(row.topic)[\(row.partition)] \(palette.apply(Self.style(of: row.status), row.status.rawValue)): \(row.statusReason)")
+            lines.append(
+                "  \(row.topic)[\(row.partition)] \(palette.apply(Self.style(of: row.status), row.status.rawValue)): \(row.statusReason)"
+            )
         }
         if notOK.count > maxNotes { lines.append("  … and \(notOK.count - maxNotes) more (see --json)") }
         for violation in limitViolations {
@@ -216,13 +222,16 @@ package struct LagReportDocument: Codable, Sendable, Hashable {
             maxLag: report.limits.maxLag, maxLagSeconds: report.limits.maxLagSeconds, exceeded: report.exceedsLimits,
             violations: report.limitViolations)
         topics = report.topics.map {
-            Topic(topic: $0.topic, partitions: $0.partitions, lag: $0.lag, maxTimeBehindSeconds: $0.maxTimeBehindSeconds, status: $0.status)
+            Topic(
+                topic: $0.topic, partitions: $0.partitions, lag: $0.lag, maxTimeBehindSeconds: $0.maxTimeBehindSeconds,
+                status: $0.status)
         }
         partitions = report.partitions.map {
             Partition(
                 topic: $0.topic, partition: $0.partition, committedOffset: $0.committedOffset,
                 logStartOffset: $0.logStartOffset, logEndOffset: $0.logEndOffset, lag: $0.lag,
-                timeBehindSeconds: $0.timeBehindSeconds, owner: $0.owner, status: $0.status, statusReason: $0.statusReason)
+                timeBehindSeconds: $0.timeBehindSeconds, owner: $0.owner, status: $0.status,
+                statusReason: $0.statusReason)
         }
     }
 
@@ -244,5 +253,7 @@ package struct LagReportDocument: Codable, Sendable, Hashable {
 
 extension Date {
     var roundedToSeconds: Date { Date(timeIntervalSince1970: timeIntervalSince1970.rounded(.down)) }
-    var roundedToMilliseconds: Date { Date(timeIntervalSince1970: (timeIntervalSince1970 * 1000).rounded(.down) / 1000) }
+    var roundedToMilliseconds: Date {
+        Date(timeIntervalSince1970: (timeIntervalSince1970 * 1000).rounded(.down) / 1000)
+    }
 }

@@ -203,14 +203,16 @@ package struct LagTracker: Sendable {
             }
             if let rebalancingState, [.stop, .stall].contains(evaluation.status) {
                 evaluation.status = .rebalancing
-                evaluation.reason = "no progress while the group rebalances (state \(rebalancingState)): " + evaluation.reason
+                evaluation.reason =
+                    "no progress while the group rebalances (state \(rebalancingState)): " + evaluation.reason
             } else if !ownershipKnown, evaluation.status == .stall {
                 // Without the group's state (a broker that does not describe groups, such as the
                 // development broker) a rebalance looks the same: say so rather than guess.
                 evaluation.reason += "; the group's state is unknown, so this may be a rebalance"
             }
             let behind: Double? =
-                partition.lag == 0 ? 0 : partition.nextMessageTimestamp.map { max(0, snapshot.time.timeIntervalSince($0)) }
+                partition.lag == 0
+                ? 0 : partition.nextMessageTimestamp.map { max(0, snapshot.time.timeIntervalSince($0)) }
             rows.append(
                 PartitionLagRow(
                     topic: partition.topic, partition: partition.partition, committedOffset: partition.committedOffset,
@@ -239,7 +241,8 @@ package struct LagTracker: Sendable {
             for row in rows {
                 if let behind = row.timeBehindSeconds, behind > maxSeconds {
                     violations.append(
-                        "\(row.topic)[\(row.partition)] is \(formatDuration(behind)) behind, above --max-lag-seconds \(formatNumber(maxSeconds))")
+                        "\(row.topic)[\(row.partition)] is \(formatDuration(behind)) behind, above --max-lag-seconds \(formatNumber(maxSeconds))"
+                    )
                 }
             }
         }

@@ -13,7 +13,10 @@ package struct LagSampler: Sendable {
     /// DescribeGroups (librdkafka 2.0.2 aborts the process if it is sent to such a broker).
     package var describesGroups: Bool
 
-    package init(admin: KafkaAdminClient, connection: BrokerConnection, group: String, topics: [String], describesGroups: Bool = true) {
+    package init(
+        admin: KafkaAdminClient, connection: BrokerConnection, group: String, topics: [String],
+        describesGroups: Bool = true
+    ) {
         self.admin = admin
         self.connection = connection
         self.group = group
@@ -52,7 +55,9 @@ package struct LagSampler: Sendable {
     }
 
     /// Takes one sample.
-    package func sample(partitions: [TopicPartition], now: @Sendable () -> Date = { Date() }) async throws(OpsError) -> LagSnapshot {
+    package func sample(partitions: [TopicPartition], now: @Sendable () -> Date = { Date() }) async throws(OpsError)
+        -> LagSnapshot
+    {
         let committed: [TopicPartitionOffset]
         do {
             committed = try await admin.committedOffsets(group: group, partitions: partitions)
@@ -100,7 +105,8 @@ package struct LagSampler: Sendable {
             var owners: [TopicPartition: PartitionOwner] = [:]
             for member in description.members {
                 for partition in member.assignment {
-                    owners[partition] = PartitionOwner(memberID: member.memberID, clientID: member.clientID, host: member.host)
+                    owners[partition] = PartitionOwner(
+                        memberID: member.memberID, clientID: member.clientID, host: member.host)
                 }
             }
             for index in snapshots.indices {

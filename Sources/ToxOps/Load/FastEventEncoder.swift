@@ -1,6 +1,6 @@
+import Foundation
 import ToxWatchContract
 package import ToxicityRules
-import Foundation
 
 /// Encodes contract events as JSON bytes without `JSONEncoder`, about an order of magnitude faster,
 /// for the load generator. The output is valid contract JSON: the strict decoder reads back the
@@ -79,7 +79,8 @@ package enum FastEventEncoder {
         return w.bytes
     }
 
-    private static func common(_ w: inout JSONBytes, _ type: String, _ eventId: String, _ patientId: String, _ at: Date) {
+    private static func common(_ w: inout JSONBytes, _ type: String, _ eventId: String, _ patientId: String, _ at: Date)
+    {
         w.string("type", type)
         w.string("eventId", eventId)
         w.string("patientId", patientId)

@@ -1,5 +1,5 @@
-package import ToxWatchContract
 package import Foundation
+package import ToxWatchContract
 package import ToxicityRules
 
 /// What `toxctl load` generates.
@@ -65,7 +65,9 @@ package struct GeneratedMessage: Sendable {
     package var event: ClinicalEvent?
     package var malformation: Malformation?
 
-    package init(topic: String, key: String, value: [UInt8], event: ClinicalEvent? = nil, malformation: Malformation? = nil) {
+    package init(
+        topic: String, key: String, value: [UInt8], event: ClinicalEvent? = nil, malformation: Malformation? = nil
+    ) {
         self.topic = topic
         self.key = key
         self.value = value
@@ -104,7 +106,8 @@ package struct LoadGenerator: Sendable {
         let step = min(4 * 3600, max(60, profile.courseDays * 86_400 / perPatient))
         stepSeconds = step
         let start = Int64(
-            (profile.start ?? now.addingTimeInterval(-(perPatient * step + 4 * 3600))).timeIntervalSince1970.rounded(.down))
+            (profile.start ?? now.addingTimeInterval(-(perPatient * step + 4 * 3600))).timeIntervalSince1970.rounded(
+                .down))
         latestEventTime = profile.start == nil ? Int64(now.timeIntervalSince1970.rounded(.down)) : nil
         let tag = String(profile.seed % 100_000)
         patients = (0..<profile.patients).map { index in
@@ -141,7 +144,8 @@ package struct LoadGenerator: Sendable {
             message = malformedMessage(from: event, patient: patients[index])
         } else {
             message = GeneratedMessage(
-                topic: EventType.topic(of: event), key: event.patientId, value: FastEventEncoder.encode(event), event: event,
+                topic: EventType.topic(of: event), key: event.patientId, value: FastEventEncoder.encode(event),
+                event: event,
                 malformation: nil)
         }
         perTopic[message.topic, default: 0] += 1
@@ -198,7 +202,8 @@ package struct LoadGenerator: Sendable {
         var systolic = child ? random.uniform(92...118) : random.uniform(105...135)
         if crs >= 2, random.chance(0.6) { systolic = child ? random.uniform(68...84) : random.uniform(78...89) }
         let diastolic = systolic * random.uniform(0.55...0.68)
-        let heartRate = (child ? random.uniform(85...125) : random.uniform(62...95)) + Double(crs) * random.uniform(8...18)
+        let heartRate =
+            (child ? random.uniform(85...125) : random.uniform(62...95)) + Double(crs) * random.uniform(8...18)
         let oxygen: OxygenSupport
         let spo2: Double
         switch crs {
@@ -209,7 +214,8 @@ package struct LoadGenerator: Sendable {
         case 3:
             let highFlow = random.chance(0.7)
             oxygen = OxygenSupport(
-                device: highFlow ? .highFlowNasalCannula : .nonRebreather, flowLPerMin: highFlow ? random.uniform(10...40).rounded() : 12,
+                device: highFlow ? .highFlowNasalCannula : .nonRebreather,
+                flowLPerMin: highFlow ? random.uniform(10...40).rounded() : 12,
                 fio2: highFlow ? tenth(random.uniform(0.4...0.8)) : nil)
             spo2 = random.uniform(90...96)
         case 2 where random.chance(0.5):
@@ -252,14 +258,17 @@ package struct LoadGenerator: Sendable {
             case 3: .awakensToTactile
             default: .unarousable
             }
-        event.seizure = icans == 4 && random.chance(0.5) ? .prolongedOrRepetitive : (icans == 3 && random.chance(0.3) ? .focalOrGeneralizedResolving : Seizure.none)
+        event.seizure =
+            icans == 4 && random.chance(0.5)
+            ? .prolongedOrRepetitive : (icans == 3 && random.chance(0.3) ? .focalOrGeneralizedResolving : Seizure.none)
         event.motorWeakness = icans == 4 && random.chance(0.2) ? .deepFocal : MotorWeakness.none
         event.cerebralEdema = icans == 4 && random.chance(0.15) ? .diffuse : CerebralEdema.none
         return event
     }
 
     private static let labRotation: [LabTest] = [
-        .crp, .ferritin, .il6, .crp, .platelets, .anc, .fibrinogen, .ferritin, .alt, .ast, .creatinine, .ldh, .triglycerides,
+        .crp, .ferritin, .il6, .crp, .platelets, .anc, .fibrinogen, .ferritin, .alt, .ast, .creatinine, .ldh,
+        .triglycerides,
         .dDimer, .hemoglobin, .bilirubin,
     ]
 
@@ -274,7 +283,9 @@ package struct LoadGenerator: Sendable {
             value = crs > 0 ? random.uniform(40...120) * inflamed : random.uniform(1...12)
             uln = 10
         case .ferritin:
-            value = patient.scenario.baselineFerritin * (crs > 0 ? random.uniform(2...12) * inflamed : random.uniform(0.8...1.3))
+            value =
+                patient.scenario.baselineFerritin
+                * (crs > 0 ? random.uniform(2...12) * inflamed : random.uniform(0.8...1.3))
             uln = 300
         case .il6: value = crs > 0 ? random.uniform(50...600) * inflamed : random.uniform(1...9)
         case .platelets: value = random.uniform(20...180)
@@ -366,7 +377,8 @@ package struct LoadGenerator: Sendable {
             text = document("neuro", ",\"consciousness\":\"sleepy\"", occurredAt: stamp)
         case .wrongType:
             topic = ToxWatchTopicsNames.labs
-            text = document("lab", ",\"test\":\"ferritin\",\"value\":\"very high\",\"unit\":\"ng/mL\"", occurredAt: stamp)
+            text = document(
+                "lab", ",\"test\":\"ferritin\",\"value\":\"very high\",\"unit\":\"ng/mL\"", occurredAt: stamp)
         }
         return GeneratedMessage(topic: topic, key: patient.id, value: Array(text.utf8), event: nil, malformation: kind)
     }

@@ -141,10 +141,12 @@ package struct LoadSummary: Sendable, Hashable {
     package func render() -> String {
         var lines = [
             "Sent \(sent) of \(generated) events to \(destination) in \(String(format: "%.2f", elapsed.seconds)) s: "
-                + "\(Int(achievedRate.rounded())) events/s" + (targetRate.map { " (target \(formatNumber($0))/s)" } ?? ""),
+                + "\(Int(achievedRate.rounded())) events/s"
+                + (targetRate.map { " (target \(formatNumber($0))/s)" } ?? ""),
             "  valid \(generated - malformed), malformed \(malformed), failed \(failed)",
             "  patients \(patients) (CRS \(patientsWithCRS), ICANS \(patientsWithICANS))",
-            "  by topic: " + perTopic.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "),
+            "  by topic: "
+                + perTopic.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "),
         ]
         if failed > 0 { lines.append("  \(failed) message(s) were not delivered") }
         return lines.joined(separator: "\n")

@@ -1,5 +1,5 @@
-import ToxWatchContract
 import Foundation
+import ToxWatchContract
 import ToxicityRules
 
 /// How one simulated patient's course goes: who they are, and whether and when CRS and ICANS come.
@@ -57,7 +57,8 @@ struct PatientScenario: Sendable {
             sex: random.pick([(Sex.female, 0.48), (.male, 0.5), (.unknown, 0.02)]),
             weightKg: (weight * 10).rounded() / 10, heightCm: height.rounded(),
             allergies: random.pick([([String](), 0.85), (["e-coli-derived-protein"], 0.05), (["penicillin"], 0.1)]),
-            product: product, protocolId: protocolIds.isEmpty ? nil : protocolIds[random.integer(0...(protocolIds.count - 1))],
+            product: product,
+            protocolId: protocolIds.isEmpty ? nil : protocolIds[random.integer(0...(protocolIds.count - 1))],
             site: sites[random.integer(0...(sites.count - 1))], baselineFerritin: random.uniform(80...900).rounded(),
             crsGrade: crsGrade, crsOnsetHours: crsOnset, crsDurationHours: random.uniform(36...120),
             icansGrade: icans ? random.pick([(1, 0.4), (2, 0.3), (3, 0.2), (4, 0.1)]) : 0,

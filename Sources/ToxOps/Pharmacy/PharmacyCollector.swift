@@ -1,6 +1,6 @@
-import ToxWatchContract
 package import Foundation
 import KafkaClient
+import ToxWatchContract
 import ToxicityRules
 
 /// Reads what `toxctl pharmacy` needs: the anakinra recommendations, the shortage advice and the

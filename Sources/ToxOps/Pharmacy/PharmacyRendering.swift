@@ -1,5 +1,5 @@
-import ToxWatchContract
 import Foundation
+import ToxWatchContract
 
 extension PharmacyWorklist {
     /// The worklist as a table for a terminal (or a pipe).
@@ -8,7 +8,8 @@ extension PharmacyWorklist {
         var lines = [
             palette.apply(
                 .bold,
-                "Pharmacy worklist · \(scope) · at \(ChartTimeScale.fullClock(at)) · \(entries.count) active patient\(entries.count == 1 ? "" : "s")")
+                "Pharmacy worklist · \(scope) · at \(ChartTimeScale.fullClock(at)) · \(entries.count) active patient\(entries.count == 1 ? "" : "s")"
+            )
         ]
         if entries.isEmpty {
             lines.append("No patient has an active anakinra recommendation\(site.map { " at site \($0)" } ?? "").")
@@ -16,7 +17,8 @@ extension PharmacyWorklist {
             var columns: [TextTable.Column] = [.init("PATIENT")]
             if site == nil { columns.append(.init("SITE")) }
             columns += [
-                .init("ACTION"), .init("DOSE", .right), .init("ROUTE"), .init("FREQ"), .init("DAILY", .right), .init("NEXT DOSE DUE"),
+                .init("ACTION"), .init("DOSE", .right), .init("ROUTE"), .init("FREQ"), .init("DAILY", .right),
+                .init("NEXT DOSE DUE"),
                 .init("ADVISED"), .init("WARNINGS"), .init("VERIFIED"),
             ]
             var table = TextTable(columns: columns)
@@ -31,7 +33,9 @@ extension PharmacyWorklist {
                     .init(r.route ?? "-"), .init(r.frequency ?? "-"), .init(r.dailyMg.map { "\($0) mg" } ?? "-"),
                     .init(dueText(entry), style: entry.due == .overdue ? .red : nil),
                     .init(Self.clock(r.assessedAt)),
-                    .init(warnings.isEmpty ? "-" : warnings.joined(separator: ", "), style: r.alerts.isEmpty ? nil : .yellow),
+                    .init(
+                        warnings.isEmpty ? "-" : warnings.joined(separator: ", "),
+                        style: r.alerts.isEmpty ? nil : .yellow),
                     .init(entry.verification, style: .yellow),
                 ]
                 table.append(cells)
@@ -39,7 +43,10 @@ extension PharmacyWorklist {
             lines.append(table.render(palette: palette))
         }
         if withoutSite > 0 {
-            lines.append(palette.apply(.dim, "\(withoutSite) active patient(s) with no known site not shown (run without --site to see them)."))
+            lines.append(
+                palette.apply(
+                    .dim,
+                    "\(withoutSite) active patient(s) with no known site not shown (run without --site to see them)."))
         }
         lines.append("")
         lines.append(palette.apply(.bold, "Next-24-hour need of short drugs against stock (as `toxctl shortage`)"))
@@ -48,7 +55,8 @@ extension PharmacyWorklist {
             lines.append("No shortage advice and no short drug\(site.map { " at site \($0)" } ?? "").")
         } else {
             var table = TextTable(columns: [
-                .init("SITE"), .init("DRUG"), .init("STATUS"), .init("PATIENTS", .right), .init("DOSES", .right), .init("MG", .right),
+                .init("SITE"), .init("DRUG"), .init("STATUS"), .init("PATIENTS", .right), .init("DOSES", .right),
+                .init("MG", .right),
                 .init("UNITS NEEDED", .right), .init("ON HAND", .right), .init("SHORTFALL", .right),
             ])
             for (site, line) in stockLines {
@@ -60,7 +68,8 @@ extension PharmacyWorklist {
                     }
                 table.append([
                     .init(site), .init(line.drug), .init(line.status ?? "no record"), .init(String(line.patients)),
-                    .init(String(line.doses)), .init(Self.number(line.mg)), .init(line.unitsNeeded.map(String.init) ?? "?"),
+                    .init(String(line.doses)), .init(Self.number(line.mg)),
+                    .init(line.unitsNeeded.map(String.init) ?? "?"),
                     .init(line.unitsOnHand.map(String.init) ?? "?"), shortfall,
                 ])
             }
@@ -114,7 +123,8 @@ extension PharmacyWorklist {
             var recommendedAt: String
 
             enum CodingKeys: String, CodingKey {
-                case patientId, site, action, dose, nextDoseDueAt, firstDose, due, minutesOverdue, warnings, alerts, verification
+                case patientId, site, action, dose, nextDoseDueAt, firstDose, due, minutesOverdue, warnings, alerts,
+                    verification
                 case protocolId = "protocol"
                 case recommendationId, recommendedAt
             }
@@ -167,22 +177,27 @@ extension PharmacyWorklist {
                 try c.encode(requiresClinicianVerification, forKey: .requiresClinicianVerification)
             }
 
-            enum CodingKeys: String, CodingKey { case at, site, patients, stock, patientsWithoutSite, requiresClinicianVerification }
+            enum CodingKeys: String, CodingKey {
+                case at, site, patients, stock, patientsWithoutSite, requiresClinicianVerification
+            }
         }
         let patients = entries.map { entry in
             let r = entry.recommendation
             return Patient(
                 patientId: entry.patientId, site: entry.site, action: r.action,
                 dose: r.mg == nil && r.route == nil
-                    ? nil : Dose(mg: r.mg, mgPerKg: r.mgPerKg, route: r.route, frequency: r.frequency, dailyMg: r.dailyMg),
-                nextDoseDueAt: entry.dueAt.map(ISO8601Timestamp.format), firstDose: entry.isFirstDose, due: entry.due.rawValue,
+                    ? nil
+                    : Dose(mg: r.mg, mgPerKg: r.mgPerKg, route: r.route, frequency: r.frequency, dailyMg: r.dailyMg),
+                nextDoseDueAt: entry.dueAt.map(ISO8601Timestamp.format), firstDose: entry.isFirstDose,
+                due: entry.due.rawValue,
                 minutesOverdue: entry.due == .overdue ? entry.dueAt.map { Int(at.timeIntervalSince($0) / 60) } : nil,
                 warnings: r.warnings, alerts: r.alerts, verification: entry.verification, protocolId: r.protocolId,
                 recommendationId: r.id, recommendedAt: ISO8601Timestamp.format(r.assessedAt))
         }
         let document = Document(
             at: ISO8601Timestamp.format(at), site: site, patients: patients,
-            stock: stock.flatMap { report in report.lines.map { Stock(site: report.site, line: $0) } }, patientsWithoutSite: withoutSite)
+            stock: stock.flatMap { report in report.lines.map { Stock(site: report.site, line: $0) } },
+            patientsWithoutSite: withoutSite)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return String(decoding: try encoder.encode(document), as: UTF8.self)
@@ -197,11 +212,15 @@ extension PharmacyWorklist {
     static func span(_ seconds: TimeInterval) -> String {
         let minutes = Int(seconds / 60)
         if minutes < 60 { return "\(minutes) min" }
-        if minutes < 48 * 60 { return minutes % 60 == 0 ? "\(minutes / 60) h" : "\(minutes / 60) h \(minutes % 60) min" }
+        if minutes < 48 * 60 {
+            return minutes % 60 == 0 ? "\(minutes / 60) h" : "\(minutes / 60) h \(minutes % 60) min"
+        }
         return "\(minutes / 1440) d \(minutes % 1440 / 60) h"
     }
 
     static func number(_ value: Double) -> String {
-        value == value.rounded() ? String(Int(value)) : String(format: "%.2f", value).replacingOccurrences(of: #"0+$"#, with: "", options: .regularExpression)
+        value == value.rounded()
+            ? String(Int(value))
+            : String(format: "%.2f", value).replacingOccurrences(of: #"0+$"#, with: "", options: .regularExpression)
     }
 }

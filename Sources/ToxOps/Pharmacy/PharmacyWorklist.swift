@@ -84,7 +84,9 @@ package struct PharmacyWorklist: Sendable {
             let dueAt = record.givesDose ? (record.nextDoseDueAt ?? (isFirstDose ? record.assessedAt : nil)) : nil
             let due: Due = dueAt.map { $0 <= at ? .overdue : .upcoming } ?? .none
             entries.append(
-                Entry(patientId: record.patientId, site: patientSite, recommendation: record, dueAt: dueAt, isFirstDose: isFirstDose, due: due))
+                Entry(
+                    patientId: record.patientId, site: patientSite, recommendation: record, dueAt: dueAt,
+                    isFirstDose: isFirstDose, due: due))
         }
         entries.sort(by: Self.order)
         let stockSites =

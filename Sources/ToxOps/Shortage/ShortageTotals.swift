@@ -1,6 +1,6 @@
-import ToxWatchContract
-import KafkaClient
 package import Foundation
+import KafkaClient
+import ToxWatchContract
 package import ToxicityRules
 
 /// One record of `pharmacy.shortage-alternatives.v1`, reduced to what the site totals need: whose
@@ -57,8 +57,10 @@ package struct ShortageAdvice: Sendable, Hashable {
             else { return nil }
         }
         return ShortageAdvice(
-            patientId: wire.patientId, assessedAt: assessedAt, shortDrug: Drug(name: wire.shortDrug).name, site: wire.site,
-            status: wire.status.flatMap(StockStatus.init(rawValue:)), cause: wire.cause ?? "shortage", need: wire.need24h)
+            patientId: wire.patientId, assessedAt: assessedAt, shortDrug: Drug(name: wire.shortDrug).name,
+            site: wire.site,
+            status: wire.status.flatMap(StockStatus.init(rawValue:)), cause: wire.cause ?? "shortage",
+            need: wire.need24h)
     }
 }
 
@@ -124,7 +126,8 @@ package enum ShortageTotals {
     ) -> ShortageReport {
         var latest: [String: ShortageAdvice] = [:]
         var atSite = 0
-        for record in advice where record.site == site && (record.cause == "shortage" || record.cause == "no-longer-needed") {
+        for record in advice
+        where record.site == site && (record.cause == "shortage" || record.cause == "no-longer-needed") {
             atSite += 1
             let key = "\(record.patientId)\u{0}\(record.shortDrug)"
             if let previous = latest[key], previous.assessedAt > record.assessedAt { continue }
@@ -136,7 +139,9 @@ package enum ShortageTotals {
             stock[event.drug.name] = event
         }
         var drugs = Set(latest.values.map(\.shortDrug))
-        for (drug, event) in stock where event.status == .shortage || event.status == .unavailable { drugs.insert(drug) }
+        for (drug, event) in stock where event.status == .shortage || event.status == .unavailable {
+            drugs.insert(drug)
+        }
         var lines: [ShortageLine] = []
         for drug in drugs.sorted() {
             let entry = stock[drug]
@@ -154,8 +159,10 @@ package enum ShortageTotals {
                 if let units, let onHand = entry?.unitsOnHand { max(0, units - onHand) } else { nil }
             lines.append(
                 ShortageLine(
-                    drug: drug, status: entry?.status.rawValue, patients: needs.count, doses: needs.reduce(0) { $0 + ($1.doses ?? 0) },
-                    mg: needs.reduce(0) { $0 + ($1.mg ?? 0) }, unitsNeeded: units, unitMg: unitMg, unitsOnHand: entry?.unitsOnHand,
+                    drug: drug, status: entry?.status.rawValue, patients: needs.count,
+                    doses: needs.reduce(0) { $0 + ($1.doses ?? 0) },
+                    mg: needs.reduce(0) { $0 + ($1.mg ?? 0) }, unitsNeeded: units, unitMg: unitMg,
+                    unitsOnHand: entry?.unitsOnHand,
                     shortfall: shortfall))
         }
         return ShortageReport(
@@ -181,13 +188,17 @@ package enum ShortageTotals {
 
 extension ShortageReport {
     package func render(palette: Palette = .plain) -> String {
-        var lines = [palette.apply(.bold, "Site \(site): next-24-hour need of patients with shortage advice, against the latest inventory")]
+        var lines = [
+            palette.apply(
+                .bold, "Site \(site): next-24-hour need of patients with shortage advice, against the latest inventory")
+        ]
         if self.lines.isEmpty {
             lines.append("No shortage advice and no short drug at site \(site).")
         } else {
             var table = TextTable(columns: [
                 .init("DRUG"), .init("STATUS"), .init("PATIENTS", .right), .init("DOSES", .right), .init("MG", .right),
-                .init("UNITS NEEDED", .right), .init("UNIT", .right), .init("ON HAND", .right), .init("SHORTFALL", .right),
+                .init("UNITS NEEDED", .right), .init("UNIT", .right), .init("ON HAND", .right),
+                .init("SHORTFALL", .right),
             ])
             for line in self.lines {
                 let shortfall: TextTable.Cell =
@@ -199,14 +210,19 @@ extension ShortageReport {
                 table.append([
                     .init(line.drug), .init(line.status ?? "no record", style: line.status == nil ? .yellow : nil),
                     .init(String(line.patients)), .init(String(line.doses)), .init(formatNumber(line.mg)),
-                    .init(line.unitsNeeded.map(String.init) ?? "?"), .init(line.unitMg.map { "\(formatNumber($0)) mg" } ?? "?"),
+                    .init(line.unitsNeeded.map(String.init) ?? "?"),
+                    .init(line.unitMg.map { "\(formatNumber($0)) mg" } ?? "?"),
                     .init(line.unitsOnHand.map(String.init) ?? "?"), shortfall,
                 ])
             }
             lines.append(table.render(palette: palette))
         }
-        if superseded > 0 { lines.append(palette.apply(.dim, "\(superseded) earlier advice record(s) superseded by a later one.")) }
-        if unreadable > 0 { lines.append(palette.apply(.yellow, "\(unreadable) record(s) could not be read as shortage advice.")) }
+        if superseded > 0 {
+            lines.append(palette.apply(.dim, "\(superseded) earlier advice record(s) superseded by a later one."))
+        }
+        if unreadable > 0 {
+            lines.append(palette.apply(.yellow, "\(unreadable) record(s) could not be read as shortage advice."))
+        }
         if unreadableInventory > 0 {
             lines.append(
                 palette.apply(
@@ -218,7 +234,8 @@ extension ShortageReport {
             lines.append(
                 palette.apply(
                     .yellow,
-                    "The latest inventory record of \(escapingControlCharacters(key)) could not be read: its line uses the one before it."))
+                    "The latest inventory record of \(escapingControlCharacters(key)) could not be read: its line uses the one before it."
+                ))
         }
         lines.append(palette.apply(.dim, "Decision support: a pharmacist verifies every figure before acting on it."))
         return lines.joined(separator: "\n")
@@ -286,7 +303,8 @@ package struct ShortageCollector: Sendable {
             }
         }
         return ShortageTotals.compute(
-            site: site, advice: collected.advice, inventory: Array(collected.inventory.values), unreadable: collected.unreadable,
+            site: site, advice: collected.advice, inventory: Array(collected.inventory.values),
+            unreadable: collected.unreadable,
             unreadableInventory: collected.unreadableInventory, staleInventoryKeys: collected.staleKeys)
     }
 }

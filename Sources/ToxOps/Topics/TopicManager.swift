@@ -1,6 +1,6 @@
 import Foundation
 package import KafkaClient
-package import ToxWatchContract
+import ToxWatchContract
 
 /// What `toxctl topics create` did with one topic.
 package struct TopicCreation: Sendable, Hashable {
@@ -30,7 +30,8 @@ package struct TopicCreationReport: Sendable, Hashable {
 
     package func render(palette: Palette = .plain) -> String {
         var table = TextTable(columns: [
-            .init("TOPIC"), .init("PARTITIONS", .right), .init("REPLICATION", .right), .init("CONFIGS"), .init("RESULT"),
+            .init("TOPIC"), .init("PARTITIONS", .right), .init("REPLICATION", .right), .init("CONFIGS"),
+            .init("RESULT"),
         ])
         for topic in topics {
             let result: TextTable.Cell =
@@ -56,7 +57,11 @@ package struct TopicCreationReport: Sendable, Hashable {
         if problems.isEmpty {
             let created = topics.filter { $0.outcome == .created }.count
             lines.append(
-                palette.apply(.green, created == 0 ? "All \(topics.count) topics exist." : "Created \(created) topic(s); all \(topics.count) exist."))
+                palette.apply(
+                    .green,
+                    created == 0
+                        ? "All \(topics.count) topics exist."
+                        : "Created \(created) topic(s); all \(topics.count) exist."))
         } else {
             lines.append(palette.apply(.red, "\(problems.count) problem(s):"))
             lines += problems.map { "  " + $0 }
@@ -95,7 +100,9 @@ package struct TopicManager: Sendable {
     }
 
     /// Checks the cluster against the catalogue.
-    package func verify(expectedPartitions: Int?, expectedReplication: Int?) async throws(OpsError) -> TopicVerificationReport {
+    package func verify(expectedPartitions: Int?, expectedReplication: Int?) async throws(OpsError)
+        -> TopicVerificationReport
+    {
         let (metadata, configs) = try await observe()
         return TopicVerifier.verify(
             observed: metadata.topics.filter { $0.error == nil }.map(ObservedTopic.init), configs: configs,
@@ -107,7 +114,8 @@ package struct TopicManager: Sendable {
         if let patient = metadata.topic(ToxWatchTopics.patient), patient.error == nil { return patient.partitionCount }
         let counts = ToxWatchTopics.coPartitioned.compactMap { metadata.topic($0.name)?.partitionCount }
         let histogram = Dictionary(grouping: counts, by: { $0 })
-        return histogram.max { a, b in a.value.count != b.value.count ? a.value.count < b.value.count : a.key > b.key }?.key
+        return histogram.max { a, b in a.value.count != b.value.count ? a.value.count < b.value.count : a.key > b.key }?
+            .key
     }
 
     /// Creates the missing ToxWatch topics: co-partitioned ones with `partitions`, the inventory with at
@@ -136,7 +144,9 @@ package struct TopicManager: Sendable {
                 }
             } else {
                 missing.append(
-                    KafkaNewTopic(name: topic.name, partitions: wanted, replicationFactor: replicationFactor, config: topic.config))
+                    KafkaNewTopic(
+                        name: topic.name, partitions: wanted, replicationFactor: replicationFactor, config: topic.config
+                    ))
             }
             entries.append(entry)
         }
@@ -148,7 +158,7 @@ package struct TopicManager: Sendable {
         }
         do {
             results = try await admin.createTopics(missing)
-        } catch where error.code == .unsupportedByBroker {
+        } catch  where error.code == .unsupportedByBroker {
             return Self.cannotCreate(report, missing: missing, because: error.message)
         } catch {
             throw connection.failure(error, while: "creating topics")

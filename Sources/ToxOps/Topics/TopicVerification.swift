@@ -13,7 +13,9 @@ package struct ObservedTopic: Sendable, Hashable {
     /// Partitions without a leader.
     package var leaderless: [Int]
 
-    package init(name: String, partitions: Int, replicationFactor: Int, underReplicated: [Int] = [], leaderless: [Int] = []) {
+    package init(
+        name: String, partitions: Int, replicationFactor: Int, underReplicated: [Int] = [], leaderless: [Int] = []
+    ) {
         self.name = name
         self.partitions = partitions
         self.replicationFactor = replicationFactor
@@ -82,7 +84,8 @@ package enum TopicVerifier {
     ///     they must all have the count of `cart.patient.v1` (or the most common count).
     ///   - expectedReplication: `--replication`: the replication factor every topic must have.
     package static func verify(
-        observed: [ObservedTopic], configs: ReportedConfigs, expectedPartitions: Int? = nil, expectedReplication: Int? = nil,
+        observed: [ObservedTopic], configs: ReportedConfigs, expectedPartitions: Int? = nil,
+        expectedReplication: Int? = nil,
         catalogue: [ToxWatchTopics.Topic] = ToxWatchTopics.all
     ) -> TopicVerificationReport {
         let byName = Dictionary(observed.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
@@ -97,7 +100,9 @@ package enum TopicVerifier {
             source = "as \(ToxWatchTopics.patient)"
         } else {
             let counts = Dictionary(grouping: coPartitioned, by: \.partitions)
-            reference = counts.max { a, b in a.value.count != b.value.count ? a.value.count < b.value.count : a.key > b.key }?.key
+            reference =
+                counts.max { a, b in a.value.count != b.value.count ? a.value.count < b.value.count : a.key > b.key }?
+                .key
             source = "the most common count"
         }
         var checks: [TopicCheck] = []
@@ -116,10 +121,12 @@ package enum TopicVerifier {
                         + "or a patient's events and outputs land on different workers")
             }
             if let expectedReplication, present.replicationFactor != expectedReplication {
-                check.problems.append("replication factor \(present.replicationFactor), expected \(expectedReplication)")
+                check.problems.append(
+                    "replication factor \(present.replicationFactor), expected \(expectedReplication)")
             }
             if !present.leaderless.isEmpty {
-                check.problems.append("no leader for partition(s) \(present.leaderless.map(String.init).joined(separator: ","))")
+                check.problems.append(
+                    "no leader for partition(s) \(present.leaderless.map(String.init).joined(separator: ","))")
             }
             if !present.underReplicated.isEmpty {
                 check.problems.append(
@@ -140,30 +147,39 @@ package enum TopicVerifier {
             notes.append("configs not reported by this broker (\(reason)): compaction and retention were not checked")
         }
         notes.append(
-            "\(ToxWatchTopics.inventory) is read whole by every worker: any partition count works (toxctl creates \(ToxWatchTopics.globalTablePartitions) at most)")
+            "\(ToxWatchTopics.inventory) is read whole by every worker: any partition count works (toxctl creates \(ToxWatchTopics.globalTablePartitions) at most)"
+        )
         return TopicVerificationReport(
             checks: checks, coPartitionCount: reference, coPartitionSource: source, configs: configs, notes: notes)
     }
 
     /// Compaction and retention: what the catalogue requires, and that topics whose every record
     /// matters (inputs, outputs, dead letters) are not compacted.
-    static func checkConfigs(_ topic: ToxWatchTopics.Topic, actual: [String: String]) -> (problems: [String], summary: String) {
+    static func checkConfigs(_ topic: ToxWatchTopics.Topic, actual: [String: String]) -> (
+        problems: [String], summary: String
+    ) {
         var problems: [String] = []
         var summary: [String] = []
         let policy = actual["cleanup.policy"] ?? "delete"
         let compacted = policy.split(separator: ",").contains { $0.trimmingCharacters(in: .whitespaces) == "compact" }
         if topic.config["cleanup.policy"] == "compact" {
-            if compacted { summary.append("compacted") } else { problems.append("cleanup.policy=\(policy), must include compact") }
+            if compacted {
+                summary.append("compacted")
+            } else {
+                problems.append("cleanup.policy=\(policy), must include compact")
+            }
         } else if compacted {
             problems.append("cleanup.policy=\(policy): compaction would drop all but the last record of each key")
         }
         if let wanted = topic.config["retention.ms"].flatMap(Int64.init) {
             let retention = actual["retention.ms"].flatMap(Int64.init)
             if let retention, retention < 0 || retention >= wanted {
-                summary.append(retention < 0 ? "retention unlimited" : "retention \(formatDuration(Double(retention) / 1000))")
+                summary.append(
+                    retention < 0 ? "retention unlimited" : "retention \(formatDuration(Double(retention) / 1000))")
             } else {
                 problems.append(
-                    "retention.ms=\(actual["retention.ms"] ?? "unknown"), must be at least \(wanted) (\(formatDuration(Double(wanted) / 1000)))")
+                    "retention.ms=\(actual["retention.ms"] ?? "unknown"), must be at least \(wanted) (\(formatDuration(Double(wanted) / 1000)))"
+                )
             }
         }
         return (problems, summary.isEmpty ? "-" : summary.joined(separator: ", "))

@@ -247,7 +247,8 @@ package enum AnakinraFHIR {
     static func isFHIRId(_ id: some StringProtocol) -> Bool {
         (1...64).contains(id.utf8.count)
             && id.utf8.allSatisfy { b in
-                (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == 0x2D || b == 0x2E
+                (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == 0x2D
+                    || b == 0x2E
             }
     }
 

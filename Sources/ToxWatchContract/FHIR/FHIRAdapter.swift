@@ -45,7 +45,10 @@ struct FHIRMapper {
     let medicationByReference: [String: Int]
 
     enum Slot {
-        case vitals(Int), neuro(Int), body(Int), event(ClinicalEvent)
+        case vitals(Int)
+        case neuro(Int)
+        case body(Int)
+        case event(ClinicalEvent)
     }
 
     struct GroupKey: Hashable {

@@ -82,7 +82,10 @@ struct HL7Mapper {
     }
 
     enum Slot {
-        case vitals(Int), neuro(Int), body(Int), event(ClinicalEvent)
+        case vitals(Int)
+        case neuro(Int)
+        case body(Int)
+        case event(ClinicalEvent)
     }
 
     init(message: HL7Message, options: HL7DecodingOptions) throws(EventDecodingError) {
@@ -99,7 +102,8 @@ struct HL7Mapper {
             throw .invalidValue(
                 path: location(msh, 10),
                 value: control,
-                problem: "is longer than \(InputIdentifier.maxBytes - 6) bytes (event ids MSH-10#n must fit \(InputIdentifier.maxBytes))"
+                problem:
+                    "is longer than \(InputIdentifier.maxBytes - 6) bytes (event ids MSH-10#n must fit \(InputIdentifier.maxBytes))"
             )
         }
         controlID = control
@@ -560,12 +564,24 @@ extension ClinicalEvent {
     /// The same event with another id.
     func withEventId(_ id: String) -> ClinicalEvent {
         switch self {
-        case .patient(var e): e.eventId = id; return .patient(e)
-        case .vitals(var e): e.eventId = id; return .vitals(e)
-        case .neuro(var e): e.eventId = id; return .neuro(e)
-        case .lab(var e): e.eventId = id; return .lab(e)
-        case .finding(var e): e.eventId = id; return .finding(e)
-        case .medication(var e): e.eventId = id; return .medication(e)
+        case .patient(var e):
+            e.eventId = id
+            return .patient(e)
+        case .vitals(var e):
+            e.eventId = id
+            return .vitals(e)
+        case .neuro(var e):
+            e.eventId = id
+            return .neuro(e)
+        case .lab(var e):
+            e.eventId = id
+            return .lab(e)
+        case .finding(var e):
+            e.eventId = id
+            return .finding(e)
+        case .medication(var e):
+            e.eventId = id
+            return .medication(e)
         }
     }
 }

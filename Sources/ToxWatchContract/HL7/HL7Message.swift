@@ -364,7 +364,8 @@ package struct HL7Segment: Sendable {
                         segment: position,
                         segmentID: id,
                         field: field,
-                        problem: "unknown escape sequence (\\F\\ \\S\\ \\T\\ \\R\\ \\E\\ \\X…\\ and formatting escapes are known)"
+                        problem:
+                            "unknown escape sequence (\\F\\ \\S\\ \\T\\ \\R\\ \\E\\ \\X…\\ and formatting escapes are known)"
                     )
                 }
             }

@@ -102,7 +102,8 @@ package struct IngestConfiguration: Sendable, Equatable {
         try settings.rejectUnknownKeys(Set(environmentNames.values))
 
         guard let brokers = settings["brokers"]?.value, !brokers.trimmingCharacters(in: .whitespaces).isEmpty else {
-            throw ConfigurationError("brokers: required (flag --brokers, environment TOXD_BROKERS or 'brokers:' in the file)")
+            throw ConfigurationError(
+                "brokers: required (flag --brokers, environment TOXD_BROKERS or 'brokers:' in the file)")
         }
         var configuration = IngestConfiguration(brokers: brokers)
         configuration.group = try settings.nonEmpty("group") ?? configuration.group
@@ -123,7 +124,8 @@ package struct IngestConfiguration: Sendable, Equatable {
             configuration.defaultUTCOffsetSeconds = seconds
         }
         configuration.maxBatchSize = try settings.integer("maxBatchSize", in: 1...100_000) ?? configuration.maxBatchSize
-        configuration.maxInputBytes = try settings.integer("maxInputBytes", in: 1024...104_857_600) ?? configuration.maxInputBytes
+        configuration.maxInputBytes =
+            try settings.integer("maxInputBytes", in: 1024...104_857_600) ?? configuration.maxInputBytes
         configuration.kafka = settings.kafka
         if let partitioner = configuration.kafka["partitioner"], partitioner != Self.partitioner {
             throw ConfigurationError(

@@ -80,16 +80,21 @@ package final class IngestMetrics: Sendable {
     package func record(_ batch: IngestBatch, duration: Duration) {
         for (key, count) in batch.outcomes {
             Counter(
-                label: "toxd_ingest_records_total", dimensions: [("topic", key.topic), ("outcome", key.outcome.rawValue)],
+                label: "toxd_ingest_records_total",
+                dimensions: [("topic", key.topic), ("outcome", key.outcome.rawValue)],
                 factory: factory
             ).increment(by: count)
         }
         for (topic, count) in batch.events {
-            CoreMetrics.Counter(label: "toxd_ingest_events_total", dimensions: [("topic", topic)], factory: factory).increment(by: count)
+            CoreMetrics.Counter(label: "toxd_ingest_events_total", dimensions: [("topic", topic)], factory: factory)
+                .increment(by: count)
         }
         for (key, count) in batch.deadLetters {
-            CoreMetrics.Counter(label: "toxd_ingest_dlq_total", dimensions: [("topic", key.topic), ("reason", key.reason)], factory: factory)
-                .increment(by: count)
+            CoreMetrics.Counter(
+                label: "toxd_ingest_dlq_total", dimensions: [("topic", key.topic), ("reason", key.reason)],
+                factory: factory
+            )
+            .increment(by: count)
         }
         batchDuration.record(duration: duration)
     }

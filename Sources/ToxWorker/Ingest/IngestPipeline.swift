@@ -1,10 +1,10 @@
-import ToxWatchContract
 import Foundation
 package import KafkaClient
 package import Logging
 import Metrics
 import ServiceLifecycle
 import Synchronization
+import ToxWatchContract
 
 /// `toxd ingest`: consumes raw HL7 v2 and FHIR R4 records (one message per record, keyed by the
 /// integration engine's choice, usually MSH-10), decodes them, and publishes the canonical events to
@@ -46,16 +46,20 @@ package final class IngestPipeline: Service {
         let (started, partitions) = state.withLock { ($0.started, $0.partitions.sorted()) }
         let report = HealthReport(
             starting: !started,
-            partitions: partitions.map { HealthReport.Partition(topic: $0.topic, partition: $0.partition, state: .serving) })
+            partitions: partitions.map {
+                HealthReport.Partition(topic: $0.topic, partition: $0.partition, state: .serving)
+            })
         metrics.ready.set(report.ready ? 1.0 : 0.0)
         return report
     }
 
     package func run() async throws {
         guard
-            let deadLetterPartitions = try await BrokerRetry.untilReachable(logger: logger, {
-                try await IngestTopicLayout.verify(configuration: self.configuration, logger: self.logger)
-            })
+            let deadLetterPartitions = try await BrokerRetry.untilReachable(
+                logger: logger,
+                {
+                    try await IngestTopicLayout.verify(configuration: self.configuration, logger: self.logger)
+                })
         else { return }
         var processor = IngestProcessor(
             hl7Topic: configuration.hl7Topic,
@@ -78,7 +82,9 @@ package final class IngestPipeline: Service {
         do {
             try await withGracefulShutdownHandler {
                 try await withThrowingTaskGroup(of: Void.self) { group in
-                    group.addTask { try await self.consume(consumer, producer: producer, processor: configuredProcessor) }
+                    group.addTask {
+                        try await self.consume(consumer, producer: producer, processor: configuredProcessor)
+                    }
                     group.addTask { try await self.measureLag(consumer) }
                     // Consuming ends at shutdown or with an error; the lag measurement ends with it.
                     try await group.next()
@@ -227,7 +233,8 @@ package final class IngestPipeline: Service {
 
     private func consumerConfiguration() -> KafkaConsumerConfiguration {
         var consumer = configuration.clients.consumer(
-            .group(id: configuration.group, topics: [configuration.hl7Topic, configuration.fhirTopic]), clientID: "toxd-ingest")
+            .group(id: configuration.group, topics: [configuration.hl7Topic, configuration.fhirTopic]),
+            clientID: "toxd-ingest")
         consumer.maxBatchSize = configuration.maxBatchSize
         return consumer
     }
@@ -245,7 +252,8 @@ package final class IngestPipeline: Service {
 enum IngestTopicLayout {
     /// - Returns: the dead-letter topic's partition count.
     static func verify(configuration: IngestConfiguration, logger: Logger) async throws -> Int {
-        let metadata = try await configuration.clients.clusterMetadata(excluding: ["partitioner", "group.id"], logger: logger)
+        let metadata = try await configuration.clients.clusterMetadata(
+            excluding: ["partitioner", "group.id"], logger: logger)
         for raw in [configuration.hl7Topic, configuration.fhirTopic]
         where (metadata.topic(raw)?.partitionCount ?? 0) == 0 {
             logger.warning("raw topic not found yet; consuming it once it exists", metadata: ["kafka.topic": "\(raw)"])

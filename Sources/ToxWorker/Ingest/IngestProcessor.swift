@@ -1,6 +1,6 @@
-package import ToxWatchContract
 package import Foundation
 package import KafkaClient
+package import ToxWatchContract
 
 /// What became of one raw record.
 package enum IngestOutcome: String, Sendable, Hashable, CaseIterable {
@@ -102,7 +102,10 @@ package struct IngestProcessor: Sendable {
     package func process(_ message: KafkaMessage, now: Date) -> IngestResult {
         if let oversized = InputAdmission(maxInputBytes: maxInputBytes).oversized(message, now: now) {
             var result = IngestResult(outcome: .failed, deadLetter: oversized)
-            result.records = [deadLetterRecord(oversized, message: message, outcome: .failed, format: message.topic == fhirTopic ? "fhir" : "hl7")]
+            result.records = [
+                deadLetterRecord(
+                    oversized, message: message, outcome: .failed, format: message.topic == fhirTopic ? "fhir" : "hl7")
+            ]
             return result
         }
         var decoded: [(envelope: EventEnvelope, sourceID: String?)] = []

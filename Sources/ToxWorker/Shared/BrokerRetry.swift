@@ -1,4 +1,4 @@
-package import KafkaClient
+import KafkaClient
 package import Logging
 import ServiceLifecycle
 
@@ -10,10 +10,13 @@ package enum BrokerRetry {
     /// Whether a start-up failure means the brokers could not be reached (so trying again can help).
     package static func isUnreachable(_ error: any Error) -> Bool {
         guard let error = error as? KafkaError else { return false }
-        if error.code == .brokerProtocolIncompatible || error.code == .authentication || error.code == .invalidConfiguration {
+        if error.code == .brokerProtocolIncompatible || error.code == .authentication
+            || error.code == .invalidConfiguration
+        {
             return false
         }
-        return error.isRetriable || [.transport, .timedOut, .coordinatorUnavailable, .leaderNotAvailable].contains(error.code)
+        return error.isRetriable
+            || [.transport, .timedOut, .coordinatorUnavailable, .leaderNotAvailable].contains(error.code)
     }
 
     /// Runs `attempt` until it succeeds or fails for a reason other than unreachable brokers.
@@ -25,12 +28,14 @@ package enum BrokerRetry {
         while true {
             do {
                 return try await attempt()
-            } catch where isUnreachable(error) {
+            } catch  where isUnreachable(error) {
                 failures += 1
                 let delay = RetryPolicy.brokers.delay(afterFailures: failures)
                 logger.warning(
                     "brokers unreachable; not ready, trying again",
-                    metadata: ["error": "\(error)", "attempt": "\(failures)", "retry.seconds": "\(delay.components.seconds)"])
+                    metadata: [
+                        "error": "\(error)", "attempt": "\(failures)", "retry.seconds": "\(delay.components.seconds)",
+                    ])
                 try? await cancelWhenGracefulShutdown { try await Task.sleep(for: delay) }
                 if Task.isShuttingDownGracefully || Task.isCancelled { return nil }
             }

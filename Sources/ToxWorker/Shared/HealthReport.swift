@@ -1,4 +1,4 @@
-package import Foundation
+import Foundation
 
 /// The body of `/health`, one shape for `toxd` and `toxd ingest`: whether the process serves
 /// everything it owns, and the state of each owned partition.

@@ -26,7 +26,8 @@ package struct KafkaClients: Sendable {
 
     /// A consumer: of a group, or a reader of given partitions without one.
     package func consumer(
-        _ strategy: KafkaConsumerConfiguration.ConsumptionStrategy, clientID: String? = nil, excluding excluded: Set<String> = []
+        _ strategy: KafkaConsumerConfiguration.ConsumptionStrategy, clientID: String? = nil,
+        excluding excluded: Set<String> = []
     ) -> KafkaConsumerConfiguration {
         var consumer = KafkaConsumerConfiguration(bootstrapServers: brokers, strategy: strategy)
         if let clientID { consumer.clientID = clientID }
@@ -45,7 +46,9 @@ package struct KafkaClients: Sendable {
     }
 
     /// The cluster's metadata, read with an admin client that is closed again.
-    package func clusterMetadata(excluding excluded: Set<String> = [], logger: Logger) async throws -> KafkaClusterMetadata {
+    package func clusterMetadata(excluding excluded: Set<String> = [], logger: Logger) async throws
+        -> KafkaClusterMetadata
+    {
         var configuration = KafkaAdminConfiguration(bootstrapServers: brokers)
         configuration.additionalConfig = passedThrough(excluding: excluded)
         let admin = try KafkaAdminClient(configuration: configuration, logger: logger)

@@ -81,7 +81,8 @@ package struct LayeredSettings: Sendable {
     package mutating func addEnvironment(_ environment: [String: String], key: (String) -> String?) {
         for (name, value) in environment {
             if name.hasPrefix(Self.kafkaPrefix) {
-                let property = name.dropFirst(Self.kafkaPrefix.count).lowercased().replacingOccurrences(of: "_", with: ".")
+                let property = name.dropFirst(Self.kafkaPrefix.count).lowercased().replacingOccurrences(
+                    of: "_", with: ".")
                 kafkaValues[property] = Entry(value: value, origin: "environment \(name)")
             } else if let key = key(name) {
                 values[key] = Entry(value: value, origin: "environment \(name)")
@@ -122,7 +123,8 @@ package struct LayeredSettings: Sendable {
     /// Throws for the first key that is not one of `known`, listing them.
     package func rejectUnknownKeys(_ known: Set<String>) throws(ConfigurationError) {
         for (key, entry) in values.sorted(by: { $0.key < $1.key }) where !known.contains(key) {
-            throw ConfigurationError("\(entry.origin): unknown key '\(key)'; known keys: \(known.sorted().joined(separator: ", "))")
+            throw ConfigurationError(
+                "\(entry.origin): unknown key '\(key)'; known keys: \(known.sorted().joined(separator: ", "))")
         }
     }
 
@@ -153,7 +155,8 @@ package struct LayeredSettings: Sendable {
         guard let entry = values[key] else { return nil }
         guard let value = Double(entry.value), range.contains(value) else {
             throw ConfigurationError(
-                "\(entry.origin): '\(entry.value)' must be a number in \(range.lowerBound.formatted())…\(range.upperBound.formatted())")
+                "\(entry.origin): '\(entry.value)' must be a number in \(range.lowerBound.formatted())…\(range.upperBound.formatted())"
+            )
         }
         return value
     }
@@ -165,7 +168,8 @@ package struct LayeredSettings: Sendable {
         guard let entry = values[key] else { return nil }
         guard let value = Value(rawValue: entry.value) else {
             throw ConfigurationError(
-                "\(entry.origin): '\(entry.value)' is not one of \(Value.allCases.map(\.rawValue).joined(separator: ", "))")
+                "\(entry.origin): '\(entry.value)' is not one of \(Value.allCases.map(\.rawValue).joined(separator: ", "))"
+            )
         }
         return value
     }

@@ -2,7 +2,7 @@ import Foundation
 import Hummingbird
 package import Logging
 import NIOCore
-package import ServiceLifecycle
+import ServiceLifecycle
 import Synchronization
 
 /// The worker's operational endpoints (`/metrics`, `/health`, …) served by Hummingbird.

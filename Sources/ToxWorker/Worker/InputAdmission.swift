@@ -1,6 +1,6 @@
-package import ToxWatchContract
 package import Foundation
 package import KafkaClient
+package import ToxWatchContract
 
 /// The worker's edge checks that need more than the event's own bytes: the record's size, and the
 /// event time against the record's Kafka timestamp (DESIGN.md §3, Docs/worker.md "Edges").
@@ -27,7 +27,10 @@ package struct InputAdmission: Sendable, Equatable {
         guard size > maxInputBytes else { return nil }
         let digest = RecordDigest(record.value ?? [])
         return DeadLetterRecord(
-            reason: .outOfRange, error: .init(field: nil, message: Self.oversizedMessage(digest, keyBytes: record.key?.count ?? 0, limit: maxInputBytes)),
+            reason: .outOfRange,
+            error: .init(
+                field: nil,
+                message: Self.oversizedMessage(digest, keyBytes: record.key?.count ?? 0, limit: maxInputBytes)),
             source: .init(
                 topic: record.topic, partition: Int32(clamping: record.partition), offset: record.offset,
                 timestamp: record.timestamp?.date),
@@ -44,7 +47,8 @@ package struct InputAdmission: Sendable, Equatable {
     package func clockSkewProblem(occurredAt: Date, recordTimestamp: Date) -> String? {
         let ahead = occurredAt.timeIntervalSince(recordTimestamp)
         guard ahead > maxClockSkew else { return nil }
-        return "occurredAt is more than maxClockSkewSeconds \(Self.seconds(maxClockSkew)) ahead of the record's Kafka timestamp "
+        return
+            "occurredAt is more than maxClockSkewSeconds \(Self.seconds(maxClockSkew)) ahead of the record's Kafka timestamp "
             + "(\(Self.seconds(ahead)) s ahead); such an event would move partition time for every patient of the partition"
     }
 
@@ -57,6 +61,7 @@ package struct InputAdmission: Sendable, Equatable {
     }
 
     private static func seconds(_ value: TimeInterval) -> String {
-        value.isFinite && abs(value) < 1e15 && value == value.rounded() ? String(Int64(value)) : String(format: "%.0f", value)
+        value.isFinite && abs(value) < 1e15 && value == value.rounded()
+            ? String(Int64(value)) : String(format: "%.0f", value)
     }
 }

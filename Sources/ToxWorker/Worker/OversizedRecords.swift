@@ -1,6 +1,6 @@
-import ToxWatchContract
 import Foundation
 package import KafkaClient
+import ToxWatchContract
 
 /// What the worker and `toxd ingest` write instead of a record the broker refuses for what it is
 /// (``KafkaError/rejectsRecord``: larger than the message size limit, or invalid), so that such a

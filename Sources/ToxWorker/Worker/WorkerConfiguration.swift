@@ -118,7 +118,8 @@ package struct WorkerConfigurationLoader {
     }
 
     private static let knownKeys: Set<String> = [
-        "brokers", "group", "httpHost", "httpPort", "processingGuarantee", "lateEventWindowHours", "shortageHoldHours", "maxBatchSize",
+        "brokers", "group", "httpHost", "httpPort", "processingGuarantee", "lateEventWindowHours", "shortageHoldHours",
+        "maxBatchSize",
         "partitionBufferSize", "punctuationIntervalSeconds", "defaultProtocol", "protocolsDirectory",
         "shutdownGraceSeconds", "stallTimeoutSeconds", "maxClockSkewSeconds", "maxInputBytes", "evaluationGraceSeconds",
     ]
@@ -127,7 +128,8 @@ package struct WorkerConfigurationLoader {
     package func configuration() throws(ConfigurationError) -> WorkerConfiguration {
         try settings.rejectUnknownKeys(Self.knownKeys)
         guard let brokers = settings["brokers"]?.value, !brokers.isEmpty else {
-            throw ConfigurationError("brokers: required (flag --brokers, environment TOXD_BROKERS or 'brokers:' in the file)")
+            throw ConfigurationError(
+                "brokers: required (flag --brokers, environment TOXD_BROKERS or 'brokers:' in the file)")
         }
         var configuration = WorkerConfiguration(brokers: brokers)
         configuration.group = try settings.nonEmpty("group") ?? configuration.group
@@ -160,7 +162,8 @@ package struct WorkerConfigurationLoader {
         if let seconds = try settings.number("maxClockSkewSeconds", in: 0...604_800) {
             configuration.maxClockSkew = .seconds(seconds)
         }
-        configuration.maxInputBytes = try settings.integer("maxInputBytes", in: 1024...104_857_600) ?? configuration.maxInputBytes
+        configuration.maxInputBytes =
+            try settings.integer("maxInputBytes", in: 1024...104_857_600) ?? configuration.maxInputBytes
         configuration.defaultProtocol = settings["defaultProtocol"]?.value
         configuration.protocolsDirectory = settings["protocolsDirectory"]?.value
         configuration.kafka = settings.kafka

@@ -1,10 +1,10 @@
-import ToxWatchContract
 import Foundation
 import KafkaClient
 package import Logging
-import ServiceLifecycle
 import Metrics
+import ServiceLifecycle
 import Synchronization
+import ToxWatchContract
 import ToxicityRules
 
 /// The worker: consumes the patient topics as one member of the consumer group, runs one task
@@ -19,7 +19,9 @@ package final class WorkerPipeline: Service {
     private let runners = Mutex<[Int: PartitionRunner]>([:])
     private let inventoryLoaded = Mutex(false)
 
-    package init(configuration: WorkerConfiguration, evaluator: PatientEvaluator, metrics: WorkerMetrics, logger: Logger) {
+    package init(
+        configuration: WorkerConfiguration, evaluator: PatientEvaluator, metrics: WorkerMetrics, logger: Logger
+    ) {
         self.configuration = configuration
         self.evaluator = evaluator
         self.metrics = metrics
@@ -55,9 +57,13 @@ package final class WorkerPipeline: Service {
         var transactions: TransactionGate?
         do {
             // Unreachable brokers are waited for (not ready meanwhile); anything else is for a person.
-            guard try await BrokerRetry.untilReachable(logger: logger, {
-                try await TopicLayout.verify(configuration: self.configuration, logger: self.logger)
-            }) != nil else { return }
+            guard
+                try await BrokerRetry.untilReachable(
+                    logger: logger,
+                    {
+                        try await TopicLayout.verify(configuration: self.configuration, logger: self.logger)
+                    }) != nil
+            else { return }
             producer = try KafkaProducer(configuration: producerConfiguration(), logger: logger)
             if configuration.processingGuarantee == .transactions {
                 try await producer.initTransactions()
@@ -120,9 +126,11 @@ package final class WorkerPipeline: Service {
             case .rebalance(let change):
                 switch change.kind {
                 case .assigned:
-                    if let split = Self.splitPartitions(change.partitions, rebalanceProtocol: change.rebalanceProtocol) {
+                    if let split = Self.splitPartitions(change.partitions, rebalanceProtocol: change.rebalanceProtocol)
+                    {
                         throw WorkerStartupError(
-                            description: "the group assigned partition \(split) of some patient topics but not of the others; "
+                            description:
+                                "the group assigned partition \(split) of some patient topics but not of the others; "
                                 + "a worker must own partition p of every patient topic (use the range assignor)")
                     }
                     for partition in Set(change.partitions.map(\.partition)).sorted() {
@@ -136,7 +144,8 @@ package final class WorkerPipeline: Service {
                     "assignment changed",
                     metadata: [
                         "change": "\(change.kind)",
-                        "partitions": "\(Set(change.partitions.map(\.partition)).sorted().map(String.init).joined(separator: ","))",
+                        "partitions":
+                            "\(Set(change.partitions.map(\.partition)).sorted().map(String.init).joined(separator: ","))",
                         "assigned": "\(assignedPartitions.map(String.init).joined(separator: ","))",
                     ])
             case .caughtUp:
@@ -171,7 +180,9 @@ package final class WorkerPipeline: Service {
         if runners.withLock({ $0[partition] }) != nil {
             // Assigned again without a revocation in between: the old task's state may be stale
             // (another member may have owned the partition meanwhile), so it ends and a new one restores.
-            logger.warning("partition assigned while still owned: restarting its task", metadata: ["kafka.partition": "\(partition)"])
+            logger.warning(
+                "partition assigned while still owned: restarting its task",
+                metadata: ["kafka.partition": "\(partition)"])
             await stop([partition], lost: true)
         }
         let logger = self.logger
@@ -187,7 +198,8 @@ package final class WorkerPipeline: Service {
                 }
             } catch {
                 logger.warning(
-                    "cannot \(flow) fetching the partition", metadata: ["kafka.partition": "\(partition)", "error": "\(error)"])
+                    "cannot \(flow) fetching the partition",
+                    metadata: ["kafka.partition": "\(partition)", "error": "\(error)"])
             }
         }
         runners.withLock { $0[partition] = runner }
@@ -215,7 +227,9 @@ package final class WorkerPipeline: Service {
     /// A partition number assigned for some patient topics but not all of them, if any: the
     /// worker would then share patients with another member. Eager (range) assignments list the
     /// whole assignment, so each number must come with every patient topic.
-    static func splitPartitions(_ assigned: [TopicPartition], rebalanceProtocol: KafkaRebalanceEvent.RebalanceProtocol) -> Int? {
+    static func splitPartitions(_ assigned: [TopicPartition], rebalanceProtocol: KafkaRebalanceEvent.RebalanceProtocol)
+        -> Int?
+    {
         guard rebalanceProtocol == .eager else { return nil }
         let inputs = Set(ToxWatchTopics.patientInputs)
         var topicsByPartition: [Int: Set<String>] = [:]
@@ -241,7 +255,8 @@ package final class WorkerPipeline: Service {
                     // Invalid records are dead-lettered there (a tombstone is nil too).
                     guard let item = await records.read(message) else { continue }
                     guard inventory.apply(item), loaded else { continue }
-                    let cause = OutputCause.inventory(topic: message.topic, partition: message.partition, offset: message.offset)
+                    let cause = OutputCause.inventory(
+                        topic: message.topic, partition: message.partition, offset: message.offset)
                     for runner in runners.withLock({ Array($0.values) }) {
                         runner.inbox.deliver([.inventoryChanged(site: item.site, cause: cause)])
                     }
@@ -262,7 +277,8 @@ package final class WorkerPipeline: Service {
         while !Task.isCancelled {
             // Often enough that an instant waiting for its grace is evaluated soon after it passed.
             let grace = configuration.evaluationGrace
-            try? await Task.sleep(for: grace > .zero ? min(configuration.punctuationInterval, grace) : configuration.punctuationInterval)
+            try? await Task.sleep(
+                for: grace > .zero ? min(configuration.punctuationInterval, grace) : configuration.punctuationInterval)
             let now = Date()
             for runner in runners.withLock({ Array($0.values) }) where runner.isRestored {
                 runner.inbox.deliver([.tick(now)])
@@ -321,7 +337,8 @@ package final class WorkerPipeline: Service {
     private func producerConfiguration() -> KafkaProducerConfiguration {
         var producer = configuration.clients.producer(clientID: "toxd")
         if configuration.processingGuarantee == .transactions {
-            producer.transactionalID = "\(configuration.group)-\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
+            producer.transactionalID =
+                "\(configuration.group)-\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
         }
         return producer
     }
@@ -343,7 +360,8 @@ enum TopicLayout {
 
     /// Throws a ``ConfigurationError`` naming every missing topic and every partition count that differs.
     static func check(_ metadata: KafkaClusterMetadata) throws(ConfigurationError) {
-        let needed = ToxWatchTopics.coPartitioned.filter { $0.role != .rawIngest }.map(\.name) + [ToxWatchTopics.inventory]
+        let needed =
+            ToxWatchTopics.coPartitioned.filter { $0.role != .rawIngest }.map(\.name) + [ToxWatchTopics.inventory]
         let missing = needed.filter { name in metadata.topic(name).map { $0.partitionCount == 0 } ?? true }
         guard missing.isEmpty else {
             throw ConfigurationError(

@@ -105,7 +105,9 @@ extension AnakinraDosing {
             let boundedMg = Int((bound * weight / dosesPerDay).floor)
             guard boundedMg >= 1 else { return ceiling("the escalation bound \(bound) mg/kg/day") }
             request.level = .prescribed(
-                amountInBasis(mgPerDose: ExactAmount(boundedMg), frequency: calculation.frequency ?? .q6h, basis: basis, weight: weight)
+                amountInBasis(
+                    mgPerDose: ExactAmount(boundedMg), frequency: calculation.frequency ?? .q6h, basis: basis,
+                    weight: weight)
             )
             outcome = calculate(p, request, explain: explain)
             bounded = true

@@ -89,7 +89,8 @@ package struct GradeDecisions: Hashable, Sendable {
         let icansCore = snapshot.icans.core
         icans = Grade(
             grade: icansCore.flags.contains(.cannotGrade) ? nil : icansCore.grade, maxGrade: snapshot.icans.maxGrade)
-        iecHs = IECHSGrade(present: snapshot.iecHs.present, grade: snapshot.iecHs.grade, maxGrade: snapshot.iecHs.maxGrade)
+        iecHs = IECHSGrade(
+            present: snapshot.iecHs.present, grade: snapshot.iecHs.grade, maxGrade: snapshot.iecHs.maxGrade)
     }
 }
 
@@ -131,7 +132,8 @@ package struct Assessment: Sendable, Hashable {
 
     package static func == (lhs: Assessment, rhs: Assessment) -> Bool {
         lhs.assessedAt == rhs.assessedAt && lhs.grades == rhs.grades && lhs.decision == rhs.decision
-            && lhs.protocolId == rhs.protocolId && lhs.shortage == rhs.shortage && lhs.nextDecisionAt == rhs.nextDecisionAt
+            && lhs.protocolId == rhs.protocolId && lhs.shortage == rhs.shortage
+            && lhs.nextDecisionAt == rhs.nextDecisionAt
     }
 
     package func hash(into hasher: inout Hasher) {

@@ -1,4 +1,4 @@
-package import Foundation
+import Foundation
 
 /// Builds what an ``Assessment`` decided into what the pharmacy reads (clinical-spec A11): the
 /// grades with their criteria and alerts, the recommendation with its reasons, rationale and

@@ -179,7 +179,8 @@ package struct Alert: Hashable, Sendable, Codable {
     /// A human-readable message, derived from the code and fields (built only when asked for, e.g.
     /// when encoding, never on the evaluation path).
     package var message: String {
-        let base = AlertCode.messages[code] ?? AlertCode.recommendationMessages[code]
+        let base =
+            AlertCode.messages[code] ?? AlertCode.recommendationMessages[code]
             ?? AlertCode.courseSafetyMessages[code] ?? code.rawValue
         guard !fields.isEmpty else { return base }
         return base + " (" + fields.map(\.rawValue).joined(separator: ", ") + ")"

@@ -1,4 +1,4 @@
-package import Foundation
+import Foundation
 
 /// The thresholds the grading rules compare findings with, for displays that draw them beside the
 /// findings (`toxctl chart`). Each forwards to the function the rules themselves call, so a chart

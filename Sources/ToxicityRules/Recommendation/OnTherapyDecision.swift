@@ -184,7 +184,8 @@ extension PatientTimeline {
         var k = series.countBefore(start)
         var nominal = start
         var step = min(max(1, firstStep), schedule.count)
-        while step < schedule.count, let hours = schedule[step - 1].hours, let frequency = schedule[step - 1].frequency {
+        while step < schedule.count, let hours = schedule[step - 1].hours, let frequency = schedule[step - 1].frequency
+        {
             let needed = max(1, hours.min / frequency.intervalHours)
             let stepStart = k < through ? series.times[k] : nominal
             let end = stepStart + Double(hours.min) * 3600
@@ -272,7 +273,8 @@ extension PatientTimeline {
             // after ICANS 0 held 24 h).
             var limit = trigger.grade ?? 2
             let started = scope.intersection(indicating)
-            if !started.isEmpty, let atStart = documentedWorst(started, at: courseStart), atStart >= 1, atStart <= limit {
+            if !started.isEmpty, let atStart = documentedWorst(started, at: courseStart), atStart >= 1, atStart <= limit
+            {
                 limit = atStart - 1
             }
             if t - hold < courseStart {

@@ -154,7 +154,7 @@ extension FieldName {
     package static let doseMg: FieldName = "doseMg"
     package static let dailyMg: FieldName = "dailyMg"
     package static let allergies: FieldName = "allergies"
-    package static let protocol_: FieldName = "protocol"
+    package static let protocolField: FieldName = "protocol"
     package static let site: FieldName = "site"
     package static let administeredAt: FieldName = "administeredAt"
     package static let hoursSince: FieldName = "hoursSince"

@@ -32,8 +32,9 @@ extension PatientTimeline {
     /// - A daily dose without a frequency takes the interval from the administrations (two or
     ///   more), else from the recommended options the administered mg matches, else stays a daily
     ///   dose (`frequency-required`).
-    func settleCourseDose(_ p: PreparedProtocol, weight: Double?, severe: Bool, decision d: inout RecommendationDecision)
-    {
+    func settleCourseDose(
+        _ p: PreparedProtocol, weight: Double?, severe: Bool, decision d: inout RecommendationDecision
+    ) {
         let course = d.course
         guard let given = course.lastGivenMg, let last = course.last, let first = course.first else { return }
         let series = index.given[Self.anakinraSlot]
@@ -42,12 +43,13 @@ extension PatientTimeline {
 
         if course.regimenFromAdministrations {
             let doses = protocolDoses(p.value, weight: weight, route: course.regimen?.route ?? p.preferredRoute)
-            guard let start = doses.first(where: { $0.level == (severe ? .severe : .lessIll) })?.dose ?? doses.first?.dose
+            guard
+                let start = doses.first(where: { $0.level == (severe ? .severe : .lessIll) })?.dose ?? doses.first?.dose
             else { return }
             let frequency = p.defaultFrequency ?? observedFrequency
-            if let matched = doses.lazy.compactMap({ self.split($0.dose, given: given, at: frequency, p.value, weight) })
-                .first
-            {
+            if let matched = doses.lazy.compactMap({ self.split($0.dose, given: given, at: frequency, p.value, weight) }
+            )
+            .first {
                 d.course.regimen = matched
             } else if start.frequency == nil, frequency == nil {
                 // No clean split of any protocol daily dose: keep the daily dose, the prescriber
@@ -87,7 +89,8 @@ extension PatientTimeline {
 
     /// The protocol's doses for this weight: its starting doses (less ill, severe) and every dose
     /// its escalation reaches from them, in that order.
-    func protocolDoses(_ p: AnakinraProtocol, weight: Double?, route: Route) -> [(level: DoseLevel?, dose: CurrentDose)] {
+    func protocolDoses(_ p: AnakinraProtocol, weight: Double?, route: Route) -> [(level: DoseLevel?, dose: CurrentDose)]
+    {
         var doses: [(level: DoseLevel?, dose: CurrentDose)] = []
         for level in [DoseLevel.lessIll, .severe] {
             let request = DoseRequest(weightKg: weight, level: level, frequency: nil, route: route)
@@ -127,7 +130,9 @@ extension PatientTimeline {
         case .perDoseMg: amount = daily / frequency.dosesPer24Hours
         }
         let request = DoseRequest(weightKg: weight, level: .prescribed(amount), frequency: frequency, route: dose.route)
-        guard let c = AnakinraDosing.calculate(p, request, explain: false).calculation, let mg = c.mg else { return nil }
+        guard let c = AnakinraDosing.calculate(p, request, explain: false).calculation, let mg = c.mg else {
+            return nil
+        }
         return CurrentDose(mg: mg, frequency: frequency, route: dose.route)
     }
 

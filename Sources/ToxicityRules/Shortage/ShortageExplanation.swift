@@ -192,7 +192,7 @@ extension AssessmentContext {
 
         // The patient's own next-24-hour need.
         var need: ShortageNeed?
-        if let rules, entry != nil {
+        if rules != nil, entry != nil {
             let computed = decision.dose
             if let mg = computed.dose?.mg, let frequency = computed.dose?.frequency {
                 let supply = AnakinraSupply.next24HourNeed(

@@ -1,6 +1,6 @@
-package import ToxWatchContract
 package import Foundation
 package import KafkaClient
+package import ToxWatchContract
 
 /// The outputs and state changes of one batch of one partition, in the order they must be written.
 package struct BatchOutcome: Sendable {

@@ -1,6 +1,6 @@
-import ToxWatchContract
-package import KafkaClient
+import KafkaClient
 package import Logging
+import ToxWatchContract
 
 /// The partition is being taken away (revoked, lost, or the group is rebalancing): its task must
 /// stop writing at once and leave its uncommitted work to the next owner.
@@ -65,7 +65,8 @@ package struct BatchWriter {
     /// failures until it is durable or the partition is handed over.
     package func fence(_ processor: PartitionProcessor) async throws {
         let fence = processor.checkpointOutput(
-            PartitionCheckpoint(partition: partition, outputEndOffsets: outputEnd, handledInputOffsets: processor.handledInputOffsets))
+            PartitionCheckpoint(
+                partition: partition, outputEndOffsets: outputEnd, handledInputOffsets: processor.handledInputOffsets))
         var attempt = 0
         while true {
             do {
@@ -220,7 +221,9 @@ package struct BatchWriter {
         var replacements: [OutputRecord] = []
         for (output, error) in refused {
             let digest = OversizedRecords.describe(output.producerRecord)
-            if output.kind == .deadLetter, let reduced = OversizedRecords.reducedDeadLetter(output.value, refusedWith: error) {
+            if output.kind == .deadLetter,
+                let reduced = OversizedRecords.reducedDeadLetter(output.value, refusedWith: error)
+            {
                 var replacement = output
                 replacement.value = reduced
                 replacement.headers = output.headers.filter { $0.name.hasPrefix("toxwatch-") }
@@ -246,7 +249,8 @@ package struct BatchWriter {
                 written.insert(replacement.id)
                 metrics.outputsFailed(1)
                 logger.error(
-                    "reduced dead letter refused too; given up", metadata: ["output.id": "\(replacement.id)", "error": "\(error)"])
+                    "reduced dead letter refused too; given up",
+                    metadata: ["output.id": "\(replacement.id)", "error": "\(error)"])
             } else if let offset = report.offset {
                 written.insert(replacement.id)
                 outputEnd[replacement.topic] = max(outputEnd[replacement.topic] ?? 0, offset + 1)
@@ -274,7 +278,9 @@ package struct BatchWriter {
             try await log.commitTransaction()
             fragments.commit(live)
             for (record, report) in zip(outputs, reports) {
-                if let offset = report.offset { outputEnd[record.topic] = max(outputEnd[record.topic] ?? 0, offset + 1) }
+                if let offset = report.offset {
+                    outputEnd[record.topic] = max(outputEnd[record.topic] ?? 0, offset + 1)
+                }
             }
         } catch {
             await log.abortTransaction()
@@ -301,17 +307,22 @@ package struct BatchWriter {
 
     private func checkpoint(after outcome: BatchOutcome, processor: PartitionProcessor) -> PartitionCheckpoint {
         PartitionCheckpoint(
-            partition: partition, outputEndOffsets: outputEnd, handledInputOffsets: processor.handledInputOffsets(after: outcome))
+            partition: partition, outputEndOffsets: outputEnd,
+            handledInputOffsets: processor.handledInputOffsets(after: outcome))
     }
 
     private func record(_ outcome: BatchOutcome) {
         for (topic, count) in outcome.applied { metrics.eventsApplied(topic: topic, count: count) }
         for (reason, count) in outcome.skipped { metrics.eventsSkipped(reason: reason, count: count) }
-        for (key, count) in outcome.deadLettered { metrics.deadLettered(topic: key.topic, reason: key.reason, count: count) }
+        for (key, count) in outcome.deadLettered {
+            metrics.deadLettered(topic: key.topic, reason: key.reason, count: count)
+        }
         for duration in outcome.evaluationDurations { metrics.evaluated(in: duration) }
         if outcome.failedOutputs > 0 {
             metrics.outputsFailed(outcome.failedOutputs)
-            logger.error("outputs could not be encoded and were not published", metadata: ["outputs": "\(outcome.failedOutputs)"])
+            logger.error(
+                "outputs could not be encoded and were not published", metadata: ["outputs": "\(outcome.failedOutputs)"]
+            )
         }
         for output in outcome.outputs {
             switch output.kind {

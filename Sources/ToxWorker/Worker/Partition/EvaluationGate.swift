@@ -1,7 +1,7 @@
-import ToxWatchContract
-import KafkaClient
-import ToxicityRules
 import Foundation
+import KafkaClient
+import ToxWatchContract
+import ToxicityRules
 
 /// Decides when a patient's event instant may be evaluated, so that the events of one instant
 /// (vitals, neuro check and labs charted at 08:00, arriving on three topics) are evaluated together.
@@ -85,7 +85,9 @@ struct EvaluationGate: Sendable {
         watermarks.removeAll()
         unseenSince = nil
         for state in patients {
-            for event in state.events { observe(topic: InputEvent.clinical(event).type.topic, instant: event.occurredAt) }
+            for event in state.events {
+                observe(topic: InputEvent.clinical(event).type.topic, instant: event.occurredAt)
+            }
         }
     }
 }

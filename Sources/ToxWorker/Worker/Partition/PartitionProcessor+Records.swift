@@ -1,6 +1,6 @@
-package import ToxWatchContract
 package import Foundation
-package import KafkaClient
+import KafkaClient
+import ToxWatchContract
 import ToxicityRules
 
 // The records a processor writes: outputs with their ids and headers, dead letters, changelog
@@ -15,7 +15,9 @@ extension PartitionProcessor {
         var id = state.nextOutputID(Body.outputType, at: instant, drug: drug)
         var value: Data
         while true {
-            guard let encoded = Self.encodeOutput(OutputEnvelope(id: id.description, patientId: state.patientId, assessedAt: instant, body: body))
+            guard
+                let encoded = Self.encodeOutput(
+                    OutputEnvelope(id: id.description, patientId: state.patientId, assessedAt: instant, body: body))
             else { return nil }
             value = encoded
             // Found in the log with other content: that id is taken; with the same content the
@@ -26,13 +28,15 @@ extension PartitionProcessor {
         state.noteIssued(id)
         let kind = OutputRecord.Kind(Body.outputType)
         return OutputRecord(
-            kind: kind, id: id.description, topic: Self.topic(of: kind), partition: partition, key: Array(state.patientId.utf8),
+            kind: kind, id: id.description, topic: Self.topic(of: kind), partition: partition,
+            key: Array(state.patientId.utf8),
             value: Array(value), headers: Self.headers(kind: kind, id: id.description, cause: cause))
     }
 
     func deadLetterOutput(_ record: DeadLetterRecord) -> OutputRecord {
         let value = (try? record.encoded()).map { Array($0) } ?? []
-        let cause = OutputCause.input(topic: record.source.topic, partition: Int(record.source.partition), offset: record.source.offset)
+        let cause = OutputCause.input(
+            topic: record.source.topic, partition: Int(record.source.partition), offset: record.source.offset)
         return OutputRecord(
             kind: .deadLetter, id: record.id, topic: ToxWatchTopics.deadLetters, partition: partition,
             key: record.originalKey.map { Array($0) } ?? [], value: value,

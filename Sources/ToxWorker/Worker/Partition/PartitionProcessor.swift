@@ -1,6 +1,6 @@
-package import ToxWatchContract
 package import Foundation
 package import KafkaClient
+import ToxWatchContract
 package import ToxicityRules
 
 /// Applies batches of one partition's inputs to its patients and says what to write.
@@ -52,7 +52,8 @@ package struct PartitionProcessor: Sendable {
     ///   before it is evaluated anyway (``EvaluationGate``); zero (the default here; the worker's is
     ///   ``WorkerConfiguration/evaluationGrace``) evaluates every instant as soon as it arrives.
     package init(
-        partition: Int, evaluator: PatientEvaluator, lateEventWindow: Duration, retention: Duration = .seconds(30 * 86_400),
+        partition: Int, evaluator: PatientEvaluator, lateEventWindow: Duration,
+        retention: Duration = .seconds(30 * 86_400),
         shortageHold: Duration = WorkerConfiguration.defaultShortageHold, evaluationGrace: Duration = .zero
     ) {
         self.partition = partition
@@ -141,7 +142,8 @@ package struct PartitionProcessor: Sendable {
             switch decode(record, now: now) {
             case .deadLetter(let deadLetter):
                 outcome.outputs.append(deadLetterOutput(deadLetter))
-                outcome.deadLettered[DeadLetterCount(topic: record.topic, reason: deadLetter.reason.rawValue), default: 0] += 1
+                outcome.deadLettered[
+                    DeadLetterCount(topic: record.topic, reason: deadLetter.reason.rawValue), default: 0] += 1
                 continue
             case .event(let decoded):
                 event = decoded
@@ -159,7 +161,8 @@ package struct PartitionProcessor: Sendable {
             if state.contains(eventId: event.eventId) {
                 outcome.skipped["duplicate-event-id", default: 0] += 1
             } else {
-                let isTooLate = state.latestEventAt.map { event.occurredAt < $0.addingTimeInterval(-lateEventWindow) } ?? false
+                let isTooLate =
+                    state.latestEventAt.map { event.occurredAt < $0.addingTimeInterval(-lateEventWindow) } ?? false
                 state.insert(event, json: record.value)
                 outcome.applied[record.topic, default: 0] += 1
                 changed.insert(patientId)
@@ -180,9 +183,13 @@ package struct PartitionProcessor: Sendable {
         for patientId in pending.union(late.keys).sorted() {
             guard var state = patients[patientId] else { continue }
             var course: PatientTimeline?
-            var evaluations = advance(&state, now: now, through: nil, inventory: inventory, course: &course, outcome: &outcome)
-            if evaluations == 0, !state.hasPendingInstants, let cause = late[patientId], let evaluated = state.lastEvaluatedAt {
-                outcome.outputs += evaluate(&state, at: evaluated, cause: cause, inventory: inventory, course: &course, counting: &outcome)
+            var evaluations = advance(
+                &state, now: now, through: nil, inventory: inventory, course: &course, outcome: &outcome)
+            if evaluations == 0, !state.hasPendingInstants, let cause = late[patientId],
+                let evaluated = state.lastEvaluatedAt
+            {
+                outcome.outputs += evaluate(
+                    &state, at: evaluated, cause: cause, inventory: inventory, course: &course, counting: &outcome)
                 evaluations += 1
             }
             // A patient still waiting for its grace is left as it is (no changelog record).
@@ -207,15 +214,19 @@ package struct PartitionProcessor: Sendable {
     /// ``maxTimerStepsPerPunctuation`` per patient). A decision never fires after a pending instant
     /// that is not ready yet.
     /// - Parameter now: wall-clock time, for the grace; by default every grace has passed.
-    package mutating func punctuate(at instant: Date, now: Date = .distantFuture, inventory: InventorySnapshot) -> BatchOutcome {
+    package mutating func punctuate(at instant: Date, now: Date = .distantFuture, inventory: InventorySnapshot)
+        -> BatchOutcome
+    {
         undo.removeAll(keepingCapacity: true)
         rebuildGateIfRestored()
         var outcome = BatchOutcome()
         for patientId in patients.keys.sorted() {
-            guard var state = patients[patientId], pending.contains(patientId) || state.nextDecisionAt.map({ $0 <= instant }) ?? false
+            guard var state = patients[patientId],
+                pending.contains(patientId) || state.nextDecisionAt.map({ $0 <= instant }) ?? false
             else { continue }
             var course: PatientTimeline?
-            let evaluations = advance(&state, now: now, through: instant, inventory: inventory, course: &course, outcome: &outcome)
+            let evaluations = advance(
+                &state, now: now, through: instant, inventory: inventory, course: &course, outcome: &outcome)
             guard evaluations > 0 || state.nextDecisionAt != patients[patientId]?.nextDecisionAt else { continue }
             remember(patientId)
             patients[patientId] = state
@@ -240,16 +251,20 @@ package struct PartitionProcessor: Sendable {
                 waiting = instant
                 break
             }
-            evaluations += fireDueDecisions(&state, through: instant, inclusive: false, inventory: inventory, course: &course, outcome: &outcome)
+            evaluations += fireDueDecisions(
+                &state, through: instant, inclusive: false, inventory: inventory, course: &course, outcome: &outcome)
             let cause = gate.cause(patientId: patientId, instant: instant) ?? .timer(at: instant)
-            outcome.outputs += evaluate(&state, at: instant, cause: cause, inventory: inventory, course: &course, counting: &outcome)
+            outcome.outputs += evaluate(
+                &state, at: instant, cause: cause, inventory: inventory, course: &course, counting: &outcome)
             gate.evaluated(patientId: patientId, through: instant)
             evaluations += 1
         }
         if waiting == nil { pending.remove(patientId) }
         if let punctuation {
-            let (bound, inclusive) = waiting.map { $0 <= punctuation ? ($0, false) : (punctuation, true) } ?? (punctuation, true)
-            evaluations += fireDueDecisions(&state, through: bound, inclusive: inclusive, inventory: inventory, course: &course, outcome: &outcome)
+            let (bound, inclusive) =
+                waiting.map { $0 <= punctuation ? ($0, false) : (punctuation, true) } ?? (punctuation, true)
+            evaluations += fireDueDecisions(
+                &state, through: bound, inclusive: inclusive, inventory: inventory, course: &course, outcome: &outcome)
         }
         return evaluations
     }
@@ -263,12 +278,15 @@ package struct PartitionProcessor: Sendable {
         course: inout PatientTimeline?, outcome: inout BatchOutcome
     ) -> Int {
         var fired = 0
-        while fired < Self.maxTimerStepsPerPunctuation, let due = state.nextDecisionAt, inclusive ? due <= instant : due < instant {
+        while fired < Self.maxTimerStepsPerPunctuation, let due = state.nextDecisionAt,
+            inclusive ? due <= instant : due < instant
+        {
             guard let evaluated = state.lastEvaluatedAt, due > evaluated else {
                 state.nextDecisionAt = nil  // superseded by a later evaluation
                 break
             }
-            outcome.outputs += evaluate(&state, at: due, cause: .timer(at: due), inventory: inventory, course: &course, counting: &outcome)
+            outcome.outputs += evaluate(
+                &state, at: due, cause: .timer(at: due), inventory: inventory, course: &course, counting: &outcome)
             fired += 1
         }
         return fired
@@ -298,7 +316,8 @@ package struct PartitionProcessor: Sendable {
             if let site, evaluator.site(of: state) != site { continue }
             let before = state.published
             var course: PatientTimeline?
-            let outputs = evaluate(&state, at: at, cause: cause, inventory: inventory, course: &course, counting: &outcome)
+            let outputs = evaluate(
+                &state, at: at, cause: cause, inventory: inventory, course: &course, counting: &outcome)
             guard state.published != before else { continue }
             remember(patientId)
             outcome.outputs += outputs
@@ -362,12 +381,17 @@ package struct PartitionProcessor: Sendable {
             return .deadLetter(deadLetter(error.reason, field: error.field, error.description))
         }
         guard case .clinical(let event) = input, input.type.topic == record.topic else {
-            return .deadLetter(deadLetter(.wrongTopic, field: "type", "a '\(input.type.rawValue)' event does not belong on \(record.topic)"))
+            return .deadLetter(
+                deadLetter(
+                    .wrongTopic, field: "type", "a '\(input.type.rawValue)' event does not belong on \(record.topic)"))
         }
         guard record.key.map({ $0.elementsEqual(event.patientId.utf8) }) ?? false else {
-            return .deadLetter(deadLetter(.keyMismatch, field: "patientId", "the record key is not the event's patientId"))
+            return .deadLetter(
+                deadLetter(.keyMismatch, field: "patientId", "the record key is not the event's patientId"))
         }
-        if let problem = admission.clockSkewProblem(occurredAt: event.occurredAt, recordTimestamp: record.timestamp?.date ?? now) {
+        if let problem = admission.clockSkewProblem(
+            occurredAt: event.occurredAt, recordTimestamp: record.timestamp?.date ?? now)
+        {
             return .deadLetter(deadLetter(.invalidTimestamp, field: "occurredAt", problem))
         }
         return .event(event)
@@ -411,7 +435,9 @@ package struct PartitionProcessor: Sendable {
                 lastFailedOutputs += 1
             }
         }
-        if evaluation.summary.recommendation != state.published.recommendation, let recommendation = evaluation.recommendation {
+        if evaluation.summary.recommendation != state.published.recommendation,
+            let recommendation = evaluation.recommendation
+        {
             if Self.completesStop(recommendation, after: state.recommendations.last) {
                 // The course's completion is what the STOP record already says.
                 published.recommendation = evaluation.summary.recommendation
@@ -426,7 +452,8 @@ package struct PartitionProcessor: Sendable {
         }
         let before = state.published.adviceState(since: state.lastEvaluatedAt ?? instant)
         let advice = shortage.step(
-            published: before, current: Array(zip(evaluation.alternatives, evaluation.alternativeSummaries)), at: instant,
+            published: before, current: Array(zip(evaluation.alternatives, evaluation.alternativeSummaries)),
+            at: instant,
             courseEnded: evaluation.endsCourse)
         if advice.state != (state.published.shortageAdvice ?? [:]) {
             // All or none: the ids are issued only when every record of the advice can be written.
@@ -437,7 +464,8 @@ package struct PartitionProcessor: Sendable {
                     output(body, state: &draft, cause: cause, at: instant, drug: body.shortDrug)
                 case .noLongerNeeded(let drug):
                     output(
-                        evaluator.noLongerNeeded(drug, state: state, at: instant, inventory: inventory), state: &draft, cause: cause,
+                        evaluator.noLongerNeeded(drug, state: state, at: instant, inventory: inventory), state: &draft,
+                        cause: cause,
                         at: instant, drug: drug)
                 }
             }

@@ -10,7 +10,8 @@ enum PartitionReader {
         _ handle: (KafkaMessage) throws -> Void
     ) async throws {
         var consumerConfiguration = configuration.clients.consumer(.partitions(starts))
-        consumerConfiguration.isolationLevel = configuration.processingGuarantee == .transactions ? .readCommitted : .readUncommitted
+        consumerConfiguration.isolationLevel =
+            configuration.processingGuarantee == .transactions ? .readCommitted : .readUncommitted
         let consumer = try KafkaConsumer(configuration: consumerConfiguration, logger: logger)
         do {
             loop: for try await event in consumer.events {

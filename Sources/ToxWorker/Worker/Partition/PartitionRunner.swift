@@ -27,7 +27,8 @@ package final class PartitionRunner: Sendable {
         flowControl: @escaping @Sendable (PartitionInbox<PartitionWork>.FlowControl) -> Void
     ) {
         self.partition = partition
-        self.inbox = PartitionInbox(highWaterMark: bufferSize, lowWaterMark: max(1, bufferSize / 4), flowControl: flowControl)
+        self.inbox = PartitionInbox(
+            highWaterMark: bufferSize, lowWaterMark: max(1, bufferSize / 4), flowControl: flowControl)
     }
 
     package var isRestored: Bool { flags.withLock { $0.restored } }

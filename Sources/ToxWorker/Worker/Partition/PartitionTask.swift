@@ -1,7 +1,7 @@
-import ToxWatchContract
-package import Foundation
+import Foundation
 package import KafkaClient
 package import Logging
+import ToxWatchContract
 
 /// Everything a partition task needs from its worker.
 package struct PartitionContext: Sendable {
@@ -48,7 +48,8 @@ package struct PartitionTask {
             partition: partition, evaluator: context.evaluator, lateEventWindow: context.configuration.lateEventWindow,
             shortageHold: context.configuration.shortageHold, evaluationGrace: context.configuration.evaluationGrace)
         processor.admission = InputAdmission(
-            maxInputBytes: context.configuration.maxInputBytes, maxClockSkew: context.configuration.maxClockSkew.timeInterval)
+            maxInputBytes: context.configuration.maxInputBytes,
+            maxClockSkew: context.configuration.maxClockSkew.timeInterval)
         return processor
     }
 
@@ -66,7 +67,9 @@ package struct PartitionTask {
             if runner.isLost {
                 await context.committer.discard(partition: runner.partition)
             } else if let error = await context.committer.flush() {
-                logger.warning("final offset commit failed; the next owner skips the handled inputs", metadata: ["error": "\(error)"])
+                logger.warning(
+                    "final offset commit failed; the next owner skips the handled inputs",
+                    metadata: ["error": "\(error)"])
             }
         } catch is PartitionHandOver {
             await context.committer.discard(partition: runner.partition)
@@ -170,7 +173,10 @@ package struct PartitionTask {
         var processor = self.processor
         var fragments = ChangelogFragments()
         try await writer.log.read(
-            from: [TopicPartitionOffset(ToxWatchTopics.patientStateChangelog, runner.partition, KafkaOffset.beginning.rawValue)]
+            from: [
+                TopicPartitionOffset(
+                    ToxWatchTopics.patientStateChangelog, runner.partition, KafkaOffset.beginning.rawValue)
+            ]
         ) { message in
             do {
                 // Fragments are kept until their manifest comes; a manifest becomes the whole record.
@@ -204,7 +210,8 @@ package struct PartitionTask {
             let lag = max(0, watermarks.high - position.offset.rawValue)
             let newest = newestProcessed[position.topic]
             let seconds = lag == 0 ? 0 : newest.map { max(0, now.timeIntervalSince($0)) }
-            context.metrics.lag(topic: position.topic, partition: Int32(runner.partition), messages: lag, seconds: seconds)
+            context.metrics.lag(
+                topic: position.topic, partition: Int32(runner.partition), messages: lag, seconds: seconds)
         }
     }
 }

@@ -114,10 +114,14 @@ package struct ChangelogFragments: Sendable {
         for (patientId, fragments) in pending { live[patientId] = fragments.isEmpty ? nil : fragments }
     }
 
-    private static func record(like original: OutputRecord, key: String, kind: String, value: [UInt8]?) -> ProducerRecord {
+    private static func record(like original: OutputRecord, key: String, kind: String, value: [UInt8]?)
+        -> ProducerRecord
+    {
         ProducerRecord(
             topic: original.topic, partition: original.partition, key: Array(key.utf8), value: value,
-            headers: original.headers.map { $0.name == OutputHeader.kind ? KafkaHeader(name: OutputHeader.kind, string: kind) : $0 })
+            headers: original.headers.map {
+                $0.name == OutputHeader.kind ? KafkaHeader(name: OutputHeader.kind, string: kind) : $0
+            })
     }
 
     // MARK: Restore
@@ -160,13 +164,15 @@ package struct ChangelogFragments: Sendable {
             assembled += bytes
         }
         guard assembled.count == manifest.length else {
-            throw ChangelogFragmentError(patientKey: key, problem: "the fragments do not add up to the manifest's length")
+            throw ChangelogFragmentError(
+                patientKey: key, problem: "the fragments do not add up to the manifest's length")
         }
         live[key] = fragments
         var whole = message
         whole.value = assembled
         whole.headers = message.headers.map {
-            $0.name == OutputHeader.kind ? KafkaHeader(name: OutputHeader.kind, string: OutputRecord.Kind.patientState.rawValue) : $0
+            $0.name == OutputHeader.kind
+                ? KafkaHeader(name: OutputHeader.kind, string: OutputRecord.Kind.patientState.rawValue) : $0
         }
         return whole
     }

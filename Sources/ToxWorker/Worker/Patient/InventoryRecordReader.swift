@@ -1,8 +1,8 @@
-package import ToxWatchContract
 package import Foundation
 package import KafkaClient
 package import Logging
 import Synchronization
+package import ToxWatchContract
 package import ToxicityRules
 
 /// What one record of `pharmacy.inventory.v1` holds for the worker's inventory view.
@@ -27,7 +27,8 @@ package enum InventoryRecord: Sendable, Equatable {
                 return .invalid(
                     deadLetter(
                         message, reason: .wrongTopic, field: "type",
-                        "a '\(InputEvent.clinical(event).type.rawValue)' event does not belong on \(message.topic)", now: now))
+                        "a '\(InputEvent.clinical(event).type.rawValue)' event does not belong on \(message.topic)",
+                        now: now))
             }
         } catch let decodingError {
             error = decodingError
@@ -93,7 +94,10 @@ package final class InventoryRecordReader: Sendable {
 
     /// Flushes and closes the producer, if one was made.
     package func close() async {
-        if let producer = state.withLock({ state in defer { state.producer = nil }; return state.producer }) {
+        if let producer = state.withLock({ state in
+            defer { state.producer = nil }
+            return state.producer
+        }) {
             await producer.close(timeout: .seconds(10))
         }
     }

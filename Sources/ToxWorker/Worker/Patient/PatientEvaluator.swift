@@ -1,6 +1,6 @@
-package import ToxWatchContract
 package import Foundation
 import ProtocolCatalog
+package import ToxWatchContract
 package import ToxicityRules
 
 /// Runs the rules engine for one patient and reduces the result to what the worker publishes.
@@ -11,7 +11,9 @@ package struct PatientEvaluator: Sendable {
     /// For patients whose admission names no protocol.
     private let defaultProtocol: String?
 
-    package init(engine: ToxicityEngine = ToxicityEngine(), protocols: [AnakinraProtocol] = [], defaultProtocol: String? = nil) {
+    package init(
+        engine: ToxicityEngine = ToxicityEngine(), protocols: [AnakinraProtocol] = [], defaultProtocol: String? = nil
+    ) {
         self.engine = engine
         var prepared: [String: PreparedProtocol] = [:]
         for anakinraProtocol in protocols { prepared[anakinraProtocol.id] = PreparedProtocol(anakinraProtocol) }
@@ -24,7 +26,8 @@ package struct PatientEvaluator: Sendable {
     package static func load(configuration: WorkerConfiguration) throws -> PatientEvaluator {
         let catalog = try AnakinraProtocolCatalog.load(protocolsDirectory: configuration.protocolsDirectory)
         if let id = configuration.defaultProtocol, catalog[id] == nil {
-            throw ConfigurationError("defaultProtocol: unknown protocol '\(id)'; known: \(catalog.ids.joined(separator: ", "))")
+            throw ConfigurationError(
+                "defaultProtocol: unknown protocol '\(id)'; known: \(catalog.ids.joined(separator: ", "))")
         }
         return PatientEvaluator(protocols: catalog.protocols, defaultProtocol: configuration.defaultProtocol)
     }
@@ -67,7 +70,9 @@ package struct PatientEvaluator: Sendable {
         latestPatientField(state, at: instant) { $0.protocolId } ?? defaultProtocol
     }
 
-    private func latestPatientField(_ state: PatientState, at instant: Date?, _ field: (PatientEvent) -> String?) -> String? {
+    private func latestPatientField(_ state: PatientState, at instant: Date?, _ field: (PatientEvent) -> String?)
+        -> String?
+    {
         for admission in state.admissions.reversed() {
             if let instant, admission.occurredAt > instant { continue }
             if let value = field(admission) { return value }
@@ -106,7 +111,9 @@ package struct PatientEvaluator: Sendable {
 
     /// The shortage record saying a patient no longer needs `drug` (alternatives empty, need zero),
     /// which replaces the patient's earlier need in site totals (`toxctl shortage`).
-    package func noLongerNeeded(_ drug: String, state: PatientState, at instant: Date, inventory: InventorySnapshot) -> ShortageAlternative {
+    package func noLongerNeeded(_ drug: String, state: PatientState, at instant: Date, inventory: InventorySnapshot)
+        -> ShortageAlternative
+    {
         let site = site(of: state, at: instant)
         return ShortageAlternative(
             shortDrug: drug, site: site, status: inventory.entry(Drug(name: drug), site: site)?.status,

@@ -1,5 +1,5 @@
-package import ToxWatchContract
 package import Foundation
+package import ToxWatchContract
 package import ToxicityRules
 
 /// What a worker knows about one patient: the course so far (in event time), which inputs it
@@ -215,7 +215,8 @@ package struct PublishedSummary: Sendable, Equatable, Codable {
     package init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         grades = try c.decodeIfPresent(String.self, forKey: .grades).flatMap(GradeDecisions.init)
-        recommendation = try c.decodeIfPresent(String.self, forKey: .recommendation).flatMap(PublishedRecommendation.init)
+        recommendation = try c.decodeIfPresent(String.self, forKey: .recommendation).flatMap(
+            PublishedRecommendation.init)
         alternatives = try c.decodeIfPresent(String.self, forKey: .alternatives)
         alternativeDrugs = try c.decodeIfPresent([String].self, forKey: .alternativeDrugs)
         shortageAdvice = try c.decodeIfPresent([String: ShortageAdviceState].self, forKey: .shortageAdvice)

@@ -47,7 +47,8 @@ package struct PublishedRecommendation: Hashable, Sendable, LosslessStringConver
     package var frequency: DoseFrequency?
 
     package init(
-        action: RecommendationAction, protocolId: String? = nil, mg: Int? = nil, dailyMg: Int? = nil, route: Route? = nil,
+        action: RecommendationAction, protocolId: String? = nil, mg: Int? = nil, dailyMg: Int? = nil,
+        route: Route? = nil,
         frequency: DoseFrequency? = nil
     ) {
         self.action = action
@@ -140,6 +141,7 @@ package struct PublishedShortageAdvice: Hashable, Sendable, LosslessStringConver
             guard let colon = item.firstIndex(of: ":"), let rank = Int(item[..<colon]) else { return nil }
             options.append(Option(rank: rank, drug: String(item[item.index(after: colon)...])))
         }
-        self.init(drug: String(description[..<at]), site: site == "*" ? nil : site, status: status, alternatives: options)
+        self.init(
+            drug: String(description[..<at]), site: site == "*" ? nil : site, status: status, alternatives: options)
     }
 }

@@ -29,7 +29,8 @@ struct ShortageHysteresis {
     ///   - courseEnded: the patient's anakinra course ended at this evaluation (stop, or none with
     ///     `course-completed`): every held need ends with it.
     func step(
-        published: [String: ShortageAdviceState], current: [(advice: ShortageAlternative, summary: PublishedShortageAdvice)], at instant: Date,
+        published: [String: ShortageAdviceState],
+        current: [(advice: ShortageAlternative, summary: PublishedShortageAdvice)], at instant: Date,
         courseEnded: Bool
     ) -> (changes: [Change], state: [String: ShortageAdviceState]) {
         var state = published

@@ -72,8 +72,9 @@ struct CRSFacts: Sendable {
     /// baseline need and counts as none.
     var countedOxygenTier: Int? {
         guard let oxygenClass else { return nil }
-        if let baselineOxygen, oxygenClass.tier < baselineOxygen.tier
-            || (oxygenClass.tier == baselineOxygen.tier && !aboveBaselineFlow)
+        if let baselineOxygen,
+            oxygenClass.tier < baselineOxygen.tier
+                || (oxygenClass.tier == baselineOxygen.tier && !aboveBaselineFlow)
         {
             return 1
         }

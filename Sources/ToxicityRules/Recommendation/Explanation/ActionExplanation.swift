@@ -15,12 +15,15 @@ extension AssessmentContext {
             return "Start anakinra (\(name)): \(indicationText(p, d.indication))."
         case .continue:
             if d.lastAgentWeaned {
-                let agents = d.activeAgents.map { $0.isCorticosteroid ? "a corticosteroid (\($0.drug.name))" : $0.drug.name }
+                let agents = d.activeAgents.map {
+                    $0.isCorticosteroid ? "a corticosteroid (\($0.drug.name))" : $0.drug.name
+                }
                 return
                     "Continue anakinra: the taper trigger has held, but \(agents.joined(separator: ", ")) \(agents.count == 1 ? "is" : "are") still active and \(name) weans anakinra last."
             }
             if d.primary == .iecHsNotStable {
-                return "Continue anakinra: IEC-HS is not stable or improving over the last 24 h (\(iecHsInstabilityText()))."
+                return
+                    "Continue anakinra: IEC-HS is not stable or improving over the last 24 h (\(iecHsInstabilityText()))."
             }
             if d.primary == .recurrence {
                 return "Back to the last full dose: the toxicity recurred during the taper (\(name))."

@@ -37,7 +37,8 @@ extension AssessmentContext {
         }
         // §A13.14: a dose of a drug the site cannot supply says so.
         if d.action == .start || d.action == .continue || d.action == .escalate,
-            let stock = inventory.entry(.anakinra, site: profile.site), stock.status == .unavailable || stock.status == .shortage
+            let stock = inventory.entry(.anakinra, site: profile.site),
+            stock.status == .unavailable || stock.status == .shortage
         {
             let code: AlertCode = stock.status == .unavailable ? .anakinraUnavailable : .stockLow
             alerts.append(Alert(code: code, fields: [.site], eventIds: [stock.eventId]))
@@ -49,9 +50,10 @@ extension AssessmentContext {
             let series = timeline.index.given[PatientTimeline.anakinraSlot]
             let eventId = timeline.eventIds[Int(series.events[deviation.given])]
             alerts.append(Alert(code: .administeredDoseDeviation, fields: [.doseMg], eventIds: [eventId]))
-            let perKg = AnakinraDosing.validatedWeight(weightKg).map {
-                " (\((ExactAmount(deviation.givenMg) / $0).decimalText(places: 1)) mg/kg)"
-            } ?? ""
+            let perKg =
+                AnakinraDosing.validatedWeight(weightKg).map {
+                    " (\((ExactAmount(deviation.givenMg) / $0).decimalText(places: 1)) mg/kg)"
+                } ?? ""
             let expected = deviation.expectedMg ?? dose?.mg
             let computed = expected.map { "\($0) mg" } ?? dose.flatMap { $0.dailyMg.map { "\($0) mg/day" } } ?? "—"
             rationale.append(
@@ -71,7 +73,8 @@ extension AssessmentContext {
                 let now = series.values[current].value
                 func text(_ value: Double) -> String { ExactAmount(measured: value, places: 2)?.description ?? "?" }
                 let change = Int(((now - before) / before * 100).rounded())
-                return "\(test.rawValue) \(text(before)) → \(text(now)) \(test.canonicalUnit) (\(change >= 0 ? "+" : "")\(change) %)"
+                return
+                    "\(test.rawValue) \(text(before)) → \(text(now)) \(test.canonicalUnit) (\(change >= 0 ? "+" : "")\(change) %)"
             case .newFeature: return "a new IEC-HS feature"
             case .newOrganSupport: return "new organ support"
             }

@@ -159,7 +159,7 @@ extension AssessmentContext {
             )
         }
         if d.doseNotSpecified {
-            alerts.append(Alert(code: .doseNotSpecifiedByProtocol, fields: [.protocol_]))
+            alerts.append(Alert(code: .doseNotSpecifiedByProtocol, fields: [.protocolField]))
             rationale.append("\(p.shortName) publishes no dose for this indication: its CRS dosing is offered.")
         }
         if d.weightMissing, d.plan != .none, !alerts.contains(where: { $0.code == .weightRequired }) {
@@ -199,7 +199,9 @@ extension AssessmentContext {
             )
         }
 
-        if p.population == .adult, let age = profile.age?.age, age.completedYears < 18, dose != nil || d.action.dosesAnakinra {
+        if p.population == .adult, let age = profile.age?.age, age.completedYears < 18,
+            dose != nil || d.action.dosesAnakinra
+        {
             warnings.append(Reason(code: .adultRegimenInChild, rule: .indication, source: .policy))
             rationale.append(
                 "\(p.shortName) is a regimen reported in adults (\(p.evidence)); this patient is \(age.completedYears) years old: check the dose against a paediatric protocol."
@@ -237,7 +239,7 @@ extension AssessmentContext {
             rationale: ["No anakinra protocol is named for this patient: no recommendation is made."],
             reasons: [Reason(code: .protocolRequired, rule: .indication, source: .specA6)],
             warnings: [],
-            alerts: [Alert(code: .protocolRequired, fields: [.protocol_])],
+            alerts: [Alert(code: .protocolRequired, fields: [.protocolField])],
             protocolId: nil,
             evidence: [],
             inputEventIds: []
