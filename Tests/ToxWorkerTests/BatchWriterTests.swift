@@ -33,11 +33,12 @@ struct BatchWriterTests {
             isHandingOver: { revocation.isRevoked })
     }
 
-    /// One patient's admission and a febrile vitals record: grades, a recommendation, a changelog record.
+    /// One patient's admission and a febrile vitals record at the same instant (one evaluation,
+    /// since every instant is evaluated on its own): grades, a recommendation, a changelog record.
     static func batch() throws -> [KafkaMessage] {
         [
             try Batches.message(Batches.admission("P1"), offset: 10),
-            try Batches.message(Batches.vitals("P1", "v1", hours: 20, temperature: 38.4), offset: 40),
+            try Batches.message(Batches.vitals("P1", "v1", hours: -1, temperature: 38.4), offset: 40),
         ]
     }
 
