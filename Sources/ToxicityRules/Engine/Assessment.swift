@@ -182,8 +182,7 @@ extension ToxicityEngine {
         inventory: InventorySnapshot = .empty,
         dosing: DosingPolicy = .default
     ) -> Assessment {
-        var policy = self.policy
-        if let rules { policy.iecHsCriteria = rules.value.iecHsCriteria }
+        let policy = policy(for: rules)
         let prepared = timeline.policy == policy ? timeline : timeline.rebuilt(policy: policy)
         return prepared.assess(at: instant, rules: rules, inventory: inventory, dosing: dosing)
     }
