@@ -11,8 +11,7 @@ import ToxicityRules
 /// its completion at one instant are one record, and shortage advice has hysteresis.
 @Suite("Published state, not a flicker")
 struct PublishedStateTests {
-    static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
+    static let repositoryRoot = BuildProducts.repositoryRoot
 
     /// The outputs of `Scripts/demo-data/course.json` fed live (one record per batch, partition time
     /// punctuating after each), as `Scripts/demo` feeds `toxd`.
