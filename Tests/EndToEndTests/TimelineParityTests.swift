@@ -64,8 +64,11 @@ struct TimelineParityTests {
 
     /// Feeds the courses so that they reach the worker in batches of different shapes, in one
     /// stream in event time at 1,000 records/s: 70 courses each as one run of records (the whole
-    /// course at once, at the time of its last event), 60 each as two runs (its halves), 70 record
-    /// by record (a live feed); then the demo course (admission, inventory, events) at once. A run
+    /// course at once, at the time of its last event: a backfill), 60 each as their first half at
+    /// once and the rest record by record (history from another system, then live), 70 record by
+    /// record (a live feed); then the demo course (admission, inventory, events) at once. The feed
+    /// stops halfway (an outage) until the worker has handled everything and gone quiet, then goes
+    /// on: time-driven rules follow event time, so the pause publishes nothing of its own. A run
     /// goes where its last event falls, so no patient's events trail the partition's time (the
     /// partition's other patients would fire its timers, which one course alone cannot show).
     /// Returns each patient's shape.
@@ -73,7 +76,7 @@ struct TimelineParityTests {
         let patients = Array(Set(generated.map(\.key))).sorted()
         var shapes = ["DEMO-0001": "demo course at once"]
         for (index, patient) in patients.enumerated() {
-            shapes[patient] = index < 70 ? "whole course at once" : index < 130 ? "two runs" : "live"
+            shapes[patient] = index < 70 ? "whole course at once" : index < 130 ? "history at once, then live" : "live"
         }
         var runs: [(at: String, lines: [InputLine])] = []
         let courses = Dictionary(grouping: generated, by: \.key)
@@ -81,17 +84,20 @@ struct TimelineParityTests {
             let lines = courses[patient] ?? []
             switch shapes[patient] {
             case "whole course at once": runs.append((lines.last?.at ?? "", lines))
-            case "two runs":
+            case "history at once, then live":
                 let half = lines.count / 2
-                runs += [
-                    (lines[half - 1].at ?? "", Array(lines[..<half])), (lines.last?.at ?? "", Array(lines[half...])),
-                ]
+                runs.append((lines[half - 1].at ?? "", Array(lines[..<half])))
+                runs += lines[half...].map { ($0.at ?? "", [$0]) }
             default: runs += lines.map { ($0.at ?? "", [$0]) }
             }
         }
         let stream = runs.enumerated().sorted { ($0.element.at, $0.offset) < ($1.element.at, $1.offset) }.flatMap(
             \.element.lines)
-        try await harness.produce(try harness.write(stream, name: "shapes.jsonl"), rate: 1000)
+        let outage = stream.count / 2
+        try await harness.produce(try harness.write(Array(stream[..<outage]), name: "before-outage.jsonl"), rate: 1000)
+        try await harness.waitUntilConsumed()
+        try await harness.waitUntilQuiet()
+        try await harness.produce(try harness.write(Array(stream[outage...]), name: "after-outage.jsonl"), rate: 1000)
         let feeder = BuildProducts.repositoryRoot.appendingPathComponent("Scripts/demo-data/feed.py").path
         let fed = try await runCommand(
             "python3",
@@ -144,6 +150,21 @@ struct TimelineParityTests {
         return result.stdout.split(separator: "\n").map(String.init)
     }
 
+    /// The paths of the JSON values that differ between two records, a few levels deep.
+    static func differingFields(_ left: String, _ right: String) -> String {
+        func object(_ text: String) -> Any? { try? JSONSerialization.jsonObject(with: Data(text.utf8)) }
+        func paths(_ a: Any?, _ b: Any?, _ path: String, depth: Int) -> [String] {
+            if let a = a as? [String: Any], let b = b as? [String: Any], depth > 0 {
+                return Set(a.keys).union(b.keys).sorted().flatMap {
+                    paths(a[$0], b[$0], path.isEmpty ? $0 : "\(path).\($0)", depth: depth - 1)
+                }
+            }
+            let same = (a as? NSObject).map { $0.isEqual(b) } ?? (b == nil)
+            return same ? [] : [path]
+        }
+        return paths(object(left), object(right), "", depth: 3).prefix(6).joined(separator: ", ")
+    }
+
     /// Where one patient's published records and the printed timeline part, per output topic in
     /// log order (the topics are separate logs, so their interleaving is no order), or nil.
     static func difference(published: [CollectedRecord], printed: [String]) -> String? {
@@ -172,7 +193,8 @@ struct TimelineParityTests {
             return
                 "\(type): toxd \(fromWorker.count) records, --timeline \(fromTimeline.count); first difference at #\(first): "
                 + "toxd \(at(workerIDs)), --timeline \(at(timelineIDs))"
-                + (workerIDs == timelineIDs ? " (same ids, different bodies)" : "")
+                + (first < fromWorker.count && first < fromTimeline.count && workerIDs[first] == timelineIDs[first]
+                    ? " (same id; fields that differ: \(differingFields(fromWorker[first], fromTimeline[first])))" : "")
         }
         return nil
     }

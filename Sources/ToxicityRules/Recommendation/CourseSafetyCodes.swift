@@ -10,6 +10,9 @@ extension ReasonCode {
     package static let iecHsNotStable: ReasonCode = "iec-hs-not-stable"
     /// §A13.14: anakinra is unavailable at the patient's site.
     package static let anakinraUnavailable: ReasonCode = "anakinra-unavailable"
+    /// A dose was charted after the engine's own stop with no anakinra order since (IMPL): the stop
+    /// stands.
+    package static let administeredAfterStop: ReasonCode = "administered-after-stop"
 }
 
 extension AlertCode {
@@ -17,6 +20,7 @@ extension AlertCode {
     package static let administeredDoseDeviation: AlertCode = "administered-dose-deviation"
     package static let anakinraUnavailable: AlertCode = "anakinra-unavailable"
     package static let stockLow: AlertCode = "stock-low"
+    package static let administeredAfterStop: AlertCode = "administered-after-stop"
 
     /// Messages of the §A13 alerts (``Alert/message`` falls back to these).
     static let courseSafetyMessages: [AlertCode: String] = [
@@ -26,5 +30,7 @@ extension AlertCode {
             "The administered anakinra dose differs by more than 10 % from the protocol dose: the protocol dose is recommended",
         .anakinraUnavailable: "Anakinra is unavailable at the patient's site: see the shortage alternatives",
         .stockLow: "Anakinra stock is low at the patient's site",
+        .administeredAfterStop:
+            "Anakinra was given after the recommendation to stop, with no new order: the stop stands until anakinra is ordered again",
     ]
 }

@@ -57,6 +57,10 @@ struct TherapyCourse: Hashable, Sendable {
     var regimenFromAdministrations = false
     /// The per-dose mg the engine had recommended when the latest dose was given (§A13.2).
     var recommendedMgAtLastDose: Int?
+    /// Index in `given[anakinra]` of the latest administration when it was charted after the
+    /// engine's own `stop` with no anakinra order since: the course stays ended (a stray dose does
+    /// not restart it; a new order does).
+    var givenAfterStop: Int?
 
     var isOnTherapy: Bool { state == .onTherapy }
 }
@@ -297,11 +301,21 @@ extension PatientTimeline {
         }
 
         // Has the course ended?
+        // A course that began after the engine's own stop with no anakinra order since: stray doses.
+        let strayAfterStop =
+            first > 0
+            ? latestStop(protocolId: p.id, after: series.times[first - 1], before: firstTime).flatMap {
+                anakinraOrdered(after: $0, through: t) ? nil : $0
+            } : nil
         if let latest = history.latestDosing, recs[latest].action == .stop,
             recs[latest].issuedAt.timeIntervalSinceReferenceDate >= lastTime
         {
             course.state = .ended(.stopRecommended)
             course.endedAt = recs[latest].issuedAt.timeIntervalSinceReferenceDate
+        } else if let strayAfterStop {
+            course.state = .ended(.stopRecommended)
+            course.endedAt = strayAfterStop
+            course.givenAfterStop = last
         } else if let stopped = anakinraDiscontinued(after: lastTime, through: t) {
             course.state = .ended(.discontinued)
             course.endedAt = stopped
@@ -334,18 +348,24 @@ extension PatientTimeline {
         return fallback
     }
 
-    /// Whether the engine recommended stop in `(start, end)`.
-    func stopRecommended(protocolId: String, after start: Double, before end: Double) -> Bool {
+    /// When the engine last recommended stop in `(start, end)`, if it did.
+    func latestStop(protocolId: String, after start: Double, before end: Double) -> Double? {
+        var latest: Double?
         for r in recommendations {
             let issued = r.issuedAt.timeIntervalSinceReferenceDate
             if issued >= end { break }
             if issued > start, r.action == .stop, r.drug == "anakinra",
                 r.protocolId == nil || r.protocolId == protocolId
             {
-                return true
+                latest = issued
             }
         }
-        return false
+        return latest
+    }
+
+    /// Whether the engine recommended stop in `(start, end)`.
+    func stopRecommended(protocolId: String, after start: Double, before end: Double) -> Bool {
+        latestStop(protocolId: protocolId, after: start, before: end) != nil
     }
 
     /// The time of a `discontinued` anakinra event in `(start, end]`.
@@ -359,6 +379,19 @@ extension PatientTimeline {
             k -= 1
         }
         return nil
+    }
+
+    /// Whether anakinra was ordered after `start`, at or before `end`: a clinician's restart.
+    func anakinraOrdered(after start: Double, through end: Double) -> Bool {
+        let meds = index.medicationEvents
+        var k = meds.countAtOrBefore(end) - 1
+        while k >= 0, meds.times[k] > start {
+            if case .medication(let m) = events[Int(meds.values[k])], m.drug == .anakinra, m.action == .ordered {
+                return true
+            }
+            k -= 1
+        }
+        return false
     }
 
     func medicationEvent(_ position: Int32) -> MedicationEvent? {

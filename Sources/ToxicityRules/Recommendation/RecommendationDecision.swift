@@ -191,6 +191,10 @@ extension PatientTimeline {
             if d.course.state == .ended(.lapsed) {
                 // Doses stopped with no recorded decision: the indications decide.
                 decideStart(p, at: t, grades: grades, profile: profile, dosing: dosing, decision: &d, next: &next)
+            } else if d.course.givenAfterStop != nil {
+                // A dose charted after the engine's own stop, without a new order: the stop stands.
+                d.action = .stop
+                d.primary = .administeredAfterStop
             } else {
                 d.action = .none
                 d.primary = .courseCompleted

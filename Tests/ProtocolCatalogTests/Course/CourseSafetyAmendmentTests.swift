@@ -212,3 +212,45 @@ import ToxTestSupport
         #expect(next.action == .continue && next.recommendation?.hasAlert(alert) == true)
     }
 }
+
+/// A dose charted after ToxWatch's own stop (issue 12, item 5; §A13 is silent, IMPL): without a new
+/// anakinra order the stop stands, with an alert naming the dose; a new order is a clinician's
+/// restart and the course goes on from it.
+@Suite struct DoseAfterStopTests {
+    /// The CNH taper loop of ``CourseSafetyAmendmentTests/cnhTaperLastsSeventyTwoHours(recorded:)``
+    /// up to its stop at 73 h, then one more 90 mg dose at 74 h.
+    static func stoppedThenDosed() throws -> CourseBuilder {
+        var loop = SimulatedPharmacy(
+            RecommendationWorkedCaseTests.cnhOnAnakinra(lastSteroid: -30), protocolId: "childrens-national")
+        try loop.run(from: 1, through: 73)
+        #expect(loop.turns.last?.assessment.action == .stop)
+        var course = loop.course
+        course.med(at: 74, .anakinra, doseMg: 90)
+        return course
+    }
+
+    @Test("a dose charted after the stop, with no new order: stop again, alert administered-after-stop")
+    func strayDoseKeepsTheStop() throws {
+        var course = try Self.stoppedThenDosed()
+        let a = try course.assess(at: 75, "childrens-national")
+        #expect(a.action == .stop)
+        #expect(a.decisiveReason == .administeredAfterStop)
+        #expect(a.alertCodes.contains(.administeredAfterStop))
+        #expect(a.body?.nextDoseDueAt == nil)
+        #expect(a.dose == nil)
+        // Recorded, the repeated stop ends the course again: no further alert.
+        course.record(a, at: 75)
+        let after = try course.assess(at: 76, "childrens-national")
+        #expect(after.action == .none && after.decisiveReason == .courseCompleted)
+        #expect(!after.alertCodes.contains(.administeredAfterStop))
+    }
+
+    @Test("a new anakinra order after the stop restarts the course: the dose after it continues")
+    func newOrderRestarts() throws {
+        var course = try Self.stoppedThenDosed()
+        course.med(at: 73.5, .anakinra, .ordered, doseMg: 90)
+        let a = try course.assess(at: 75, "childrens-national")
+        #expect(a.action != .stop && a.action != .none)
+        #expect(!a.alertCodes.contains(.administeredAfterStop))
+    }
+}

@@ -7,7 +7,8 @@ import ToxicityRules
 /// (vitals, neuro check and labs charted at 08:00, arriving on three topics) are evaluated together.
 ///
 /// An instant T is ready once every input topic of the partition has passed it (the partition's
-/// watermark: per topic, the greatest event time seen; "passed" means greater than T), or once
+/// watermark: per topic, the greatest event time seen; "passed" means greater than T) while the
+/// partition's input is caught up (``inputCaughtUp``), or once
 /// `grace` (wall clock) has passed since the last record at T arrived. A grace of zero makes every
 /// instant ready at once.
 ///
@@ -27,6 +28,14 @@ struct EvaluationGate: Sendable {
     private var arrivals: [String: [Date: Arrival]] = [:]
     /// When this owner first asked about an instant whose arrival it did not see.
     private var unseenSince: Date?
+    /// Whether the partition's input was caught up when the current batch or punctuation began:
+    /// nothing known waiting in the inbox, in librdkafka or in the log (the partition task sets it).
+    /// The watermark makes an instant ready only then: while a backlog is read, the topics are
+    /// fetched apart, so a topic's watermark (set by other patients) says nothing about a lagging
+    /// patient's records on it.
+    var inputCaughtUp = true
+    /// Per patient, when its latest record arrived, until the grace has passed since.
+    private var latestArrivals: [String: Date] = [:]
 
     private struct Arrival: Sendable {
         var at: Date
@@ -46,11 +55,23 @@ struct EvaluationGate: Sendable {
     /// A record at `instant` of `patientId` arrived at `now` and waits for evaluation.
     mutating func arrived(patientId: String, instant: Date, now: Date, cause: OutputCause) {
         arrivals[patientId, default: [:]][instant] = Arrival(at: now, cause: cause)
+        latestArrivals[patientId] = now
+    }
+
+    /// Whether `patientId`'s records have settled at wall-clock `now`: none arrived within the
+    /// grace. Until then the patient's decisions due after its latest event wait: more of its
+    /// records may be on the way (a backfill arriving over several fetches), and a decision fired
+    /// before them would be evaluated without events that precede it.
+    mutating func isSettled(patientId: String, now: Date) -> Bool {
+        guard grace > 0, let latest = latestArrivals[patientId] else { return true }
+        guard now.timeIntervalSince(latest) >= grace else { return false }
+        latestArrivals[patientId] = nil
+        return true
     }
 
     /// Whether `instant` of `patientId` may be evaluated at wall-clock `now`.
     mutating func isReady(_ instant: Date, patientId: String, now: Date) -> Bool {
-        if grace <= 0 || watermarkPassed(instant) { return true }
+        if grace <= 0 || (inputCaughtUp && watermarkPassed(instant)) { return true }
         let arrived: Date
         if let arrival = arrivals[patientId]?[instant] {
             arrived = arrival.at
@@ -82,6 +103,7 @@ struct EvaluationGate: Sendable {
     /// Forgets the patients' arrivals and rebuilds the watermarks from restored courses.
     mutating func rebuild(from patients: some Sequence<PatientState>) {
         arrivals.removeAll()
+        latestArrivals.removeAll()
         watermarks.removeAll()
         unseenSince = nil
         for state in patients {

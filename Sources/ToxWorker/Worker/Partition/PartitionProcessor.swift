@@ -205,6 +205,13 @@ package struct PartitionProcessor: Sendable {
         return outcome
     }
 
+    /// Whether the partition's input is caught up (``EvaluationGate/inputCaughtUp``); the partition
+    /// task sets it before each batch and punctuation. True where no Kafka is read (`toxctl`, tests).
+    package var inputCaughtUp: Bool {
+        get { gate.inputCaughtUp }
+        set { gate.inputCaughtUp = newValue }
+    }
+
     /// The latest event time applied in this partition (its stream time).
     package private(set) var streamTime: Date?
 
@@ -212,7 +219,8 @@ package struct PartitionProcessor: Sendable {
     /// `now` (``process(_:inventory:now:)``), then each decision that falls due at or before
     /// `instant`, and after the patient's last evaluation, at its due instant, in order (at most
     /// ``maxTimerStepsPerPunctuation`` per patient). A decision never fires after a pending instant
-    /// that is not ready yet.
+    /// that is not ready yet, nor while the patient's records have not settled
+    /// (``EvaluationGate/isSettled(patientId:now:)``).
     /// - Parameter now: wall-clock time, for the grace; by default every grace has passed.
     package mutating func punctuate(at instant: Date, now: Date = .distantFuture, inventory: InventorySnapshot)
         -> BatchOutcome
@@ -225,8 +233,10 @@ package struct PartitionProcessor: Sendable {
                 pending.contains(patientId) || state.nextDecisionAt.map({ $0 <= instant }) ?? false
             else { continue }
             var course: PatientTimeline?
+            let settled = gate.isSettled(patientId: patientId, now: now)
             let evaluations = advance(
-                &state, now: now, through: instant, inventory: inventory, course: &course, outcome: &outcome)
+                &state, now: now, through: settled ? instant : nil, inventory: inventory, course: &course,
+                outcome: &outcome)
             guard evaluations > 0 || state.nextDecisionAt != patients[patientId]?.nextDecisionAt else { continue }
             remember(patientId)
             patients[patientId] = state
@@ -246,6 +256,12 @@ package struct PartitionProcessor: Sendable {
         let patientId = state.patientId
         var evaluations = 0
         var waiting: Date?
+        var evaluatedThrough: Date?
+        defer {
+            // Once for the run: settling arrivals per instant would cost a pass over every pending
+            // instant per instant (a backlog of thousands waiting for the grace).
+            if let evaluatedThrough { gate.evaluated(patientId: patientId, through: evaluatedThrough) }
+        }
         for instant in state.pendingInstants {
             guard gate.isReady(instant, patientId: patientId, now: now) else {
                 waiting = instant
@@ -256,7 +272,7 @@ package struct PartitionProcessor: Sendable {
             let cause = gate.cause(patientId: patientId, instant: instant) ?? .timer(at: instant)
             outcome.outputs += evaluate(
                 &state, at: instant, cause: cause, inventory: inventory, course: &course, counting: &outcome)
-            gate.evaluated(patientId: patientId, through: instant)
+            evaluatedThrough = instant
             evaluations += 1
         }
         if waiting == nil { pending.remove(patientId) }

@@ -28,8 +28,13 @@ package struct PartitionTask {
     private var logger: Logger
     /// Per input topic, the record timestamp of the newest message processed (for time behind).
     private var newestProcessed: [String: Date] = [:]
-    /// The partition's stream time when it last advanced, and the wall-clock time it did.
-    private var streamClock: (streamTime: Date, wallClock: Date)?
+    /// Punctuations in a row that found input waiting while nothing was handled, and the handled
+    /// offsets they saw (see ``timerInstant(messagesFollow:)``).
+    private var waitingWithoutProgress = (punctuations: 0, handled: [String: Int64]())
+    /// After this many punctuations in a row with input waiting and none handled, timers fire
+    /// anyway: input that never arrives (offsets committed without a checkpoint, a log the
+    /// watermarks misjudge) must not silence a patient's due decisions.
+    static let maxPunctuationsWaitingWithoutProgress = 10
 
     package init(runner: PartitionRunner, context: PartitionContext) {
         self.runner = runner
@@ -83,47 +88,94 @@ package struct PartitionTask {
         let inventory = context.inventory
         while let work = await runner.inbox.nextBatch(maxCount: context.configuration.maxBatchSize) {
             var messages: [KafkaMessage] = []
-            for item in work {
+            for (index, item) in work.enumerated() {
+                let messagesFollow = work[(index + 1)...].contains {
+                    if case .message = $0 { true } else { false }
+                }
                 switch item {
                 case .message(let message):
                     messages.append(message)
                 case .tick(let now):
-                    try await flush(&messages)
-                    let instant = partitionTime(now: now)
+                    try await flush(&messages, messagesFollow: messagesFollow)
+                    let instant = timerInstant(messagesFollow: messagesFollow)
                     try await writer.apply(to: &processor) { processor in
                         processor.punctuate(at: instant, now: now, inventory: inventory.snapshot())
                     }
                     reportLag()
                 case .inventoryChanged(let site, let cause):
-                    try await flush(&messages)
+                    try await flush(&messages, messagesFollow: messagesFollow)
                     try await writer.apply(to: &processor) { processor in
                         processor.inventoryChanged(site: site, cause: cause, inventory: inventory.snapshot())
                     }
                 }
                 if isHandingOver { return }
             }
-            try await flush(&messages)
+            try await flush(&messages, messagesFollow: false)
             if isHandingOver { return }
         }
     }
 
     /// The instant time-driven rules are checked at: the partition's stream time (its latest event
-    /// time), advancing with the wall clock while the partition receives nothing. In production,
-    /// where events carry current times, this follows the wall clock; a replay of an old course
-    /// fires its rules in event time instead of all at once.
-    private mutating func partitionTime(now: Date) -> Date {
+    /// time), never the wall clock, so what fires depends on the events alone (issue 12): a pause in
+    /// the feed fires nothing, and the backlog after it is evaluated as if it had come live. While
+    /// input of the partition is known to be waiting (``isInputWaiting``), the punctuation only
+    /// evaluates pending instants whose grace ran out; timers wait for the backlog, which may hold
+    /// the events that decide them.
+    private mutating func timerInstant(messagesFollow: Bool) -> Date {
+        processor.inputCaughtUp = !messagesFollow && !isInputWaiting()
         guard let streamTime = processor.streamTime else { return .distantPast }
-        if let clock = streamClock, clock.streamTime == streamTime {
-            return streamTime.addingTimeInterval(max(0, now.timeIntervalSince(clock.wallClock)))
+        if messagesFollow { return .distantPast }
+        guard !processor.inputCaughtUp else {
+            waitingWithoutProgress = (0, [:])
+            return streamTime
         }
-        streamClock = (streamTime, now)
-        return streamTime
+        if waitingWithoutProgress.handled != processor.handledInputOffsets {
+            waitingWithoutProgress = (0, processor.handledInputOffsets)
+        }
+        waitingWithoutProgress.punctuations += 1
+        if waitingWithoutProgress.punctuations == Self.maxPunctuationsWaitingWithoutProgress {
+            logger.warning(
+                "input looks waiting but none arrives; time-driven rules fire without it",
+                metadata: ["punctuations": "\(waitingWithoutProgress.punctuations)"])
+        }
+        return waitingWithoutProgress.punctuations >= Self.maxPunctuationsWaitingWithoutProgress
+            ? streamTime : .distantPast
     }
 
-    private mutating func flush(_ messages: inout [KafkaMessage]) async throws {
+    /// Whether an input topic of this partition has records this task has not handled yet, as far
+    /// as librdkafka's cached high watermarks show (a fetch response carries them; nothing is asked
+    /// of the broker): records in the inbox, fetched and not yet delivered, or in the log beyond the
+    /// fetch position. A topic is caught up when its handled offset reaches the high watermark, or
+    /// when the inbox is empty and the consumer's position does (the position steps over
+    /// transaction markers, which no handled record covers). A topic whose watermark is not known
+    /// yet counts as caught up.
+    /// - Parameter batch: records about to be handled, counted as handled.
+    private func isInputWaiting(besides batch: [KafkaMessage] = []) -> Bool {
+        let partitions = ToxWatchTopics.patientInputs.map { TopicPartition($0, runner.partition) }
+        let positions = (try? context.consumer.position(partitions)) ?? []
+        let inboxEmpty = runner.inbox.count == 0
+        var handledOffsets = processor.handledInputOffsets
+        for message in batch {
+            handledOffsets[message.topic] = max(handledOffsets[message.topic] ?? 0, message.offset + 1)
+        }
+        for partition in partitions {
+            guard let watermarks = context.consumer.cachedWatermarks(partition) else { continue }
+            let handled = handledOffsets[partition.topic] ?? watermarks.low
+            if handled >= watermarks.high { continue }
+            let position = positions.first { $0.topicPartition == partition }?.offset
+            if inboxEmpty, let position, position.isAbsolute, position.rawValue >= watermarks.high { continue }
+            return true
+        }
+        return false
+    }
+
+    /// Applies the collected messages as one batch.
+    /// - Parameter messagesFollow: whether the work item list holds more messages after them.
+    private mutating func flush(_ messages: inout [KafkaMessage], messagesFollow: Bool) async throws {
         guard !messages.isEmpty else { return }
         let batch = messages
         messages.removeAll(keepingCapacity: true)
+        processor.inputCaughtUp = !messagesFollow && !isInputWaiting(besides: batch)
         for message in batch {
             if let timestamp = message.timestamp?.date { newestProcessed[message.topic] = timestamp }
         }

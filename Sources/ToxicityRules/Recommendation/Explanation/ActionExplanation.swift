@@ -41,6 +41,10 @@ extension AssessmentContext {
         case .taper:
             return "Taper anakinra, step \(d.taperStep ?? 1): \(triggerText(p))."
         case .stop:
+            if d.primary == .administeredAfterStop {
+                return
+                    "Stop anakinra: a dose was charted after the recommendation to stop, with no new anakinra order. If anakinra was restarted on purpose, chart the order."
+            }
             if p.taper.method == .stopWithoutTaper {
                 return "Stop anakinra (\(name) states no taper): \(triggerText(p))."
             }
@@ -142,7 +146,7 @@ extension AssessmentContext {
         var reasons: [Reason] = []
         switch d.course.state {
         case .never, .ended:
-            if d.primary == .recurrence || d.primary == .courseCompleted {
+            if d.primary == .recurrence || d.primary == .courseCompleted || d.primary == .administeredAfterStop {
                 reasons.append(
                     Reason(
                         code: d.primary,

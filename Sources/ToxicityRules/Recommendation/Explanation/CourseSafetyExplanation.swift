@@ -46,6 +46,13 @@ extension AssessmentContext {
                 "Anakinra is \(stock.status.rawValue) at \(stock.site): see the shortage alternatives before giving this dose."
             )
         }
+        if let given = d.course.givenAfterStop, d.action == .stop {
+            let series = timeline.index.given[PatientTimeline.anakinraSlot]
+            alerts.append(
+                Alert(
+                    code: .administeredAfterStop, fields: [.doseMg],
+                    eventIds: [timeline.eventIds[Int(series.events[given])]]))
+        }
         if let deviation = d.doseDeviation, d.action.dosesAnakinra || d.action == .hold {
             let series = timeline.index.given[PatientTimeline.anakinraSlot]
             let eventId = timeline.eventIds[Int(series.events[deviation.given])]
