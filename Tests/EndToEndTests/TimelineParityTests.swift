@@ -48,13 +48,16 @@ struct TimelineParityTests {
                 for line in differing.filter({ $0.contains("(\(shape))") }).prefix(3) { print("    \(line)") }
             }
             #expect(courses.count == 201)
-            // Still open (issue 12): time-driven outputs (stale-findings reassessments, due
-            // decisions) fire at the partition's time, which advances with the wall clock while no
-            // record arrives, so a pause in the feed (the two-runs shape) publishes timer outputs that
-            // `--timeline` cannot know of. Measured on the submitted head: 65 of 201 patients differ
-            // (two runs 60 of 60, whole courses 4 of 70, the demo course's shortage advice, live 0 of
-            // 70); 196 of 201 before every instant was evaluated.
-            withKnownIssue("issue 12: timer outputs follow the wall clock while the feed pauses", isIntermittent: true)
+            // Still open (issue 12): a course fed at once races the partition's other patients. An
+            // instant becomes ready when every topic's watermark (set by other patients) has passed it
+            // while the partition's input looks caught up; librdkafka's cached high watermarks can
+            // miss records produced a moment later, so a lagging patient's record of that instant on
+            // another topic can arrive after its evaluation (a missing-vitals grade, a change one
+            // instant late); and inventory is applied when it arrives, not in event time, so the demo
+            // course fed at once gets its shortage advice at another instant. Measured on f2343a7 in
+            // four runs: 2, 4, 5 and 7 of 201 patients differ (live 0 of 70 every run; before this
+            // commit's change 65 of 201, 196 before every instant was evaluated).
+            withKnownIssue("issue 12: a course fed at once races its partition's other patients", isIntermittent: true)
             {
                 #expect(differing.isEmpty, "\(differing.count) patients differ, first: \(differing.first ?? "")")
             }
@@ -162,7 +165,15 @@ struct TimelineParityTests {
             let same = (a as? NSObject).map { $0.isEqual(b) } ?? (b == nil)
             return same ? [] : [path]
         }
-        return paths(object(left), object(right), "", depth: 3).prefix(6).joined(separator: ", ")
+        let (a, b) = (object(left), object(right))
+        let found = paths(a, b, "", depth: 3)
+        func value(_ root: Any?, _ path: String) -> String {
+            let found = path.split(separator: ".").reduce(root) { ($0 as? [String: Any])?[String($1)] }
+            let text = found.flatMap { try? JSONSerialization.data(withJSONObject: $0, options: [.sortedKeys]) }
+            return text.map { String(decoding: $0, as: UTF8.self).prefix(700).description } ?? "null"
+        }
+        let first = found.first.map { "; toxd \(value(a, $0)); --timeline \(value(b, $0))" } ?? ""
+        return found.prefix(6).joined(separator: ", ") + first
     }
 
     /// Where one patient's published records and the printed timeline part, per output topic in
