@@ -59,7 +59,9 @@ struct WorkerCommand: AsyncParsableCommand {
           lateEventWindowHours, maxBatchSize, partitionBufferSize,
           punctuationIntervalSeconds, defaultProtocol, protocolsDirectory,
           shutdownGraceSeconds (30), stallTimeoutSeconds (120), maxClockSkewSeconds (3600),
-          maxInputBytes (1048576), kafka: {librdkafka property: value}
+          maxInputBytes (1048576), evaluationGraceSeconds (2), producerLingerMilliseconds (5),
+          producerBatchMessages (10000), fetchWaitMilliseconds (100), fetchMinBytes (1),
+          fetchQueueKilobytes (16384), kafka: {librdkafka property: value}
         e.g. TOXD_BROKERS=kafka:9092, TOXD_KAFKA_SASL_PASSWORD=… for kafka sasl.password.
 
         SIGTERM or SIGINT finishes the in-flight batches, commits and leaves the group; a second \
@@ -109,6 +111,24 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "A directory of site protocol files added to the shipped ones.")
     var protocolsDir: String?
 
+    @Option(help: "Inputs per partition batch (default 2000).")
+    var maxBatchSize: Int?
+
+    @Option(help: "The producer's linger.ms: how long it waits to fill a batch (default 5).")
+    var producerLingerMilliseconds: Int?
+
+    @Option(help: "The producer's batch.num.messages: records per request and partition (default 10000).")
+    var producerBatchMessages: Int?
+
+    @Option(help: "The consumer's fetch.wait.max.ms: how long the broker may hold a fetch (default 100).")
+    var fetchWaitMilliseconds: Int?
+
+    @Option(help: "The consumer's fetch.min.bytes: the bytes a fetch waits for (default 1).")
+    var fetchMinBytes: Int?
+
+    @Option(help: "The consumer's queued.max.messages.kbytes: its prefetch bound (default 16384).")
+    var fetchQueueKilobytes: Int?
+
     @Option(
         name: .customLong("kafka"),
         help: ArgumentHelp(
@@ -151,6 +171,14 @@ struct WorkerCommand: AsyncParsableCommand {
         loader.add("processingGuarantee", processingGuarantee, flag: "--processing-guarantee")
         loader.add("defaultProtocol", defaultProtocol, flag: "--default-protocol")
         loader.add("protocolsDirectory", protocolsDir, flag: "--protocols-dir")
+        loader.add("maxBatchSize", maxBatchSize.map(String.init), flag: "--max-batch-size")
+        loader.add(
+            "producerLingerMilliseconds", producerLingerMilliseconds.map(String.init),
+            flag: "--producer-linger-milliseconds")
+        loader.add("producerBatchMessages", producerBatchMessages.map(String.init), flag: "--producer-batch-messages")
+        loader.add("fetchWaitMilliseconds", fetchWaitMilliseconds.map(String.init), flag: "--fetch-wait-milliseconds")
+        loader.add("fetchMinBytes", fetchMinBytes.map(String.init), flag: "--fetch-min-bytes")
+        loader.add("fetchQueueKilobytes", fetchQueueKilobytes.map(String.init), flag: "--fetch-queue-kilobytes")
         try loader.addKafkaProperties(kafkaProperties)
         return try loader.configuration()
     }

@@ -36,6 +36,18 @@ struct ToxdCommandTests {
         arguments: [
             (["--brokers", "127.0.0.1:1", "--log-level", "loud"], "toxd: --log-level"),
             (["worker", "--brokers", "127.0.0.1:1", "--processing-guarantee", "maybe"], "flag --processing-guarantee"),
+            (["--brokers", "127.0.0.1:1", "--max-batch-size", "0"], "flag --max-batch-size: '0'"),
+            (
+                ["--brokers", "127.0.0.1:1", "--producer-linger-milliseconds", "10001"],
+                "flag --producer-linger-milliseconds: '10001'"
+            ),
+            (["--brokers", "127.0.0.1:1", "--producer-batch-messages", "0"], "flag --producer-batch-messages: '0'"),
+            (
+                ["--brokers", "127.0.0.1:1", "--fetch-wait-milliseconds", "10001"],
+                "flag --fetch-wait-milliseconds: '10001'"
+            ),
+            (["--brokers", "127.0.0.1:1", "--fetch-min-bytes", "0"], "flag --fetch-min-bytes: '0'"),
+            (["--brokers", "127.0.0.1:1", "--fetch-queue-kilobytes", "0"], "flag --fetch-queue-kilobytes: '0'"),
             (["ingest", "--brokers", "127.0.0.1:1", "--log-level", "loud"], "toxd ingest: --log-level"),
             (["ingest", "--brokers", "127.0.0.1:1", "--kafka", "partitioner=consistent"], "murmur2_random"),
         ])

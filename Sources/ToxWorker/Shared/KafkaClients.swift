@@ -4,15 +4,19 @@ package import Logging
 
 /// How `toxd` and `toxd ingest` configure their Kafka clients, in one place: the bootstrap
 /// servers, a client id, and the librdkafka properties of the settings passed through, less those
-/// a client's role fixes (a group id for a reader without a group, the worker's assignor …).
+/// a client's role fixes (a group id for a reader without a group, the worker's assignor …), over
+/// the batching and fetch settings (``KafkaPipelineSettings``).
 package struct KafkaClients: Sendable {
     package var brokers: [String]
     /// librdkafka properties from the settings (`kafka:`, `TOXD_KAFKA_*`, `--kafka`).
     package var properties: [String: String]
+    /// Batching and fetching, under `properties`.
+    package var pipeline: KafkaPipelineSettings
 
-    package init(brokers: String, properties: [String: String]) {
+    package init(brokers: String, properties: [String: String], pipeline: KafkaPipelineSettings = .init()) {
         self.brokers = Self.brokerList(brokers)
         self.properties = properties
+        self.pipeline = pipeline
     }
 
     /// `HOST:PORT[,HOST:PORT…]` as a list.
@@ -31,7 +35,7 @@ package struct KafkaClients: Sendable {
     ) -> KafkaConsumerConfiguration {
         var consumer = KafkaConsumerConfiguration(bootstrapServers: brokers, strategy: strategy)
         if let clientID { consumer.clientID = clientID }
-        consumer.additionalConfig = passedThrough(excluding: excluded)
+        pipeline.apply(to: &consumer, passedThrough: passedThrough(excluding: excluded))
         return consumer
     }
 
@@ -41,7 +45,8 @@ package struct KafkaClients: Sendable {
     ) -> KafkaProducerConfiguration {
         var producer = KafkaProducerConfiguration(bootstrapServers: brokers)
         producer.clientID = clientID
-        producer.additionalConfig = passedThrough(excluding: excluded).merging(fixed) { _, fixed in fixed }
+        pipeline.apply(
+            to: &producer, passedThrough: passedThrough(excluding: excluded).merging(fixed) { _, fixed in fixed })
         return producer
     }
 

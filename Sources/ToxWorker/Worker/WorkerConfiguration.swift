@@ -36,6 +36,8 @@ import KafkaClient
 ///   anyway, so that the events of one instant are evaluated together; 0 evaluates at once.
 /// - `maxInputBytes` / `TOXD_MAX_INPUT_BYTES` (int, default 1048576, 1024–104857600): a larger input
 ///   record is dead-lettered with its size and digest instead of its bytes.
+/// - `producerLingerMilliseconds`, `producerBatchMessages`, `fetchWaitMilliseconds`, `fetchMinBytes`,
+///   `fetchQueueKilobytes`: how the Kafka clients batch and fetch (``KafkaPipelineSettings``).
 /// - `kafka` (map) / `TOXD_KAFKA_<PROPERTY>` (e.g. `TOXD_KAFKA_SECURITY_PROTOCOL=SASL_SSL`): librdkafka
 ///   properties passed through unchanged (secrets such as `sasl.password` are never logged).
 package struct WorkerConfiguration: Sendable, Equatable {
@@ -67,6 +69,8 @@ package struct WorkerConfiguration: Sendable, Equatable {
     package static let defaultShortageHold: Duration = .seconds(12 * 3600)
     /// How long an instant waits for the partition's watermark (``EvaluationGate``).
     package var evaluationGrace: Duration = .seconds(2)
+    /// How the Kafka clients batch and fetch; `kafka` properties of the same name win.
+    package var pipeline = KafkaPipelineSettings()
     /// librdkafka properties passed through unchanged.
     package var kafka: [String: String] = [:]
 
@@ -117,12 +121,12 @@ package struct WorkerConfigurationLoader {
         try settings.addKafkaProperties(pairs)
     }
 
-    private static let knownKeys: Set<String> = [
+    private static let knownKeys = Set([
         "brokers", "group", "httpHost", "httpPort", "processingGuarantee", "lateEventWindowHours", "shortageHoldHours",
         "maxBatchSize",
         "partitionBufferSize", "punctuationIntervalSeconds", "defaultProtocol", "protocolsDirectory",
         "shutdownGraceSeconds", "stallTimeoutSeconds", "maxClockSkewSeconds", "maxInputBytes", "evaluationGraceSeconds",
-    ]
+    ]).union(KafkaPipelineSettings.keys)
 
     /// Validates every value and builds the configuration.
     package func configuration() throws(ConfigurationError) -> WorkerConfiguration {
@@ -166,6 +170,7 @@ package struct WorkerConfigurationLoader {
             try settings.integer("maxInputBytes", in: 1024...104_857_600) ?? configuration.maxInputBytes
         configuration.defaultProtocol = settings["defaultProtocol"]?.value
         configuration.protocolsDirectory = settings["protocolsDirectory"]?.value
+        try configuration.pipeline.load(from: settings)
         configuration.kafka = settings.kafka
         return configuration
     }

@@ -37,5 +37,5 @@ extension WorkerConfiguration {
     package var brokerList: [String] { KafkaClients.brokerList(brokers) }
 
     /// The worker's Kafka clients' settings.
-    package var clients: KafkaClients { KafkaClients(brokers: brokers, properties: kafka) }
+    package var clients: KafkaClients { KafkaClients(brokers: brokers, properties: kafka, pipeline: pipeline) }
 }
