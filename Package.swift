@@ -103,7 +103,7 @@ let package = Package(
         .executableTarget(name: "toxfuzz", dependencies: ["ToxWatchContract"], path: "Fuzz/toxfuzz"),
         // Process helpers and the fixtures (HL7, FHIR, evaluate inputs) shared by the test targets.
         .target(
-            name: "ToxTestSupport", dependencies: ["ToxicityRules"], path: "Tests/ToxTestSupport",
+            name: "ToxTestSupport", dependencies: ["ToxicityRules", "ProtocolCatalog"], path: "Tests/ToxTestSupport",
             resources: [.copy("Fixtures")]),
         .testTarget(
             name: "KafkaClientTests",

@@ -145,7 +145,7 @@ package struct AnakinraProtocolCatalog: Sendable {
     /// - Throws: ``ProtocolLoadError`` with the field's path.
     package static func decode(_ data: Data, file: String) throws(ProtocolLoadError) -> AnakinraProtocol {
         do {
-            return try JSONDecoder().decode(AnakinraProtocol.self, from: data)
+            return try JSONDecoder().decode(ProtocolFile<AnakinraProtocol>.self, from: data).value
         } catch let error as ProtocolValidationError {
             throw ProtocolLoadError(file: file, field: error.field, message: error.message)
         } catch let error as DecodingError {
@@ -163,14 +163,14 @@ package struct AnakinraProtocolCatalog: Sendable {
     package static func encode(_ anakinraProtocol: AnakinraProtocol) throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return try encoder.encode(anakinraProtocol)
+        return try encoder.encode(ProtocolFile(anakinraProtocol))
     }
 
     /// Encodes several protocols as a JSON array.
     package static func encode(_ protocols: [AnakinraProtocol]) throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return try encoder.encode(protocols)
+        return try encoder.encode(protocols.map { ProtocolFile($0) })
     }
 
     // MARK: Private

@@ -8,7 +8,7 @@
 
 /// An anakinra protocol: indications, dose, frequency, routes, caps, rounding, escalation,
 /// taper and the notes a pharmacist needs.
-package struct AnakinraProtocol: Sendable, Hashable, Codable {
+package struct AnakinraProtocol: Sendable, Hashable {
     /// The file format version this build reads.
     package static let currentFormatVersion = 1
 
@@ -45,66 +45,52 @@ package struct AnakinraProtocol: Sendable, Hashable, Codable {
     /// Each ambiguity of the source and what ToxWatch chose.
     package var choices: [ProtocolChoice]
 
-    package enum CodingKeys: String, CodingKey, CaseIterable {
-        case formatVersion, id, name, shortName, kind, population, evidence, indications, dose, frequency, routes, caps
-        case rounding, escalation, reassessment, taper, duration, lastAgentWeaned, iecHsCriteria, alternativeRegimens
-        case notes, choices
-    }
-
-    package init(from decoder: any Decoder) throws {
-        let c = try StrictKeyedContainer(decoder, keyedBy: CodingKeys.self)
-        formatVersion = try c.integer(.formatVersion, in: 1...Int.max)
-        guard formatVersion == Self.currentFormatVersion else {
-            throw c.error(
-                .formatVersion,
-                "\(formatVersion) is not supported (this build reads \(Self.currentFormatVersion))"
-            )
-        }
-        id = try c.string(.id)
-        guard Self.isValidId(id) else {
-            throw c.error(.id, "\"\(id)\" must be lower-case letters, digits and single hyphens")
-        }
-        name = try c.string(.name)
-        shortName = try c.string(.shortName)
-        kind = try c.enumeration(.kind)
-        population = try c.enumeration(.population)
-        evidence = try c.string(.evidence)
-        indications = try c.required(.indications)
-        guard !indications.isEmpty else { throw c.error(.indications, "must list at least one indication") }
-        dose = try c.required(.dose)
-        frequency = try c.required(.frequency)
-        routes = try c.required(.routes)
-        caps = try c.required(.caps)
-        rounding = try c.required(.rounding)
-        escalation = try c.required(.escalation)
-        reassessment = try c.required(.reassessment)
-        taper = try c.required(.taper)
-        duration = try c.required(.duration)
-        lastAgentWeaned = try c.required(.lastAgentWeaned)
-        iecHsCriteria = try c.optionalEnumeration(.iecHsCriteria) ?? .astct2023
-        alternativeRegimens = try c.optional(.alternativeRegimens) ?? []
-        notes = try c.optional(.notes) ?? []
-        choices = try c.optional(.choices) ?? []
-        try validateConsistency(c)
-    }
-
-    /// Cross-field rules that no single field can check.
-    private func validateConsistency(_ c: StrictKeyedContainer<CodingKeys>) throws {
-        if escalation.rule == .toPerDoseCap, caps.perDoseMg == nil {
-            throw c.error(.escalation, "rule to-per-dose-cap requires caps.perDoseMg")
-        }
-        if let perDose = caps.perDoseMg, let daily = caps.dailyMg, perDose > daily {
-            throw c.error(.caps, "perDoseMg \(perDose) must be ≤ dailyMg \(daily)")
-        }
-        var seen: Set<String> = []
-        for (index, regimen) in alternativeRegimens.enumerated() {
-            guard seen.insert(regimen.id).inserted else {
-                throw ProtocolValidationError(
-                    field: "alternativeRegimens[\(index)].id",
-                    message: "\"\(regimen.id)\" is used twice"
-                )
-            }
-        }
+    package init(
+        formatVersion: Int,
+        id: String,
+        name: String,
+        shortName: String,
+        kind: ProtocolKind,
+        population: ProtocolPopulation,
+        evidence: String,
+        indications: [ProtocolIndication],
+        dose: ProtocolDose,
+        frequency: ProtocolFrequency,
+        routes: ProtocolRoutes,
+        caps: ProtocolCaps,
+        rounding: ProtocolRounding,
+        escalation: ProtocolEscalation,
+        reassessment: ProtocolReassessment,
+        taper: ProtocolTaper,
+        duration: ProtocolDuration,
+        lastAgentWeaned: ProtocolFlag,
+        iecHsCriteria: IECHSCriteriaSet,
+        alternativeRegimens: [AlternativeRegimen],
+        notes: [String],
+        choices: [ProtocolChoice]
+    ) {
+        self.formatVersion = formatVersion
+        self.id = id
+        self.name = name
+        self.shortName = shortName
+        self.kind = kind
+        self.population = population
+        self.evidence = evidence
+        self.indications = indications
+        self.dose = dose
+        self.frequency = frequency
+        self.routes = routes
+        self.caps = caps
+        self.rounding = rounding
+        self.escalation = escalation
+        self.reassessment = reassessment
+        self.taper = taper
+        self.duration = duration
+        self.lastAgentWeaned = lastAgentWeaned
+        self.iecHsCriteria = iecHsCriteria
+        self.alternativeRegimens = alternativeRegimens
+        self.notes = notes
+        self.choices = choices
     }
 
     /// Whether `id` is lower-case kebab: `[a-z0-9]+(-[a-z0-9]+)*`, at most 64 characters.
@@ -148,7 +134,7 @@ package struct DosingRegimen: Sendable, Hashable {
 }
 
 /// Whether a protocol is an institution's practice or a regimen from a publication.
-package enum ProtocolKind: String, Sendable, Hashable, CaseIterable, Codable {
+package enum ProtocolKind: String, Sendable, Hashable, CaseIterable {
     /// An institution's protocol (seed Table 1, or a site's own file).
     case institutional
     /// A regimen from a published study (seed Table 2).
@@ -156,14 +142,14 @@ package enum ProtocolKind: String, Sendable, Hashable, CaseIterable, Codable {
 }
 
 /// The population a protocol was written for.
-package enum ProtocolPopulation: String, Sendable, Hashable, CaseIterable, Codable {
+package enum ProtocolPopulation: String, Sendable, Hashable, CaseIterable {
     case pediatric
     case adult
     case pediatricAndYoungAdult = "pediatric-and-young-adult"
 }
 
 /// A boolean protocol value with its status.
-package struct ProtocolFlag: Sendable, Hashable, Codable {
+package struct ProtocolFlag: Sendable, Hashable {
     package var value: Bool
     package var status: EvidenceStatus
 
@@ -171,28 +157,21 @@ package struct ProtocolFlag: Sendable, Hashable, Codable {
         self.value = value
         self.status = status
     }
-
-    enum CodingKeys: String, CodingKey, CaseIterable { case value, status }
-
-    package init(from decoder: any Decoder) throws {
-        let c = try StrictKeyedContainer(decoder, keyedBy: CodingKeys.self)
-        value = try c.required(.value)
-        status = try c.enumeration(.status)
-    }
 }
 
 /// An ambiguity in the source and what ToxWatch chose (recorded so it can be reviewed).
-package struct ProtocolChoice: Sendable, Hashable, Codable {
+package struct ProtocolChoice: Sendable, Hashable {
     package var ambiguity: String
     package var choice: String
     package var status: EvidenceStatus
 
-    enum CodingKeys: String, CodingKey, CaseIterable { case ambiguity, choice, status }
-
-    package init(from decoder: any Decoder) throws {
-        let c = try StrictKeyedContainer(decoder, keyedBy: CodingKeys.self)
-        ambiguity = try c.string(.ambiguity)
-        choice = try c.string(.choice)
-        status = try c.enumeration(.status)
+    package init(
+        ambiguity: String,
+        choice: String,
+        status: EvidenceStatus
+    ) {
+        self.ambiguity = ambiguity
+        self.choice = choice
+        self.status = status
     }
 }

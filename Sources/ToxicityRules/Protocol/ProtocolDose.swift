@@ -1,7 +1,7 @@
 // A protocol's dose (clinical-spec A5): its basis, amounts and the file form of a range.
 
 /// How the protocol expresses its dose.
-package enum DoseBasis: String, Sendable, Hashable, CaseIterable, Codable {
+package enum DoseBasis: String, Sendable, Hashable, CaseIterable {
     case perDoseMgPerKg
     case perDayMgPerKg
     case perDoseMg
@@ -23,7 +23,7 @@ package enum DoseBasis: String, Sendable, Hashable, CaseIterable, Codable {
     }
 
     /// Plausibility ceiling for an amount in this basis (a typo guard, not a clinical cap).
-    var plausibleMaximum: Int {
+    package var plausibleMaximum: Int {
         switch self {
         case .perDoseMgPerKg, .perDayMgPerKg: 50
         case .perDoseMg, .perDayMg: 2000
@@ -59,7 +59,7 @@ package struct DoseAmount: Sendable, Hashable, CustomStringConvertible {
 
 /// The protocol's dose: exactly one basis key (`perDoseMgPerKg`, `perDayMgPerKg`, `perDoseMg`,
 /// `perDayMg`) holding a number or `{ "low", "severe"?, "high" }`.
-package struct ProtocolDose: Sendable, Hashable, Codable {
+package struct ProtocolDose: Sendable, Hashable {
     package var basis: DoseBasis
     package var amount: DoseAmount
     package var status: EvidenceStatus
@@ -78,101 +78,5 @@ package struct ProtocolDose: Sendable, Hashable, Codable {
         self.status = status
         self.evidence = evidence
         self.note = note
-    }
-
-    enum CodingKeys: String, CodingKey, CaseIterable {
-        case perDoseMgPerKg, perDayMgPerKg, perDoseMg, perDayMg, status, evidence, note
-    }
-
-    package init(from decoder: any Decoder) throws {
-        let c = try StrictKeyedContainer(decoder, keyedBy: CodingKeys.self)
-        (basis, amount) = try Self.decodeAmount(c)
-        status = try c.enumeration(.status)
-        evidence = try c.optional(.evidence)
-        note = try c.optional(.note)
-    }
-
-    /// Decodes the single basis key of a dose or taper step.
-    static func decodeAmount<K: CodingKey & CaseIterable>(_ c: StrictKeyedContainer<K>) throws -> (
-        DoseBasis, DoseAmount
-    ) {
-        let present = DoseBasis.allCases.compactMap { basis in
-            K.allCases.first { $0.stringValue == basis.rawValue }.flatMap { c.has($0) ? (basis, $0) : nil }
-        }
-        guard let (basis, key) = present.first else {
-            throw ProtocolValidationError(
-                codingPath: c.codingPath,
-                message: "one of perDoseMgPerKg, perDayMgPerKg, perDoseMg, perDayMg is required"
-            )
-        }
-        guard present.count == 1 else {
-            throw c.error(present[1].1, "only one of \(present.map(\.0.rawValue).joined(separator: ", ")) may be given")
-        }
-        let amount: DoseAmount
-        do {
-            let single = try c.container.decode(ExactAmount.self, forKey: key)
-            guard single > 0 else { throw c.error(key, "\(single) must be > 0") }
-            amount = DoseAmount(single)
-        } catch DecodingError.typeMismatch {
-            // Not a number: a range object.
-            do {
-                amount = try DoseRange(from: try c.container.superDecoder(forKey: key)).amount
-            } catch DecodingError.typeMismatch {
-                throw c.error(key, "must be a number or an object {\"low\", \"severe\"?, \"high\"}")
-            }
-        }
-        guard amount.high <= basis.plausibleMaximum else {
-            throw c.error(key, "\(amount.high) \(basis.unit) is implausible (must be ≤ \(basis.plausibleMaximum))")
-        }
-        return (basis, amount)
-    }
-
-    package func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try Self.encodeAmount(basis: basis, amount: amount, into: &c)
-        try c.encode(status, forKey: .status)
-        try c.encodeIfPresent(evidence, forKey: .evidence)
-        try c.encodeIfPresent(note, forKey: .note)
-    }
-
-    static func encodeAmount<K: CodingKey & CaseIterable>(
-        basis: DoseBasis,
-        amount: DoseAmount,
-        into c: inout KeyedEncodingContainer<K>
-    ) throws {
-        guard let key = K.allCases.first(where: { $0.stringValue == basis.rawValue }) else { return }
-        if amount.isRange || amount.severe != amount.low {
-            try c.encode(DoseRange(amount: amount), forKey: key)
-        } else {
-            try c.encode(amount.low, forKey: key)
-        }
-    }
-}
-
-/// `{ "low": 8, "severe": 8, "high": 10 }` in a protocol file.
-struct DoseRange: Codable {
-    var amount: DoseAmount
-
-    init(amount: DoseAmount) { self.amount = amount }
-
-    enum CodingKeys: String, CodingKey, CaseIterable { case low, severe, high }
-
-    init(from decoder: any Decoder) throws {
-        let c = try StrictKeyedContainer(decoder, keyedBy: CodingKeys.self)
-        let low = try c.positiveAmount(.low)
-        let high = try c.positiveAmount(.high)
-        let severe = try c.optionalPositiveAmount(.severe) ?? low
-        guard low <= high else { throw c.error(.high, "\(high) must be ≥ low (\(low))") }
-        guard severe >= low, severe <= high else {
-            throw c.error(.severe, "\(severe) must lie between low (\(low)) and high (\(high))")
-        }
-        amount = DoseAmount(low: low, severe: severe, high: high)
-    }
-
-    func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(amount.low, forKey: .low)
-        try c.encode(amount.severe, forKey: .severe)
-        try c.encode(amount.high, forKey: .high)
     }
 }

@@ -2,7 +2,7 @@
 // of therapy.
 
 /// One situation in which the protocol gives anakinra, and its line of therapy.
-package struct ProtocolIndication: Sendable, Hashable, Codable {
+package struct ProtocolIndication: Sendable, Hashable {
     package var toxicity: IndicationToxicity
     package var line: LineOfTherapy
     /// Lowest grade of `toxicity` at which the indication applies (`nil`: any grade / not stated).
@@ -30,37 +30,43 @@ package struct ProtocolIndication: Sendable, Hashable, Codable {
     package var evidence: String?
     package var note: String?
 
-    enum CodingKeys: String, CodingKey, CaseIterable {
-        case toxicity, line, minimumGrade, antigenTargets, corticosteroid, persistingHoursAfterFirstTocilizumab
-        case beforeSecondTocilizumab, withoutIcans, isolatedLateOnset, fromDayAfterInfusion, orAfterFeverCount
-        case doseSpecified, status, evidence, note
-    }
-
-    package init(from decoder: any Decoder) throws {
-        let c = try StrictKeyedContainer(decoder, keyedBy: CodingKeys.self)
-        toxicity = try c.enumeration(.toxicity)
-        line = try c.enumeration(.line)
-        minimumGrade = try c.optionalInteger(.minimumGrade, in: 1...4)
-        antigenTargets = try c.optional(.antigenTargets) ?? []
-        corticosteroid = try c.optionalEnumeration(.corticosteroid)
-        persistingHoursAfterFirstTocilizumab = try c.optionalInteger(.persistingHoursAfterFirstTocilizumab, in: 1...168)
-        beforeSecondTocilizumab = try c.optional(.beforeSecondTocilizumab) ?? false
-        withoutIcans = try c.optional(.withoutIcans) ?? false
-        isolatedLateOnset = try c.optional(.isolatedLateOnset) ?? false
-        fromDayAfterInfusion = try c.optionalInteger(.fromDayAfterInfusion, in: 0...365)
-        orAfterFeverCount = try c.optionalInteger(.orAfterFeverCount, in: 1...20)
-        doseSpecified = try c.optional(.doseSpecified) ?? true
-        status = try c.enumeration(.status)
-        evidence = try c.optional(.evidence)
-        note = try c.optional(.note)
-        if line == .prophylaxis, fromDayAfterInfusion == nil {
-            throw c.error(.fromDayAfterInfusion, "is required for line prophylaxis")
-        }
+    package init(
+        toxicity: IndicationToxicity,
+        line: LineOfTherapy,
+        minimumGrade: Int?,
+        antigenTargets: [String],
+        corticosteroid: CorticosteroidRequirement?,
+        persistingHoursAfterFirstTocilizumab: Int?,
+        beforeSecondTocilizumab: Bool,
+        withoutIcans: Bool,
+        isolatedLateOnset: Bool,
+        fromDayAfterInfusion: Int?,
+        orAfterFeverCount: Int?,
+        doseSpecified: Bool,
+        status: EvidenceStatus,
+        evidence: String?,
+        note: String?
+    ) {
+        self.toxicity = toxicity
+        self.line = line
+        self.minimumGrade = minimumGrade
+        self.antigenTargets = antigenTargets
+        self.corticosteroid = corticosteroid
+        self.persistingHoursAfterFirstTocilizumab = persistingHoursAfterFirstTocilizumab
+        self.beforeSecondTocilizumab = beforeSecondTocilizumab
+        self.withoutIcans = withoutIcans
+        self.isolatedLateOnset = isolatedLateOnset
+        self.fromDayAfterInfusion = fromDayAfterInfusion
+        self.orAfterFeverCount = orAfterFeverCount
+        self.doseSpecified = doseSpecified
+        self.status = status
+        self.evidence = evidence
+        self.note = note
     }
 }
 
 /// What anakinra is given for.
-package enum IndicationToxicity: String, Sendable, Hashable, CaseIterable, Codable {
+package enum IndicationToxicity: String, Sendable, Hashable, CaseIterable {
     case crs
     case icans
     /// IEC-HS / carHLH.
@@ -70,7 +76,7 @@ package enum IndicationToxicity: String, Sendable, Hashable, CaseIterable, Codab
 }
 
 /// Where anakinra sits relative to tocilizumab and corticosteroids.
-package enum LineOfTherapy: String, Sendable, Hashable, CaseIterable, Codable {
+package enum LineOfTherapy: String, Sendable, Hashable, CaseIterable {
     /// Before any toxicity (Park: from day +2).
     case prophylaxis
     /// First agent for the indication (St. Jude carHLH, NIH isolated late carHLH, Oliai).
@@ -92,7 +98,7 @@ package enum LineOfTherapy: String, Sendable, Hashable, CaseIterable, Codable {
 }
 
 /// How a corticosteroid must accompany anakinra for an indication.
-package enum CorticosteroidRequirement: String, Sendable, Hashable, CaseIterable, Codable {
+package enum CorticosteroidRequirement: String, Sendable, Hashable, CaseIterable {
     /// A corticosteroid has been administered.
     case given
     /// A corticosteroid has been administered or ordered (Seattle ICANS).

@@ -50,7 +50,7 @@ package enum DoseFrequency: String, Sendable, Hashable, CaseIterable, Codable, C
 }
 
 /// A range of hours, e.g. MUSC's 48–72 h reassessment window.
-package struct HoursRange: Sendable, Hashable, Codable, CustomStringConvertible {
+package struct HoursRange: Sendable, Hashable, CustomStringConvertible {
     package var min: Int
     package var max: Int
 
@@ -62,38 +62,17 @@ package struct HoursRange: Sendable, Hashable, Codable, CustomStringConvertible 
     /// A single value.
     package init(_ hours: Int) { self.init(min: hours, max: hours) }
 
-    enum CodingKeys: String, CodingKey, CaseIterable { case min, max }
-
-    package init(from decoder: any Decoder) throws {
-        let c = try StrictKeyedContainer(decoder, keyedBy: CodingKeys.self)
-        let min = try c.integer(.min, in: 1...2160)
-        let max = try c.integer(.max, in: 1...2160)
-        guard min <= max else { throw c.error(.max, "\(max) must be ≥ min (\(min))") }
-        self.init(min: min, max: max)
-    }
-
     package var description: String { min == max ? "\(min) h" : "\(min)–\(max) h" }
 }
 
 /// A range of days with either end possibly unstated ("days to 2 weeks").
-package struct DaysRange: Sendable, Hashable, Codable, CustomStringConvertible {
+package struct DaysRange: Sendable, Hashable, CustomStringConvertible {
     package var min: Int?
     package var max: Int?
 
     package init(min: Int?, max: Int?) {
         self.min = min
         self.max = max
-    }
-
-    enum CodingKeys: String, CodingKey, CaseIterable { case min, max }
-
-    package init(from decoder: any Decoder) throws {
-        let c = try StrictKeyedContainer(decoder, keyedBy: CodingKeys.self)
-        let min = try c.optionalInteger(.min, in: 1...365)
-        let max = try c.optionalInteger(.max, in: 1...365)
-        guard min != nil || max != nil else { throw c.error(.max, "min or max is required") }
-        if let min, let max, min > max { throw c.error(.max, "\(max) must be ≥ min (\(min))") }
-        self.init(min: min, max: max)
     }
 
     package var description: String {

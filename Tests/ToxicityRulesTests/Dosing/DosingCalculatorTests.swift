@@ -1,4 +1,5 @@
 import Testing
+import ToxTestSupport
 
 @testable import ToxicityRules
 

@@ -1,20 +1,19 @@
 import Foundation
-import Testing
+import ProtocolCatalog
+package import ToxicityRules
 
-@testable import ToxicityRules
-
-/// Protocol documents for the ToxicityRules tests, built from a JSON template so that each
+/// Protocol documents for the rules and catalog tests, built from a JSON template so that each
 /// test states only what it varies. (The shipped protocol files are tested in
 /// ProtocolCatalogTests, with the worked cases of the spec.)
-enum ProtocolFixture {
-    static let defaultTaper = """
+package enum ProtocolFixture {
+    package static let defaultTaper = """
         "trigger": {"kind": "grade-at-most", "grade": 2, "scope": "crs-and-icans", "holdHours": 24, "status": "V"},
         "method": "lengthen-interval", "intervals": ["Q6H", "Q8H", "Q12H", "Q24H"],
         "stepHours": {"min": 24, "max": 24}
         """
 
     /// A complete, valid protocol document; each argument is the inside of one object.
-    static func json(
+    package static func json(
         id: String = "test-protocol",
         dose: String = #""perDoseMgPerKg": 2"#,
         frequency: String = #""default": "Q6H", "allowed": ["Q6H"]"#,
@@ -49,15 +48,15 @@ enum ProtocolFixture {
         """
     }
 
-    static func decode(_ json: String) throws -> AnakinraProtocol {
-        try JSONDecoder().decode(AnakinraProtocol.self, from: Data(json.utf8))
+    package static func decode(_ json: String) throws -> AnakinraProtocol {
+        try JSONDecoder().decode(ProtocolFile<AnakinraProtocol>.self, from: Data(json.utf8)).value
     }
 
     /// 2 mg/kg/dose Q6H IV, 100 mg/dose, 400 mg/day: the shape of CNH.
-    static func perDoseCapped() throws -> AnakinraProtocol { try decode(json()) }
+    package static func perDoseCapped() throws -> AnakinraProtocol { try decode(json()) }
 
     /// 2–10 mg/kg/day, no frequency, 400 mg/day and 10 mg/kg/day: the shape of CHOP.
-    static func perDayNoFrequency() throws -> AnakinraProtocol {
+    package static func perDayNoFrequency() throws -> AnakinraProtocol {
         try decode(
             json(
                 dose: #""perDayMgPerKg": {"low": 2, "severe": 2, "high": 10}"#,
@@ -71,7 +70,7 @@ enum ProtocolFixture {
     }
 
     /// 10 mg/kg/day Q6H, no caps, whole-syringe rounding: the shape of St. Jude.
-    static func wholeSyringeUncapped() throws -> AnakinraProtocol {
+    package static func wholeSyringeUncapped() throws -> AnakinraProtocol {
         try decode(
             json(
                 dose: #""perDayMgPerKg": 10"#,
@@ -84,7 +83,7 @@ enum ProtocolFixture {
     }
 
     /// 4 mg/kg/dose Q12H SC, no caps, taper to 2 mg/kg/dose Q12H: the shape of MUSC.
-    static func doseStepTaper() throws -> AnakinraProtocol {
+    package static func doseStepTaper() throws -> AnakinraProtocol {
         try decode(
             json(
                 dose: #""perDoseMgPerKg": 4"#,
@@ -109,7 +108,7 @@ enum ProtocolFixture {
     }
 
     /// 8–10 mg/kg/day Q12H SC, no caps, escalation to the range's high end: the shape of NIH.
-    static func rangeUncapped() throws -> AnakinraProtocol {
+    package static func rangeUncapped() throws -> AnakinraProtocol {
         try decode(
             json(
                 dose: #""perDayMgPerKg": {"low": 8, "severe": 8, "high": 10}"#,
@@ -119,23 +118,5 @@ enum ProtocolFixture {
                 escalation: #""rule": "to-range-high""#
             )
         )
-    }
-}
-
-@Suite struct ProtocolFixtureTests {
-    @Test func fixturesDecodeWithTheirOwnShapes() throws {
-        let capped = try ProtocolFixture.perDoseCapped()
-        #expect(capped.dose.basis == .perDoseMgPerKg)
-        #expect(capped.caps.perDoseMg == 100 && capped.caps.dailyMg == 400)
-        let chop = try ProtocolFixture.perDayNoFrequency()
-        #expect(chop.frequency.default == nil)
-        #expect(chop.dose.amount == DoseAmount(low: ExactAmount(2), severe: ExactAmount(2), high: ExactAmount(10)))
-        let stJude = try ProtocolFixture.wholeSyringeUncapped()
-        #expect(!stJude.caps.statesAnyCap)
-        #expect(stJude.rounding.rule == .wholeSyringe)
-        let musc = try ProtocolFixture.doseStepTaper()
-        #expect(musc.taper.method == .doseSteps)
-        #expect(musc.regimen(id: "fixed-100mg-daily")?.dose.basis == .perDoseMg)
-        #expect(musc.regimen(id: "nope") == nil)
     }
 }

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
+import ToxTestSupport
 
+@testable import ProtocolCatalog
 @testable import ToxicityRules
 
 /// A malformed protocol document and the field/message it must be rejected with.
@@ -310,8 +312,8 @@ struct MalformedProtocolCase: Sendable, CustomTestStringConvertible {
             try ProtocolFixture.wholeSyringeUncapped(),
             try ProtocolFixture.doseStepTaper(), try ProtocolFixture.rangeUncapped(),
         ] {
-            let data = try JSONEncoder().encode(p)
-            let again = try JSONDecoder().decode(AnakinraProtocol.self, from: data)
+            let data = try AnakinraProtocolCatalog.encode(p)
+            let again = try AnakinraProtocolCatalog.decode(data, file: "\(p.id).json")
             #expect(again == p)
         }
     }

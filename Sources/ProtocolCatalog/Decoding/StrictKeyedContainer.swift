@@ -1,10 +1,12 @@
+package import ToxicityRules
+
 // Strict decoding support for protocol files.
 //
 // A protocol file is clinical configuration: a misspelt key silently ignored could drop a cap.
 // Every protocol type therefore decodes through ``StrictKeyedContainer``, which rejects unknown
 // keys, names the missing or invalid field by its full path (`dose.perDayMgPerKg`), and turns
-// value problems into ``ProtocolValidationError``. Decoding from a `Decoder` is not I/O: the
-// files are read by `ProtocolCatalog`.
+// value problems into ``ProtocolValidationError``. The rules' value types know no JSON: each
+// reads and writes its file form through ``ProtocolFileValue`` (the `*FileCoding.swift` files).
 
 /// A protocol value that is missing, malformed or clinically implausible.
 package struct ProtocolValidationError: Error, Sendable, Hashable, CustomStringConvertible {
@@ -123,6 +125,26 @@ package struct StrictKeyedContainer<Key: CodingKey & CaseIterable> {
         try container.decodeIfPresent(T.self, forKey: key)
     }
 
+    /// Decodes a required protocol value (an object of the file).
+    package func value<T: ProtocolFileValue>(_ key: Key, as type: T.Type = T.self) throws -> T {
+        try required(key, as: ProtocolFile<T>.self).value
+    }
+
+    /// Decodes an optional protocol value (absent and `null` are both `nil`).
+    package func optionalValue<T: ProtocolFileValue>(_ key: Key, as type: T.Type = T.self) throws -> T? {
+        try optional(key, as: ProtocolFile<T>.self)?.value
+    }
+
+    /// Decodes a required array of protocol values.
+    package func values<T: ProtocolFileValue>(_ key: Key, as type: T.Type = T.self) throws -> [T] {
+        try required(key, as: [ProtocolFile<T>].self).map(\.value)
+    }
+
+    /// Decodes an optional array of protocol values (absent and `null` are both empty).
+    package func optionalValues<T: ProtocolFileValue>(_ key: Key, as type: T.Type = T.self) throws -> [T] {
+        try optional(key, as: [ProtocolFile<T>].self)?.map(\.value) ?? []
+    }
+
     /// Decodes a required non-empty string.
     package func string(_ key: Key) throws -> String {
         let value = try required(key, as: String.self)
@@ -165,21 +187,21 @@ package struct StrictKeyedContainer<Key: CodingKey & CaseIterable> {
 
     /// Decodes a number with at most three decimal places that must be > 0.
     package func positiveAmount(_ key: Key) throws -> ExactAmount {
-        let value = try required(key, as: ExactAmount.self)
+        let value = try value(key, as: ExactAmount.self)
         guard value > 0 else { throw error(key, "\(value) must be > 0") }
         return value
     }
 
     /// Decodes an optional number with at most three decimal places that must be > 0.
     package func optionalPositiveAmount(_ key: Key) throws -> ExactAmount? {
-        guard let value = try optional(key, as: ExactAmount.self) else { return nil }
+        guard let value = try optionalValue(key, as: ExactAmount.self) else { return nil }
         guard value > 0 else { throw error(key, "\(value) must be > 0") }
         return value
     }
 
     /// Decodes an optional whole number within `range`.
     package func optionalInteger(_ key: Key, in range: ClosedRange<Int>) throws -> Int? {
-        guard let value = try optional(key, as: ExactAmount.self) else { return nil }
+        guard let value = try optionalValue(key, as: ExactAmount.self) else { return nil }
         guard value.isWhole else { throw error(key, "\(value) must be a whole number") }
         guard value >= range.lowerBound, value <= range.upperBound else {
             throw error(key, "\(value) must be between \(range.lowerBound) and \(range.upperBound)")
@@ -204,10 +226,63 @@ package struct StrictKeyedContainer<Key: CodingKey & CaseIterable> {
     }
 }
 
-extension ExactAmount: Codable {
+/// A rules value with a form in the protocol files: read strictly, written as the file shows it.
+package protocol ProtocolFileValue {
+    /// Reads and validates the value.
+    /// - Throws: ``ProtocolValidationError`` or `DecodingError`.
+    init(file decoder: any Decoder) throws
+    /// Writes the value in the file format.
+    func encodeFile(to encoder: any Encoder) throws
+}
+
+/// The `Codable` form of a ``ProtocolFileValue``: what `JSONDecoder` and `JSONEncoder` see.
+package struct ProtocolFile<Value: ProtocolFileValue>: Codable {
+    package var value: Value
+
+    package init(_ value: Value) { self.value = value }
+
+    package init(from decoder: any Decoder) throws { value = try Value(file: decoder) }
+
+    package func encode(to encoder: any Encoder) throws { try value.encodeFile(to: encoder) }
+}
+
+extension KeyedEncodingContainer {
+    /// Writes a protocol value.
+    mutating func encodeValue(_ value: some ProtocolFileValue, forKey key: Key) throws {
+        try encode(ProtocolFile(value), forKey: key)
+    }
+
+    /// Writes a protocol value unless it is `nil` (the key is then left out).
+    mutating func encodeValueIfPresent(_ value: (some ProtocolFileValue)?, forKey key: Key) throws {
+        guard let value else { return }
+        try encodeValue(value, forKey: key)
+    }
+
+    /// Writes an array of protocol values.
+    mutating func encodeValues(_ values: [some ProtocolFileValue], forKey key: Key) throws {
+        try encode(values.map { ProtocolFile($0) }, forKey: key)
+    }
+
+    /// Writes a string-backed enumeration as its raw value.
+    mutating func encodeRaw(_ value: some RawRepresentable<String>, forKey key: Key) throws {
+        try encode(value.rawValue, forKey: key)
+    }
+
+    /// Writes a string-backed enumeration as its raw value unless it is `nil`.
+    mutating func encodeRawIfPresent(_ value: (some RawRepresentable<String>)?, forKey key: Key) throws {
+        try encodeIfPresent(value?.rawValue, forKey: key)
+    }
+
+    /// Writes string-backed enumerations as their raw values.
+    mutating func encodeRaws(_ values: [some RawRepresentable<String>], forKey key: Key) throws {
+        try encode(values.map(\.rawValue), forKey: key)
+    }
+}
+
+extension ExactAmount: ProtocolFileValue {
     /// Decodes a JSON number with at most three decimal places.
     /// - Throws: ``ProtocolValidationError`` for more places or a non-finite value.
-    package init(from decoder: any Decoder) throws {
+    package init(file decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         let value = try container.decode(Double.self)
         guard let exact = ExactAmount(exactly: value, places: 3) else {
@@ -220,7 +295,7 @@ extension ExactAmount: Codable {
     }
 
     /// Encodes as a JSON number (protocol values have at most three decimal places).
-    package func encode(to encoder: any Encoder) throws {
+    package func encodeFile(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         if isWhole {
             try container.encode(numerator)
