@@ -40,6 +40,7 @@ struct JoinLeaveTests {
             try await start()
             async let produced: Void = harness.produce(file, rate: 600)
             for step in 1...steps {
+                // The scenario: membership changes at random moments of the stream (seeded), not on a condition.
                 try await Task.sleep(for: .milliseconds(Int.random(in: 1500...4000, using: &random)))
                 if running.count < 3 && (running.count < 2 || Bool.random(using: &random)) {
                     try await start()

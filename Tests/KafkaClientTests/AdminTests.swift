@@ -14,6 +14,7 @@ struct AdminTests {
         try cluster.createTopic(topic, partitions: 3, replicationFactor: 2)
         #expect(throws: KafkaError.self) { try cluster.createTopic(topic, partitions: 3) }
         let producer = try TestSupport.producer(cluster)
+        let sentFrom = Int64(Date().timeIntervalSince1970 * 1000)
         let reports = try await producer.send(
             (0..<9).map { TestSupport.record(topic, partition: $0 % 3, key: "k", value: "v\($0)") })
         let admin = try KafkaAdminClient(
@@ -50,7 +51,10 @@ struct AdminTests {
         let message = try #require(
             try await admin.readMessage(topic: topic, partition: report.partition, offset: report.offset!))
         #expect(message.valueString == "v4")
-        #expect(message.timestamp != nil)
+        let created = try #require(message.timestamp)
+        #expect(created.kind == .createTime)
+        let readAt = Int64(Date().timeIntervalSince1970 * 1000)
+        #expect((sentFrom...readAt).contains(created.millisecondsSinceEpoch), "the time the producer created it")
         #expect(try await admin.readMessage(topic: topic, partition: 0, offset: 3) == nil)  // the log end
 
         await admin.close()
@@ -88,6 +92,7 @@ struct AdminTests {
         // Answered from the brokers' ApiVersions: DescribeGroups is never sent (librdkafka 2.0.2
         // aborts the process a little after sending it to the mock), so the client still works later.
         #expect(reason.message.contains("ApiVersions"))
+        // A negative check (no abort follows): nothing to wait for but the time an abort would take.
         try await Task.sleep(for: .seconds(2))
         #expect(try await admin.metadata().brokers.count == 1)
         await admin.close()

@@ -2,6 +2,7 @@ import Foundation
 import KafkaClient
 import Synchronization
 import Testing
+import ToxTestSupport
 
 /// Records what each group member processed and how its assignment changed.
 final class Ledger: Sendable {
@@ -114,12 +115,14 @@ struct ConsumerGroupTests {
         try await Self.produceWave(producer, topic, partitions: partitions, wave: 1, count: 300)
         let first = try KafkaConsumer(configuration: configuration, logger: logger)
         let firstTask = Task { try await runMember("A", first, ledger) }
-        try await eventually(30, "A reads wave 1") { ledger.count >= 300 }
-        try await eventually(30, "A commits wave 1") { try await Self.committedTotal(first, all) == 300 }
+        try await eventually("A reads wave 1", timeout: .seconds(30)) { ledger.count >= 300 }
+        try await eventually("A commits wave 1", timeout: .seconds(30)) {
+            try await Self.committedTotal(first, all) == 300
+        }
 
         let second = try KafkaConsumer(configuration: configuration, logger: logger)
         let secondTask = Task { try await runMember("B", second, ledger) }
-        try await eventually(45, "the partitions are split between A and B") {
+        try await eventually("the partitions are split between A and B", timeout: .seconds(45)) {
             let a = Set(try first.assignment())
             let b = Set(try second.assignment())
             return !a.isEmpty && !b.isEmpty && a.isDisjoint(with: b) && a.union(b) == all
@@ -138,8 +141,10 @@ struct ConsumerGroupTests {
         }
 
         try await Self.produceWave(producer, topic, partitions: partitions, wave: 2, count: 300)
-        try await eventually(30, "A and B read wave 2") { ledger.count >= 600 }
-        try await eventually(30, "A and B commit wave 2") { try await Self.committedTotal(first, all) == 600 }
+        try await eventually("A and B read wave 2", timeout: .seconds(30)) { ledger.count >= 600 }
+        try await eventually("A and B commit wave 2", timeout: .seconds(30)) {
+            try await Self.committedTotal(first, all) == 600
+        }
         let bRead = Set(ledger.entries.filter { $0.member == "B" }.map(\.partition))
         #expect(!bRead.isEmpty && bRead.isDisjoint(with: aPartitions))
 
@@ -147,10 +152,12 @@ struct ConsumerGroupTests {
         await second.close()
         try await secondTask.value
         #expect(!ledger.revocations(of: "B").isEmpty)
-        try await eventually(45, "A owns every partition again") { Set(try first.assignment()) == all }
+        try await eventually("A owns every partition again", timeout: .seconds(45)) {
+            Set(try first.assignment()) == all
+        }
 
         try await Self.produceWave(producer, topic, partitions: partitions, wave: 3, count: 300)
-        try await eventually(30, "A reads wave 3") { ledger.count >= 900 }
+        try await eventually("A reads wave 3", timeout: .seconds(30)) { ledger.count >= 900 }
 
         let entries = ledger.entries
         let coordinates = entries.map { "\($0.partition)@\($0.offset)" }
@@ -253,7 +260,7 @@ struct ConsumerGroupTests {
         // (If the poll thread filled it before the first batch was taken, taking that batch left it
         // one batch short of the bound, not below half, so the poll thread does not resume.)
         let head = try await reader.collect { !$0.messages.isEmpty }
-        try await eventually(30, "the buffer fills") { consumer.bufferedMessageCount >= 500 - 100 }
+        try await eventually("the buffer fills", timeout: .seconds(30)) { consumer.bufferedMessageCount >= 500 - 100 }
         let positionWhileFull = try consumer.position([TopicPartition(topic, 0), TopicPartition(topic, 1)])
         #expect(consumer.bufferedMessageCount < 500 + 100)
         // librdkafka delivered no more than the buffer holds (its own prefetch is bounded separately).

@@ -1,6 +1,7 @@
 import Foundation
 import KafkaClient
 import Testing
+import ToxTestSupport
 
 /// Why consumer lag stands still for a while when a second worker joins on the development broker
 /// (Docs/worker.md, "Lag that stands still while a worker joins"): librdkafka 2.0.2's mock
@@ -26,14 +27,14 @@ struct MockRebalanceTimingTests {
 
         let first = try KafkaConsumer(configuration: configuration, logger: logger)
         let firstTask = Task { try await runMember("A", first, ledger) }
-        try await eventually(Double(sessionSeconds) * 4 + 120, "A owns every partition") {
+        try await eventually("A owns every partition", timeout: .seconds(sessionSeconds * 4 + 120)) {
             Set(try first.assignment()) == all
         }
 
         let joined = ContinuousClock.now
         let second = try KafkaConsumer(configuration: configuration, logger: logger)
         let secondTask = Task { try await runMember("B", second, ledger) }
-        try await eventually(Double(sessionSeconds) * 4 + 120, "A and B split the partitions") {
+        try await eventually("A and B split the partitions", timeout: .seconds(sessionSeconds * 4 + 120)) {
             let a = Set(try first.assignment())
             let b = Set(try second.assignment())
             return !a.isEmpty && !b.isEmpty && a.isDisjoint(with: b) && a.union(b) == all

@@ -1,6 +1,7 @@
 import Foundation
 import KafkaClient
 import Testing
+import ToxTestSupport
 
 @Suite("Producer guarantees on the embedded cluster")
 struct ProducerGuaranteeTests {
@@ -77,9 +78,11 @@ struct ProducerGuaranteeTests {
             for number in 1..<chunks { reports += try await producer.send(chunk(number)) }
             return reports
         }
-        try await eventually(30, "records in flight") { producer.outstandingCount > 0 }
+        try await eventually("records in flight", timeout: .seconds(30)) { producer.outstandingCount > 0 }
         if inFlight { try cluster.setBrokerDown(2) }
-        try await eventually(30, "records wait for the down broker") { producer.outstandingCount > 0 }
+        try await eventually("records wait for the down broker", timeout: .seconds(30)) {
+            producer.outstandingCount > 0
+        }
         try cluster.setRoundTripTime(broker: 2, .zero)
         try cluster.setBrokerUp(2)
         // And fail some produce requests with retriable errors on top.

@@ -62,6 +62,7 @@ func withTimeout<T: Sendable>(
     try await withThrowingTaskGroup(of: T?.self) { group in
         group.addTask { try await body() }
         group.addTask {
+            // The deadline of a call that may hang: there is no condition to wait for, only time.
             try await Task.sleep(for: .seconds(seconds))
             return nil
         }
@@ -72,18 +73,6 @@ func withTimeout<T: Sendable>(
         group.cancelAll()
         return value
     }
-}
-
-/// Polls `condition` until it holds or `seconds` pass.
-func eventually(
-    _ seconds: Double, _ what: String, _ condition: @escaping @Sendable () async throws -> Bool
-) async throws {
-    let deadline = ContinuousClock.now + .seconds(seconds)
-    while ContinuousClock.now < deadline {
-        if try await condition() { return }
-        try await Task.sleep(for: .milliseconds(50))
-    }
-    throw TimeoutError(what: what)
 }
 
 extension KafkaMessage {

@@ -39,7 +39,8 @@ import ToxTestSupport
         #expect(a.decisiveReason == .refractoryGradeRose || a.decisiveReason == .refractoryNotFallen)
         #expect(a.body?.evidence.contains { $0.source == "seed Table 1 row CNH" && $0.about == "dose" } == true)
         #expect(a.body?.rationale.contains("per-dose cap 100 mg: 140 mg → 100 mg") == true)
-        #expect(a.recommendation?.body.inputEventIds.isEmpty == false)
+        // It cites the patient (its weight), tocilizumab, dexamethasone and the norepinephrine start.
+        #expect(a.recommendation?.body.inputEventIds == ["e1", "e3", "e4", "e5"])
     }
 
     @Test func tc01TheDecisionCarriesTheDoseCappedAtExactly100Mg() throws {

@@ -1,10 +1,10 @@
 package import Foundation
 package import ToxicityRules
 
-/// Builds a patient course for tests: times are hours from ``reference``, event ids are sequential
-/// (`e1`, `e2` …) unless given. The grading tests, the recommendation tests and the closed loops all
-/// build their courses with it; each test target adds what it runs on a course (grade, assess) in an
-/// extension of its own.
+/// Builds a patient course for tests: times are hours from ``origin`` (``reference`` unless given),
+/// event ids are sequential (`e1`, `e2` …) unless given. The grading tests, the recommendation tests,
+/// the closed loops and the worker's partition tests all build their courses with it; each test
+/// target adds what it runs on a course (grade, assess) in an extension of its own.
 package struct CourseBuilder: Sendable {
     /// How a course fills what a test leaves unsaid.
     package struct Conventions: Sendable {
@@ -19,6 +19,11 @@ package struct CourseBuilder: Sendable {
         /// Recommendation tests: the admission at −100 h (before the infusion at −96 h); a neuro
         /// assessment is complete, normal where the test says nothing.
         package static let recommendationTests = Conventions(admissionHours: -100, unstatedNeuroFindingsAreNormal: true)
+
+        package init(admissionHours: Double, unstatedNeuroFindingsAreNormal: Bool) {
+            self.admissionHours = admissionHours
+            self.unstatedNeuroFindingsAreNormal = unstatedNeuroFindingsAreNormal
+        }
     }
 
     /// Day +4 after an infusion at −96 h, 06:00 UTC.
@@ -30,14 +35,30 @@ package struct CourseBuilder: Sendable {
     package var recommendations: [PriorRecommendation] = []
     package var inventory: [InventoryEvent] = []
     package let conventions: Conventions
+    /// The instant the course's hours count from.
+    package let origin: Date
     private var counter = 0
 
-    package init(_ conventions: Conventions = .asGiven) {
+    /// A course of `patientId` whose hours count from `origin` (a test that counts hours from the
+    /// infusion passes the infusion here, and `infusedAtHours: 0` to `patient`).
+    package init(_ conventions: Conventions = .asGiven, patientId: String = "p1", hoursFrom origin: Date = reference) {
         self.conventions = conventions
+        self.patientId = patientId
+        self.origin = origin
     }
 
     /// The instant `hours` after the reference.
     package static func at(_ hours: Double) -> Date { reference.addingTimeInterval(hours * 3600) }
+
+    /// The instant `hours` after this course's ``origin``.
+    package func at(_ hours: Double) -> Date { origin.addingTimeInterval(hours * 3600) }
+
+    /// The hours from ``reference`` to the instant an ISO 8601 UTC text names (a test that spells its
+    /// instants as the pinned JSON examples do).
+    package static func hours(at text: String) -> Double { isoDate(text).timeIntervalSince(reference) / 3600 }
+
+    /// The event id `<patientId>-<suffix>`, for a course whose events are named after its patient.
+    package func eventId(_ suffix: some CustomStringConvertible) -> String { "\(patientId)-\(suffix)" }
 
     private mutating func nextId(_ id: String? = nil) -> String {
         counter += 1
@@ -53,24 +74,24 @@ package struct CourseBuilder: Sendable {
         events.append(
             .patient(
                 PatientEvent(
-                    eventId: nextId(id), patientId: patientId, occurredAt: Self.at(hours ?? conventions.admissionHours),
+                    eventId: nextId(id), patientId: patientId, occurredAt: at(hours ?? conventions.admissionHours),
                     birthDate: birthDate, ageYears: ageYears, sex: sex, weightKg: weightKg, heightCm: heightCm,
                     allergies: allergies,
                     infusion: infusedAtHours.map {
-                        Infusion(product: "tisagenlecleucel", target: target, infusedAt: Self.at($0))
+                        Infusion(product: "tisagenlecleucel", target: target, infusedAt: at($0))
                     },
                     protocolId: protocolId, site: site, baselineFerritin: baselineFerritin)))
     }
 
     package mutating func vitals(
         at hours: Double, id: String? = nil, temp: Double? = nil, sbp: Double? = nil, map: Double? = nil,
-        oxygen: OxygenSupport? = nil
+        heartRate: Double? = nil, spo2: Double? = nil, oxygen: OxygenSupport? = nil
     ) {
         events.append(
             .vitals(
                 VitalsEvent(
-                    eventId: nextId(id), patientId: patientId, occurredAt: Self.at(hours), temperatureC: temp,
-                    systolicBP: sbp, meanArterialPressure: map, oxygen: oxygen)))
+                    eventId: nextId(id), patientId: patientId, occurredAt: at(hours), temperatureC: temp,
+                    systolicBP: sbp, meanArterialPressure: map, heartRate: heartRate, spo2: spo2, oxygen: oxygen)))
     }
 
     /// Vitals every `every` hours over `from...through` (inclusive).
@@ -91,7 +112,7 @@ package struct CourseBuilder: Sendable {
         events.append(
             .neuro(
                 NeuroEvent(
-                    eventId: nextId(id), patientId: patientId, occurredAt: Self.at(hours), iceScore: ice,
+                    eventId: nextId(id), patientId: patientId, occurredAt: at(hours), iceScore: ice,
                     capdScore: capd, consciousness: consciousness ?? (normal ? .awake : nil),
                     seizure: seizure ?? (normal ? Seizure.none : nil),
                     motorWeakness: motor ?? (normal ? MotorWeakness.none : nil),
@@ -114,7 +135,7 @@ package struct CourseBuilder: Sendable {
         events.append(
             .lab(
                 LabEvent(
-                    eventId: nextId(id), patientId: patientId, occurredAt: Self.at(hours), test: test, value: value,
+                    eventId: nextId(id), patientId: patientId, occurredAt: at(hours), test: test, value: value,
                     upperLimitOfNormal: uln)))
     }
 
@@ -123,7 +144,7 @@ package struct CourseBuilder: Sendable {
         events.append(
             .finding(
                 FindingEvent(
-                    eventId: nextId(id), patientId: patientId, occurredAt: Self.at(hours), finding: finding,
+                    eventId: nextId(id), patientId: patientId, occurredAt: at(hours), finding: finding,
                     present: present)))
     }
 
@@ -134,7 +155,7 @@ package struct CourseBuilder: Sendable {
         events.append(
             .medication(
                 MedicationEvent(
-                    eventId: nextId(id), patientId: patientId, occurredAt: Self.at(hours), drug: drug, action: action,
+                    eventId: nextId(id), patientId: patientId, occurredAt: at(hours), drug: drug, action: action,
                     doseMg: doseMg, route: route)))
     }
 
@@ -150,7 +171,7 @@ package struct CourseBuilder: Sendable {
     {
         inventory.append(
             InventoryEvent(
-                eventId: nextId(), occurredAt: Self.at(hours), site: site, drug: drug, status: status,
+                eventId: nextId(), occurredAt: at(hours), site: site, drug: drug, status: status,
                 unitsOnHand: units))
     }
 

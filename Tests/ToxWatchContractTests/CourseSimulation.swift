@@ -2,6 +2,7 @@ import Foundation
 import KafkaClient
 import ProtocolCatalog
 import Testing
+import ToxTestSupport
 import ToxWatchContract
 import ToxWorker
 import ToxicityRules
@@ -140,11 +141,14 @@ struct CourseSimulation {
 }
 
 /// Realistic courses built from clinical-spec Part B's worked cases: CRS that becomes refractory,
-/// ICANS grade 3, late carHLH, and the safety variants.
+/// ICANS grade 3, late carHLH, and the safety variants. Hours count from the infusion.
 enum Courses {
     static let infusion = Date(timeIntervalSince1970: 1_772_400_000)  // 2026-03-01T21:20:00Z
 
     static func at(_ hours: Double) -> Date { infusion.addingTimeInterval(hours * 3600) }
+
+    /// The admission 2 h before the infusion; a neuro assessment is normal where it says nothing.
+    static let conventions = CourseBuilder.Conventions(admissionHours: -2, unstatedNeuroFindingsAreNormal: true)
 
     enum Variant: String, CaseIterable {
         /// CRS 2 → tocilizumab → corticosteroid → CRS 3 on norepinephrine (refractory), then recovery.
@@ -163,156 +167,72 @@ enum Courses {
         var etanerceptAt: Double?
     }
 
-    static func patient(_ id: String, _ profile: Profile) -> ClinicalEvent {
-        .patient(
-            PatientEvent(
-                eventId: "\(id)-adm",
-                patientId: id,
-                occurredAt: at(-2),
-                ageYears: profile.ageYears,
-                weightKg: profile.weightKg,
-                allergies: profile.allergies,
-                infusion: Infusion(product: "tisagenlecleucel", target: profile.target, infusedAt: infusion),
-                site: "north"
-            )
-        )
-    }
-
-    static func vitals(
-        _ id: String,
-        _ n: Int,
-        _ hours: Double,
-        temperature: Double,
-        systolic: Double,
-        oxygen: OxygenSupport
-    )
-        -> ClinicalEvent
-    {
-        .vitals(
-            VitalsEvent(
-                eventId: "\(id)-v\(n)",
-                patientId: id,
-                occurredAt: at(hours),
-                temperatureC: temperature,
-                systolicBP: systolic,
-                heartRate: 120,
-                spo2: 96,
-                oxygen: oxygen
-            )
-        )
-    }
-
-    static func neuro(_ id: String, _ n: Int, _ hours: Double, ageYears: Double, impaired: Bool) -> ClinicalEvent {
-        let child = ageYears < 12
-        return .neuro(
-            NeuroEvent(
-                eventId: "\(id)-n\(n)",
-                patientId: id,
-                occurredAt: at(hours),
-                iceScore: child ? nil : (impaired ? 2 : 10),
-                capdScore: child ? (impaired ? 12 : 0) : nil,
-                consciousness: impaired ? .awakensToVoice : .awake,
-                seizure: Seizure.none,
-                motorWeakness: MotorWeakness.none,
-                cerebralEdema: CerebralEdema.none
-            )
-        )
-    }
-
-    static func lab(_ id: String, _ name: String, _ hours: Double, _ test: LabTest, _ value: Double, uln: Double? = nil)
-        -> ClinicalEvent
-    {
-        .lab(
-            LabEvent(
-                eventId: "\(id)-\(name)",
-                patientId: id,
-                occurredAt: at(hours),
-                test: test,
-                value: value,
-                upperLimitOfNormal: uln
-            )
-        )
-    }
-
-    static func medication(
-        _ id: String,
-        _ name: String,
-        _ hours: Double,
-        _ drug: Drug,
-        _ action: MedicationAction,
-        mg: Double?,
-        route: Route
-    )
-        -> ClinicalEvent
-    {
-        .medication(
-            MedicationEvent(
-                eventId: "\(id)-\(name)",
-                patientId: id,
-                occurredAt: at(hours),
-                drug: drug,
-                action: action,
-                doseMg: mg,
-                route: route
-            )
-        )
-    }
-
-    /// The events of a course; normal vitals and neuro continue to hour 160.
+    /// The events of a course; normal vitals and neuro continue to hour 160. Event ids name the
+    /// patient and the event (`<id>-v3`, `<id>-toci-1`).
     static func events(_ id: String, _ variant: Variant, _ profile: Profile) -> [ClinicalEvent] {
         let weight = profile.weightKg ?? 30
         let hypotensive: Double = profile.ageYears >= 10 ? 82 : 60 + 2 * profile.ageYears
         let normal: Double = 110
-        var events = [patient(id, profile)]
+        let child = profile.ageYears < 12
+        var course = CourseBuilder(conventions, patientId: id, hoursFrom: infusion)
+        course.patient(
+            id: course.eventId("adm"), ageYears: profile.ageYears, weightKg: profile.weightKg, target: profile.target,
+            infusedAtHours: 0, allergies: profile.allergies, site: "north")
         var n = 0
         func v(_ h: Double, _ t: Double, _ sbp: Double, _ o2: OxygenSupport) {
             n += 1
-            events.append(vitals(id, n, h, temperature: t, systolic: sbp, oxygen: o2))
+            course.vitals(at: h, id: course.eventId("v\(n)"), temp: t, sbp: sbp, heartRate: 120, spo2: 96, oxygen: o2)
         }
-        let roomAir = OxygenSupport(device: .roomAir)
-        let cannula = OxygenSupport(device: .lowFlowNasalCannula, flowLPerMin: 3)
         var neuroIndex = 0
         func neuro(_ h: Double, impaired: Bool) {
             neuroIndex += 1
-            events.append(Self.neuro(id, neuroIndex, h, ageYears: profile.ageYears, impaired: impaired))
+            course.neuro(
+                at: h, id: course.eventId("n\(neuroIndex)"), ice: child ? nil : (impaired ? 2 : 10),
+                capd: child ? (impaired ? 12 : 0) : nil, consciousness: impaired ? .awakensToVoice : .awake)
         }
-        events.append(lab(id, "ferritin-0", 0, .ferritin, 400, uln: 300))
-        events.append(lab(id, "plt-0", 0, .platelets, 150))
-        events.append(lab(id, "fib-0", 0, .fibrinogen, 300))
+        func lab(_ name: String, _ h: Double, _ test: LabTest, _ value: Double, uln: Double? = nil) {
+            course.lab(at: h, id: course.eventId(name), test, value, uln: uln)
+        }
+        func med(
+            _ name: String, _ h: Double, _ drug: Drug, _ action: MedicationAction = .administered, mg: Double?,
+            route: Route = .iv
+        ) {
+            course.med(at: h, id: course.eventId(name), drug, action, doseMg: mg, route: route)
+        }
+        let cannula = OxygenSupport.nasalCannula(3)
+        lab("ferritin-0", 0, .ferritin, 400, uln: 300)
+        lab("plt-0", 0, .platelets, 150)
+        lab("fib-0", 0, .fibrinogen, 300)
         switch variant {
         case .refractoryCRS:
-            v(24, 39.2, normal, roomAir)
+            v(24, 39.2, normal, .roomAir)
             v(30, 39.5, hypotensive, cannula)
-            events.append(
-                medication(id, "toci-1", 31, .tocilizumab, .administered, mg: min(800, 8 * weight), route: .iv)
-            )
-            events.append(medication(id, "dex-1", 36, .dexamethasone, .administered, mg: 10, route: .iv))
-            events.append(medication(id, "norepi-on", 38, .norepinephrine, .infusionStarted, mg: nil, route: .iv))
+            med("toci-1", 31, .tocilizumab, mg: min(800, 8 * weight))
+            med("dex-1", 36, .dexamethasone, mg: 10)
+            med("norepi-on", 38, .norepinephrine, .infusionStarted, mg: nil)
             for h in stride(from: 38.0, through: 58, by: 4) { v(h, 38.9, hypotensive, cannula) }
-            events.append(medication(id, "norepi-off", 60, .norepinephrine, .infusionStopped, mg: nil, route: .iv))
-            for h in stride(from: 62.0, through: 160, by: 4) { v(h, 37.0, normal, roomAir) }
+            med("norepi-off", 60, .norepinephrine, .infusionStopped, mg: nil)
+            for h in stride(from: 62.0, through: 160, by: 4) { v(h, 37.0, normal, .roomAir) }
             for h in stride(from: 26.0, through: 160, by: 12) { neuro(h, impaired: false) }
         case .icans:
-            v(20, 38.6, normal, roomAir)
-            for h in stride(from: 24.0, through: 160, by: 6) { v(h, 37.1, normal, roomAir) }
+            v(20, 38.6, normal, .roomAir)
+            for h in stride(from: 24.0, through: 160, by: 6) { v(h, 37.1, normal, .roomAir) }
             neuro(22, impaired: false)
             neuro(40, impaired: true)
-            events.append(medication(id, "dex-1", 41, .dexamethasone, .administered, mg: 10, route: .iv))
+            med("dex-1", 41, .dexamethasone, mg: 10)
             neuro(48, impaired: true)
             for h in stride(from: 72.0, through: 160, by: 12) { neuro(h, impaired: false) }
         case .lateCarHLH:
-            v(20, 38.8, normal, roomAir)
-            for h in stride(from: 24.0, through: 160, by: 6) { v(h, 37.0, normal, roomAir) }
+            v(20, 38.8, normal, .roomAir)
+            for h in stride(from: 24.0, through: 160, by: 6) { v(h, 37.0, normal, .roomAir) }
             for h in stride(from: 22.0, through: 160, by: 12) { neuro(h, impaired: false) }
-            events.append(lab(id, "ferritin-1", 96, .ferritin, 25_000, uln: 300))
-            events.append(lab(id, "alt-1", 96, .alt, 300, uln: 40))
-            events.append(lab(id, "fib-1", 96, .fibrinogen, 90))
-            events.append(lab(id, "plt-1", 96, .platelets, 40))
-            events.append(lab(id, "ferritin-2", 120, .ferritin, 48_000, uln: 300))
+            lab("ferritin-1", 96, .ferritin, 25_000, uln: 300)
+            lab("alt-1", 96, .alt, 300, uln: 40)
+            lab("fib-1", 96, .fibrinogen, 90)
+            lab("plt-1", 96, .platelets, 40)
+            lab("ferritin-2", 120, .ferritin, 48_000, uln: 300)
         }
-        if let etanercept = profile.etanerceptAt {
-            events.append(medication(id, "etanercept", etanercept, .etanercept, .administered, mg: 25, route: .sc))
-        }
-        return events
+        if let etanercept = profile.etanerceptAt { med("etanercept", etanercept, .etanercept, mg: 25, route: .sc) }
+        return course.events
     }
 }

@@ -4,6 +4,7 @@ import Logging
 import ServiceLifecycle
 import ServiceLifecycleTestKit
 import Testing
+import ToxTestSupport
 import ToxWatchContract
 
 @testable import ToxWorker
@@ -60,19 +61,16 @@ struct IngestLagTests {
         try await testGracefulShutdown { trigger in
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await pipeline.run() }
-                let deadline = ContinuousClock.now + .seconds(60)
-                var samples: [String: Double] = [:]
                 func hl7Lag() -> [String: Double] {
                     Self.lagSamples(metrics).filter { $0.key.contains("topic=\"\(ToxWatchTopics.hl7Inbound)\"") }
                 }
-                while ContinuousClock.now < deadline {
-                    samples = hl7Lag()
-                    if samples.count == hl7Partitions, samples.values.allSatisfy({ $0 == 0 }) { break }
-                    try await Task.sleep(for: .milliseconds(100))
+                try await eventually(
+                    "one lag series per assigned raw partition, each 0: \(hl7Lag())", timeout: .seconds(60),
+                    every: .milliseconds(100)
+                ) {
+                    let samples = hl7Lag()
+                    return samples.count == hl7Partitions && samples.values.allSatisfy { $0 == 0 }
                 }
-                #expect(
-                    samples.count == hl7Partitions, "one series per assigned raw partition: \(samples.keys.sorted())")
-                #expect(samples.values.allSatisfy { $0 == 0 }, "\(samples)")
                 trigger.triggerGracefulShutdown()
                 try await group.waitForAll()
             }

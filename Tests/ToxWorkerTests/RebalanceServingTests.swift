@@ -5,6 +5,7 @@ import ServiceLifecycle
 import ServiceLifecycleTestKit
 import Synchronization
 import Testing
+import ToxTestSupport
 import ToxWatchContract
 import ToxicityRules
 
@@ -83,19 +84,23 @@ struct RebalanceServingTests {
             configuration: .init(bootstrapServers: cluster.bootstrapServerList), logger: logger)
         let inputs = ToxWatchTopics.patientInputs.flatMap { topic in (0..<partitions).map { TopicPartition(topic, $0) }
         }
-        let deadline = ContinuousClock.now + timeout
         var remaining: Int64 = -1
-        while ContinuousClock.now < deadline {
-            remaining = 0
-            for entry in try await admin.committedOffsets(group: group, partitions: inputs) {
-                let high = try await admin.watermarks(entry.topicPartition).high
-                remaining += max(0, high - (entry.offset.isAbsolute ? entry.offset.rawValue : 0))
+        do {
+            try await eventually(
+                "every input record committed (\(remaining) left)", timeout: timeout, every: .milliseconds(200)
+            ) {
+                remaining = 0
+                for entry in try await admin.committedOffsets(group: group, partitions: inputs) {
+                    let high = try await admin.watermarks(entry.topicPartition).high
+                    remaining += max(0, high - (entry.offset.isAbsolute ? entry.offset.rawValue : 0))
+                }
+                return remaining == 0
             }
-            if remaining == 0 { break }
-            try await Task.sleep(for: .milliseconds(200))
+        } catch {
+            await admin.close()
+            throw error
         }
         await admin.close()
-        #expect(remaining == 0, "records left unconsumed on some partition")
         let graded = try await PipelineIntegrationTests.readUntil(
             cluster, topic: ToxWatchTopics.toxicityGrades, timeout: .seconds(30)
         ) {
@@ -132,11 +137,9 @@ struct RebalanceServingTests {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await pipeline.run() }
                 // The backlog fills the inboxes (100 records) far faster than batches of 10 drain them.
-                let deadline = ContinuousClock.now + .seconds(60)
-                while Self.counter("toxd_backpressure_pauses_total", in: metrics) < 1, ContinuousClock.now < deadline {
-                    try await Task.sleep(for: .milliseconds(20))
-                }
-                #expect(Self.counter("toxd_backpressure_pauses_total", in: metrics) >= 1)
+                try await eventually(
+                    "back-pressure pauses a partition", timeout: .seconds(60), every: .milliseconds(20)
+                ) { Self.counter("toxd_backpressure_pauses_total", in: metrics) >= 1 }
                 try await Self.peerJoinsAndLeaves(cluster, group: configuration.group)
                 try await Self.waitUntilServed(cluster, group: configuration.group, patients: patients)
                 #expect(pipeline.assignedPartitions == [0, 1])
@@ -177,13 +180,9 @@ struct RebalanceServingTests {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await pipeline.run() }
                 // The peer joins as soon as a partition is restoring.
-                let deadline = ContinuousClock.now + .seconds(60)
-                while !pipeline.health().partitions.contains(where: { $0.state == .restoring }),
-                    ContinuousClock.now < deadline
-                {
-                    try await Task.sleep(for: .milliseconds(2))
+                try await eventually("a partition is restoring", timeout: .seconds(60), every: .milliseconds(2)) {
+                    pipeline.health().partitions.contains { $0.state == .restoring }
                 }
-                #expect(pipeline.health().partitions.contains { $0.state == .restoring })
                 try await Self.peerJoinsAndLeaves(cluster, group: configuration.group)
                 try await Self.waitUntilServed(
                     cluster, group: configuration.group, patients: Set((0..<30).map { "RT\($0)" }))
@@ -197,8 +196,6 @@ struct RebalanceServingTests {
     }
 
     func eventuallyReady(_ pipeline: WorkerPipeline) async throws {
-        let deadline = ContinuousClock.now + .seconds(30)
-        while !pipeline.isReady, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
-        #expect(pipeline.isReady, "\(pipeline.health())")
+        try await eventually("the pipeline is ready: \(pipeline.health())", timeout: .seconds(30)) { pipeline.isReady }
     }
 }

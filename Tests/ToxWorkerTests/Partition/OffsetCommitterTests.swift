@@ -2,6 +2,7 @@ import Foundation
 import KafkaClient
 import Logging
 import Testing
+import ToxTestSupport
 
 @testable import ToxWorker
 
@@ -28,10 +29,8 @@ struct OffsetCommitterTests {
                     if case .rebalance(let change) = event, change.kind != .assigned { change.acknowledge() }
                 }
             }
-            let deadline = ContinuousClock.now + .seconds(60)
-            while try consumer.assignment().count < 2 {
-                guard ContinuousClock.now < deadline else { throw KafkaTestTimeout() }
-                try await Task.sleep(for: .milliseconds(50))
+            try await eventually("both partitions assigned", timeout: .seconds(60)) {
+                try consumer.assignment().count == 2
             }
             try await body(consumer)
             await consumer.close()
@@ -39,8 +38,6 @@ struct OffsetCommitterTests {
         }
         await cluster.close()
     }
-
-    private struct KafkaTestTimeout: Error {}
 
     private static func committed(_ consumer: KafkaConsumer) async throws -> [Int64] {
         try await consumer.committed([TopicPartition(topic, 0), TopicPartition(topic, 1)]).map(\.offset.rawValue)

@@ -2,6 +2,7 @@ import Foundation
 import KafkaClient
 import ProtocolCatalog
 import Testing
+import ToxTestSupport
 import ToxWatchContract
 import ToxicityRules
 
@@ -15,23 +16,29 @@ struct PartitionProcessorTests {
 
     static func at(hours: Double) -> Date { infusedAt.addingTimeInterval(hours * 3600) }
 
-    static func admission(_ patientId: String, id: String = "adm") -> ClinicalEvent {
-        .patient(
-            PatientEvent(
-                eventId: "\(patientId)-\(id)", patientId: patientId, occurredAt: at(hours: -1), ageYears: 9,
-                weightKg: 28, allergies: [],
-                infusion: Infusion(product: "tisagenlecleucel", target: "CD19", infusedAt: infusedAt)))
+    /// A course of `patientId` whose hours count from the infusion; the admission 1 h before it.
+    static func course(_ patientId: String) -> CourseBuilder {
+        CourseBuilder(
+            .init(admissionHours: -1, unstatedNeuroFindingsAreNormal: false), patientId: patientId,
+            hoursFrom: infusedAt)
     }
 
+    /// The admission of a 9-year-old, 28 kg patient (event `<patientId>-<id>`).
+    static func admission(_ patientId: String, id: String = "adm") -> ClinicalEvent {
+        var course = course(patientId)
+        course.patient(id: course.eventId(id), ageYears: 9, weightKg: 28, infusedAtHours: 0)
+        return course.events[0]
+    }
+
+    /// Vitals at `hours` with a systolic pressure of 100, on room air or a nasal cannula at `flow`.
     static func vitals(_ patientId: String, _ id: String, hours: Double, temperature: Double, flow: Double? = nil)
         -> ClinicalEvent
     {
-        .vitals(
-            VitalsEvent(
-                eventId: "\(patientId)-\(id)", patientId: patientId, occurredAt: at(hours: hours),
-                temperatureC: temperature, systolicBP: 100,
-                oxygen: flow.map { OxygenSupport(device: .lowFlowNasalCannula, flowLPerMin: $0) }
-                    ?? OxygenSupport(device: .roomAir)))
+        var course = course(patientId)
+        course.vitals(
+            at: hours, id: course.eventId(id), temp: temperature, sbp: 100,
+            oxygen: flow.map { .nasalCannula($0) } ?? .roomAir)
+        return course.events[0]
     }
 
     static func message(_ event: ClinicalEvent, offset: Int64, key: String? = nil, topic: String? = nil) throws
@@ -324,38 +331,16 @@ struct PartitionProcessorTests {
     /// TC01 as a course: CNH, 70 kg, CRS 3 not improving 26 h after the first corticosteroid, then
     /// the first anakinra dose given.
     static func refractoryCourse(_ id: String) -> [ClinicalEvent] {
-        func at(_ hours: Double) -> Date { Self.at(hours: hours) }
-        return [
-            .patient(
-                PatientEvent(
-                    eventId: "\(id)-adm", patientId: id, occurredAt: at(-1), ageYears: 16, weightKg: 70, allergies: [],
-                    infusion: Infusion(product: "tisagenlecleucel", target: "CD19", infusedAt: infusedAt),
-                    protocolId: "childrens-national")),
-            .vitals(
-                VitalsEvent(
-                    eventId: "\(id)-v1", patientId: id, occurredAt: at(72), temperatureC: 39.2, systolicBP: 95,
-                    oxygen: OxygenSupport(device: .lowFlowNasalCannula, flowLPerMin: 4))),
-            .medication(
-                MedicationEvent(
-                    eventId: "\(id)-m1", patientId: id, occurredAt: at(73), drug: .tocilizumab, action: .administered,
-                    doseMg: 560, route: .iv)),
-            .medication(
-                MedicationEvent(
-                    eventId: "\(id)-m2", patientId: id, occurredAt: at(82), drug: .dexamethasone, action: .administered,
-                    doseMg: 10, route: .iv)),
-            .medication(
-                MedicationEvent(
-                    eventId: "\(id)-m3", patientId: id, occurredAt: at(84), drug: .norepinephrine,
-                    action: .infusionStarted, route: .iv)),
-            .vitals(
-                VitalsEvent(
-                    eventId: "\(id)-v2", patientId: id, occurredAt: at(108), temperatureC: 39.0, systolicBP: 85,
-                    oxygen: OxygenSupport(device: .lowFlowNasalCannula, flowLPerMin: 4))),
-            .medication(
-                MedicationEvent(
-                    eventId: "\(id)-m4", patientId: id, occurredAt: at(108.5), drug: .anakinra, action: .administered,
-                    doseMg: 100, route: .iv)),
-        ]
+        var course = course(id)
+        course.patient(
+            id: course.eventId("adm"), ageYears: 16, weightKg: 70, infusedAtHours: 0, protocolId: "childrens-national")
+        course.vitals(at: 72, id: course.eventId("v1"), temp: 39.2, sbp: 95, oxygen: .nasalCannula(4))
+        course.med(at: 73, id: course.eventId("m1"), .tocilizumab, doseMg: 560)
+        course.med(at: 82, id: course.eventId("m2"), .dexamethasone, doseMg: 10)
+        course.med(at: 84, id: course.eventId("m3"), .norepinephrine, .infusionStarted)
+        course.vitals(at: 108, id: course.eventId("v2"), temp: 39.0, sbp: 85, oxygen: .nasalCannula(4))
+        course.med(at: 108.5, id: course.eventId("m4"), .anakinra, doseMg: 100)
+        return course.events
     }
 
     @Test("a time-driven rule fires once, at its due instant, in partition time, named by that instant")
@@ -436,12 +421,11 @@ struct PartitionProcessorTests {
                 eventId: "inv-1", occurredAt: Self.at(hours: 0), site: "main", drug: .tocilizumab, status: .shortage,
                 unitsOnHand: 0)
         ])
-        let admission = ClinicalEvent.patient(
-            PatientEvent(
-                eventId: "P8-adm", patientId: "P8", occurredAt: Self.at(hours: -1), ageYears: 9, weightKg: 28,
-                allergies: [],
-                infusion: Infusion(product: "tisagenlecleucel", target: "CD19", infusedAt: Self.infusedAt),
-                protocolId: "childrens-national", site: "main"))
+        var course = Self.course("P8")
+        course.patient(
+            id: course.eventId("adm"), ageYears: 9, weightKg: 28, infusedAtHours: 0, site: "main",
+            protocolId: "childrens-national")
+        let admission = course.events[0]
         // CRS 2: fever and 3 L/min oxygen.
         let sick = processor.process(
             [

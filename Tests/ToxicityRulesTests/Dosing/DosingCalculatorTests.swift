@@ -47,7 +47,9 @@ import ToxTestSupport
     func weightLimitsAreInclusive(_ weight: Double) throws {
         let p = try ProtocolFixture.perDoseCapped()
         let outcome = AnakinraDosing.calculate(p, DoseRequest(weightKg: weight))
-        #expect(outcome.calculation != nil)
+        let calculation = try #require(outcome.calculation)
+        #expect(calculation.weightKg == ExactAmount(exactly: weight), "the limit itself is dosed, by that weight")
+        #expect(!outcome.flags.map(\.code).contains(.weightRequired))
     }
 
     @Test func lowVolumeBelowTenKilograms() throws {
