@@ -175,7 +175,7 @@ let package = Package(
         .testTarget(
             name: "ProtocolCatalogTests",
             dependencies: [
-                "ProtocolCatalog", "ToxicityRules", "ToxWorker", "ToxTestSupport",
+                "ProtocolCatalog", "ToxicityRules", "ToxWorker", "ToxTestSupport", "ToxWatchContract",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ]
         ),

@@ -169,7 +169,7 @@ struct EvaluateCommand: ParsableCommand {
             print(String(decoding: data, as: UTF8.self))
             return
         }
-        try printJSON(Explainer(assessment).report)
+        try printJSON(AssessmentReportWire(Explainer(assessment).report))
     }
 
     /// ISO-8601 with a UTC offset, with or without fractional seconds.
@@ -210,7 +210,7 @@ struct ProtocolComparison: Encodable {
     func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         let grading = rows.first?.explainer.grading
-        if let grading { try c.encode(grading.grades, forKey: .grades) }
+        if let grading { try c.encode(GradeSetWire(grading.grades), forKey: .grades) }
         var list = c.nestedUnkeyedContainer(forKey: .protocols)
         for row in rows {
             var item = list.nestedContainer(keyedBy: RowKeys.self)
@@ -218,7 +218,7 @@ struct ProtocolComparison: Encodable {
             try item.encode(row.explainer.recommendation, forKey: .recommendation)
             try item.encode(row.explainer.alternatives, forKey: .alternatives)
         }
-        try c.encode(grading?.alerts ?? [], forKey: .alerts)
+        try c.encode((grading?.alerts ?? []).wire, forKey: .alerts)
     }
 }
 

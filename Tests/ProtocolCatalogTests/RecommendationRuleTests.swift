@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import ToxTestSupport
+import ToxWatchContract
 
 @testable import ProtocolCatalog
 @testable import ToxicityRules
@@ -379,7 +380,8 @@ import ToxTestSupport
         }
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
-        let decoded = try decoder.decode(AssessmentReport.self, from: data)
+        let decoded = try decoder.decode(AssessmentReportWire.self, from: data).report
+        #expect(decoded == a.report)
         #expect(try encode(decoded) == data)
         #expect(decoded.recommendation?.action == .start && decoded.recommendation?.dose?.mg == 100)
     }
@@ -392,6 +394,9 @@ import ToxTestSupport
     }
 
     // MARK: Helpers
+
+    /// The `toxctl evaluate` document of a report.
+    func encode(_ report: AssessmentReport) throws -> Data { try encode(AssessmentReportWire(report)) }
 
     func encode(_ value: some Encodable) throws -> Data {
         let encoder = JSONEncoder()

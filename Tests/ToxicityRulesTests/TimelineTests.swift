@@ -209,83 +209,8 @@ struct TimelineTests {
     }
 }
 
-@Suite("Wire form of the grading output")
-struct GradingCodableTests {
-    @Test("GradingResult encodes with the contract's field names and decodes back")
-    func encodeDecode() throws {
-        let result = WorkedCaseGradingTests.tc01().grade(at: day(4, 22))
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .iso8601
-        encoder.outputFormatting = [.sortedKeys]
-        let data = try encoder.encode(result)
-        let json = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
-        let crs = try #require(json["crs"] as? [String: Any])
-        #expect(crs["grade"] as? Int == 3)
-        #expect(crs["maxGrade"] as? Int == 3)
-        #expect(crs["requiresClinicianVerification"] as? Bool == true)
-        let reasons = try #require(crs["reasons"] as? [[String: Any]])
-        let vasopressor = try #require(reasons.first { $0["code"] as? String == "vasopressor" })
-        #expect(vasopressor["rule"] as? String == "R-CRS-4")
-        #expect(vasopressor["source"] as? String == "ASTCT 2019")
-        #expect(vasopressor["decisive"] as? Bool == true)
-        let observed = try #require(vasopressor["observed"] as? [[String: Any]])
-        #expect(observed.first?["category"] as? String == "norepinephrine")
-        #expect(observed.first?["eventId"] as? String != nil)
-        #expect(observed.first?["observedAt"] as? String != nil)
-        let iecHs = try #require(json["iecHs"] as? [String: Any])
-        #expect(iecHs["present"] as? Bool == false)
-        #expect(iecHs["provisional"] as? Bool == true)
-        #expect(iecHs["criteria"] as? String == "astct-2023")
-        #expect(iecHs["requiresClinicianVerification"] as? Bool == true)
-        #expect(json["eventIds"] as? [String] != nil)
-        let flags = try #require((json["icans"] as? [String: Any])?["flags"] as? [String])
-        #expect(flags.isEmpty)
-
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
-        let decoded = try decoder.decode(GradingResult.self, from: data)
-        #expect(decoded.crs == result.crs)
-        #expect(decoded.iecHs == result.iecHs)
-        #expect(decoded.alerts == result.alerts)
-    }
-
-    @Test("The grades object carries the three assessments and the event ids")
-    func gradeSet() throws {
-        let course = WorkedCaseGradingTests.tc01()
-        let timeline = course.timeline()
-        let instant = try #require(timeline.lastEventAt)
-        #expect(instant == CourseBuilder.at(day(4, 22)))
-        let result = timeline.grade(at: instant)
-        let data = try JSONEncoder().encode(result.grades)
-        let json = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
-        #expect(Set(json.keys) == ["crs", "icans", "iecHs", "eventIds"])
-        #expect((json["crs"] as? [String: Any])?["grade"] as? Int == 3)
-        let norepinephrine = timeline.events.first {
-            if case .medication(let m) = $0 { return m.drug == .norepinephrine }
-            return false
-        }
-        let ids = try #require(json["eventIds"] as? [String])
-        #expect(ids.contains(try #require(norepinephrine?.eventId)))
-        #expect(!ids.contains("e2"), "a superseded reading is not an input of the grade")
-    }
-
-    @Test("Flags and alerts encode as kebab-case codes with a derived message")
-    func flagsAndAlerts() throws {
-        var course = CourseBuilder()
-        course.patient(ageYears: 17)
-        course.med(at: 0.5, .vasopressin, .infusionStarted)
-        course.vitals(at: 1, temp: 38.6, sbp: 84, oxygen: .highFlow(5))
-        let result = course.grade(at: 1)
-        let data = try JSONEncoder().encode(result)
-        let json = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
-        let flags = try #require((json["crs"] as? [String: Any])?["flags"] as? [String])
-        #expect(flags == ["vasopressin-only", "device-flow-conflict"])
-        let alerts = try #require(json["alerts"] as? [[String: Any]])
-        let weight = try #require(alerts.first { $0["code"] as? String == "missing-weight" })
-        #expect((weight["message"] as? String)?.isEmpty == false)
-        #expect(weight["fields"] as? [String] == ["weightKg"])
-    }
-
+@Suite("Compact lists")
+struct CompactListTests {
     @Test("CompactList keeps order beyond its inline capacity and round-trips")
     func compactList() throws {
         var list: CompactList<Int> = [1, 2]

@@ -148,6 +148,27 @@ package struct ToxicityGradesBody: OutputBody, Hashable {
             alerts: alerts
         )
     }
+    private enum CodingKeys: String, CodingKey { case crs, icans, iecHs, inputEventIds, alerts }
+
+    package init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            crs: try container.decode(GradeAssessmentWire.self, forKey: .crs).assessment,
+            icans: try container.decode(GradeAssessmentWire.self, forKey: .icans).assessment,
+            iecHs: try container.decode(IECHSAssessmentWire.self, forKey: .iecHs).assessment,
+            inputEventIds: try container.decode([String].self, forKey: .inputEventIds),
+            alerts: try container.decode([AlertWire].self, forKey: .alerts).alerts
+        )
+    }
+
+    package func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(GradeAssessmentWire(crs), forKey: .crs)
+        try container.encode(GradeAssessmentWire(icans), forKey: .icans)
+        try container.encode(IECHSAssessmentWire(iecHs), forKey: .iecHs)
+        try container.encode(inputEventIds, forKey: .inputEventIds)
+        try container.encode(alerts.wire, forKey: .alerts)
+    }
 }
 
 extension AnakinraRecommendation: OutputBody {

@@ -41,9 +41,9 @@ package struct Explainer: Sendable {
 /// The grades, the anakinra recommendation, the shortage alternatives and the alerts of one
 /// patient at one instant, explained.
 ///
-/// Encodes as exactly the `toxctl evaluate` document of DESIGN.md §4:
-/// `{"grades": {…}, "recommendation": {…}, "alternatives": […], "alerts": […]}`.
-package struct AssessmentReport: Sendable, Hashable, Codable {
+/// `AssessmentReportWire` (ToxWatchContract) encodes it as the `toxctl evaluate` document of
+/// DESIGN.md §4: `{"grades": {…}, "recommendation": {…}, "alternatives": […], "alerts": […]}`.
+package struct AssessmentReport: Sendable, Hashable {
     /// The `grades` object.
     package var grades: GradeSet
     /// The anakinra recommendation.
@@ -60,27 +60,5 @@ package struct AssessmentReport: Sendable, Hashable, Codable {
         self.recommendation = recommendation
         self.alternatives = alternatives
         self.alerts = alerts
-    }
-
-    private enum CodingKeys: String, CodingKey {
-        case grades, recommendation, alternatives, alerts
-    }
-
-    package init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.init(
-            grades: try c.decode(GradeSet.self, forKey: .grades),
-            recommendation: try c.decodeIfPresent(AnakinraRecommendation.self, forKey: .recommendation),
-            alternatives: try c.decodeIfPresent([ShortageAlternative].self, forKey: .alternatives) ?? [],
-            alerts: try c.decodeIfPresent([Alert].self, forKey: .alerts) ?? []
-        )
-    }
-
-    package func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(grades, forKey: .grades)
-        try c.encode(recommendation, forKey: .recommendation)
-        try c.encode(alternatives, forKey: .alternatives)
-        try c.encode(alerts, forKey: .alerts)
     }
 }

@@ -3,7 +3,7 @@ package import Foundation
 /// A CRS or ICANS grade at an instant, with what set it: the grade, the worst grade of the
 /// episode, the flags, the criteria checked and the episode. Built by an ``Explainer`` (or
 /// ``ToxicityEngine/grade(_:at:)``) for what is published.
-package struct GradeAssessment: Hashable, Sendable, Codable {
+package struct GradeAssessment: Hashable, Sendable {
     /// The grade at the instant assessed, from the current findings (0–5; 5 is death and is never
     /// inferred); `nil` when findings the grade needs are past their freshness window (§A13.12,
     /// flag `cannot-grade`).
@@ -60,37 +60,11 @@ package struct GradeAssessment: Hashable, Sendable, Codable {
     /// The reasons with a code.
     package func reasons(_ code: ReasonCode) -> [Reason] { reasons.filter { $0.code == code } }
 
-    private enum CodingKeys: String, CodingKey {
-        case grade, maxGrade, lastGraded, reasons, flags, episode, requiresClinicianVerification
-    }
-
-    package init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        self.init(
-            grade: try container.decodeIfPresent(Int.self, forKey: .grade),
-            maxGrade: try container.decode(Int.self, forKey: .maxGrade),
-            reasons: try container.decode([Reason].self, forKey: .reasons),
-            flags: try container.decode(GradeFlags.self, forKey: .flags),
-            episode: try container.decodeIfPresent(EpisodeSummary.self, forKey: .episode),
-            lastGraded: try container.decodeIfPresent(LastGraded.self, forKey: .lastGraded))
-    }
-
-    /// `grade` is always written: `null` when the syndrome cannot be graded (§A13.12).
-    package func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        if let grade { try container.encode(grade, forKey: .grade) } else { try container.encodeNil(forKey: .grade) }
-        try container.encode(maxGrade, forKey: .maxGrade)
-        try container.encodeIfPresent(lastGraded, forKey: .lastGraded)
-        try container.encode(reasons, forKey: .reasons)
-        try container.encode(flags, forKey: .flags)
-        try container.encodeIfPresent(episode, forKey: .episode)
-        try container.encode(true, forKey: .requiresClinicianVerification)
-    }
 }
 
 /// The IEC-HS (or carHLH, by the selected criteria) assessment at an instant, with the criteria
 /// checked and the episode (built like ``GradeAssessment``).
-package struct IECHSAssessment: Hashable, Sendable, Codable {
+package struct IECHSAssessment: Hashable, Sendable {
     /// Whether the selected criteria are met.
     package let present: Bool
     /// `true` while the criteria and the A4 grade rule are unverified (Hines 2023, status U).
@@ -137,39 +111,10 @@ package struct IECHSAssessment: Hashable, Sendable, Codable {
     /// The reasons with a code.
     package func reasons(_ code: ReasonCode) -> [Reason] { reasons.filter { $0.code == code } }
 
-    private enum CodingKeys: String, CodingKey {
-        case present, provisional, criteria, grade, maxGrade, reasons, flags, episode, requiresClinicianVerification
-    }
-
-    package init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        self.init(
-            present: try container.decode(Bool.self, forKey: .present),
-            provisional: try container.decode(Bool.self, forKey: .provisional),
-            criteria: try container.decode(IECHSCriteriaSet.self, forKey: .criteria),
-            grade: try container.decode(Int.self, forKey: .grade),
-            maxGrade: try container.decode(Int.self, forKey: .maxGrade),
-            reasons: try container.decode([Reason].self, forKey: .reasons),
-            flags: try container.decodeIfPresent(GradeFlags.self, forKey: .flags) ?? [],
-            episode: try container.decodeIfPresent(EpisodeSummary.self, forKey: .episode))
-    }
-
-    package func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(present, forKey: .present)
-        try container.encode(provisional, forKey: .provisional)
-        try container.encode(criteria, forKey: .criteria)
-        try container.encode(grade, forKey: .grade)
-        try container.encode(maxGrade, forKey: .maxGrade)
-        try container.encode(reasons, forKey: .reasons)
-        try container.encode(flags, forKey: .flags)
-        try container.encodeIfPresent(episode, forKey: .episode)
-        try container.encode(true, forKey: .requiresClinicianVerification)
-    }
 }
 
 /// Everything the engine says about a patient's toxicities at one instant.
-package struct GradingResult: Hashable, Sendable, Codable {
+package struct GradingResult: Hashable, Sendable {
     /// The instant evaluated (T).
     package let assessedAt: Date
     package let crs: GradeAssessment
@@ -212,40 +157,23 @@ package struct GradingResult: Hashable, Sendable, Codable {
     /// The alert with this code, if raised.
     package func alert(_ code: AlertCode) -> Alert? { alerts.first { $0.code == code } }
 
-    private enum CodingKeys: String, CodingKey {
-        case assessedAt, crs, icans, iecHs, alerts, eventIds
-    }
-
-    package init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        self.init(
-            assessedAt: try container.decode(Date.self, forKey: .assessedAt),
-            crs: try container.decode(GradeAssessment.self, forKey: .crs),
-            icans: try container.decode(GradeAssessment.self, forKey: .icans),
-            iecHs: try container.decode(IECHSAssessment.self, forKey: .iecHs),
-            alerts: try container.decode([Alert].self, forKey: .alerts))
-    }
-
-    package func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(assessedAt, forKey: .assessedAt)
-        try container.encode(crs, forKey: .crs)
-        try container.encode(icans, forKey: .icans)
-        try container.encode(iecHs, forKey: .iecHs)
-        let alerts = self.alerts
-        try container.encode(alerts, forKey: .alerts)
-        try container.encode(eventIds(alerts: alerts), forKey: .eventIds)
-    }
 }
 
 /// CRS, ICANS and IEC-HS together, as they appear under `grades` in `toxctl evaluate` output and
 /// in a `toxicity-grades` message (DESIGN.md §3, §4).
-package struct GradeSet: Hashable, Sendable, Codable {
+package struct GradeSet: Hashable, Sendable {
     package var crs: GradeAssessment
     package var icans: GradeAssessment
     package var iecHs: IECHSAssessment
     /// Every input event id the reasons and alerts used, sorted.
     package var eventIds: [String]
+
+    package init(crs: GradeAssessment, icans: GradeAssessment, iecHs: IECHSAssessment, eventIds: [String]) {
+        self.crs = crs
+        self.icans = icans
+        self.iecHs = iecHs
+        self.eventIds = eventIds
+    }
 }
 
 /// The grading engine: pure, deterministic, no clock (the instant is an argument).

@@ -5,7 +5,7 @@ package import Foundation
 // grade the engine could give and when; `maxGrade` is kept.
 
 /// The last grade a syndrome had on complete data, shown while it cannot be graded (§A13.12).
-package struct LastGraded: Hashable, Sendable, Codable {
+package struct LastGraded: Hashable, Sendable {
     package var grade: Int
     /// When the syndrome took that grade on complete data.
     package var at: Date

@@ -44,7 +44,7 @@ struct EpisodeStatus: Sendable {
 }
 
 /// A syndrome episode as the outputs and the dosing rules see it at an instant.
-package struct EpisodeSummary: Hashable, Sendable, Codable {
+package struct EpisodeSummary: Hashable, Sendable {
     /// When the episode opened (first fever after infusion for CRS, first grade ≥ 1 otherwise).
     package var startedAt: Date
     /// The event that opened it.
@@ -58,6 +58,17 @@ package struct EpisodeSummary: Hashable, Sendable, Codable {
     package var maxGrade: Int
     /// `true` while the episode is open at the instant assessed.
     package var isOpen: Bool
+
+    package init(
+        startedAt: Date, startEventId: String, closedAt: Date?, feverWaivedAt: Date?, maxGrade: Int, isOpen: Bool
+    ) {
+        self.startedAt = startedAt
+        self.startEventId = startEventId
+        self.closedAt = closedAt
+        self.feverWaivedAt = feverWaivedAt
+        self.maxGrade = maxGrade
+        self.isOpen = isOpen
+    }
 }
 
 /// A grade at an instant of the course, valid until the next point.

@@ -165,21 +165,12 @@ package struct GradeFlags: OptionSet, Hashable, Sendable {
     package var names: [String] {
         Self.names.compactMap { contains($0.0) ? $0.1 : nil }
     }
-}
 
-extension GradeFlags: Codable {
-    package init(from decoder: any Decoder) throws {
-        var container = try decoder.unkeyedContainer()
-        var flags: GradeFlags = []
-        while !container.isAtEnd {
-            let name = try container.decode(String.self)
-            if let flag = Self.names.first(where: { $0.1 == name }) { flags.insert(flag.0) }
+    /// The flags with these kebab-case names (names no flag has are ignored).
+    package init(names: some Sequence<String>) {
+        self = []
+        for name in names {
+            if let flag = Self.names.first(where: { $0.1 == name }) { insert(flag.0) }
         }
-        self = flags
-    }
-
-    package func encode(to encoder: any Encoder) throws {
-        var container = encoder.unkeyedContainer()
-        for (flag, name) in Self.names where contains(flag) { try container.encode(name) }
     }
 }

@@ -229,20 +229,4 @@ import ToxTestSupport
         // No neuro assessment ever: missing, not stale — ICANS keeps grade 0 with incomplete-data.
         #expect(neverMeasured.grade(at: 1).icans.grade == 0)
     }
-
-    @Test("§A13.12: the grades output writes grade null with lastGraded and decodes it back")
-    func cannotGradeRoundTrips() throws {
-        let result = Self.staleAfterHypotension().grade(at: 5)
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .iso8601
-        let data = try encoder.encode(result.crs)
-        let object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
-        #expect(object["grade"] is NSNull)
-        #expect((object["lastGraded"] as? [String: Any])?["grade"] as? Int == 2)
-        #expect((object["flags"] as? [String])?.contains("cannot-grade") == true)
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
-        let decoded = try decoder.decode(GradeAssessment.self, from: data)
-        #expect(decoded.grade == nil && decoded.lastGraded == result.crs.lastGraded && decoded.maxGrade == 2)
-    }
 }
