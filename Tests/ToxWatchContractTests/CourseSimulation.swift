@@ -64,20 +64,11 @@ struct CourseSimulation {
         while followRecommendations, let next = nextAnakinra, next.due <= instant {
             nextAnakinra = nil
             administered += 1
-            try apply(
-                .medication(
-                    MedicationEvent(
-                        eventId: "\(patientId)-anakinra-\(administered)",
-                        patientId: patientId,
-                        occurredAt: next.due,
-                        drug: .anakinra,
-                        action: .administered,
-                        doseMg: Double(next.mg),
-                        route: next.route
-                    )
-                ),
-                punctuate: false
-            )
+            var dose = CourseBuilder(patientId: patientId, hoursFrom: next.due)
+            dose.med(
+                at: 0, id: dose.eventId("anakinra-\(administered)"), .anakinra, doseMg: Double(next.mg),
+                route: next.route)
+            try apply(dose.events[0], punctuate: false)
             if nextAnakinra == nil {
                 nextAnakinra = (next.due.addingTimeInterval(next.interval), next.mg, next.route, next.interval)
             }

@@ -387,11 +387,9 @@ struct PartitionProcessorTests {
         var direct = try course()
         let due = try #require(direct.patients["P9"]?.nextDecisionAt)
         let after = due.addingTimeInterval(3600)
-        let later = ClinicalEvent.vitals(
-            VitalsEvent(
-                eventId: "P9-v3", patientId: "P9", occurredAt: after, temperatureC: 38.6, systolicBP: 90,
-                oxygen: OxygenSupport(device: .lowFlowNasalCannula, flowLPerMin: 4)))
-        let next = try Self.message(later, offset: 20)
+        var later = CourseBuilder(patientId: "P9", hoursFrom: after)
+        later.vitals(at: 0, id: later.eventId("v3"), temp: 38.6, sbp: 90, oxygen: .nasalCannula(4))
+        let next = try Self.message(later.events[0], offset: 20)
 
         let timer = punctuated.punctuate(at: due, inventory: .empty)
         let batch = punctuated.process([next], inventory: .empty, now: Self.now)
