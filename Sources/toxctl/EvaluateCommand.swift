@@ -215,8 +215,8 @@ struct ProtocolComparison: Encodable {
         for row in rows {
             var item = list.nestedContainer(keyedBy: RowKeys.self)
             try item.encode(row.id, forKey: .protocolId)
-            try item.encode(row.explainer.recommendation, forKey: .recommendation)
-            try item.encode(row.explainer.alternatives, forKey: .alternatives)
+            try item.encode(AnakinraRecommendationWire(row.explainer.recommendation), forKey: .recommendation)
+            try item.encode(row.explainer.alternatives.wire, forKey: .alternatives)
         }
         try c.encode((grading?.alerts ?? []).wire, forKey: .alerts)
     }

@@ -14,7 +14,8 @@ struct ShortageTests {
         if let mg { fields.append("\"mg\":\(mg)") }
         if let doses { fields.append("\"doses\":\(doses)") }
         if let units { fields.append("\"units\":\(units)") }
-        return try JSONDecoder().decode(ShortageNeed.self, from: Data("{\(fields.joined(separator: ","))}".utf8))
+        return try JSONDecoder().decode(ShortageNeedWire.self, from: Data("{\(fields.joined(separator: ","))}".utf8))
+            .need
     }
 
     static func advice(
@@ -108,11 +109,12 @@ struct ShortageTests {
         let alternative = ShortageAlternative(
             shortDrug: drug, site: site, status: .shortage, cause: "shortage", reasons: [], alternatives: [],
             excluded: [],
-            need24h: try JSONDecoder().decode(ShortageNeed.self, from: Data(need.utf8)))
+            need24h: try JSONDecoder().decode(ShortageNeedWire.self, from: Data(need.utf8)).need)
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .iso8601
         var object = try #require(
-            try JSONSerialization.jsonObject(with: try encoder.encode(alternative)) as? [String: Any])
+            try JSONSerialization.jsonObject(with: try encoder.encode(ShortageAlternativeWire(alternative)))
+                as? [String: Any])
         object["type"] = "shortage-alternative"
         object["id"] = "\(patient)/test/\(date.timeIntervalSince1970)"
         object["patientId"] = patient

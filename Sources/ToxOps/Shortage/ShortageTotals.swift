@@ -37,7 +37,7 @@ package struct ShortageAdvice: Sendable, Hashable {
         var site: String?
         var status: String?
         var cause: String?
-        var need24h: ShortageNeed?
+        var need24h: ShortageNeedWire?
     }
 
     /// The largest need one record may state (doses, units; mg a thousand times that): far above
@@ -50,7 +50,7 @@ package struct ShortageAdvice: Sendable, Hashable {
         guard let wire = try? JSONDecoder().decode(Wire.self, from: Data(value)), wire.type == "shortage-alternative",
             case .success(let assessedAt) = ISO8601Timestamp.parse(wire.assessedAt)
         else { return nil }
-        if let need = wire.need24h {
+        if let need = wire.need24h?.need {
             let counts = [need.doses, need.units].compactMap { $0 }
             guard counts.allSatisfy({ (0...maximumNeed).contains($0) }),
                 need.mg.map({ $0.isFinite && $0 >= 0 && $0 <= Double(maximumNeed) * 1000 }) ?? true
@@ -60,7 +60,7 @@ package struct ShortageAdvice: Sendable, Hashable {
             patientId: wire.patientId, assessedAt: assessedAt, shortDrug: Drug(name: wire.shortDrug).name,
             site: wire.site,
             status: wire.status.flatMap(StockStatus.init(rawValue:)), cause: wire.cause ?? "shortage",
-            need: wire.need24h)
+            need: wire.need24h?.need)
     }
 }
 

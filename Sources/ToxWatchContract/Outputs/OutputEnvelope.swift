@@ -24,9 +24,23 @@ package enum OutputType: String, Sendable, Hashable, CaseIterable {
     package var schemaFile: String { "\(rawValue).schema.json" }
 }
 
-/// A body that travels in an ``OutputEnvelope``: its fields sit beside the envelope's.
-package protocol OutputBody: Codable, Sendable {
+/// A body that travels in an ``OutputEnvelope``: its fields sit beside the envelope's. The body is
+/// a rules value; its ``Wire`` is what is encoded and decoded.
+package protocol OutputBody: Sendable {
+    /// The body's wire form (the body itself when it is `Codable`).
+    associatedtype Wire: Codable = Self
     static var outputType: OutputType { get }
+    /// The body on the wire.
+    var wire: Wire { get }
+    /// The body read from the wire.
+    init(wire: Wire)
+}
+
+extension OutputBody where Wire == Self {
+    /// A body that is its own wire form.
+    package var wire: Self { self }
+
+    package init(wire: Self) { self = wire }
 }
 
 /// One output record: the envelope of DESIGN.md §3 and its body, encoded flat
@@ -98,11 +112,11 @@ extension OutputEnvelope: Codable {
         guard !patientId.trimmingWhitespace().isEmpty else {
             throw EventDecodingError.invalidValue(path: "patientId", value: patientId, problem: "must not be blank")
         }
-        body = try Body(from: decoder)
+        body = Body(wire: try Body.Wire(from: decoder))
     }
 
     package func encode(to encoder: any Encoder) throws {
-        try body.encode(to: encoder)
+        try body.wire.encode(to: encoder)
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(type.rawValue, forKey: .type)
         try container.encode(id, forKey: .id)
@@ -113,7 +127,7 @@ extension OutputEnvelope: Codable {
 
 /// The body of a `toxicity-grades` output (`Schemas/toxicity-grades.schema.json`): CRS, ICANS and
 /// IEC-HS at `assessedAt` with their reasons, the input event ids they used, and the grading alerts.
-package struct ToxicityGradesBody: OutputBody, Hashable {
+package struct ToxicityGradesBody: OutputBody, Codable, Hashable {
     package static let outputType = OutputType.toxicityGrades
 
     package var crs: GradeAssessment
@@ -173,10 +187,14 @@ package struct ToxicityGradesBody: OutputBody, Hashable {
 
 extension AnakinraRecommendation: OutputBody {
     package static let outputType = OutputType.anakinraRecommendation
+    package var wire: AnakinraRecommendationWire { AnakinraRecommendationWire(self) }
+    package init(wire: AnakinraRecommendationWire) { self = wire.recommendation }
 }
 
 extension ShortageAlternative: OutputBody {
     package static let outputType = OutputType.shortageAlternative
+    package var wire: ShortageAlternativeWire { ShortageAlternativeWire(self) }
+    package init(wire: ShortageAlternativeWire) { self = wire.advice }
 }
 
 /// `cart.toxicity-grades.v1`.

@@ -4,14 +4,14 @@ package import Foundation
 // T": only events with occurredAt ≤ T count.
 
 /// A measured weight usable for dosing (A5: latest measured, ≤ 30 days old, 0.3–350 kg).
-package struct WeightReading: Hashable, Sendable, Codable {
+package struct WeightReading: Hashable, Sendable {
     package var kilograms: Double
     package var eventId: String
     package var measuredAt: Date
 }
 
 /// How many tocilizumab doses were given (label: at most 3 in 24 h and 4 in total).
-package struct TocilizumabDoseCount: Hashable, Sendable, Codable {
+package struct TocilizumabDoseCount: Hashable, Sendable {
     /// Since the infusion (or in the whole record when the infusion is unknown).
     package var total: Int
     /// In the current or latest CRS episode.

@@ -7,10 +7,11 @@ package import Foundation
 //
 // Codes, rule ids, sources and field names are string-backed structs with static members: the
 // evaluation path only copies static strings (no formatting, no allocation), callers can add
-// their own codes without touching this file, and the wire form is the plain string.
+// their own codes without touching this file, and the wire form (ToxWatchContract) is the plain
+// string.
 
 /// A stable, kebab-case code naming a criterion or a flag (`fever`, `vasopressin-only` …).
-package struct ReasonCode: RawRepresentable, Hashable, Sendable, Codable, ExpressibleByStringLiteral,
+package struct ReasonCode: RawRepresentable, Hashable, Sendable, ExpressibleByStringLiteral,
     CustomStringConvertible
 {
     package let rawValue: String
@@ -20,7 +21,7 @@ package struct ReasonCode: RawRepresentable, Hashable, Sendable, Codable, Expres
 }
 
 /// A stable, kebab-case code naming an alert (`missing-weight`, `stale-vitals` …).
-package struct AlertCode: RawRepresentable, Hashable, Sendable, Codable, ExpressibleByStringLiteral,
+package struct AlertCode: RawRepresentable, Hashable, Sendable, ExpressibleByStringLiteral,
     CustomStringConvertible
 {
     package let rawValue: String
@@ -30,7 +31,7 @@ package struct AlertCode: RawRepresentable, Hashable, Sendable, Codable, Express
 }
 
 /// The id of the rule that fired: a Part B rule id (`R-CRS-4`) or a Part A decision (`A1-EPISODE`).
-package struct RuleID: RawRepresentable, Hashable, Sendable, Codable, ExpressibleByStringLiteral,
+package struct RuleID: RawRepresentable, Hashable, Sendable, ExpressibleByStringLiteral,
     CustomStringConvertible
 {
     package let rawValue: String
@@ -40,7 +41,7 @@ package struct RuleID: RawRepresentable, Hashable, Sendable, Codable, Expressibl
 }
 
 /// Where a criterion comes from: a publication, or `policy` for a ToxWatch default (IMPL).
-package struct EvidenceSource: RawRepresentable, Hashable, Sendable, Codable, ExpressibleByStringLiteral,
+package struct EvidenceSource: RawRepresentable, Hashable, Sendable, ExpressibleByStringLiteral,
     CustomStringConvertible
 {
     package let rawValue: String
@@ -66,7 +67,7 @@ package struct EvidenceSource: RawRepresentable, Hashable, Sendable, Codable, Ex
 
 /// The name of an observed or compared quantity, in the wire spelling of its event field
 /// (`temperatureC`, `systolicBP`, `ferritin` …).
-package struct FieldName: RawRepresentable, Hashable, Sendable, Codable, ExpressibleByStringLiteral,
+package struct FieldName: RawRepresentable, Hashable, Sendable, ExpressibleByStringLiteral,
     CustomStringConvertible
 {
     package let rawValue: String
@@ -76,7 +77,7 @@ package struct FieldName: RawRepresentable, Hashable, Sendable, Codable, Express
 }
 
 /// How an observed value is compared with a threshold.
-package enum Comparator: String, Hashable, Sendable, Codable {
+package enum Comparator: String, Hashable, Sendable {
     case lessThan = "<"
     case lessThanOrEqual = "<="
     case greaterThan = ">"
@@ -85,7 +86,7 @@ package enum Comparator: String, Hashable, Sendable, Codable {
 }
 
 /// One observed value a reason relied on, with the event it came from.
-package struct ObservedValue: Hashable, Sendable, Codable {
+package struct ObservedValue: Hashable, Sendable {
     /// What was observed, in the event field's spelling (`temperatureC`, `oxygen.device`, `drug` …).
     package var field: FieldName
     /// The numeric value, in `unit`.
@@ -112,7 +113,7 @@ package struct ObservedValue: Hashable, Sendable, Codable {
 }
 
 /// A threshold a reason compared an observed value with.
-package struct Threshold: Hashable, Sendable, Codable {
+package struct Threshold: Hashable, Sendable {
     package var field: FieldName
     package var comparator: Comparator
     package var value: Double
@@ -133,7 +134,7 @@ package struct Threshold: Hashable, Sendable, Codable {
 }
 
 /// Why a grade, a flag or a recommendation is what it is: one criterion, checkable by hand.
-package struct Reason: Hashable, Sendable, Codable {
+package struct Reason: Hashable, Sendable {
     /// The criterion or flag, e.g. `fever`, `vasopressin-only`, `device-flow-conflict`.
     package var code: ReasonCode
     /// The rule that fired, e.g. `R-CRS-4`.
@@ -163,7 +164,7 @@ package struct Reason: Hashable, Sendable, Codable {
 
 /// Something a clinician must look at: missing, stale, implausible or inconsistent input, or a
 /// finding that needs another explanation. Alerts never change a grade by themselves.
-package struct Alert: Hashable, Sendable, Codable {
+package struct Alert: Hashable, Sendable {
     package var code: AlertCode
     /// The input fields the alert is about (`weightKg`, `temperatureC`, `capdScore` …).
     package var fields: CompactList<FieldName>
@@ -186,29 +187,10 @@ package struct Alert: Hashable, Sendable, Codable {
         return base + " (" + fields.map(\.rawValue).joined(separator: ", ") + ")"
     }
 
-    private enum CodingKeys: String, CodingKey {
-        case code, message, fields, eventIds
-    }
-
-    package init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        code = try container.decode(AlertCode.self, forKey: .code)
-        fields = try container.decodeIfPresent(CompactList<FieldName>.self, forKey: .fields) ?? []
-        eventIds = try container.decodeIfPresent(CompactList<String>.self, forKey: .eventIds) ?? []
-    }
-
-    package func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(code, forKey: .code)
-        try container.encode(message, forKey: .message)
-        try container.encode(fields, forKey: .fields)
-        try container.encode(eventIds, forKey: .eventIds)
-    }
 }
 
 /// A small list that keeps up to two elements inline and spills over into an array, so that the
-/// usual one or two observed values and thresholds of a reason cost no allocation. It encodes as
-/// a plain array.
+/// usual one or two observed values and thresholds of a reason cost no allocation.
 package struct CompactList<Element: Hashable & Sendable>: RandomAccessCollection, Hashable, Sendable,
     ExpressibleByArrayLiteral
 {
@@ -260,18 +242,6 @@ package struct CompactList<Element: Hashable & Sendable>: RandomAccessCollection
     package func hash(into hasher: inout Hasher) {
         hasher.combine(count)
         for element in self { hasher.combine(element) }
-    }
-}
-
-extension CompactList: Codable where Element: Codable {
-    package init(from decoder: any Decoder) throws {
-        var container = try decoder.unkeyedContainer()
-        while !container.isAtEnd { append(try container.decode(Element.self)) }
-    }
-
-    package func encode(to encoder: any Encoder) throws {
-        var container = encoder.unkeyedContainer()
-        for element in self { try container.encode(element) }
     }
 }
 

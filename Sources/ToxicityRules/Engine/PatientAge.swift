@@ -2,7 +2,7 @@ import Foundation
 
 /// A patient's age at an instant, as the rules need it: completed years (PALS thresholds, ICE/CAPD
 /// switch, E-5), completed days (neonatal band) and whether it is exact.
-package struct PatientAge: Hashable, Sendable, Codable {
+package struct PatientAge: Hashable, Sendable {
     /// Completed years (floor).
     package var completedYears: Int
     /// Completed days since birth.

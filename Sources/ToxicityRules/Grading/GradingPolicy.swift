@@ -1,7 +1,7 @@
 package import Foundation
 
 /// The IEC-HS / carHLH criteria set a protocol selects (`iecHsCriteria` in the protocol data).
-package enum IECHSCriteriaSet: String, Hashable, Sendable, Codable, CaseIterable {
+package enum IECHSCriteriaSet: String, Hashable, Sendable, CaseIterable {
     /// Hines et al. 2023, the provisional rule R-IECHS-P (criteria unverified, status U).
     case astct2023 = "astct-2023"
     /// Neelapu et al. 2018 (CARTOX), rule R-CARHLH-1.

@@ -1,7 +1,7 @@
 // Small value types shared by the protocol model and the dose arithmetic.
 
 /// How well a protocol value is supported (clinical-spec.md status tags).
-package enum EvidenceStatus: String, Sendable, Hashable, CaseIterable, Codable {
+package enum EvidenceStatus: String, Sendable, Hashable, CaseIterable {
     /// Seen in a copy of the source.
     case verified = "V"
     /// Corroborated by secondary material only.
@@ -18,7 +18,7 @@ package enum EvidenceStatus: String, Sendable, Hashable, CaseIterable, Codable {
 }
 
 /// A dosing interval. `Q48H` exists only as a clinician's renal override (clinical-spec A5).
-package enum DoseFrequency: String, Sendable, Hashable, CaseIterable, Codable, Comparable {
+package enum DoseFrequency: String, Sendable, Hashable, CaseIterable, Comparable {
     case q4h = "Q4H"
     case q6h = "Q6H"
     case q8h = "Q8H"

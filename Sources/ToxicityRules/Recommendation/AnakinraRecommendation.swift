@@ -5,7 +5,7 @@ package import Foundation
 // warnings, alerts, caps, rationale and evidence are built from that decision by an `Explainer`.
 
 /// The dose of a recommendation.
-package struct RecommendedDose: Hashable, Sendable, Codable {
+package struct RecommendedDose: Hashable, Sendable {
     /// Whole mg per dose; `nil` only when the protocol states no frequency (CHOP: see `options`).
     package var mg: Int?
     /// mg per kg per dose actually given, to 3 decimals.
@@ -43,52 +43,23 @@ package struct RecommendedDose: Hashable, Sendable, Codable {
         self.volumePerDoseML = volumePerDoseML
     }
 
-    private enum CodingKeys: String, CodingKey {
-        case mg, mgPerKg, route, frequency, dailyMg, options, syringesPerDose, volumePerDoseML
-    }
-
-    package init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        mg = try c.decodeIfPresent(Int.self, forKey: .mg)
-        mgPerKg = try c.decodeIfPresent(Double.self, forKey: .mgPerKg)
-        let routeText = try c.decode(String.self, forKey: .route)
-        guard let route = Route(rawValue: routeText) else {
-            throw DecodingError.dataCorruptedError(
-                forKey: .route,
-                in: c,
-                debugDescription: "unknown route \(routeText)"
-            )
-        }
-        self.route = route
-        frequency = try c.decodeIfPresent(DoseFrequency.self, forKey: .frequency)
-        dailyMg = try c.decodeIfPresent(Int.self, forKey: .dailyMg)
-        options = try c.decodeIfPresent([RecommendedDoseOption].self, forKey: .options) ?? []
-        syringesPerDose = try c.decodeIfPresent(Int.self, forKey: .syringesPerDose)
-        volumePerDoseML = try c.decodeIfPresent(Double.self, forKey: .volumePerDoseML)
-    }
-
-    package func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(mg, forKey: .mg)
-        try c.encode(mgPerKg, forKey: .mgPerKg)
-        try c.encode(route.rawValue, forKey: .route)
-        try c.encode(frequency, forKey: .frequency)
-        try c.encode(dailyMg, forKey: .dailyMg)
-        if !options.isEmpty { try c.encode(options, forKey: .options) }
-        try c.encodeIfPresent(syringesPerDose, forKey: .syringesPerDose)
-        try c.encodeIfPresent(volumePerDoseML, forKey: .volumePerDoseML)
-    }
 }
 
 /// A dose at one frequency, offered beside the main dose.
-package struct RecommendedDoseOption: Hashable, Sendable, Codable {
+package struct RecommendedDoseOption: Hashable, Sendable {
     package var frequency: DoseFrequency
     package var mg: Int
     package var dailyMg: Int
+
+    package init(frequency: DoseFrequency, mg: Int, dailyMg: Int) {
+        self.frequency = frequency
+        self.mg = mg
+        self.dailyMg = dailyMg
+    }
 }
 
 /// Where a part of a recommendation comes from: a table row of the seed, a spec section, a label.
-package struct EvidenceItem: Hashable, Sendable, Codable {
+package struct EvidenceItem: Hashable, Sendable {
     /// What the evidence is for: `indication`, `dose`, `frequency`, `caps`, `route`, `course`,
     /// `escalation`, `taper`, `safety`, `rounding`.
     package var about: String
@@ -105,7 +76,7 @@ package struct EvidenceItem: Hashable, Sendable, Codable {
 }
 
 /// Every field of a recommendation, explained (what is encoded).
-package struct RecommendationBody: Hashable, Sendable, Codable {
+package struct RecommendationBody: Hashable, Sendable {
     package var action: RecommendationAction
     /// `nil` when no dose is given (none, stop, a hold for hypersensitivity, missing weight);
     /// a hold for TNF blockade shows the computed dose for a documented override.
@@ -124,12 +95,6 @@ package struct RecommendationBody: Hashable, Sendable, Codable {
     package var evidence: [EvidenceItem]
     /// Every input event id the recommendation used, sorted.
     package var inputEventIds: [String]
-
-    private enum CodingKeys: String, CodingKey {
-        case action, dose, nextDoseDueAt, caps, rationale, reasons, warnings, alerts
-        case protocolId = "protocol"
-        case evidence, requiresClinicianVerification, inputEventIds
-    }
 
     package init(
         action: RecommendationAction,
@@ -157,41 +122,11 @@ package struct RecommendationBody: Hashable, Sendable, Codable {
         self.inputEventIds = inputEventIds
     }
 
-    package init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        action = try c.decode(RecommendationAction.self, forKey: .action)
-        dose = try c.decodeIfPresent(RecommendedDose.self, forKey: .dose)
-        nextDoseDueAt = try c.decodeIfPresent(Date.self, forKey: .nextDoseDueAt)
-        caps = try c.decodeIfPresent([Reason].self, forKey: .caps) ?? []
-        rationale = try c.decodeIfPresent([String].self, forKey: .rationale) ?? []
-        reasons = try c.decodeIfPresent([Reason].self, forKey: .reasons) ?? []
-        warnings = try c.decodeIfPresent([Reason].self, forKey: .warnings) ?? []
-        alerts = try c.decodeIfPresent([Alert].self, forKey: .alerts) ?? []
-        protocolId = try c.decodeIfPresent(String.self, forKey: .protocolId)
-        evidence = try c.decodeIfPresent([EvidenceItem].self, forKey: .evidence) ?? []
-        inputEventIds = try c.decodeIfPresent([String].self, forKey: .inputEventIds) ?? []
-    }
-
-    package func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(action, forKey: .action)
-        try c.encode(dose, forKey: .dose)
-        try c.encode(nextDoseDueAt, forKey: .nextDoseDueAt)
-        try c.encode(caps, forKey: .caps)
-        try c.encode(rationale, forKey: .rationale)
-        try c.encode(reasons, forKey: .reasons)
-        try c.encode(warnings, forKey: .warnings)
-        try c.encode(alerts, forKey: .alerts)
-        try c.encode(protocolId, forKey: .protocolId)
-        try c.encode(evidence, forKey: .evidence)
-        try c.encode(true, forKey: .requiresClinicianVerification)
-        try c.encode(inputEventIds, forKey: .inputEventIds)
-    }
 }
 
 /// The anakinra recommendation at an instant, explained (what the pharmacy receives): built by an
 /// ``Explainer`` from the assessment's decision.
-package struct AnakinraRecommendation: Hashable, Sendable, Codable {
+package struct AnakinraRecommendation: Hashable, Sendable {
     /// Every field, explained.
     package let body: RecommendationBody
 
@@ -233,11 +168,4 @@ package struct AnakinraRecommendation: Hashable, Sendable, Codable {
         )
     }
 
-    package init(from decoder: any Decoder) throws {
-        self.init(body: try RecommendationBody(from: decoder))
-    }
-
-    package func encode(to encoder: any Encoder) throws {
-        try body.encode(to: encoder)
-    }
 }

@@ -1,5 +1,5 @@
 /// What the pharmacy is asked to do with anakinra.
-package enum RecommendationAction: String, Sendable, Hashable, Codable, CaseIterable {
+package enum RecommendationAction: String, Sendable, Hashable, CaseIterable {
     case start
     case `continue`
     case escalate

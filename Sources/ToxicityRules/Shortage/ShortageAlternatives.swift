@@ -91,7 +91,7 @@ extension StockStatus {
 }
 
 /// A dose of an alternative agent.
-package struct AlternativeDose: Hashable, Sendable, Codable {
+package struct AlternativeDose: Hashable, Sendable {
     /// mg per dose (0.1 mg for supporting agents, whole mg for anakinra); `nil` without a
     /// frequency (CHOP) or weight.
     package var mg: Double?
@@ -101,8 +101,6 @@ package struct AlternativeDose: Hashable, Sendable, Codable {
     /// `once`, `Q6H`, `twice weekly` …
     package var schedule: String
     package var dailyMg: Double?
-
-    private enum CodingKeys: String, CodingKey { case mg, mgPerKg, route, frequency, schedule, dailyMg }
 
     package init(
         mg: Double?,
@@ -119,34 +117,10 @@ package struct AlternativeDose: Hashable, Sendable, Codable {
         self.schedule = schedule
         self.dailyMg = dailyMg
     }
-
-    package init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        mg = try c.decodeIfPresent(Double.self, forKey: .mg)
-        mgPerKg = try c.decodeIfPresent(Double.self, forKey: .mgPerKg)
-        let text = try c.decode(String.self, forKey: .route)
-        guard let route = Route(rawValue: text) else {
-            throw DecodingError.dataCorruptedError(forKey: .route, in: c, debugDescription: "unknown route \(text)")
-        }
-        self.route = route
-        frequency = try c.decodeIfPresent(DoseFrequency.self, forKey: .frequency)
-        schedule = try c.decode(String.self, forKey: .schedule)
-        dailyMg = try c.decodeIfPresent(Double.self, forKey: .dailyMg)
-    }
-
-    package func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(mg, forKey: .mg)
-        try c.encode(mgPerKg, forKey: .mgPerKg)
-        try c.encode(route.rawValue, forKey: .route)
-        try c.encode(frequency, forKey: .frequency)
-        try c.encode(schedule, forKey: .schedule)
-        try c.encode(dailyMg, forKey: .dailyMg)
-    }
 }
 
 /// One ranked alternative.
-package struct AlternativeOption: Hashable, Sendable, Codable {
+package struct AlternativeOption: Hashable, Sendable {
     package var rank: Int
     package var drug: String
     package var dose: AlternativeDose?
@@ -160,20 +134,35 @@ package struct AlternativeOption: Hashable, Sendable, Codable {
     /// The protocol the anakinra option was computed with.
     package var protocolId: String?
 
-    private enum CodingKeys: String, CodingKey {
-        case rank, drug, dose, label, rationale, evidence, status, cautions
-        case protocolId = "protocol"
+    package init(
+        rank: Int, drug: String, dose: AlternativeDose?, label: String? = nil, rationale: String, evidence: String,
+        status: EvidenceStatus, cautions: [Reason], protocolId: String? = nil
+    ) {
+        self.rank = rank
+        self.drug = drug
+        self.dose = dose
+        self.label = label
+        self.rationale = rationale
+        self.evidence = evidence
+        self.status = status
+        self.cautions = cautions
+        self.protocolId = protocolId
     }
 }
 
 /// An agent considered and left out, with the reason.
-package struct ExcludedAlternative: Hashable, Sendable, Codable {
+package struct ExcludedAlternative: Hashable, Sendable {
     package var drug: String
     package var reason: Reason
+
+    package init(drug: String, reason: Reason) {
+        self.drug = drug
+        self.reason = reason
+    }
 }
 
 /// The patient's need for the short drug in the next 24 hours.
-package struct ShortageNeed: Hashable, Sendable, Codable {
+package struct ShortageNeed: Hashable, Sendable {
     package var mg: Double?
     package var doses: Int?
     /// Stock units (100 mg syringes for anakinra; the inventory's `unitMg` otherwise).
@@ -188,7 +177,7 @@ package struct ShortageNeed: Hashable, Sendable, Codable {
 
 /// Alternatives to a drug the patient needs now and cannot have (A10), or to anakinra when it is
 /// held for hypersensitivity or TNF blockade (Part B TC23).
-package struct ShortageAlternative: Hashable, Sendable, Codable {
+package struct ShortageAlternative: Hashable, Sendable {
     package var shortDrug: String
     package var site: String?
     package var status: StockStatus?
@@ -199,10 +188,6 @@ package struct ShortageAlternative: Hashable, Sendable, Codable {
     package var alternatives: [AlternativeOption]
     package var excluded: [ExcludedAlternative]
     package var need24h: ShortageNeed?
-
-    private enum CodingKeys: String, CodingKey {
-        case shortDrug, site, status, cause, reasons, alternatives, excluded, need24h, requiresClinicianVerification
-    }
 
     package init(
         shortDrug: String,
@@ -222,31 +207,6 @@ package struct ShortageAlternative: Hashable, Sendable, Codable {
         self.alternatives = alternatives
         self.excluded = excluded
         self.need24h = need24h
-    }
-
-    package init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        shortDrug = try c.decode(String.self, forKey: .shortDrug)
-        site = try c.decodeIfPresent(String.self, forKey: .site)
-        status = try c.decodeIfPresent(String.self, forKey: .status).flatMap { StockStatus(rawValue: $0) }
-        cause = try c.decodeIfPresent(String.self, forKey: .cause) ?? "shortage"
-        reasons = try c.decodeIfPresent([Reason].self, forKey: .reasons) ?? []
-        alternatives = try c.decode([AlternativeOption].self, forKey: .alternatives)
-        excluded = try c.decodeIfPresent([ExcludedAlternative].self, forKey: .excluded) ?? []
-        need24h = try c.decodeIfPresent(ShortageNeed.self, forKey: .need24h)
-    }
-
-    package func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(shortDrug, forKey: .shortDrug)
-        try c.encode(site, forKey: .site)
-        try c.encode(status?.rawValue, forKey: .status)
-        try c.encode(cause, forKey: .cause)
-        try c.encode(reasons, forKey: .reasons)
-        try c.encode(alternatives, forKey: .alternatives)
-        try c.encode(excluded, forKey: .excluded)
-        try c.encode(need24h, forKey: .need24h)
-        try c.encode(true, forKey: .requiresClinicianVerification)
     }
 
     /// The alternative for a drug, if offered.

@@ -460,7 +460,7 @@ struct PartitionProcessorTests {
 
     @Test("an output body JSON cannot carry is refused whole, never written half")
     func unencodableOutput() throws {
-        struct Body: OutputBody {
+        struct Body: OutputBody, Codable {
             static var outputType: OutputType { .toxicityGrades }
             var mgPerKg: Double
         }

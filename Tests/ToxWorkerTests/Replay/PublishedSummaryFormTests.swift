@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import ToxWatchContract
 import ToxicityRules
 
 @testable import ToxWorker
@@ -68,13 +69,16 @@ struct PublishedSummaryFormTests {
 
     @Test("an earlier recommendation restores typed (action, route) and is written back byte for byte")
     func priorRecommendationRoundTrips() throws {
-        let prior = try JSONDecoder().decode(PriorRecommendation.self, from: Data(Self.writtenPrior.utf8))
+        let prior = try JSONDecoder().decode(PriorRecommendationWire.self, from: Data(Self.writtenPrior.utf8)).prior
         #expect(prior.action == .taper && prior.route == .sc && prior.doseMg == 50 && prior.intervalHours == 12)
-        let rewritten = String(decoding: try PatientStateRecord.encoder.encode(prior), as: UTF8.self)
+        let rewritten = String(
+            decoding: try PatientStateRecord.encoder.encode(PriorRecommendationWire(prior)), as: UTF8.self)
         #expect(rewritten == Self.writtenPrior)
         let noDose = #"{"action":"hold","drug":"anakinra","id":"r","issuedAt":0}"#
-        let hold = try JSONDecoder().decode(PriorRecommendation.self, from: Data(noDose.utf8))
+        let hold = try JSONDecoder().decode(PriorRecommendationWire.self, from: Data(noDose.utf8)).prior
         #expect(hold.action == .hold && hold.route == nil)
-        #expect(String(decoding: try PatientStateRecord.encoder.encode(hold), as: UTF8.self) == noDose)
+        #expect(
+            String(decoding: try PatientStateRecord.encoder.encode(PriorRecommendationWire(hold)), as: UTF8.self)
+                == noDose)
     }
 }

@@ -18,8 +18,9 @@ struct TimelinePrefixTests {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let parts = [
-            try encoder.encode(evaluation.grades), try encoder.encode(evaluation.recommendation),
-            try encoder.encode(evaluation.alternatives),
+            try encoder.encode(evaluation.grades),
+            try encoder.encode(evaluation.recommendation.map(AnakinraRecommendationWire.init)),
+            try encoder.encode(evaluation.alternatives.wire),
         ]
         return parts.map { String(decoding: $0, as: UTF8.self) }.joined(separator: "\n")
             + "\n\(evaluation.nextDecisionAt.flatMap { due in nextEvent.map { due < $0 } ?? true ? due : nil }.map(\.timeIntervalSinceReferenceDate) ?? -1)"

@@ -15,8 +15,10 @@ package struct AssessmentReportWire: Codable, Sendable {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         report = AssessmentReport(
             grades: try c.decode(GradeSetWire.self, forKey: .grades).grades,
-            recommendation: try c.decodeIfPresent(AnakinraRecommendation.self, forKey: .recommendation),
-            alternatives: try c.decodeIfPresent([ShortageAlternative].self, forKey: .alternatives) ?? [],
+            recommendation: try c.decodeIfPresent(AnakinraRecommendationWire.self, forKey: .recommendation)?
+                .recommendation,
+            alternatives: try c.decodeIfPresent([ShortageAlternativeWire].self, forKey: .alternatives)?.map(\.advice)
+                ?? [],
             alerts: try c.decodeIfPresent([AlertWire].self, forKey: .alerts)?.alerts ?? []
         )
     }
@@ -24,8 +26,8 @@ package struct AssessmentReportWire: Codable, Sendable {
     package func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(GradeSetWire(report.grades), forKey: .grades)
-        try c.encode(report.recommendation, forKey: .recommendation)
-        try c.encode(report.alternatives, forKey: .alternatives)
+        try c.encode(report.recommendation.map(AnakinraRecommendationWire.init), forKey: .recommendation)
+        try c.encode(report.alternatives.wire, forKey: .alternatives)
         try c.encode(report.alerts.wire, forKey: .alerts)
     }
 }

@@ -95,16 +95,10 @@ package struct IECHSAssessmentWire: Codable, Hashable, Sendable {
 
     package init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
-        let criteriaName = try container.decode(String.self, forKey: .criteria)
-        guard let criteria = IECHSCriteriaSet(rawValue: criteriaName) else {
-            throw DecodingError.dataCorruptedError(
-                forKey: .criteria, in: container,
-                debugDescription: "Cannot initialize IECHSCriteriaSet from invalid String value \(criteriaName)")
-        }
         assessment = IECHSAssessment(
             present: try container.decode(Bool.self, forKey: .present),
             provisional: try container.decode(Bool.self, forKey: .provisional),
-            criteria: criteria,
+            criteria: try container.decodeRaw(IECHSCriteriaSet.self, forKey: .criteria),
             grade: try container.decode(Int.self, forKey: .grade),
             maxGrade: try container.decode(Int.self, forKey: .maxGrade),
             reasons: try container.decode([ReasonWire].self, forKey: .reasons).map(\.reason),

@@ -291,7 +291,7 @@ package struct PatientStateRecord: Codable, Sendable {
     package var events: [EventEnvelope]
     package var appliedOffsets: [String: Int64]
     package var published: PublishedSummary
-    package var recommendations: [PriorRecommendation]?
+    package var recommendations: [PriorRecommendationWire]?
     package var nextDecisionAt: Date?
     package var lastEvaluatedAt: Date?
     /// Absent in records written before output ids were content-derived.
@@ -303,7 +303,7 @@ package struct PatientStateRecord: Codable, Sendable {
         events = state.events.map { EventEnvelope($0) }
         appliedOffsets = state.appliedOffsets
         published = state.published
-        recommendations = state.recommendations
+        recommendations = state.recommendations.map(PriorRecommendationWire.init)
         nextDecisionAt = state.nextDecisionAt
         lastEvaluatedAt = state.lastEvaluatedAt
         issuedOutputs = state.issuedOutputs.isEmpty ? nil : state.issuedOutputs
@@ -335,7 +335,7 @@ package struct PatientStateRecord: Codable, Sendable {
         var patientId: String
         var appliedOffsets: [String: Int64]
         var published: PublishedSummary
-        var recommendations: [PriorRecommendation]?
+        var recommendations: [PriorRecommendationWire]?
         var nextDecisionAt: Date?
         var lastEvaluatedAt: Date?
         var issuedOutputs: [String: IssuedOutput]?
@@ -345,7 +345,7 @@ package struct PatientStateRecord: Codable, Sendable {
             patientId = state.patientId
             appliedOffsets = state.appliedOffsets
             published = state.published
-            recommendations = state.recommendations
+            recommendations = state.recommendations.map(PriorRecommendationWire.init)
             nextDecisionAt = state.nextDecisionAt
             lastEvaluatedAt = state.lastEvaluatedAt
             issuedOutputs = state.issuedOutputs.isEmpty ? nil : state.issuedOutputs
@@ -370,7 +370,7 @@ package struct PatientStateRecord: Codable, Sendable {
         }
         state.appliedOffsets = appliedOffsets
         state.published = published
-        state.recommendations = recommendations ?? []
+        state.recommendations = recommendations?.map(\.prior) ?? []
         state.nextDecisionAt = nextDecisionAt
         state.lastEvaluatedAt = lastEvaluatedAt
         state.issuedOutputs = issuedOutputs ?? [:]
