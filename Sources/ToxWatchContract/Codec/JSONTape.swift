@@ -34,8 +34,9 @@ struct JSONTape {
 
     let bytes: UnsafeRawBufferPointer
     private(set) var tokens: [Token] = []
-    /// Set when two keys of one object have the same text (as Swift strings compare), which the
-    /// contract refuses (``JSONDuplicateKeys`` names the first one).
+    /// Set when two keys of one object may have the same text (as Swift strings compare), which
+    /// the contract refuses (``JSONDuplicateKeys`` decides, and names the first one), or when an
+    /// object has too many keys to compare them pair by pair.
     private(set) var hasEqualKeys = false
 
     /// Scans `bytes` (UTF-8, an optional byte-order mark); `nil` when they are not a JSON document
@@ -70,9 +71,17 @@ struct JSONTape {
         tokens[index].next = Int32(tokens.count)
     }
 
+    /// Objects with more keys than this are not compared pair by pair (which would cost the
+    /// square of their size): they are left to ``JSONDuplicateKeys``, which hashes.
+    static let keysComparedPairwise = 32
+
     /// Whether the key at `index` has the same text as one of the keys at `earlier`.
     fileprivate mutating func noteKey(_ index: Int, among earlier: ArraySlice<Int>) {
         guard !hasEqualKeys else { return }
+        guard earlier.count < Self.keysComparedPairwise else {
+            hasEqualKeys = true
+            return
+        }
         let key = tokens[index]
         let raw = self.raw(index)
         for other in earlier {

@@ -121,6 +121,16 @@ struct EventCodecTests {
         #expect(Self.codec(bytes) == .failure(.duplicateKey(path)))
     }
 
+    /// Objects past the pairwise comparison (``JSONTape/keysComparedPairwise``) are checked by
+    /// hashing: a duplicate among many keys is found, and many distinct keys are accepted.
+    @Test func manyKeysAreCheckedForDuplicates() {
+        let keys = (0..<200).map { #""k\#($0)":\#($0)"# }.joined(separator: ",")
+        #expect(CodecEquivalenceTests.expectSameOutcome(Self.vitals(#""temperatureC":38.5,"# + keys)))
+        let duplicated = Self.vitals(#""temperatureC":38.5,"# + keys + #","k150":1"#)
+        CodecEquivalenceTests.expectSameOutcome(duplicated)
+        #expect(Self.codec(duplicated) == .failure(.duplicateKey("k150")))
+    }
+
     @Test func aByteOrderMarkIsSkipped() {
         #expect(CodecEquivalenceTests.expectSameOutcome([0xEF, 0xBB, 0xBF] + Self.vitals(#""temperatureC":38.5"#)))
     }
