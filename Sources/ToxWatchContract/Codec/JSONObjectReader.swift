@@ -44,9 +44,13 @@ struct JSONObjectReader: ContractFieldReader {
 
     /// The token of the value of `key`, the first when Foundation would keep the first.
     private func lookup(_ key: String) -> Int? {
+        var bytes = key
+        return bytes.withUTF8 { lookup(key, utf8: UnsafeRawBufferPointer($0)) }
+    }
+
+    private func lookup(_ key: String, utf8 wanted: UnsafeRawBufferPointer) -> Int? {
         var index = object + 1
         let end = Int(tape.tokens[object].next)
-        let wanted = key.utf8
         while index < end {
             let token = tape.tokens[index]
             if token.isPlain {
