@@ -20,6 +20,7 @@ public struct RulesWorkload: Sendable {
     private let prepared: PreparedProtocol?
     private let timeline: PatientTimeline
     private let rawEvents: [[UInt8]]
+    private let rawEventData: [Data]
 
     /// Events in the course (the admission included).
     public var eventCount: Int { state.events.count }
@@ -67,6 +68,7 @@ public struct RulesWorkload: Sendable {
             let events = document["events"] as? [Any], let patient = document["patient"]
         else { throw Failure(description: "course: not an object with patient and events") }
         rawEvents = try ([patient] + events).map { Array(try JSONSerialization.data(withJSONObject: $0)) }
+        rawEventData = rawEvents.map { Data($0) }
     }
 
     /// One evaluation as the worker runs it after an event: `PatientEvaluator.evaluate` (the
@@ -98,11 +100,20 @@ public struct RulesWorkload: Sendable {
         engine.timeline(state.events, recommendations: state.recommendations).events.count
     }
 
-    /// Decoding and validating every event of the course from its bytes (`decodeEvent`).
+    /// Decoding and validating every event of the course from its bytes (`decodeEvent`: the
+    /// byte-level reader the worker uses, ``EventCodec``).
     /// - Returns: the number of events decoded.
     public func decodeCourse() -> Int {
         var decoded = 0
         for bytes in rawEvents where (try? decodeEvent(bytes)) != nil { decoded += 1 }
+        return decoded
+    }
+
+    /// The same through the reference reader (Foundation's `JSONDecoder`), for comparison.
+    /// - Returns: the number of events decoded.
+    public func decodeCourseWithFoundation() -> Int {
+        var decoded = 0
+        for bytes in rawEventData where (try? EventEnvelope.decodeWithFoundation(bytes)) != nil { decoded += 1 }
         return decoded
     }
 

@@ -6,11 +6,18 @@ import Foundation
 /// included).
 ///
 /// The properties: nothing traps (a trap would stop the caller, and in `toxd` every worker that
-/// reads the record); every event a decoder accepts or an adapter emits is valid contract JSON that
+/// reads the record); the event codec reads what the reference reader (Foundation's `JSONDecoder`)
+/// reads, with the same event or error; every event a decoder accepts or an adapter emits is valid contract JSON that
 /// reads back to itself; every error names its problem in a sentence that quotes no control
 /// character. Used by the libFuzzer target (`Fuzz/toxfuzz`, `Scripts/fuzz`) and by the seeded
 /// mutation loop of the tests.
 package enum DecoderFuzzTarget {
+    /// Whether Foundation's `JSONDecoder` would read `bytes` as UTF-16 or UTF-32 (a byte-order
+    /// mark, or a zero byte among the first two), which the contract (UTF-8) does not.
+    package static func readsAsAnotherEncoding(_ bytes: [UInt8]) -> Bool {
+        bytes.starts(with: [0xFE, 0xFF]) || bytes.starts(with: [0xFF, 0xFE]) || bytes.prefix(2).contains(0)
+    }
+
     /// The properties `bytes` broke, as sentences (empty when it broke none). A trap is not
     /// caught: it ends the process, which is what the fuzzer looks for.
     package static func violations(_ bytes: [UInt8]) -> [String] {
@@ -43,9 +50,18 @@ package enum DecoderFuzzTarget {
             }
         }
 
-        switch Result(catching: { () throws(EventDecodingError) in try EventEnvelope.decode(Data(bytes)) }) {
+        let decoded = Result(catching: { () throws(EventDecodingError) in try EventCodec.decode(bytes) })
+        switch decoded {
         case .success(let envelope): checkEvents([envelope], "event decoder")
         case .failure(let error): checkError(error, "event decoder")
+        }
+        if !readsAsAnotherEncoding(bytes),
+            decoded
+                != Result(catching: { () throws(EventDecodingError) in
+                    try EventEnvelope.decodeWithFoundation(Data(bytes))
+                })
+        {
+            found.append("event decoder: reads differently from the reference reader (Foundation's JSONDecoder)")
         }
         for message in HL7Framing.split(bytes).messages {
             checkResult(

@@ -93,7 +93,7 @@ package enum InputDecoder {
             for (index, line) in lines(bytes).enumerated() {
                 report.units += 1
                 do throws(EventDecodingError) {
-                    report.events.append(try EventEnvelope.decode(Data(line)))
+                    report.events.append(try EventCodec.decode(line))
                 } catch {
                     report.failed.append((index + 1, error))
                 }

@@ -46,6 +46,13 @@ let benchmarks: @Sendable () -> Void = {
     }
 
     Benchmark(
+        "decodeEvent through Foundation's JSONDecoder (reference), every event of the course",
+        configuration: .init(scalingFactor: .one, maxDuration: .seconds(2))
+    ) { benchmark in
+        for _ in benchmark.scaledIterations { blackHole(workload.decodeCourseWithFoundation()) }
+    }
+
+    Benchmark(
         "changelog record encode", configuration: .init(scalingFactor: .one, maxDuration: .seconds(2))
     ) { benchmark in
         for _ in benchmark.scaledIterations { blackHole(workload.encodeChangelogRecord()) }

@@ -51,7 +51,7 @@ struct CommonFields {
     var patientId: String
     var occurredAt: Date
 
-    init(_ r: FieldReader) throws {
+    init(_ r: some ContractFieldReader) throws {
         eventId = try r.identifier("eventId")
         patientId = try r.identifier("patientId")
         occurredAt = try r.timestamp("occurredAt")
@@ -76,7 +76,7 @@ extension PatientEvent: Codable {
         try self.init(reading: r)
     }
 
-    init(reading r: FieldReader) throws {
+    init(reading r: some ContractFieldReader) throws {
         let common = try CommonFields(r)
         let birthDate = try r.optionalDate("birthDate")
         if let birthDate, birthDate > common.occurredAt {
@@ -154,7 +154,7 @@ extension VitalsEvent: Codable {
         try self.init(reading: r)
     }
 
-    init(reading r: FieldReader) throws {
+    init(reading r: some ContractFieldReader) throws {
         let common = try CommonFields(r)
         var oxygen: OxygenSupport?
         if let o = try r.optionalObject("oxygen") {
@@ -252,7 +252,7 @@ extension NeuroEvent: Codable {
         try self.init(reading: r)
     }
 
-    init(reading r: FieldReader) throws {
+    init(reading r: some ContractFieldReader) throws {
         let common = try CommonFields(r)
         self.init(
             eventId: common.eventId,
@@ -305,7 +305,7 @@ extension LabEvent: Codable {
         try self.init(reading: r)
     }
 
-    init(reading r: FieldReader) throws {
+    init(reading r: some ContractFieldReader) throws {
         let common = try CommonFields(r)
         let test = try r.enumValue("test", LabTest.self)
         let loinc = try r.optionalString("loinc")
@@ -376,7 +376,7 @@ extension FindingEvent: Codable {
         try self.init(reading: r)
     }
 
-    init(reading r: FieldReader) throws {
+    init(reading r: some ContractFieldReader) throws {
         let common = try CommonFields(r)
         self.init(
             eventId: common.eventId,
@@ -408,7 +408,7 @@ extension MedicationEvent: Codable {
         try self.init(reading: r)
     }
 
-    init(reading r: FieldReader) throws {
+    init(reading r: some ContractFieldReader) throws {
         let common = try CommonFields(r)
         let drug = Drug(name: try r.identifier("drug").trimmingWhitespace())
         let rxnorm = try r.optionalString("rxnorm")
@@ -462,7 +462,7 @@ extension InventoryEvent: Codable {
         try self.init(reading: r)
     }
 
-    init(reading r: FieldReader) throws {
+    init(reading r: some ContractFieldReader) throws {
         self.init(
             eventId: try r.identifier("eventId"),
             occurredAt: try r.timestamp("occurredAt"),
@@ -497,7 +497,7 @@ extension ClinicalEvent: Codable {
         self = try Self(reading: r, type: try r.enumValue("type", ClinicalEventType.self))
     }
 
-    init(reading r: FieldReader, type: ClinicalEventType) throws {
+    init(reading r: some ContractFieldReader, type: ClinicalEventType) throws {
         switch type {
         case .patient: self = .patient(try PatientEvent(reading: r))
         case .vitals: self = .vitals(try VitalsEvent(reading: r))

@@ -73,7 +73,10 @@ package struct EventEnvelope: Sendable, Hashable {
 
 extension EventEnvelope: Codable {
     package init(from decoder: any Decoder) throws {
-        let r = try FieldReader(decoder)
+        try self.init(reading: try FieldReader(decoder))
+    }
+
+    init(reading r: some ContractFieldReader) throws {
         let type = try r.enumValue("type", EventType.self)
         if type == .inventory {
             event = .inventory(try InventoryEvent(reading: r))
@@ -111,10 +114,17 @@ extension EventEnvelope: Codable {
 // MARK: Entry points
 
 extension EventEnvelope {
-    /// Decodes one Kafka record value (UTF-8 JSON, one event).
+    /// Decodes one Kafka record value (UTF-8 JSON, one event) with the byte-level reader
+    /// (``EventCodec``).
     ///
     /// - Throws: ``EventDecodingError`` naming the field, the value and what is allowed.
     package static func decode(_ json: Data) throws(EventDecodingError) -> EventEnvelope {
+        try EventCodec.decode(json)
+    }
+
+    /// The reference reader: Foundation's `JSONDecoder` through the same field checks. Not used
+    /// by the service; the codec's property tests and the decode benchmark compare against it.
+    package static func decodeWithFoundation(_ json: Data) throws(EventDecodingError) -> EventEnvelope {
         try decodeJSON(EventEnvelope.self, from: json)
     }
 
@@ -137,7 +147,7 @@ package func decodeEvent(_ json: Data) throws(EventDecodingError) -> InputEvent 
 
 /// Decodes one input event from raw bytes.
 package func decodeEvent(_ bytes: [UInt8]) throws(EventDecodingError) -> InputEvent {
-    try EventEnvelope.decode(Data(bytes)).event
+    try EventCodec.decode(bytes).event
 }
 
 /// Encodes one input event as canonical JSON (see ``EventEnvelope/encoded()``).
@@ -159,9 +169,7 @@ package func decodeJSON<T: Decodable>(_ type: T.Type, from json: Data) throws(Ev
 
 /// Throws `malformed-json` naming the first key that appears twice in one object.
 func checkJSONKeysAreUnique(_ json: Data) throws(EventDecodingError) {
-    if let path = JSONDuplicateKeys.firstDuplicate(in: json) {
-        throw .malformedJSON(path: path, problem: "duplicate key (a key may appear once per object)")
-    }
+    if let path = JSONDuplicateKeys.firstDuplicate(in: json) { throw .duplicateKey(path) }
 }
 
 /// Decoders and encoders hold no per-call state once configured; Foundation declares them
@@ -190,11 +198,7 @@ extension EventDecodingError {
     init(decoding error: any Error, json: Data) {
         self.init(decoding: error)
         guard case .malformedJSON(let path, _) = self, path.isEmpty else { return }
-        if String(validating: json, as: UTF8.self) == nil {
-            self = .malformedJSON(path: "", problem: "not valid UTF-8")
-        } else if let number = JSONDuplicateKeys.firstNumberPastDouble(in: json) {
-            self = .outOfRange(path: number, value: .infinity, range: .finiteNumber)
-        }
+        if let cause = json.withUnsafeBytes({ EventDecodingError.unreadableJSONCause($0) }) { self = cause }
     }
 
     /// Maps any error thrown while decoding to the contract's error, keeping the JSON path.

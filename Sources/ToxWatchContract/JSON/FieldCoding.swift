@@ -25,9 +25,40 @@ func jsonPath(_ codingPath: [any CodingKey]) -> String {
     return path
 }
 
+/// One lookup of a field: absent (or `null`), a value of the asked type, or a value of another
+/// type (or one Foundation's `JSONDecoder` would not read as that type).
+enum FieldRead<Value> {
+    case absent
+    case value(Value)
+    case mismatch
+}
+
 /// Reads the fields of one JSON object with the contract's validation, throwing
 /// ``EventDecodingError`` values that name the field by its JSON path.
-struct FieldReader {
+///
+/// Two readers conform: ``FieldReader`` over Foundation's `JSONDecoder` (the reference, and the
+/// other contract documents) and ``JSONObjectReader`` over bytes (``EventCodec``, the events on
+/// the bus). A conforming type gives the primitive lookups with `JSONDecoder`'s semantics; every
+/// check, default and error above them is written once, here.
+protocol ContractFieldReader {
+    var codingPath: [any CodingKey] { get }
+    /// Whether `key` is present and not `null`.
+    func has(_ key: String) -> Bool
+    /// Whether `key` is present and `null`.
+    func isNull(_ key: String) -> Bool
+    // Each read throws, as it is, an error that makes the whole document unreadable (a string
+    // Foundation cannot unescape, a number it cannot represent): the reader's caller maps it.
+    func readString(_ key: String) throws -> FieldRead<String>
+    func readDouble(_ key: String) throws -> FieldRead<Double>
+    func readBool(_ key: String) throws -> FieldRead<Bool>
+    func readStrings(_ key: String) throws -> FieldRead<[String]>
+    func readObject(_ key: String) throws -> FieldRead<Self>
+    /// Whether `key` holds an array.
+    func holdsArray(_ key: String) -> Bool
+}
+
+/// The reference reader: a keyed container of Foundation's `JSONDecoder`.
+struct FieldReader: ContractFieldReader {
     let container: KeyedDecodingContainer<AnyCodingKey>
     let codingPath: [any CodingKey]
 
@@ -51,43 +82,76 @@ struct FieldReader {
         self.codingPath = container.codingPath
     }
 
-    func path(_ key: String) -> String {
-        let base = jsonPath(codingPath)
-        return base.isEmpty ? key : base + "." + key
-    }
-
     func has(_ key: String) -> Bool {
         guard container.contains(AnyCodingKey(key)) else { return false }
         return (try? container.decodeNil(forKey: AnyCodingKey(key))) != true
+    }
+
+    func isNull(_ key: String) -> Bool {
+        (try? container.decodeNil(forKey: AnyCodingKey(key))) == true
+    }
+
+    /// A `DecodingError` is a value of another type; Foundation's other errors (its parser's) are
+    /// rethrown.
+    private func read<T: Decodable>(_ type: T.Type, _ key: String) throws -> FieldRead<T> {
+        do {
+            return try container.decodeIfPresent(type, forKey: AnyCodingKey(key)).map { .value($0) } ?? .absent
+        } catch is DecodingError {
+            return .mismatch
+        }
+    }
+
+    func readString(_ key: String) throws -> FieldRead<String> { try read(String.self, key) }
+    func readDouble(_ key: String) throws -> FieldRead<Double> { try read(Double.self, key) }
+    func readBool(_ key: String) throws -> FieldRead<Bool> { try read(Bool.self, key) }
+    func readStrings(_ key: String) throws -> FieldRead<[String]> { try read([String].self, key) }
+
+    func readObject(_ key: String) throws -> FieldRead<FieldReader> {
+        let codingKey = AnyCodingKey(key)
+        guard container.contains(codingKey), try !container.decodeNil(forKey: codingKey) else { return .absent }
+        do {
+            return .value(
+                FieldReader(container: try container.nestedContainer(keyedBy: AnyCodingKey.self, forKey: codingKey)))
+        } catch is DecodingError {
+            return .mismatch
+        }
+    }
+
+    func holdsArray(_ key: String) -> Bool {
+        (try? container.nestedUnkeyedContainer(forKey: AnyCodingKey(key))) != nil
+    }
+}
+
+extension ContractFieldReader {
+    func path(_ key: String) -> String {
+        let base = jsonPath(codingPath)
+        return base.isEmpty ? key : base + "." + key
     }
 
     // MARK: Primitive reads
 
     /// What the field holds, for "expected X, found Y" messages: its JSON type, and for a string
     /// or a number its length and digest (never the value: it may be patient data or escapes).
-    private func found(_ key: AnyCodingKey) -> String {
-        if (try? container.decodeNil(forKey: key)) == true { return "null" }
-        if let s = try? container.decode(String.self, forKey: key) { return "a string [value: \(ValueDigest(s))]" }
-        if (try? container.decode(Bool.self, forKey: key)) != nil { return "a boolean" }
-        if let d = try? container.decode(Double.self, forKey: key) {
-            return "a number [value: \(ValueDigest(formatNumber(d)))]"
-        }
-        if (try? container.nestedUnkeyedContainer(forKey: key)) != nil { return "an array" }
+    private func found(_ key: String) -> String {
+        if isNull(key) { return "null" }
+        if case .value(let s)? = try? readString(key) { return "a string [value: \(ValueDigest(s))]" }
+        if case .value? = try? readBool(key) { return "a boolean" }
+        if case .value(let d)? = try? readDouble(key) { return "a number [value: \(ValueDigest(formatNumber(d)))]" }
+        if holdsArray(key) { return "an array" }
         return "an object"
     }
 
     /// One lookup: absent and `null` are `nil`; a value of another type is an error naming it.
-    private func decode<T: Decodable>(_ type: T.Type, _ key: String, expected: String) throws -> T? {
-        let codingKey = AnyCodingKey(key)
-        do {
-            return try container.decodeIfPresent(type, forKey: codingKey)
-        } catch is DecodingError {
-            throw EventDecodingError.wrongType(path: path(key), expected: expected, found: found(codingKey))
+    private func value<T>(_ read: FieldRead<T>, _ key: String, expected: String) throws -> T? {
+        switch read {
+        case .absent: return nil
+        case .value(let value): return value
+        case .mismatch: throw EventDecodingError.wrongType(path: path(key), expected: expected, found: found(key))
         }
     }
 
     func optionalString(_ key: String) throws -> String? {
-        guard let value = try decode(String.self, key, expected: "a string") else { return nil }
+        guard let value = try value(try readString(key), key, expected: "a string") else { return nil }
         guard !value.isBlank else {
             throw EventDecodingError.invalidValue(path: path(key), value: value, problem: "is empty")
         }
@@ -101,7 +165,7 @@ struct FieldReader {
 
     /// An identifier (``InputIdentifier``): 1–128 bytes of UTF-8 without control characters.
     func optionalIdentifier(_ key: String) throws -> String? {
-        guard let value = try decode(String.self, key, expected: "a string") else { return nil }
+        guard let value = try value(try readString(key), key, expected: "a string") else { return nil }
         try InputIdentifier.check(value, path: path(key))
         return value
     }
@@ -112,7 +176,7 @@ struct FieldReader {
     }
 
     func optionalNumber(_ key: String, in range: PlausibleRange) throws -> Double? {
-        guard let value = try decode(Double.self, key, expected: "a number") else { return nil }
+        guard let value = try value(try readDouble(key), key, expected: "a number") else { return nil }
         guard range.contains(value) else {
             throw EventDecodingError.outOfRange(path: path(key), value: value, range: range)
         }
@@ -137,12 +201,12 @@ struct FieldReader {
     }
 
     func optionalBool(_ key: String) throws -> Bool? {
-        try decode(Bool.self, key, expected: "true or false")
+        try value(try readBool(key), key, expected: "true or false")
     }
 
     func optionalEnum<E: RawRepresentable & CaseIterable>(_ key: String, _ type: E.Type) throws -> E?
     where E.RawValue == String {
-        guard let raw = try decode(String.self, key, expected: "a string") else { return nil }
+        guard let raw = try value(try readString(key), key, expected: "a string") else { return nil }
         guard let value = E(rawValue: raw) else {
             throw EventDecodingError.unknownValue(path: path(key), value: raw, allowed: E.allCases.map(\.rawValue))
         }
@@ -156,7 +220,9 @@ struct FieldReader {
     }
 
     func optionalTimestamp(_ key: String) throws -> Date? {
-        guard let text = try decode(String.self, key, expected: "an ISO-8601 date-time string") else { return nil }
+        guard let text = try value(try readString(key), key, expected: "an ISO-8601 date-time string") else {
+            return nil
+        }
         switch ISO8601Timestamp.parse(text) {
         case .success(let date): return date
         case .failure(let problem):
@@ -170,7 +236,7 @@ struct FieldReader {
     }
 
     func optionalDate(_ key: String) throws -> Date? {
-        guard let text = try decode(String.self, key, expected: "a date string (YYYY-MM-DD)") else { return nil }
+        guard let text = try value(try readString(key), key, expected: "a date string (YYYY-MM-DD)") else { return nil }
         guard let date = ISO8601Date.parse(text) else {
             throw EventDecodingError.invalidTimestamp(
                 path: path(key),
@@ -181,18 +247,12 @@ struct FieldReader {
         return date
     }
 
-    func optionalObject(_ key: String) throws -> FieldReader? {
-        let codingKey = AnyCodingKey(key)
-        guard container.contains(codingKey), try !container.decodeNil(forKey: codingKey) else { return nil }
-        do {
-            return FieldReader(container: try container.nestedContainer(keyedBy: AnyCodingKey.self, forKey: codingKey))
-        } catch is DecodingError {
-            throw EventDecodingError.wrongType(path: path(key), expected: "an object", found: found(codingKey))
-        }
+    func optionalObject(_ key: String) throws -> Self? {
+        try value(try readObject(key), key, expected: "an object")
     }
 
     func optionalStrings(_ key: String) throws -> [String]? {
-        guard let values = try decode([String].self, key, expected: "an array of strings") else { return nil }
+        guard let values = try value(try readStrings(key), key, expected: "an array of strings") else { return nil }
         for (index, value) in values.enumerated() where value.isBlank {
             throw EventDecodingError.invalidValue(path: path(key) + "[\(index)]", value: value, problem: "is empty")
         }
@@ -201,7 +261,7 @@ struct FieldReader {
 
     func optionalEnums<E: RawRepresentable & CaseIterable>(_ key: String, _ type: E.Type) throws -> [E]?
     where E.RawValue == String {
-        guard let raws = try decode([String].self, key, expected: "an array of strings") else { return nil }
+        guard let raws = try value(try readStrings(key), key, expected: "an array of strings") else { return nil }
         return try raws.enumerated().map { index, raw in
             guard let value = E(rawValue: raw) else {
                 throw EventDecodingError.unknownValue(

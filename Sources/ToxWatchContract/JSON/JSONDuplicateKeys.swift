@@ -18,12 +18,26 @@ enum JSONDuplicateKeys {
 
     /// The JSON path of the first duplicated key (`oxygen.device`, `entry[2].resource.id`), or `nil`.
     static func firstDuplicate(in json: Data) -> String? {
-        json.withUnsafeBytes { scan($0, numbers: false) }
+        json.withUnsafeBytes { firstDuplicate(in: $0) }
+    }
+
+    static func firstDuplicate(in json: UnsafeRawBufferPointer) -> String? {
+        scan(json, numbers: false)
     }
 
     /// The JSON path of the first number whose magnitude no 64-bit float holds (`1e400`), or `nil`.
     static func firstNumberPastDouble(in json: Data) -> String? {
-        json.withUnsafeBytes { scan($0, numbers: true) }
+        json.withUnsafeBytes { firstNumberPastDouble(in: $0) }
+    }
+
+    static func firstNumberPastDouble(in json: UnsafeRawBufferPointer) -> String? {
+        scan(json, numbers: true)
+    }
+
+    /// A key's text as this scan compares keys (unescaped when `escaped`), or `nil` when it is
+    /// not UTF-8 or has a malformed escape.
+    static func keyText(_ raw: UnsafeRawBufferPointer, escaped: Bool) -> String? {
+        escaped ? unescape(raw) : String(validating: raw, as: UTF8.self)
     }
 
     private struct Frame {
@@ -56,13 +70,13 @@ enum JSONDuplicateKeys {
                 guard end < bytes.count else { return nil }
                 if !numbers, let last = stack.indices.last, stack[last].isObject, stack[last].expectingKey {
                     let raw = UnsafeRawBufferPointer(rebasing: bytes[start..<end])
-                    guard let key = escaped ? unescape(raw) : String(validating: raw, as: UTF8.self) else { return nil }
+                    guard let key = keyText(raw, escaped: escaped) else { return nil }
                     stack[last].key = key
                     stack[last].expectingKey = false
                     if !stack[last].keys.insert(key).inserted { return path(stack) }
                 } else if numbers, let last = stack.indices.last, stack[last].isObject, stack[last].expectingKey {
                     let raw = UnsafeRawBufferPointer(rebasing: bytes[start..<end])
-                    stack[last].key = (escaped ? unescape(raw) : String(validating: raw, as: UTF8.self)) ?? ""
+                    stack[last].key = keyText(raw, escaped: escaped) ?? ""
                     stack[last].expectingKey = false
                 }
                 i = end + 1
