@@ -64,11 +64,17 @@ struct CrashFinalStateTests {
                 try await replaceVictim()
                 try await produced
             case .beforeOffsetCommit:
-                // A few commits fail (whichever worker sends them first); the victim dies on its first.
-                harness.cluster.pushRequestErrors(
-                    apiKey: .offsetCommit, errors: Array(repeating: .rebalanceInProgress, count: 4))
-                async let produced: Void = harness.produce(rest, rate: 500)
-                try await victim.waitForLog(timeout: .seconds(120)) { $0.contains("offset commit failed") }
+                // Commits fail, whichever worker sends them first, until the victim has met one; it
+                // dies right after. (Errors pushed once could all go to the other worker's commits.)
+                async let produced: Void = harness.produce(rest, rate: 250)
+                try await eventually(
+                    "w2 meets a failed offset commit", timeout: .seconds(120), every: .seconds(1)
+                ) {
+                    if victim.standardError.contains("offset commit failed") { return true }
+                    harness.cluster.pushRequestErrors(apiKey: .offsetCommit, errors: [.rebalanceInProgress])
+                    return false
+                }
+                harness.cluster.clearRequestErrors(apiKey: .offsetCommit)
                 try await replaceVictim()
                 try await produced
             }
