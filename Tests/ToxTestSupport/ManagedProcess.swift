@@ -31,27 +31,37 @@ public final class ManagedProcess: @unchecked Sendable {
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
     }
 
-    /// Starts the process with stdout and stderr captured.
+    /// Starts the process with stdout and stderr captured by one reader thread per pipe. Blocking
+    /// reads, not `readabilityHandler`: corelibs Foundation's handler is a dispatch source, and
+    /// closing its descriptor while the source's cancellation is pending crashed the test process in
+    /// libdispatch's event loop (`_dispatch_event_loop_drain`) once many processes had come and gone.
     public func start() throws {
         process.standardOutput = stdoutPipe
         process.standardError = stderrPipe
-        stdoutPipe.fileHandleForReading.readabilityHandler = { [output] handle in
-            let text = String(decoding: handle.availableData, as: UTF8.self)
-            output.text.withLock { $0.stdout += text }
-        }
-        stderrPipe.fileHandleForReading.readabilityHandler = { [output] handle in
-            let text = String(decoding: handle.availableData, as: UTF8.self)
-            output.text.withLock { $0.stderr += text }
-        }
         try process.run()
+        // Foundation closed the parent's write ends in run(): each read ends at the child's exit.
+        for (pipe, isStdout) in [(stdoutPipe, true), (stderrPipe, false)] {
+            let output = output
+            let reader = Thread {
+                let handle = pipe.fileHandleForReading
+                while true {
+                    let data = handle.availableData
+                    if data.isEmpty { break }
+                    let text = String(decoding: data, as: UTF8.self)
+                    output.text.withLock { if isStdout { $0.stdout += text } else { $0.stderr += text } }
+                }
+                output.readersAtEnd.withLock { $0 += 1 }
+            }
+            reader.name = "\(name) \(isStdout ? "stdout" : "stderr")"
+            reader.start()
+        }
     }
 
-    /// After exit: stops the asynchronous readers and appends whatever is still in the pipes.
+    /// After exit: waits (at most 5 s) until both readers have read to the end of their pipes.
     private func drain() {
-        for (pipe, isStdout) in [(stdoutPipe, true), (stderrPipe, false)] {
-            pipe.fileHandleForReading.readabilityHandler = nil
-            let rest = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            output.text.withLock { if isStdout { $0.stdout += rest } else { $0.stderr += rest } }
+        let deadline = ContinuousClock.now + .seconds(5)
+        while output.readersAtEnd.withLock({ $0 }) < 2, ContinuousClock.now < deadline {
+            usleep(10_000)
         }
     }
 
@@ -116,6 +126,8 @@ public final class ManagedProcess: @unchecked Sendable {
 /// What a child process printed so far, shared with the pipes' reader threads.
 private final class CapturedOutput: Sendable {
     let text = Mutex((stdout: "", stderr: ""))
+    /// How many of the two reader threads have reached the end of their pipe.
+    let readersAtEnd = Mutex(0)
 }
 
 /// A failure of a child process, with its output for the test report.
