@@ -197,11 +197,7 @@ private struct Scanner {
         let firstKey = keys.count
         defer { keys.removeSubrange(firstKey...) }
         skipWhitespace()
-        if position < bytes.count, bytes[position] == UInt8(ascii: "}") {
-            position += 1
-            tape.close(index)
-            return true
-        }
+        if closeIfNext(UInt8(ascii: "}"), container: index, in: &tape) { return true }
         while true {
             skipWhitespace()
             guard position < bytes.count, bytes[position] == UInt8(ascii: "\""), string(into: &tape) else {
@@ -214,25 +210,10 @@ private struct Scanner {
             guard position < bytes.count, bytes[position] == UInt8(ascii: ":") else { return false }
             position += 1
             guard value(into: &tape, depth: depth + 1) else { return false }
-            skipWhitespace()
-            guard position < bytes.count else { return false }
-            switch bytes[position] {
-            case UInt8(ascii: ","):
-                position += 1
-                skipWhitespace()
-                // A trailing comma: Foundation reads `{"a":1,}` as `{"a":1}`.
-                if position < bytes.count, bytes[position] == UInt8(ascii: "}") {
-                    position += 1
-                    tape.close(index)
-                    return true
-                }
-            case UInt8(ascii: "}"):
-                position += 1
-                tape.close(index)
-                return true
-            default:
+            guard let closed = afterMember(closing: UInt8(ascii: "}"), container: index, in: &tape) else {
                 return false
             }
+            if closed { return true }
         }
     }
 
@@ -241,32 +222,36 @@ private struct Scanner {
         let index = tape.append(token(.array, position, position + 1))
         position += 1
         skipWhitespace()
-        if position < bytes.count, bytes[position] == UInt8(ascii: "]") {
-            position += 1
-            tape.close(index)
-            return true
-        }
+        if closeIfNext(UInt8(ascii: "]"), container: index, in: &tape) { return true }
         while true {
             guard value(into: &tape, depth: depth + 1) else { return false }
-            skipWhitespace()
-            guard position < bytes.count else { return false }
-            switch bytes[position] {
-            case UInt8(ascii: ","):
-                position += 1
-                skipWhitespace()
-                if position < bytes.count, bytes[position] == UInt8(ascii: "]") {
-                    position += 1
-                    tape.close(index)
-                    return true
-                }
-            case UInt8(ascii: "]"):
-                position += 1
-                tape.close(index)
-                return true
-            default:
+            guard let closed = afterMember(closing: UInt8(ascii: "]"), container: index, in: &tape) else {
                 return false
             }
+            if closed { return true }
         }
+    }
+
+    /// After a member of the container opened at token `index`: its closing byte, or a comma —
+    /// then a trailing comma before the closing byte closes it too (Foundation reads `{"a":1,}` as
+    /// `{"a":1}` and `[1,]` as `[1]`).
+    /// - Returns: true when the container closed, false when another member follows, nil when the
+    ///   bytes are neither.
+    private mutating func afterMember(closing close: UInt8, container index: Int, in tape: inout JSONTape) -> Bool? {
+        skipWhitespace()
+        if closeIfNext(close, container: index, in: &tape) { return true }
+        guard position < bytes.count, bytes[position] == UInt8(ascii: ",") else { return nil }
+        position += 1
+        skipWhitespace()
+        return closeIfNext(close, container: index, in: &tape)
+    }
+
+    /// Consumes `close` when it is the next byte and closes the container opened at token `index`.
+    private mutating func closeIfNext(_ close: UInt8, container index: Int, in tape: inout JSONTape) -> Bool {
+        guard position < bytes.count, bytes[position] == close else { return false }
+        position += 1
+        tape.close(index)
+        return true
     }
 
     private func isNumberByte(_ b: UInt8) -> Bool {

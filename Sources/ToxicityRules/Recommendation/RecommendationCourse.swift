@@ -301,22 +301,20 @@ extension PatientTimeline {
         }
 
         // Has the course ended?
-        // A course that began after the engine's own stop with no anakinra order since: stray doses.
-        let strayAfterStop =
-            first > 0
-            ? latestStop(protocolId: p.id, after: series.times[first - 1], before: firstTime).flatMap {
-                anakinraOrdered(after: $0, through: t) ? nil : $0
-            } : nil
         if let latest = history.latestDosing, recs[latest].action == .stop,
             recs[latest].issuedAt.timeIntervalSinceReferenceDate >= lastTime
         {
             course.state = .ended(.stopRecommended)
             course.endedAt = recs[latest].issuedAt.timeIntervalSinceReferenceDate
-        } else if let strayAfterStop {
+        } else if first > 0,
+            let stoppedAt = latestStop(protocolId: p.id, after: series.times[first - 1], before: firstTime),
+            latestAnakinra(.ordered, after: stoppedAt, through: t) == nil
+        {
+            // The course began after the engine's own stop with no anakinra order since: stray doses.
             course.state = .ended(.stopRecommended)
-            course.endedAt = strayAfterStop
+            course.endedAt = stoppedAt
             course.givenAfterStop = last
-        } else if let stopped = anakinraDiscontinued(after: lastTime, through: t) {
+        } else if let stopped = latestAnakinra(.discontinued, after: lastTime, through: t) {
             course.state = .ended(.discontinued)
             course.endedAt = stopped
         } else if t - lastTime > lapseWindow(course.regimen?.frequency ?? defaultFrequency, dosing: dosing) {
@@ -368,30 +366,18 @@ extension PatientTimeline {
         latestStop(protocolId: protocolId, after: start, before: end) != nil
     }
 
-    /// The time of a `discontinued` anakinra event in `(start, end]`.
-    func anakinraDiscontinued(after start: Double, through end: Double) -> Double? {
+    /// The time of the latest anakinra event with `action` in `(start, end]` (a `discontinued`
+    /// ends a course; an `ordered` after the engine's stop is a clinician's restart).
+    func latestAnakinra(_ action: MedicationAction, after start: Double, through end: Double) -> Double? {
         let meds = index.medicationEvents
         var k = meds.countAtOrBefore(end) - 1
         while k >= 0, meds.times[k] > start {
-            if case .medication(let m) = events[Int(meds.values[k])], m.drug == .anakinra, m.action == .discontinued {
+            if case .medication(let m) = events[Int(meds.values[k])], m.drug == .anakinra, m.action == action {
                 return meds.times[k]
             }
             k -= 1
         }
         return nil
-    }
-
-    /// Whether anakinra was ordered after `start`, at or before `end`: a clinician's restart.
-    func anakinraOrdered(after start: Double, through end: Double) -> Bool {
-        let meds = index.medicationEvents
-        var k = meds.countAtOrBefore(end) - 1
-        while k >= 0, meds.times[k] > start {
-            if case .medication(let m) = events[Int(meds.values[k])], m.drug == .anakinra, m.action == .ordered {
-                return true
-            }
-            k -= 1
-        }
-        return false
     }
 
     func medicationEvent(_ position: Int32) -> MedicationEvent? {
