@@ -11,8 +11,8 @@ import ToxicityRules
 /// ``PartitionProcessor`` over the course in this process, as `toxd` would see it fed by
 /// `Scripts/demo-data/feed.py`: the admission, the inventory and the events in event-time order
 /// (ties keep that order), each as a record of its topic in partition 0, the records of one
-/// instant in one batch (evaluated together, as the worker's watermark and grace do), inventory changes
-/// re-evaluating the site's patients, and one punctuation at `instant` after the last record, so
+/// instant in one batch (evaluated together, as the worker's grace does), each inventory change
+/// evaluated at its own instant for the site's patients, and one punctuation at `instant` after the last record, so
 /// time-driven decisions due by then fire. The outputs are therefore the coalesced ones (published
 /// on change) with the worker's deterministic ids, for partition 0.
 enum CourseTimeline {
@@ -63,13 +63,13 @@ enum CourseTimeline {
         let ordered = records.enumerated().filter { $0.element.occurredAt <= instant }
             .sorted { ($0.element.occurredAt, $0.offset) < ($1.element.occurredAt, $1.offset) }.map(\.element)
         // The clinical records of one instant form one batch, so the instant is evaluated once with
-        // all of its events, as the worker does once the watermark or the grace lets it (offline,
+        // all of its events, as the worker does once the grace lets it (offline,
         // every record is there: no grace).
         var batch: [KafkaMessage] = []
         var batchInstant: Date?
         func flush() {
             guard let at = batchInstant else { return }
-            collect(processor.process(batch, inventory: stock.snapshot(), now: at))
+            collect(processor.process(batch, inventory: stock.history(), now: at))
             batch.removeAll()
             batchInstant = nil
         }
@@ -81,9 +81,9 @@ enum CourseTimeline {
                 guard stock.apply(event) else { continue }
                 collect(
                     processor.inventoryChanged(
-                        site: event.site,
+                        site: event.site, at: event.occurredAt,
                         cause: .inventory(topic: ToxWatchTopics.inventory, partition: 0, offset: offset),
-                        inventory: stock.snapshot()))
+                        inventory: stock.history(), now: event.occurredAt))
             case .clinical(let event):
                 guard let value = try? encodeEvent(record) else { continue }
                 if batchInstant != event.occurredAt { flush() }
@@ -96,7 +96,7 @@ enum CourseTimeline {
             }
         }
         flush()
-        collect(processor.punctuate(at: instant, inventory: stock.snapshot()))
+        collect(processor.punctuate(at: instant, inventory: stock.history()))
         return (values, processor)
     }
 }

@@ -48,19 +48,10 @@ struct TimelineParityTests {
                 for line in differing.filter({ $0.contains("(\(shape))") }).prefix(3) { print("    \(line)") }
             }
             #expect(courses.count == 201)
-            // Still open (issue 12): a course fed at once races the partition's other patients. An
-            // instant becomes ready when every topic's watermark (set by other patients) has passed it
-            // while the partition's input looks caught up; librdkafka's cached high watermarks can
-            // miss records produced a moment later, so a lagging patient's record of that instant on
-            // another topic can arrive after its evaluation (a missing-vitals grade, a change one
-            // instant late); and inventory is applied when it arrives, not in event time, so the demo
-            // course fed at once gets its shortage advice at another instant. Measured on f2343a7 in
-            // four runs: 2, 4, 5 and 7 of 201 patients differ (live 0 of 70 every run; before this
-            // commit's change 65 of 201, 196 before every instant was evaluated).
-            withKnownIssue("issue 12: a course fed at once races its partition's other patients", isIntermittent: true)
-            {
-                #expect(differing.isEmpty, "\(differing.count) patients differ, first: \(differing.first ?? "")")
-            }
+            // Every shape must match: an instant waits for its grace (no watermark shortcut, which
+            // raced a course fed at once against the partition's other patients), and inventory is
+            // read in event time and evaluated at its own instant (the demo's shortage advice).
+            #expect(differing.isEmpty, "\(differing.count) patients differ, first: \(differing.first ?? "")")
         }
         print("timeline parity: \(ContinuousClock.now - started)")
     }
@@ -167,12 +158,28 @@ struct TimelineParityTests {
         }
         let (a, b) = (object(left), object(right))
         let found = paths(a, b, "", depth: 3)
-        func value(_ root: Any?, _ path: String) -> String {
-            let found = path.split(separator: ".").reduce(root) { ($0 as? [String: Any])?[String($1)] }
-            let text = found.flatMap { try? JSONSerialization.data(withJSONObject: $0, options: [.sortedKeys]) }
-            return text.map { String(decoding: $0, as: UTF8.self).prefix(700).description } ?? "null"
+        func value(_ root: Any?, _ path: String) -> Any? {
+            path.split(separator: ".").reduce(root) { ($0 as? [String: Any])?[String($1)] }
         }
-        let first = found.first.map { "; toxd \(value(a, $0)); --timeline \(value(b, $0))" } ?? ""
+        func text(_ value: Any?) -> String {
+            let data = value.flatMap { try? JSONSerialization.data(withJSONObject: $0, options: [.sortedKeys]) }
+            return data.map { String(decoding: $0, as: UTF8.self).prefix(700).description } ?? "null"
+        }
+        let first =
+            found.first.map { path in
+                let (left, right) = (value(a, path), value(b, path))
+                // Of two lists, the first element that differs.
+                if let left = left as? [Any], let right = right as? [Any],
+                    let index = (0..<max(left.count, right.count)).first(where: { index in
+                        index >= left.count || index >= right.count
+                            || !(left[index] as? NSObject == right[index] as? NSObject)
+                    })
+                {
+                    let element = { (list: [Any]) in index < list.count ? text(list[index]) : "none" }
+                    return "; [\(index)] toxd \(element(left)); --timeline \(element(right))"
+                }
+                return "; toxd \(text(left)); --timeline \(text(right))"
+            } ?? ""
         return found.prefix(6).joined(separator: ", ") + first
     }
 

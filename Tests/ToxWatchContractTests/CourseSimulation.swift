@@ -16,7 +16,10 @@ struct CourseSimulation {
     static func catalog() throws -> AnakinraProtocolCatalog { try AnakinraProtocolCatalog.load() }
 
     private(set) var processor: PartitionProcessor
-    var inventory: InventorySnapshot
+    /// The pharmacy's inventory events so far.
+    var stock: [InventoryEvent]
+    /// The pharmacy stock over event time, as evaluations read it.
+    var inventory: InventoryHistory { InventoryHistory(stock) }
     private var offsets: [String: Int64] = [:]
     private(set) var outputs: [OutputRecord] = []
     private(set) var deadLetters: [OutputRecord] = []
@@ -39,7 +42,7 @@ struct CourseSimulation {
             evaluator: PatientEvaluator(protocols: protocols, defaultProtocol: protocolId),
             lateEventWindow: .seconds(6 * 3600)
         )
-        self.inventory = InventorySnapshot(inventory)
+        self.stock = inventory
         self.followRecommendations = followRecommendations
         self.patientId = patientId
     }
@@ -96,14 +99,15 @@ struct CourseSimulation {
         collect(processor.process([message], inventory: inventory, now: event.occurredAt))
     }
 
-    /// The pharmacy's stock changes (the worker's inventory reader).
-    mutating func inventoryChanged(to events: [InventoryEvent], offset: Int64) {
-        inventory = InventorySnapshot(events)
+    /// An inventory event arrives (the worker's inventory reader): the site's patients are
+    /// evaluated at its instant.
+    mutating func inventoryChanged(_ event: InventoryEvent, offset: Int64) {
+        stock.append(event)
         collect(
             processor.inventoryChanged(
-                site: nil,
+                site: event.site, at: event.occurredAt,
                 cause: .inventory(topic: "pharmacy.inventory.v1", partition: 0, offset: offset),
-                inventory: inventory
+                inventory: inventory, now: event.occurredAt
             )
         )
     }

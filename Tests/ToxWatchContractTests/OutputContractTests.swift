@@ -80,10 +80,10 @@ struct SimulatedOutputs: Sendable {
         }
 
         // Shortages: tocilizumab unavailable from the start (TC24-like), then anakinra short and low.
-        func stock(_ drug: Drug, _ status: StockStatus, _ n: Int) -> InventoryEvent {
+        func stock(_ drug: Drug, _ status: StockStatus, _ n: Int, atHour hour: Double = -3) -> InventoryEvent {
             InventoryEvent(
                 eventId: "inv-\(n)",
-                occurredAt: Courses.at(-3),
+                occurredAt: Courses.at(hour),
                 site: "north",
                 drug: drug,
                 status: status,
@@ -101,12 +101,10 @@ struct SimulatedOutputs: Sendable {
             )
             let events = Courses.events(id, .refractoryCRS, Courses.Profile(ageYears: 9, weightKg: 28))
             try simulation.run(events.filter { $0.occurredAt <= Courses.at(50) })
-            simulation.inventoryChanged(
-                to: [stock(.tocilizumab, .available, 2), stock(.anakinra, .shortage, 3)],
-                offset: 3
-            )
+            simulation.inventoryChanged(stock(.tocilizumab, .available, 2, atHour: 50), offset: 2)
+            simulation.inventoryChanged(stock(.anakinra, .shortage, 3, atHour: 50), offset: 3)
             try simulation.run(events.filter { $0.occurredAt > Courses.at(50) && $0.occurredAt <= Courses.at(80) })
-            simulation.inventoryChanged(to: [stock(.tocilizumab, .available, 2), stock(.anakinra, .low, 4)], offset: 4)
+            simulation.inventoryChanged(stock(.anakinra, .low, 4, atHour: 80), offset: 4)
             try simulation.run(events.filter { $0.occurredAt > Courses.at(80) }, until: Courses.at(200))
             add(id, simulation)
         }

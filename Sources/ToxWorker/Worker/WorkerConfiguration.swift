@@ -32,8 +32,8 @@ import KafkaClient
 ///   need for a short drug must stay absent before the worker publishes that it is no longer needed
 ///   (the end of the anakinra course ends it at once).
 /// - `evaluationGraceSeconds` / `TOXD_EVALUATION_GRACE_SECONDS` (number, default 2, 0–60): how long an
-///   event instant waits for every patient topic of its partition to pass it before it is evaluated
-///   anyway, so that the events of one instant are evaluated together; 0 evaluates at once.
+///   event instant waits after its last record arrived before it is evaluated, so that the events of
+///   one instant (and an inventory change of that instant) are evaluated together; 0 evaluates at once.
 /// - `maxInputBytes` / `TOXD_MAX_INPUT_BYTES` (int, default 1048576, 1024–104857600): a larger input
 ///   record is dead-lettered with its size and digest instead of its bytes.
 /// - `producerLingerMilliseconds`, `producerBatchMessages`, `fetchWaitMilliseconds`, `fetchMinBytes`,
@@ -67,7 +67,7 @@ package struct WorkerConfiguration: Sendable, Equatable {
     package var shortageHold: Duration = Self.defaultShortageHold
     /// Shortage advice ends 12 hours after the need was last seen (issue 12).
     package static let defaultShortageHold: Duration = .seconds(12 * 3600)
-    /// How long an instant waits for the partition's watermark (``EvaluationGate``).
+    /// How long an instant waits after its last record arrived (``EvaluationGate``).
     package var evaluationGrace: Duration = .seconds(2)
     /// How the Kafka clients batch and fetch; `kafka` properties of the same name win.
     package var pipeline = KafkaPipelineSettings()

@@ -258,7 +258,7 @@ package final class WorkerPipeline: Service {
                     let cause = OutputCause.inventory(
                         topic: message.topic, partition: message.partition, offset: message.offset)
                     for runner in runners.withLock({ Array($0.values) }) {
-                        runner.inbox.deliver([.inventoryChanged(site: item.site, cause: cause)])
+                        runner.inbox.deliver([.inventoryChanged(site: item.site, at: item.occurredAt, cause: cause)])
                     }
                 }
             case .caughtUp:

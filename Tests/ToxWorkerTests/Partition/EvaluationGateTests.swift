@@ -7,8 +7,8 @@ import ToxicityRules
 
 @testable import ToxWorker
 
-/// When an instant is evaluated: once every patient topic of the partition has passed it, or once
-/// the grace has passed since its last record arrived (issue 12, "every instant, once").
+/// When an instant is evaluated: once the grace has passed since its last record arrived (issue
+/// 12, "every instant, once").
 @Suite("Evaluation gate")
 struct EvaluationGateTests {
     static let now = ReplayHarness.now
@@ -52,15 +52,14 @@ struct EvaluationGateTests {
             ).outputs.isEmpty)
     }
 
-    @Test("with every patient topic past an instant, it is evaluated without waiting")
-    func watermarkPasses() throws {
-        var processor = Self.processor(grace: .seconds(3600))
+    @Test(
+        "other patients' later records on every topic do not make an instant ready: its own records may still come"
+    )
+    func otherPatientsDoNotDecide() throws {
+        var processor = Self.processor(grace: .seconds(2))
         let at = PartitionProcessorTests.at(hours: 20)
-        var records = [
-            try PartitionProcessorTests.message(
-                PartitionProcessorTests.vitals("P1", "v1", hours: 20, temperature: 38.4), offset: 0)
-        ]
-        // Another patient's records on all five topics, later than 20 h.
+        // Another patient's records on all five topics, later than 20 h, read first (a live
+        // patient beside a course produced at once).
         let later = at.addingTimeInterval(60)
         let other: [ClinicalEvent] = [
             .patient(
@@ -74,15 +73,31 @@ struct EvaluationGateTests {
                     eventId: "P2-m", patientId: "P2", occurredAt: later, drug: .dexamethasone, action: .administered,
                     doseMg: 10, route: .iv)),
         ]
-        let first = processor.process(records, inventory: .empty, now: Self.now)
-        #expect(first.outputs.isEmpty)
-        records = try other.enumerated().map {
-            try PartitionProcessorTests.message($0.element, offset: Int64(1 + $0.offset))
-        }
-        let second = processor.process(records, inventory: .empty, now: Self.now)
+        _ = processor.process(
+            try other.enumerated().map { try PartitionProcessorTests.message($0.element, offset: Int64($0.offset)) },
+            inventory: .empty, now: Self.now)
+        let vitals = processor.process(
+            [
+                try PartitionProcessorTests.message(PartitionProcessorTests.admission("P1"), offset: 5),
+                try PartitionProcessorTests.message(
+                    PartitionProcessorTests.vitals("P1", "v1", hours: 20, temperature: 38.4), offset: 6),
+            ], inventory: .empty, now: Self.now.addingTimeInterval(0.5))
         #expect(
-            Self.grades(second) == ["toxicity-grades/P1/\(Self.instant(20))"],
-            "P1's instant is behind every topic; P2's is not")
+            Self.grades(vitals).allSatisfy { !$0.contains("/P1/") },
+            "every topic is past 20 h, but P1's hypotension is on its way")
+        // The same instant's low blood pressure, on the vitals topic a moment later.
+        let pressure = VitalsEvent(
+            eventId: "P1-v2", patientId: "P1", occurredAt: at, temperatureC: 38.4, systolicBP: 70)
+        _ = processor.process(
+            [try PartitionProcessorTests.message(.vitals(pressure), offset: 7)], inventory: .empty,
+            now: Self.now.addingTimeInterval(1))
+        let due = processor.punctuate(at: later, now: Self.now.addingTimeInterval(3), inventory: .empty)
+        let p1 = Self.grades(due).filter { $0.contains("/P1/") }
+        #expect(
+            p1 == ["toxicity-grades/P1/\(Self.instant(-1))", "toxicity-grades/P1/\(Self.instant(20))"],
+            "one record for the instant, no revision")
+        let body = try PartitionProcessorTests.json(try #require(due.outputs.first { $0.id == p1.last }))
+        #expect((body["crs"] as? [String: Any])?["grade"] as? Int == 2, "fever with hypotension, evaluated together")
     }
 
     @Test(

@@ -414,7 +414,7 @@ struct PartitionProcessorTests {
         var processor = PartitionProcessor(
             partition: 3, evaluator: PatientEvaluator(protocols: try Self.catalogProtocols()),
             lateEventWindow: .seconds(6 * 3600))
-        let shortage = InventorySnapshot([
+        let shortage = InventoryHistory([
             InventoryEvent(
                 eventId: "inv-1", occurredAt: Self.at(hours: 0), site: "main", drug: .tocilizumab, status: .shortage,
                 unitsOnHand: 0)

@@ -13,11 +13,12 @@ import ToxicityRules
 struct OutputIdentityTests {
     static let instant = Date(timeIntervalSince1970: 1_772_611_200.25)
 
-    static let shortage = InventorySnapshot([
+    /// Tocilizumab's stock at the site `main` at `instant`.
+    static func tocilizumab(_ status: StockStatus, at instant: Date, id: String) -> InventoryEvent {
         InventoryEvent(
-            eventId: "inv-1", occurredAt: RandomCourses.infusedAt, site: "main", drug: .tocilizumab, status: .shortage,
-            unitsOnHand: 0)
-    ])
+            eventId: id, occurredAt: instant, site: "main", drug: .tocilizumab, status: status,
+            unitsOnHand: status == .available ? 10 : 0)
+    }
 
     @Test(
         "an id names the type, the patient and the instant in ms; shortage advice its drug; a second record a revision")
@@ -61,14 +62,17 @@ struct OutputIdentityTests {
         let records = try RandomCourses.records(patients: 4, using: &rng)
         var harness = ReplayHarness(evaluator: try ReplayHarness.catalogEvaluator())
         var short = seed % 2 == 0
-        harness.inventory = short ? Self.shortage : .empty
+        if short { harness.stock = [Self.tocilizumab(.shortage, at: RandomCourses.infusedAt, id: "inv-0")] }
         let live = seed % 3 == 0
         for (index, batch) in RandomCourses.split(records, maxSize: live ? 1 : 40, using: &rng).enumerated() {
             harness.apply(batch)
-            // Stock changes re-evaluate patients at instants they were already evaluated at.
-            if index % 7 == 3 {
+            // Stock changes at partition time re-evaluate patients at instants they were already
+            // evaluated at.
+            if index % 7 == 3, let time = harness.processor.streamTime {
                 short.toggle()
-                harness.restock(short ? Self.shortage : .empty, offset: Int64(index))
+                harness.restock(
+                    Self.tocilizumab(short ? .shortage : .available, at: time, id: "inv-\(index)"), offset: Int64(index)
+                )
             }
         }
         #expect(harness.collisions.isEmpty, "ids written twice with different content: \(harness.collisions)")

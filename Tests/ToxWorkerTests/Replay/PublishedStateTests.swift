@@ -27,14 +27,12 @@ struct PublishedStateTests {
             ($0.element.occurredAt, $0.offset) < ($1.element.occurredAt, $1.offset)
         }
         .map(\.element)
-        var stock: [InventoryEvent] = []
         var offsets: [String: Int64] = [:]
         var backlog: [KafkaMessage] = []
         for record in ordered {
             switch record {
             case .inventory(let event):
-                stock.append(event)
-                harness.restock(InventorySnapshot(stock), offset: Int64(stock.count))
+                harness.restock(event, offset: Int64(harness.stock.count))
             case .clinical(let event):
                 let topic = record.type.topic
                 defer { offsets[topic, default: 0] += 1 }

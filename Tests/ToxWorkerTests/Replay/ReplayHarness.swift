@@ -134,8 +134,10 @@ struct ReplayHarness {
 
     let evaluator: PatientEvaluator
     var processor: PartitionProcessor
-    /// The pharmacy stock evaluations use.
-    var inventory: InventorySnapshot = .empty
+    /// The pharmacy's inventory events so far (``restock(_:offset:)``).
+    var stock: [InventoryEvent] = []
+    /// The pharmacy stock over event time, as evaluations read it.
+    var inventory: InventoryHistory { InventoryHistory(stock) }
     /// Output records in the order written.
     private(set) var log: [OutputRecord] = []
     private var logged: [String: [UInt8]] = [:]
@@ -184,13 +186,15 @@ struct ReplayHarness {
         }
     }
 
-    /// The stock changes: every patient is evaluated again at its current instant.
-    mutating func restock(_ stock: InventorySnapshot, offset: Int64) {
-        inventory = stock
+    /// An inventory event arrives: the site's patients are evaluated at its instant, or again at
+    /// their latest one when they were already evaluated past it.
+    mutating func restock(_ event: InventoryEvent, offset: Int64) {
+        stock.append(event)
         commit(
             processor.inventoryChanged(
-                site: nil, cause: .inventory(topic: ToxWatchTopics.inventory, partition: 0, offset: offset),
-                inventory: stock))
+                site: event.site, at: event.occurredAt,
+                cause: .inventory(topic: ToxWatchTopics.inventory, partition: 0, offset: offset),
+                inventory: inventory, now: Self.now))
     }
 
     /// The worker dies after writing `batch`'s outputs and before its changelog; a new owner

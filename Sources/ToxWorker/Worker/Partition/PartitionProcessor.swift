@@ -1,7 +1,7 @@
 package import Foundation
 package import KafkaClient
 import ToxWatchContract
-package import ToxicityRules
+import ToxicityRules
 
 /// Applies batches of one partition's inputs to its patients and says what to write.
 ///
@@ -41,15 +41,16 @@ package struct PartitionProcessor: Sendable {
     /// content); the output takes the next revision instead.
     package var foundOutputs: [String: RecordDigest] = [:]
 
-    /// When each patient's pending instants may be evaluated (watermark or grace).
+    /// When each patient's pending instants may be evaluated (their grace).
     private var gate: EvaluationGate
     /// Patients with event instants not evaluated yet (``PatientState/hasPendingInstants``).
     private var pending: Set<String> = []
-    /// Set by restore: the watermarks and the pending patients are rebuilt before the next batch.
+    /// Set by restore: the arrivals, inventory instants and pending patients are rebuilt before the
+    /// next batch.
     private var needsGateRebuild = false
 
-    /// - Parameter evaluationGrace: how long an instant waits for every input topic to pass it
-    ///   before it is evaluated anyway (``EvaluationGate``); zero (the default here; the worker's is
+    /// - Parameter evaluationGrace: how long an instant waits after its last record arrived before
+    ///   it is evaluated (``EvaluationGate``); zero (the default here; the worker's is
     ///   ``WorkerConfiguration/evaluationGrace``) evaluates every instant as soon as it arrives.
     package init(
         partition: Int, evaluator: PatientEvaluator, lateEventWindow: Duration,
@@ -124,9 +125,9 @@ package struct PartitionProcessor: Sendable {
     ///   - records: input records of this partition, any patient topic, in arrival order.
     ///   - inventory: the pharmacy stock the evaluations use.
     ///   - now: wall-clock time: written into dead letters, and when the records arrived (grace).
-    package mutating func process(_ records: [KafkaMessage], inventory: InventorySnapshot, now: Date) -> BatchOutcome {
+    package mutating func process(_ records: [KafkaMessage], inventory: InventoryHistory, now: Date) -> BatchOutcome {
         undo.removeAll(keepingCapacity: true)
-        rebuildGateIfRestored()
+        rebuildGateIfRestored(inventory: inventory)
         var outcome = BatchOutcome()
         // Patients with a late event, and its record.
         var late: [String: OutputCause] = [:]
@@ -167,7 +168,6 @@ package struct PartitionProcessor: Sendable {
                 outcome.applied[record.topic, default: 0] += 1
                 changed.insert(patientId)
                 if streamTime.map({ event.occurredAt > $0 }) ?? true { streamTime = event.occurredAt }
-                gate.observe(topic: record.topic, instant: event.occurredAt)
                 let cause = OutputCause.input(topic: record.topic, partition: record.partition, offset: record.offset)
                 if let evaluated = state.lastEvaluatedAt, event.occurredAt <= evaluated {
                     if !isTooLate { late[patientId] = cause }
@@ -178,7 +178,14 @@ package struct PartitionProcessor: Sendable {
             }
             patients[patientId] = state
         }
-        for patientId in changed.sorted() { patients[patientId]?.prune(keeping: retention) }
+        for patientId in changed.sorted() {
+            guard var state = patients.removeValue(forKey: patientId) else { continue }
+            state.prune(keeping: retention)
+            // An inventory change read before the patient's events it follows (the inventory has
+            // its own consumer) is evaluated at its instant all the same.
+            if addInventoryInstants(&state, from: inventory, arrivedAt: now) { pending.insert(patientId) }
+            patients[patientId] = state
+        }
 
         for patientId in pending.union(late.keys).sorted() {
             guard var state = patients[patientId] else { continue }
@@ -205,13 +212,6 @@ package struct PartitionProcessor: Sendable {
         return outcome
     }
 
-    /// Whether the partition's input is caught up (``EvaluationGate/inputCaughtUp``); the partition
-    /// task sets it before each batch and punctuation. True where no Kafka is read (`toxctl`, tests).
-    package var inputCaughtUp: Bool {
-        get { gate.inputCaughtUp }
-        set { gate.inputCaughtUp = newValue }
-    }
-
     /// The latest event time applied in this partition (its stream time).
     package private(set) var streamTime: Date?
 
@@ -222,11 +222,11 @@ package struct PartitionProcessor: Sendable {
     /// that is not ready yet, nor while the patient's records have not settled
     /// (``EvaluationGate/isSettled(patientId:now:)``).
     /// - Parameter now: wall-clock time, for the grace; by default every grace has passed.
-    package mutating func punctuate(at instant: Date, now: Date = .distantFuture, inventory: InventorySnapshot)
+    package mutating func punctuate(at instant: Date, now: Date = .distantFuture, inventory: InventoryHistory)
         -> BatchOutcome
     {
         undo.removeAll(keepingCapacity: true)
-        rebuildGateIfRestored()
+        rebuildGateIfRestored(inventory: inventory)
         var outcome = BatchOutcome()
         for patientId in patients.keys.sorted() {
             guard var state = patients[patientId],
@@ -250,7 +250,7 @@ package struct PartitionProcessor: Sendable {
     /// and before the first instant that is not ready.
     /// - Returns: how many evaluations ran.
     private mutating func advance(
-        _ state: inout PatientState, now: Date, through punctuation: Date?, inventory: InventorySnapshot,
+        _ state: inout PatientState, now: Date, through punctuation: Date?, inventory: InventoryHistory,
         course: inout PatientTimeline?, outcome: inout BatchOutcome
     ) -> Int {
         let patientId = state.patientId
@@ -290,7 +290,7 @@ package struct PartitionProcessor: Sendable {
     /// times; a due instant at or before the last evaluation is dropped as superseded.
     /// - Returns: how many evaluations ran.
     private mutating func fireDueDecisions(
-        _ state: inout PatientState, through instant: Date, inclusive: Bool, inventory: InventorySnapshot,
+        _ state: inout PatientState, through instant: Date, inclusive: Bool, inventory: InventoryHistory,
         course: inout PatientTimeline?, outcome: inout BatchOutcome
     ) -> Int {
         var fired = 0
@@ -308,35 +308,80 @@ package struct PartitionProcessor: Sendable {
         return fired
     }
 
-    /// After a restore: the watermarks from the restored courses, and which patients have pending
-    /// instants (``PatientState/pendingInstants``).
-    private mutating func rebuildGateIfRestored() {
+    /// After a restore: which patients have pending instants (``PatientState/pendingInstants``),
+    /// their inventory instants included.
+    private mutating func rebuildGateIfRestored(inventory: InventoryHistory) {
         guard needsGateRebuild else { return }
         needsGateRebuild = false
-        gate.rebuild(from: patients.values)
+        gate.reset()
+        for patientId in patients.keys.sorted() {
+            guard var state = patients.removeValue(forKey: patientId) else { continue }
+            addInventoryInstants(&state, from: inventory, arrivedAt: nil)
+            patients[patientId] = state
+        }
         pending = Set(patients.filter { $0.value.hasPendingInstants }.keys)
+    }
+
+    /// Adds to `state` the instants of the inventory changes at its site that it has not been
+    /// evaluated at: after its last evaluation, and not before its first event (a patient is
+    /// evaluated from its first event on, as `toxctl evaluate --timeline` does).
+    /// - Parameter arrivedAt: when the change (or the record that made it count) arrived, which
+    ///   starts the instant's grace; nil after a restore (it starts when the owner first looks).
+    /// - Returns: whether an instant was added.
+    @discardableResult
+    private mutating func addInventoryInstants(
+        _ state: inout PatientState, from inventory: InventoryHistory, arrivedAt: Date?, cause: OutputCause? = nil
+    ) -> Bool {
+        guard let first = state.events.first?.occurredAt else { return false }
+        var instants: [Date] = []
+        for site in Set(state.admissions.compactMap(\.site)).sorted() {
+            instants += inventory.changeInstants(at: site, after: state.lastEvaluatedAt).filter { instant in
+                instant >= first && evaluator.site(of: state, at: instant) == site
+            }
+        }
+        guard state.addInventoryInstants(instants) else { return false }
+        if let arrivedAt {
+            for instant in instants {
+                gate.arrived(patientId: state.patientId, instant: instant, now: arrivedAt, cause: cause)
+            }
+        }
+        return true
     }
 
     /// A bound on the time-driven evaluations of one patient in one punctuation or batch.
     static let maxTimerStepsPerPunctuation = 64
 
-    /// Re-evaluates the patients of `site` (all patients when `site` is nil) after an inventory change.
+    /// An inventory change of `site` at `instant` arrived at `now`. Each of the site's patients is
+    /// evaluated at that instant, like at an event's, once its grace has passed (by this call when
+    /// the grace is zero); a patient already evaluated at or after it is evaluated again at its
+    /// latest evaluated instant, as after a late event.
     package mutating func inventoryChanged(
-        site: String?, cause: OutputCause, inventory: InventorySnapshot
+        site: String, at instant: Date, cause: OutputCause, inventory: InventoryHistory, now: Date
     ) -> BatchOutcome {
         undo.removeAll(keepingCapacity: true)
+        rebuildGateIfRestored(inventory: inventory)
         var outcome = BatchOutcome()
         for patientId in patients.keys.sorted() {
-            // At the latest instant evaluated: pending instants wait for their watermark or grace.
-            guard var state = patients[patientId], let at = state.lastEvaluatedAt else { continue }
-            if let site, evaluator.site(of: state) != site { continue }
-            let before = state.published
+            guard var state = patients[patientId], evaluator.site(of: state, at: instant) == site else { continue }
             var course: PatientTimeline?
-            let outputs = evaluate(
-                &state, at: at, cause: cause, inventory: inventory, course: &course, counting: &outcome)
-            guard state.published != before else { continue }
+            var evaluations = 0
+            if let evaluated = state.lastEvaluatedAt, instant <= evaluated {
+                let before = state.published
+                let outputs = evaluate(
+                    &state, at: evaluated, cause: cause, inventory: inventory, course: &course, counting: &outcome)
+                guard state.published != before else { continue }
+                outcome.outputs += outputs
+                evaluations = 1
+            } else {
+                // The instant is not undone with the batch: the change is not read again.
+                guard addInventoryInstants(&state, from: inventory, arrivedAt: now, cause: cause) else { continue }
+                patients[patientId] = state
+                pending.insert(patientId)
+                evaluations = advance(
+                    &state, now: now, through: nil, inventory: inventory, course: &course, outcome: &outcome)
+            }
+            guard evaluations > 0 else { continue }
             remember(patientId)
-            outcome.outputs += outputs
             patients[patientId] = state
             outcome.changelog.append(changelogOutput(state))
         }
@@ -416,7 +461,7 @@ package struct PartitionProcessor: Sendable {
     /// ``evaluate(_:at:cause:inventory:)`` with the evaluation counted in `outcome` (how many, how
     /// long, outputs that could not be encoded).
     private mutating func evaluate(
-        _ state: inout PatientState, at instant: Date, cause: OutputCause, inventory: InventorySnapshot,
+        _ state: inout PatientState, at instant: Date, cause: OutputCause, inventory: InventoryHistory,
         course: inout PatientTimeline?, counting outcome: inout BatchOutcome
     ) -> [OutputRecord] {
         let outputs = evaluate(&state, at: instant, cause: cause, inventory: inventory, course: &course)
@@ -432,15 +477,17 @@ package struct PartitionProcessor: Sendable {
     /// - Parameter course: the timeline of the patient's current events, built by the first
     ///   evaluation of a batch and reused by the next ones (``PatientEvaluator``).
     private mutating func evaluate(
-        _ state: inout PatientState, at instant: Date, cause: OutputCause, inventory: InventorySnapshot,
+        _ state: inout PatientState, at instant: Date, cause: OutputCause, inventory: InventoryHistory,
         course: inout PatientTimeline?
     ) -> [OutputRecord] {
         let started = ContinuousClock.now
-        let evaluation = evaluator.evaluate(state, at: instant, inventory: inventory, course: &course)
+        let evaluation = evaluator.evaluate(
+            state, at: instant, inventory: inventory.snapshot(at: instant), course: &course)
         lastEvaluationDuration = ContinuousClock.now - started
         lastFailedOutputs = 0
         state.nextDecisionAt = evaluation.nextDecisionAt
         state.lastEvaluatedAt = instant
+        state.settleInventoryInstants()
         var outputs: [OutputRecord] = []
         var published = state.published
         if state.published.grades == nil || evaluation.summary.grades != state.published.grades {
@@ -480,7 +527,8 @@ package struct PartitionProcessor: Sendable {
                     output(body, state: &draft, cause: cause, at: instant, drug: body.shortDrug)
                 case .noLongerNeeded(let drug):
                     output(
-                        evaluator.noLongerNeeded(drug, state: state, at: instant, inventory: inventory), state: &draft,
+                        evaluator.noLongerNeeded(
+                            drug, state: state, at: instant, inventory: inventory.snapshot(at: instant)), state: &draft,
                         cause: cause,
                         at: instant, drug: drug)
                 }

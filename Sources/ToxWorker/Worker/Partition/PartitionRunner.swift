@@ -9,7 +9,7 @@ package enum PartitionWork: Sendable {
     /// A punctuation: time-driven rules due at or before this instant fire.
     case tick(Date)
     /// A drug's status changed at a site (nil: a site-less inventory event): re-evaluate its patients.
-    case inventoryChanged(site: String?, cause: OutputCause)
+    case inventoryChanged(site: String, at: Date, cause: OutputCause)
 }
 
 /// What the poll loop and one partition task share: the inbox, the task's lifecycle flags and

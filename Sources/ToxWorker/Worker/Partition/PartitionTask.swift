@@ -89,28 +89,29 @@ package struct PartitionTask {
         while let work = await runner.inbox.nextBatch(maxCount: context.configuration.maxBatchSize) {
             var messages: [KafkaMessage] = []
             for (index, item) in work.enumerated() {
-                let messagesFollow = work[(index + 1)...].contains {
-                    if case .message = $0 { true } else { false }
-                }
                 switch item {
                 case .message(let message):
                     messages.append(message)
                 case .tick(let now):
-                    try await flush(&messages, messagesFollow: messagesFollow)
+                    try await flush(&messages)
+                    let messagesFollow = work[(index + 1)...].contains {
+                        if case .message = $0 { true } else { false }
+                    }
                     let instant = timerInstant(messagesFollow: messagesFollow)
                     try await writer.apply(to: &processor) { processor in
-                        processor.punctuate(at: instant, now: now, inventory: inventory.snapshot())
+                        processor.punctuate(at: instant, now: now, inventory: inventory.history())
                     }
                     reportLag()
-                case .inventoryChanged(let site, let cause):
-                    try await flush(&messages, messagesFollow: messagesFollow)
+                case .inventoryChanged(let site, let instant, let cause):
+                    try await flush(&messages)
                     try await writer.apply(to: &processor) { processor in
-                        processor.inventoryChanged(site: site, cause: cause, inventory: inventory.snapshot())
+                        processor.inventoryChanged(
+                            site: site, at: instant, cause: cause, inventory: inventory.history(), now: Date())
                     }
                 }
                 if isHandingOver { return }
             }
-            try await flush(&messages, messagesFollow: false)
+            try await flush(&messages)
             if isHandingOver { return }
         }
     }
@@ -122,10 +123,9 @@ package struct PartitionTask {
     /// evaluates pending instants whose grace ran out; timers wait for the backlog, which may hold
     /// the events that decide them.
     private mutating func timerInstant(messagesFollow: Bool) -> Date {
-        processor.inputCaughtUp = !messagesFollow && !isInputWaiting()
         guard let streamTime = processor.streamTime else { return .distantPast }
         if messagesFollow { return .distantPast }
-        guard !processor.inputCaughtUp else {
+        guard isInputWaiting() else {
             waitingWithoutProgress = (0, [:])
             return streamTime
         }
@@ -149,15 +149,11 @@ package struct PartitionTask {
     /// when the inbox is empty and the consumer's position does (the position steps over
     /// transaction markers, which no handled record covers). A topic whose watermark is not known
     /// yet counts as caught up.
-    /// - Parameter batch: records about to be handled, counted as handled.
-    private func isInputWaiting(besides batch: [KafkaMessage] = []) -> Bool {
+    private func isInputWaiting() -> Bool {
         let partitions = ToxWatchTopics.patientInputs.map { TopicPartition($0, runner.partition) }
         let positions = (try? context.consumer.position(partitions)) ?? []
         let inboxEmpty = runner.inbox.count == 0
-        var handledOffsets = processor.handledInputOffsets
-        for message in batch {
-            handledOffsets[message.topic] = max(handledOffsets[message.topic] ?? 0, message.offset + 1)
-        }
+        let handledOffsets = processor.handledInputOffsets
         for partition in partitions {
             guard let watermarks = context.consumer.cachedWatermarks(partition) else { continue }
             let handled = handledOffsets[partition.topic] ?? watermarks.low
@@ -170,18 +166,16 @@ package struct PartitionTask {
     }
 
     /// Applies the collected messages as one batch.
-    /// - Parameter messagesFollow: whether the work item list holds more messages after them.
-    private mutating func flush(_ messages: inout [KafkaMessage], messagesFollow: Bool) async throws {
+    private mutating func flush(_ messages: inout [KafkaMessage]) async throws {
         guard !messages.isEmpty else { return }
         let batch = messages
         messages.removeAll(keepingCapacity: true)
-        processor.inputCaughtUp = !messagesFollow && !isInputWaiting(besides: batch)
         for message in batch {
             if let timestamp = message.timestamp?.date { newestProcessed[message.topic] = timestamp }
         }
         let inventory = context.inventory
         try await writer.apply(to: &processor) { processor in
-            processor.process(batch, inventory: inventory.snapshot(), now: Date())
+            processor.process(batch, inventory: inventory.history(), now: Date())
         }
         runner.progress.noteProgress()
     }

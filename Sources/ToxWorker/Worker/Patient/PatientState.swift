@@ -31,6 +31,11 @@ package struct PatientState: Sendable, Equatable {
     /// The admission (patient) events of ``events``, in the same order (derived): an evaluation
     /// reads the protocol and site from them at every instant, which must not scan a long course.
     package private(set) var admissions: [PatientEvent] = []
+    /// Instants of pharmacy inventory changes for the patient's site after its last evaluation
+    /// (ascending): each is evaluated at its own instant, like an event's. Derived from the
+    /// inventory history (``InventoryHistory/changeInstants(site:after:from:)``) when a change
+    /// arrives and after a restore, so neither the changelog nor equality holds them.
+    package private(set) var inventoryInstants: [Date] = []
 
     package init(patientId: String) {
         self.patientId = patientId
@@ -48,13 +53,34 @@ package struct PatientState: Sendable, Equatable {
             if let evaluated = lastEvaluatedAt, event.occurredAt <= evaluated { break }
             if instants.last != event.occurredAt { instants.append(event.occurredAt) }
         }
-        return instants.reversed()
+        let inventory = inventoryInstants.filter { instant in lastEvaluatedAt.map { instant > $0 } ?? true }
+        guard !inventory.isEmpty else { return instants.reversed() }
+        return Array(Set(instants).union(inventory)).sorted()
     }
 
-    /// Whether an event instant after the last evaluation is still to be evaluated.
+    /// Whether an event or inventory instant after the last evaluation is still to be evaluated.
     package var hasPendingInstants: Bool {
-        guard let latest = latestEventAt else { return false }
+        guard let latestEvent = latestEventAt ?? inventoryInstants.last else { return false }
+        let latest = inventoryInstants.last.map { max($0, latestEvent) } ?? latestEvent
         return lastEvaluatedAt.map { latest > $0 } ?? true
+    }
+
+    /// Adds inventory change instants to evaluate (those at or before the last evaluation are not
+    /// pending and are left out). - Returns: whether one was added.
+    @discardableResult
+    package mutating func addInventoryInstants(_ instants: [Date]) -> Bool {
+        let added = instants.filter { instant in
+            lastEvaluatedAt.map { instant > $0 } ?? true && !inventoryInstants.contains(instant)
+        }
+        guard !added.isEmpty else { return false }
+        inventoryInstants = (inventoryInstants + added).sorted()
+        return true
+    }
+
+    /// Forgets the inventory instants at or before the last evaluation.
+    mutating func settleInventoryInstants() {
+        guard let evaluated = lastEvaluatedAt, let first = inventoryInstants.first, first <= evaluated else { return }
+        inventoryInstants.removeAll { $0 <= evaluated }
     }
 
     /// Whether the state already reflects this input record.
@@ -163,7 +189,7 @@ package struct PatientState: Sendable, Equatable {
 extension Array {
     /// The first index whose element satisfies `predicate`, assuming the array is partitioned
     /// (all non-matching elements first).
-    fileprivate func partitionPoint(where predicate: (Element) -> Bool) -> Int {
+    func partitionPoint(where predicate: (Element) -> Bool) -> Int {
         var low = 0
         var high = count
         while low < high {
