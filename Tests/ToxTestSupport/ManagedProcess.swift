@@ -44,12 +44,20 @@ public final class ManagedProcess: @unchecked Sendable {
             let output = output
             let reader = Thread {
                 let handle = pipe.fileHandleForReading
+                // A read can end inside a character ("°" is two bytes): its first bytes wait for
+                // the rest, or the text would hold two replacement characters instead.
+                var partial: [UInt8] = []
                 while true {
                     let data = handle.availableData
                     if data.isEmpty { break }
-                    let text = String(decoding: data, as: UTF8.self)
+                    let bytes = partial + data
+                    let complete = CapturedOutput.completeCharacters(bytes)
+                    partial = Array(bytes[complete...])
+                    let text = String(decoding: bytes[..<complete], as: UTF8.self)
                     output.text.withLock { if isStdout { $0.stdout += text } else { $0.stderr += text } }
                 }
+                let rest = String(decoding: partial, as: UTF8.self)
+                output.text.withLock { if isStdout { $0.stdout += rest } else { $0.stderr += rest } }
                 output.readersAtEnd.withLock { $0 += 1 }
             }
             reader.name = "\(name) \(isStdout ? "stdout" : "stderr")"
@@ -128,6 +136,19 @@ private final class CapturedOutput: Sendable {
     let text = Mutex((stdout: "", stderr: ""))
     /// How many of the two reader threads have reached the end of their pipe.
     let readersAtEnd = Mutex(0)
+
+    /// How many of `bytes` end on a character boundary: all of them, unless they end with the
+    /// first bytes of a UTF-8 sequence whose last bytes are still to come.
+    static func completeCharacters(_ bytes: [UInt8]) -> Int {
+        for index in bytes.indices.reversed().prefix(4) {
+            let byte = bytes[index]
+            if byte & 0xC0 == 0x80 { continue }  // a continuation byte: look further back
+            guard byte >= 0xC0 else { return bytes.count }  // ASCII
+            let length = byte >= 0xF0 ? 4 : byte >= 0xE0 ? 3 : 2
+            return bytes.count - index < length ? index : bytes.count
+        }
+        return bytes.count
+    }
 }
 
 /// A failure of a child process, with its output for the test report.

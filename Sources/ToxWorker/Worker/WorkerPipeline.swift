@@ -272,19 +272,32 @@ package final class WorkerPipeline: Service {
         await records.close()
     }
 
-    /// Punctuation: every interval, each partition task checks its time-driven rules.
+    /// Punctuation: every interval, each partition task checks its time-driven rules. In between,
+    /// a task whose pending instant's grace ends is woken then (``PartitionRunner/wake(at:)``), so
+    /// an instant is evaluated within ``graceWakeResolution`` of its grace, not up to a
+    /// punctuation interval later.
     private func tick() async {
+        let grace = configuration.evaluationGrace
+        let interval = grace > .zero ? min(configuration.punctuationInterval, grace) : configuration.punctuationInterval
+        var nextPunctuation = ContinuousClock.now + interval
         while !Task.isCancelled {
-            // Often enough that an instant waiting for its grace is evaluated soon after it passed.
-            let grace = configuration.evaluationGrace
-            try? await Task.sleep(
-                for: grace > .zero ? min(configuration.punctuationInterval, grace) : configuration.punctuationInterval)
+            // With no grace every instant is evaluated by its own batch: nothing to wake.
+            try? await Task.sleep(for: grace > .zero ? Self.graceWakeResolution : interval)
             let now = Date()
+            let punctuate = ContinuousClock.now >= nextPunctuation
+            if punctuate { nextPunctuation = ContinuousClock.now + interval }
             for runner in runners.withLock({ Array($0.values) }) where runner.isRestored {
-                runner.inbox.deliver([.tick(now)])
+                if punctuate {
+                    runner.inbox.deliver([.tick(now)])
+                } else if runner.takeWake(dueBy: now) {
+                    runner.inbox.deliver([.instantsReady(now)])
+                }
             }
         }
     }
+
+    /// How often the punctuation loop looks for a partition task whose instants' grace ended.
+    static let graceWakeResolution: Duration = .milliseconds(50)
 
     /// Every second, measures each owned partition's lag and whether it is stalled (lag and no
     /// progress for `stallTimeoutSeconds`), logs a partition that becomes stalled, and refreshes

@@ -52,6 +52,28 @@ struct EvaluationGateTests {
             ).outputs.isEmpty)
     }
 
+    @Test("the partition task is woken when the earliest grace ends, and then evaluates what is ready")
+    func wakesAtTheEarliestDeadline() throws {
+        var processor = Self.processor(grace: .seconds(2))
+        #expect(processor.nextReadyAt == nil)
+        _ = processor.process(
+            [try PartitionProcessorTests.message(PartitionProcessorTests.admission("P1"), offset: 0)],
+            inventory: .empty, now: Self.now)
+        _ = processor.process(
+            [
+                try PartitionProcessorTests.message(
+                    PartitionProcessorTests.vitals("P2", "v1", hours: 20, temperature: 38.4), offset: 1)
+            ], inventory: .empty, now: Self.now.addingTimeInterval(0.7))
+        #expect(processor.nextReadyAt == Self.now.addingTimeInterval(2))
+        #expect(processor.evaluateReady(inventory: .empty, now: Self.now.addingTimeInterval(1.99)).outputs.isEmpty)
+        let first = processor.evaluateReady(inventory: .empty, now: Self.now.addingTimeInterval(2))
+        #expect(Self.grades(first) == ["toxicity-grades/P1/\(Self.instant(-1))"])
+        #expect(processor.nextReadyAt == Self.now.addingTimeInterval(2.7), "P2's instant is next")
+        let second = processor.evaluateReady(inventory: .empty, now: Self.now.addingTimeInterval(2.7))
+        #expect(Self.grades(second) == ["toxicity-grades/P2/\(Self.instant(20))"])
+        #expect(processor.nextReadyAt == nil, "nothing waits")
+    }
+
     @Test(
         "other patients' later records on every topic do not make an instant ready: its own records may still come"
     )

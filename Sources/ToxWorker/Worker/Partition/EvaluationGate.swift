@@ -70,6 +70,16 @@ struct EvaluationGate: Sendable {
         return now.timeIntervalSince(arrived) >= grace
     }
 
+    /// When the grace of the earliest arrival still waiting ends; nil with none or no grace.
+    var earliestDeadline: Date? {
+        guard grace > 0 else { return nil }
+        var earliest: Date?
+        for instants in arrivals.values {
+            for arrival in instants.values where earliest.map({ arrival.at < $0 }) ?? true { earliest = arrival.at }
+        }
+        return earliest?.addingTimeInterval(grace)
+    }
+
     /// The input record whose arrival last moved `instant` of `patientId`, if this owner saw it.
     func cause(patientId: String, instant: Date) -> OutputCause? {
         arrivals[patientId]?[instant]?.cause

@@ -212,6 +212,16 @@ package struct PartitionProcessor: Sendable {
         return outcome
     }
 
+    /// Evaluates every pending instant whose grace has passed by `now`, as a batch without records
+    /// does (the partition task is woken for it when the earliest grace ends: ``nextReadyAt``).
+    package mutating func evaluateReady(inventory: InventoryHistory, now: Date) -> BatchOutcome {
+        process([], inventory: inventory, now: now)
+    }
+
+    /// When the grace of the earliest pending instant whose arrival this owner saw ends; nil when
+    /// none is waiting (or there is no grace).
+    package var nextReadyAt: Date? { gate.earliestDeadline }
+
     /// The latest event time applied in this partition (its stream time).
     package private(set) var streamTime: Date?
 

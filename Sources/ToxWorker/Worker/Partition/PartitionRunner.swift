@@ -8,6 +8,8 @@ package enum PartitionWork: Sendable {
     case message(KafkaMessage)
     /// A punctuation: time-driven rules due at or before this instant fire.
     case tick(Date)
+    /// The grace of a pending instant ended (wall clock): evaluate the instants that are ready.
+    case instantsReady(Date)
     /// A drug's status changed at a site (nil: a site-less inventory event): re-evaluate its patients.
     case inventoryChanged(site: String, at: Date, cause: OutputCause)
 }
@@ -19,6 +21,8 @@ package final class PartitionRunner: Sendable {
     package let inbox: PartitionInbox<PartitionWork>
     private let flags = Mutex((restored: false, lost: false, finished: false))
     private let finishWaiters = Mutex<[CheckedContinuation<Void, Never>]>([])
+    /// When the task wants ``PartitionWork/instantsReady(_:)`` (wall clock), if it does.
+    private let wakeAt = Mutex<Date?>(nil)
     package let progress = PartitionProgress()
 
     /// - Parameter flowControl: pauses or resumes fetching the partition (see ``PartitionInbox``).
@@ -37,6 +41,21 @@ package final class PartitionRunner: Sendable {
     func markRestored() {
         flags.withLock { $0.restored = true }
         progress.noteProgress()
+    }
+
+    /// Asks for ``PartitionWork/instantsReady(_:)`` at `instant` (nil: not at all); replaces the
+    /// earlier request.
+    func wake(at instant: Date?) {
+        wakeAt.withLock { $0 = instant }
+    }
+
+    /// Whether the task asked to be woken by `now`; the request is then withdrawn.
+    func takeWake(dueBy now: Date) -> Bool {
+        wakeAt.withLock { wake in
+            guard let due = wake, due <= now else { return false }
+            wake = nil
+            return true
+        }
     }
 
     /// The partition was taken away without a chance to commit: stop without retrying.

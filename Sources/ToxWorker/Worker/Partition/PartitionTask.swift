@@ -102,6 +102,11 @@ package struct PartitionTask {
                         processor.punctuate(at: instant, now: now, inventory: inventory.history())
                     }
                     reportLag()
+                case .instantsReady(let now):
+                    try await flush(&messages)
+                    try await writer.apply(to: &processor) { processor in
+                        processor.evaluateReady(inventory: inventory.history(), now: now)
+                    }
                 case .inventoryChanged(let site, let instant, let cause):
                     try await flush(&messages)
                     try await writer.apply(to: &processor) { processor in
@@ -112,8 +117,17 @@ package struct PartitionTask {
                 if isHandingOver { return }
             }
             try await flush(&messages)
+            requestWake()
             if isHandingOver { return }
         }
+    }
+
+    /// Asks the punctuation loop to wake this task when its earliest pending instant's grace ends.
+    /// A deadline already past is left to the next punctuation: the pass just made evaluated every
+    /// instant that was ready, so one still waiting waits for an earlier instant of its patient.
+    private func requestWake() {
+        let now = Date()
+        runner.wake(at: processor.nextReadyAt.flatMap { $0 > now ? $0 : nil })
     }
 
     /// The instant time-driven rules are checked at: the partition's stream time (its latest event
