@@ -11,8 +11,11 @@ extension PatientStateRecord {
     /// comes first). Empty if an event could not be encoded, or a value cannot be written (a
     /// non-finite number).
     package static func encode(_ state: PatientState) -> [UInt8] {
-        guard !state.encodedEvents.contains(where: \.isEmpty) else { return [] }
-        let eventBytes = state.encodedEvents.reduce(0) { $0 + $1.count + 1 }
+        var eventBytes = 0
+        for event in state.encodedEvents {
+            guard !event.isEmpty else { return [] }
+            eventBytes += event.count + 1
+        }
         var writer = JSONByteWriter(escapingSlashes: true, capacity: eventBytes + 512)
         do {
             writer.beginObject()
