@@ -205,7 +205,10 @@ extension AlertWire {
         writer.beginObject()
         writer.member("code", alert.code.rawValue)
         writer.member("eventIds", alert.eventIds)
-        writer.member("fields", alert.fields.lazy.map(\.rawValue))
+        writer.key("fields")
+        writer.beginArray()
+        for field in alert.fields { writer.string(field.rawValue) }
+        writer.endArray()
         writer.member("message", alert.message)
         writer.endObject()
     }
