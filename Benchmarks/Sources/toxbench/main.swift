@@ -7,11 +7,16 @@ import ToxWatchBenchmarkSupport
 //   toxbench hdr FILE
 //       FILE: one latency per line, in microseconds. Records them in an HdrHistogram (3 significant
 //       digits) and prints {"count", "p50Ms", "p99Ms", "p999Ms", "maxMs"}.
-//   toxbench rules COURSE [--what worker|assess|timeline|decode|decode-foundation] [--runs N] [--seconds S]
+//   toxbench rules COURSE [--what worker|assess|timeline|decode|decode-foundation|changelog|encode…]
+//                 [--runs N] [--seconds S]
 //       A single-threaded harness: one second of warm-up, then N runs of S seconds each; prints the
 //       evaluations per second of every run, their median and spread (min, max), as JSON.
 //       decode: every event of the course through the service's reader (EventCodec);
 //       decode-foundation: the same through the reference reader (Foundation's JSONDecoder).
+//       encode: the output records the worker publishes over the course and its changelog record after
+//       every event, through the service's writer (JSONByteWriter); encode-outputs, encode-changelog:
+//       only those; with -foundation (encode-foundation …): through the reference path (Foundation's
+//       JSONEncoder). They also report records/s and MB/s.
 //   toxbench loop COURSE --what W --iterations N
 //       Runs W N times and exits (for profilers: valgrind --tool=callgrind toxbench loop …).
 //   toxbench hl7 SHAPE SIZE [--runs N] [--seconds S]
@@ -41,7 +46,30 @@ func operation(_ workload: RulesWorkload, _ what: String) -> () -> Int {
     case "decode": return workload.decodeCourse
     case "decode-foundation": return workload.decodeCourseWithFoundation
     case "changelog": return workload.encodeChangelogRecord
-    default: fail("--what must be worker, assess, timeline, decode, decode-foundation or changelog")
+    default: fail("--what must be worker, assess, timeline, decode, decode-foundation, changelog, encode or encode-foundation")
+    }
+}
+
+/// `encode`, `encode-outputs`, `encode-changelog`, each with `-foundation` for the reference path.
+func encodeRecords(_ what: String) -> OutputEncodeWorkload.Records {
+    let name = what.replacingOccurrences(of: "-foundation", with: "").replacingOccurrences(of: "encode", with: "")
+    guard let records = OutputEncodeWorkload.Records(rawValue: name.isEmpty ? "all" : String(name.dropFirst())) else {
+        fail("--what encode must be encode, encode-outputs or encode-changelog, with or without -foundation")
+    }
+    return records
+}
+
+func encodeOperation(_ workload: OutputEncodeWorkload, _ what: String) -> () -> Int {
+    let records = encodeRecords(what)
+    let foundation = what.hasSuffix("-foundation")
+    return { workload.encode(records, foundation: foundation) }
+}
+
+func loadEncodeWorkload(_ path: String) -> OutputEncodeWorkload {
+    do {
+        return try OutputEncodeWorkload(course: Data(contentsOf: URL(fileURLWithPath: path)))
+    } catch {
+        fail("\(path): \(error)")
     }
 }
 
@@ -79,7 +107,8 @@ case "rules":
     let what = option("--what", in: arguments) ?? "worker"
     let runs = Int(option("--runs", in: arguments) ?? "7") ?? 7
     let seconds = Double(option("--seconds", in: arguments) ?? "1") ?? 1
-    let body = operation(workload, what)
+    let encoding = what.hasPrefix("encode") ? loadEncodeWorkload(arguments[1]) : nil
+    let body = encoding.map { encodeOperation($0, what) } ?? operation(workload, what)
     let clock = ContinuousClock()
     var sink = 0
     // Warm-up: caches, allocator, lazy statics.
@@ -111,6 +140,15 @@ case "rules":
     ]
     // A decode run decodes the whole course: events per second is the figure to compare.
     if what.hasPrefix("decode") { report["medianEventsPerSec"] = (median * Double(workload.rawEventCount)).rounded() }
+    // An encode run encodes every record of the course: records and bytes per second.
+    if let encoding {
+        let records = encoding.recordCount(encodeRecords(what))
+        let bytes = body()
+        report["records"] = records
+        report["bytes"] = bytes
+        report["medianRecordsPerSec"] = (median * Double(records)).rounded()
+        report["medianMBPerSec"] = (median * Double(bytes) / 1e6 * 100).rounded() / 100
+    }
     print(json(report))
 
 case "hl7":
@@ -151,8 +189,10 @@ case "hl7":
     ]))
 
 case "loop":
-    let workload = loadWorkload(arguments[1])
-    let body = operation(workload, option("--what", in: arguments) ?? "worker")
+    let what = option("--what", in: arguments) ?? "worker"
+    let body =
+        what.hasPrefix("encode")
+        ? encodeOperation(loadEncodeWorkload(arguments[1]), what) : operation(loadWorkload(arguments[1]), what)
     let iterations = Int(option("--iterations", in: arguments) ?? "1000") ?? 1000
     var sink = 0
     for _ in 0..<iterations { sink &+= body() }

@@ -34,6 +34,38 @@ package protocol OutputBody: Sendable {
     var wire: Wire { get }
     /// The body read from the wire.
     init(wire: Wire)
+    /// Writes the output record: the body's members and the envelope's, in one object, keys
+    /// sorted across both, exactly as `OutputCoding.encoder` encodes ``OutputEnvelope``.
+    func encode(envelope: OutputEnvelopeMembers, into writer: inout JSONByteWriter) throws(JSONByteWriter.Unwritable)
+}
+
+extension OutputBody {
+    /// A body without a writer of its own: Foundation's encoding of the record (the reference path).
+    package func encode(envelope: OutputEnvelopeMembers, into writer: inout JSONByteWriter)
+        throws(JSONByteWriter.Unwritable)
+    {
+        let record = OutputEnvelope(
+            id: envelope.id, patientId: envelope.patientId, assessedAt: envelope.assessedAt, body: self)
+        do {
+            writer.rawValue(Array(try OutputCoding.encoder.encode(record)))
+        } catch {
+            throw JSONByteWriter.Unwritable(value: "\(error)")
+        }
+    }
+}
+
+/// The envelope's members (`type`, `id`, `patientId`, `assessedAt`), which a body's writer writes
+/// where their keys fall among its own.
+package struct OutputEnvelopeMembers: Sendable {
+    package var type: OutputType
+    package var id: String
+    package var patientId: String
+    package var assessedAt: Date
+
+    package func writeAssessedAt(into writer: inout JSONByteWriter) { writer.member("assessedAt", iso8601: assessedAt) }
+    package func writeID(into writer: inout JSONByteWriter) { writer.member("id", id) }
+    package func writePatientID(into writer: inout JSONByteWriter) { writer.member("patientId", patientId) }
+    package func writeType(into writer: inout JSONByteWriter) { writer.member("type", type.rawValue) }
 }
 
 extension OutputBody where Wire == Self {
@@ -70,8 +102,30 @@ package struct OutputEnvelope<Body: OutputBody>: Sendable {
         self.body = body
     }
 
-    /// The Kafka record value: canonical JSON (sorted keys, timestamps in UTC).
+    /// The Kafka record value: canonical JSON (sorted keys, timestamps in UTC), written by the
+    /// body's byte writer (``OutputBody/encode(envelope:into:)``).
+    ///
+    /// - Throws: ``EventDecodingError`` when a value cannot be written (a non-finite number).
+    package func encodedBytes() throws(EventDecodingError) -> [UInt8] {
+        var writer = JSONByteWriter(escapingSlashes: false)
+        do {
+            try body.encode(
+                envelope: OutputEnvelopeMembers(type: type, id: id, patientId: patientId, assessedAt: assessedAt),
+                into: &writer)
+        } catch {
+            throw .invalidValue(path: "", value: type.rawValue, problem: "cannot be encoded: \(error)")
+        }
+        return writer.bytes
+    }
+
+    /// ``encodedBytes()`` as `Data`.
     package func encoded() throws(EventDecodingError) -> Data {
+        Data(try encodedBytes())
+    }
+
+    /// The same bytes through the reference path, Foundation's `JSONEncoder` with the output
+    /// settings (``OutputCoding/encoder``), for the property tests and benchmarks that compare both.
+    package func encodedWithFoundation() throws(EventDecodingError) -> Data {
         do {
             return try OutputCoding.encoder.encode(self)
         } catch {
@@ -183,18 +237,49 @@ package struct ToxicityGradesBody: OutputBody, Codable, Hashable {
         try container.encode(inputEventIds, forKey: .inputEventIds)
         try container.encode(alerts.wire, forKey: .alerts)
     }
+
+    package func encode(envelope: OutputEnvelopeMembers, into writer: inout JSONByteWriter)
+        throws(JSONByteWriter.Unwritable)
+    {
+        writer.beginObject()
+        writer.member("alerts", alerts: alerts)
+        envelope.writeAssessedAt(into: &writer)
+        writer.key("crs")
+        try GradeAssessmentWire.encode(crs, into: &writer)
+        writer.key("icans")
+        try GradeAssessmentWire.encode(icans, into: &writer)
+        envelope.writeID(into: &writer)
+        writer.key("iecHs")
+        try IECHSAssessmentWire.encode(iecHs, into: &writer)
+        writer.member("inputEventIds", inputEventIds)
+        envelope.writePatientID(into: &writer)
+        envelope.writeType(into: &writer)
+        writer.endObject()
+    }
 }
 
 extension AnakinraRecommendation: OutputBody {
     package static let outputType = OutputType.anakinraRecommendation
     package var wire: AnakinraRecommendationWire { AnakinraRecommendationWire(self) }
     package init(wire: AnakinraRecommendationWire) { self = wire.recommendation }
+
+    package func encode(envelope: OutputEnvelopeMembers, into writer: inout JSONByteWriter)
+        throws(JSONByteWriter.Unwritable)
+    {
+        try AnakinraRecommendationWire.encode(self, envelope: envelope, into: &writer)
+    }
 }
 
 extension ShortageAlternative: OutputBody {
     package static let outputType = OutputType.shortageAlternative
     package var wire: ShortageAlternativeWire { ShortageAlternativeWire(self) }
     package init(wire: ShortageAlternativeWire) { self = wire.advice }
+
+    package func encode(envelope: OutputEnvelopeMembers, into writer: inout JSONByteWriter)
+        throws(JSONByteWriter.Unwritable)
+    {
+        try ShortageAlternativeWire.encode(self, envelope: envelope, into: &writer)
+    }
 }
 
 /// `cart.toxicity-grades.v1`.

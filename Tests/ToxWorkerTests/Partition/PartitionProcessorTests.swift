@@ -469,7 +469,7 @@ struct PartitionProcessorTests {
         }
         #expect(PartitionProcessor.encodeOutput(envelope(.nan)) == nil)
         let good = try #require(PartitionProcessor.encodeOutput(envelope(2)))
-        let json = try #require(JSONSerialization.jsonObject(with: good) as? [String: Any])
+        let json = try #require(JSONSerialization.jsonObject(with: Data(good)) as? [String: Any])
         #expect(json["mgPerKg"] as? Double == 2)
         #expect(json["id"] as? String == "i")
         #expect(json["type"] as? String == "toxicity-grades")

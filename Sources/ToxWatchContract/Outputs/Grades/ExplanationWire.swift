@@ -149,3 +149,82 @@ extension [AlertWire] {
     /// The rules values.
     package var alerts: [Alert] { map(\.alert) }
 }
+
+// The byte writers of the explanation vocabulary: the same members as the `Codable` forms above,
+// in `.sortedKeys` order, dates as `.iso8601` (the output records' encoding, ``OutputCoding``).
+
+extension ObservedValueWire {
+    /// Writes `observed` as its wire form encodes it.
+    package static func encode(_ observed: ObservedValue, into writer: inout JSONByteWriter)
+        throws(JSONByteWriter.Unwritable)
+    {
+        writer.beginObject()
+        writer.memberIfPresent("category", observed.category)
+        writer.member("eventId", observed.eventId)
+        writer.member("field", observed.field.rawValue)
+        writer.member("observedAt", iso8601: observed.observedAt)
+        writer.memberIfPresent("unit", observed.unit)
+        try writer.memberIfPresent("value", observed.value)
+        writer.endObject()
+    }
+}
+
+extension ThresholdWire {
+    /// Writes `threshold` as its wire form encodes it.
+    package static func encode(_ threshold: Threshold, into writer: inout JSONByteWriter)
+        throws(JSONByteWriter.Unwritable)
+    {
+        writer.beginObject()
+        writer.member("comparator", threshold.comparator.rawValue)
+        writer.member("field", threshold.field.rawValue)
+        writer.memberIfPresent("source", threshold.source?.rawValue)
+        writer.memberIfPresent("unit", threshold.unit)
+        try writer.member("value", threshold.value)
+        writer.endObject()
+    }
+}
+
+extension ReasonWire {
+    /// Writes `reason` as its wire form encodes it.
+    package static func encode(_ reason: Reason, into writer: inout JSONByteWriter) throws(JSONByteWriter.Unwritable) {
+        writer.beginObject()
+        writer.member("code", reason.code.rawValue)
+        writer.member("decisive", reason.decisive)
+        writer.memberIfPresent("grade", reason.grade)
+        try writer.member("observed", reason.observed, ObservedValueWire.encode(_:into:))
+        writer.member("rule", reason.rule.rawValue)
+        writer.member("source", reason.source.rawValue)
+        try writer.member("thresholds", reason.thresholds, ThresholdWire.encode(_:into:))
+        writer.endObject()
+    }
+}
+
+extension AlertWire {
+    /// Writes `alert` as its wire form encodes it (with its derived message).
+    package static func encode(_ alert: Alert, into writer: inout JSONByteWriter) {
+        writer.beginObject()
+        writer.member("code", alert.code.rawValue)
+        writer.member("eventIds", alert.eventIds)
+        writer.key("fields")
+        writer.beginArray()
+        for field in alert.fields { writer.string(field.rawValue) }
+        writer.endArray()
+        writer.member("message", alert.message)
+        writer.endObject()
+    }
+}
+
+extension JSONByteWriter {
+    /// A member holding reasons.
+    package mutating func member(_ key: StaticString, reasons: [Reason]) throws(Unwritable) {
+        try member(key, reasons, ReasonWire.encode(_:into:))
+    }
+
+    /// A member holding alerts.
+    package mutating func member(_ key: StaticString, alerts: [Alert]) {
+        self.key(key)
+        beginArray()
+        for alert in alerts { AlertWire.encode(alert, into: &self) }
+        endArray()
+    }
+}

@@ -140,3 +140,75 @@ package struct GradeSetWire: Codable, Hashable, Sendable {
         GradeSet(crs: crs.assessment, icans: icans.assessment, iecHs: iecHs.assessment, eventIds: eventIds)
     }
 }
+
+// The byte writers of the grades: the same members as the `Codable` forms above, in `.sortedKeys`
+// order, dates as `.iso8601` (``OutputCoding``).
+
+extension LastGradedWire {
+    /// Writes `lastGraded` as its wire form encodes it.
+    package static func encode(_ lastGraded: LastGraded, into writer: inout JSONByteWriter) {
+        writer.beginObject()
+        writer.member("at", iso8601: lastGraded.at)
+        writer.member("grade", lastGraded.grade)
+        writer.endObject()
+    }
+}
+
+extension EpisodeSummaryWire {
+    /// Writes `episode` as its wire form encodes it.
+    package static func encode(_ episode: EpisodeSummary, into writer: inout JSONByteWriter) {
+        writer.beginObject()
+        if let closedAt = episode.closedAt { writer.member("closedAt", iso8601: closedAt) }
+        if let feverWaivedAt = episode.feverWaivedAt { writer.member("feverWaivedAt", iso8601: feverWaivedAt) }
+        writer.member("isOpen", episode.isOpen)
+        writer.member("maxGrade", episode.maxGrade)
+        writer.member("startEventId", episode.startEventId)
+        writer.member("startedAt", iso8601: episode.startedAt)
+        writer.endObject()
+    }
+}
+
+extension GradeAssessmentWire {
+    /// Writes `assessment` as its wire form encodes it.
+    package static func encode(_ assessment: GradeAssessment, into writer: inout JSONByteWriter)
+        throws(JSONByteWriter.Unwritable)
+    {
+        writer.beginObject()
+        if let episode = assessment.episode {
+            writer.key("episode")
+            EpisodeSummaryWire.encode(episode, into: &writer)
+        }
+        writer.member("flags", assessment.flags.names)
+        writer.memberOrNull("grade", assessment.grade)
+        if let lastGraded = assessment.lastGraded {
+            writer.key("lastGraded")
+            LastGradedWire.encode(lastGraded, into: &writer)
+        }
+        writer.member("maxGrade", assessment.maxGrade)
+        try writer.member("reasons", reasons: assessment.reasons)
+        writer.member("requiresClinicianVerification", true)
+        writer.endObject()
+    }
+}
+
+extension IECHSAssessmentWire {
+    /// Writes `assessment` as its wire form encodes it.
+    package static func encode(_ assessment: IECHSAssessment, into writer: inout JSONByteWriter)
+        throws(JSONByteWriter.Unwritable)
+    {
+        writer.beginObject()
+        writer.member("criteria", assessment.criteria.rawValue)
+        if let episode = assessment.episode {
+            writer.key("episode")
+            EpisodeSummaryWire.encode(episode, into: &writer)
+        }
+        writer.member("flags", assessment.flags.names)
+        writer.member("grade", assessment.grade)
+        writer.member("maxGrade", assessment.maxGrade)
+        writer.member("present", assessment.present)
+        writer.member("provisional", assessment.provisional)
+        try writer.member("reasons", reasons: assessment.reasons)
+        writer.member("requiresClinicianVerification", true)
+        writer.endObject()
+    }
+}

@@ -35,3 +35,24 @@ package struct PriorRecommendationWire: Codable, Hashable, Sendable {
             dailyMg: dailyMg)
     }
 }
+
+extension PriorRecommendationWire {
+    /// Writes `prior` as its wire form encodes it in the changelog record: `.sortedKeys`, absent
+    /// values left out, `issuedAt` as `.deferredToDate` (seconds since 2001-01-01).
+    package static func encode(_ prior: PriorRecommendation, into writer: inout JSONByteWriter)
+        throws(JSONByteWriter.Unwritable)
+    {
+        writer.beginObject()
+        writer.member("action", prior.action.rawValue)
+        try writer.memberIfPresent("dailyMg", prior.dailyMg)
+        try writer.memberIfPresent("doseMg", prior.doseMg)
+        writer.member("drug", prior.drug)
+        writer.member("id", prior.id)
+        try writer.memberIfPresent("intervalHours", prior.intervalHours)
+        writer.key("issuedAt")
+        try writer.referenceSeconds(prior.issuedAt)
+        writer.memberIfPresent("protocolId", prior.protocolId)
+        writer.memberIfPresent("route", prior.route?.rawValue)
+        writer.endObject()
+    }
+}

@@ -127,3 +127,84 @@ package struct AnakinraRecommendationWire: Codable, Hashable, Sendable {
         try c.encode(body.inputEventIds, forKey: .inputEventIds)
     }
 }
+
+// The byte writers of the recommendation: the same members as the `Codable` forms above, in
+// `.sortedKeys` order, dates as `.iso8601` (``OutputCoding``).
+
+extension RecommendedDoseWire {
+    /// Writes `dose` as its wire form encodes it.
+    package static func encode(_ dose: RecommendedDose, into writer: inout JSONByteWriter)
+        throws(JSONByteWriter.Unwritable)
+    {
+        writer.beginObject()
+        writer.memberOrNull("dailyMg", dose.dailyMg)
+        writer.memberOrNull("frequency", dose.frequency?.rawValue)
+        writer.memberOrNull("mg", dose.mg)
+        try writer.memberOrNull("mgPerKg", dose.mgPerKg)
+        if !dose.options.isEmpty {
+            writer.key("options")
+            writer.beginArray()
+            for option in dose.options { RecommendedDoseOptionWire.encode(option, into: &writer) }
+            writer.endArray()
+        }
+        writer.member("route", dose.route.rawValue)
+        writer.memberIfPresent("syringesPerDose", dose.syringesPerDose)
+        try writer.memberIfPresent("volumePerDoseML", dose.volumePerDoseML)
+        writer.endObject()
+    }
+}
+
+extension RecommendedDoseOptionWire {
+    /// Writes `option` as its wire form encodes it.
+    package static func encode(_ option: RecommendedDoseOption, into writer: inout JSONByteWriter) {
+        writer.beginObject()
+        writer.member("dailyMg", option.dailyMg)
+        writer.member("frequency", option.frequency.rawValue)
+        writer.member("mg", option.mg)
+        writer.endObject()
+    }
+}
+
+extension EvidenceItemWire {
+    /// Writes `item` as its wire form encodes it.
+    package static func encode(_ item: EvidenceItem, into writer: inout JSONByteWriter) {
+        writer.beginObject()
+        writer.member("about", item.about)
+        writer.member("source", item.source)
+        writer.memberIfPresent("status", item.status?.rawValue)
+        writer.endObject()
+    }
+}
+
+extension AnakinraRecommendationWire {
+    /// Writes the members of `recommendation` with those of its output envelope, as
+    /// ``OutputEnvelope`` encodes them (one object, keys sorted across both).
+    package static func encode(
+        _ recommendation: AnakinraRecommendation, envelope: OutputEnvelopeMembers, into writer: inout JSONByteWriter
+    ) throws(JSONByteWriter.Unwritable) {
+        let body = recommendation.body
+        writer.beginObject()
+        writer.member("action", body.action.rawValue)
+        writer.member("alerts", alerts: body.alerts)
+        envelope.writeAssessedAt(into: &writer)
+        try writer.member("caps", reasons: body.caps)
+        writer.key("dose")
+        if let dose = body.dose { try RecommendedDoseWire.encode(dose, into: &writer) } else { writer.null() }
+        writer.key("evidence")
+        writer.beginArray()
+        for item in body.evidence { EvidenceItemWire.encode(item, into: &writer) }
+        writer.endArray()
+        envelope.writeID(into: &writer)
+        writer.member("inputEventIds", body.inputEventIds)
+        writer.key("nextDoseDueAt")
+        if let due = body.nextDoseDueAt { writer.iso8601(due) } else { writer.null() }
+        envelope.writePatientID(into: &writer)
+        writer.memberOrNull("protocol", body.protocolId)
+        writer.member("rationale", body.rationale)
+        try writer.member("reasons", reasons: body.reasons)
+        writer.member("requiresClinicianVerification", true)
+        envelope.writeType(into: &writer)
+        try writer.member("warnings", reasons: body.warnings)
+        writer.endObject()
+    }
+}

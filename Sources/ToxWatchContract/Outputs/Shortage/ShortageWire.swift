@@ -145,3 +145,95 @@ extension [ShortageAlternative] {
     /// The alternatives on the wire.
     package var wire: [ShortageAlternativeWire] { map(ShortageAlternativeWire.init) }
 }
+
+// The byte writers of the shortage alternatives: the same members as the `Codable` forms above, in
+// `.sortedKeys` order.
+
+extension AlternativeDoseWire {
+    /// Writes `dose` as its wire form encodes it.
+    package static func encode(_ dose: AlternativeDose, into writer: inout JSONByteWriter)
+        throws(JSONByteWriter.Unwritable)
+    {
+        writer.beginObject()
+        try writer.memberOrNull("dailyMg", dose.dailyMg)
+        writer.memberOrNull("frequency", dose.frequency?.rawValue)
+        try writer.memberOrNull("mg", dose.mg)
+        try writer.memberOrNull("mgPerKg", dose.mgPerKg)
+        writer.member("route", dose.route.rawValue)
+        writer.member("schedule", dose.schedule)
+        writer.endObject()
+    }
+}
+
+extension AlternativeOptionWire {
+    /// Writes `option` as its wire form encodes it.
+    package static func encode(_ option: AlternativeOption, into writer: inout JSONByteWriter)
+        throws(JSONByteWriter.Unwritable)
+    {
+        writer.beginObject()
+        try writer.member("cautions", reasons: option.cautions)
+        if let dose = option.dose {
+            writer.key("dose")
+            try AlternativeDoseWire.encode(dose, into: &writer)
+        }
+        writer.member("drug", option.drug)
+        writer.member("evidence", option.evidence)
+        writer.memberIfPresent("label", option.label)
+        writer.memberIfPresent("protocol", option.protocolId)
+        writer.member("rank", option.rank)
+        writer.member("rationale", option.rationale)
+        writer.member("status", option.status.rawValue)
+        writer.endObject()
+    }
+}
+
+extension ExcludedAlternativeWire {
+    /// Writes `excluded` as its wire form encodes it.
+    package static func encode(_ excluded: ExcludedAlternative, into writer: inout JSONByteWriter)
+        throws(JSONByteWriter.Unwritable)
+    {
+        writer.beginObject()
+        writer.member("drug", excluded.drug)
+        writer.key("reason")
+        try ReasonWire.encode(excluded.reason, into: &writer)
+        writer.endObject()
+    }
+}
+
+extension ShortageNeedWire {
+    /// Writes `need` as its wire form encodes it.
+    package static func encode(_ need: ShortageNeed, into writer: inout JSONByteWriter)
+        throws(JSONByteWriter.Unwritable)
+    {
+        writer.beginObject()
+        writer.memberIfPresent("doses", need.doses)
+        try writer.memberIfPresent("mg", need.mg)
+        writer.memberIfPresent("units", need.units)
+        writer.endObject()
+    }
+}
+
+extension ShortageAlternativeWire {
+    /// Writes the members of `advice` with those of its output envelope, as ``OutputEnvelope``
+    /// encodes them (one object, keys sorted across both).
+    package static func encode(
+        _ advice: ShortageAlternative, envelope: OutputEnvelopeMembers, into writer: inout JSONByteWriter
+    ) throws(JSONByteWriter.Unwritable) {
+        writer.beginObject()
+        try writer.member("alternatives", advice.alternatives, AlternativeOptionWire.encode(_:into:))
+        envelope.writeAssessedAt(into: &writer)
+        writer.member("cause", advice.cause)
+        try writer.member("excluded", advice.excluded, ExcludedAlternativeWire.encode(_:into:))
+        envelope.writeID(into: &writer)
+        writer.key("need24h")
+        if let need = advice.need24h { try ShortageNeedWire.encode(need, into: &writer) } else { writer.null() }
+        envelope.writePatientID(into: &writer)
+        try writer.member("reasons", reasons: advice.reasons)
+        writer.member("requiresClinicianVerification", true)
+        writer.member("shortDrug", advice.shortDrug)
+        writer.memberOrNull("site", advice.site)
+        writer.memberOrNull("status", advice.status?.rawValue)
+        envelope.writeType(into: &writer)
+        writer.endObject()
+    }
+}

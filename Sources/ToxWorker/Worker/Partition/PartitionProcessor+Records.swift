@@ -13,7 +13,7 @@ extension PartitionProcessor {
         _ body: Body, state: inout PatientState, cause: OutputCause, at instant: Date, drug: String? = nil
     ) -> OutputRecord? {
         var id = state.nextOutputID(Body.outputType, at: instant, drug: drug)
-        var value: Data
+        var value: [UInt8]
         while true {
             guard
                 let encoded = Self.encodeOutput(
@@ -22,7 +22,7 @@ extension PartitionProcessor {
             value = encoded
             // Found in the log with other content: that id is taken; with the same content the
             // record is the one already written, and the writer skips it.
-            guard let found = foundOutputs[id.description], found != RecordDigest(Array(encoded)) else { break }
+            guard let found = foundOutputs[id.description], found != RecordDigest(encoded) else { break }
             id.revision += 1
         }
         state.noteIssued(id)
@@ -30,7 +30,7 @@ extension PartitionProcessor {
         return OutputRecord(
             kind: kind, id: id.description, topic: Self.topic(of: kind), partition: partition,
             key: Array(state.patientId.utf8),
-            value: Array(value), headers: Self.headers(kind: kind, id: id.description, cause: cause))
+            value: value, headers: Self.headers(kind: kind, id: id.description, cause: cause))
     }
 
     func deadLetterOutput(_ record: DeadLetterRecord) -> OutputRecord {
@@ -90,9 +90,10 @@ extension PartitionProcessor {
             || issued.instantMilliseconds == output.instantMilliseconds && issued.revision >= output.revision
     }
 
-    /// An output's bytes (envelope beside the body), or `nil` when the body cannot be encoded.
-    static func encodeOutput<Body: OutputBody>(_ envelope: OutputEnvelope<Body>) -> Data? {
-        try? envelope.encoded()
+    /// An output's bytes (envelope beside the body, written by the body's byte writer), or `nil`
+    /// when the body cannot be encoded.
+    static func encodeOutput<Body: OutputBody>(_ envelope: OutputEnvelope<Body>) -> [UInt8]? {
+        try? envelope.encodedBytes()
     }
 
     private static func headers(kind: OutputRecord.Kind, id: String, cause: OutputCause) -> [KafkaHeader] {

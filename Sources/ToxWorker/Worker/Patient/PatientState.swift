@@ -335,11 +335,10 @@ package struct PatientStateRecord: Codable, Sendable {
         issuedOutputs = state.issuedOutputs.isEmpty ? nil : state.issuedOutputs
     }
 
-    /// The record's JSON: ``PatientStateRecord`` with the events the state holds already encoded
-    /// (``PatientState/encodedEvents``) spliced in. Decodes to the same record as encoding
-    /// `PatientStateRecord(state)` whole (only the order of the top-level keys differs: `events`
-    /// comes first). Empty if an event could not be encoded.
-    package static func encode(_ state: PatientState) -> [UInt8] {
+    /// ``encode(_:)`` through the reference path: the fields but `events` encoded by Foundation's
+    /// `JSONEncoder` (``encoder``), the events spliced in before them. The same bytes as
+    /// ``encode(_:)`` (the property tests compare both).
+    package static func encodeWithFoundation(_ state: PatientState) -> [UInt8] {
         guard !state.encodedEvents.contains(where: \.isEmpty),
             let head = try? encoder.encode(Head(state)), head.count > 2, head.first == UInt8(ascii: "{")
         else { return [] }

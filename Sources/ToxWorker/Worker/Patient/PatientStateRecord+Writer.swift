@@ -1,0 +1,85 @@
+import Foundation
+import ToxWatchContract
+
+// The changelog record's byte writer: the bytes ``PatientStateRecord/encoder`` gives (sorted keys,
+// slashes escaped, dates as seconds since 2001-01-01), written without Foundation's `JSONEncoder`.
+
+extension PatientStateRecord {
+    /// The record's JSON: ``PatientStateRecord`` with the events the state holds already encoded
+    /// (``PatientState/encodedEvents``) spliced in. Decodes to the same record as encoding
+    /// `PatientStateRecord(state)` whole (only the order of the top-level keys differs: `events`
+    /// comes first). Empty if an event could not be encoded, or a value cannot be written (a
+    /// non-finite number).
+    package static func encode(_ state: PatientState) -> [UInt8] {
+        var eventBytes = 0
+        for event in state.encodedEvents {
+            guard !event.isEmpty else { return [] }
+            eventBytes += event.count + 1
+        }
+        var writer = JSONByteWriter(escapingSlashes: true, capacity: eventBytes + 512)
+        do {
+            writer.beginObject()
+            writer.key("events")
+            writer.beginArray()
+            for event in state.encodedEvents { writer.rawValue(event) }
+            writer.endArray()
+            try writeFields(of: state, into: &writer)
+            writer.endObject()
+        } catch {
+            return []
+        }
+        return writer.bytes
+    }
+
+    /// Every member but `events`, in key order.
+    private static func writeFields(of state: PatientState, into writer: inout JSONByteWriter)
+        throws(JSONByteWriter.Unwritable)
+    {
+        writer.key("appliedOffsets")
+        try writer.writeSorted(state.appliedOffsets) { writer, offset in writer.int64(offset) }
+        writer.member("formatVersion", formatVersion)
+        if !state.issuedOutputs.isEmpty {
+            writer.key("issuedOutputs")
+            try writer.writeSorted(state.issuedOutputs) { writer, issued in
+                writer.beginObject()
+                writer.member("instantMilliseconds", issued.instantMilliseconds)
+                writer.member("revision", issued.revision)
+                writer.endObject()
+            }
+        }
+        if let lastEvaluatedAt = state.lastEvaluatedAt {
+            writer.key("lastEvaluatedAt")
+            try writer.referenceSeconds(lastEvaluatedAt)
+        }
+        if let nextDecisionAt = state.nextDecisionAt {
+            writer.key("nextDecisionAt")
+            try writer.referenceSeconds(nextDecisionAt)
+        }
+        writer.member("patientId", state.patientId)
+        writer.key("published")
+        try state.published.encode(into: &writer)
+        try writer.member("recommendations", state.recommendations, PriorRecommendationWire.encode(_:into:))
+    }
+}
+
+extension PublishedSummary {
+    /// Writes the summary as its `Codable` form encodes it in the changelog record.
+    func encode(into writer: inout JSONByteWriter) throws(JSONByteWriter.Unwritable) {
+        writer.beginObject()
+        if let alternativeDrugs { writer.member("alternativeDrugs", alternativeDrugs) }
+        writer.memberIfPresent("alternatives", alternatives)
+        writer.memberIfPresent("grades", grades?.description)
+        writer.memberIfPresent("recommendation", recommendation?.description)
+        if let shortageAdvice {
+            writer.key("shortageAdvice")
+            try writer.writeSorted(shortageAdvice) { writer, advice throws(JSONByteWriter.Unwritable) in
+                writer.beginObject()
+                writer.key("neededAt")
+                try writer.referenceSeconds(advice.neededAt)
+                writer.member("summary", advice.storedSummary)
+                writer.endObject()
+            }
+        }
+        writer.endObject()
+    }
+}
