@@ -14,15 +14,23 @@ package enum EventCodec {
     ///
     /// - Throws: ``EventDecodingError`` naming the field, the value and what is allowed.
     package static func decode(_ bytes: UnsafeRawBufferPointer) throws(EventDecodingError) -> EventEnvelope {
-        guard let tape = JSONTape.scan(bytes) else { throw unreadableDocument(bytes) }
-        if tape.hasEqualKeys, let path = JSONDuplicateKeys.firstDuplicate(in: bytes) {
+        try JSONTape.scan(bytes) { tape in
+            Result { () throws(EventDecodingError) in
+                guard let tape else { throw unreadableDocument(bytes) }
+                return try decode(tape)
+            }
+        }.get()
+    }
+
+    private static func decode(_ tape: JSONTape) throws(EventDecodingError) -> EventEnvelope {
+        if tape.hasEqualKeys, let path = JSONDuplicateKeys.firstDuplicate(in: tape.bytes) {
             throw .duplicateKey(path)
         }
         let root = try JSONObjectReader.root(of: tape)
         do {
             return try EventEnvelope(reading: root)
         } catch is JSONObjectReader.UnreadableValue {
-            throw .unreadableJSON(bytes)
+            throw .unreadableJSON(tape.bytes)
         } catch {
             throw EventDecodingError(decoding: error)
         }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The fields of one object of a ``JSONTape``, read with the semantics of Foundation's
 /// `JSONDecoder` (``ContractFieldReader``): a key matches as Swift compares strings; a string
 /// Foundation cannot read (``JSONStringText``), a number it cannot represent (``JSONNumberText``)
@@ -11,7 +13,12 @@ struct JSONObjectReader: ContractFieldReader {
     let tape: JSONTape
     /// The object's token.
     let object: Int
-    let codingPath: [any CodingKey]
+    /// The path of the object that holds this one, and this one's key in it (`nil` for the
+    /// document's top level): the coding path is built only when an error names it.
+    private let parentPath: [any CodingKey]
+    private let key: String?
+
+    var codingPath: [any CodingKey] { key.map { parentPath + [AnyCodingKey($0)] } ?? parentPath }
 
     /// The document's top-level object.
     ///
@@ -21,7 +28,9 @@ struct JSONObjectReader: ContractFieldReader {
         let found: String
         switch tape.tokens[0].kind {
         case .object:
-            if hasReadableKeys(tape, object: 0) { return JSONObjectReader(tape: tape, object: 0, codingPath: []) }
+            if hasReadableKeys(tape, object: 0) {
+                return JSONObjectReader(tape: tape, object: 0, parentPath: [], key: nil)
+            }
             found = "another JSON type"
         case .array: found = "an array"
         case .string: found = "a string"
@@ -37,7 +46,7 @@ struct JSONObjectReader: ContractFieldReader {
         let end = Int(tape.tokens[object].next)
         while key < end {
             if !tape.tokens[key].isPlain, JSONStringText.strict(tape.raw(key)) == nil { return false }
-            key = Int(tape.tokens[key + 1].next)
+            key = Int(tape.tokens[key].next)
         }
         return true
     }
@@ -49,18 +58,16 @@ struct JSONObjectReader: ContractFieldReader {
     }
 
     private func lookup(_ key: String, utf8 wanted: UnsafeRawBufferPointer) -> Int? {
+        let hash = JSONTape.keyHash(wanted)
         var index = object + 1
         let end = Int(tape.tokens[object].next)
         while index < end {
-            let token = tape.tokens[index]
-            if token.isPlain {
-                if Int(token.end - token.start) == wanted.count, tape.raw(index).elementsEqual(wanted) {
-                    return index + 1
-                }
+            if tape.tokens[index].isPlain {
+                if tape.plainKey(index, equals: wanted, hash: hash) { return index + 1 }
             } else if JSONStringText.strict(tape.raw(index)) == key {
                 return index + 1
             }
-            index = Int(tape.tokens[index + 1].next)
+            index = Int(tape.tokens[index].next)
         }
         return nil
     }
@@ -132,11 +139,21 @@ struct JSONObjectReader: ContractFieldReader {
         }
     }
 
+    /// A timestamp is parsed from the string's bytes in place when it has no escape.
+    func readTimestamp(_ key: String) throws(UnreadableValue) -> FieldRead<Result<Date, TimestampProblem>> {
+        try read(key) { index throws(UnreadableValue) in
+            let token = tape.tokens[index]
+            guard token.kind == .string else { return nil }
+            if token.isPlain { return ISO8601Timestamp.parse(utf8: tape.raw(index)) }
+            return try string(at: index).map(ISO8601Timestamp.parse)
+        }
+    }
+
     func readObject(_ key: String) throws(UnreadableValue) -> FieldRead<JSONObjectReader> {
         try read(key) { index throws(UnreadableValue) in
             guard tape.tokens[index].kind == .object else { return nil }
             guard Self.hasReadableKeys(tape, object: index) else { throw UnreadableValue() }
-            return JSONObjectReader(tape: tape, object: index, codingPath: codingPath + [AnyCodingKey(key)])
+            return JSONObjectReader(tape: tape, object: index, parentPath: codingPath, key: key)
         }
     }
 

@@ -131,6 +131,37 @@ struct EventCodecTests {
         #expect(Self.codec(duplicated) == .failure(.duplicateKey("k150")))
     }
 
+    /// An event's tokens are scanned into memory on the stack (``JSONTape/stackTokens``); a
+    /// document with more is scanned again on the heap, with the same result.
+    @Test func documentsPastTheStackTokensReadAlike() {
+        for count in 20...40 {
+            let members = (0..<count).map { #""n\#($0)":[\#($0)]"# }.joined(separator: ",")
+            let bytes = Self.vitals(#""temperatureC":38.5,"# + members)
+            #expect(CodecEquivalenceTests.expectSameOutcome(bytes), "\(count) unknown members")
+            let duplicated = Self.vitals(#""temperatureC":38.5,"# + members + #","temperatureC":39"#)
+            #expect(Self.codec(duplicated) == .failure(.duplicateKey("temperatureC")))
+        }
+    }
+
+    /// Keys are compared by a hash of their length and three bytes, then by their bytes: keys
+    /// that share the hash's bytes are not duplicates, and a duplicate is found at any position.
+    @Test func keysSharingTheirHashedBytesAreDistinct() {
+        let keys = ["ab", "aab", "abb", "a.b", "aXb", "axxb", "aXXb", "a..b", "aaab", "abab", "a", "b", ""]
+        let members = keys.enumerated().map { #""\#($1)":\#($0)"# }
+        #expect(CodecEquivalenceTests.expectSameOutcome(Self.vitals(#""spo2":95,"# + members.joined(separator: ","))))
+        for (index, key) in keys.enumerated() {
+            let bytes = Self.vitals(#""spo2":95,"# + (members + [#""\#(key)":\#(index)"#]).joined(separator: ","))
+            // Refused, naming the key as Foundation's path does (a key that is not a plain name
+            // by its digest).
+            #expect(!CodecEquivalenceTests.expectSameOutcome(bytes), "\(key) twice")
+            guard case .failure(.malformedJSON(let path, _)) = Self.codec(bytes) else {
+                Issue.record("\(key) twice: not malformed-json")
+                continue
+            }
+            #expect(path == key || path.hasPrefix("<key of"), "\(key) twice: \(path)")
+        }
+    }
+
     @Test func aByteOrderMarkIsSkipped() {
         #expect(CodecEquivalenceTests.expectSameOutcome([0xEF, 0xBB, 0xBF] + Self.vitals(#""temperatureC":38.5"#)))
     }
