@@ -14,12 +14,10 @@ package enum EventCodec {
     ///
     /// - Throws: ``EventDecodingError`` naming the field, the value and what is allowed.
     package static func decode(_ bytes: UnsafeRawBufferPointer) throws(EventDecodingError) -> EventEnvelope {
-        try JSONTape.scan(bytes) { tape in
-            Result { () throws(EventDecodingError) in
-                guard let tape else { throw unreadableDocument(bytes) }
-                return try decode(tape)
-            }
-        }.get()
+        try JSONTape.scan(bytes) { tape throws(EventDecodingError) in
+            guard let tape else { throw unreadableDocument(bytes) }
+            return try decode(tape)
+        }
     }
 
     private static func decode(_ tape: JSONTape) throws(EventDecodingError) -> EventEnvelope {
@@ -36,12 +34,18 @@ package enum EventCodec {
         }
     }
 
+    // The arrays lend their bytes through `withUnsafeBufferPointer`, which passes a typed error
+    // on (no `Result` around the event, which would copy it once more).
     package static func decode(_ bytes: [UInt8]) throws(EventDecodingError) -> EventEnvelope {
-        try bytes.withUnsafeBytes { raw in Result { () throws(EventDecodingError) in try decode(raw) } }.get()
+        try bytes.withUnsafeBufferPointer { buffer throws(EventDecodingError) in
+            try decode(UnsafeRawBufferPointer(buffer))
+        }
     }
 
     package static func decode(_ bytes: ArraySlice<UInt8>) throws(EventDecodingError) -> EventEnvelope {
-        try bytes.withUnsafeBytes { raw in Result { () throws(EventDecodingError) in try decode(raw) } }.get()
+        try bytes.withUnsafeBufferPointer { buffer throws(EventDecodingError) in
+            try decode(UnsafeRawBufferPointer(buffer))
+        }
     }
 
     package static func decode(_ data: Data) throws(EventDecodingError) -> EventEnvelope {

@@ -57,16 +57,15 @@ struct JSONObjectReader: ContractFieldReader {
         return bytes.withUTF8 { lookup(key, utf8: UnsafeRawBufferPointer($0)) }
     }
 
+    /// A plain key is found in the tape's key table; the object's other keys are compared as
+    /// text (after unescaping), as Foundation compares them.
     private func lookup(_ key: String, utf8 wanted: UnsafeRawBufferPointer) -> Int? {
-        let hash = JSONTape.keyHash(wanted)
+        if let found = tape.plainKey(wanted, in: object) { return found + 1 }
+        guard !tape.tokens[object].isPlain else { return nil }
         var index = object + 1
         let end = Int(tape.tokens[object].next)
         while index < end {
-            if tape.tokens[index].isPlain {
-                if tape.plainKey(index, equals: wanted, hash: hash) { return index + 1 }
-            } else if JSONStringText.strict(tape.raw(index)) == key {
-                return index + 1
-            }
+            if !tape.tokens[index].isPlain, JSONStringText.strict(tape.raw(index)) == key { return index + 1 }
             index = Int(tape.tokens[index].next)
         }
         return nil

@@ -5,6 +5,8 @@ struct JSONScanner {
 
     let bytes: UnsafeRawBufferPointer
     let tokens: UnsafeMutableBufferPointer<Token>
+    /// See ``JSONTape/keyTable``.
+    let keyTable: UnsafeMutableBufferPointer<UInt64>
     var position = 0
     /// Tokens written.
     private(set) var count = 0
@@ -13,9 +15,13 @@ struct JSONScanner {
     /// See ``JSONTape/hasEqualKeys``.
     private(set) var hasEqualKeys = false
 
-    init(bytes: UnsafeRawBufferPointer, tokens: UnsafeMutableBufferPointer<Token>) {
+    init(
+        bytes: UnsafeRawBufferPointer, tokens: UnsafeMutableBufferPointer<Token>,
+        keyTable: UnsafeMutableBufferPointer<UInt64>
+    ) {
         self.bytes = bytes
         self.tokens = tokens
+        self.keyTable = keyTable
     }
 
     mutating func skipWhitespace() {
@@ -85,10 +91,17 @@ struct JSONScanner {
         let start = position + 1
         var i = start
         let end = bytes.count
-        // Eight bytes at a time while none is a quote, a backslash, a control character or past
-        // ASCII: the bytes of most strings of an event.
+        // Eight bytes at a time up to the first quote, backslash, control character or byte past
+        // ASCII: most strings of an event end at that quote.
         if let base = bytes.baseAddress {
-            while i + 8 <= end, Self.isPlainWord(base.loadUnaligned(fromByteOffset: i, as: UInt64.self)) { i += 8 }
+            while i + 8 <= end {
+                let special = Self.specialBytes(base.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+                guard special == 0 else {
+                    i += special.trailingZeroBitCount / 8
+                    break
+                }
+                i += 8
+            }
         }
         var plain = true
         while i < end {
@@ -117,32 +130,32 @@ struct JSONScanner {
         return nil
     }
 
-    /// Whether none of eight bytes is a quote, a backslash, below U+0020 or past ASCII (the
-    /// zero-byte tests of "Bit Twiddling Hacks", exact for whether any byte matches).
+    /// The high bit of each of eight bytes (little-endian) that is a quote, a backslash, below
+    /// U+0020 or past ASCII, or of a byte after such a byte: the zero-byte tests of "Bit
+    /// Twiddling Hacks", exact up to the first byte they flag.
     @inline(__always)
-    private static func isPlainWord(_ word: UInt64) -> Bool {
+    private static func specialBytes(_ word: UInt64) -> UInt64 {
         let ones: UInt64 = 0x0101_0101_0101_0101
         let highs: UInt64 = 0x8080_8080_8080_8080
-        func hasZeroByte(_ v: UInt64) -> Bool { (v &- ones) & ~v & highs != 0 }
-        if word & highs != 0 { return false }
-        if (word &- ones &* 0x20) & ~word & highs != 0 { return false }  // a byte below 0x20
-        return !hasZeroByte(word ^ (ones &* 0x22)) && !hasZeroByte(word ^ (ones &* 0x5C))
+        func zeroBytes(_ v: UInt64) -> UInt64 { (v &- ones) & ~v & highs }
+        let belowSpace = (word &- ones &* 0x20) & ~word & highs
+        return (word & highs) | belowSpace | zeroBytes(word ^ (ones &* 0x22)) | zeroBytes(word ^ (ones &* 0x5C))
     }
 
+    /// An object from its opening brace. Its token's `isPlain` says whether all its keys are.
     private mutating func object(depth: Int) -> Bool {
-        guard depth <= JSONTape.maximumDepth, let index = append(.object, position, position + 1) else {
+        guard depth <= JSONTape.maximumDepth, let index = append(.object, position, position + 1, plain: true) else {
             return false
         }
         position += 1
         skipWhitespace()
         if closeIfNext(UInt8(ascii: "}"), container: index) { return true }
-        var keys = Keys(object: index)
         while true {
             skipWhitespace()
             guard position < bytes.count, bytes[position] == UInt8(ascii: "\""), let key = string() else {
                 return false
             }
-            note(key: key, in: &keys)
+            enter(key: key, of: index)
             skipWhitespace()
             guard position < bytes.count, bytes[position] == UInt8(ascii: ":") else { return false }
             position += 1
@@ -153,23 +166,13 @@ struct JSONScanner {
         }
     }
 
-    /// The keys of the object being scanned, for the duplicate check.
-    private struct Keys {
-        let object: Int
-        var count = 0
-        /// A bit per ``JSONTape/keyHash(_:)`` modulo 64 of the keys so far: a new key whose bit
-        /// is clear is none of them.
-        var hashBits: UInt64 = 0
-
-        init(object: Int) { self.object = object }
-    }
-
-    /// Hashes the key at token `key` and sets ``hasEqualKeys`` when it may equal an earlier key of
-    /// its object.
-    private mutating func note(key: Int, in keys: inout Keys) {
-        keys.count += 1
+    /// Enters the key at token `key` into the key table under its object's token `object`, and
+    /// sets ``hasEqualKeys`` when the object already has a key with its bytes or the key is not
+    /// plain (a key with the same bytes is not entered: the first stays).
+    private mutating func enter(key: Int, of object: Int) {
         guard tokens[key].isPlain else {
             hasEqualKeys = true
+            tokens[object].isPlain = false
             return
         }
         let raw = UnsafeRawBufferPointer(
@@ -178,22 +181,26 @@ struct JSONScanner {
         )
         let hash = JSONTape.keyHash(raw)
         tokens[key].hash = hash
-        if keys.count > JSONTape.keysComparedPairwise { hasEqualKeys = true }
-        guard !hasEqualKeys else { return }
-        let bit: UInt64 = 1 << (hash & 63)
-        defer { keys.hashBits |= bit }
-        guard keys.hashBits & bit != 0 else { return }
-        var earlier = keys.object + 1
-        while earlier < key {
-            let token = tokens[earlier]
-            if token.hash == hash, Int(token.end - token.start) == raw.count,
-                bytesEqual(UnsafeRawBufferPointer(start: bytes.baseAddress! + Int(token.start), count: raw.count), raw)
-            {
-                hasEqualKeys = true
-                return
+        let mask = keyTable.count - 1
+        var slot = JSONTape.slot(hash, object: object, mask: mask)
+        while keyTable[slot] != 0 {
+            let entry = keyTable[slot]
+            if Int(entry >> 32) == object {
+                let other = tokens[Int(truncatingIfNeeded: entry & 0xFFFF_FFFF)]
+                if other.hash == hash,
+                    bytesEqual(
+                        UnsafeRawBufferPointer(
+                            start: bytes.baseAddress! + Int(other.start), count: Int(other.end - other.start)),
+                        raw
+                    )
+                {
+                    hasEqualKeys = true
+                    return
+                }
             }
-            earlier = Int(token.next)
+            slot = (slot + 1) & mask
         }
+        keyTable[slot] = UInt64(truncatingIfNeeded: object) << 32 | UInt64(truncatingIfNeeded: key)
     }
 
     private mutating func array(depth: Int) -> Bool {

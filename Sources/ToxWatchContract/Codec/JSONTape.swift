@@ -38,48 +38,71 @@ struct JSONTape {
     /// Foundation refuses more levels of arrays and objects than this.
     static let maximumDepth = 512
 
-    /// Tokens scanned into memory on the stack (1 KiB); a document with more is scanned again
-    /// into memory on the heap.
+    /// Tokens scanned into memory on the stack (1 KiB, and 512 bytes for the key table); a
+    /// document with more is scanned again into memory on the heap.
     static let stackTokens = 64
 
     let bytes: UnsafeRawBufferPointer
     /// The scanned tokens, valid while ``scan(_:_:)`` runs its body.
     let tokens: UnsafeBufferPointer<Token>
+    /// The plain keys of every object, by their object and hash (open addressing, at most half
+    /// full): an entry is the object's token index in the high 32 bits and the key's in the low
+    /// ones, 0 when free (the first token is never a key).
+    let keyTable: UnsafeBufferPointer<UInt64>
     /// Set when two keys of one object may have the same text (as Swift strings compare), which
     /// the contract refuses (``JSONDuplicateKeys`` decides, and names the first one): two plain
-    /// keys with the same bytes, a key that is not plain (escapes and non-ASCII text compare
-    /// after unescaping and normalization), or an object with more keys than
-    /// ``keysComparedPairwise``.
+    /// keys with the same bytes, or a key that is not plain (escapes and non-ASCII text compare
+    /// after unescaping and normalization).
     let hasEqualKeys: Bool
 
     /// Scans `bytes` (UTF-8, an optional byte-order mark) and gives `body` the tape, or `nil` when
     /// they are not a JSON document Foundation would read. The tape is valid only inside `body`.
-    static func scan<Result>(_ bytes: UnsafeRawBufferPointer, _ body: (JSONTape?) -> Result) -> Result {
-        let onStack = withUnsafeTemporaryAllocation(of: Token.self, capacity: stackTokens) { memory in
-            scan(bytes, into: memory).map(body)
+    static func scan<Result, Failure: Error>(
+        _ bytes: UnsafeRawBufferPointer,
+        _ body: (JSONTape?) throws(Failure) -> Result
+    ) throws(Failure) -> Result {
+        try withUnsafeTemporaryAllocation(of: Token.self, capacity: stackTokens) { tokens throws(Failure) in
+            try withUnsafeTemporaryAllocation(of: UInt64.self, capacity: stackTokens) { table throws(Failure) in
+                if let tape = scan(bytes, into: tokens, table: table) { return try body(tape) }
+                // Every token takes at least one byte of its own and, but for the first, one
+                // separator or bracket: a document of n bytes has at most n / 2 + 1 tokens, and
+                // at most half of them are keys.
+                let capacity = bytes.count / 2 + 2
+                let tokens = UnsafeMutableBufferPointer<Token>.allocate(capacity: capacity)
+                let table = UnsafeMutableBufferPointer<UInt64>.allocate(
+                    capacity: 1 << (Int.bitWidth - capacity.leadingZeroBitCount)
+                )
+                defer {
+                    tokens.deallocate()
+                    table.deallocate()
+                }
+                return try body(scan(bytes, into: tokens, table: table) ?? nil)
+            }
         }
-        if let onStack { return onStack }
-        // Every token takes at least one byte of its own and, but for the first, one separator or
-        // bracket: a document of n bytes has at most n / 2 + 1 tokens.
-        let memory = UnsafeMutableBufferPointer<Token>.allocate(capacity: bytes.count / 2 + 2)
-        defer { memory.deallocate() }
-        return scan(bytes, into: memory).map(body) ?? body(nil)
     }
 
-    /// The tape scanned into `memory`: `.some(nil)` when the bytes are not a JSON document, `nil`
-    /// when `memory` is too small for its tokens.
-    private static func scan(_ bytes: UnsafeRawBufferPointer, into memory: UnsafeMutableBufferPointer<Token>)
-        -> JSONTape??
-    {
-        var scanner = JSONScanner(bytes: bytes, tokens: memory)
+    /// The tape scanned into `tokens` and `table` (whose size is a power of two, at least the
+    /// number of tokens): `.some(nil)` when the bytes are not a JSON document, `nil` when
+    /// `tokens` is too small for them.
+    private static func scan(
+        _ bytes: UnsafeRawBufferPointer,
+        into tokens: UnsafeMutableBufferPointer<Token>,
+        table: UnsafeMutableBufferPointer<UInt64>
+    ) -> JSONTape?? {
+        table.update(repeating: 0)
+        var scanner = JSONScanner(bytes: bytes, tokens: tokens, keyTable: table)
         if bytes.count >= 3, bytes[0] == 0xEF, bytes[1] == 0xBB, bytes[2] == 0xBF { scanner.position = 3 }
         let scanned = scanner.value(depth: 1)
         if scanner.isOutOfTokens { return nil }
         guard scanned else { return .some(nil) }
         scanner.skipWhitespace()
         guard scanner.position == bytes.count else { return .some(nil) }
-        let tokens = UnsafeBufferPointer(rebasing: memory[..<scanner.count])
-        return JSONTape(bytes: bytes, tokens: tokens, hasEqualKeys: scanner.hasEqualKeys)
+        return JSONTape(
+            bytes: bytes,
+            tokens: UnsafeBufferPointer(rebasing: tokens[..<scanner.count]),
+            keyTable: UnsafeBufferPointer(table),
+            hasEqualKeys: scanner.hasEqualKeys
+        )
     }
 
     /// The raw bytes of a token's range.
@@ -91,16 +114,28 @@ struct JSONTape {
         )
     }
 
-    /// Whether the plain key at `index` has the bytes of `wanted`, whose hash is `hash`.
-    func plainKey(_ index: Int, equals wanted: UnsafeRawBufferPointer, hash: UInt16) -> Bool {
-        let token = tokens[index]
-        guard token.hash == hash, Int(token.end - token.start) == wanted.count else { return false }
-        return bytesEqual(raw(index), wanted)
+    /// The token of the plain key of the object at token `object` whose bytes are `wanted`.
+    func plainKey(_ wanted: UnsafeRawBufferPointer, in object: Int) -> Int? {
+        let hash = Self.keyHash(wanted)
+        let mask = keyTable.count - 1
+        var slot = Self.slot(hash, object: object, mask: mask)
+        while true {
+            let entry = keyTable[slot]
+            guard entry != 0 else { return nil }
+            if Int(entry >> 32) == object {
+                let key = Int(truncatingIfNeeded: entry & 0xFFFF_FFFF)
+                if tokens[key].hash == hash, bytesEqual(raw(key), wanted) { return key }
+            }
+            slot = (slot + 1) & mask
+        }
     }
 
-    /// Objects with more keys than this are not compared to each other during the scan (which
-    /// would cost the square of their size): they are left to ``JSONDuplicateKeys``, which hashes.
-    static let keysComparedPairwise = 32
+    /// The first slot of the key table to probe for a key of `object` with `hash`.
+    @inline(__always)
+    static func slot(_ hash: UInt16, object: Int, mask: Int) -> Int {
+        let mixed = (UInt64(hash) | UInt64(truncatingIfNeeded: object) << 16) &* 0x9E37_79B9_7F4A_7C15
+        return Int(truncatingIfNeeded: mixed >> 40) & mask
+    }
 
     /// A 16-bit hash of a key's bytes from its length and three of its bytes: keys of the
     /// contract differ in these, so a lookup compares the bytes of the one key it finds.

@@ -121,8 +121,8 @@ struct EventCodecTests {
         #expect(Self.codec(bytes) == .failure(.duplicateKey(path)))
     }
 
-    /// Objects past the pairwise comparison (``JSONTape/keysComparedPairwise``) are checked by
-    /// hashing: a duplicate among many keys is found, and many distinct keys are accepted.
+    /// An object with many keys (past the tokens on the stack, so scanned on the heap with a
+    /// larger key table): a duplicate among them is found, and many distinct keys are accepted.
     @Test func manyKeysAreCheckedForDuplicates() {
         let keys = (0..<200).map { #""k\#($0)":\#($0)"# }.joined(separator: ",")
         #expect(CodecEquivalenceTests.expectSameOutcome(Self.vitals(#""temperatureC":38.5,"# + keys)))
@@ -143,8 +143,9 @@ struct EventCodecTests {
         }
     }
 
-    /// Keys are compared by a hash of their length and three bytes, then by their bytes: keys
-    /// that share the hash's bytes are not duplicates, and a duplicate is found at any position.
+    /// Keys are entered in the key table by a hash of their length and three bytes, then compared
+    /// by their bytes: keys that share the hash's bytes are not duplicates, and a duplicate is
+    /// found at any position.
     @Test func keysSharingTheirHashedBytesAreDistinct() {
         let keys = ["ab", "aab", "abb", "a.b", "aXb", "axxb", "aXXb", "a..b", "aaab", "abab", "a", "b", ""]
         let members = keys.enumerated().map { #""\#($1)":\#($0)"# }
