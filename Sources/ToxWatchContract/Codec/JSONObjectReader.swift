@@ -41,7 +41,9 @@ struct JSONObjectReader: ContractFieldReader {
         throw .wrongType(path: "", expected: "an object", found: found)
     }
 
+    /// Whether Foundation reads every key of the object (a plain key always is read).
     private static func hasReadableKeys(_ tape: JSONTape, object: Int) -> Bool {
+        guard !tape.tokens[object].isPlain else { return true }
         var key = object + 1
         let end = Int(tape.tokens[object].next)
         while key < end {
