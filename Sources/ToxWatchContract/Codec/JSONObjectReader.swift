@@ -10,15 +10,31 @@ struct JSONObjectReader: ContractFieldReader {
     /// (``EventDecodingError/unreadableJSON(_:)``).
     struct UnreadableValue: Error {}
 
+    // A reader holds no reference-counted value (it is copied into every read), so its coding
+    // path is found on the tape when an error names it.
     let tape: JSONTape
     /// The object's token.
     let object: Int
-    /// The path of the object that holds this one, and this one's key in it (`nil` for the
-    /// document's top level): the coding path is built only when an error names it.
-    private let parentPath: [any CodingKey]
-    private let key: String?
 
-    var codingPath: [any CodingKey] { key.map { parentPath + [AnyCodingKey($0)] } ?? parentPath }
+    /// The keys from the document's top level down to this object (as the document spells
+    /// them, which is how they were looked up).
+    var codingPath: [any CodingKey] {
+        var path: [any CodingKey] = []
+        var container = 0
+        while container != object, tape.tokens[container].kind == .object {
+            var key = container + 1
+            let end = Int(tape.tokens[container].next)
+            // The member whose value holds this object (a key's `next` is the end of its value).
+            while key < end, Int(tape.tokens[key].next) <= object { key = Int(tape.tokens[key].next) }
+            guard key < end else { break }
+            let text =
+                tape.tokens[key].isPlain
+                ? String(decoding: tape.raw(key), as: UTF8.self) : JSONStringText.strict(tape.raw(key))
+            path.append(AnyCodingKey(text ?? ""))
+            container = key + 1
+        }
+        return path
+    }
 
     /// The document's top-level object.
     ///
@@ -29,7 +45,7 @@ struct JSONObjectReader: ContractFieldReader {
         switch tape.tokens[0].kind {
         case .object:
             if hasReadableKeys(tape, object: 0) {
-                return JSONObjectReader(tape: tape, object: 0, parentPath: [], key: nil)
+                return JSONObjectReader(tape: tape, object: 0)
             }
             found = "another JSON type"
         case .array: found = "an array"
@@ -154,7 +170,7 @@ struct JSONObjectReader: ContractFieldReader {
         try read(key) { index throws(UnreadableValue) in
             guard tape.tokens[index].kind == .object else { return nil }
             guard Self.hasReadableKeys(tape, object: index) else { throw UnreadableValue() }
-            return JSONObjectReader(tape: tape, object: index, parentPath: codingPath, key: key)
+            return JSONObjectReader(tape: tape, object: index)
         }
     }
 

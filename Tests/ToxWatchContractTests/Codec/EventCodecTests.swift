@@ -165,6 +165,22 @@ struct EventCodecTests {
         }
     }
 
+    /// A nested object's reader finds its coding path on the tape when an error names it: the
+    /// key as the document spells it, escaped or not, as Foundation's path names it.
+    @Test(
+        "errors in a nested object name its path",
+        arguments: [#""oxygen":{"device":"bogus"}"#, #""o\u0078ygen":{"device":"bogus"}"#, #""oxygen":{"device":1}"#]
+    )
+    func nestedErrorsNameTheirPath(_ member: String) {
+        let bytes = Self.vitals(#""spo2":95,"note":{"device":2},"# + member)
+        #expect(!CodecEquivalenceTests.expectSameOutcome(bytes))
+        switch Self.codec(bytes) {
+        case .failure(.unknownValue(let path, _, _)), .failure(.wrongType(let path, _, _)):
+            #expect(path == "oxygen.device")
+        default: Issue.record("\(member): not an error naming oxygen.device")
+        }
+    }
+
     @Test func aByteOrderMarkIsSkipped() {
         #expect(CodecEquivalenceTests.expectSameOutcome([0xEF, 0xBB, 0xBF] + Self.vitals(#""temperatureC":38.5"#)))
     }
