@@ -9,46 +9,53 @@ package import Foundation
 package enum ISO8601Timestamp {
     /// Parses a date-time with offset; returns a problem sentence when the text is not one.
     package static func parse(_ text: String) -> Result<Date, TimestampProblem> {
-        var bytes = Array(text.utf8)[...]
-        guard let year = takeDigits(&bytes, 4), take(&bytes, UInt8(ascii: "-")),
-            let month = takeDigits(&bytes, 2), take(&bytes, UInt8(ascii: "-")),
-            let day = takeDigits(&bytes, 2)
+        var text = text
+        return text.withUTF8 { parse(utf8: UnsafeRawBufferPointer($0)) }
+    }
+
+    /// Parses the UTF-8 bytes of a date-time with offset (a JSON string's contents, read in
+    /// place), as ``parse(_:)`` parses its text.
+    static func parse(utf8: UnsafeRawBufferPointer) -> Result<Date, TimestampProblem> {
+        var bytes = ByteCursor(utf8)
+        guard let year = bytes.digits(4), bytes.take(UInt8(ascii: "-")),
+            let month = bytes.digits(2), bytes.take(UInt8(ascii: "-")),
+            let day = bytes.digits(2)
         else { return .failure(.notISO8601) }
-        guard take(&bytes, UInt8(ascii: "T")) || take(&bytes, UInt8(ascii: "t")) else {
-            return .failure(bytes.isEmpty ? .noTime : .notISO8601)
+        guard bytes.take(UInt8(ascii: "T")) || bytes.take(UInt8(ascii: "t")) else {
+            return .failure(bytes.isAtEnd ? .noTime : .notISO8601)
         }
-        guard let hour = takeDigits(&bytes, 2), take(&bytes, UInt8(ascii: ":")),
-            let minute = takeDigits(&bytes, 2)
+        guard let hour = bytes.digits(2), bytes.take(UInt8(ascii: ":")),
+            let minute = bytes.digits(2)
         else { return .failure(.notISO8601) }
-        guard take(&bytes, UInt8(ascii: ":")), let second = takeDigits(&bytes, 2) else {
+        guard bytes.take(UInt8(ascii: ":")), let second = bytes.digits(2) else {
             return .failure(.noSeconds)
         }
         var nanos = 0
-        if take(&bytes, UInt8(ascii: ".")) {
+        if bytes.take(UInt8(ascii: ".")) {
             var digits = 0
-            while let b = bytes.first, isDigit(b) {
+            while let b = bytes.next, isDigit(b) {
                 if digits < 9 { nanos = nanos * 10 + Int(b - 48) }
                 digits += 1
-                bytes.removeFirst()
+                bytes.position += 1
             }
             guard digits > 0 else { return .failure(.notISO8601) }
             if digits < 9 { for _ in digits..<9 { nanos *= 10 } }
         }
         let offsetSeconds: Int
-        if take(&bytes, UInt8(ascii: "Z")) || take(&bytes, UInt8(ascii: "z")) {
+        if bytes.take(UInt8(ascii: "Z")) || bytes.take(UInt8(ascii: "z")) {
             offsetSeconds = 0
-        } else if let sign = bytes.first, sign == UInt8(ascii: "+") || sign == UInt8(ascii: "-") {
-            bytes.removeFirst()
-            guard let oh = takeDigits(&bytes, 2), take(&bytes, UInt8(ascii: ":")), let om = takeDigits(&bytes, 2),
+        } else if let sign = bytes.next, sign == UInt8(ascii: "+") || sign == UInt8(ascii: "-") {
+            bytes.position += 1
+            guard let oh = bytes.digits(2), bytes.take(UInt8(ascii: ":")), let om = bytes.digits(2),
                 oh <= 23, om <= 59
             else { return .failure(.badOffset) }
             offsetSeconds = (sign == UInt8(ascii: "+") ? 1 : -1) * (oh * 3600 + om * 60)
-        } else if bytes.isEmpty {
+        } else if bytes.isAtEnd {
             return .failure(.noOffset)
         } else {
             return .failure(.notISO8601)
         }
-        guard bytes.isEmpty else { return .failure(.notISO8601) }
+        guard bytes.isAtEnd else { return .failure(.notISO8601) }
         guard
             let local = CivilTime.epochSeconds(
                 year: year,
@@ -97,13 +104,16 @@ package enum TimestampProblem: Error, Sendable, Hashable, CustomStringConvertibl
 /// Calendar dates without time (`birthDate`: `2015-06-30`), held as midnight UTC.
 package enum ISO8601Date {
     package static func parse(_ text: String) -> Date? {
-        var bytes = Array(text.utf8)[...]
-        guard let year = takeDigits(&bytes, 4), take(&bytes, UInt8(ascii: "-")),
-            let month = takeDigits(&bytes, 2), take(&bytes, UInt8(ascii: "-")),
-            let day = takeDigits(&bytes, 2), bytes.isEmpty,
-            let seconds = CivilTime.epochSeconds(year: year, month: month, day: day, hour: 0, minute: 0, second: 0)
-        else { return nil }
-        return CivilTime.date(epochSeconds: seconds, nanoseconds: 0)
+        var text = text
+        return text.withUTF8 { utf8 in
+            var bytes = ByteCursor(UnsafeRawBufferPointer(utf8))
+            guard let year = bytes.digits(4), bytes.take(UInt8(ascii: "-")),
+                let month = bytes.digits(2), bytes.take(UInt8(ascii: "-")),
+                let day = bytes.digits(2), bytes.isAtEnd,
+                let seconds = CivilTime.epochSeconds(year: year, month: month, day: day, hour: 0, minute: 0, second: 0)
+            else { return nil }
+            return CivilTime.date(epochSeconds: seconds, nanoseconds: 0)
+        }
     }
 
     /// Formats the UTC calendar day of `date`.
@@ -195,6 +205,39 @@ enum CivilTime {
 }
 
 func isDigit(_ b: UInt8) -> Bool { b >= 48 && b <= 57 }
+
+/// A cursor over the bytes of a timestamp or a date.
+struct ByteCursor {
+    let bytes: UnsafeRawBufferPointer
+    var position = 0
+
+    init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+
+    var isAtEnd: Bool { position >= bytes.count }
+
+    /// The next byte, not consumed.
+    var next: UInt8? { isAtEnd ? nil : bytes[position] }
+
+    /// Consumes exactly `count` ASCII digits.
+    mutating func digits(_ count: Int) -> Int? {
+        guard bytes.count - position >= count else { return nil }
+        var value = 0
+        for _ in 0..<count {
+            let b = bytes[position]
+            guard isDigit(b) else { return nil }
+            value = value * 10 + Int(b - 48)
+            position += 1
+        }
+        return value
+    }
+
+    /// Consumes `byte` when it is next.
+    mutating func take(_ byte: UInt8) -> Bool {
+        guard next == byte else { return false }
+        position += 1
+        return true
+    }
+}
 
 /// Consumes exactly `count` ASCII digits.
 func takeDigits(_ bytes: inout ArraySlice<UInt8>, _ count: Int) -> Int? {

@@ -14,26 +14,38 @@ package enum EventCodec {
     ///
     /// - Throws: ``EventDecodingError`` naming the field, the value and what is allowed.
     package static func decode(_ bytes: UnsafeRawBufferPointer) throws(EventDecodingError) -> EventEnvelope {
-        guard let tape = JSONTape.scan(bytes) else { throw unreadableDocument(bytes) }
-        if tape.hasEqualKeys, let path = JSONDuplicateKeys.firstDuplicate(in: bytes) {
+        try JSONTape.scan(bytes) { tape throws(EventDecodingError) in
+            guard let tape else { throw unreadableDocument(bytes) }
+            return try decode(tape)
+        }
+    }
+
+    private static func decode(_ tape: JSONTape) throws(EventDecodingError) -> EventEnvelope {
+        if tape.hasEqualKeys, let path = JSONDuplicateKeys.firstDuplicate(in: tape.bytes) {
             throw .duplicateKey(path)
         }
         let root = try JSONObjectReader.root(of: tape)
         do {
             return try EventEnvelope(reading: root)
         } catch is JSONObjectReader.UnreadableValue {
-            throw .unreadableJSON(bytes)
+            throw .unreadableJSON(tape.bytes)
         } catch {
             throw EventDecodingError(decoding: error)
         }
     }
 
+    // The arrays lend their bytes through `withUnsafeBufferPointer`, which passes a typed error
+    // on (no `Result` around the event, which would copy it once more).
     package static func decode(_ bytes: [UInt8]) throws(EventDecodingError) -> EventEnvelope {
-        try bytes.withUnsafeBytes { raw in Result { () throws(EventDecodingError) in try decode(raw) } }.get()
+        try bytes.withUnsafeBufferPointer { buffer throws(EventDecodingError) in
+            try decode(UnsafeRawBufferPointer(buffer))
+        }
     }
 
     package static func decode(_ bytes: ArraySlice<UInt8>) throws(EventDecodingError) -> EventEnvelope {
-        try bytes.withUnsafeBytes { raw in Result { () throws(EventDecodingError) in try decode(raw) } }.get()
+        try bytes.withUnsafeBufferPointer { buffer throws(EventDecodingError) in
+            try decode(UnsafeRawBufferPointer(buffer))
+        }
     }
 
     package static func decode(_ data: Data) throws(EventDecodingError) -> EventEnvelope {

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The fields of one object of a ``JSONTape``, read with the semantics of Foundation's
 /// `JSONDecoder` (``ContractFieldReader``): a key matches as Swift compares strings; a string
 /// Foundation cannot read (``JSONStringText``), a number it cannot represent (``JSONNumberText``)
@@ -8,10 +10,31 @@ struct JSONObjectReader: ContractFieldReader {
     /// (``EventDecodingError/unreadableJSON(_:)``).
     struct UnreadableValue: Error {}
 
+    // A reader holds no reference-counted value (it is copied into every read), so its coding
+    // path is found on the tape when an error names it.
     let tape: JSONTape
     /// The object's token.
     let object: Int
-    let codingPath: [any CodingKey]
+
+    /// The keys from the document's top level down to this object (as the document spells
+    /// them, which is how they were looked up).
+    var codingPath: [any CodingKey] {
+        var path: [any CodingKey] = []
+        var container = 0
+        while container != object, tape.tokens[container].kind == .object {
+            var key = container + 1
+            let end = Int(tape.tokens[container].next)
+            // The member whose value holds this object (a key's `next` is the end of its value).
+            while key < end, Int(tape.tokens[key].next) <= object { key = Int(tape.tokens[key].next) }
+            guard key < end else { break }
+            let text =
+                tape.tokens[key].isPlain
+                ? String(decoding: tape.raw(key), as: UTF8.self) : JSONStringText.strict(tape.raw(key))
+            path.append(AnyCodingKey(text ?? ""))
+            container = key + 1
+        }
+        return path
+    }
 
     /// The document's top-level object.
     ///
@@ -21,7 +44,9 @@ struct JSONObjectReader: ContractFieldReader {
         let found: String
         switch tape.tokens[0].kind {
         case .object:
-            if hasReadableKeys(tape, object: 0) { return JSONObjectReader(tape: tape, object: 0, codingPath: []) }
+            if hasReadableKeys(tape, object: 0) {
+                return JSONObjectReader(tape: tape, object: 0)
+            }
             found = "another JSON type"
         case .array: found = "an array"
         case .string: found = "a string"
@@ -32,12 +57,14 @@ struct JSONObjectReader: ContractFieldReader {
         throw .wrongType(path: "", expected: "an object", found: found)
     }
 
+    /// Whether Foundation reads every key of the object (a plain key always is read).
     private static func hasReadableKeys(_ tape: JSONTape, object: Int) -> Bool {
+        guard !tape.tokens[object].isPlain else { return true }
         var key = object + 1
         let end = Int(tape.tokens[object].next)
         while key < end {
             if !tape.tokens[key].isPlain, JSONStringText.strict(tape.raw(key)) == nil { return false }
-            key = Int(tape.tokens[key + 1].next)
+            key = Int(tape.tokens[key].next)
         }
         return true
     }
@@ -48,19 +75,16 @@ struct JSONObjectReader: ContractFieldReader {
         return bytes.withUTF8 { lookup(key, utf8: UnsafeRawBufferPointer($0)) }
     }
 
+    /// A plain key is found in the tape's key table; the object's other keys are compared as
+    /// text (after unescaping), as Foundation compares them.
     private func lookup(_ key: String, utf8 wanted: UnsafeRawBufferPointer) -> Int? {
+        if let found = tape.plainKey(wanted, in: object) { return found + 1 }
+        guard !tape.tokens[object].isPlain else { return nil }
         var index = object + 1
         let end = Int(tape.tokens[object].next)
         while index < end {
-            let token = tape.tokens[index]
-            if token.isPlain {
-                if Int(token.end - token.start) == wanted.count, tape.raw(index).elementsEqual(wanted) {
-                    return index + 1
-                }
-            } else if JSONStringText.strict(tape.raw(index)) == key {
-                return index + 1
-            }
-            index = Int(tape.tokens[index + 1].next)
+            if !tape.tokens[index].isPlain, JSONStringText.strict(tape.raw(index)) == key { return index + 1 }
+            index = Int(tape.tokens[index].next)
         }
         return nil
     }
@@ -132,11 +156,21 @@ struct JSONObjectReader: ContractFieldReader {
         }
     }
 
+    /// A timestamp is parsed from the string's bytes in place when it has no escape.
+    func readTimestamp(_ key: String) throws(UnreadableValue) -> FieldRead<Result<Date, TimestampProblem>> {
+        try read(key) { index throws(UnreadableValue) in
+            let token = tape.tokens[index]
+            guard token.kind == .string else { return nil }
+            if token.isPlain { return ISO8601Timestamp.parse(utf8: tape.raw(index)) }
+            return try string(at: index).map(ISO8601Timestamp.parse)
+        }
+    }
+
     func readObject(_ key: String) throws(UnreadableValue) -> FieldRead<JSONObjectReader> {
         try read(key) { index throws(UnreadableValue) in
             guard tape.tokens[index].kind == .object else { return nil }
             guard Self.hasReadableKeys(tape, object: index) else { throw UnreadableValue() }
-            return JSONObjectReader(tape: tape, object: index, codingPath: codingPath + [AnyCodingKey(key)])
+            return JSONObjectReader(tape: tape, object: index)
         }
     }
 

@@ -9,47 +9,54 @@ enum JSONStringText {
             guard !raw.contains(where: { $0 < 0x20 }) else { return nil }
             return String(validating: raw, as: UTF8.self)
         }
-        var utf8: [UInt8] = []
-        utf8.reserveCapacity(raw.count)
-        var i = 0
-        while i < raw.count {
-            let b = raw[i]
-            if b < 0x20 { return nil }
-            guard b == UInt8(ascii: "\\") else {
-                utf8.append(b)
-                i += 1
-                continue
+        // Unescaping never lengthens the text (`\n` is one byte, `\u00e9` two, a surrogate pair's
+        // twelve bytes four), so it is written into memory of the raw size, on the stack when small.
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: raw.count) { utf8 -> String? in
+            var count = 0
+            func append(_ byte: UInt8) {
+                utf8[count] = byte
+                count += 1
             }
-            guard i + 1 < raw.count else { return nil }
-            let kind = raw[i + 1]
-            i += 2
-            switch kind {
-            case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): utf8.append(kind)
-            case UInt8(ascii: "b"): utf8.append(0x08)
-            case UInt8(ascii: "f"): utf8.append(0x0C)
-            case UInt8(ascii: "n"): utf8.append(0x0A)
-            case UInt8(ascii: "r"): utf8.append(0x0D)
-            case UInt8(ascii: "t"): utf8.append(0x09)
-            case UInt8(ascii: "u"):
-                guard let unit = hex4(raw, at: i) else { return nil }
-                i += 4
-                var scalar = unit
-                if (0xD800...0xDBFF).contains(unit) {
-                    guard i + 6 <= raw.count, raw[i] == UInt8(ascii: "\\"), raw[i + 1] == UInt8(ascii: "u"),
-                        let low = hex4(raw, at: i + 2), (0xDC00...0xDFFF).contains(low)
-                    else { return nil }
-                    scalar = 0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00)
-                    i += 6
-                } else if (0xDC00...0xDFFF).contains(unit) {
+            var i = 0
+            while i < raw.count {
+                let b = raw[i]
+                if b < 0x20 { return nil }
+                guard b == UInt8(ascii: "\\") else {
+                    append(b)
+                    i += 1
+                    continue
+                }
+                guard i + 1 < raw.count else { return nil }
+                let kind = raw[i + 1]
+                i += 2
+                switch kind {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): append(kind)
+                case UInt8(ascii: "b"): append(0x08)
+                case UInt8(ascii: "f"): append(0x0C)
+                case UInt8(ascii: "n"): append(0x0A)
+                case UInt8(ascii: "r"): append(0x0D)
+                case UInt8(ascii: "t"): append(0x09)
+                case UInt8(ascii: "u"):
+                    guard let unit = hex4(raw, at: i) else { return nil }
+                    i += 4
+                    var scalar = unit
+                    if (0xD800...0xDBFF).contains(unit) {
+                        guard i + 6 <= raw.count, raw[i] == UInt8(ascii: "\\"), raw[i + 1] == UInt8(ascii: "u"),
+                            let low = hex4(raw, at: i + 2), (0xDC00...0xDFFF).contains(low)
+                        else { return nil }
+                        scalar = 0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00)
+                        i += 6
+                    } else if (0xDC00...0xDFFF).contains(unit) {
+                        return nil
+                    }
+                    guard let value = Unicode.Scalar(scalar) else { return nil }
+                    if let encoded = UTF8.encode(value) { encoded.forEach(append) }
+                default:
                     return nil
                 }
-                guard let value = Unicode.Scalar(scalar) else { return nil }
-                if let encoded = UTF8.encode(value) { utf8.append(contentsOf: encoded) }
-            default:
-                return nil
             }
+            return String(validating: UnsafeBufferPointer(rebasing: utf8[..<count]), as: UTF8.self)
         }
-        return String(validating: utf8, as: UTF8.self)
     }
 
     /// The key text ``JSONDuplicateKeys`` compares (lenient: a lone surrogate is U+FFFD), or `nil`.

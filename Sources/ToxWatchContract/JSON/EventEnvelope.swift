@@ -80,7 +80,7 @@ extension EventEnvelope: Codable {
         let type = try r.enumValue("type", EventType.self)
         if type == .inventory {
             event = .inventory(try InventoryEvent(reading: r))
-        } else if let clinicalType = ClinicalEventType(rawValue: type.rawValue) {
+        } else if let clinicalType = type.clinicalType {
             event = .clinical(try ClinicalEvent(reading: r, type: clinicalType))
         } else {
             throw EventDecodingError.unknownValue(
@@ -107,6 +107,22 @@ extension EventEnvelope: Codable {
                 try s.string("system", source.system)
                 try s.string("messageType", source.messageType)
             }
+        }
+    }
+}
+
+extension EventType {
+    /// The same type among the types of a patient's course (`nil` for inventory), without
+    /// looking its name up again.
+    fileprivate var clinicalType: ClinicalEventType? {
+        switch self {
+        case .patient: .patient
+        case .vitals: .vitals
+        case .neuro: .neuro
+        case .lab: .lab
+        case .finding: .finding
+        case .medication: .medication
+        case .inventory: nil
         }
     }
 }

@@ -121,14 +121,64 @@ struct EventCodecTests {
         #expect(Self.codec(bytes) == .failure(.duplicateKey(path)))
     }
 
-    /// Objects past the pairwise comparison (``JSONTape/keysComparedPairwise``) are checked by
-    /// hashing: a duplicate among many keys is found, and many distinct keys are accepted.
+    /// An object with many keys (past the tokens on the stack, so scanned on the heap with a
+    /// larger key table): a duplicate among them is found, and many distinct keys are accepted.
     @Test func manyKeysAreCheckedForDuplicates() {
         let keys = (0..<200).map { #""k\#($0)":\#($0)"# }.joined(separator: ",")
         #expect(CodecEquivalenceTests.expectSameOutcome(Self.vitals(#""temperatureC":38.5,"# + keys)))
         let duplicated = Self.vitals(#""temperatureC":38.5,"# + keys + #","k150":1"#)
         CodecEquivalenceTests.expectSameOutcome(duplicated)
         #expect(Self.codec(duplicated) == .failure(.duplicateKey("k150")))
+    }
+
+    /// An event's tokens are scanned into memory on the stack (``JSONTape/stackTokens``); a
+    /// document with more is scanned again on the heap, with the same result.
+    @Test func documentsPastTheStackTokensReadAlike() {
+        // 11 tokens for the object and its five fields, 3 per unknown member: 41 to 131 tokens,
+        // across the 64 on the stack (17 members make 62, 18 make 65).
+        for count in 10...40 {
+            let members = (0..<count).map { #""n\#($0)":[\#($0)]"# }.joined(separator: ",")
+            let bytes = Self.vitals(#""temperatureC":38.5,"# + members)
+            #expect(CodecEquivalenceTests.expectSameOutcome(bytes), "\(count) unknown members")
+            let duplicated = Self.vitals(#""temperatureC":38.5,"# + members + #","temperatureC":39"#)
+            #expect(Self.codec(duplicated) == .failure(.duplicateKey("temperatureC")))
+        }
+    }
+
+    /// Keys are entered in the key table by a hash of their length and three bytes, then compared
+    /// by their bytes: keys that share the hash's bytes are not duplicates, and a duplicate is
+    /// found at any position.
+    @Test func keysSharingTheirHashedBytesAreDistinct() {
+        let keys = ["ab", "aab", "abb", "a.b", "aXb", "axxb", "aXXb", "a..b", "aaab", "abab", "a", "b", ""]
+        let members = keys.enumerated().map { #""\#($1)":\#($0)"# }
+        #expect(CodecEquivalenceTests.expectSameOutcome(Self.vitals(#""spo2":95,"# + members.joined(separator: ","))))
+        for (index, key) in keys.enumerated() {
+            let bytes = Self.vitals(#""spo2":95,"# + (members + [#""\#(key)":\#(index)"#]).joined(separator: ","))
+            // Refused, naming the key as Foundation's path does (a key that is not a plain name
+            // by its digest).
+            #expect(!CodecEquivalenceTests.expectSameOutcome(bytes), "\(key) twice")
+            guard case .failure(.malformedJSON(let path, _)) = Self.codec(bytes) else {
+                Issue.record("\(key) twice: not malformed-json")
+                continue
+            }
+            #expect(path == key || path.hasPrefix("<key of"), "\(key) twice: \(path)")
+        }
+    }
+
+    /// A nested object's reader finds its coding path on the tape when an error names it: the
+    /// key as the document spells it, escaped or not, as Foundation's path names it.
+    @Test(
+        "errors in a nested object name its path",
+        arguments: [#""oxygen":{"device":"bogus"}"#, #""o\u0078ygen":{"device":"bogus"}"#, #""oxygen":{"device":1}"#]
+    )
+    func nestedErrorsNameTheirPath(_ member: String) {
+        let bytes = Self.vitals(#""spo2":95,"note":{"device":2},"# + member)
+        #expect(!CodecEquivalenceTests.expectSameOutcome(bytes))
+        switch Self.codec(bytes) {
+        case .failure(.unknownValue(let path, _, _)), .failure(.wrongType(let path, _, _)):
+            #expect(path == "oxygen.device")
+        default: Issue.record("\(member): not an error naming oxygen.device")
+        }
     }
 
     @Test func aByteOrderMarkIsSkipped() {
