@@ -437,6 +437,7 @@ package struct PartitionProcessor: Sendable {
     ) -> [OutputRecord] {
         let started = ContinuousClock.now
         let evaluation = evaluator.evaluate(state, at: instant, inventory: inventory, course: &course)
+        state.timeline = course
         lastEvaluationDuration = ContinuousClock.now - started
         lastFailedOutputs = 0
         state.nextDecisionAt = evaluation.nextDecisionAt

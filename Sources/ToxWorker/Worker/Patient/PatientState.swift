@@ -31,6 +31,11 @@ package struct PatientState: Sendable, Equatable {
     /// The admission (patient) events of ``events``, in the same order (derived): an evaluation
     /// reads the protocol and site from them at every instant, which must not scan a long course.
     package private(set) var admissions: [PatientEvent] = []
+    /// The timeline of ``events`` an evaluation built (``PatientEvaluator``), kept so that the next
+    /// event extends it (``PatientTimeline/extended(by:)``) instead of every evaluation building
+    /// it again: derived, neither persisted nor compared; dropped when an event cannot extend it
+    /// or events are pruned.
+    package var timeline: PatientTimeline?
 
     package init(patientId: String) {
         self.patientId = patientId
@@ -89,6 +94,7 @@ package struct PatientState: Sendable, Equatable {
             encodedEvents.append(encoded)
         }
         eventIds?.insert(event.eventId)
+        timeline = timeline?.extended(by: event)
         if case .patient(let admission) = event {
             let index = admissions.partitionPoint { $0.occurredAt > time }
             admissions.insert(admission, at: index)
@@ -155,6 +161,7 @@ package struct PatientState: Sendable, Equatable {
         events = keptPatientEvents + kept
         encodedEvents = keptPatientJSON + keptJSON
         eventIds = nil
+        timeline = nil
         admissions = events.compactMap { if case .patient(let admission) = $0 { admission } else { nil } }
         recommendations.removeAll { $0.issuedAt < cutoff }
     }
