@@ -4,6 +4,8 @@ import Testing
 import ToxTestSupport
 import ToxicityRules
 
+@testable import ToxWorker
+
 /// A timeline extended event by event (``PatientTimeline/adding(_:)``: the index extended and the
 /// grade courses built on from their resume points, or everything rebuilt for a late or patient
 /// event) must be the timeline built from all of its events at once.
@@ -93,5 +95,29 @@ struct IncrementalTimelineTests {
         }
         #expect(compared > 60)
         #expect(arrivals.count > events.count)
+    }
+
+    @Test("the worker's patient state extends the timeline it holds by an event in order, and drops it for a late one")
+    func stateKeepsItsTimeline() throws {
+        var rng = SplitMix64(state: 14_300)
+        let events = RandomCourses.events(patientId: "P", severe: true, using: &rng)
+        let evaluator = try ReplayHarness.catalogEvaluator()
+        let latest = try #require(events.last)
+        let late = try #require(events.last { $0.occurredAt < latest.occurredAt })
+        var state = PatientState(patientId: "P")
+        for event in events where event.eventId != latest.eventId && event.eventId != late.eventId {
+            state.insert(event)
+        }
+        var course: PatientTimeline?
+        _ = evaluator.evaluate(state, at: state.latestEventAt!, inventory: .empty, course: &course)
+        state.timeline = course
+        let held = try #require(state.timeline)
+        state.insert(latest)
+        let extended = try #require(state.timeline, "an event in event-time order extends the timeline")
+        #expect(extended.events == state.events)
+        #expect(extended.events.count == held.events.count + 1)
+        Self.expectSameCourses(extended, PatientTimeline(events: state.events, policy: held.policy), after: 0)
+        state.insert(late)
+        #expect(state.timeline == nil, "a late event drops it: the next evaluation builds it from the events")
     }
 }
