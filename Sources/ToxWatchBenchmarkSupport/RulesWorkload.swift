@@ -19,6 +19,10 @@ public struct RulesWorkload: Sendable {
     private let inventory: InventorySnapshot
     private let prepared: PreparedProtocol?
     private let timeline: PatientTimeline
+    /// The timeline of every event but the latest, built with the protocol's policy, and the
+    /// latest event: the patient as the worker holds it when the latest event arrives.
+    private let timelineBeforeLatest: PatientTimeline
+    private let latestEvent: ClinicalEvent
     private let rawEvents: [[UInt8]]
     private let rawEventData: [Data]
 
@@ -63,6 +67,11 @@ public struct RulesWorkload: Sendable {
         guard let last = state.latestEventAt else { throw Failure(description: "course: no events") }
         instant = last
         timeline = engine.timeline(state.events, recommendations: state.recommendations)
+        guard let latest = state.events.last else { throw Failure(description: "course: no events") }
+        latestEvent = latest
+        timelineBeforeLatest = PatientTimeline(
+            events: state.events.dropLast(), recommendations: state.recommendations,
+            policy: engine.policy(for: prepared))
         // Each event's own bytes, as the worker receives them.
         guard let document = try JSONSerialization.jsonObject(with: course) as? [String: Any],
             let events = document["events"] as? [Any], let patient = document["patient"]
@@ -93,6 +102,33 @@ public struct RulesWorkload: Sendable {
         return (grades?.crs.grade ?? 0) &+ (grades?.icans.grade ?? 0) &+ (grades?.inputEventIds.count ?? 0)
             &+ (recommendation?.dose?.mg ?? 0) &+ alternatives.count &+ (grades?.alerts.count ?? 0)
             &+ (assessment.nextDecisionAt == nil ? 0 : 1)
+    }
+
+    /// The latest event appended to the patient's timeline (``PatientTimeline/adding(_:)``: the
+    /// index extended, the grade courses built on), then the decisions at its instant, nothing
+    /// explained: what the worker computes for an event after which no output changes.
+    public func appendAndDecide() -> Int {
+        let assessment = appendedAssessment()
+        return assessment.grades.crs.maxGrade &+ (assessment.decidedDose?.mg ?? 0)
+            &+ (assessment.nextDecisionAt == nil ? 0 : 1)
+    }
+
+    /// ``appendAndDecide()`` and then the published path: the grades and the recommendation
+    /// explained and both output records encoded.
+    /// - Returns: the encoded bytes.
+    public func appendDecideExplainEncode() -> Int {
+        let assessment = appendedAssessment()
+        let explainer = Explainer(assessment)
+        let grades = OutputEnvelope(
+            id: "bench", patientId: state.patientId, assessedAt: instant, body: ToxicityGradesBody(explainer.grading))
+        let recommendation = OutputEnvelope(
+            id: "bench", patientId: state.patientId, assessedAt: instant, body: explainer.recommendation)
+        return ((try? grades.encoded())?.count ?? 0) &+ ((try? recommendation.encoded())?.count ?? 0)
+    }
+
+    private func appendedAssessment() -> Assessment {
+        let appended = timelineBeforeLatest.adding([latestEvent])
+        return engine.assess(appended, at: instant, prepared: prepared, inventory: inventory)
     }
 
     /// Building the patient's timeline (every index and grade history) from its events.

@@ -23,10 +23,24 @@ let benchmarks: @Sendable () -> Void = {
         maxIterations: 1_000_000
     )
 
-    // What a partition task runs after each event: timeline from the patient's events, then the full
-    // assessment (grades, recommendation, alternatives, alerts, next decision), then the summary.
-    Benchmark("evaluate (worker path), 72 h course") { benchmark in
+    // What a partition task runs for a patient whose timeline it does not hold (restored from the
+    // changelog, or after an event earlier than its latest): `PatientEvaluator.evaluate` builds the
+    // timeline from the patient's events, decides (grades, recommendation, shortage, next decision),
+    // explains the alternatives only if there are any, and reduces the result to the published
+    // summary. An event in event-time order extends the timeline the worker holds instead: "append".
+    Benchmark("evaluate (worker path, timeline built), 72 h course") { benchmark in
         for _ in benchmark.scaledIterations { blackHole(workload.evaluateLikeWorker()) }
+    }
+
+    // The latest event appended to the timeline of the others (index extended, grade courses built
+    // on from their resume points), then the decisions at its instant, nothing explained.
+    Benchmark("append one event, decide") { benchmark in
+        for _ in benchmark.scaledIterations { blackHole(workload.appendAndDecide()) }
+    }
+
+    // The same, then the published path: grades and recommendation explained, both outputs encoded.
+    Benchmark("append one event, decide, explain, encode") { benchmark in
+        for _ in benchmark.scaledIterations { blackHole(workload.appendDecideExplainEncode()) }
     }
 
     // The engine alone on a timeline built beforehand.

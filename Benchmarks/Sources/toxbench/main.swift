@@ -7,10 +7,15 @@ import ToxWatchBenchmarkSupport
 //   toxbench hdr FILE
 //       FILE: one latency per line, in microseconds. Records them in an HdrHistogram (3 significant
 //       digits) and prints {"count", "p50Ms", "p99Ms", "p999Ms", "maxMs"}.
-//   toxbench rules COURSE [--what worker|assess|timeline|decode|decode-foundation|changelog|encode…]
-//                 [--runs N] [--seconds S]
+//   toxbench rules COURSE [--what worker|assess|timeline|append|append-published|decode|decode-foundation|
+//                 changelog|encode…] [--runs N] [--seconds S]
 //       A single-threaded harness: one second of warm-up, then N runs of S seconds each; prints the
 //       evaluations per second of every run, their median and spread (min, max), as JSON.
+//       worker: PatientEvaluator.evaluate with the timeline built from the events (a patient the
+//       worker holds no timeline of); append: the latest event appended to the timeline of the
+//       others, then the decisions at its instant, nothing explained (the worker's path for an
+//       event in event-time order); append-published: that, then the grades and recommendation
+//       explained and both output records encoded.
 //       decode: every event of the course through the service's reader (EventCodec);
 //       decode-foundation: the same through the reference reader (Foundation's JSONDecoder).
 //       encode: the output records the worker publishes over the course and its changelog record after
@@ -46,7 +51,12 @@ func operation(_ workload: RulesWorkload, _ what: String) -> () -> Int {
     case "decode": return workload.decodeCourse
     case "decode-foundation": return workload.decodeCourseWithFoundation
     case "changelog": return workload.encodeChangelogRecord
-    default: fail("--what must be worker, assess, timeline, decode, decode-foundation, changelog, encode or encode-foundation")
+    case "append": return workload.appendAndDecide
+    case "append-published": return workload.appendDecideExplainEncode
+    default:
+        fail(
+            "--what must be worker, assess, timeline, append, append-published, decode, decode-foundation, changelog, encode or encode-foundation"
+        )
     }
 }
 

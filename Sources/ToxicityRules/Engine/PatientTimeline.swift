@@ -39,10 +39,40 @@ package struct PatientTimeline: Sendable {
             self.eventTimes = ordered.map { $0.occurredAt.timeIntervalSinceReferenceDate }
             let index = TimelineIndex(events: ordered, policy: policy)
             self.index = index
-            let crs = index.buildCRSCourse(policy: policy, startEvents: ids)
+            let latest = eventTimes.last ?? -.infinity
+            let crs = index.buildCRSCourse(policy: policy, startEvents: ids, resumeBefore: latest)
             self.crsCourse = crs
-            self.icansCourse = index.buildICANSCourse(policy: policy, startEvents: ids)
-            self.iecHsCourse = index.buildIECHSCourse(policy: policy, crs: crs, startEvents: ids)
+            self.icansCourse = index.buildICANSCourse(policy: policy, startEvents: ids, resumeBefore: latest)
+            self.iecHsCourse = index.buildIECHSCourse(
+                policy: policy, crs: crs, startEvents: ids, resumeBefore: latest)
+        }
+
+        /// `other` with `event` appended: the index extended and the grade courses built on from
+        /// their resume points (``CourseResumePoint``). `event` is new, not a patient event, and
+        /// not earlier than `other`'s latest event.
+        init(_ other: Storage, appending event: ClinicalEvent) {
+            let time = event.occurredAt.timeIntervalSinceReferenceDate
+            var events = other.events
+            events.append(event)
+            self.events = events
+            self.recommendations = other.recommendations
+            self.policy = other.policy
+            var ids = other.eventIds
+            ids.append(event.eventId)
+            self.eventIds = ids
+            var times = other.eventTimes
+            times.append(time)
+            self.eventTimes = times
+            var index = other.index
+            index.add(event, position: other.events.count, policy: policy)
+            self.index = index
+            let crs = index.buildCRSCourse(
+                policy: policy, startEvents: ids, previous: other.crsCourse, resumeBefore: time)
+            self.crsCourse = crs
+            self.icansCourse = index.buildICANSCourse(
+                policy: policy, startEvents: ids, previous: other.icansCourse, resumeBefore: time)
+            self.iecHsCourse = index.buildIECHSCourse(
+                policy: policy, crs: crs, startEvents: ids, previous: other.iecHsCourse, resumeBefore: time)
         }
 
         /// `other`'s events, index and grade courses (none depends on the recommendations) with
@@ -104,7 +134,35 @@ package struct PatientTimeline: Sendable {
     }
 
     /// A timeline with more events: the result is what `init(events:)` would give for all of them.
+    ///
+    /// Events in event-time order from the latest one on (a live feed) extend the index and build
+    /// the grade courses on from where later events can change them, which costs what the new
+    /// events change rather than what the whole course holds; an earlier event or a patient event
+    /// (which may add an age source, whose birthdays are candidate instants before it) rebuilds
+    /// everything.
     package func adding(_ newEvents: [ClinicalEvent]) -> PatientTimeline {
+        var timeline = self
+        for (k, event) in newEvents.enumerated() {
+            guard let extended = timeline.extended(by: event) else {
+                return timeline.rebuilt(adding: newEvents[k...])
+            }
+            timeline = extended
+        }
+        return timeline
+    }
+
+    /// The timeline with `event` added without a full build (``adding(_:)``); `nil` when the event
+    /// needs one: it is earlier than the latest event, or a patient event.
+    package func extended(by event: ClinicalEvent) -> PatientTimeline? {
+        if case .patient = event { return nil }
+        if let latest = eventTimes.last, event.occurredAt.timeIntervalSinceReferenceDate < latest { return nil }
+        // The first event with an id wins (`init(events:)`).
+        if eventIds.contains(event.eventId) { return self }
+        return PatientTimeline(storage: Storage(storage, appending: event))
+    }
+
+    /// The timeline built again from its events and `newEvents`.
+    private func rebuilt(adding newEvents: ArraySlice<ClinicalEvent>) -> PatientTimeline {
         PatientTimeline(events: events + newEvents, recommendations: recommendations, policy: policy)
     }
 

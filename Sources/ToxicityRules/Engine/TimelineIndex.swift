@@ -370,116 +370,120 @@ struct TimelineIndex: Sendable {
     init() {}
 
     init(events: [ClinicalEvent], policy: GradingPolicy) {
-        for (position, event) in events.enumerated() {
-            let t = event.occurredAt.timeIntervalSinceReferenceDate
-            switch event {
-            case .patient(let p):
-                patients.append(t, Int32(truncatingIfNeeded: position), event: position)
-                if let birthDate = p.birthDate {
-                    ages.append(t, AgeSource(birthDate: birthDate), event: position)
-                } else if let years = p.ageYears, years >= 0, years < 150 {
-                    ages.append(t, AgeSource(ageYears: years, reportedAt: t), event: position)
-                }
-                if let kg = p.weightKg {
-                    if policy.plausibleWeightKg.contains(kg) {
-                        weights.append(t, kg, event: position)
-                    } else {
-                        implausible.append(t, ImplausibleValue(field: .weightKg), event: position)
-                    }
-                }
-                if let infusion = p.infusion { infusions.append(t, infusion, event: position) }
-                if let ferritin = p.baselineFerritin, ferritin >= 0 {
-                    baselineFerritin.append(t, ferritin, event: position)
-                }
-            case .vitals(let v):
-                if let temp = v.temperatureC {
-                    if Plausibility.temperatureC.contains(temp) {
-                        temperature.append(t, temp, event: position)
-                    } else {
-                        implausible.append(t, ImplausibleValue(field: .temperatureC), event: position)
-                    }
-                }
-                if let sbp = v.systolicBP {
-                    if Plausibility.systolicBP.contains(sbp) {
-                        systolic.append(t, sbp, event: position)
-                    } else {
-                        implausible.append(t, ImplausibleValue(field: .systolicBP), event: position)
-                    }
-                }
-                if let map = v.meanArterialPressure {
-                    if Plausibility.meanArterialPressure.contains(map) {
-                        meanArterial.append(t, map, event: position)
-                    } else {
-                        implausible.append(t, ImplausibleValue(field: .meanArterialPressure), event: position)
-                    }
-                }
-                if var support = v.oxygen {
-                    if let flow = support.flowLPerMin, !Plausibility.oxygenFlow.contains(flow) {
-                        implausible.append(t, ImplausibleValue(field: .oxygenFlow), event: position)
-                        support.flowLPerMin = nil
-                    }
-                    oxygen.append(t, support, event: position)
-                }
-            case .neuro(let n):
-                neuroSedated.append(t, n.sedated == true, event: position)
-                if let score = n.iceScore {
-                    if Plausibility.ice.contains(score) {
-                        ice.append(t, score, event: position)
-                    } else {
-                        implausible.append(t, ImplausibleValue(field: .iceScore), event: position)
-                    }
-                }
-                if let score = n.capdScore {
-                    if Plausibility.capd.contains(score) {
-                        capd.append(t, score, event: position)
-                    } else {
-                        implausible.append(t, ImplausibleValue(field: .capdScore), event: position)
-                    }
-                }
-                if let level = n.consciousness { consciousness.append(t, level, event: position) }
-                if let s = n.seizure { seizure.append(t, s, event: position) }
-                if let m = n.motorWeakness { motor.append(t, m, event: position) }
-                if n.cerebralEdema != nil || !n.raisedIcpSigns.isEmpty {
-                    var signs: UInt8 = 0
-                    for sign in n.raisedIcpSigns { signs |= 1 << sign.ordinal }
-                    intracranial.append(
-                        t, IntracranialObservation(edema: n.cerebralEdema, signs: signs), event: position
-                    )
-                }
-            case .lab(let l):
-                if l.value.isFinite, l.value >= 0 {
-                    labs[l.test.ordinal].append(
-                        t, LabValue(value: l.value, upperLimitOfNormal: l.upperLimitOfNormal), event: position
-                    )
+        for (position, event) in events.enumerated() { add(event, position: position, policy: policy) }
+    }
+
+    /// Indexes the event at `position` of the timeline's events. Events are added in event-time
+    /// order (a discontinuation ends an infusion only if the infusion runs at that point).
+    mutating func add(_ event: ClinicalEvent, position: Int, policy: GradingPolicy) {
+        let t = event.occurredAt.timeIntervalSinceReferenceDate
+        switch event {
+        case .patient(let p):
+            patients.append(t, Int32(truncatingIfNeeded: position), event: position)
+            if let birthDate = p.birthDate {
+                ages.append(t, AgeSource(birthDate: birthDate), event: position)
+            } else if let years = p.ageYears, years >= 0, years < 150 {
+                ages.append(t, AgeSource(ageYears: years, reportedAt: t), event: position)
+            }
+            if let kg = p.weightKg {
+                if policy.plausibleWeightKg.contains(kg) {
+                    weights.append(t, kg, event: position)
                 } else {
-                    implausible.append(
-                        t, ImplausibleValue(field: FieldName(rawValue: l.test.rawValue)), event: position)
+                    implausible.append(t, ImplausibleValue(field: .weightKg), event: position)
                 }
-            case .finding(let f):
-                findings[f.finding.ordinal].append(t, f.present, event: position)
-            case .medication(let m):
-                medicationEvents.append(t, Int32(truncatingIfNeeded: position), event: position)
-                let isGiven = m.action == .administered || m.action == .infusionStarted
-                if isGiven, let slot = m.drug.slot {
-                    let administration = Administration(drug: m.drug, doseMg: m.doseMg)
-                    given[slot].append(t, administration, event: position)
-                    if m.drug.masksFever { feverMasking.append(t, administration, event: position) }
-                    if m.drug.isCorticosteroid { corticosteroids.append(t, administration, event: position) }
-                    if m.drug.isIL6Directed { il6Directed.append(t, administration, event: position) }
+            }
+            if let infusion = p.infusion { infusions.append(t, infusion, event: position) }
+            if let ferritin = p.baselineFerritin, ferritin >= 0 {
+                baselineFerritin.append(t, ferritin, event: position)
+            }
+        case .vitals(let v):
+            if let temp = v.temperatureC {
+                if Plausibility.temperatureC.contains(temp) {
+                    temperature.append(t, temp, event: position)
+                } else {
+                    implausible.append(t, ImplausibleValue(field: .temperatureC), event: position)
                 }
-                switch m.action {
-                case .infusionStarted, .infusionRateChanged, .infusionStopped:
-                    if let bit = TrackedInfusion.bit(m.drug) {
-                        infusionChanges[bit].append(t, m.action, event: position)
-                    }
-                case .discontinued:
-                    // §A13.13: the order's discontinuation ends a running infusion (assumed end).
-                    if let bit = TrackedInfusion.bit(m.drug), infusionChanges[bit].values.last?.isRunning == true {
-                        infusionChanges[bit].append(t, m.action, event: position)
-                    }
-                case .administered, .ordered:
-                    break
+            }
+            if let sbp = v.systolicBP {
+                if Plausibility.systolicBP.contains(sbp) {
+                    systolic.append(t, sbp, event: position)
+                } else {
+                    implausible.append(t, ImplausibleValue(field: .systolicBP), event: position)
                 }
+            }
+            if let map = v.meanArterialPressure {
+                if Plausibility.meanArterialPressure.contains(map) {
+                    meanArterial.append(t, map, event: position)
+                } else {
+                    implausible.append(t, ImplausibleValue(field: .meanArterialPressure), event: position)
+                }
+            }
+            if var support = v.oxygen {
+                if let flow = support.flowLPerMin, !Plausibility.oxygenFlow.contains(flow) {
+                    implausible.append(t, ImplausibleValue(field: .oxygenFlow), event: position)
+                    support.flowLPerMin = nil
+                }
+                oxygen.append(t, support, event: position)
+            }
+        case .neuro(let n):
+            neuroSedated.append(t, n.sedated == true, event: position)
+            if let score = n.iceScore {
+                if Plausibility.ice.contains(score) {
+                    ice.append(t, score, event: position)
+                } else {
+                    implausible.append(t, ImplausibleValue(field: .iceScore), event: position)
+                }
+            }
+            if let score = n.capdScore {
+                if Plausibility.capd.contains(score) {
+                    capd.append(t, score, event: position)
+                } else {
+                    implausible.append(t, ImplausibleValue(field: .capdScore), event: position)
+                }
+            }
+            if let level = n.consciousness { consciousness.append(t, level, event: position) }
+            if let s = n.seizure { seizure.append(t, s, event: position) }
+            if let m = n.motorWeakness { motor.append(t, m, event: position) }
+            if n.cerebralEdema != nil || !n.raisedIcpSigns.isEmpty {
+                var signs: UInt8 = 0
+                for sign in n.raisedIcpSigns { signs |= 1 << sign.ordinal }
+                intracranial.append(
+                    t, IntracranialObservation(edema: n.cerebralEdema, signs: signs), event: position
+                )
+            }
+        case .lab(let l):
+            if l.value.isFinite, l.value >= 0 {
+                labs[l.test.ordinal].append(
+                    t, LabValue(value: l.value, upperLimitOfNormal: l.upperLimitOfNormal), event: position
+                )
+            } else {
+                implausible.append(
+                    t, ImplausibleValue(field: FieldName(rawValue: l.test.rawValue)), event: position)
+            }
+        case .finding(let f):
+            findings[f.finding.ordinal].append(t, f.present, event: position)
+        case .medication(let m):
+            medicationEvents.append(t, Int32(truncatingIfNeeded: position), event: position)
+            let isGiven = m.action == .administered || m.action == .infusionStarted
+            if isGiven, let slot = m.drug.slot {
+                let administration = Administration(drug: m.drug, doseMg: m.doseMg)
+                given[slot].append(t, administration, event: position)
+                if m.drug.masksFever { feverMasking.append(t, administration, event: position) }
+                if m.drug.isCorticosteroid { corticosteroids.append(t, administration, event: position) }
+                if m.drug.isIL6Directed { il6Directed.append(t, administration, event: position) }
+            }
+            switch m.action {
+            case .infusionStarted, .infusionRateChanged, .infusionStopped:
+                if let bit = TrackedInfusion.bit(m.drug) {
+                    infusionChanges[bit].append(t, m.action, event: position)
+                }
+            case .discontinued:
+                // §A13.13: the order's discontinuation ends a running infusion (assumed end).
+                if let bit = TrackedInfusion.bit(m.drug), infusionChanges[bit].values.last?.isRunning == true {
+                    infusionChanges[bit].append(t, m.action, event: position)
+                }
+            case .administered, .ordered:
+                break
             }
         }
     }

@@ -92,9 +92,28 @@ package struct GradeCourse: Sendable {
     var runningMax: [Int8] = []
     var episodes: [EpisodeRecord] = []
     var episodeStarts: [Double] = []
-    let startEvents: [String]
+    var startEvents: [String]
+    /// Where a build for more events, all at or after ``CourseResumePoint/before``, goes on from.
+    var resumePoint = CourseResumePoint()
 
     init(startEvents: [String] = []) { self.startEvents = startEvents }
+
+    /// The course as it stood at its resume point: the points and episodes recorded before it, the
+    /// episode then open as it was then, and which episode that is.
+    func rewound() -> (course: GradeCourse, open: Int?) {
+        var course = self
+        let resume = resumePoint
+        let extraPoints = times.count - resume.pointCount
+        course.times.removeLast(extraPoints)
+        course.grades.removeLast(extraPoints)
+        course.completeness.removeLast(extraPoints)
+        course.episodeOfPoint.removeLast(extraPoints)
+        course.runningMax.removeLast(extraPoints)
+        course.episodes.removeLast(episodes.count - resume.episodeCount)
+        course.episodeStarts.removeLast(episodeStarts.count - resume.episodeCount)
+        if let open = resume.open, let episode = resume.openEpisode { course.episodes[open] = episode }
+        return (course, resume.open)
+    }
 
     /// Records the grade at `t` (points are appended in time order; consecutive equal points are
     /// merged).
@@ -283,6 +302,66 @@ extension EpisodeSummary {
     }
 }
 
+// MARK: - Building on
+
+/// How far a course's build is final. Every candidate instant before ``before`` (the timeline's
+/// latest event time) was processed, and what it recorded depends only on events before it; a
+/// timeline extended by events at or after ``before`` rewinds the course to here
+/// (``GradeCourse/rewound()``) and processes only the candidate instants from ``before`` on.
+/// Candidate instants depend on the events' times plus fixed windows, and on the age sources, so
+/// an event that adds an age source (a patient event) needs a full build.
+struct CourseResumePoint: Sendable {
+    var before = -Double.infinity
+    var pointCount = 0
+    var episodeCount = 0
+    /// The episode open at ``before``, and its record as it stood then.
+    var open: Int?
+    var openEpisode: EpisodeRecord?
+}
+
+/// Notes a course's resume point when its build reaches the first candidate at or after `before`.
+struct ResumeMark {
+    let before: Double
+    private var noted = false
+
+    init(before: Double) { self.before = before }
+
+    /// Called before candidate `t` is processed (and with `.infinity` before the final close).
+    mutating func reach(_ t: Double, course: inout GradeCourse, open: Int?) {
+        guard !noted, t >= before else { return }
+        noted = true
+        course.resumePoint = CourseResumePoint(
+            before: before, pointCount: course.times.count, episodeCount: course.episodes.count, open: open,
+            openEpisode: open.map { course.episodes[$0] })
+    }
+}
+
+/// Where a course build starts: from nothing, or from an earlier course of the same timeline's
+/// first events, rewound to its resume point.
+struct CourseStart {
+    var course: GradeCourse
+    var open: Int?
+    /// Candidate instants before this were processed already.
+    var from: Double
+    var mark: ResumeMark
+
+    /// - Parameters:
+    ///   - previous: the course of the timeline before the events at or after its resume point were
+    ///     added; `nil` for a full build.
+    ///   - resumeBefore: the new timeline's latest event time.
+    init(previous: GradeCourse?, startEvents: [String], resumeBefore: Double) {
+        if let previous {
+            (course, open) = previous.rewound()
+            from = previous.resumePoint.before
+        } else {
+            course = GradeCourse()
+            from = -.infinity
+        }
+        course.startEvents = startEvents
+        mark = ResumeMark(before: resumeBefore)
+    }
+}
+
 // MARK: - Candidate instants
 
 /// The first instant at which an observation made at `time` is older than `window`.
@@ -293,20 +372,34 @@ func staleInstant(_ time: Double, window: Double) -> Double {
     return instant
 }
 
-/// Collects candidate instants, then sorts and de-duplicates them.
+/// Collects candidate instants at or after ``from``, then sorts and de-duplicates them.
 struct CandidateInstants {
     private(set) var instants: [Double] = []
+    /// Earlier instants are left out (a course built on from its resume point needs only later ones).
+    let from: Double
 
-    mutating func add<V>(_ series: Series<V>) { instants.append(contentsOf: series.times) }
+    init(from: Double = -.infinity) { self.from = from }
 
-    mutating func add<V>(_ series: Series<V>, staleAfter window: Double) {
-        instants.reserveCapacity(instants.count + series.count)
-        for t in series.times { instants.append(staleInstant(t, window: window)) }
+    mutating func add<V>(_ series: Series<V>) {
+        instants.append(contentsOf: series.times[series.countBefore(from)...])
     }
 
-    mutating func add(_ t: Double) { instants.append(t) }
+    mutating func add<V>(_ series: Series<V>, staleAfter window: Double) {
+        // staleInstant(t) ≥ t + window: earlier observations go stale before `from` (one second
+        // of margin for the rounding of t + window).
+        let first = series.countBefore(from - window - 1)
+        instants.reserveCapacity(instants.count + series.count - first)
+        for t in series.times[first...] {
+            let instant = staleInstant(t, window: window)
+            if instant >= from { instants.append(instant) }
+        }
+    }
 
-    mutating func add(contentsOf values: [Double]) { instants.append(contentsOf: values) }
+    mutating func add(_ t: Double) { if t >= from { instants.append(t) } }
+
+    mutating func add(contentsOf values: [Double]) {
+        for t in values where t >= from { instants.append(t) }
+    }
 
     func sorted() -> [Double] {
         var sorted = instants.sorted()
@@ -342,8 +435,16 @@ extension TimelineIndex {
     /// The CRS course (A1, A2): episodes open at the first fever after infusion, fever is waived
     /// from the first masking drug in the episode, and the episode closes after the close window
     /// with no fever, hypotension, vasopressor or oxygen above baseline.
-    func buildCRSCourse(policy: GradingPolicy, startEvents: [String]) -> GradeCourse {
-        var candidates = CandidateInstants()
+    ///
+    /// - Parameters:
+    ///   - previous: the course of this timeline without its events at or after the course's
+    ///     resume point, to build on (``CourseResumePoint``); `nil` builds the whole course.
+    ///   - resumeBefore: the timeline's latest event time.
+    func buildCRSCourse(
+        policy: GradingPolicy, startEvents: [String], previous: GradeCourse? = nil, resumeBefore: Double
+    ) -> GradeCourse {
+        var start = CourseStart(previous: previous, startEvents: startEvents, resumeBefore: resumeBefore)
+        var candidates = CandidateInstants(from: start.from)
         candidates.add(temperature)
         candidates.add(systolic)
         candidates.add(meanArterial)
@@ -358,8 +459,15 @@ extension TimelineIndex {
         candidates.add(infusions)
         candidates.add(contentsOf: ageInstants(policy: policy))
 
-        var course = GradeCourse(startEvents: startEvents)
-        var open: Int?
+        var course = start.course
+        var open = start.open
+        if let e = open {
+            // Set when the episode opened from the first masking drug at or after its start, which
+            // may be an event added since.
+            course.episodes[e].feverWaiver = feverMasking.first(atOrAfter: course.episodes[e].start).map {
+                FeverWaiver(index: $0, time: feverMasking.times[$0])
+            }
+        }
 
         func recordGrade(at t: Double) {
             let facts = crsFacts(at: t, policy: policy, window: policy.vitalsFreshness)
@@ -381,6 +489,7 @@ extension TimelineIndex {
         }
 
         for t in candidates.sorted() {
+            start.mark.reach(t, course: &course, open: open)
             closeIfDue(before: t)
             if open == nil {
                 let facts = crsFacts(at: t, policy: policy, window: policy.vitalsFreshness)
@@ -403,19 +512,23 @@ extension TimelineIndex {
             }
             recordGrade(at: t)
         }
+        start.mark.reach(.infinity, course: &course, open: open)
         closeIfDue(before: .infinity)
         return course
     }
 
     /// A course for a syndrome whose episode opens at the first grade ≥ 1 and closes after the
     /// close window during which `resolved` held on the latest observations (ICANS, IEC-HS).
+    /// `start` says where the build begins (``buildCRSCourse(policy:startEvents:previous:resumeBefore:)``);
+    /// `candidates` are the instants from `start.from` on.
     func buildCourse(
-        candidates: [Double], policy: GradingPolicy, startEvents: [String],
+        from start: CourseStart, candidates: [Double], policy: GradingPolicy,
         grade: (Double) -> (grade: Int, complete: Bool, event: Int32),
         resolved: (Double) -> Bool
     ) -> GradeCourse {
-        var course = GradeCourse(startEvents: startEvents)
-        var open: Int?
+        var course = start.course
+        var open = start.open
+        var mark = start.mark
 
         func closeIfDue(before t: Double) {
             guard let e = open, let quiet = course.episodes[e].quietSince else { return }
@@ -428,6 +541,7 @@ extension TimelineIndex {
         }
 
         for t in candidates {
+            mark.reach(t, course: &course, open: open)
             closeIfDue(before: t)
             let g = grade(t)
             if open == nil, g.grade >= 1 { open = course.open(t, event: g.event) }
@@ -440,6 +554,7 @@ extension TimelineIndex {
             }
             course.record(t, grade: g.grade, complete: g.complete, episode: open)
         }
+        mark.reach(.infinity, course: &course, open: open)
         closeIfDue(before: .infinity)
         return course
     }

@@ -45,8 +45,11 @@ extension DecidedDose {
                 request.level = .prescribed(basis.isWeightBased ? daily / w : daily)
             }
             self.init(AnakinraDosing.calculate(p, request))
-            // A dose the protocol's escalation reaches is within the protocol.
-            if let daily = dose?.dailyMg, daily <= Self.escalationCeilingDaily(p, weightKg: weight) {
+            // A dose the protocol's escalation reaches is within the protocol (the ceiling costs
+            // two dose calculations: only asked when the flag is there to clear).
+            if flags.contains(where: { $0.code == .doseOutsideProtocol }), let daily = dose?.dailyMg,
+                daily <= Self.escalationCeilingDaily(p, weightKg: weight)
+            {
                 flags.removeAll { $0.code == .doseOutsideProtocol }
             }
         case .escalation(let current):

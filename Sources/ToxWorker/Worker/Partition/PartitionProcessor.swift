@@ -493,6 +493,7 @@ package struct PartitionProcessor: Sendable {
         let started = ContinuousClock.now
         let evaluation = evaluator.evaluate(
             state, at: instant, inventory: inventory.snapshot(at: instant), course: &course)
+        state.timeline = course
         lastEvaluationDuration = ContinuousClock.now - started
         lastFailedOutputs = 0
         state.nextDecisionAt = evaluation.nextDecisionAt

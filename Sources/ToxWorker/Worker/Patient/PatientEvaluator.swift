@@ -86,17 +86,17 @@ package struct PatientEvaluator: Sendable {
     }
 
     /// Evaluates the patient at `instant` from `course`, the timeline of `state`'s events built by
-    /// an earlier call (`nil`: built here and handed back). A timeline assesses an instant from the
-    /// events at or before it only, so one built from the whole batch serves each of its instants;
-    /// only the recommendations issued so far are handed in anew. The caller passes `nil` again
-    /// once the events changed.
+    /// an earlier call (`nil`: `state`'s own ``PatientState/timeline``, else built here; handed
+    /// back either way). A timeline assesses an instant from the events at or before it only, so
+    /// one built from the whole batch serves each of its instants; only the recommendations issued
+    /// so far are handed in anew. The caller passes `nil` again once the events changed.
     package func evaluate(
         _ state: PatientState, at instant: Date, inventory: InventorySnapshot, course: inout PatientTimeline?
     ) -> Evaluation {
         // An unknown protocol id gives no protocol: the engine answers `none` with `protocol-required`.
         let rules = protocolId(of: state, at: instant).flatMap { protocols[$0] }
         let policy = engine.policy(for: rules)
-        var built = course ?? PatientTimeline(events: state.events, policy: policy)
+        var built = course ?? state.timeline ?? PatientTimeline(events: state.events, policy: policy)
         if built.policy != policy { built = built.rebuilt(policy: policy) }
         course = built
         let timeline = built.with(recommendations: state.recommendations)

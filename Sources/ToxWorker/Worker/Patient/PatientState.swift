@@ -33,9 +33,14 @@ package struct PatientState: Sendable, Equatable {
     package private(set) var admissions: [PatientEvent] = []
     /// Instants of pharmacy inventory changes for the patient's site after its last evaluation
     /// (ascending): each is evaluated at its own instant, like an event's. Derived from the
-    /// inventory history (``InventoryHistory/changeInstants(site:after:from:)``) when a change
+    /// inventory history (``InventoryHistory/changeInstants(at:after:)``) when a change
     /// arrives and after a restore, so neither the changelog nor equality holds them.
     package private(set) var inventoryInstants: [Date] = []
+    /// The timeline of ``events`` an evaluation built (``PatientEvaluator``), kept so that the next
+    /// event extends it (``PatientTimeline/extended(by:)``) instead of every evaluation building
+    /// it again: derived, neither persisted nor compared; dropped when an event cannot extend it
+    /// or events are pruned.
+    package var timeline: PatientTimeline?
 
     package init(patientId: String) {
         self.patientId = patientId
@@ -115,6 +120,7 @@ package struct PatientState: Sendable, Equatable {
             encodedEvents.append(encoded)
         }
         eventIds?.insert(event.eventId)
+        timeline = timeline?.extended(by: event)
         if case .patient(let admission) = event {
             let index = admissions.partitionPoint { $0.occurredAt > time }
             admissions.insert(admission, at: index)
@@ -181,6 +187,7 @@ package struct PatientState: Sendable, Equatable {
         events = keptPatientEvents + kept
         encodedEvents = keptPatientJSON + keptJSON
         eventIds = nil
+        timeline = nil
         admissions = events.compactMap { if case .patient(let admission) = $0 { admission } else { nil } }
         recommendations.removeAll { $0.issuedAt < cutoff }
     }

@@ -231,8 +231,12 @@ extension TimelineIndex {
         return (core.grade, !core.flags.contains(.incompleteData), event)
     }
 
-    func buildICANSCourse(policy: GradingPolicy, startEvents: [String]) -> GradeCourse {
-        var candidates = CandidateInstants()
+    /// The ICANS course, built like ``buildCRSCourse(policy:startEvents:previous:resumeBefore:)``.
+    func buildICANSCourse(
+        policy: GradingPolicy, startEvents: [String], previous: GradeCourse? = nil, resumeBefore: Double
+    ) -> GradeCourse {
+        let start = CourseStart(previous: previous, startEvents: startEvents, resumeBefore: resumeBefore)
+        var candidates = CandidateInstants(from: start.from)
         let window = policy.neuroFreshness
         candidates.add(neuroSedated)
         candidates.add(neuroSedated, staleAfter: window)
@@ -241,7 +245,7 @@ extension TimelineIndex {
         candidates.add(ages)
         candidates.add(contentsOf: ageInstants(policy: policy))
         return buildCourse(
-            candidates: candidates.sorted(), policy: policy, startEvents: startEvents,
+            from: start, candidates: candidates.sorted(), policy: policy,
             grade: { icansPointGrade(at: $0, policy: policy) },
             resolved: { icansResolved(at: $0, policy: policy) }
         )

@@ -319,8 +319,14 @@ extension TimelineIndex {
         )
     }
 
-    func buildIECHSCourse(policy: GradingPolicy, crs: GradeCourse, startEvents: [String]) -> GradeCourse {
-        var candidates = CandidateInstants()
+    /// The IEC-HS course, built like ``buildCRSCourse(policy:startEvents:previous:resumeBefore:)``
+    /// (`crs` is this timeline's CRS course).
+    func buildIECHSCourse(
+        policy: GradingPolicy, crs: GradeCourse, startEvents: [String], previous: GradeCourse? = nil,
+        resumeBefore: Double
+    ) -> GradeCourse {
+        let start = CourseStart(previous: previous, startEvents: startEvents, resumeBefore: resumeBefore)
+        var candidates = CandidateInstants(from: start.from)
         for series in labs {
             candidates.add(series)
             candidates.add(series, staleAfter: policy.labFreshness)
@@ -341,7 +347,7 @@ extension TimelineIndex {
         candidates.add(patients)
         let criteria = policy.iecHsCriteria
         return buildCourse(
-            candidates: candidates.sorted(), policy: policy, startEvents: startEvents,
+            from: start, candidates: candidates.sorted(), policy: policy,
             grade: { t in
                 let facts = iecHsFacts(at: t, policy: policy, crs: crs, labWindow: policy.labFreshness)
                 let event = facts.ferritin.latest.map { labs[LabTest.ferritin.ordinal].events[$0] } ?? 0
