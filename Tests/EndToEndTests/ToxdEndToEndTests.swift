@@ -289,7 +289,12 @@ struct ToxdEndToEndTests {
             let health = try await runCommand("python3", ["-c", fetch, port, "/health"])
             #expect(health.stdout.hasPrefix("200\n"))
             #expect(health.stdout.contains(#""status":"ready""#))
-            let metrics = try await runCommand("python3", ["-c", fetch, port, "/metrics"])
+            // Offsets are committed as the input is read; the last instants are evaluated once their
+            // grace has passed, and the outputs counter appears with the first output.
+            let metrics = try await eventually("toxd reports its outputs", timeout: .seconds(30)) {
+                let metrics = try await runCommand("python3", ["-c", fetch, port, "/metrics"])
+                return metrics.stdout.contains("toxd_outputs_total") ? metrics : nil
+            }
             for series in [
                 "toxd_events_consumed_total", "toxd_outputs_total", "toxd_ready 1",
                 "toxd_evaluation_duration_seconds_bucket", "toxd_batch_commit_duration_seconds_count",

@@ -120,4 +120,26 @@ struct IncrementalTimelineTests {
         state.insert(late)
         #expect(state.timeline == nil, "a late event drops it: the next evaluation builds it from the events")
     }
+
+    @Test("a partition holds the timelines of its most recently evaluated patients only")
+    func heldTimelinesAreBounded() throws {
+        var processor = PartitionProcessor(
+            partition: 3, evaluator: PatientEvaluator(), lateEventWindow: .seconds(6 * 3600))
+        let count = PartitionProcessor.maxHeldTimelines + 2
+        for index in 0..<count {
+            let patient = "P\(index)"
+            _ = processor.process(
+                [
+                    try PartitionProcessorTests.message(
+                        PartitionProcessorTests.admission(patient), offset: Int64(2 * index)),
+                    try PartitionProcessorTests.message(
+                        PartitionProcessorTests.vitals(patient, "v", hours: 2, temperature: 37),
+                        offset: Int64(2 * index + 1)),
+                ], inventory: .empty, now: ReplayHarness.now)
+        }
+        let holding = processor.patients.values.filter { $0.timeline != nil }.map(\.patientId)
+        #expect(holding.count == PartitionProcessor.maxHeldTimelines)
+        #expect(!holding.contains("P0") && !holding.contains("P1"), "the least recently evaluated went first")
+        #expect(holding.contains("P\(count - 1)"))
+    }
 }

@@ -43,6 +43,9 @@ package struct PartitionProcessor: Sendable {
 
     /// When each patient's pending instants may be evaluated (their grace).
     private var gate: EvaluationGate
+    /// When each patient whose timeline may be held was last evaluated (a use count).
+    private var timelineUse: [String: UInt64] = [:]
+    private var timelineUses: UInt64 = 0
     /// Patients with event instants not evaluated yet (``PatientState/hasPendingInstants``).
     private var pending: Set<String> = []
     /// Set by restore: the arrivals, inventory instants and pending patients are rebuilt before the
@@ -358,6 +361,23 @@ package struct PartitionProcessor: Sendable {
         return true
     }
 
+    /// How many patients of the partition keep their timeline between evaluations
+    /// (``PatientState/timeline``): it saves rebuilding it for the next event, and costs about as
+    /// much memory as the patient's state. The least recently evaluated patient's goes first.
+    static let maxHeldTimelines = 256
+
+    /// `patientId` was evaluated and holds its timeline; beyond ``maxHeldTimelines``, the least
+    /// recently evaluated patient's timeline is dropped (its next evaluation builds it again).
+    private mutating func holdTimeline(of patientId: String) {
+        timelineUses += 1
+        timelineUse[patientId] = timelineUses
+        guard timelineUse.count > Self.maxHeldTimelines,
+            let oldest = timelineUse.min(by: { $0.value < $1.value })?.key
+        else { return }
+        timelineUse[oldest] = nil
+        patients[oldest]?.timeline = nil
+    }
+
     /// A bound on the time-driven evaluations of one patient in one punctuation or batch.
     static let maxTimerStepsPerPunctuation = 64
 
@@ -494,6 +514,7 @@ package struct PartitionProcessor: Sendable {
         let evaluation = evaluator.evaluate(
             state, at: instant, inventory: inventory.snapshot(at: instant), course: &course)
         state.timeline = course
+        holdTimeline(of: state.patientId)
         lastEvaluationDuration = ContinuousClock.now - started
         lastFailedOutputs = 0
         state.nextDecisionAt = evaluation.nextDecisionAt
