@@ -55,7 +55,7 @@ struct EvaluationGateTests {
     @Test("the partition task is woken when the earliest grace ends, and then evaluates what is ready")
     func wakesAtTheEarliestDeadline() throws {
         var processor = Self.processor(grace: .seconds(2))
-        #expect(processor.nextReadyAt == nil)
+        #expect(processor.nextReadyAt(after: Self.now) == nil)
         _ = processor.process(
             [try PartitionProcessorTests.message(PartitionProcessorTests.admission("P1"), offset: 0)],
             inventory: .empty, now: Self.now)
@@ -64,14 +64,39 @@ struct EvaluationGateTests {
                 try PartitionProcessorTests.message(
                     PartitionProcessorTests.vitals("P2", "v1", hours: 20, temperature: 38.4), offset: 1)
             ], inventory: .empty, now: Self.now.addingTimeInterval(0.7))
-        #expect(processor.nextReadyAt == Self.now.addingTimeInterval(2))
+        #expect(processor.nextReadyAt(after: Self.now.addingTimeInterval(0.7)) == Self.now.addingTimeInterval(2))
         #expect(processor.evaluateReady(inventory: .empty, now: Self.now.addingTimeInterval(1.99)).outputs.isEmpty)
         let first = processor.evaluateReady(inventory: .empty, now: Self.now.addingTimeInterval(2))
         #expect(Self.grades(first) == ["toxicity-grades/P1/\(Self.instant(-1))"])
-        #expect(processor.nextReadyAt == Self.now.addingTimeInterval(2.7), "P2's instant is next")
+        #expect(
+            processor.nextReadyAt(after: Self.now.addingTimeInterval(2)) == Self.now.addingTimeInterval(2.7),
+            "P2's instant is next")
         let second = processor.evaluateReady(inventory: .empty, now: Self.now.addingTimeInterval(2.7))
         #expect(Self.grades(second) == ["toxicity-grades/P2/\(Self.instant(20))"])
-        #expect(processor.nextReadyAt == nil, "nothing waits")
+        #expect(processor.nextReadyAt(after: Self.now.addingTimeInterval(2.7)) == nil, "nothing waits")
+    }
+
+    @Test("an instant whose grace ended but waits for an earlier one wakes the task at the earlier one's deadline")
+    func wakesForTheBlockingInstant() throws {
+        var processor = Self.processor(grace: .seconds(2))
+        // P1's 21 h reading (fever and oxygen) arrives first, its 20 h reading (fever only, earlier in
+        // event time) a second later.
+        _ = processor.process(
+            [
+                try PartitionProcessorTests.message(
+                    PartitionProcessorTests.vitals("P1", "v2", hours: 21, temperature: 39.0, flow: 3), offset: 0)
+            ], inventory: .empty, now: Self.now)
+        _ = processor.process(
+            [
+                try PartitionProcessorTests.message(
+                    PartitionProcessorTests.vitals("P1", "v1", hours: 20, temperature: 38.4), offset: 1)
+            ], inventory: .empty, now: Self.now.addingTimeInterval(1))
+        let blocked = processor.evaluateReady(inventory: .empty, now: Self.now.addingTimeInterval(2))
+        #expect(blocked.outputs.isEmpty, "21 h is past its grace but 20 h is not")
+        #expect(processor.nextReadyAt(after: Self.now.addingTimeInterval(2)) == Self.now.addingTimeInterval(3))
+        let both = processor.evaluateReady(inventory: .empty, now: Self.now.addingTimeInterval(3))
+        #expect(
+            Self.grades(both) == ["toxicity-grades/P1/\(Self.instant(20))", "toxicity-grades/P1/\(Self.instant(21))"])
     }
 
     @Test(

@@ -70,12 +70,17 @@ struct EvaluationGate: Sendable {
         return now.timeIntervalSince(arrived) >= grace
     }
 
-    /// When the grace of the earliest arrival still waiting ends; nil with none or no grace.
-    var earliestDeadline: Date? {
+    /// The earliest end of a grace after `now` among the arrivals still waiting; nil with none or
+    /// no grace. (An instant whose grace has ended may still wait for an earlier instant of its
+    /// patient, whose record arrived later: that one's grace is the deadline that matters.)
+    func earliestDeadline(after now: Date) -> Date? {
         guard grace > 0 else { return nil }
+        let since = now.addingTimeInterval(-grace)
         var earliest: Date?
         for instants in arrivals.values {
-            for arrival in instants.values where earliest.map({ arrival.at < $0 }) ?? true { earliest = arrival.at }
+            for arrival in instants.values where arrival.at > since && earliest.map({ arrival.at < $0 }) ?? true {
+                earliest = arrival.at
+            }
         }
         return earliest?.addingTimeInterval(grace)
     }

@@ -221,9 +221,9 @@ package struct PartitionProcessor: Sendable {
         process([], inventory: inventory, now: now)
     }
 
-    /// When the grace of the earliest pending instant whose arrival this owner saw ends; nil when
-    /// none is waiting (or there is no grace).
-    package var nextReadyAt: Date? { gate.earliestDeadline }
+    /// The next time after `now` at which the grace of a pending instant whose arrival this owner
+    /// saw ends; nil when none is waiting (or there is no grace).
+    package func nextReadyAt(after now: Date) -> Date? { gate.earliestDeadline(after: now) }
 
     /// The latest event time applied in this partition (its stream time).
     package private(set) var streamTime: Date?

@@ -122,12 +122,10 @@ package struct PartitionTask {
         }
     }
 
-    /// Asks the punctuation loop to wake this task when its earliest pending instant's grace ends.
-    /// A deadline already past is left to the next punctuation: the pass just made evaluated every
-    /// instant that was ready, so one still waiting waits for an earlier instant of its patient.
+    /// Asks the punctuation loop to wake this task when the next pending instant's grace ends (the
+    /// pass just made evaluated every instant that was ready by now).
     private func requestWake() {
-        let now = Date()
-        runner.wake(at: processor.nextReadyAt.flatMap { $0 > now ? $0 : nil })
+        runner.wake(at: processor.nextReadyAt(after: Date()))
     }
 
     /// The instant time-driven rules are checked at: the partition's stream time (its latest event
