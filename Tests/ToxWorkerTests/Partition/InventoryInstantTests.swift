@@ -93,6 +93,19 @@ struct InventoryInstantTests {
         return outputs
     }
 
+    /// A punctuation at the course's last instant once every grace has passed.
+    static func afterTheGrace(_ processor: inout PartitionProcessor, inventory: InventoryHistory) -> [OutputRecord] {
+        processor.punctuate(
+            at: PartitionProcessorTests.at(hours: 22), now: Self.now.addingTimeInterval(3), inventory: inventory
+        ).outputs
+    }
+
+    static func expect(_ outputs: [OutputRecord], equal reference: [OutputRecord]) {
+        #expect(outputs.map(\.id) == reference.map(\.id))
+        let sameBodies = outputs.map(\.value) == reference.map(\.value)
+        #expect(sameBodies, "the same bodies")
+    }
+
     static func advice(_ outputs: [OutputRecord]) -> [String] {
         outputs.filter { $0.kind == .shortageAlternative }.map(\.id)
     }
@@ -118,14 +131,8 @@ struct InventoryInstantTests {
                 now: Self.now.addingTimeInterval(0.5)
             ).outputs
         #expect(outputs.isEmpty, "everything waits for its grace")
-        outputs +=
-            processor.punctuate(
-                at: PartitionProcessorTests.at(hours: 22), now: Self.now.addingTimeInterval(3),
-                inventory: view.history()
-            ).outputs
-        #expect(outputs.map(\.id) == reference.map(\.id))
-        let sameBodies = outputs.map(\.value) == reference.map(\.value)
-        #expect(sameBodies, "the same bodies")
+        outputs += Self.afterTheGrace(&processor, inventory: view.history())
+        Self.expect(outputs, equal: reference)
     }
 
     @Test("a change read before the patient's records it follows is evaluated at its instant all the same")
@@ -142,14 +149,8 @@ struct InventoryInstantTests {
         var outputs = processor.process(
             try Self.messages(Self.course()), inventory: view.history(), now: Self.now.addingTimeInterval(0.5)
         ).outputs
-        outputs +=
-            processor.punctuate(
-                at: PartitionProcessorTests.at(hours: 22), now: Self.now.addingTimeInterval(3),
-                inventory: view.history()
-            ).outputs
-        #expect(outputs.map(\.id) == reference.map(\.id))
-        let sameBodies = outputs.map(\.value) == reference.map(\.value)
-        #expect(sameBodies, "the same bodies")
+        outputs += Self.afterTheGrace(&processor, inventory: view.history())
+        Self.expect(outputs, equal: reference)
     }
 
     @Test("an owner that restores the patient before the change was evaluated evaluates it as the first would have")
@@ -175,9 +176,7 @@ struct InventoryInstantTests {
                 at: PartitionProcessorTests.at(hours: 22), now: Self.now.addingTimeInterval(20),
                 inventory: view.history()
             ).outputs
-        #expect(outputs.map(\.id) == reference.map(\.id))
-        let sameBodies = outputs.map(\.value) == reference.map(\.value)
-        #expect(sameBodies, "the same bodies")
+        Self.expect(outputs, equal: reference)
     }
 
     @Test("a change at or before the patient's last evaluation re-evaluates it there, under the next revision")
