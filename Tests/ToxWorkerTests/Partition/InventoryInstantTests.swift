@@ -36,11 +36,12 @@ struct InventoryInstantTests {
         #expect(status(9.99) == .available)
         #expect(status(10) == .shortage, "an event counts from its own instant on")
         #expect(status(30) == .shortage)
-        #expect(view.snapshot().entry(.tocilizumab, site: "main")?.eventId == "i2")
+        #expect(history.latest.entry(.tocilizumab, site: "main")?.eventId == "i2")
         #expect(
-            history.changeInstants(at: "main", after: PartitionProcessorTests.at(hours: 5))
-                == [PartitionProcessorTests.at(hours: 10)])
-        #expect(history.changeInstants(at: "north", after: nil).isEmpty)
+            history.changes(after: PartitionProcessorTests.at(hours: 5)).map(\.at) == [
+                PartitionProcessorTests.at(hours: 10)
+            ])
+        #expect(history.changes(after: nil).allSatisfy { $0.site == "main" })
     }
 
     /// A patient at the site `main` on the Children's National protocol with CRS 2 from 20 h (fever

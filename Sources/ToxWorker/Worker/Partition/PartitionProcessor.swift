@@ -347,10 +347,11 @@ package struct PartitionProcessor: Sendable {
     ) -> Bool {
         guard let first = state.events.first?.occurredAt else { return false }
         var instants: [Date] = []
-        for site in Set(state.admissions.compactMap(\.site)).sorted() {
-            instants += inventory.changeInstants(at: site, after: state.lastEvaluatedAt).filter { instant in
-                instant >= first && evaluator.site(of: state, at: instant) == site
-            }
+        for change in inventory.changes(after: state.lastEvaluatedAt)
+        where change.at >= first && instants.last != change.at
+            && evaluator.site(of: state, at: change.at) == change.site
+        {
+            instants.append(change.at)
         }
         guard state.addInventoryInstants(instants) else { return false }
         if let arrivedAt {

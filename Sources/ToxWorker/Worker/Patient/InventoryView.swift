@@ -50,11 +50,6 @@ package final class InventoryView: Sendable {
         }
     }
 
-    /// The latest stock (every event, whatever its time).
-    package func snapshot() -> InventorySnapshot {
-        history().latest
-    }
-
     /// Number of `site/drug` entries known.
     package var count: Int { state.withLock { $0.events.count } }
 }
@@ -112,15 +107,9 @@ package struct InventoryHistory: Sendable {
         return steps[max(0, index - 1)].snapshot
     }
 
-    /// The instants after `instant` (all of them when nil) at which a drug's status at `site`
-    /// changed, ascending, without repeats.
-    package func changeInstants(at site: String, after instant: Date?) -> [Date] {
-        let start = instant.map { instant in changes.partitionPoint { $0.at > instant } } ?? 0
-        var instants: [Date] = []
-        for change in changes[start...] where change.site == site && instants.last != change.at {
-            instants.append(change.at)
-        }
-        return instants
+    /// The changes of a drug's status at a site after `instant` (all of them when nil), ascending.
+    package func changes(after instant: Date?) -> ArraySlice<(at: Date, site: String)> {
+        changes[(instant.map { instant in changes.partitionPoint { $0.at > instant } } ?? 0)...]
     }
 
     /// The stock after every event.

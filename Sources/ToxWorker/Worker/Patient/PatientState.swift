@@ -33,7 +33,7 @@ package struct PatientState: Sendable, Equatable {
     package private(set) var admissions: [PatientEvent] = []
     /// Instants of pharmacy inventory changes for the patient's site after its last evaluation
     /// (ascending): each is evaluated at its own instant, like an event's. Derived from the
-    /// inventory history (``InventoryHistory/changeInstants(at:after:)``) when a change
+    /// inventory history (``InventoryHistory/changes(after:)``) when a change
     /// arrives and after a restore, so neither the changelog nor equality holds them.
     package private(set) var inventoryInstants: [Date] = []
     /// The timeline of ``events`` an evaluation built (``PatientEvaluator``), kept so that the next
