@@ -273,12 +273,12 @@ private enum ISO8601Digits {
         guard supported.contains(seconds) else { return false }
         let (days, secondOfDay) = seconds.quotientAndRemainder(dividingBy: 86_400)
         let (day, dayRemainder) = secondOfDay < 0 ? (days - 1, secondOfDay + 86_400) : (days, secondOfDay)
-        let (year, month, dayOfMonth) = civil(daysSince1970: day)
-        appendDigits(year, count: 4, to: &bytes)
+        let (year, month, dayOfMonth) = CivilTime.civilFromDays(day)
+        appendDigits(Int64(year), count: 4, to: &bytes)
         bytes.append(UInt8(ascii: "-"))
-        appendDigits(month, count: 2, to: &bytes)
+        appendDigits(Int64(month), count: 2, to: &bytes)
         bytes.append(UInt8(ascii: "-"))
-        appendDigits(dayOfMonth, count: 2, to: &bytes)
+        appendDigits(Int64(dayOfMonth), count: 2, to: &bytes)
         bytes.append(UInt8(ascii: "T"))
         appendDigits(dayRemainder / 3600, count: 2, to: &bytes)
         bytes.append(UInt8(ascii: ":"))
@@ -287,18 +287,6 @@ private enum ISO8601Digits {
         appendDigits(dayRemainder % 60, count: 2, to: &bytes)
         bytes.append(UInt8(ascii: "Z"))
         return true
-    }
-
-    private static func civil(daysSince1970 days: Int64) -> (year: Int64, month: Int64, day: Int64) {
-        let shifted = days + 719_468
-        let era = (shifted >= 0 ? shifted : shifted - 146_096) / 146_097
-        let dayOfEra = shifted - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let monthIndex = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
-        let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
-        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
     }
 
     private static func appendDigits(_ value: Int64, count: Int, to bytes: inout [UInt8]) {
