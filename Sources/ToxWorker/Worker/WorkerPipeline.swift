@@ -273,16 +273,17 @@ package final class WorkerPipeline: Service {
     }
 
     /// Punctuation: every interval, each partition task checks its time-driven rules. In between,
-    /// a task whose pending instant's grace ends is woken then (``PartitionRunner/wake(at:)``), so
-    /// an instant is evaluated within ``graceWakeResolution`` of its grace, not up to a
-    /// punctuation interval later.
+    /// a task whose pending instant's grace ends is woken then (``PartitionRunner/wake(at:)``): the
+    /// loop looks every ``graceWakeResolution`` and, when a requested wake falls before its next
+    /// look, sleeps until that wake instead, so an instant is evaluated when its grace ends, not up
+    /// to a punctuation interval (or a look) later.
     private func tick() async {
         let grace = configuration.evaluationGrace
         let interval = grace > .zero ? min(configuration.punctuationInterval, grace) : configuration.punctuationInterval
         var nextPunctuation = ContinuousClock.now + interval
         while !Task.isCancelled {
             // With no grace every instant is evaluated by its own batch: nothing to wake.
-            try? await Task.sleep(for: grace > .zero ? Self.graceWakeResolution : interval)
+            try? await Task.sleep(for: grace > .zero ? untilNextLook() : interval)
             let now = Date()
             let punctuate = ContinuousClock.now >= nextPunctuation
             if punctuate { nextPunctuation = ContinuousClock.now + interval }
@@ -298,6 +299,20 @@ package final class WorkerPipeline: Service {
 
     /// How often the punctuation loop looks for a partition task whose instants' grace ended.
     static let graceWakeResolution: Duration = .milliseconds(50)
+
+    /// How long the punctuation loop sleeps before its next look.
+    private func untilNextLook() -> Duration {
+        Self.untilNextLook(requestedWake: runners.withLock { $0.values.compactMap(\.requestedWake).min() }, now: Date())
+    }
+
+    /// ``graceWakeResolution``, or less when the earliest requested wake comes sooner (wakes are
+    /// asked for a grace ahead, so the loop sees each one at least one look before it is due); at
+    /// least a millisecond, so that a wake already due is taken at the next look without spinning.
+    static func untilNextLook(requestedWake: Date?, now: Date) -> Duration {
+        guard let requestedWake else { return graceWakeResolution }
+        let milliseconds = (max(0.001, requestedWake.timeIntervalSince(now)) * 1000).rounded(.up)
+        return min(graceWakeResolution, .milliseconds(Int64(min(milliseconds, 1e12))))
+    }
 
     /// Every second, measures each owned partition's lag and whether it is stalled (lag and no
     /// progress for `stallTimeoutSeconds`), logs a partition that becomes stalled, and refreshes

@@ -76,6 +76,20 @@ struct EvaluationGateTests {
         #expect(processor.nextReadyAt(after: Self.now.addingTimeInterval(2.7)) == nil, "nothing waits")
     }
 
+    @Test("the punctuation loop sleeps until a wake that falls before its next look, never less than a millisecond")
+    func sleepsUntilTheRequestedWake() {
+        let now = Self.now
+        #expect(WorkerPipeline.untilNextLook(requestedWake: nil, now: now) == .milliseconds(50))
+        #expect(WorkerPipeline.untilNextLook(requestedWake: now.addingTimeInterval(2), now: now) == .milliseconds(50))
+        #expect(
+            WorkerPipeline.untilNextLook(requestedWake: now.addingTimeInterval(0.05), now: now) == .milliseconds(50))
+        #expect(
+            WorkerPipeline.untilNextLook(requestedWake: now.addingTimeInterval(0.0123), now: now) == .milliseconds(13))
+        #expect(WorkerPipeline.untilNextLook(requestedWake: now, now: now) == .milliseconds(1), "due now")
+        #expect(WorkerPipeline.untilNextLook(requestedWake: now.addingTimeInterval(-5), now: now) == .milliseconds(1))
+        #expect(WorkerPipeline.untilNextLook(requestedWake: .distantFuture, now: now) == .milliseconds(50))
+    }
+
     @Test("an instant whose grace ended but waits for an earlier one wakes the task at the earlier one's deadline")
     func wakesForTheBlockingInstant() throws {
         var processor = Self.processor(grace: .seconds(2))

@@ -49,6 +49,9 @@ package final class PartitionRunner: Sendable {
         wakeAt.withLock { $0 = instant }
     }
 
+    /// When the task asked to be woken, if it did.
+    var requestedWake: Date? { wakeAt.withLock { $0 } }
+
     /// Whether the task asked to be woken by `now`; the request is then withdrawn.
     func takeWake(dueBy now: Date) -> Bool {
         wakeAt.withLock { wake in
