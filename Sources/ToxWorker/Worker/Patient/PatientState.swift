@@ -37,7 +37,7 @@ package struct PatientState: Sendable, Equatable {
     /// arrives and after a restore, so neither the changelog nor equality holds them.
     package private(set) var inventoryInstants: [Date] = []
     /// The timeline of ``events`` an evaluation built (``PatientEvaluator``), kept so that the next
-    /// event extends it (``PatientTimeline/extended(by:)``) instead of every evaluation building
+    /// event extends it (``PatientTimeline/extend(by:)``) instead of every evaluation building
     /// it again: derived, neither persisted nor compared; dropped when an event cannot extend it
     /// or events are pruned.
     package var timeline: PatientTimeline?
@@ -120,7 +120,7 @@ package struct PatientState: Sendable, Equatable {
             encodedEvents.append(encoded)
         }
         eventIds?.insert(event.eventId)
-        timeline = timeline?.extended(by: event)
+        if timeline?.extend(by: event) == false { timeline = nil }
         if case .patient(let admission) = event {
             let index = admissions.partitionPoint { $0.occurredAt > time }
             admissions.insert(admission, at: index)
