@@ -526,6 +526,6 @@ extension ClinicalEvent: Codable {
 }
 
 /// The event types of a patient's course (every ``EventType`` but `inventory`).
-enum ClinicalEventType: String, CaseIterable {
+enum ClinicalEventType: String, CaseIterable, Sendable {
     case patient, vitals, neuro, lab, finding, medication
 }

@@ -57,6 +57,11 @@ protocol ContractFieldReader {
     func readObject(_ key: String) throws -> FieldRead<Self>
     /// Whether `key` holds an array.
     func holdsArray(_ key: String) -> Bool
+    /// The value `read` makes of the bytes of `key`'s string when the reader holds them and the
+    /// string is plain (ASCII without escapes or control characters: its bytes are its text).
+    /// `.absent` when `key` is missing or `null`; `.mismatch` for any other value, or when `read`
+    /// gives `nil`: the caller then reads the field the general way, which words any error.
+    func readPlainString<T>(_ key: String, _ read: (UnsafeRawBufferPointer) -> T?) -> FieldRead<T>
 }
 
 /// The reference reader: a keyed container of Foundation's `JSONDecoder`.
@@ -130,6 +135,9 @@ struct FieldReader: ContractFieldReader {
     func holdsArray(_ key: String) -> Bool {
         (try? container.nestedUnkeyedContainer(forKey: AnyCodingKey(key))) != nil
     }
+
+    /// Foundation lends no bytes: every field is read the general way.
+    func readPlainString<T>(_ key: String, _ read: (UnsafeRawBufferPointer) -> T?) -> FieldRead<T> { .mismatch }
 }
 
 extension ContractFieldReader {
@@ -214,8 +222,12 @@ extension ContractFieldReader {
         try value(try readBool(key), key, expected: "true or false")
     }
 
-    func optionalEnum<E: RawRepresentable & CaseIterable>(_ key: String, _ type: E.Type) throws -> E?
-    where E.RawValue == String {
+    func optionalEnum<E: WireCode>(_ key: String, _ type: E.Type) throws -> E? {
+        switch readPlainString(key, E.wireCodes.code) {
+        case .absent: return nil
+        case .value(let code): return code
+        case .mismatch: break
+        }
         guard let raw = try value(try readString(key), key, expected: "a string") else { return nil }
         guard let value = E(rawValue: raw) else {
             throw EventDecodingError.unknownValue(path: path(key), value: raw, allowed: E.allCases.map(\.rawValue))
@@ -223,8 +235,7 @@ extension ContractFieldReader {
         return value
     }
 
-    func enumValue<E: RawRepresentable & CaseIterable>(_ key: String, _ type: E.Type) throws -> E
-    where E.RawValue == String {
+    func enumValue<E: WireCode>(_ key: String, _ type: E.Type) throws -> E {
         guard let value = try optionalEnum(key, type) else { throw EventDecodingError.missingField(path: path(key)) }
         return value
     }
