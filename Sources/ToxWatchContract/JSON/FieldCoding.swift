@@ -169,6 +169,11 @@ extension ContractFieldReader {
     }
 
     func optionalString(_ key: String) throws -> String? {
+        switch readPlainString(key, Self.nonBlankText) {
+        case .absent: return nil
+        case .value(let text): return text
+        case .mismatch: break
+        }
         guard let value = try value(try readString(key), key, expected: "a string") else { return nil }
         guard !value.isBlank else {
             throw EventDecodingError.invalidValue(path: path(key), value: value, problem: "is empty")
@@ -183,6 +188,11 @@ extension ContractFieldReader {
 
     /// An identifier (``InputIdentifier``): 1–128 bytes of UTF-8 without control characters.
     func optionalIdentifier(_ key: String) throws -> String? {
+        switch readPlainString(key, InputIdentifier.text(ifIdentifier:)) {
+        case .absent: return nil
+        case .value(let text): return text
+        case .mismatch: break
+        }
         guard let value = try value(try readString(key), key, expected: "a string") else { return nil }
         try InputIdentifier.check(value, path: path(key))
         return value
@@ -296,6 +306,13 @@ extension ContractFieldReader {
             }
             return value
         }
+    }
+
+    /// The text of a plain string's bytes when it is not blank (``String/isBlank``: for plain
+    /// bytes, only spaces).
+    private static func nonBlankText(_ utf8: UnsafeRawBufferPointer) -> String? {
+        guard utf8.contains(where: { $0 != UInt8(ascii: " ") }) else { return nil }
+        return String(decoding: utf8, as: UTF8.self)
     }
 
     /// Reads `type` and checks that it is `expected`.
