@@ -14,23 +14,38 @@ package enum EventCodec {
     ///
     /// - Throws: ``EventDecodingError`` naming the field, the value and what is allowed.
     package static func decode(_ bytes: UnsafeRawBufferPointer) throws(EventDecodingError) -> EventEnvelope {
-        try JSONTape.scan(bytes) { tape throws(EventDecodingError) in
-            guard let tape else { throw unreadableDocument(bytes) }
-            return try decode(tape)
+        try read(bytes) { root in try EventEnvelope(reading: root) }
+    }
+
+    /// Decodes one event without building its envelope (its `source` is read and checked all
+    /// the same), so the event is not copied out of one.
+    package static func decodeEvent(_ bytes: UnsafeRawBufferPointer) throws(EventDecodingError) -> InputEvent {
+        try read(bytes) { root in
+            let event = try EventEnvelope.event(reading: root)
+            _ = try EventEnvelope.source(reading: root)
+            return event
         }
     }
 
-    private static func decode(_ tape: JSONTape) throws(EventDecodingError) -> EventEnvelope {
-        if tape.hasEqualKeys, let path = JSONDuplicateKeys.firstDuplicate(in: tape.bytes) {
-            throw .duplicateKey(path)
-        }
-        let root = try JSONObjectReader.root(of: tape)
-        do {
-            return try EventEnvelope(reading: root)
-        } catch is JSONObjectReader.UnreadableValue {
-            throw .unreadableJSON(tape.bytes)
-        } catch {
-            throw EventDecodingError(decoding: error)
+    /// What `body` reads from the document's top-level object, with the errors of the reference
+    /// path.
+    private static func read<Value>(
+        _ bytes: UnsafeRawBufferPointer,
+        _ body: (JSONObjectReader) throws -> Value
+    ) throws(EventDecodingError) -> Value {
+        try JSONTape.scan(bytes) { tape throws(EventDecodingError) in
+            guard let tape else { throw unreadableDocument(bytes) }
+            if tape.hasEqualKeys, let path = JSONDuplicateKeys.firstDuplicate(in: tape.bytes) {
+                throw .duplicateKey(path)
+            }
+            let root = try JSONObjectReader.root(of: tape)
+            do {
+                return try body(root)
+            } catch is JSONObjectReader.UnreadableValue {
+                throw .unreadableJSON(tape.bytes)
+            } catch {
+                throw EventDecodingError(decoding: error)
+            }
         }
     }
 
@@ -50,6 +65,16 @@ package enum EventCodec {
 
     package static func decode(_ data: Data) throws(EventDecodingError) -> EventEnvelope {
         try data.withUnsafeBytes { raw in Result { () throws(EventDecodingError) in try decode(raw) } }.get()
+    }
+
+    package static func decodeEvent(_ bytes: [UInt8]) throws(EventDecodingError) -> InputEvent {
+        try bytes.withUnsafeBufferPointer { buffer throws(EventDecodingError) in
+            try decodeEvent(UnsafeRawBufferPointer(buffer))
+        }
+    }
+
+    package static func decodeEvent(_ data: Data) throws(EventDecodingError) -> InputEvent {
+        try data.withUnsafeBytes { raw in Result { () throws(EventDecodingError) in try decodeEvent(raw) } }.get()
     }
 
     /// Why bytes that are not a JSON document Foundation reads were refused, as the reference path

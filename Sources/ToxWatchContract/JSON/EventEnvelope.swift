@@ -77,23 +77,28 @@ extension EventEnvelope: Codable {
     }
 
     init(reading r: some ContractFieldReader) throws {
+        let event = try Self.event(reading: r)
+        self.init(event, source: try Self.source(reading: r))
+    }
+
+    /// The event of a document: every field but `source`.
+    static func event(reading r: some ContractFieldReader) throws -> InputEvent {
         let type = try r.enumValue("type", EventType.self)
-        if type == .inventory {
-            event = .inventory(try InventoryEvent(reading: r))
-        } else if let clinicalType = type.clinicalType {
-            event = .clinical(try ClinicalEvent(reading: r, type: clinicalType))
-        } else {
+        if type == .inventory { return .inventory(try InventoryEvent(reading: r)) }
+        guard let clinicalType = type.clinicalType else {
             throw EventDecodingError.unknownValue(
                 path: r.path("type"),
                 value: type.rawValue,
                 allowed: EventType.allCases.map(\.rawValue)
             )
         }
-        if let s = try r.optionalObject("source") {
-            source = EventSource(system: try s.string("system"), messageType: try s.optionalString("messageType"))
-        } else {
-            source = nil
-        }
+        return .clinical(try ClinicalEvent(reading: r, type: clinicalType))
+    }
+
+    /// The document's `source`, read after its event.
+    static func source(reading r: some ContractFieldReader) throws -> EventSource? {
+        guard let s = try r.optionalObject("source") else { return nil }
+        return EventSource(system: try s.string("system"), messageType: try s.optionalString("messageType"))
     }
 
     package func encode(to encoder: any Encoder) throws {
@@ -158,12 +163,12 @@ extension EventEnvelope {
 ///
 /// - Throws: ``EventDecodingError``.
 package func decodeEvent(_ json: Data) throws(EventDecodingError) -> InputEvent {
-    try EventEnvelope.decode(json).event
+    try EventCodec.decodeEvent(json)
 }
 
 /// Decodes one input event from raw bytes.
 package func decodeEvent(_ bytes: [UInt8]) throws(EventDecodingError) -> InputEvent {
-    try EventCodec.decode(bytes).event
+    try EventCodec.decodeEvent(bytes)
 }
 
 /// Encodes one input event as canonical JSON (see ``EventEnvelope/encoded()``).
