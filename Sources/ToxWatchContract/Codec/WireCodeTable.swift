@@ -15,59 +15,71 @@ protocol WireCode: RawRepresentable, CaseIterable, Sendable where RawValue == St
 /// general way, which also words the error.
 struct WireCodeTable<Code: Sendable>: Sendable {
     private struct Entry: Sendable {
-        /// The code's first eight bytes as a little-endian word (zero-padded when shorter).
-        var head: UInt64
+        /// The code's bytes as little-endian words, zero-padded: a code has at most
+        /// ``maximumCount`` bytes.
+        var words: (UInt64, UInt64, UInt64, UInt64, UInt64)
         var count: Int
-        /// Where its bytes start in ``utf8``.
-        var offset: Int
         var code: Code
     }
 
+    /// The longest code a table holds (the longest of the contract has 37 bytes).
+    static var maximumCount: Int { 40 }
+
     private let entries: [Entry]
-    private let utf8: [UInt8]
 
     /// A table of `codes` (text and value), in order: the first of two equal texts wins, as in
-    /// an enum's `init(rawValue:)`.
+    /// an enum's `init(rawValue:)`. A set with a code past ASCII or longer than ``maximumCount``
+    /// has an empty table.
     init(_ codes: [(text: String, code: Code)]) {
-        guard codes.allSatisfy({ $0.text.utf8.allSatisfy { $0 < 0x80 } }) else {
+        guard codes.allSatisfy({ $0.text.utf8.count <= Self.maximumCount && $0.text.utf8.allSatisfy { $0 < 0x80 } })
+        else {
             entries = []
-            utf8 = []
             return
         }
-        var entries: [Entry] = []
-        var utf8: [UInt8] = []
-        for (text, code) in codes {
-            let bytes = Array(text.utf8)
-            let head = bytes.withUnsafeBytes { Self.head($0) }
-            entries.append(Entry(head: head, count: bytes.count, offset: utf8.count, code: code))
-            utf8 += bytes
+        entries = codes.map { text, code in
+            let utf8 = Array(text.utf8)
+            return utf8.withUnsafeBytes { bytes in
+                Entry(
+                    words: (
+                        Self.word(bytes, at: 0), Self.word(bytes, at: 8), Self.word(bytes, at: 16),
+                        Self.word(bytes, at: 24), Self.word(bytes, at: 32)
+                    ),
+                    count: bytes.count,
+                    code: code
+                )
+            }
         }
-        self.entries = entries
-        self.utf8 = utf8
     }
 
     /// The code whose text is `bytes` (ASCII), or `nil`.
     func code(_ bytes: UnsafeRawBufferPointer) -> Code? {
-        let head = Self.head(bytes)
         let count = bytes.count
-        for entry in entries where entry.head == head && entry.count == count {
-            guard count > 8 else { return entry.code }
-            let equal = utf8.withUnsafeBytes { all in
-                bytesEqual(
-                    UnsafeRawBufferPointer(rebasing: all[(entry.offset + 8)..<(entry.offset + count)]),
-                    UnsafeRawBufferPointer(rebasing: bytes[8...]))
+        guard count <= Self.maximumCount else { return nil }
+        let head = Self.word(bytes, at: 0)
+        for entry in entries where entry.words.0 == head && entry.count == count {
+            if count <= 8 { return entry.code }
+            if entry.words.1 == Self.word(bytes, at: 8), count <= 16 || entry.words.2 == Self.word(bytes, at: 16),
+                count <= 24 || entry.words.3 == Self.word(bytes, at: 24),
+                count <= 32 || entry.words.4 == Self.word(bytes, at: 32)
+            {
+                return entry.code
             }
-            if equal { return entry.code }
         }
         return nil
     }
 
-    /// The first eight bytes as a little-endian word, zero-padded.
+    /// Eight bytes from `offset` as a little-endian word, zero-padded past the end.
     @inline(__always)
-    private static func head(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
-        if bytes.count >= 8 { return UInt64(littleEndian: bytes.loadUnaligned(as: UInt64.self)) }
+    private static func word(_ bytes: UnsafeRawBufferPointer, at offset: Int) -> UInt64 {
+        if offset + 8 <= bytes.count {
+            return UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
+        }
         var word: UInt64 = 0
-        for (index, byte) in bytes.enumerated() { word |= UInt64(byte) << (8 * index) }
+        var index = offset
+        while index < bytes.count {
+            word |= UInt64(bytes[index]) << (8 * (index - offset))
+            index += 1
+        }
         return word
     }
 }
@@ -75,6 +87,21 @@ struct WireCodeTable<Code: Sendable>: Sendable {
 extension WireCodeTable where Code: WireCode {
     /// The table of every case, by raw value.
     init() { self.init(Code.allCases.map { (text: $0.rawValue, code: $0) }) }
+}
+
+extension Drug {
+    /// The wire names of the drugs with a case of their own.
+    static let wireNames = WireCodeTable<Drug>(Drug.known.map { (text: $0.name, code: $0) })
+
+    /// The drug named by a plain string's bytes (``WireCodeTable``) when they are an identifier
+    /// that `init(name:)` would neither trim nor lower-case, as it reads them; `nil` otherwise.
+    init?(plainName utf8: UnsafeRawBufferPointer) {
+        guard let first = utf8.first, let last = utf8.last, first != UInt8(ascii: " "), last != UInt8(ascii: " "),
+            utf8.count <= InputIdentifier.maxBytes,
+            !utf8.contains(where: { $0 == 0x7F || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) })
+        else { return nil }
+        self = Self.wireNames.code(utf8) ?? .other(String(decoding: utf8, as: UTF8.self))
+    }
 }
 
 extension EventType: WireCode { static let wireCodes = WireCodeTable<Self>() }

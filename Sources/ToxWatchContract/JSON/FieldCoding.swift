@@ -1,4 +1,5 @@
 import Foundation
+import ToxicityRules
 
 /// A coding key for any field name, so that the event types read exactly the fields they know
 /// and ignore the rest (forward compatibility).
@@ -203,6 +204,12 @@ extension ContractFieldReader {
         return value
     }
 
+    /// A drug named by an identifier, trimmed and matched case-insensitively (``Drug/init(name:)``).
+    func drug(_ key: String) throws -> Drug {
+        if case .value(let drug) = readPlainString(key, Drug.init(plainName:)) { return drug }
+        return Drug(name: try identifier(key).trimmingWhitespace())
+    }
+
     func optionalNumber(_ key: String, in range: PlausibleRange) throws -> Double? {
         guard let value = try value(try readDouble(key), key, expected: "a number") else { return nil }
         guard range.contains(value) else {
@@ -233,7 +240,7 @@ extension ContractFieldReader {
     }
 
     func optionalEnum<E: WireCode>(_ key: String, _ type: E.Type) throws -> E? {
-        switch readPlainString(key, E.wireCodes.code) {
+        switch readPlainString(key, { E.wireCodes.code($0) }) {
         case .absent: return nil
         case .value(let code): return code
         case .mismatch: break

@@ -3,6 +3,7 @@ import Testing
 import ToxTestSupport
 
 @testable import ToxWatchContract
+@testable import ToxicityRules
 
 /// The byte reader checks a plain string (ASCII without escapes or control characters below
 /// U+0020) on its bytes before creating it: identifiers (blank, length, U+007F) in one pass, other
@@ -94,6 +95,33 @@ struct PlainStringReadTests {
                 CodecEquivalenceTests.codec(Self.inventory("eventId", json))
                     == .failure(.invalidValue(path: "eventId", value: value, problem: problem)))
         }
+    }
+
+    /// Drug names are matched on their bytes when no trimming or lower-casing is needed: every
+    /// known name and its near misses, in a medication and an inventory event.
+    @Test func drugNamesReadAlike() {
+        let names = Drug.known.map(\.name) + ["x", "Anakinra", " anakinra", "anakinra ", "ANAKINRA"]
+        var cases = 0
+        for name in names {
+            for text in WireCodeTableTests.nearMisses(name) {
+                let medication =
+                    #"{"type":"medication","eventId":"e1","patientId":"P1","occurredAt":"2026-03-02T06:00:00Z","#
+                    + #""action":"ordered","drug":""# + text + #""}"#
+                #expect(CodecEquivalenceTests.expectSameOutcome(Array(medication.utf8)) == !text.isBlank, "\(text)")
+                CodecEquivalenceTests.expectSameOutcome(Self.inventory("drug", "\"" + text + "\""))
+                cases += 2
+            }
+        }
+        let escaped = Self.inventory("drug", #""anakinr\u0061""#)
+        #expect(CodecEquivalenceTests.expectSameOutcome(escaped))
+        #expect(
+            (try? EventCodec.decode(escaped))?.event
+                == .inventory(
+                    InventoryEvent(
+                        eventId: "e1", occurredAt: Date(timeIntervalSince1970: 1_772_431_200), site: "s",
+                        drug: .anakinra, status: .low)))
+        // Cases run: 34 names with their near misses, in two events.
+        #expect(cases > 2000)
     }
 
     /// Strings that are not identifiers are refused only when blank.
