@@ -21,14 +21,22 @@ package enum EventCodec {
     /// the same), so the event is not copied out of one.
     package static func decodeEvent(_ bytes: UnsafeRawBufferPointer) throws(EventDecodingError) -> InputEvent {
         try read(bytes) { root in
-            let event = try EventEnvelope.event(reading: root)
-            _ = try EventEnvelope.source(reading: root)
-            return event
+            // The source is checked first, so that the event is read straight into the result;
+            // when the source is refused, the event is read first, as the envelope reads them,
+            // and its own error comes before the source's.
+            do {
+                _ = try EventEnvelope.source(reading: root)
+            } catch {
+                _ = try EventEnvelope.event(reading: root)
+                throw error
+            }
+            return try EventEnvelope.event(reading: root)
         }
     }
 
     /// What `body` reads from the document's top-level object, with the errors of the reference
     /// path.
+    @inline(__always)
     private static func read<Value>(
         _ bytes: UnsafeRawBufferPointer,
         _ body: (JSONObjectReader) throws -> Value

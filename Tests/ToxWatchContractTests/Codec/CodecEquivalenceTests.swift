@@ -109,6 +109,30 @@ struct CodecEquivalenceTests {
         #expect(refused > 100 && refused < cases - 500)
     }
 
+    /// Without the envelope, the source is checked before the event is read; an event's error
+    /// still comes before its source's.
+    @Test(
+        "errors of an event and of its source, without the envelope",
+        arguments: [
+            (#""temperatureC":99,"source":{"system":" "}"#, "temperatureC"),
+            (#""temperatureC":38,"source":{"system":" "}"#, "source.system"),
+            (#""temperatureC":99,"source":{"system":"\q"}"#, "temperatureC"),
+            (#""temperatureC":38,"source":[]"#, "source"),
+        ]
+    )
+    func eventErrorsComeBeforeSourceErrors(_ members: String, _ path: String) {
+        let bytes = EventCodecTests.vitals(members)
+        let event = Result { () throws(EventDecodingError) in try EventCodec.decodeEvent(bytes) }
+        #expect(event == Self.codec(bytes).map(\.event))
+        #expect(event == Self.reference(bytes).map(\.event))
+        switch event {
+        case .failure(.outOfRange(let field, _, _)), .failure(.invalidValue(let field, _, _)),
+            .failure(.wrongType(let field, _, _)):
+            #expect(field == path)
+        default: Issue.record("\(members): \(event)")
+        }
+    }
+
     @Test func decodedEventsReencodeAndReadBack() throws {
         var rng = SplitMix64(state: 0xBAC4)
         var cases = 0
