@@ -19,6 +19,7 @@ package enum EventCodec {
 
     /// Decodes one event without building its envelope (its `source` is read and checked all
     /// the same), so the event is not copied out of one.
+    @inline(__always)
     package static func decodeEvent(_ bytes: UnsafeRawBufferPointer) throws(EventDecodingError) -> InputEvent {
         try read(bytes) { root in
             // The source is checked first, so that the event is read straight into the result;
@@ -75,6 +76,7 @@ package enum EventCodec {
         try data.withUnsafeBytes { raw in Result { () throws(EventDecodingError) in try decode(raw) } }.get()
     }
 
+    @inline(__always)
     package static func decodeEvent(_ bytes: [UInt8]) throws(EventDecodingError) -> InputEvent {
         try bytes.withUnsafeBufferPointer { buffer throws(EventDecodingError) in
             try decodeEvent(UnsafeRawBufferPointer(buffer))

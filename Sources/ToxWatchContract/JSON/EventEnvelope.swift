@@ -83,16 +83,16 @@ extension EventEnvelope: Codable {
 
     /// The event of a document: every field but `source`.
     static func event(reading r: some ContractFieldReader) throws -> InputEvent {
-        let type = try r.enumValue("type", EventType.self)
-        if type == .inventory { return .inventory(try InventoryEvent(reading: r)) }
-        guard let clinicalType = type.clinicalType else {
-            throw EventDecodingError.unknownValue(
-                path: r.path("type"),
-                value: type.rawValue,
-                allowed: EventType.allCases.map(\.rawValue)
-            )
+        // Each event is built in its case of `InputEvent` directly (not in a `ClinicalEvent` first).
+        switch try r.enumValue("type", EventType.self) {
+        case .patient: return .clinical(.patient(try PatientEvent(reading: r)))
+        case .vitals: return .clinical(.vitals(try VitalsEvent(reading: r)))
+        case .neuro: return .clinical(.neuro(try NeuroEvent(reading: r)))
+        case .lab: return .clinical(.lab(try LabEvent(reading: r)))
+        case .finding: return .clinical(.finding(try FindingEvent(reading: r)))
+        case .medication: return .clinical(.medication(try MedicationEvent(reading: r)))
+        case .inventory: return .inventory(try InventoryEvent(reading: r))
         }
-        return .clinical(try ClinicalEvent(reading: r, type: clinicalType))
     }
 
     /// The document's `source`, read after its event.
@@ -112,22 +112,6 @@ extension EventEnvelope: Codable {
                 try s.string("system", source.system)
                 try s.string("messageType", source.messageType)
             }
-        }
-    }
-}
-
-extension EventType {
-    /// The same type among the types of a patient's course (`nil` for inventory), without
-    /// looking its name up again.
-    fileprivate var clinicalType: ClinicalEventType? {
-        switch self {
-        case .patient: .patient
-        case .vitals: .vitals
-        case .neuro: .neuro
-        case .lab: .lab
-        case .finding: .finding
-        case .medication: .medication
-        case .inventory: nil
         }
     }
 }
