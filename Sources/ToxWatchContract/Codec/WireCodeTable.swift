@@ -74,13 +74,23 @@ struct WireCodeTable<Code: Sendable>: Sendable {
         if offset + 8 <= bytes.count {
             return UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
         }
-        var word: UInt64 = 0
-        var index = offset
-        while index < bytes.count {
-            word |= UInt64(bytes[index]) << (8 * (index - offset))
-            index += 1
+        // Fewer than eight bytes left: two loads of half the size that overlap (or meet) cover
+        // them, the overlapping bytes being equal.
+        let count = bytes.count - offset
+        guard count > 0 else { return 0 }
+        if count >= 4 {
+            let low = UInt64(UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt32.self)))
+            let high = UInt64(
+                UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: offset + count - 4, as: UInt32.self)))
+            return low | high << (8 * (count - 4))
         }
-        return word
+        if count >= 2 {
+            let low = UInt64(UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt16.self)))
+            let high = UInt64(
+                UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: offset + count - 2, as: UInt16.self)))
+            return low | high << (8 * (count - 2))
+        }
+        return UInt64(bytes[offset])
     }
 }
 
