@@ -40,6 +40,21 @@ package enum InputIdentifier {
         scalar.isASCII ? scalar.value < 0x20 || scalar.value == 0x7F : scalar.properties.generalCategory == .control
     }
 
+    /// The text of a plain string's bytes (ASCII without control characters below U+0020, as
+    /// ``JSONTape`` marks them) when they are an identifier, checked in one pass before the
+    /// `String` is created; `nil` otherwise (``problem(_:)`` then says why, if it is not one).
+    /// For such bytes a blank is only spaces and the one control character left is U+007F.
+    static func text(ifIdentifier utf8: UnsafeRawBufferPointer) -> String? {
+        guard utf8.count <= maxBytes else { return nil }
+        var blank = true
+        for byte in utf8 {
+            if byte == 0x7F { return nil }
+            if byte != UInt8(ascii: " ") { blank = false }
+        }
+        guard !blank else { return nil }
+        return String(decoding: utf8, as: UTF8.self)
+    }
+
     /// Throws `invalid-value` naming `path` when `value` is not an identifier.
     package static func check(_ value: String, path: String) throws(EventDecodingError) {
         if let problem = problem(value) { throw .invalidValue(path: path, value: value, problem: problem) }

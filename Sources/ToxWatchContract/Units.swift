@@ -69,7 +69,13 @@ package enum LabUnits {
     /// Decimal places a converted lab value keeps (µmol/L → mg/dL, ng/mL → mg/L …).
     package static let decimals = 3
 
-    static func accepted(for test: LabTest) -> [AcceptedUnit] {
+    /// The accepted units of every test, made once (a lab event looks its unit up in them).
+    private static let acceptedUnits = Dictionary(
+        uniqueKeysWithValues: LabTest.allCases.map { ($0, makeAccepted(for: $0)) })
+
+    static func accepted(for test: LabTest) -> [AcceptedUnit] { acceptedUnits[test] ?? [] }
+
+    private static func makeAccepted(for test: LabTest) -> [AcceptedUnit] {
         let micromolar = ["umol/L", "µmol/L"]
         switch test {
         case .ferritin:

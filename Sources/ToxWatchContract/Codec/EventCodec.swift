@@ -14,23 +14,47 @@ package enum EventCodec {
     ///
     /// - Throws: ``EventDecodingError`` naming the field, the value and what is allowed.
     package static func decode(_ bytes: UnsafeRawBufferPointer) throws(EventDecodingError) -> EventEnvelope {
-        try JSONTape.scan(bytes) { tape throws(EventDecodingError) in
-            guard let tape else { throw unreadableDocument(bytes) }
-            return try decode(tape)
+        try read(bytes) { root in try EventEnvelope(reading: root) }
+    }
+
+    /// Decodes one event without building its envelope (its `source` is read and checked all
+    /// the same), so the event is not copied out of one.
+    @inline(__always)
+    package static func decodeEvent(_ bytes: UnsafeRawBufferPointer) throws(EventDecodingError) -> InputEvent {
+        try read(bytes) { root in
+            // The source is checked first, so that the event is read straight into the result;
+            // when the source is refused, the event is read first, as the envelope reads them,
+            // and its own error comes before the source's.
+            do {
+                _ = try EventEnvelope.source(reading: root)
+            } catch {
+                _ = try EventEnvelope.event(reading: root)
+                throw error
+            }
+            return try EventEnvelope.event(reading: root)
         }
     }
 
-    private static func decode(_ tape: JSONTape) throws(EventDecodingError) -> EventEnvelope {
-        if tape.hasEqualKeys, let path = JSONDuplicateKeys.firstDuplicate(in: tape.bytes) {
-            throw .duplicateKey(path)
-        }
-        let root = try JSONObjectReader.root(of: tape)
-        do {
-            return try EventEnvelope(reading: root)
-        } catch is JSONObjectReader.UnreadableValue {
-            throw .unreadableJSON(tape.bytes)
-        } catch {
-            throw EventDecodingError(decoding: error)
+    /// What `body` reads from the document's top-level object, with the errors of the reference
+    /// path.
+    @inline(__always)
+    private static func read<Value>(
+        _ bytes: UnsafeRawBufferPointer,
+        _ body: (JSONObjectReader) throws -> Value
+    ) throws(EventDecodingError) -> Value {
+        try JSONTape.scan(bytes) { tape throws(EventDecodingError) in
+            guard let tape else { throw unreadableDocument(bytes) }
+            if tape.hasEqualKeys, let path = JSONDuplicateKeys.firstDuplicate(in: tape.bytes) {
+                throw .duplicateKey(path)
+            }
+            let root = try JSONObjectReader.root(of: tape)
+            do {
+                return try body(root)
+            } catch is JSONObjectReader.UnreadableValue {
+                throw .unreadableJSON(tape.bytes)
+            } catch {
+                throw EventDecodingError(decoding: error)
+            }
         }
     }
 
@@ -50,6 +74,17 @@ package enum EventCodec {
 
     package static func decode(_ data: Data) throws(EventDecodingError) -> EventEnvelope {
         try data.withUnsafeBytes { raw in Result { () throws(EventDecodingError) in try decode(raw) } }.get()
+    }
+
+    @inline(__always)
+    package static func decodeEvent(_ bytes: [UInt8]) throws(EventDecodingError) -> InputEvent {
+        try bytes.withUnsafeBufferPointer { buffer throws(EventDecodingError) in
+            try decodeEvent(UnsafeRawBufferPointer(buffer))
+        }
+    }
+
+    package static func decodeEvent(_ data: Data) throws(EventDecodingError) -> InputEvent {
+        try data.withUnsafeBytes { raw in Result { () throws(EventDecodingError) in try decodeEvent(raw) } }.get()
     }
 
     /// Why bytes that are not a JSON document Foundation reads were refused, as the reference path

@@ -178,4 +178,12 @@ struct JSONObjectReader: ContractFieldReader {
         guard let index = lookup(key) else { return false }
         return tape.tokens[index].kind == .array
     }
+
+    func readPlainString<T>(_ key: String, _ read: (UnsafeRawBufferPointer) -> T?) -> FieldRead<T> {
+        guard let index = lookup(key) else { return .absent }
+        let token = tape.tokens[index]
+        guard token.kind != .null else { return .absent }
+        guard token.kind == .string, token.isPlain, let value = read(tape.raw(index)) else { return .mismatch }
+        return .value(value)
+    }
 }

@@ -218,19 +218,20 @@ extension VitalsEvent: Codable {
 extension OxygenSupport {
     /// Room air with a flow or an FiO2 above 0.21 is a contradiction the engine must not grade; an
     /// `unknown` device is graded by its flow, so it needs one.
-    func checkConsistency(path: String) throws(EventDecodingError) {
-        if device == .unknown, flowLPerMin == nil { throw .missingField(path: path + ".flowLPerMin") }
+    /// - Parameter path: the object's path, made only for an error.
+    func checkConsistency(path: @autoclosure () -> String) throws(EventDecodingError) {
+        if device == .unknown, flowLPerMin == nil { throw .missingField(path: path() + ".flowLPerMin") }
         guard device == .roomAir else { return }
         if let flow = flowLPerMin, flow > 0 {
             throw .invalidValue(
-                path: path + ".flowLPerMin",
+                path: path() + ".flowLPerMin",
                 value: formatNumber(flow),
                 problem: "is a flow, which contradicts device room-air"
             )
         }
         if let fio2, fio2 > 0.21 {
             throw .invalidValue(
-                path: path + ".fio2",
+                path: path() + ".fio2",
                 value: formatNumber(fio2),
                 problem: "is above 0.21, which contradicts device room-air"
             )
@@ -322,13 +323,15 @@ extension LabEvent: Codable {
         let value = try r.number("value", in: inGivenUnit)
         let uln = try r.optionalNumber("upperLimitOfNormal", in: inGivenUnit)
         // A conversion by a factor (mmol/L → mg/dL) must not carry a value past the test's range.
-        for (key, given) in [("value", value), ("upperLimitOfNormal", uln)] {
-            guard let given else { continue }
+        func checkConverted(_ given: Double?, _ key: String) throws(EventDecodingError) {
+            guard let given else { return }
             let converted = conversion.apply(given, decimals: LabUnits.decimals)
             guard PlausibleRange.lab(test).contains(converted) else {
-                throw EventDecodingError.outOfRange(path: r.path(key), value: converted, range: .lab(test))
+                throw .outOfRange(path: r.path(key), value: converted, range: .lab(test))
             }
         }
+        try checkConverted(value, "value")
+        try checkConverted(uln, "upperLimitOfNormal")
         self.init(
             eventId: common.eventId,
             patientId: common.patientId,
@@ -410,7 +413,7 @@ extension MedicationEvent: Codable {
 
     init(reading r: some ContractFieldReader) throws {
         let common = try CommonFields(r)
-        let drug = Drug(name: try r.identifier("drug").trimmingWhitespace())
+        let drug = try r.drug("drug")
         let rxnorm = try r.optionalString("rxnorm")
         if let rxnorm { try Self.checkRxNorm(rxnorm, drug: drug, path: r.path("rxnorm")) }
         self.init(
@@ -467,7 +470,7 @@ extension InventoryEvent: Codable {
             eventId: try r.identifier("eventId"),
             occurredAt: try r.timestamp("occurredAt"),
             site: try r.identifier("site"),
-            drug: Drug(name: try r.identifier("drug").trimmingWhitespace()),
+            drug: try r.drug("drug"),
             status: try r.enumValue("status", StockStatus.self),
             unitsOnHand: try r.optionalInteger("unitsOnHand", in: .unitsOnHand),
             unitMg: try r.optionalNumber("unitMg", in: .unitMg)
@@ -526,6 +529,6 @@ extension ClinicalEvent: Codable {
 }
 
 /// The event types of a patient's course (every ``EventType`` but `inventory`).
-enum ClinicalEventType: String, CaseIterable {
+enum ClinicalEventType: String, CaseIterable, Sendable {
     case patient, vitals, neuro, lab, finding, medication
 }

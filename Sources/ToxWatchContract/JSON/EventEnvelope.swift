@@ -77,23 +77,28 @@ extension EventEnvelope: Codable {
     }
 
     init(reading r: some ContractFieldReader) throws {
-        let type = try r.enumValue("type", EventType.self)
-        if type == .inventory {
-            event = .inventory(try InventoryEvent(reading: r))
-        } else if let clinicalType = type.clinicalType {
-            event = .clinical(try ClinicalEvent(reading: r, type: clinicalType))
-        } else {
-            throw EventDecodingError.unknownValue(
-                path: r.path("type"),
-                value: type.rawValue,
-                allowed: EventType.allCases.map(\.rawValue)
-            )
+        let event = try Self.event(reading: r)
+        self.init(event, source: try Self.source(reading: r))
+    }
+
+    /// The event of a document: every field but `source`.
+    static func event(reading r: some ContractFieldReader) throws -> InputEvent {
+        // Each event is built in its case of `InputEvent` directly (not in a `ClinicalEvent` first).
+        switch try r.enumValue("type", EventType.self) {
+        case .patient: return .clinical(.patient(try PatientEvent(reading: r)))
+        case .vitals: return .clinical(.vitals(try VitalsEvent(reading: r)))
+        case .neuro: return .clinical(.neuro(try NeuroEvent(reading: r)))
+        case .lab: return .clinical(.lab(try LabEvent(reading: r)))
+        case .finding: return .clinical(.finding(try FindingEvent(reading: r)))
+        case .medication: return .clinical(.medication(try MedicationEvent(reading: r)))
+        case .inventory: return .inventory(try InventoryEvent(reading: r))
         }
-        if let s = try r.optionalObject("source") {
-            source = EventSource(system: try s.string("system"), messageType: try s.optionalString("messageType"))
-        } else {
-            source = nil
-        }
+    }
+
+    /// The document's `source`, read after its event.
+    static func source(reading r: some ContractFieldReader) throws -> EventSource? {
+        guard let s = try r.optionalObject("source") else { return nil }
+        return EventSource(system: try s.string("system"), messageType: try s.optionalString("messageType"))
     }
 
     package func encode(to encoder: any Encoder) throws {
@@ -107,22 +112,6 @@ extension EventEnvelope: Codable {
                 try s.string("system", source.system)
                 try s.string("messageType", source.messageType)
             }
-        }
-    }
-}
-
-extension EventType {
-    /// The same type among the types of a patient's course (`nil` for inventory), without
-    /// looking its name up again.
-    fileprivate var clinicalType: ClinicalEventType? {
-        switch self {
-        case .patient: .patient
-        case .vitals: .vitals
-        case .neuro: .neuro
-        case .lab: .lab
-        case .finding: .finding
-        case .medication: .medication
-        case .inventory: nil
         }
     }
 }
@@ -158,12 +147,12 @@ extension EventEnvelope {
 ///
 /// - Throws: ``EventDecodingError``.
 package func decodeEvent(_ json: Data) throws(EventDecodingError) -> InputEvent {
-    try EventEnvelope.decode(json).event
+    try EventCodec.decodeEvent(json)
 }
 
 /// Decodes one input event from raw bytes.
 package func decodeEvent(_ bytes: [UInt8]) throws(EventDecodingError) -> InputEvent {
-    try EventCodec.decode(bytes).event
+    try EventCodec.decodeEvent(bytes)
 }
 
 /// Encodes one input event as canonical JSON (see ``EventEnvelope/encoded()``).

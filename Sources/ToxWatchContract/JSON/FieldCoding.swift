@@ -1,4 +1,5 @@
 import Foundation
+import ToxicityRules
 
 /// A coding key for any field name, so that the event types read exactly the fields they know
 /// and ignore the rest (forward compatibility).
@@ -57,6 +58,11 @@ protocol ContractFieldReader {
     func readObject(_ key: String) throws -> FieldRead<Self>
     /// Whether `key` holds an array.
     func holdsArray(_ key: String) -> Bool
+    /// The value `read` makes of the bytes of `key`'s string when the reader holds them and the
+    /// string is plain (ASCII without escapes or control characters: its bytes are its text).
+    /// `.absent` when `key` is missing or `null`; `.mismatch` for any other value, or when `read`
+    /// gives `nil`: the caller then reads the field the general way, which words any error.
+    func readPlainString<T>(_ key: String, _ read: (UnsafeRawBufferPointer) -> T?) -> FieldRead<T>
 }
 
 /// The reference reader: a keyed container of Foundation's `JSONDecoder`.
@@ -130,6 +136,9 @@ struct FieldReader: ContractFieldReader {
     func holdsArray(_ key: String) -> Bool {
         (try? container.nestedUnkeyedContainer(forKey: AnyCodingKey(key))) != nil
     }
+
+    /// Foundation lends no bytes: every field is read the general way.
+    func readPlainString<T>(_ key: String, _ read: (UnsafeRawBufferPointer) -> T?) -> FieldRead<T> { .mismatch }
 }
 
 extension ContractFieldReader {
@@ -161,6 +170,11 @@ extension ContractFieldReader {
     }
 
     func optionalString(_ key: String) throws -> String? {
+        switch readPlainString(key, Self.nonBlankText) {
+        case .absent: return nil
+        case .value(let text): return text
+        case .mismatch: break
+        }
         guard let value = try value(try readString(key), key, expected: "a string") else { return nil }
         guard !value.isBlank else {
             throw EventDecodingError.invalidValue(path: path(key), value: value, problem: "is empty")
@@ -175,6 +189,11 @@ extension ContractFieldReader {
 
     /// An identifier (``InputIdentifier``): 1–128 bytes of UTF-8 without control characters.
     func optionalIdentifier(_ key: String) throws -> String? {
+        switch readPlainString(key, InputIdentifier.text(ifIdentifier:)) {
+        case .absent: return nil
+        case .value(let text): return text
+        case .mismatch: break
+        }
         guard let value = try value(try readString(key), key, expected: "a string") else { return nil }
         try InputIdentifier.check(value, path: path(key))
         return value
@@ -183,6 +202,12 @@ extension ContractFieldReader {
     func identifier(_ key: String) throws -> String {
         guard let value = try optionalIdentifier(key) else { throw EventDecodingError.missingField(path: path(key)) }
         return value
+    }
+
+    /// A drug named by an identifier, trimmed and matched case-insensitively (``Drug/init(name:)``).
+    func drug(_ key: String) throws -> Drug {
+        if case .value(let drug) = readPlainString(key, Drug.init(plainName:)) { return drug }
+        return Drug(name: try identifier(key).trimmingWhitespace())
     }
 
     func optionalNumber(_ key: String, in range: PlausibleRange) throws -> Double? {
@@ -214,8 +239,12 @@ extension ContractFieldReader {
         try value(try readBool(key), key, expected: "true or false")
     }
 
-    func optionalEnum<E: RawRepresentable & CaseIterable>(_ key: String, _ type: E.Type) throws -> E?
-    where E.RawValue == String {
+    func optionalEnum<E: WireCode>(_ key: String, _ type: E.Type) throws -> E? {
+        switch readPlainString(key, { E.wireCodes.code($0) }) {
+        case .absent: return nil
+        case .value(let code): return code
+        case .mismatch: break
+        }
         guard let raw = try value(try readString(key), key, expected: "a string") else { return nil }
         guard let value = E(rawValue: raw) else {
             throw EventDecodingError.unknownValue(path: path(key), value: raw, allowed: E.allCases.map(\.rawValue))
@@ -223,8 +252,7 @@ extension ContractFieldReader {
         return value
     }
 
-    func enumValue<E: RawRepresentable & CaseIterable>(_ key: String, _ type: E.Type) throws -> E
-    where E.RawValue == String {
+    func enumValue<E: WireCode>(_ key: String, _ type: E.Type) throws -> E {
         guard let value = try optionalEnum(key, type) else { throw EventDecodingError.missingField(path: path(key)) }
         return value
     }
@@ -285,6 +313,13 @@ extension ContractFieldReader {
             }
             return value
         }
+    }
+
+    /// The text of a plain string's bytes when it is not blank (``String/isBlank``: for plain
+    /// bytes, only spaces).
+    private static func nonBlankText(_ utf8: UnsafeRawBufferPointer) -> String? {
+        guard utf8.contains(where: { $0 != UInt8(ascii: " ") }) else { return nil }
+        return String(decoding: utf8, as: UTF8.self)
     }
 
     /// Reads `type` and checks that it is `expected`.

@@ -90,6 +90,49 @@ struct CodecEquivalenceTests {
         #expect(cases >= 60 * 24)
     }
 
+    /// `decodeEvent` reads the event without its envelope, and checks the `source` all the same:
+    /// the envelope's event, or the same error, on valid and mutated documents.
+    @Test func eventsReadWithoutTheirEnvelopeAsWithIt() {
+        var rng = SplitMix64(state: 0xE7E7)
+        var refused = 0
+        let cases = 2000
+        for index in 0..<cases {
+            let document = RandomEventDocuments.document(&rng)
+            let kind = EventMutations.Kind.allCases[index % EventMutations.Kind.allCases.count]
+            let bytes = index % 2 == 0 ? document.render(&rng) : EventMutations.mutate(document, kind, &rng)
+            let event = Result { () throws(EventDecodingError) in try EventCodec.decodeEvent(bytes) }
+            #expect(event == Self.codec(bytes).map(\.event))
+            #expect(event == Result { () throws(EventDecodingError) in try EventCodec.decodeEvent(Data(bytes)) })
+            if case .failure = event { refused += 1 }
+        }
+        // Cases run: 1000 valid documents and 1000 mutated ones (every kind of mutation).
+        #expect(refused > 100 && refused < cases - 500)
+    }
+
+    /// Without the envelope, the source is checked before the event is read; an event's error
+    /// still comes before its source's.
+    @Test(
+        "errors of an event and of its source, without the envelope",
+        arguments: [
+            (#""temperatureC":99,"source":{"system":" "}"#, "temperatureC"),
+            (#""temperatureC":38,"source":{"system":" "}"#, "source.system"),
+            (#""temperatureC":99,"source":{"system":"\q"}"#, "temperatureC"),
+            (#""temperatureC":38,"source":[]"#, "source"),
+        ]
+    )
+    func eventErrorsComeBeforeSourceErrors(_ members: String, _ path: String) {
+        let bytes = EventCodecTests.vitals(members)
+        let event = Result { () throws(EventDecodingError) in try EventCodec.decodeEvent(bytes) }
+        #expect(event == Self.codec(bytes).map(\.event))
+        #expect(event == Self.reference(bytes).map(\.event))
+        switch event {
+        case .failure(.outOfRange(let field, _, _)), .failure(.invalidValue(let field, _, _)),
+            .failure(.wrongType(let field, _, _)):
+            #expect(field == path)
+        default: Issue.record("\(members): \(event)")
+        }
+    }
+
     @Test func decodedEventsReencodeAndReadBack() throws {
         var rng = SplitMix64(state: 0xBAC4)
         var cases = 0
