@@ -56,8 +56,10 @@ package struct CompactCourse: Sendable, Equatable {
 
     /// The kind of the event at `index`, read from its record's header.
     package func kind(at index: Int) -> CompactEventKind {
-        // The bytes were written or validated by the codec, so the kind is known.
-        CompactEventCodec.kind(in: bytes, at: Int(offsets[index])) ?? .patient
+        guard let kind = CompactEventCodec.kind(in: bytes, at: Int(offsets[index])) else {
+            preconditionFailure("a course record no longer has a known kind")
+        }
+        return kind
     }
 
     /// The event at `index`, decoded.
