@@ -1,5 +1,5 @@
 import Foundation
-import Glibc
+import CHeapUsage
 import Histogram
 import ToxWatchBenchmarkSupport
 
@@ -219,12 +219,12 @@ case "state-memory":
     let workload = loadStateWorkload(arguments[1])
     let count = Int(option("--count", in: arguments) ?? "100000") ?? 100_000
     let events = Int(option("--events", in: arguments) ?? "32") ?? 32
-    let before = mallinfo2().uordblks
+    let before = Int(toxbench_heap_in_use())
     let held = workload.hold(count: count, events: events)
-    let after = mallinfo2().uordblks
+    let heapBytes = Int(toxbench_heap_in_use()) - before
     print(json([
-        "states": count, "eventsPerState": held / max(count, 1), "heapBytes": after - before,
-        "bytesPerState": ((Double(after) - Double(before)) / Double(max(count, 1))).rounded(),
+        "states": count, "eventsPerState": held / max(count, 1), "heapBytes": heapBytes,
+        "bytesPerState": (Double(heapBytes) / Double(max(count, 1))).rounded(),
     ]))
     workload.release()
 
