@@ -12,24 +12,34 @@ package enum Base64 {
 
     /// The base64 text of `bytes`, as ASCII bytes.
     package static func encode(_ bytes: [UInt8]) -> [UInt8] {
-        var text: [UInt8] = []
-        text.reserveCapacity((bytes.count + 2) / 3 * 4)
-        var index = 0
-        while index + 3 <= bytes.count {
-            let group = UInt32(bytes[index]) << 16 | UInt32(bytes[index + 1]) << 8 | UInt32(bytes[index + 2])
-            for shift in [18, 12, 6, 0] as [UInt32] { text.append(alphabet[Int(group >> shift & 0x3F)]) }
-            index += 3
+        let length = (bytes.count + 2) / 3 * 4
+        return [UInt8](unsafeUninitializedCapacity: length) { text, initialized in
+            bytes.withUnsafeBufferPointer { input in
+                alphabet.withUnsafeBufferPointer { digit in
+                    var index = 0
+                    var out = 0
+                    while index + 3 <= input.count {
+                        let group =
+                            UInt32(input[index]) << 16 | UInt32(input[index + 1]) << 8 | UInt32(input[index + 2])
+                        text[out] = digit[Int(group >> 18)]
+                        text[out + 1] = digit[Int(group >> 12 & 0x3F)]
+                        text[out + 2] = digit[Int(group >> 6 & 0x3F)]
+                        text[out + 3] = digit[Int(group & 0x3F)]
+                        index += 3
+                        out += 4
+                    }
+                    let rest = input.count - index
+                    guard rest > 0 else { return }
+                    let second = rest == 2 ? UInt32(input[index + 1]) : 0
+                    let group = UInt32(input[index]) << 16 | second << 8
+                    text[out] = digit[Int(group >> 18)]
+                    text[out + 1] = digit[Int(group >> 12 & 0x3F)]
+                    text[out + 2] = rest == 2 ? digit[Int(group >> 6 & 0x3F)] : UInt8(ascii: "=")
+                    text[out + 3] = UInt8(ascii: "=")
+                }
+            }
+            initialized = length
         }
-        let rest = bytes.count - index
-        if rest > 0 {
-            let second = rest == 2 ? UInt32(bytes[index + 1]) : 0
-            let group = UInt32(bytes[index]) << 16 | second << 8
-            text.append(alphabet[Int(group >> 18 & 0x3F)])
-            text.append(alphabet[Int(group >> 12 & 0x3F)])
-            text.append(rest == 2 ? alphabet[Int(group >> 6 & 0x3F)] : UInt8(ascii: "="))
-            text.append(UInt8(ascii: "="))
-        }
-        return text
     }
 
     /// The bytes of base64 text; throws on anything but canonical padded base64 (no whitespace,
