@@ -41,7 +41,7 @@ package struct PatientChangelog: Sendable {
         latest.flatMap(Self.events(fromRecord:))
     }
 
-    /// The events of one changelog record value: format 2's compact course (`{"course": base64,
+    /// The events of one changelog record value: format 2's compact course (`{"course": base64url,
     /// "patientId": …}`) or format 1's contract events (`{"events": [ …contract events… ], …}`).
     package static func events(fromRecord value: [UInt8]) -> [ClinicalEvent]? {
         struct Record: Decodable {

@@ -1,7 +1,8 @@
-/// Standard base64 (RFC 4648 §4, with `=` padding), as the changelog record carries a compact
-/// course: written and read without Foundation.
+/// Base64 with the URL and file name safe alphabet (RFC 4648 §5: `-` and `_` for `+` and `/`, with
+/// `=` padding), as the changelog record carries a compact course: no character of it needs an
+/// escape in a JSON string. Written and read without Foundation.
 package enum Base64 {
-    private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+    private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
 
     /// The value of each ASCII byte as a base64 digit (0xFF: not a digit).
     private static let digitValues: [UInt8] = {
@@ -10,7 +11,7 @@ package enum Base64 {
         return values
     }()
 
-    /// The base64 text of `bytes`, as ASCII bytes.
+    /// The base64url text of `bytes`, as ASCII bytes.
     package static func encode(_ bytes: [UInt8]) -> [UInt8] {
         let length = (bytes.count + 2) / 3 * 4
         return [UInt8](unsafeUninitializedCapacity: length) { text, initialized in
@@ -42,7 +43,7 @@ package enum Base64 {
         }
     }
 
-    /// The bytes of base64 text; throws on anything but canonical padded base64 (no whitespace,
+    /// The bytes of base64url text; throws on anything but canonical padded base64url (no whitespace,
     /// zero bits after the last byte).
     package static func decode(_ text: some Collection<UInt8>) throws(CompactDecodingError) -> [UInt8] {
         let text = Array(text)

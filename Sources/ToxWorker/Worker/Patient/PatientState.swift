@@ -301,7 +301,7 @@ package struct ShortageAdviceState: Sendable, Equatable, Codable {
 
 /// The changelog value of a patient (`toxd.patient-state.v1`, key = patient id).
 ///
-/// Format 2 holds the course as its compact records (``CompactCourse/bytes``) in one base64 string,
+/// Format 2 holds the course as its compact records (``CompactCourse/bytes``) in one base64url string,
 /// `course`; format 1, written by earlier versions and still read, held each event as contract
 /// JSON in `events`.
 package struct PatientStateRecord: Codable, Sendable {
@@ -368,12 +368,15 @@ package struct PatientStateRecord: Codable, Sendable {
         issuedOutputs = try c.decodeIfPresent([String: IssuedOutput].self, forKey: .issuedOutputs)
     }
 
-    /// Writes format 2; the course's base64 is Foundation's, independent of the byte writer's.
+    /// Writes format 2; the course's base64url is Foundation's base64 with `-` and `_` for `+` and
+    /// `/`, independent of the byte writer's.
     package func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(formatVersion, forKey: .formatVersion)
         try c.encode(patientId, forKey: .patientId)
-        try c.encode(Data(course.bytes).base64EncodedString(), forKey: .course)
+        let base64 = Data(course.bytes).base64EncodedString()
+        try c.encode(
+            base64.replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_"), forKey: .course)
         try c.encode(appliedOffsets, forKey: .appliedOffsets)
         try c.encode(published, forKey: .published)
         try c.encodeIfPresent(recommendations, forKey: .recommendations)

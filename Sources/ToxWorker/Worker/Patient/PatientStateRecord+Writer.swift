@@ -6,44 +6,23 @@ import ToxWatchContract
 
 extension PatientStateRecord {
     /// The record's JSON, format 2: the same bytes as encoding `PatientStateRecord(state)` with
-    /// ``encoder``, the course's compact records written as base64 straight from the state. Empty
+    /// ``encoder``, the course's compact records written as base64url straight from the state. Empty
     /// if a value cannot be written (a non-finite number).
     package static func encode(_ state: PatientState) -> [UInt8] {
-        let course = jsonString(base64: Base64.encode(state.course.bytes))
+        let course = Base64.encode(state.course.bytes)
         var writer = JSONByteWriter(escapingSlashes: true, capacity: course.count + 512)
         do {
             writer.beginObject()
             writer.key("appliedOffsets")
             try writer.writeSorted(state.appliedOffsets) { writer, offset in writer.int64(offset) }
             writer.key("course")
-            writer.rawValue(course)
+            writer.unescapedString(course)
             try writeFields(of: state, into: &writer)
             writer.endObject()
         } catch {
             return []
         }
         return writer.bytes
-    }
-
-    /// Base64 text as a JSON string: quoted, each `/` escaped as `\/` (as ``encoder`` writes it);
-    /// no other base64 character needs an escape.
-    private static func jsonString(base64 text: [UInt8]) -> [UInt8] {
-        let slash = UInt8(ascii: "/")
-        let length = text.count + text.count { $0 == slash } + 2
-        return [UInt8](unsafeUninitializedCapacity: length) { json, initialized in
-            json[0] = UInt8(ascii: "\"")
-            var out = 1
-            for byte in text {
-                if byte == slash {
-                    json[out] = UInt8(ascii: "\\")
-                    out += 1
-                }
-                json[out] = byte
-                out += 1
-            }
-            json[out] = UInt8(ascii: "\"")
-            initialized = out + 1
-        }
     }
 
     /// Every member after `course`, in key order.
