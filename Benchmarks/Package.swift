@@ -33,10 +33,13 @@ let package = Package(
         .executableTarget(
             name: "toxbench",
             dependencies: [
+                "CHeapUsage",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "ToxWatchBenchmarkSupport", package: root),
             ],
             path: "Sources/toxbench"
         ),
+        // glibc's malloc statistics for `toxbench state-memory` (malloc.h is not in Swift's Glibc module).
+        .target(name: "CHeapUsage", path: "Sources/CHeapUsage"),
     ]
 )

@@ -85,7 +85,7 @@ struct ToxdEndToEndTests {
         #expect(audit.states.count == expected.count, "patients with a changelog state")
         var mismatched: [String] = []
         for (patientId, ids) in expected {
-            let stored = Set(audit.states[patientId]?.events.map(\.event.eventId) ?? [])
+            let stored = Set(audit.states[patientId]?.events.map(\.eventId) ?? [])
             if stored != ids { mismatched.append(patientId) }
         }
         #expect(mismatched.isEmpty, "patients whose final state lacks events: \(mismatched.prefix(5))")

@@ -10,7 +10,8 @@ import ToxicityRules
 /// output topics, against the embedded cluster.
 @Suite("toxctl chart: live patients")
 struct ChartLiveTests {
-    /// A changelog record value as the worker writes it (the fields around `events` are not read).
+    /// A changelog record value in format 1, as the worker wrote it before the compact course (the
+    /// fields around `events` are not read).
     static func changelogValue(patient: String, events: [String]) -> [UInt8] {
         Array(
             #"{"events":[\#(events.joined(separator: ","))],"formatVersion":1,"patientId":"\#(patient)","appliedOffsets":{},"published":{}}"#
@@ -59,6 +60,20 @@ struct ChartLiveTests {
         changelog.apply(message("P", nil, epoch: 2, offset: 4))
         #expect(!changelog.isKnown, "a tombstone deletes the patient")
         #expect(PatientChangelog.events(fromRecord: Array("nonsense".utf8)) == nil)
+    }
+
+    @Test("a format 2 record's course (compact records in base64url) reads as the events it holds")
+    func formatTwoRecord() throws {
+        let events = try [Self.admission(patient: "P"), Self.vitals("b", patient: "Q", hours: 2, temperature: 38)].map {
+            json in try #require({ if case .clinical(let e) = try decodeEvent(Array(json.utf8)) { e } else { nil } }())
+        }
+        var course = CompactCourse(patientId: "P")
+        for event in events { course.insert(event) }
+        let base64 = String(decoding: Base64.encode(course.bytes), as: UTF8.self)
+        let value = #"{"appliedOffsets":{},"course":"\#(base64)","formatVersion":2,"patientId":"P","published":{}}"#
+        #expect(PatientChangelog.events(fromRecord: Array(value.utf8)) == events)
+        let corrupt = value.replacingOccurrences(of: #""course":""#, with: #""course":"Z"#)
+        #expect(PatientChangelog.events(fromRecord: Array(corrupt.utf8)) == nil)
     }
 
     @Test("against the embedded cluster: the patient's events and outputs only, a null grade, stock of its site")

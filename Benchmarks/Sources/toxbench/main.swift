@@ -1,4 +1,5 @@
 import Foundation
+import CHeapUsage
 import Histogram
 import ToxWatchBenchmarkSupport
 
@@ -27,6 +28,14 @@ import ToxWatchBenchmarkSupport
 //   toxbench hl7 SHAPE SIZE [--runs N] [--seconds S]
 //       The HL7 v2 decoder on one large message (SHAPE repetitions: PID-3 repeated SIZE times;
 //       observations: SIZE OBX): decodes per second and MB/s of every run, their median, as JSON.
+//   toxbench state-memory COURSE [--count N] [--events E]
+//       Heap bytes per patient state: glibc's in-use bytes (mallinfo2 uordblks) before and after
+//       building N (100000) states of the course's first E (32) events (1: the admission alone),
+//       divided by N, as JSON.
+//   toxbench restore COURSE [--count N] [--events E] [--format 1|current] [--runs R]
+//       Restores N (20000) changelog records of E-event patients, written in format 1 (the events as
+//       JSON) or by the current writer, into states as a partition's restore does: the seconds per
+//       100,000 records of every run and their median, as JSON.
 
 func fail(_ message: String) -> Never {
     FileHandle.standardError.write(Data("toxbench: \(message)\n".utf8))
@@ -78,6 +87,14 @@ func encodeOperation(_ workload: OutputEncodeWorkload, _ what: String) -> () -> 
 func loadEncodeWorkload(_ path: String) -> OutputEncodeWorkload {
     do {
         return try OutputEncodeWorkload(course: Data(contentsOf: URL(fileURLWithPath: path)))
+    } catch {
+        fail("\(path): \(error)")
+    }
+}
+
+func loadStateWorkload(_ path: String) -> PatientStateWorkload {
+    do {
+        return try PatientStateWorkload(course: Data(contentsOf: URL(fileURLWithPath: path)))
     } catch {
         fail("\(path): \(error)")
     }
@@ -196,6 +213,46 @@ case "hl7":
         "decodesPerSec": (median * 10).rounded() / 10,
         "mbPerSec": (median * Double(workload.message.count) / 1e6 * 100).rounded() / 100,
         "runs": rates.map { ($0 * 10).rounded() / 10 }, "checksum": sink & 0xffff,
+    ]))
+
+case "state-memory":
+    let workload = loadStateWorkload(arguments[1])
+    let count = Int(option("--count", in: arguments) ?? "100000") ?? 100_000
+    let events = Int(option("--events", in: arguments) ?? "32") ?? 32
+    let before = Int(toxbench_heap_in_use())
+    let held = workload.hold(count: count, events: events)
+    let heapBytes = Int(toxbench_heap_in_use()) - before
+    print(json([
+        "states": count, "eventsPerState": held / max(count, 1), "heapBytes": heapBytes,
+        "bytesPerState": (Double(heapBytes) / Double(max(count, 1))).rounded(),
+    ]))
+    workload.release()
+
+case "restore":
+    let workload = loadStateWorkload(arguments[1])
+    let count = Int(option("--count", in: arguments) ?? "20000") ?? 20_000
+    let events = Int(option("--events", in: arguments) ?? "32") ?? 32
+    let format = option("--format", in: arguments) ?? "current"
+    let runs = Int(option("--runs", in: arguments) ?? "3") ?? 3
+    guard format == "1" || format == "current" else { fail("--format must be 1 or current") }
+    let records = workload.records(count: count, events: events, formatOne: format == "1")
+    let clock = ContinuousClock()
+    var perHundredThousand: [Double] = []
+    for _ in 0..<runs {
+        let start = clock.now
+        do {
+            _ = try workload.restore(records)
+        } catch {
+            fail("restore: \(error)")
+        }
+        let elapsed = clock.now - start
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        perHundredThousand.append((seconds * 100_000 / Double(count) * 1000).rounded() / 1000)
+    }
+    print(json([
+        "format": format, "records": count, "eventsPerRecord": events,
+        "bytesPerRecord": records.reduce(0) { $0 + $1.count } / max(count, 1),
+        "secondsPer100k": perHundredThousand, "medianSecondsPer100k": perHundredThousand.sorted()[runs / 2],
     ]))
 
 case "loop":

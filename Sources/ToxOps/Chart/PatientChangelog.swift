@@ -41,11 +41,19 @@ package struct PatientChangelog: Sendable {
         latest.flatMap(Self.events(fromRecord:))
     }
 
-    /// The events of one changelog record value (`{"events": [ …contract events… ], …}`).
+    /// The events of one changelog record value: format 2's compact course (`{"course": base64url,
+    /// "patientId": …}`) or format 1's contract events (`{"events": [ …contract events… ], …}`).
     package static func events(fromRecord value: [UInt8]) -> [ClinicalEvent]? {
-        struct Record: Decodable { var events: [EventEnvelope] }
+        struct Record: Decodable {
+            var patientId: String?
+            var course: String?
+            var events: [EventEnvelope]?
+        }
         guard let record = try? JSONDecoder().decode(Record.self, from: Data(value)) else { return nil }
-        return record.events.compactMap { envelope in
+        if let course = record.course, let patientId = record.patientId {
+            return try? CompactCourse(patientId: patientId, bytes: Base64.decode(course.utf8)).events
+        }
+        return record.events?.compactMap { envelope in
             if case .clinical(let event) = envelope.event { return event }
             return nil
         }

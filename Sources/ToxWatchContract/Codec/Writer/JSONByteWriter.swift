@@ -158,6 +158,16 @@ package struct JSONByteWriter {
         followsValue = true
     }
 
+    /// A string of bytes that need no escape (such as base64url text: letters, digits, `-`, `_`, `=`),
+    /// copied as they are.
+    package mutating func unescapedString(_ ascii: [UInt8]) {
+        separate()
+        bytes.append(UInt8(ascii: "\""))
+        bytes.append(contentsOf: ascii)
+        bytes.append(UInt8(ascii: "\""))
+        followsValue = true
+    }
+
     /// A string, or `null` when there is none (an optional encoded with `encode`, not `encodeIfPresent`).
     package mutating func string(orNull value: String?) {
         if let value { string(value) } else { null() }

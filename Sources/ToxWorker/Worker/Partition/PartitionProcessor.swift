@@ -167,7 +167,7 @@ package struct PartitionProcessor: Sendable {
             } else {
                 let isTooLate =
                     state.latestEventAt.map { event.occurredAt < $0.addingTimeInterval(-lateEventWindow) } ?? false
-                state.insert(event, json: record.value)
+                state.insert(event)
                 outcome.applied[record.topic, default: 0] += 1
                 changed.insert(patientId)
                 if streamTime.map({ event.occurredAt > $0 }) ?? true { streamTime = event.occurredAt }
@@ -345,7 +345,7 @@ package struct PartitionProcessor: Sendable {
     private mutating func addInventoryInstants(
         _ state: inout PatientState, from inventory: InventoryHistory, arrivedAt: Date?, cause: OutputCause? = nil
     ) -> Bool {
-        guard let first = state.events.first?.occurredAt else { return false }
+        guard let first = state.earliestEventAt else { return false }
         var instants: [Date] = []
         for change in inventory.changes(after: state.lastEvaluatedAt)
         where change.at >= first && instants.last != change.at

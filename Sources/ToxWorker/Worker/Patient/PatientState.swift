@@ -6,12 +6,9 @@ package import ToxicityRules
 /// already reflects, and what it last published. Persisted as one changelog record per change.
 package struct PatientState: Sendable, Equatable {
     package let patientId: String
-    /// The course, ordered by `occurredAt` (ties keep arrival order), pruned to what rules need.
-    package private(set) var events: [ClinicalEvent] = []
-    /// Each event's JSON as the changelog record holds it, in the order of ``events``: encoded
-    /// once, when the event is inserted, so that writing the record after every change costs a
-    /// copy of these bytes instead of encoding the whole course again.
-    package private(set) var encodedEvents: [[UInt8]] = []
+    /// The course, ordered by `occurredAt` (ties keep arrival order), pruned to what rules need:
+    /// compact event records (``CompactCourse``), written as they are into the changelog record.
+    package private(set) var course: CompactCourse
     /// Per input topic, the highest offset (in this patient's partition) already applied.
     package var appliedOffsets: [String: Int64] = [:]
     /// What was last published for this patient, for change detection.
@@ -26,9 +23,9 @@ package struct PatientState: Sendable, Equatable {
     /// Per output stream (``OutputID/stream``), the instant and revision of the latest id issued:
     /// a second record of a stream at one instant gets the next revision.
     package var issuedOutputs: [String: IssuedOutput] = [:]
-    /// The event ids of ``events`` (derived, built when first needed on a long course).
+    /// The event ids of the course (derived, built when first needed on a long course).
     private var eventIds: Set<String>?
-    /// The admission (patient) events of ``events``, in the same order (derived): an evaluation
+    /// The admission (patient) events of the course, in the same order (derived): an evaluation
     /// reads the protocol and site from them at every instant, which must not scan a long course.
     package private(set) var admissions: [PatientEvent] = []
     /// Instants of pharmacy inventory changes for the patient's site after its last evaluation
@@ -36,7 +33,7 @@ package struct PatientState: Sendable, Equatable {
     /// inventory history (``InventoryHistory/changes(after:)``) when a change
     /// arrives and after a restore, so neither the changelog nor equality holds them.
     package private(set) var inventoryInstants: [Date] = []
-    /// The timeline of ``events`` an evaluation built (``PatientEvaluator``), kept so that the next
+    /// The timeline of the course an evaluation built (``PatientEvaluator``), kept so that the next
     /// event extends it (``PatientTimeline/extend(by:)``) instead of every evaluation building
     /// it again: derived, neither persisted nor compared; dropped when an event cannot extend it
     /// or events are pruned.
@@ -44,19 +41,34 @@ package struct PatientState: Sendable, Equatable {
 
     package init(patientId: String) {
         self.patientId = patientId
+        course = CompactCourse(patientId: patientId)
     }
 
+    /// A state holding `course` (already in event time), its admissions derived from it.
+    init(course: CompactCourse) {
+        patientId = course.patientId
+        self.course = course
+        deriveAdmissions()
+    }
+
+    /// The course's events, decoded (the evaluator's timeline is built from them).
+    package var events: [ClinicalEvent] { course.events }
+
     /// Latest event time of the course.
-    package var latestEventAt: Date? { events.last?.occurredAt }
+    package var latestEventAt: Date? { course.isEmpty ? nil : course.occurredAt(at: course.count - 1) }
+
+    /// Earliest event time of the course.
+    package var earliestEventAt: Date? { course.isEmpty ? nil : course.occurredAt(at: 0) }
 
     /// The distinct event instants after the last evaluation (every one before the first), in
     /// event time: the instants still to be evaluated. They follow from the changelog record, so
     /// an owner that restores the patient evaluates them as the previous owner would have.
     package var pendingInstants: [Date] {
         var instants: [Date] = []
-        for event in events.reversed() {
-            if let evaluated = lastEvaluatedAt, event.occurredAt <= evaluated { break }
-            if instants.last != event.occurredAt { instants.append(event.occurredAt) }
+        for index in (0..<course.count).reversed() {
+            let occurredAt = course.occurredAt(at: index)
+            if let evaluated = lastEvaluatedAt, occurredAt <= evaluated { break }
+            if instants.last != occurredAt { instants.append(occurredAt) }
         }
         let inventory = inventoryInstants.filter { instant in lastEvaluatedAt.map { instant > $0 } ?? true }
         guard !inventory.isEmpty else { return instants.reversed() }
@@ -96,9 +108,11 @@ package struct PatientState: Sendable, Equatable {
 
     /// Whether an event with this id is already part of the course (an HL7 resend, a replay).
     package mutating func contains(eventId: String) -> Bool {
-        if eventIds == nil, events.count >= Self.indexedCourseLength { eventIds = Set(events.map(\.eventId)) }
+        if eventIds == nil, course.count >= Self.indexedCourseLength {
+            eventIds = Set((0..<course.count).map(course.eventId(at:)))
+        }
         if let eventIds { return eventIds.contains(eventId) }
-        return events.contains { $0.eventId == eventId }
+        return course.contains(eventId: eventId)
     }
 
     /// From this many events on, ``contains(eventId:)`` keeps a set of the ids (a linear search per
@@ -106,43 +120,29 @@ package struct PatientState: Sendable, Equatable {
     static let indexedCourseLength = 256
 
     /// Inserts an event in event time; an event with the same instant as others goes after them.
-    /// - Parameter json: the event's contract JSON as received, when it can stand in the changelog
-    ///   record as it is (``changelogJSON(_:received:)``); otherwise the event is encoded.
-    package mutating func insert(_ event: ClinicalEvent, json: [UInt8]? = nil) {
-        let time = event.occurredAt
-        let encoded = Self.changelogJSON(event, received: json)
-        if let last = events.last, last.occurredAt > time {
-            let index = events.partitionPoint { $0.occurredAt > time }
-            events.insert(event, at: index)
-            encodedEvents.insert(encoded, at: index)
-        } else {
-            events.append(event)
-            encodedEvents.append(encoded)
-        }
+    package mutating func insert(_ event: ClinicalEvent) {
+        course.insert(event)
         eventIds?.insert(event.eventId)
         if timeline?.extend(by: event) == false { timeline = nil }
         if case .patient(let admission) = event {
-            let index = admissions.partitionPoint { $0.occurredAt > time }
+            let index = admissions.partitionPoint { $0.occurredAt > admission.occurredAt }
             admissions.insert(admission, at: index)
         }
     }
 
-    /// An event as an element of the changelog record's `events` (empty if it cannot be encoded,
-    /// which makes the whole record unwritable, as encoding the record would).
-    ///
-    /// The bytes an input record carried are used as they are when they are one UTF-8 JSON object
-    /// (they decoded to `event` with the same decoder the restore uses, so they restore to exactly
-    /// that event); encoding every event again cost the worker a tenth of its time.
-    static func changelogJSON(_ event: ClinicalEvent, received json: [UInt8]? = nil) -> [UInt8] {
-        if let json, json.first == UInt8(ascii: "{"), json.last == UInt8(ascii: "}"), !json.contains(0) {
-            return json
+    /// Derives ``admissions`` from the course, decoding only its patient events.
+    private mutating func deriveAdmissions() {
+        admissions = (0..<course.count).compactMap { index in
+            guard course.kind(at: index) == .patient, case .patient(let admission) = course.event(at: index) else {
+                return nil
+            }
+            return admission
         }
-        return (try? PatientStateRecord.encoder.encode(EventEnvelope(event))).map { Array($0) } ?? []
     }
 
-    /// States are equal when their content is: ``encodedEvents`` follows from ``events``.
+    /// States are equal when their content is: the same course records and the same fields.
     package static func == (lhs: PatientState, rhs: PatientState) -> Bool {
-        lhs.patientId == rhs.patientId && lhs.events == rhs.events && lhs.appliedOffsets == rhs.appliedOffsets
+        lhs.patientId == rhs.patientId && lhs.course == rhs.course && lhs.appliedOffsets == rhs.appliedOffsets
             && lhs.published == rhs.published && lhs.recommendations == rhs.recommendations
             && lhs.nextDecisionAt == rhs.nextDecisionAt && lhs.lastEvaluatedAt == rhs.lastEvaluatedAt
             && lhs.issuedOutputs == rhs.issuedOutputs
@@ -168,27 +168,11 @@ package struct PatientState: Sendable, Equatable {
     package mutating func prune(keeping horizon: TimeInterval) {
         guard let latest = latestEventAt else { return }
         let cutoff = latest.addingTimeInterval(-horizon)
-        guard let first = events.first, first.occurredAt < cutoff else { return }
-        var keptPatientEvents: [ClinicalEvent] = []
-        var keptPatientJSON: [[UInt8]] = []
-        var kept: [ClinicalEvent] = []
-        var keptJSON: [[UInt8]] = []
-        kept.reserveCapacity(events.count)
-        keptJSON.reserveCapacity(events.count)
-        for (event, json) in zip(events, encodedEvents) {
-            if event.occurredAt >= cutoff {
-                kept.append(event)
-                keptJSON.append(json)
-            } else if case .patient = event {
-                keptPatientEvents.append(event)
-                keptPatientJSON.append(json)
-            }
-        }
-        events = keptPatientEvents + kept
-        encodedEvents = keptPatientJSON + keptJSON
+        guard let first = earliestEventAt, first < cutoff else { return }
+        course.retain { occurredAt, kind in occurredAt >= cutoff || kind == .patient }
         eventIds = nil
         timeline = nil
-        admissions = events.compactMap { if case .patient(let admission) = $0 { admission } else { nil } }
+        deriveAdmissions()
         recommendations.removeAll { $0.issuedAt < cutoff }
     }
 }
@@ -316,12 +300,16 @@ package struct ShortageAdviceState: Sendable, Equatable, Codable {
 }
 
 /// The changelog value of a patient (`toxd.patient-state.v1`, key = patient id).
+///
+/// Format 2 holds the course as its compact records (``CompactCourse/bytes``) in one base64url string,
+/// `course`; format 1, written by earlier versions and still read, held each event as contract
+/// JSON in `events`.
 package struct PatientStateRecord: Codable, Sendable {
-    package static let formatVersion = 1
+    package static let formatVersion = 2
 
     package var formatVersion: Int
     package var patientId: String
-    package var events: [EventEnvelope]
+    package var course: CompactCourse
     package var appliedOffsets: [String: Int64]
     package var published: PublishedSummary
     package var recommendations: [PriorRecommendationWire]?
@@ -333,7 +321,7 @@ package struct PatientStateRecord: Codable, Sendable {
     package init(_ state: PatientState) {
         formatVersion = Self.formatVersion
         patientId = state.patientId
-        events = state.events.map { EventEnvelope($0) }
+        course = state.course
         appliedOffsets = state.appliedOffsets
         published = state.published
         recommendations = state.recommendations.map(PriorRecommendationWire.init)
@@ -342,46 +330,65 @@ package struct PatientStateRecord: Codable, Sendable {
         issuedOutputs = state.issuedOutputs.isEmpty ? nil : state.issuedOutputs
     }
 
-    /// ``encode(_:)`` through the reference path: the fields but `events` encoded by Foundation's
-    /// `JSONEncoder` (``encoder``), the events spliced in before them. The same bytes as
-    /// ``encode(_:)`` (the property tests compare both).
-    package static func encodeWithFoundation(_ state: PatientState) -> [UInt8] {
-        guard !state.encodedEvents.contains(where: \.isEmpty),
-            let head = try? encoder.encode(Head(state)), head.count > 2, head.first == UInt8(ascii: "{")
-        else { return [] }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(head.count + 16 + state.encodedEvents.reduce(0) { $0 + $1.count + 1 })
-        bytes.append(contentsOf: #"{"events":["#.utf8)
-        for (index, event) in state.encodedEvents.enumerated() {
-            if index > 0 { bytes.append(UInt8(ascii: ",")) }
-            bytes.append(contentsOf: event)
-        }
-        bytes.append(contentsOf: "],".utf8)
-        bytes.append(contentsOf: head.dropFirst())
-        return bytes
+    /// The course's events, decoded.
+    package var events: [ClinicalEvent] { course.events }
+
+    private enum CodingKeys: String, CodingKey {
+        case formatVersion, patientId, course, events, appliedOffsets, published, recommendations, nextDecisionAt
+        case lastEvaluatedAt, issuedOutputs
     }
 
-    /// Every field of the record but `events`, with the same keys.
-    private struct Head: Encodable {
-        var formatVersion: Int
-        var patientId: String
-        var appliedOffsets: [String: Int64]
-        var published: PublishedSummary
-        var recommendations: [PriorRecommendationWire]?
-        var nextDecisionAt: Date?
-        var lastEvaluatedAt: Date?
-        var issuedOutputs: [String: IssuedOutput]?
-
-        init(_ state: PatientState) {
-            formatVersion = PatientStateRecord.formatVersion
-            patientId = state.patientId
-            appliedOffsets = state.appliedOffsets
-            published = state.published
-            recommendations = state.recommendations.map(PriorRecommendationWire.init)
-            nextDecisionAt = state.nextDecisionAt
-            lastEvaluatedAt = state.lastEvaluatedAt
-            issuedOutputs = state.issuedOutputs.isEmpty ? nil : state.issuedOutputs
+    /// Reads format 2 (the course validated record by record) and format 1 (the events' JSON).
+    package init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        formatVersion = try c.decode(Int.self, forKey: .formatVersion)
+        patientId = try c.decode(String.self, forKey: .patientId)
+        switch formatVersion {
+        case 1:
+            course = CompactCourse(patientId: patientId)
+            for envelope in try c.decode([EventEnvelope].self, forKey: .events) {
+                if case .clinical(let event) = envelope.event { course.insert(event) }
+            }
+        case 2:
+            let text = try c.decode(String.self, forKey: .course)
+            do {
+                course = try CompactCourse(patientId: patientId, bytes: try Base64.decode(text.utf8))
+            } catch {
+                throw DecodingError.dataCorruptedError(forKey: .course, in: c, debugDescription: "\(error)")
+            }
+        default:
+            throw DecodingError.dataCorruptedError(
+                forKey: .formatVersion, in: c, debugDescription: "unknown format \(formatVersion)")
         }
+        appliedOffsets = try c.decode([String: Int64].self, forKey: .appliedOffsets)
+        published = try c.decode(PublishedSummary.self, forKey: .published)
+        recommendations = try c.decodeIfPresent([PriorRecommendationWire].self, forKey: .recommendations)
+        nextDecisionAt = try c.decodeIfPresent(Date.self, forKey: .nextDecisionAt)
+        lastEvaluatedAt = try c.decodeIfPresent(Date.self, forKey: .lastEvaluatedAt)
+        issuedOutputs = try c.decodeIfPresent([String: IssuedOutput].self, forKey: .issuedOutputs)
+    }
+
+    /// Writes format 2; the course's base64url is Foundation's base64 with `-` and `_` for `+` and
+    /// `/`, independent of the byte writer's.
+    package func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(formatVersion, forKey: .formatVersion)
+        try c.encode(patientId, forKey: .patientId)
+        let base64 = Data(course.bytes).base64EncodedString()
+        try c.encode(
+            base64.replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_"), forKey: .course)
+        try c.encode(appliedOffsets, forKey: .appliedOffsets)
+        try c.encode(published, forKey: .published)
+        try c.encodeIfPresent(recommendations, forKey: .recommendations)
+        try c.encodeIfPresent(nextDecisionAt, forKey: .nextDecisionAt)
+        try c.encodeIfPresent(lastEvaluatedAt, forKey: .lastEvaluatedAt)
+        try c.encodeIfPresent(issuedOutputs, forKey: .issuedOutputs)
+    }
+
+    /// ``encode(_:)`` through the reference path: the whole record encoded by Foundation's
+    /// `JSONEncoder` (``encoder``). The same bytes as ``encode(_:)`` (the property tests compare both).
+    package static func encodeWithFoundation(_ state: PatientState) -> [UInt8] {
+        (try? encoder.encode(PatientStateRecord(state))).map { Array($0) } ?? []
     }
 
     /// Changelog dates are `Date`'s own value (seconds since 2001-01-01 as a Double), so a restored
@@ -394,12 +401,9 @@ package struct PatientStateRecord: Codable, Sendable {
         return encoder
     }()
 
-    /// Rebuilds the state; events are re-sorted in case a future writer did not keep them in order.
+    /// Rebuilds the state around the record's course.
     package func state() -> PatientState {
-        var state = PatientState(patientId: patientId)
-        for envelope in events {
-            if case .clinical(let event) = envelope.event { state.insert(event) }
-        }
+        var state = PatientState(course: course)
         state.appliedOffsets = appliedOffsets
         state.published = published
         state.recommendations = recommendations?.map(\.prior) ?? []

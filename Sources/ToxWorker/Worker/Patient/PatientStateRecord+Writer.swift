@@ -5,24 +5,18 @@ import ToxWatchContract
 // slashes escaped, dates as seconds since 2001-01-01), written without Foundation's `JSONEncoder`.
 
 extension PatientStateRecord {
-    /// The record's JSON: ``PatientStateRecord`` with the events the state holds already encoded
-    /// (``PatientState/encodedEvents``) spliced in. Decodes to the same record as encoding
-    /// `PatientStateRecord(state)` whole (only the order of the top-level keys differs: `events`
-    /// comes first). Empty if an event could not be encoded, or a value cannot be written (a
-    /// non-finite number).
+    /// The record's JSON, format 2: the same bytes as encoding `PatientStateRecord(state)` with
+    /// ``encoder``, the course's compact records written as base64url straight from the state. Empty
+    /// if a value cannot be written (a non-finite number).
     package static func encode(_ state: PatientState) -> [UInt8] {
-        var eventBytes = 0
-        for event in state.encodedEvents {
-            guard !event.isEmpty else { return [] }
-            eventBytes += event.count + 1
-        }
-        var writer = JSONByteWriter(escapingSlashes: true, capacity: eventBytes + 512)
+        let course = Base64.encode(state.course.bytes)
+        var writer = JSONByteWriter(escapingSlashes: true, capacity: course.count + 512)
         do {
             writer.beginObject()
-            writer.key("events")
-            writer.beginArray()
-            for event in state.encodedEvents { writer.rawValue(event) }
-            writer.endArray()
+            writer.key("appliedOffsets")
+            try writer.writeSorted(state.appliedOffsets) { writer, offset in writer.int64(offset) }
+            writer.key("course")
+            writer.unescapedString(course)
             try writeFields(of: state, into: &writer)
             writer.endObject()
         } catch {
@@ -31,12 +25,10 @@ extension PatientStateRecord {
         return writer.bytes
     }
 
-    /// Every member but `events`, in key order.
+    /// Every member after `course`, in key order.
     private static func writeFields(of state: PatientState, into writer: inout JSONByteWriter)
         throws(JSONByteWriter.Unwritable)
     {
-        writer.key("appliedOffsets")
-        try writer.writeSorted(state.appliedOffsets) { writer, offset in writer.int64(offset) }
         writer.member("formatVersion", formatVersion)
         if !state.issuedOutputs.isEmpty {
             writer.key("issuedOutputs")
