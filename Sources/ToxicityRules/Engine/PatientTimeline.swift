@@ -51,10 +51,11 @@ package struct PatientTimeline: Sendable {
                 policy: policy, crs: crs, startEvents: ids, resumeBefore: latest)
         }
 
-        /// A copy of `other`, to be extended without changing it.
-        init(copying other: Storage) {
+        /// A copy of `other`, to be extended without changing it, or with other recommendations
+        /// (`nil`: `other`'s); none of the events, index and grade courses depends on them.
+        init(copying other: Storage, recommendations: [PriorRecommendation]? = nil) {
             self.events = other.events
-            self.recommendations = other.recommendations
+            self.recommendations = recommendations?.sorted { $0.issuedAt < $1.issuedAt } ?? other.recommendations
             self.policy = other.policy
             self.eventIds = other.eventIds
             self.eventTimes = other.eventTimes
@@ -79,20 +80,6 @@ package struct PatientTimeline: Sendable {
                 policy: policy, startEvents: eventIds, previous: icansCourse, resumeBefore: time)
             iecHsCourse = index.buildIECHSCourse(
                 policy: policy, crs: crsCourse, startEvents: eventIds, previous: iecHsCourse, resumeBefore: time)
-        }
-
-        /// `other`'s events, index and grade courses (none depends on the recommendations) with
-        /// other recommendations.
-        init(_ other: Storage, recommendations: [PriorRecommendation]) {
-            self.events = other.events
-            self.recommendations = recommendations.sorted { $0.issuedAt < $1.issuedAt }
-            self.policy = other.policy
-            self.eventIds = other.eventIds
-            self.eventTimes = other.eventTimes
-            self.index = other.index
-            self.crsCourse = other.crsCourse
-            self.icansCourse = other.icansCourse
-            self.iecHsCourse = other.iecHsCourse
         }
     }
 
@@ -177,7 +164,7 @@ package struct PatientTimeline: Sendable {
     /// grade courses again: a worker evaluating one course at many instants builds them once and
     /// hands in the recommendations it issued so far at each instant.
     package func with(recommendations: [PriorRecommendation]) -> PatientTimeline {
-        PatientTimeline(storage: Storage(storage, recommendations: recommendations))
+        PatientTimeline(storage: Storage(copying: storage, recommendations: recommendations))
     }
 
     init(storage: Storage) {
