@@ -207,37 +207,6 @@ struct TimelineTests {
         let direct = course.timeline()
         #expect(extended.grade(at: CourseBuilder.at(2)) == direct.grade(at: CourseBuilder.at(2)))
     }
-
-    @Test("A timeline extended in place keeps its storage, and a copy taken before keeps its events and grades")
-    func extendingInPlace() {
-        var course = CourseBuilder()
-        course.patient(ageYears: 30, weightKg: 70)
-        course.vitals(at: 1, temp: 39, sbp: 120, oxygen: .roomAir)
-        var timeline = course.timeline()
-        course.vitals(at: 2, temp: 39, sbp: 80, oxygen: .roomAir)
-        let second = course.events[course.events.count - 1]
-        let storage = ObjectIdentifier(timeline.storage)
-        let extendedBySecond = timeline.extend(by: second)
-        #expect(extendedBySecond)
-        #expect(ObjectIdentifier(timeline.storage) == storage, "the only holder extends in place")
-        let copy = timeline
-        course.vitals(at: 3, temp: 39.5, sbp: 75, oxygen: .roomAir)
-        let extendedByThird = timeline.extend(by: course.events[course.events.count - 1])
-        #expect(extendedByThird)
-        #expect(ObjectIdentifier(timeline.storage) != storage, "shared storage is copied, not changed")
-        #expect(copy.events.count == 3 && timeline.events.count == 4)
-        let firstThree = PatientTimeline(events: Array(course.events.prefix(3)))
-        #expect(copy.grade(at: CourseBuilder.at(3)) == firstThree.grade(at: CourseBuilder.at(3)))
-        #expect(timeline.grade(at: CourseBuilder.at(3)) == course.timeline().grade(at: CourseBuilder.at(3)))
-        var other = CourseBuilder()
-        other.vitals(at: 0.5, id: "early", temp: 37)
-        other.patient(ageYears: 30, weightKg: 72)
-        let extendedByEarlier = timeline.extend(by: other.events[0])
-        let extendedByPatient = timeline.extend(by: other.events[1])
-        #expect(!extendedByEarlier, "an earlier event needs a full build")
-        #expect(!extendedByPatient, "so does a patient event")
-        #expect(timeline.events.count == 4)
-    }
 }
 
 @Suite("Compact lists")

@@ -19,20 +19,16 @@ package import Foundation
 package struct PatientTimeline: Sendable {
     /// Everything derived from the events, shared by copies of the timeline (a timeline is passed
     /// around by value on every evaluation; copying it must cost one reference count).
-    ///
-    /// `@unchecked Sendable`: the members change only in ``append(_:)``, which
-    /// ``PatientTimeline/extend(by:)`` calls only on storage no other timeline holds
-    /// (`isKnownUniquelyReferenced`), so no other reference, and no other task, can see a change.
-    final class Storage: @unchecked Sendable {
-        private(set) var events: [ClinicalEvent]
+    final class Storage: Sendable {
+        let events: [ClinicalEvent]
         let recommendations: [PriorRecommendation]
         let policy: GradingPolicy
-        private(set) var eventIds: [String]
-        private(set) var eventTimes: [Double]
-        private(set) var index: TimelineIndex
-        private(set) var crsCourse: GradeCourse
-        private(set) var icansCourse: GradeCourse
-        private(set) var iecHsCourse: GradeCourse
+        let eventIds: [String]
+        let eventTimes: [Double]
+        let index: TimelineIndex
+        let crsCourse: GradeCourse
+        let icansCourse: GradeCourse
+        let iecHsCourse: GradeCourse
 
         init(ordered: [ClinicalEvent], recommendations: [PriorRecommendation], policy: GradingPolicy) {
             self.events = ordered
@@ -51,11 +47,39 @@ package struct PatientTimeline: Sendable {
                 policy: policy, crs: crs, startEvents: ids, resumeBefore: latest)
         }
 
-        /// A copy of `other`, to be extended without changing it, or with other recommendations
-        /// (`nil`: `other`'s); none of the events, index and grade courses depends on them.
-        init(copying other: Storage, recommendations: [PriorRecommendation]? = nil) {
+        /// `other` with `event` appended: the index extended and the grade courses built on from
+        /// their resume points (``CourseResumePoint``). `event` is new, not a patient event, and
+        /// not earlier than `other`'s latest event.
+        init(_ other: Storage, appending event: ClinicalEvent) {
+            let time = event.occurredAt.timeIntervalSinceReferenceDate
+            var events = other.events
+            events.append(event)
+            self.events = events
+            self.recommendations = other.recommendations
+            self.policy = other.policy
+            var ids = other.eventIds
+            ids.append(event.eventId)
+            self.eventIds = ids
+            var times = other.eventTimes
+            times.append(time)
+            self.eventTimes = times
+            var index = other.index
+            index.add(event, position: other.events.count, policy: policy)
+            self.index = index
+            let crs = index.buildCRSCourse(
+                policy: policy, startEvents: ids, previous: other.crsCourse, resumeBefore: time)
+            self.crsCourse = crs
+            self.icansCourse = index.buildICANSCourse(
+                policy: policy, startEvents: ids, previous: other.icansCourse, resumeBefore: time)
+            self.iecHsCourse = index.buildIECHSCourse(
+                policy: policy, crs: crs, startEvents: ids, previous: other.iecHsCourse, resumeBefore: time)
+        }
+
+        /// `other`'s events, index and grade courses (none depends on the recommendations) with
+        /// other recommendations.
+        init(_ other: Storage, recommendations: [PriorRecommendation]) {
             self.events = other.events
-            self.recommendations = recommendations?.sorted { $0.issuedAt < $1.issuedAt } ?? other.recommendations
+            self.recommendations = recommendations.sorted { $0.issuedAt < $1.issuedAt }
             self.policy = other.policy
             self.eventIds = other.eventIds
             self.eventTimes = other.eventTimes
@@ -64,26 +88,9 @@ package struct PatientTimeline: Sendable {
             self.icansCourse = other.icansCourse
             self.iecHsCourse = other.iecHsCourse
         }
-
-        /// Appends `event`: the index extended and the grade courses built on from their resume
-        /// points (``CourseResumePoint``). `event` is new, not a patient event, and not earlier than
-        /// the latest event. Only for storage no other timeline holds (see the type's comment).
-        func append(_ event: ClinicalEvent) {
-            let time = event.occurredAt.timeIntervalSinceReferenceDate
-            index.add(event, position: events.count, policy: policy)
-            events.append(event)
-            eventIds.append(event.eventId)
-            eventTimes.append(time)
-            crsCourse = index.buildCRSCourse(
-                policy: policy, startEvents: eventIds, previous: crsCourse, resumeBefore: time)
-            icansCourse = index.buildICANSCourse(
-                policy: policy, startEvents: eventIds, previous: icansCourse, resumeBefore: time)
-            iecHsCourse = index.buildIECHSCourse(
-                policy: policy, crs: crsCourse, startEvents: eventIds, previous: iecHsCourse, resumeBefore: time)
-        }
     }
 
-    private(set) var storage: Storage
+    let storage: Storage
 
     /// The events, de-duplicated and in event-time order.
     package var events: [ClinicalEvent] { storage.events }
@@ -135,24 +142,23 @@ package struct PatientTimeline: Sendable {
     /// everything.
     package func adding(_ newEvents: [ClinicalEvent]) -> PatientTimeline {
         var timeline = self
-        for (k, event) in newEvents.enumerated() where !timeline.extend(by: event) {
-            return timeline.rebuilt(adding: newEvents[k...])
+        for (k, event) in newEvents.enumerated() {
+            guard let extended = timeline.extended(by: event) else {
+                return timeline.rebuilt(adding: newEvents[k...])
+            }
+            timeline = extended
         }
         return timeline
     }
 
-    /// Adds `event` without a full build (``adding(_:)``), in place when no other timeline shares
-    /// this one's storage (a worker's held timeline; a copy otherwise), so that a live feed's event
-    /// does not copy the course. - Returns: `false`, leaving the timeline as it was, when the event
-    /// needs a full build: it is earlier than the latest event, or a patient event.
-    package mutating func extend(by event: ClinicalEvent) -> Bool {
-        if case .patient = event { return false }
-        if let latest = eventTimes.last, event.occurredAt.timeIntervalSinceReferenceDate < latest { return false }
+    /// The timeline with `event` added without a full build (``adding(_:)``); `nil` when the event
+    /// needs one: it is earlier than the latest event, or a patient event.
+    package func extended(by event: ClinicalEvent) -> PatientTimeline? {
+        if case .patient = event { return nil }
+        if let latest = eventTimes.last, event.occurredAt.timeIntervalSinceReferenceDate < latest { return nil }
         // The first event with an id wins (`init(events:)`).
-        if eventIds.contains(event.eventId) { return true }
-        if !isKnownUniquelyReferenced(&storage) { storage = Storage(copying: storage) }
-        storage.append(event)
-        return true
+        if eventIds.contains(event.eventId) { return self }
+        return PatientTimeline(storage: Storage(storage, appending: event))
     }
 
     /// The timeline built again from its events and `newEvents`.
@@ -164,7 +170,7 @@ package struct PatientTimeline: Sendable {
     /// grade courses again: a worker evaluating one course at many instants builds them once and
     /// hands in the recommendations it issued so far at each instant.
     package func with(recommendations: [PriorRecommendation]) -> PatientTimeline {
-        PatientTimeline(storage: Storage(copying: storage, recommendations: recommendations))
+        PatientTimeline(storage: Storage(storage, recommendations: recommendations))
     }
 
     init(storage: Storage) {

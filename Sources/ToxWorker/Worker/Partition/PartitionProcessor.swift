@@ -442,14 +442,8 @@ package struct PartitionProcessor: Sendable {
 
     // MARK: Internals
 
-    /// Keeps `patientId`'s state as it was before the batch, for ``rollback()``, without its held
-    /// timeline: derived, built again if a rollback ever needs it, and not shared, so that the
-    /// batch's events extend the patient's own timeline in place (``PatientTimeline/extend(by:)``).
     private mutating func remember(_ patientId: String) {
-        guard undo[patientId] == nil else { return }
-        var before = patients[patientId]
-        before?.timeline = nil
-        undo[patientId] = .some(before)
+        if undo[patientId] == nil { undo[patientId] = .some(patients[patientId]) }
     }
 
     private enum Decoded {

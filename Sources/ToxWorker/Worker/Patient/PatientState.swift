@@ -34,7 +34,7 @@ package struct PatientState: Sendable, Equatable {
     /// arrives and after a restore, so neither the changelog nor equality holds them.
     package private(set) var inventoryInstants: [Date] = []
     /// The timeline of the course an evaluation built (``PatientEvaluator``), kept so that the next
-    /// event extends it (``PatientTimeline/extend(by:)``) instead of every evaluation building
+    /// event extends it (``PatientTimeline/extended(by:)``) instead of every evaluation building
     /// it again: derived, neither persisted nor compared; dropped when an event cannot extend it
     /// or events are pruned.
     package var timeline: PatientTimeline?
@@ -123,7 +123,7 @@ package struct PatientState: Sendable, Equatable {
     package mutating func insert(_ event: ClinicalEvent) {
         course.insert(event)
         eventIds?.insert(event.eventId)
-        if timeline?.extend(by: event) == false { timeline = nil }
+        timeline = timeline?.extended(by: event)
         if case .patient(let admission) = event {
             let index = admissions.partitionPoint { $0.occurredAt > admission.occurredAt }
             admissions.insert(admission, at: index)
