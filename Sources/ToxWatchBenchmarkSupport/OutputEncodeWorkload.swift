@@ -35,12 +35,7 @@ public struct OutputEncodeWorkload: Sendable {
 
     /// - Parameter course: a `toxctl evaluate` input document.
     public init(course: Data) throws {
-        let input: EvaluationInput
-        do {
-            input = try EvaluationInput.decode(course)
-        } catch {
-            throw RulesWorkload.Failure(description: "course: \(error)")
-        }
+        let input = try RulesWorkload.input(course)
         let catalog = try AnakinraProtocolCatalog.load()
         let evaluator = PatientEvaluator(protocols: catalog.protocols)
         let inventory = InventorySnapshot(input.inventory)

@@ -14,12 +14,7 @@ public final class PatientStateWorkload {
 
     /// - Parameter course: a `toxctl evaluate` input document.
     public init(course: Data) throws {
-        let input: EvaluationInput
-        do {
-            input = try EvaluationInput.decode(course)
-        } catch {
-            throw RulesWorkload.Failure(description: "course: \(error)")
-        }
+        let input = try RulesWorkload.input(course)
         self.course = input.timeline.sorted { $0.occurredAt < $1.occurredAt }
     }
 

@@ -35,14 +35,18 @@ public struct RulesWorkload: Sendable {
         public var description: String
     }
 
-    /// - Parameter course: a `toxctl evaluate` input document.
-    public init(course: Data) throws {
-        let input: EvaluationInput
+    /// A workload's course file, read as `toxctl evaluate` reads it.
+    static func input(_ course: Data) throws -> EvaluationInput {
         do {
-            input = try EvaluationInput.decode(course)
+            return try EvaluationInput.decode(course)
         } catch {
             throw Failure(description: "course: \(error)")
         }
+    }
+
+    /// - Parameter course: a `toxctl evaluate` input document.
+    public init(course: Data) throws {
+        let input = try Self.input(course)
         let catalog = try AnakinraProtocolCatalog.load()
         guard let protocolId = input.patient.protocolId, let rules = catalog[protocolId] else {
             throw Failure(description: "course: the admission must name a shipped protocol")
